@@ -1,0 +1,53 @@
+"""Routes of the onboarding API; the work is done in onboarding.py."""
+import os
+
+from flask import Flask, abort, jsonify, request, url_for
+
+from onboarding import find_activity, load_activities, plan_for
+
+app = Flask(__name__)
+
+
+@app.route("/")
+def index():
+    return jsonify(
+        service="onboarding",
+        instance=os.environ.get("BERTH_INSTANCE", "?"),
+        activities=url_for("activities"),
+        plan=url_for("plan"),
+    )
+
+
+@app.route("/activities")
+def activities():
+    return jsonify(load_activities())
+
+
+@app.route("/activities/<int:activity_id>")
+def activity(activity_id):
+    found = find_activity(activity_id)
+    if found is None:
+        abort(404)
+    return jsonify(found)
+
+
+@app.route("/plan", methods=["POST"])
+def plan():
+    body = request.get_json(silent=True) or {}
+    name = body.get("name")
+    if not name:
+        return jsonify(error="name is required"), 400
+    return jsonify(plan_for(name, body.get("team", "all")))
+
+
+@app.route("/echo", methods=["GET", "POST", "PUT"])
+def echo():
+    """What the app was sent: lets the tests see what the edge forwarded."""
+    return jsonify(
+        method=request.method,
+        path=request.path,
+        script_root=request.script_root,
+        query=request.query_string.decode(),
+        headers={k: v for k, v in request.headers.items()},
+        body_length=len(request.get_data()),
+    )

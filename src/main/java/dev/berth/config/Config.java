@@ -1,0 +1,41 @@
+package dev.berth.config;
+
+import static java.util.Objects.requireNonNull;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A validated berth configuration: everything the runtime needs, nothing it must check again.
+ *
+ * @param file the file it was loaded from (absolute)
+ * @param stateDir where berth keeps its run directory (sockets) and, later, logs and releases
+ * @param shutdownTimeout how long in-flight requests may take to finish on shutdown
+ * @param listeners edge listeners, at least one
+ * @param apps apps by name, in file order
+ * @param routes routes in file order
+ */
+public record Config(
+    Path file,
+    Path stateDir,
+    Duration shutdownTimeout,
+    List<Listener> listeners,
+    Map<String, App> apps,
+    List<Route> routes) {
+
+  public Config {
+    requireNonNull(file, "file");
+    requireNonNull(stateDir, "stateDir");
+    requireNonNull(shutdownTimeout, "shutdownTimeout");
+    listeners = List.copyOf(listeners);
+    apps = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(apps));
+    routes = List.copyOf(routes);
+  }
+
+  /** The run directory: one unix socket per app instance lives here. */
+  public Path runDir() {
+    return stateDir.resolve("run");
+  }
+}

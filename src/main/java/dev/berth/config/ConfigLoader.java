@@ -1,0 +1,757 @@
+package dev.berth.config;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
+import com.fasterxml.jackson.dataformat.toml.TomlMapper;
+import com.fasterxml.jackson.dataformat.toml.TomlReadFeature;
+import dev.berth.config.App.SocketKind;
+import dev.berth.config.Route.AppTarget;
+import dev.berth.config.Route.StaticTarget;
+import dev.berth.config.Route.Target;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.math.BigInteger;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads berth's TOML config file and turns it into a {@link Config}, or into a {@link
+ * ConfigException} listing every problem found, each as {@code berth.toml:LINE: key: value
+ * (expected: ...)}.
+ */
+public final class ConfigLoader {
+
+  // Dates become java.time values (POJO nodes) instead of text, so `command = 1979-05-27` is
+  // rejected as "not a string" rather than silently accepted.
+  // Trailing zeros are kept so that messages show `instances: 2.0`, not a misleading `2`.
+  private static final TomlMapper TOML =
+      TomlMapper.builder()
+          .enable(TomlReadFeature.PARSE_JAVA_TIME)
+          .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
+          .build();
+
+  private static final List<String> TOP_KEYS =
+      List.of("state_dir", "shutdown_timeout", "listeners", "apps", "routes");
+  private static final List<String> LISTENER_KEYS = List.of("address");
+  private static final List<String> APP_KEYS =
+      List.of("dir", "command", "instances", "env", "socket", "start_timeout", "stop_timeout");
+  private static final List<String> ROUTE_KEYS =
+      List.of("host", "path", "app", "static", "strip_prefix");
+
+  private static final Pattern APP_NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,39}");
+  private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+  private static final Pattern DURATION = Pattern.compile("([0-9]+)(ms|s|m|h)");
+  private static final Pattern DNS_NAME =
+      Pattern.compile(
+          "(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*");
+  private static final Pattern PORT = Pattern.compile("[0-9]{1,5}");
+
+  private static final Duration MAX_DURATION = Duration.ofHours(24);
+  private static final int MAX_INSTANCES = 64;
+  /** sun_path is 108 bytes on Linux, including the terminating NUL. */
+  private static final int MAX_SOCKET_PATH_BYTES = 107;
+
+  private static final String DURATION_EXPECTED = "a duration like \"30s\", \"500ms\" or \"2m\"";
+  private static final String ADDRESS_EXPECTED =
+      "\"host:port\" like \"127.0.0.1:8080\", \":8080\" (all interfaces) or \"[::1]:8080\","
+          + " with a port from 1 to 65535";
+  private static final String HOST_EXPECTED =
+      "a host name like \"example.com\", a wildcard like \"*.example.com\" or \"*\" for any host,"
+          + " without scheme or port";
+  private static final String PATH_EXPECTED =
+      "a path starting with \"/\", without \"?\", \"#\", \"//\", spaces, \".\" or \"..\" segments";
+
+  private ConfigLoader() {}
+
+  /** Reads and checks {@code file}; relative paths in it are relative to its directory. */
+  public static Config load(Path file) throws ConfigException {
+    requireNonNull(file, "file");
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new ConfigException(List.of(displayName(file) + ": cannot read: " + reason(e)));
+    }
+    return parse(file, text);
+  }
+
+  /** Checks {@code text} as if read from {@code file}, which names it in messages. */
+  static Config parse(Path file, String text) throws ConfigException {
+    requireNonNull(file, "file");
+    requireNonNull(text, "text");
+    JsonNode root;
+    try {
+      root = TOML.readTree(text);
+    } catch (JacksonException e) {
+      throw new ConfigException(List.of(syntaxProblem(displayName(file), e)));
+    }
+    return new Checker(file, KeyLines.scan(text)).check(root);
+  }
+
+  private static String displayName(Path file) {
+    Path name = file.getFileName();
+    return name == null ? file.toString() : name.toString();
+  }
+
+  private static String reason(IOException e) {
+    if (e instanceof NoSuchFileException) {
+      return "no such file";
+    }
+    if (e instanceof AccessDeniedException) {
+      return "permission denied";
+    }
+    if (e instanceof CharacterCodingException) {
+      return "not valid UTF-8";
+    }
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+  }
+
+  private static String syntaxProblem(String name, JacksonException e) {
+    // getOriginalMessage() is the message without Jackson's " at [Source: ...]" suffix.
+    String message = e.getOriginalMessage() == null ? "syntax error" : e.getOriginalMessage();
+    message = message.lines().findFirst().orElse("syntax error");
+    JsonLocation at = e.getLocation();
+    if (at == null || at.getLineNr() < 1) {
+      return name + ": " + message;
+    }
+    return name + ":" + at.getLineNr() + ":" + Math.max(at.getColumnNr(), 1) + ": " + message;
+  }
+
+  /** A problem and the line it is on, so that problems can be listed in file order. */
+  private record Problem(int line, String text) {}
+
+  /** Thrown by a {@link Reader} for a value it does not accept. */
+  private static final class Rejected extends Exception {
+    Rejected(String expected) {
+      super(expected, null, false, false);
+    }
+
+    String expected() {
+      return getMessage();
+    }
+  }
+
+  /** Turns one TOML value into a Java value, or rejects it saying what it expected instead. */
+  @FunctionalInterface
+  private interface Reader<T> {
+    T read(JsonNode value) throws Rejected;
+  }
+
+  /** A TOML table with the dotted path the user wrote to reach it. */
+  private record Table(String path, JsonNode node) {
+    String child(String key) {
+      return KeyLines.join(path, key);
+    }
+
+    JsonNode get(String key) {
+      return node.get(key);
+    }
+  }
+
+  /** Validation of one file: collects every problem, then builds the config only if none. */
+  private static final class Checker {
+    private final Path file;
+    private final String name;
+    private final Path baseDir;
+    private final KeyLines keyLines;
+    private final List<Problem> problems = new ArrayList<>();
+
+    Checker(Path file, KeyLines keyLines) {
+      this.file = file.toAbsolutePath().normalize();
+      this.name = displayName(file);
+      this.baseDir = this.file.getParent();
+      this.keyLines = keyLines;
+    }
+
+    Config check(JsonNode root) throws ConfigException {
+      Table top = new Table("", root == null || !root.isObject() ? TOML.createObjectNode() : root);
+      onlyKeys(top, TOP_KEYS);
+      Path stateDir = optional(top, "state_dir", baseDir.resolve(".berth"), this::path);
+      Duration shutdownTimeout =
+          optional(top, "shutdown_timeout", Duration.ofSeconds(10), ConfigLoader::duration);
+      List<Listener> listeners = listeners(top);
+      Map<String, App> apps = apps(top);
+      List<Route> routes = routes(top);
+      checkSocketPaths(top, stateDir, apps);
+      if (!problems.isEmpty()) {
+        throw new ConfigException(
+            problems.stream()
+                .sorted(Comparator.comparingInt(Problem::line))
+                .map(Problem::text)
+                .toList());
+      }
+      return new Config(file, stateDir, shutdownTimeout, listeners, apps, routes);
+    }
+
+    private List<Listener> listeners(Table top) {
+      String expected = "at least one [[listeners]] table with an address like \":8080\"";
+      List<Table> tables = required(top, "listeners", expected, tables("listeners", expected, 1));
+      List<Listener> listeners = new ArrayList<>();
+      Map<Listener, Integer> seen = new HashMap<>();
+      for (Table t : tables == null ? List.<Table>of() : tables) {
+        onlyKeys(t, LISTENER_KEYS);
+        Listener listener = required(t, "address", ADDRESS_EXPECTED, ConfigLoader::address);
+        if (listener == null) {
+          continue;
+        }
+        String key = t.child("address");
+        Integer first = seen.putIfAbsent(listener, keyLines.line(key));
+        if (first != null) {
+          report(
+              key,
+              show(t.get("address"))
+                  + " duplicates the listener at line "
+                  + first
+                  + " (expected: one listener per host and port)");
+          continue;
+        }
+        listeners.add(listener);
+      }
+      return listeners;
+    }
+
+    private Map<String, App> apps(Table top) {
+      Table apps =
+          optional(top, "apps", null, v -> ConfigLoader.table("apps", v, "[apps.NAME] tables"));
+      Map<String, App> result = new LinkedHashMap<>();
+      if (apps == null) {
+        return result;
+      }
+      for (Map.Entry<String, JsonNode> entry : apps.node().properties()) {
+        String appName = entry.getKey();
+        String path = apps.child(appName);
+        if (!APP_NAME.matcher(appName).matches()) {
+          report(
+              path,
+              "invalid app name "
+                  + quote(appName)
+                  + " (expected: 1 to 40 lower-case letters, digits, \"_\" or \"-\","
+                  + " starting with a letter or digit)");
+        }
+        Table t = table(path, entry.getValue(), "a table like [" + path + "]");
+        if (t != null) {
+          App app = app(appName, t);
+          if (app != null) {
+            result.put(appName, app);
+          }
+        }
+      }
+      return result;
+    }
+
+    /** The app in {@code t}, or null if a problem has been reported. */
+    private App app(String appName, Table t) {
+      onlyKeys(t, APP_KEYS);
+      Path dir = optional(t, "dir", baseDir, this::directory);
+      String commandExpected = "a non-blank command line";
+      String command = required(t, "command", commandExpected, v -> nonBlank(v, commandExpected));
+      int instances = optional(t, "instances", 1, v -> integer(v, 1, MAX_INSTANCES));
+      Map<String, String> env = env(t);
+      SocketKind socket =
+          optional(
+              t,
+              "socket",
+              SocketKind.UNIX,
+              v ->
+                  switch (string(v, "\"unix\" or \"tcp\"")) {
+                    case "unix" -> SocketKind.UNIX;
+                    case "tcp" -> SocketKind.TCP;
+                    default -> throw new Rejected("\"unix\" or \"tcp\"");
+                  });
+      Duration startTimeout =
+          optional(t, "start_timeout", Duration.ofSeconds(30), ConfigLoader::duration);
+      Duration stopTimeout =
+          optional(t, "stop_timeout", Duration.ofSeconds(10), ConfigLoader::duration);
+      if (dir == null || command == null || env == null) {
+        return null;
+      }
+      return new App(appName, dir, command, instances, env, socket, startTimeout, stopTimeout);
+    }
+
+    /** The env table as strings, or null if a problem has been reported. */
+    private Map<String, String> env(Table app) {
+      String expected = "a table of NAME = \"value\" (strings, integers or booleans)";
+      Table env = optional(app, "env", null, v -> ConfigLoader.table(app.child("env"), v, expected));
+      Map<String, String> result = new LinkedHashMap<>();
+      if (env == null) {
+        return app.get("env") == null ? result : null;
+      }
+      boolean ok = true;
+      for (Map.Entry<String, JsonNode> entry : env.node().properties()) {
+        String path = env.child(entry.getKey());
+        if (!ENV_NAME.matcher(entry.getKey()).matches()) {
+          report(
+              path,
+              "invalid variable name "
+                  + quote(entry.getKey())
+                  + " (expected: letters, digits and \"_\", not starting with a digit)");
+          ok = false;
+          continue;
+        }
+        String value = optional(env, entry.getKey(), null, ConfigLoader::envValue);
+        if (value == null) {
+          ok = false;
+          continue;
+        }
+        result.put(entry.getKey(), value);
+      }
+      return ok ? result : null;
+    }
+
+    private List<Route> routes(Table top) {
+      List<Table> tables = optional(top, "routes", List.of(), tables("routes", "[[routes]] tables", 0));
+      JsonNode appsNode = top.get("apps");
+      // Every name under [apps] counts, even an app with problems, so that a broken app does not
+      // also make each of its routes fail.
+      TreeSet<String> appNames = new TreeSet<>();
+      if (appsNode != null && appsNode.isObject()) {
+        appsNode.properties().forEach(e -> appNames.add(e.getKey()));
+      }
+      List<Route> routes = new ArrayList<>();
+      Map<List<String>, Integer> seen = new HashMap<>();
+      for (Table t : tables) {
+        onlyKeys(t, ROUTE_KEYS);
+        int line = keyLines.line(t.path());
+        String host = optional(t, "host", "", ConfigLoader::routeHost);
+        String path = optional(t, "path", "/", ConfigLoader::routePath);
+        Target target = target(t, appNames);
+        boolean stripPrefix = optional(t, "strip_prefix", false, ConfigLoader::bool);
+        if (t.get("strip_prefix") != null && t.get("app") == null && t.get("static") != null) {
+          report(
+              t.child("strip_prefix"),
+              show(t.get("strip_prefix")) + " (expected: strip_prefix only with app, not static)");
+        }
+        if (host == null || path == null || target == null) {
+          continue;
+        }
+        Integer first = seen.putIfAbsent(List.of(host, path), line);
+        if (first != null) {
+          report(
+              t.path(),
+              "host "
+                  + quote(host.isEmpty() ? "*" : host)
+                  + " and path "
+                  + quote(path)
+                  + " duplicate the route at line "
+                  + first
+                  + " (expected: one route per host and path)");
+          continue;
+        }
+        routes.add(new Route(host, path, target, stripPrefix, line));
+      }
+      return routes;
+    }
+
+    /** The route's app or static target, or null if a problem has been reported. */
+    private Target target(Table route, TreeSet<String> appNames) {
+      boolean hasApp = route.get("app") != null;
+      boolean hasStatic = route.get("static") != null;
+      if (hasApp == hasStatic) {
+        report(
+            route.path(),
+            (hasApp ? "both app and static" : "neither app nor static")
+                + " (expected: exactly one of app = \"<app name>\" or static = \"<directory>\")");
+        return null;
+      }
+      if (hasStatic) {
+        Path root = optional(route, "static", null, this::directory);
+        return root == null ? null : new StaticTarget(root);
+      }
+      String expected =
+          appNames.isEmpty()
+              ? "the name of an app defined under [apps], but there are none"
+              : "one of the apps: " + String.join(", ", appNames);
+      String app =
+          optional(
+              route,
+              "app",
+              null,
+              v -> {
+                String appName = string(v, expected);
+                if (!appNames.contains(appName)) {
+                  throw new Rejected(expected);
+                }
+                return appName;
+              });
+      return app == null ? null : new AppTarget(app);
+    }
+
+    /**
+     * Unix socket paths are limited by sun_path; checking here fails at load instead of at the
+     * first start of the instance with the longest name.
+     */
+    private void checkSocketPaths(Table top, Path stateDir, Map<String, App> apps) {
+      String longest = null;
+      for (App app : apps.values()) {
+        if (app.socket() != SocketKind.UNIX) {
+          continue;
+        }
+        String socket =
+            stateDir.resolve("run").resolve(app.name() + "-" + app.instances() + ".sock").toString();
+        if (longest == null || bytes(socket) > bytes(longest)) {
+          longest = socket;
+        }
+      }
+      if (longest == null || bytes(longest) <= MAX_SOCKET_PATH_BYTES) {
+        return;
+      }
+      JsonNode given = top.get("state_dir");
+      report(
+          "state_dir",
+          (given == null ? "(default) " + stateDir : show(given))
+              + " makes the unix socket path "
+              + longest
+              + " "
+              + bytes(longest)
+              + " bytes long (expected: socket paths of at most "
+              + MAX_SOCKET_PATH_BYTES
+              + " bytes; set a shorter state_dir)");
+    }
+
+    private static int bytes(String s) {
+      return s.getBytes(StandardCharsets.UTF_8).length;
+    }
+
+    // ---- generic access: every value goes through optional() or required() ----
+
+    /** The value of {@code key} read by {@code reader}; {@code fallback} if absent or rejected. */
+    private <T> T optional(Table t, String key, T fallback, Reader<T> reader) {
+      JsonNode value = t.get(key);
+      if (value == null) {
+        return fallback;
+      }
+      try {
+        return reader.read(value);
+      } catch (Rejected r) {
+        report(t.child(key), show(value) + " (expected: " + r.expected() + ")");
+        return fallback;
+      }
+    }
+
+    /** The value of {@code key} read by {@code reader}; null if missing or rejected. */
+    private <T> T required(Table t, String key, String expected, Reader<T> reader) {
+      if (t.get(key) == null) {
+        // The key has no line: point at the table that should have had it.
+        report(keyLines.line(t.path()), t.child(key), "missing (expected: " + expected + ")");
+        return null;
+      }
+      return optional(t, key, null, reader);
+    }
+
+    private void onlyKeys(Table t, List<String> allowed) {
+      for (Map.Entry<String, JsonNode> entry : t.node().properties()) {
+        String key = entry.getKey();
+        if (!allowed.contains(key)) {
+          report(
+              t.child(key),
+              "unknown key (expected one of: " + String.join(", ", allowed) + ")");
+        }
+      }
+    }
+
+    /**
+     * Reads an array of at least {@code min} tables; elements that are not tables are reported
+     * on their own and left out, so that the good ones are still checked.
+     */
+    private Reader<List<Table>> tables(String key, String expected, int min) {
+      return v -> {
+        if (!v.isArray() || v.size() < min) {
+          throw new Rejected(expected);
+        }
+        List<Table> tables = new ArrayList<>();
+        for (int i = 0; i < v.size(); i++) {
+          Table t = table(KeyLines.index(key, i), v.get(i), expected);
+          if (t != null) {
+            tables.add(t);
+          }
+        }
+        return tables;
+      };
+    }
+
+    /** {@code value} as a table, or null after reporting that it is not one. */
+    private Table table(String path, JsonNode value, String expected) {
+      try {
+        return ConfigLoader.table(path, value, expected);
+      } catch (Rejected r) {
+        report(path, show(value) + " (expected: " + r.expected() + ")");
+        return null;
+      }
+    }
+
+    private void report(String path, String what) {
+      report(keyLines.line(path), path, what);
+    }
+
+    private void report(int line, String path, String what) {
+      problems.add(new Problem(line, name + ":" + line + ": " + path + ": " + what));
+    }
+
+    // ---- readers that need the config's directory ----
+
+    private Path path(JsonNode value) throws Rejected {
+      return baseDir.resolve(string(value, "a path")).normalize();
+    }
+
+    private Path directory(JsonNode value) throws Rejected {
+      String expected = "an existing directory";
+      Path dir = baseDir.resolve(string(value, expected)).normalize();
+      if (!Files.exists(dir)) {
+        throw new Rejected(expected + "; " + dir + " does not exist");
+      }
+      if (!Files.isDirectory(dir)) {
+        throw new Rejected(expected + "; " + dir + " is not a directory");
+      }
+      try {
+        return dir.toRealPath();
+      } catch (IOException e) {
+        throw new Rejected(expected + "; " + dir + ": " + reason(e));
+      }
+    }
+  }
+
+  // ---- readers of single values ----
+
+  private static Table table(String path, JsonNode value, String expected) throws Rejected {
+    if (!value.isObject()) {
+      throw new Rejected(expected);
+    }
+    return new Table(path, value);
+  }
+
+  private static String string(JsonNode value, String expected) throws Rejected {
+    if (!value.isTextual()) {
+      throw new Rejected(expected);
+    }
+    return value.textValue();
+  }
+
+  private static String nonBlank(JsonNode value, String expected) throws Rejected {
+    String s = string(value, expected);
+    if (s.isBlank()) {
+      throw new Rejected(expected);
+    }
+    return s;
+  }
+
+  private static int integer(JsonNode value, int min, int max) throws Rejected {
+    String expected = "an integer from " + min + " to " + max;
+    if (!value.isIntegralNumber()) {
+      throw new Rejected(expected);
+    }
+    BigInteger n = value.bigIntegerValue();
+    if (n.compareTo(BigInteger.valueOf(min)) < 0 || n.compareTo(BigInteger.valueOf(max)) > 0) {
+      throw new Rejected(expected);
+    }
+    return n.intValueExact();
+  }
+
+  private static boolean bool(JsonNode value) throws Rejected {
+    if (!value.isBoolean()) {
+      throw new Rejected("true or false");
+    }
+    return value.booleanValue();
+  }
+
+  /** A string with a unit ("500ms", "30s", "2m", "1h") or an integer number of seconds. */
+  private static Duration duration(JsonNode value) throws Rejected {
+    String range = "a duration more than 0 and at most 24h";
+    if (value.isIntegralNumber()) {
+      BigInteger seconds = value.bigIntegerValue();
+      if (seconds.signum() <= 0 || seconds.compareTo(BigInteger.valueOf(MAX_DURATION.toSeconds())) > 0) {
+        throw new Rejected(range);
+      }
+      return Duration.ofSeconds(seconds.longValue());
+    }
+    Matcher m = DURATION.matcher(string(value, DURATION_EXPECTED));
+    if (!m.matches()) {
+      throw new Rejected(DURATION_EXPECTED);
+    }
+    if (m.group(1).length() > 12) {
+      throw new Rejected(range);
+    }
+    long n = Long.parseLong(m.group(1));
+    Duration d =
+        switch (m.group(2)) {
+          case "ms" -> Duration.ofMillis(n);
+          case "s" -> Duration.ofSeconds(n);
+          case "m" -> Duration.ofMinutes(n);
+          default -> Duration.ofHours(n);
+        };
+    if (d.isZero() || d.compareTo(MAX_DURATION) > 0) {
+      throw new Rejected(range);
+    }
+    return d;
+  }
+
+  private static String envValue(JsonNode value) throws Rejected {
+    if (value.isTextual()) {
+      return value.textValue();
+    }
+    if (value.isIntegralNumber()) {
+      return value.bigIntegerValue().toString();
+    }
+    if (value.isBoolean()) {
+      return String.valueOf(value.booleanValue());
+    }
+    throw new Rejected("a string, an integer or a boolean");
+  }
+
+  /** "127.0.0.1:8080", "localhost:8080", ":8080" or "*:8080" (all interfaces), "[::1]:8080". */
+  private static Listener address(JsonNode value) throws Rejected {
+    String address = string(value, ADDRESS_EXPECTED);
+    String host;
+    String port;
+    if (address.startsWith("[")) {
+      int close = address.indexOf("]:");
+      if (close < 0) {
+        throw new Rejected(ADDRESS_EXPECTED);
+      }
+      host = address.substring(1, close);
+      port = address.substring(close + 2);
+      if (!isIpv6(host)) {
+        throw new Rejected(ADDRESS_EXPECTED);
+      }
+    } else {
+      int colon = address.lastIndexOf(':');
+      if (colon < 0) {
+        throw new Rejected(ADDRESS_EXPECTED);
+      }
+      host = address.substring(0, colon).toLowerCase(Locale.ROOT);
+      port = address.substring(colon + 1);
+      if (host.equals("*")) {
+        host = "";
+      }
+      if (!host.isEmpty() && !isHostName(host)) {
+        throw new Rejected(ADDRESS_EXPECTED);
+      }
+    }
+    if (!PORT.matcher(port).matches()) {
+      throw new Rejected(ADDRESS_EXPECTED);
+    }
+    int p = Integer.parseInt(port);
+    if (p < 1 || p > 65535) {
+      throw new Rejected(ADDRESS_EXPECTED);
+    }
+    return new Listener(host, p);
+  }
+
+  /** A DNS name, or an IPv4 literal when it is all digits and dots. */
+  private static boolean isHostName(String host) {
+    if (!DNS_NAME.matcher(host).matches()) {
+      return false;
+    }
+    if (!host.matches("[0-9.]+")) {
+      return true;
+    }
+    String[] parts = host.split("\\.");
+    return parts.length == 4
+        && Arrays.stream(parts).allMatch(p -> p.length() <= 3 && Integer.parseInt(p) <= 255);
+  }
+
+  /** Whether {@code host} (without brackets) is an IPv6 literal; never looks up a name. */
+  private static boolean isIpv6(String host) {
+    if (!host.contains(":") || !host.matches("[0-9A-Fa-f:.]+")) {
+      return false;
+    }
+    try {
+      // With brackets, InetAddress only parses an IPv6 literal and never queries DNS.
+      InetAddress.getByName("[" + host + "]");
+      return true;
+    } catch (UnknownHostException e) {
+      return false;
+    }
+  }
+
+  /** Lower case; "" for any host, "*.example.com" for a wildcard, "[::1]" for IPv6. */
+  private static String routeHost(JsonNode value) throws Rejected {
+    String host = string(value, HOST_EXPECTED).toLowerCase(Locale.ROOT);
+    if (host.equals("*")) {
+      return "";
+    }
+    if (host.startsWith("[") && host.endsWith("]") && isIpv6(host.substring(1, host.length() - 1))) {
+      return host;
+    }
+    String name = host.startsWith("*.") ? host.substring(2) : host;
+    if (!isHostName(name)) {
+      throw new Rejected(HOST_EXPECTED);
+    }
+    return host;
+  }
+
+  /** A path prefix; a trailing "/" is dropped because prefixes match on segment boundaries. */
+  private static String routePath(JsonNode value) throws Rejected {
+    String path = string(value, PATH_EXPECTED);
+    if (!path.startsWith("/")
+        || path.contains("//")
+        || path.chars().anyMatch(c -> c == '?' || c == '#' || c <= ' ' || c == 0x7f)) {
+      throw new Rejected(PATH_EXPECTED);
+    }
+    for (String segment : path.split("/")) {
+      if (segment.equals(".") || segment.equals("..")) {
+        throw new Rejected(PATH_EXPECTED);
+      }
+    }
+    return path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+  }
+
+  /** How a value is shown in a message: as the user would have written it in TOML. */
+  private static String show(JsonNode value) {
+    if (value.isTextual()) {
+      return quote(value.textValue());
+    }
+    if (value.isObject()) {
+      return "a table";
+    }
+    if (value.isArray()) {
+      return value.isEmpty() ? "[]" : "an array";
+    }
+    if (value.isDouble() || value.isFloat()) {
+      // Only inf and nan are not BigDecimals; Java would spell them "Infinity" and "NaN".
+      double d = value.doubleValue();
+      return Double.isNaN(d) ? "nan" : d > 0 ? "inf" : "-inf";
+    }
+    return value.asText();
+  }
+
+  private static String quote(String s) {
+    StringBuilder out = new StringBuilder("\"");
+    for (char c : s.toCharArray()) {
+      switch (c) {
+        case '"' -> out.append("\\\"");
+        case '\\' -> out.append("\\\\");
+        case '\n' -> out.append("\\n");
+        case '\t' -> out.append("\\t");
+        default -> {
+          if (c < ' ') {
+            out.append(String.format("\\u%04X", (int) c));
+          } else {
+            out.append(c);
+          }
+        }
+      }
+    }
+    return out.append('"').toString();
+  }
+}

@@ -1,0 +1,146 @@
+package dev.berth.daemon;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.berth.config.Config;
+import dev.berth.edge.Edge;
+import dev.berth.routing.RouteTable;
+import dev.berth.routing.Router;
+import dev.berth.supervisor.Endpoint;
+import dev.berth.supervisor.InstanceListener;
+import dev.berth.supervisor.Supervisor;
+import dev.berth.transport.Transport;
+import dev.berth.upstream.Backends;
+import io.netty.channel.EventLoopGroup;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import sun.misc.Signal;
+
+/**
+ * {@code berth up}: wires config -> edge + supervisor, runs in the foreground until SIGINT or
+ * SIGTERM, then stops in order: stop accepting, let in-flight requests finish (bounded), stop the
+ * apps with their process trees, exit 0.
+ */
+public final class Daemon {
+
+  private final Config config;
+  private final PrintStream out;
+  private final CountDownLatch stopRequested = new CountDownLatch(1);
+
+  public Daemon(Config config, PrintStream out) {
+    this.config = requireNonNull(config, "config");
+    this.out = requireNonNull(out, "out");
+  }
+
+  /** Runs until asked to stop. @return the process exit code */
+  public int run() {
+    Path runDir = config.runDir();
+    try {
+      createPrivateDirectory(config.stateDir());
+      createPrivateDirectory(runDir);
+    } catch (IOException e) {
+      out.println("berth: cannot create run directory " + runDir + ": " + e.getMessage());
+      return 1;
+    }
+    Transport transport = Transport.best();
+    EventLoopGroup group = transport.newEventLoopGroup(0, "berth-edge");
+    Backends backends = new Backends();
+    Edge edge = new Edge(transport, group, new Router(RouteTable.of(config.routes())), backends);
+    List<InetSocketAddress> bound;
+    try {
+      bound = edge.bind(config.listeners());
+    } catch (IOException e) {
+      out.println("berth: " + e.getMessage());
+      group.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly();
+      return 1;
+    }
+    Supervisor supervisor = new Supervisor(runDir, out, registerWith(backends, transport));
+    installSignalHandlers();
+    Runtime.getRuntime().addShutdownHook(new Thread(supervisor::stopAll, "berth-stop-apps"));
+
+    // Started off the main thread so that a signal during a slow start stops everything at once.
+    Thread.ofVirtual().name("berth-start").start(() -> reportStart(supervisor.start(config.apps().values()), bound, transport));
+    awaitStop();
+
+    out.println("berth: stopping: draining connections (up to " + config.shutdownTimeout().toSeconds() + "s)");
+    edge.drain(config.shutdownTimeout());
+    out.println("berth: stopping apps");
+    supervisor.stopAll();
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+    out.println("berth: stopped");
+    return 0;
+  }
+
+  private void reportStart(List<Supervisor.StartResult> results, List<InetSocketAddress> bound, Transport transport) {
+    if (stopRequested.getCount() == 0) {
+      return;
+    }
+    for (Supervisor.StartResult result : results) {
+      int wanted = result.app().instances();
+      String state = result.ready() == wanted ? "ready" : result.ready() == 0 ? "FAILED" : "DEGRADED";
+      out.println(
+          "berth: app " + result.app().name() + ": " + state + ", " + result.ready() + "/" + wanted
+              + " instance(s) (" + result.app().command() + ")");
+      result.failures().forEach(failure -> out.println("berth:   " + failure));
+    }
+    for (int i = 0; i < bound.size(); i++) {
+      var listener = config.listeners().get(i);
+      int port = bound.get(i).getPort();
+      out.println("berth: serving on " + new dev.berth.config.Listener(listener.host(), port).url() + " (" + transport.name() + ")");
+    }
+    out.flush();
+  }
+
+  private static InstanceListener registerWith(Backends backends, Transport transport) {
+    return new InstanceListener() {
+      @Override
+      public void ready(String app, int instance, Endpoint endpoint) {
+        backends.forApp(app).add(addressOf(endpoint, transport));
+      }
+
+      @Override
+      public void gone(String app, int instance, Endpoint endpoint) {
+        backends.forApp(app).remove(addressOf(endpoint, transport));
+      }
+    };
+  }
+
+  private static SocketAddress addressOf(Endpoint endpoint, Transport transport) {
+    return switch (endpoint) {
+      case Endpoint.Unix unix -> transport.unixAddress(unix.path());
+      case Endpoint.Tcp tcp -> new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), tcp.port());
+    };
+  }
+
+  private void installSignalHandlers() {
+    // Handled rather than left to shutdown hooks: berth must finish draining and exit 0.
+    for (String name : List.of("TERM", "INT")) {
+      Signal.handle(new Signal(name), signal -> stopRequested.countDown());
+    }
+  }
+
+  private void awaitStop() {
+    while (true) {
+      try {
+        stopRequested.await();
+        return;
+      } catch (InterruptedException e) {
+        // Only a signal ends the daemon.
+      }
+    }
+  }
+
+  private static void createPrivateDirectory(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    // Sockets here accept requests for the apps: other users must not reach them.
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+  }
+}

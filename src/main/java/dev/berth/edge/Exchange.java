@@ -1,0 +1,25 @@
+package dev.berth.edge;
+
+import io.netty.handler.codec.http.HttpContent;
+
+/**
+ * One request and its response on a client connection. The connection has at most one exchange at
+ * a time; requests pipelined behind it wait in {@link EdgeHandler}.
+ */
+interface Exchange {
+
+  /** Begins answering; called once, after the request head arrived. */
+  void start();
+
+  /** A piece of the request body; the last one is a {@code LastHttpContent}. Takes ownership. */
+  void requestContent(HttpContent content);
+
+  /** True once the request's last content arrived. */
+  boolean requestDone();
+
+  /** The client went away or the connection is closing: release everything, answer nothing more. */
+  void abort();
+
+  /** The client connection's writability changed. */
+  default void clientWritabilityChanged(boolean writable) {}
+}

@@ -1,0 +1,59 @@
+package dev.berth.edge;
+
+import static java.util.Objects.requireNonNull;
+
+import io.netty.channel.ChannelFuture;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.util.function.Supplier;
+
+/**
+ * An exchange berth answers itself (an error page, a static file): the response is written at once
+ * and any request body is read and dropped, so the connection can carry the next request.
+ */
+final class LocalExchange implements Exchange {
+
+  private final EdgeHandler connection;
+  private final Supplier<ChannelFuture> writeResponse;
+  private ChannelFuture written;
+  private boolean requestDone;
+  private boolean finished;
+
+  LocalExchange(EdgeHandler connection, Supplier<ChannelFuture> writeResponse) {
+    this.connection = requireNonNull(connection, "connection");
+    this.writeResponse = requireNonNull(writeResponse, "writeResponse");
+  }
+
+  @Override
+  public void start() {
+    written = writeResponse.get();
+    finishIfDone();
+  }
+
+  @Override
+  public void requestContent(HttpContent content) {
+    if (content instanceof LastHttpContent) {
+      requestDone = true;
+    }
+    content.release();
+    finishIfDone();
+  }
+
+  @Override
+  public boolean requestDone() {
+    return requestDone;
+  }
+
+  @Override
+  public void abort() {
+    finished = true;
+  }
+
+  private void finishIfDone() {
+    if (finished || written == null || !requestDone) {
+      return;
+    }
+    finished = true;
+    connection.exchangeDone(this, true, written);
+  }
+}

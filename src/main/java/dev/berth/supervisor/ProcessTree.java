@@ -1,0 +1,77 @@
+package dev.berth.supervisor;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * The processes that belong to an instance: its leader, every descendant, and anything still in
+ * the leader's process group (a daemonized child is no longer a descendant, but keeps the group).
+ * Signals go through {@link ProcessHandle}, which checks the start time, so a pid reused by an
+ * unrelated process is never hit.
+ */
+final class ProcessTree {
+
+  private ProcessTree() {}
+
+  /** The leader (first, if alive), its descendants, and the members of its process group. */
+  static Set<ProcessHandle> members(ProcessHandle leader) {
+    Set<ProcessHandle> members = new LinkedHashSet<>();
+    if (leader.isAlive()) {
+      members.add(leader);
+    }
+    leader.descendants().forEach(members::add);
+    groupMembers(leader.pid()).forEach(members::add);
+    return members;
+  }
+
+  static void signal(Set<ProcessHandle> processes, boolean kill) {
+    for (ProcessHandle process : processes) {
+      if (kill) {
+        process.destroyForcibly();
+      } else {
+        process.destroy();
+      }
+    }
+  }
+
+  static boolean anyAlive(Set<ProcessHandle> processes) {
+    return processes.stream().anyMatch(ProcessHandle::isAlive);
+  }
+
+  /** Processes whose process group id is {@code pgid}, read from /proc. */
+  private static Stream<ProcessHandle> groupMembers(long pgid) {
+    Path proc = Path.of("/proc");
+    if (!Files.isDirectory(proc)) {
+      return Stream.empty();
+    }
+    try (Stream<Path> entries = Files.list(proc)) {
+      return entries
+          .map(p -> p.getFileName().toString())
+          .filter(name -> !name.isEmpty() && name.chars().allMatch(Character::isDigit))
+          .filter(name -> processGroupOf(name).orElse(-1L) == pgid)
+          .map(name -> ProcessHandle.of(Long.parseLong(name)))
+          .flatMap(Optional::stream)
+          .toList()
+          .stream();
+    } catch (IOException e) {
+      return Stream.empty();
+    }
+  }
+
+  private static Optional<Long> processGroupOf(String pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", pid, "stat"));
+      // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so cut at the last ')'.
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return Optional.of(Long.parseLong(fields[2]));
+    } catch (IOException | RuntimeException e) {
+      // Gone between listing and reading, or not ours to read.
+      return Optional.empty();
+    }
+  }
+}
