@@ -38,16 +38,3 @@ def plan():
     if not name:
         return jsonify(error="name is required"), 400
     return jsonify(plan_for(name, body.get("team", "all")))
-
-
-@app.route("/echo", methods=["GET", "POST", "PUT"])
-def echo():
-    """What the app was sent: lets the tests see what the edge forwarded."""
-    return jsonify(
-        method=request.method,
-        path=request.path,
-        script_root=request.script_root,
-        query=request.query_string.decode(),
-        headers={k: v for k, v in request.headers.items()},
-        body_length=len(request.get_data()),
-    )

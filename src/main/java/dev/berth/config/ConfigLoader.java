@@ -13,13 +13,14 @@ import dev.berth.config.Route.AppTarget;
 import dev.berth.config.Route.StaticTarget;
 import dev.berth.config.Route.Target;
 import java.io.IOException;
+import java.math.BigInteger;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.math.BigInteger;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -63,11 +64,12 @@ public final class ConfigLoader {
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final Pattern DURATION = Pattern.compile("([0-9]+)(ms|s|m|h)");
   private static final Pattern DNS_NAME =
-      Pattern.compile(
-          "(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*");
+      Pattern.compile("(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\\.(?!-)[a-z0-9-]{1,63}(?<!-))*");
   private static final Pattern PORT = Pattern.compile("[0-9]{1,5}");
 
   private static final Duration MAX_DURATION = Duration.ofHours(24);
+  /** Stands for durations too long to represent; only ever rejected. */
+  private static final Duration TOO_LONG = MAX_DURATION.plusSeconds(1);
   private static final int MAX_INSTANCES = 64;
   /** sun_path is 108 bytes on Linux, including the terminating NUL. */
   private static final int MAX_SOCKET_PATH_BYTES = 107;
@@ -187,7 +189,7 @@ public final class ConfigLoader {
     Config check(JsonNode root) throws ConfigException {
       Table top = new Table("", root == null || !root.isObject() ? TOML.createObjectNode() : root);
       onlyKeys(top, TOP_KEYS);
-      Path stateDir = optional(top, "state_dir", baseDir.resolve(".berth"), this::path);
+      Path stateDir = optional(top, "state_dir", baseDir.resolve(".berth"), this::relativePath);
       Duration shutdownTimeout =
           optional(top, "shutdown_timeout", Duration.ofSeconds(10), ConfigLoader::duration);
       List<Listener> listeners = listeners(top);
@@ -268,17 +270,7 @@ public final class ConfigLoader {
       String command = required(t, "command", commandExpected, v -> nonBlank(v, commandExpected));
       int instances = optional(t, "instances", 1, v -> integer(v, 1, MAX_INSTANCES));
       Map<String, String> env = env(t);
-      SocketKind socket =
-          optional(
-              t,
-              "socket",
-              SocketKind.UNIX,
-              v ->
-                  switch (string(v, "\"unix\" or \"tcp\"")) {
-                    case "unix" -> SocketKind.UNIX;
-                    case "tcp" -> SocketKind.TCP;
-                    default -> throw new Rejected("\"unix\" or \"tcp\"");
-                  });
+      SocketKind socket = optional(t, "socket", SocketKind.UNIX, ConfigLoader::socketKind);
       Duration startTimeout =
           optional(t, "start_timeout", Duration.ofSeconds(30), ConfigLoader::duration);
       Duration stopTimeout =
@@ -292,7 +284,8 @@ public final class ConfigLoader {
     /** The env table as strings, or null if a problem has been reported. */
     private Map<String, String> env(Table app) {
       String expected = "a table of NAME = \"value\" (strings, integers or booleans)";
-      Table env = optional(app, "env", null, v -> ConfigLoader.table(app.child("env"), v, expected));
+      Table env =
+          optional(app, "env", null, v -> ConfigLoader.table(app.child("env"), v, expected));
       Map<String, String> result = new LinkedHashMap<>();
       if (env == null) {
         return app.get("env") == null ? result : null;
@@ -320,7 +313,8 @@ public final class ConfigLoader {
     }
 
     private List<Route> routes(Table top) {
-      List<Table> tables = optional(top, "routes", List.of(), tables("routes", "[[routes]] tables", 0));
+      List<Table> tables =
+          optional(top, "routes", List.of(), tables("routes", "[[routes]] tables", 0));
       JsonNode appsNode = top.get("apps");
       // Every name under [apps] counts, even an app with problems, so that a broken app does not
       // also make each of its routes fail.
@@ -338,9 +332,7 @@ public final class ConfigLoader {
         Target target = target(t, appNames);
         boolean stripPrefix = optional(t, "strip_prefix", false, ConfigLoader::bool);
         if (t.get("strip_prefix") != null && t.get("app") == null && t.get("static") != null) {
-          report(
-              t.child("strip_prefix"),
-              show(t.get("strip_prefix")) + " (expected: strip_prefix only with app, not static)");
+          reject(t.child("strip_prefix"), t.get("strip_prefix"), "strip_prefix only with app");
         }
         if (host == null || path == null || target == null) {
           continue;
@@ -407,8 +399,9 @@ public final class ConfigLoader {
         if (app.socket() != SocketKind.UNIX) {
           continue;
         }
+        // Instance numbers never have more digits than the instance count.
         String socket =
-            stateDir.resolve("run").resolve(app.name() + "-" + app.instances() + ".sock").toString();
+            stateDir.resolve("run/" + app.name() + "-" + app.instances() + ".sock").toString();
         if (longest == null || bytes(socket) > bytes(longest)) {
           longest = socket;
         }
@@ -444,7 +437,7 @@ public final class ConfigLoader {
       try {
         return reader.read(value);
       } catch (Rejected r) {
-        report(t.child(key), show(value) + " (expected: " + r.expected() + ")");
+        reject(t.child(key), value, r.expected());
         return fallback;
       }
     }
@@ -495,9 +488,13 @@ public final class ConfigLoader {
       try {
         return ConfigLoader.table(path, value, expected);
       } catch (Rejected r) {
-        report(path, show(value) + " (expected: " + r.expected() + ")");
+        reject(path, value, r.expected());
         return null;
       }
+    }
+
+    private void reject(String path, JsonNode value, String expected) {
+      report(path, show(value) + " (expected: " + expected + ")");
     }
 
     private void report(String path, String what) {
@@ -510,13 +507,14 @@ public final class ConfigLoader {
 
     // ---- readers that need the config's directory ----
 
-    private Path path(JsonNode value) throws Rejected {
-      return baseDir.resolve(string(value, "a path")).normalize();
+    /** A path relative to the config file's directory, which need not exist yet. */
+    private Path relativePath(JsonNode value) throws Rejected {
+      return resolve(value, "a directory path");
     }
 
     private Path directory(JsonNode value) throws Rejected {
       String expected = "an existing directory";
-      Path dir = baseDir.resolve(string(value, expected)).normalize();
+      Path dir = resolve(value, expected);
       if (!Files.exists(dir)) {
         throw new Rejected(expected + "; " + dir + " does not exist");
       }
@@ -527,6 +525,14 @@ public final class ConfigLoader {
         return dir.toRealPath();
       } catch (IOException e) {
         throw new Rejected(expected + "; " + dir + ": " + reason(e));
+      }
+    }
+
+    private Path resolve(JsonNode value, String expected) throws Rejected {
+      try {
+        return baseDir.resolve(nonBlank(value, expected)).normalize();
+      } catch (InvalidPathException e) {
+        throw new Rejected(expected + "; " + e.getReason());
       }
     }
   }
@@ -567,6 +573,15 @@ public final class ConfigLoader {
     return n.intValueExact();
   }
 
+  private static SocketKind socketKind(JsonNode value) throws Rejected {
+    String expected = "\"unix\" or \"tcp\"";
+    return switch (string(value, expected)) {
+      case "unix" -> SocketKind.UNIX;
+      case "tcp" -> SocketKind.TCP;
+      default -> throw new Rejected(expected);
+    };
+  }
+
   private static boolean bool(JsonNode value) throws Rejected {
     if (!value.isBoolean()) {
       throw new Rejected("true or false");
@@ -576,33 +591,33 @@ public final class ConfigLoader {
 
   /** A string with a unit ("500ms", "30s", "2m", "1h") or an integer number of seconds. */
   private static Duration duration(JsonNode value) throws Rejected {
-    String range = "a duration more than 0 and at most 24h";
-    if (value.isIntegralNumber()) {
-      BigInteger seconds = value.bigIntegerValue();
-      if (seconds.signum() <= 0 || seconds.compareTo(BigInteger.valueOf(MAX_DURATION.toSeconds())) > 0) {
-        throw new Rejected(range);
-      }
-      return Duration.ofSeconds(seconds.longValue());
+    Duration d = value.isIntegralNumber() ? seconds(value.bigIntegerValue()) : withUnit(value);
+    if (d.isNegative() || d.isZero() || d.compareTo(MAX_DURATION) > 0) {
+      throw new Rejected("a duration more than 0 and at most 24h");
     }
+    return d;
+  }
+
+  private static Duration seconds(BigInteger n) {
+    // Anything past 32 bits is far outside the range; capping avoids Duration overflow.
+    return n.bitLength() < 32 ? Duration.ofSeconds(n.longValue()) : TOO_LONG;
+  }
+
+  private static Duration withUnit(JsonNode value) throws Rejected {
     Matcher m = DURATION.matcher(string(value, DURATION_EXPECTED));
     if (!m.matches()) {
       throw new Rejected(DURATION_EXPECTED);
     }
     if (m.group(1).length() > 12) {
-      throw new Rejected(range);
+      return TOO_LONG;
     }
     long n = Long.parseLong(m.group(1));
-    Duration d =
-        switch (m.group(2)) {
-          case "ms" -> Duration.ofMillis(n);
-          case "s" -> Duration.ofSeconds(n);
-          case "m" -> Duration.ofMinutes(n);
-          default -> Duration.ofHours(n);
-        };
-    if (d.isZero() || d.compareTo(MAX_DURATION) > 0) {
-      throw new Rejected(range);
-    }
-    return d;
+    return switch (m.group(2)) {
+      case "ms" -> Duration.ofMillis(n);
+      case "s" -> Duration.ofSeconds(n);
+      case "m" -> Duration.ofMinutes(n);
+      default -> Duration.ofHours(n);
+    };
   }
 
   private static String envValue(JsonNode value) throws Rejected {
@@ -690,7 +705,8 @@ public final class ConfigLoader {
     if (host.equals("*")) {
       return "";
     }
-    if (host.startsWith("[") && host.endsWith("]") && isIpv6(host.substring(1, host.length() - 1))) {
+    boolean bracketed = host.startsWith("[") && host.endsWith("]");
+    if (bracketed && isIpv6(host.substring(1, host.length() - 1))) {
       return host;
     }
     String name = host.startsWith("*.") ? host.substring(2) : host;

@@ -100,7 +100,9 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
     String path = pathOf(request.uri());
     if (request.protocolVersion().equals(HttpVersion.HTTP_1_1)
         && !request.headers().contains(HttpHeaderNames.HOST)) {
-      return local(request, Responses.error(HttpResponseStatus.BAD_REQUEST, "HTTP/1.1 request without Host."));
+      FullHttpResponse response = Responses.error(HttpResponseStatus.BAD_REQUEST, "HTTP/1.1 request without Host.");
+      HttpUtil.setKeepAlive(response, false);
+      return local(request, response);
     }
     Optional<Route> route = edge.router().route(request.headers().get(HttpHeaderNames.HOST), path);
     if (route.isEmpty()) {

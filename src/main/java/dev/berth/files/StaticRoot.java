@@ -43,7 +43,7 @@ public final class StaticRoot {
 
   /**
    * @param rawPath the request path below the route's prefix, still percent-encoded, starting with
-   *     "/" (or empty for the prefix itself)
+   *     "/" (or empty for the prefix itself, which redirects to the prefix with a slash)
    */
   public Lookup lookup(String rawPath) {
     requireNonNull(rawPath, "rawPath");
@@ -60,7 +60,8 @@ public final class StaticRoot {
     if (decoded.indexOf('\\') >= 0 || decoded.indexOf('\0') >= 0) {
       return new Refused(400, "backslash or NUL in path");
     }
-    boolean wantsDirectory = decoded.isEmpty() || decoded.endsWith("/");
+    // The route's prefix itself ("/static") names the root directory without its slash.
+    boolean wantsDirectory = decoded.endsWith("/");
     Path target = root;
     for (String segment : decoded.split("/")) {
       if (segment.isEmpty()) {

@@ -1,0 +1,137 @@
+package dev.berth.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.berth.testing.BerthProcess;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** `berth up` as a process: starting, stopping on signals, and what it leaves behind (nothing). */
+class DaemonLifecycleTest {
+
+  @TempDir Path tmp;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  private Path config(int port, int instances) throws Exception {
+    return BerthProcess.write(
+        tmp.resolve("berth.toml"),
+        """
+        state_dir = "%s/state"
+        shutdown_timeout = "20s"
+
+        [[listeners]]
+        address = "127.0.0.1:%d"
+
+        [apps.web]
+        dir = "%s"
+        command = "gunicorn --workers 2 wsgi:app"
+        instances = %d
+        stop_timeout = "5s"
+
+        [[routes]]
+        app = "web"
+        """
+            .formatted(tmp, port, BerthProcess.testApp(), instances));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"TERM", "INT"})
+  void signalLetsInFlightRequestsFinishThenLeavesNoProcess(String signal) throws Exception {
+    int port = BerthProcess.freePort();
+    try (BerthProcess berth = BerthProcess.up(config(port, 2))) {
+      // Each instance: the gunicorn master and 2 workers, which boot after the master listens.
+      Set<ProcessHandle> tree = berth.descendants();
+      for (int i = 0; i < 100 && tree.size() < 6; i++) {
+        Thread.sleep(100);
+        tree = berth.descendants();
+      }
+      assertThat(tree).hasSizeGreaterThanOrEqualTo(6);
+      assertThat(socketFiles()).hasSize(2);
+
+      CompletableFuture<HttpResponse<String>> slow =
+          http.sendAsync(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/slow?seconds=2")).build(),
+              HttpResponse.BodyHandlers.ofString());
+      Thread.sleep(500);
+      new ProcessBuilder("kill", "-" + signal, Long.toString(berth.pid())).start().waitFor();
+      berth.awaitLine("berth: stopping", Duration.ofSeconds(10));
+
+      HttpResponse<String> finished = slow.get(30, TimeUnit.SECONDS);
+      assertThat(finished.statusCode()).isEqualTo(200);
+      assertThat(finished.body()).isEqualTo("slept 2.0\n");
+
+      assertThat(berth.waitFor(Duration.ofSeconds(30))).as(berth.output()).isZero();
+      assertThat(berth.output()).contains("berth: stopped");
+      for (ProcessHandle process : tree) {
+        process.onExit().get(10, TimeUnit.SECONDS);
+      }
+      assertThat(tree.stream().filter(ProcessHandle::isAlive)).isEmpty();
+      assertThat(socketFiles()).isEmpty();
+      // No longer accepting.
+      assertThat(portIsFree(port)).isTrue();
+    }
+  }
+
+  @Test
+  void instanceThatDiesLeavesTheRotationAndTheAppGives502WhenNoneIsLeft() throws Exception {
+    int port = BerthProcess.freePort();
+    try (BerthProcess berth = BerthProcess.up(config(port, 1))) {
+      String url = "http://127.0.0.1:" + port + "/";
+      assertThat(http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString()).statusCode())
+          .isEqualTo(200);
+      berth.descendants().forEach(ProcessHandle::destroyForcibly);
+      HttpResponse<String> after = null;
+      for (int i = 0; i < 100; i++) {
+        after = http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+        if (after.statusCode() == 502) {
+          break;
+        }
+        Thread.sleep(100);
+      }
+      assertThat(after.statusCode()).isEqualTo(502);
+      assertThat(berth.terminate(Duration.ofSeconds(30))).isZero();
+    }
+  }
+
+  @Test
+  void listenerAlreadyInUseFailsClearlyAndStartsNothing() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        BerthProcess berth = BerthProcess.start("up", "--config", config(taken.getLocalPort(), 1).toString())) {
+      assertThat(berth.waitFor(Duration.ofSeconds(30))).isEqualTo(1);
+      assertThat(berth.output()).contains("berth: cannot listen on 127.0.0.1:" + taken.getLocalPort());
+      assertThat(berth.output()).doesNotContain("web.1 |");
+    }
+  }
+
+  private Set<Path> socketFiles() throws Exception {
+    Path run = tmp.resolve("state/run");
+    if (!Files.isDirectory(run)) {
+      return Set.of();
+    }
+    try (Stream<Path> files = Files.list(run)) {
+      return Set.copyOf(files.filter(p -> p.toString().endsWith(".sock")).toList());
+    }
+  }
+
+  private static boolean portIsFree(int port) {
+    try (ServerSocket socket = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return true;
+    } catch (java.io.IOException e) {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,65 @@
+package dev.berth.routing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.berth.config.Route;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class RouteTableTest {
+
+  private static Route route(String host, String path, String app) {
+    return new Route(host, path, new Route.AppTarget(app), false, 1);
+  }
+
+  private static final RouteTable TABLE =
+      RouteTable.of(
+          List.of(
+              route("", "/", "root"),
+              route("", "/blog", "blog"),
+              route("", "/blog/admin", "admin"),
+              route("api.example.com", "/v1", "api"),
+              route("*.example.com", "/", "tenant"),
+              route("*.eu.example.com", "/", "eu")));
+
+  private static Optional<String> app(String host, String path) {
+    return TABLE.match(host, path).map(r -> ((Route.AppTarget) r.target()).app());
+  }
+
+  @Test
+  void longestPrefixWinsOnSegmentBoundaries() {
+    assertThat(app("localhost", "/")).contains("root");
+    assertThat(app("localhost", "/blog")).contains("blog");
+    assertThat(app("localhost", "/blog/")).contains("blog");
+    assertThat(app("localhost", "/blog/post/1")).contains("blog");
+    assertThat(app("localhost", "/blogger")).contains("root");
+    assertThat(app("localhost", "/blog/admin/users")).contains("admin");
+    assertThat(app("localhost", "/blog/administrator")).contains("blog");
+  }
+
+  @Test
+  void hostIsDecidedFirstExactThenLongestWildcardThenAny() {
+    assertThat(app("api.example.com", "/v1/users")).contains("api");
+    // The exact host has no "/" route: no fall-through to the wildcard or the default (as nginx).
+    assertThat(app("api.example.com", "/")).isEmpty();
+    assertThat(app("shop.example.com", "/")).contains("tenant");
+    assertThat(app("a.b.example.com", "/x")).contains("tenant");
+    assertThat(app("paris.eu.example.com", "/")).contains("eu");
+    assertThat(app("example.com", "/")).contains("root");
+    assertThat(app(null, "/blog")).contains("blog");
+  }
+
+  @Test
+  void hostHeaderIsNormalized() {
+    assertThat(app("API.Example.COM:8443", "/v1")).contains("api");
+    assertThat(app("api.example.com.", "/v1")).contains("api");
+    assertThat(RouteTable.normalizeHost("[::1]:8080")).isEqualTo("[::1]");
+    assertThat(RouteTable.normalizeHost(null)).isEmpty();
+  }
+
+  @Test
+  void noRoutesMatchNothing() {
+    assertThat(RouteTable.of(List.of()).match("x", "/")).isEmpty();
+  }
+}

@@ -1,0 +1,176 @@
+package dev.berth.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * A real berth daemon in a child JVM, as a user runs it: `berth up --config FILE`. Collects its
+ * output, knows when it is serving, and makes sure that it and every process it started are gone
+ * when the test ends.
+ */
+public final class BerthProcess implements AutoCloseable {
+
+  private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+
+  private final Process process;
+  private final List<String> lines = new ArrayList<>();
+  private final Thread reader;
+
+  private BerthProcess(Process process) {
+    this.process = process;
+    this.reader =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try (BufferedReader in =
+                      new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = in.readLine()) != null) {
+                      synchronized (lines) {
+                        lines.add(line);
+                        lines.notifyAll();
+                      }
+                    }
+                  } catch (IOException e) {
+                    // Process ended.
+                  }
+                });
+  }
+
+  /** Runs {@code berth ARGS...} in a child JVM with this test's classpath. */
+  public static BerthProcess start(String... args) throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(ProcessHandle.current().info().command().orElse("java"));
+    command.add("-XX:+UseSerialGC");
+    command.add("-Xmx256m");
+    command.add("--enable-native-access=ALL-UNNAMED");
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add("dev.berth.Main");
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    return new BerthProcess(builder.start());
+  }
+
+  /** Starts `berth up` on the config and waits until it says it is serving. */
+  public static BerthProcess up(Path config) throws IOException {
+    BerthProcess berth = start("up", "--config", config.toString());
+    berth.awaitLine("berth: serving on", READY_TIMEOUT);
+    return berth;
+  }
+
+  /** Waits for an output line containing {@code text}; fails with the output so far if none comes. */
+  public String awaitLine(String text, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (lines) {
+      while (true) {
+        for (String line : lines) {
+          if (line.contains(text)) {
+            return line;
+          }
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0 || (!process.isAlive() && !reader.isAlive())) {
+          throw new AssertionError("berth never printed \"" + text + "\"; output:\n" + output());
+        }
+        try {
+          lines.wait(Math.max(1, Math.min(200, TimeUnit.NANOSECONDS.toMillis(left))));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new AssertionError(e);
+        }
+      }
+    }
+  }
+
+  public String output() {
+    synchronized (lines) {
+      return String.join("\n", lines);
+    }
+  }
+
+  /** Everything berth started and that is still running (its whole tree). */
+  public Set<ProcessHandle> descendants() {
+    return process.descendants().collect(Collectors.toSet());
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  /** SIGTERM, as systemd or `kill` would send; returns the exit code. */
+  public int terminate(Duration timeout) throws InterruptedException {
+    process.destroy();
+    assertThat(process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS))
+        .as("berth exits after SIGTERM; output:\n%s", output())
+        .isTrue();
+    try {
+      reader.join(Duration.ofSeconds(5));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return process.exitValue();
+  }
+
+  /** Waits for berth to exit by itself (a command that is not a daemon); returns the exit code. */
+  public int waitFor(Duration timeout) throws InterruptedException {
+    assertThat(process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)).as("berth exits").isTrue();
+    try {
+      reader.join(Duration.ofSeconds(5));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return process.exitValue();
+  }
+
+  /** Whatever happened in the test: nothing berth started survives it. */
+  @Override
+  public void close() {
+    Set<ProcessHandle> tree = descendants();
+    if (process.isAlive()) {
+      process.destroyForcibly();
+    }
+    tree.forEach(ProcessHandle::destroyForcibly);
+    try {
+      process.waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** A TCP port free right now on 127.0.0.1. */
+  public static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      socket.setReuseAddress(true);
+      return socket.getLocalPort();
+    }
+  }
+
+  /** The repository's directory (tests run with it as the working directory). */
+  public static Path repo() {
+    return Path.of("").toAbsolutePath();
+  }
+
+  /** The test Flask app, from test resources. */
+  public static Path testApp() {
+    return repo().resolve("src/test/resources/testapp");
+  }
+
+  public static Path write(Path file, String text) throws IOException {
+    Files.createDirectories(file.getParent());
+    return Files.writeString(file, text);
+  }
+}

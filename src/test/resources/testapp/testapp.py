@@ -1,0 +1,56 @@
+"""A Flask app for berth's tests: endpoints that show what the edge forwarded, or misbehave."""
+import os
+import time
+
+from flask import Flask, Response, jsonify, request, url_for
+
+app = Flask(__name__)
+
+
+@app.route("/", defaults={"rest": ""}, methods=["GET", "HEAD"])
+@app.route("/page/<path:rest>", methods=["GET", "HEAD"])
+def page(rest):
+    return jsonify(app="testapp", rest=rest, instance=os.environ.get("BERTH_INSTANCE"),
+                   url=url_for("page", rest=rest or None))
+
+
+@app.route("/echo", methods=["GET", "POST", "PUT", "DELETE"])
+def echo():
+    return jsonify(
+        method=request.method,
+        path=request.path,
+        full_path=request.full_path,
+        script_root=request.script_root,
+        headers={k.lower(): v for k, v in request.headers.items()},
+        body_length=len(request.get_data()),
+        env={k: v for k, v in os.environ.items() if k.startswith("BERTH_") or k in ("PORT", "GREETING")},
+    )
+
+
+@app.route("/slow")
+def slow():
+    seconds = float(request.args.get("seconds", "2"))
+    time.sleep(seconds)
+    return "slept %s\n" % seconds
+
+
+@app.route("/stream")
+def stream():
+    """A body without Content-Length, sent in pieces."""
+    count = int(request.args.get("chunks", "5"))
+
+    def pieces():
+        for i in range(count):
+            yield "chunk %d\n" % i
+    return Response(pieces(), mimetype="text/plain")
+
+
+@app.route("/redirect")
+def redirect_home():
+    from flask import redirect
+    return redirect(url_for("page"))
+
+
+@app.route("/status/<int:code>")
+def status(code):
+    return Response(status=code)
