@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages berth's examples and tests run against, if any is missing:
+# gunicorn (Debian's, on /usr/bin/python3) with Flask, curl, and setsid/ps (util-linux, procps).
+# Idempotent and quiet: when everything is there it does nothing.
+set -euo pipefail
+
+packages=(gunicorn python3-flask curl procps util-linux)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+((${#missing[@]})) || exit 0
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null 2>&1 || { echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+sudo+=(env DEBIAN_FRONTEND=noninteractive)
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
