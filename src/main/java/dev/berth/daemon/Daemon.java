@@ -45,7 +45,7 @@ public final class Daemon {
     Path runDir = config.runDir();
     try {
       createPrivateDirectory(config.stateDir());
-      createPrivateDirectory(runDir);
+      createRunDirectory(runDir);
     } catch (IOException e) {
       out.println("berth: cannot create run directory " + runDir + ": " + e.getMessage());
       return 1;
@@ -138,9 +138,21 @@ public final class Daemon {
     }
   }
 
+  /**
+   * Creates {@code dir} readable by its owner only. An existing directory keeps its mode: state_dir
+   * may be a directory the user chose and set up; the run directory is checked separately.
+   */
   private static void createPrivateDirectory(Path dir) throws IOException {
-    Files.createDirectories(dir);
-    // Sockets here accept requests for the apps: other users must not reach them.
+    if (Files.isDirectory(dir)) {
+      return;
+    }
+    Files.createDirectories(dir.getParent());
+    Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+  }
+
+  /** The run directory holds the apps' sockets: only berth's user may reach them. */
+  private static void createRunDirectory(Path dir) throws IOException {
+    createPrivateDirectory(dir);
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
   }
 }

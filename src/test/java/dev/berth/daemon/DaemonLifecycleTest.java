@@ -10,7 +10,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -61,6 +63,8 @@ class DaemonLifecycleTest {
       }
       assertThat(tree).hasSizeGreaterThanOrEqualTo(6);
       assertThat(socketFiles()).hasSize(2);
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tmp.resolve("state/run"))))
+          .isEqualTo("rwx------");
 
       CompletableFuture<HttpResponse<String>> slow =
           http.sendAsync(
@@ -83,6 +87,46 @@ class DaemonLifecycleTest {
       assertThat(socketFiles()).isEmpty();
       // No longer accepting.
       assertThat(portIsFree(port)).isTrue();
+    }
+  }
+
+  @Test
+  void processesThatIgnoreSigtermAreKilledWhereverTheyWent() throws Exception {
+    Path pids = tmp.resolve("pids");
+    Path config =
+        BerthProcess.write(
+            tmp.resolve("berth.toml"),
+            """
+            state_dir = "%s/state"
+
+            [[listeners]]
+            address = "127.0.0.1:%d"
+
+            [apps.stubborn]
+            dir = "%s"
+            command = "/usr/bin/python3 stubborn.py"
+            env = { PIDS_FILE = "%s" }
+            stop_timeout = "1s"
+            """
+                .formatted(tmp, BerthProcess.freePort(), BerthProcess.testApp(), pids));
+    try (BerthProcess berth = BerthProcess.up(config)) {
+      berth.awaitLine("stubborn: listening", Duration.ofSeconds(10));
+      List<Long> started = Files.readAllLines(pids).stream().map(Long::parseLong).toList();
+      assertThat(started).hasSize(3).allMatch(DaemonLifecycleTest::running);
+
+      assertThat(berth.terminate(Duration.ofSeconds(30))).isZero();
+      assertThat(berth.output()).contains("still running 1s after SIGTERM; sending SIGKILL");
+      assertThat(started).noneMatch(DaemonLifecycleTest::running);
+    }
+  }
+
+  /** Alive and not a zombie (an orphan's reaper may take a moment). */
+  private static boolean running(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
+    } catch (java.io.IOException e) {
+      return false;
     }
   }
 

@@ -113,7 +113,8 @@ public final class BerthProcess implements AutoCloseable {
 
   /** SIGTERM, as systemd or `kill` would send; returns the exit code. */
   public int terminate(Duration timeout) throws InterruptedException {
-    process.destroy();
+    // Through the handle: Process.destroy() would also close our end of berth's output.
+    process.toHandle().destroy();
     assertThat(process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS))
         .as("berth exits after SIGTERM; output:\n%s", output())
         .isTrue();

@@ -1,0 +1,41 @@
+"""An app that makes stopping hard: it ignores SIGTERM, and so do two helpers it leaves behind:
+one that left its process group (setsid), one that was orphaned (double fork) but kept the group.
+Writes every pid to $PIDS_FILE, then serves nothing but accepts on $BERTH_SOCKET."""
+import os
+import signal
+import socket
+import sys
+import time
+
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+pids_file = os.environ["PIDS_FILE"]
+
+
+def record(pid):
+    with open(pids_file, "a") as f:
+        f.write("%d\n" % pid)
+
+
+def linger():
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    while True:
+        time.sleep(60)
+
+
+if os.fork() == 0:          # left the group: a descendant, but in a session of its own
+    os.setsid()
+    record(os.getpid())
+    linger()
+
+if os.fork() == 0:          # orphaned: its parent exits, it is re-parented, it keeps the group
+    if os.fork() == 0:
+        record(os.getpid())
+        linger()
+    os._exit(0)
+
+record(os.getpid())
+server = socket.socket(socket.AF_UNIX)
+server.bind(os.environ["BERTH_SOCKET"])
+server.listen(16)
+sys.stdout.write("stubborn: listening\n")
+linger()
