@@ -42,8 +42,11 @@ public final class BerthCommand implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  /** The --config option, mixed into the commands that read a config file. */
-  static final class ConfigOption {
+  /**
+   * A command that works on a loaded config. Which file, and what happens when it is invalid (every
+   * problem printed, exit 2), is decided here once.
+   */
+  abstract static class ConfigCommand implements Callable<Integer> {
     @Option(
         names = {"-c", "--config"},
         paramLabel = "FILE",
@@ -51,7 +54,25 @@ public final class BerthCommand implements Runnable {
             "Config file. Default: $BERTH_CONFIG, else ./berth.toml, else the bundled examples/berth.toml.")
     Path file;
 
-    Path resolve() {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    abstract int run(Config config);
+
+    @Override
+    public final Integer call() {
+      Config config;
+      try {
+        config = ConfigLoader.load(configFile());
+      } catch (ConfigException e) {
+        PrintWriter err = spec.commandLine().getErr();
+        e.problems().forEach(err::println);
+        err.flush();
+        return EXIT_USAGE;
+      }
+      return run(config);
+    }
+
+    private Path configFile() {
       if (file != null) {
         return file;
       }
@@ -66,50 +87,25 @@ public final class BerthCommand implements Runnable {
       String home = System.getenv("BERTH_HOME");
       return home == null ? local : Path.of(home, "examples", "berth.toml");
     }
-
-    /** The loaded config, or null after printing every problem. */
-    Config load(PrintWriter err) {
-      try {
-        return ConfigLoader.load(resolve());
-      } catch (ConfigException e) {
-        e.problems().forEach(problem -> err.println(problem));
-        err.flush();
-        return null;
-      }
-    }
   }
 
   @Command(name = "up", description = "Start the edge and every app, in the foreground, until SIGINT/SIGTERM.")
-  static final class Up implements Callable<Integer> {
-    @CommandLine.Mixin ConfigOption config;
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
+  static final class Up extends ConfigCommand {
     @Override
-    public Integer call() {
-      Config loaded = config.load(spec.commandLine().getErr());
-      if (loaded == null) {
-        return EXIT_USAGE;
-      }
-      return new Daemon(loaded, System.out).run();
+    int run(Config config) {
+      return new Daemon(config, System.out).run();
     }
   }
 
   @Command(name = "check", description = "Validate a config file and exit: 0 when it is valid.")
-  static final class Check implements Callable<Integer> {
-    @CommandLine.Mixin ConfigOption config;
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
+  static final class Check extends ConfigCommand {
     @Override
-    public Integer call() {
-      Config loaded = config.load(spec.commandLine().getErr());
-      if (loaded == null) {
-        return EXIT_USAGE;
-      }
+    int run(Config config) {
       spec.commandLine()
           .getOut()
           .println(
-              loaded.file() + ": ok (" + loaded.listeners().size() + " listener(s), " + loaded.apps().size()
-                  + " app(s), " + loaded.routes().size() + " route(s))");
+              config.file() + ": ok (" + config.listeners().size() + " listener(s), " + config.apps().size()
+                  + " app(s), " + config.routes().size() + " route(s))");
       return 0;
     }
   }

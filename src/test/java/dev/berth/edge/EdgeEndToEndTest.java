@@ -143,6 +143,16 @@ class EdgeEndToEndTest {
     return http.send(HttpRequest.newBuilder(URI.create(base + path)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  private HttpResponse<String> post(String path, String contentType, String body)
+      throws IOException, InterruptedException {
+    return http.send(
+        HttpRequest.newBuilder(URI.create(base + path))
+            .header("Content-Type", contentType)
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
   private JsonNode json(HttpResponse<String> response) throws IOException {
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
     return JSON.readTree(response.body());
@@ -157,13 +167,7 @@ class EdgeEndToEndTest {
     assertThat(json(get("/activities/3")).get("name").asText()).isEqualTo("Read the deploy runbook");
     assertThat(get("/activities/99").statusCode()).isEqualTo(404);
 
-    HttpResponse<String> plan =
-        http.send(
-            HttpRequest.newBuilder(URI.create(base + "/plan"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"Ada\", \"team\": \"engineering\"}"))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> plan = post("/plan", "application/json", "{\"name\": \"Ada\", \"team\": \"engineering\"}");
     assertThat(json(plan).get("total_minutes").asInt()).isEqualTo(60 + 30 + 45 + 90);
   }
 
@@ -177,13 +181,7 @@ class EdgeEndToEndTest {
         .contains("action=\"/tasks/add\"");
     assertThat(get("/tasks/task/2").body()).contains("href=\"/tasks/\"");
 
-    HttpResponse<String> added =
-        http.send(
-            HttpRequest.newBuilder(URI.create(base + "/tasks/add"))
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString("title=Water+the+plants"))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> added = post("/tasks/add", "application/x-www-form-urlencoded", "title=Water+the+plants");
     assertThat(added.statusCode()).isEqualTo(302);
     assertThat(URI.create(base).resolve(added.headers().firstValue("Location").orElseThrow()).getPath())
         .isEqualTo("/tasks/");
@@ -299,14 +297,7 @@ class EdgeEndToEndTest {
     assertThat(directory.statusCode()).isEqualTo(301);
     assertThat(directory.headers().firstValue("Location")).contains("/static/");
     assertThat(get("/static/missing.css").statusCode()).isEqualTo(404);
-    assertThat(
-            http.send(
-                    HttpRequest.newBuilder(URI.create(base + "/static/style.css"))
-                        .POST(HttpRequest.BodyPublishers.ofString("x"))
-                        .build(),
-                    HttpResponse.BodyHandlers.ofString())
-                .statusCode())
-        .isEqualTo(405);
+    assertThat(post("/static/style.css", "text/plain", "x").statusCode()).isEqualTo(405);
   }
 
   @Test
