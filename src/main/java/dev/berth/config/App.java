@@ -17,6 +17,10 @@ import java.util.Map;
  * @param socket how instances listen: a unix socket (default) or a TCP port on 127.0.0.1
  * @param startTimeout how long an instance may take to accept connections
  * @param stopTimeout how long after SIGTERM before SIGKILL
+ * @param balance how requests are spread over instances
+ * @param healthCheck an HTTP path probed on each instance, or null for none
+ * @param keepalive idle upstream connections kept per instance (0: a new connection per request)
+ * @param keepaliveTimeout how long an idle upstream connection is kept
  */
 public record App(
     String name,
@@ -26,7 +30,11 @@ public record App(
     Map<String, String> env,
     SocketKind socket,
     Duration startTimeout,
-    Duration stopTimeout) {
+    Duration stopTimeout,
+    Balance balance,
+    HealthCheck healthCheck,
+    int keepalive,
+    Duration keepaliveTimeout) {
 
   public App {
     requireNonNull(name, "name");
@@ -36,6 +44,26 @@ public record App(
     requireNonNull(socket, "socket");
     requireNonNull(startTimeout, "startTimeout");
     requireNonNull(stopTimeout, "stopTimeout");
+    requireNonNull(balance, "balance");
+    requireNonNull(keepaliveTimeout, "keepaliveTimeout");
+  }
+
+  /** How the edge picks an instance for a request. */
+  public enum Balance {
+    ROUND_ROBIN,
+    LEAST_CONN
+  }
+
+  /**
+   * Active health checking: GET {@code path} on each instance every {@code interval}; an answer
+   * other than 2xx/3xx within {@code timeout} takes the instance out of rotation until one is.
+   */
+  public record HealthCheck(String path, Duration interval, Duration timeout) {
+    public HealthCheck {
+      requireNonNull(path, "path");
+      requireNonNull(interval, "interval");
+      requireNonNull(timeout, "timeout");
+    }
   }
 
   /** How an app instance listens for the edge. */

@@ -13,6 +13,8 @@ import java.util.Map;
  * @param file the file it was loaded from (absolute)
  * @param stateDir where berth keeps its run directory (sockets) and, later, logs and releases
  * @param shutdownTimeout how long in-flight requests may take to finish on shutdown
+ * @param edge connection-level limits, trusted proxies, and per-route defaults
+ * @param accessLog the global access log
  * @param listeners edge listeners, at least one
  * @param apps apps by name, in file order
  * @param routes routes in file order
@@ -21,6 +23,8 @@ public record Config(
     Path file,
     Path stateDir,
     Duration shutdownTimeout,
+    EdgeSettings edge,
+    AccessLogSpec accessLog,
     List<Listener> listeners,
     Map<String, App> apps,
     List<Route> routes) {
@@ -29,9 +33,16 @@ public record Config(
     requireNonNull(file, "file");
     requireNonNull(stateDir, "stateDir");
     requireNonNull(shutdownTimeout, "shutdownTimeout");
+    requireNonNull(edge, "edge");
+    requireNonNull(accessLog, "accessLog");
     listeners = List.copyOf(listeners);
     apps = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(apps));
     routes = List.copyOf(routes);
+  }
+
+  /** The log directory: the access log by default. */
+  public Path logDir() {
+    return stateDir.resolve("log");
   }
 
   /** The run directory: one unix socket per app instance lives here. */

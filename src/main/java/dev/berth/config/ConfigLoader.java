@@ -53,12 +53,40 @@ public final class ConfigLoader {
           .build();
 
   private static final List<String> TOP_KEYS =
-      List.of("state_dir", "shutdown_timeout", "listeners", "apps", "routes");
+      List.of("state_dir", "shutdown_timeout", "edge", "access_log", "listeners", "apps", "routes");
+  private static final List<String> LIMIT_KEYS =
+      List.of("max_body_size", "upstream_connect_timeout", "upstream_response_timeout");
+  private static final List<String> EDGE_KEYS =
+      concat(
+          List.of(
+              "max_header_size",
+              "max_uri_length",
+              "client_header_timeout",
+              "keepalive_timeout",
+              "max_connections",
+              "trusted_proxies",
+              "forwarded_header"),
+          LIMIT_KEYS);
+  private static final List<String> ACCESS_LOG_KEYS = List.of("enabled", "path", "format");
   private static final List<String> LISTENER_KEYS = List.of("address");
   private static final List<String> APP_KEYS =
-      List.of("dir", "command", "instances", "env", "socket", "start_timeout", "stop_timeout");
+      List.of(
+          "dir",
+          "command",
+          "instances",
+          "env",
+          "socket",
+          "start_timeout",
+          "stop_timeout",
+          "balance",
+          "health_check",
+          "keepalive",
+          "keepalive_timeout");
+  private static final List<String> HEALTH_CHECK_KEYS = List.of("path", "interval", "timeout");
+  private static final List<String> STATIC_KEYS = List.of("cache_control", "gzip", "follow_symlinks");
+  private static final List<String> APP_ROUTE_KEYS = concat(List.of("strip_prefix"), LIMIT_KEYS);
   private static final List<String> ROUTE_KEYS =
-      List.of("host", "path", "app", "static", "strip_prefix");
+      concat(List.of("host", "path", "app", "static", "access_log"), concat(APP_ROUTE_KEYS, STATIC_KEYS));
 
   private static final Pattern APP_NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,39}");
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
@@ -66,6 +94,7 @@ public final class ConfigLoader {
   private static final Pattern DNS_NAME =
       Pattern.compile("(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\\.(?!-)[a-z0-9-]{1,63}(?<!-))*");
   private static final Pattern PORT = Pattern.compile("[0-9]{1,5}");
+  private static final Pattern SIZE = Pattern.compile("([0-9]{1,12})([kKmMgG]?)");
 
   private static final Duration MAX_DURATION = Duration.ofHours(24);
   /** Stands for durations too long to represent; only ever rejected. */
@@ -74,6 +103,7 @@ public final class ConfigLoader {
   /** sun_path is 108 bytes on Linux, including the terminating NUL. */
   private static final int MAX_SOCKET_PATH_BYTES = 107;
 
+  private static final String SIZE_EXPECTED = "a size like \"8k\", \"10m\", \"1g\" or a number of bytes";
   private static final String DURATION_EXPECTED = "a duration like \"30s\", \"500ms\" or \"2m\"";
   private static final String ADDRESS_EXPECTED =
       "\"host:port\" like \"127.0.0.1:8080\", \":8080\" (all interfaces) or \"[::1]:8080\","
@@ -192,9 +222,14 @@ public final class ConfigLoader {
       Path stateDir = optional(top, "state_dir", baseDir.resolve(".berth"), this::relativePath);
       Duration shutdownTimeout =
           optional(top, "shutdown_timeout", Duration.ofSeconds(10), ConfigLoader::duration);
+      EdgeSettings edge = edge(top);
+      AccessLogSpec accessLog =
+          accessLog(
+              top,
+              new AccessLogSpec(true, stateDir.resolve("log/access.log"), AccessLogSpec.Format.COMBINED));
       List<Listener> listeners = listeners(top);
       Map<String, App> apps = apps(top);
-      List<Route> routes = routes(top);
+      List<Route> routes = routes(top, edge.routeDefaults(), accessLog);
       checkSocketPaths(top, stateDir, apps);
       if (!problems.isEmpty()) {
         throw new ConfigException(
@@ -203,7 +238,48 @@ public final class ConfigLoader {
                 .map(Problem::text)
                 .toList());
       }
-      return new Config(file, stateDir, shutdownTimeout, listeners, apps, routes);
+      return new Config(file, stateDir, shutdownTimeout, edge, accessLog, listeners, apps, routes);
+    }
+
+    private EdgeSettings edge(Table top) {
+      EdgeSettings d = EdgeSettings.standard();
+      Table t = optional(top, "edge", null, v -> ConfigLoader.table("edge", v, "an [edge] table"));
+      if (t == null) {
+        return d;
+      }
+      onlyKeys(t, EDGE_KEYS);
+      return new EdgeSettings(
+          optional(t, "max_header_size", (long) d.maxHeaderSize(), v -> size(v, 1024, 1024 * 1024)).intValue(),
+          optional(t, "max_uri_length", (long) d.maxUriLength(), v -> size(v, 256, 1024 * 1024)).intValue(),
+          optional(t, "client_header_timeout", d.clientHeaderTimeout(), ConfigLoader::duration),
+          optional(t, "keepalive_timeout", d.keepaliveTimeout(), ConfigLoader::duration),
+          optional(t, "max_connections", d.maxConnections(), v -> integer(v, 1, 1_000_000)),
+          optional(t, "trusted_proxies", d.trustedProxies(), ConfigLoader::cidrs),
+          optional(t, "forwarded_header", d.forwardedHeader(), ConfigLoader::bool),
+          limits(t, d.routeDefaults()));
+    }
+
+    /** Body size and upstream timeouts in {@code t}, each defaulting to {@code d}'s. */
+    private RouteLimits limits(Table t, RouteLimits d) {
+      return new RouteLimits(
+          optional(t, "max_body_size", d.maxBodySize(), v -> size(v, 0, Long.MAX_VALUE)),
+          optional(t, "upstream_connect_timeout", d.upstreamConnectTimeout(), ConfigLoader::duration),
+          optional(t, "upstream_response_timeout", d.upstreamResponseTimeout(), ConfigLoader::duration));
+    }
+
+    /** The [access_log] table (or a route's access_log) in {@code parent}, over {@code d}. */
+    private AccessLogSpec accessLog(Table parent, AccessLogSpec d) {
+      String path = parent.child("access_log");
+      Table t =
+          optional(parent, "access_log", null, v -> ConfigLoader.table(path, v, "a table like { path = \"access.log\" }"));
+      if (t == null) {
+        return d;
+      }
+      onlyKeys(t, ACCESS_LOG_KEYS);
+      return new AccessLogSpec(
+          optional(t, "enabled", d.enabled(), ConfigLoader::bool),
+          optional(t, "path", d.path(), v -> resolve(v, "a file path")),
+          optional(t, "format", d.format(), ConfigLoader::logFormat));
     }
 
     private List<Listener> listeners(Table top) {
@@ -275,10 +351,54 @@ public final class ConfigLoader {
           optional(t, "start_timeout", Duration.ofSeconds(30), ConfigLoader::duration);
       Duration stopTimeout =
           optional(t, "stop_timeout", Duration.ofSeconds(10), ConfigLoader::duration);
+      App.Balance balance = optional(t, "balance", App.Balance.ROUND_ROBIN, ConfigLoader::balance);
+      App.HealthCheck healthCheck = healthCheck(t);
+      int keepalive = optional(t, "keepalive", 32, v -> integer(v, 0, 1024));
+      Duration keepaliveTimeout =
+          optional(t, "keepalive_timeout", Duration.ofSeconds(60), ConfigLoader::duration);
       if (dir == null || command == null || env == null) {
         return null;
       }
-      return new App(appName, dir, command, instances, env, socket, startTimeout, stopTimeout);
+      return new App(
+          appName,
+          dir,
+          command,
+          instances,
+          env,
+          socket,
+          startTimeout,
+          stopTimeout,
+          balance,
+          healthCheck,
+          keepalive,
+          keepaliveTimeout);
+    }
+
+    /** The app's health_check table, or null when it has none (or a problem was reported). */
+    private App.HealthCheck healthCheck(Table app) {
+      String path = app.child("health_check");
+      Table t =
+          optional(app, "health_check", null, v -> ConfigLoader.table(path, v, "a table like { path = \"/health\" }"));
+      if (t == null) {
+        return null;
+      }
+      onlyKeys(t, HEALTH_CHECK_KEYS);
+      String expected = "an absolute path like \"/health\"";
+      String probe =
+          required(
+              t,
+              "path",
+              expected,
+              v -> {
+                String p = string(v, expected);
+                if (!p.startsWith("/") || p.chars().anyMatch(c -> c <= ' ' || c == 0x7f)) {
+                  throw new Rejected(expected);
+                }
+                return p;
+              });
+      Duration interval = optional(t, "interval", Duration.ofSeconds(10), ConfigLoader::duration);
+      Duration timeout = optional(t, "timeout", Duration.ofSeconds(2), ConfigLoader::duration);
+      return probe == null ? null : new App.HealthCheck(probe, interval, timeout);
     }
 
     /** The env table as strings, or null if a problem has been reported. */
@@ -312,7 +432,7 @@ public final class ConfigLoader {
       return ok ? result : null;
     }
 
-    private List<Route> routes(Table top) {
+    private List<Route> routes(Table top, RouteLimits defaultLimits, AccessLogSpec defaultLog) {
       List<Table> tables =
           optional(top, "routes", List.of(), tables("routes", "[[routes]] tables", 0));
       JsonNode appsNode = top.get("apps");
@@ -331,9 +451,10 @@ public final class ConfigLoader {
         String path = optional(t, "path", "/", ConfigLoader::routePath);
         Target target = target(t, appNames);
         boolean stripPrefix = optional(t, "strip_prefix", false, ConfigLoader::bool);
-        if (t.get("strip_prefix") != null && t.get("app") == null && t.get("static") != null) {
-          reject(t.child("strip_prefix"), t.get("strip_prefix"), "strip_prefix only with app");
-        }
+        onlyWith(t, APP_ROUTE_KEYS, "app");
+        onlyWith(t, STATIC_KEYS, "static");
+        RouteLimits limits = limits(t, defaultLimits);
+        AccessLogSpec accessLog = accessLog(t, defaultLog);
         if (host == null || path == null || target == null) {
           continue;
         }
@@ -350,7 +471,7 @@ public final class ConfigLoader {
                   + " (expected: one route per host and path)");
           continue;
         }
-        routes.add(new Route(host, path, target, stripPrefix, line));
+        routes.add(new Route(host, path, target, stripPrefix, limits, accessLog, line));
       }
       return routes;
     }
@@ -368,7 +489,22 @@ public final class ConfigLoader {
       }
       if (hasStatic) {
         Path root = optional(route, "static", null, this::directory);
-        return root == null ? null : new StaticTarget(root);
+        String cacheControl =
+            optional(
+                route,
+                "cache_control",
+                "",
+                v -> {
+                  String expected = "a Cache-Control value like \"public, max-age=3600\"";
+                  String value = nonBlank(v, expected);
+                  if (value.chars().anyMatch(c -> c < ' ' || c == 0x7f)) {
+                    throw new Rejected(expected);
+                  }
+                  return value;
+                });
+        boolean gzip = optional(route, "gzip", true, ConfigLoader::bool);
+        boolean followSymlinks = optional(route, "follow_symlinks", false, ConfigLoader::bool);
+        return root == null ? null : new StaticTarget(root, cacheControl, gzip, followSymlinks);
       }
       String expected =
           appNames.isEmpty()
@@ -450,6 +586,18 @@ public final class ConfigLoader {
         return null;
       }
       return optional(t, key, null, reader);
+    }
+
+    /** Reports each of {@code keys} present in a route without {@code kind} ("app" or "static"). */
+    private void onlyWith(Table route, List<String> keys, String kind) {
+      if (route.get(kind) != null) {
+        return;
+      }
+      for (String key : keys) {
+        if (route.get(key) != null) {
+          reject(route.child(key), route.get(key), "only on a route with " + kind + " = ...");
+        }
+      }
     }
 
     private void onlyKeys(Table t, List<String> allowed) {
@@ -571,6 +719,75 @@ public final class ConfigLoader {
       throw new Rejected(expected);
     }
     return n.intValueExact();
+  }
+
+  private static <T> List<T> concat(List<T> a, List<T> b) {
+    List<T> all = new ArrayList<>(a);
+    all.addAll(b);
+    return List.copyOf(all);
+  }
+
+  /** Bytes: an integer, or a string with a binary k/m/g suffix as in nginx ("8k", "10m"). */
+  private static long size(JsonNode value, long min, long max) throws Rejected {
+    String expected =
+        min == 0 && max == Long.MAX_VALUE ? SIZE_EXPECTED : SIZE_EXPECTED + ", from " + min + " to " + max + " bytes";
+    long bytes;
+    if (value.isIntegralNumber() && value.canConvertToLong()) {
+      bytes = value.longValue();
+    } else if (value.isTextual()) {
+      Matcher m = SIZE.matcher(value.textValue().trim());
+      if (!m.matches()) {
+        throw new Rejected(expected);
+      }
+      int shift =
+          switch (m.group(2).toLowerCase(java.util.Locale.ROOT)) {
+            case "k" -> 10;
+            case "m" -> 20;
+            case "g" -> 30;
+            default -> 0;
+          };
+      bytes = Long.parseLong(m.group(1)) << shift;
+    } else {
+      throw new Rejected(expected);
+    }
+    if (bytes < min || bytes > max) {
+      throw new Rejected(expected);
+    }
+    return bytes;
+  }
+
+  private static List<Cidr> cidrs(JsonNode value) throws Rejected {
+    String expected = "a list of addresses or CIDR blocks like [\"10.0.0.0/8\", \"127.0.0.1\"]";
+    if (!value.isArray()) {
+      throw new Rejected(expected);
+    }
+    List<Cidr> cidrs = new ArrayList<>();
+    for (JsonNode element : value) {
+      try {
+        cidrs.add(Cidr.parse(string(element, expected)));
+      } catch (IllegalArgumentException e) {
+        throw new Rejected(expected + "; " + show(element) + ": " + e.getMessage());
+      }
+    }
+    return cidrs;
+  }
+
+  private static App.Balance balance(JsonNode value) throws Rejected {
+    String expected = "\"round_robin\" or \"least_conn\"";
+    return switch (string(value, expected)) {
+      case "round_robin" -> App.Balance.ROUND_ROBIN;
+      case "least_conn" -> App.Balance.LEAST_CONN;
+      default -> throw new Rejected(expected);
+    };
+  }
+
+  private static AccessLogSpec.Format logFormat(JsonNode value) throws Rejected {
+    String expected = "\"combined\" or \"json\"";
+    return switch (string(value, expected)) {
+      case "combined" -> AccessLogSpec.Format.COMBINED;
+      case "json" -> AccessLogSpec.Format.JSON;
+      default -> throw new Rejected(expected);
+    };
   }
 
   private static SocketKind socketKind(JsonNode value) throws Rejected {

@@ -14,14 +14,19 @@ import java.nio.file.Path;
  * @param target where matching requests go
  * @param stripPrefix for app targets: remove the prefix from the forwarded path instead of
  *     passing it through with SCRIPT_NAME
+ * @param limits body size and upstream timeouts for requests on this route
+ * @param accessLog where its requests are logged (the global log unless the route sets its own)
  * @param line the line of the route in the config file, for messages
  */
-public record Route(String host, String path, Target target, boolean stripPrefix, int line) {
+public record Route(
+    String host, String path, Target target, boolean stripPrefix, RouteLimits limits, AccessLogSpec accessLog, int line) {
 
   public Route {
     requireNonNull(host, "host");
     requireNonNull(path, "path");
     requireNonNull(target, "target");
+    requireNonNull(limits, "limits");
+    requireNonNull(accessLog, "accessLog");
   }
 
   /** Where a route sends requests. */
@@ -34,10 +39,19 @@ public record Route(String host, String path, Target target, boolean stripPrefix
     }
   }
 
-  /** Serve files below a directory. */
-  public record StaticTarget(Path root) implements Target {
+  /**
+   * Serve files below a directory.
+   *
+   * @param root the directory (absolute, real)
+   * @param cacheControl a Cache-Control value for its responses, or "" for none
+   * @param gzip compress compressible types for clients that accept gzip
+   * @param followSymlinks serve symlinks that lead outside the root (refused by default)
+   */
+  public record StaticTarget(Path root, String cacheControl, boolean gzip, boolean followSymlinks)
+      implements Target {
     public StaticTarget {
       requireNonNull(root, "root");
+      requireNonNull(cacheControl, "cacheControl");
     }
   }
 }

@@ -3,7 +3,6 @@ package dev.berth.edge;
 import static java.util.Objects.requireNonNull;
 
 import dev.berth.config.Route;
-import dev.berth.files.StaticRoot;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -115,11 +114,7 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
               this,
               () ->
                   StaticResponder.respond(
-                      ctx,
-                      request,
-                      new StaticRoot(files.root()),
-                      path.substring(prefixLength(route.get())),
-                      draining));
+                      ctx, request, files, path.substring(prefixLength(route.get())), draining));
     };
   }
 

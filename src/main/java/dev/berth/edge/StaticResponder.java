@@ -1,5 +1,6 @@
 package dev.berth.edge;
 
+import dev.berth.config.Route;
 import dev.berth.files.StaticRoot;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -44,7 +45,8 @@ final class StaticResponder {
   private StaticResponder() {}
 
   static ChannelFuture respond(
-      ChannelHandlerContext ctx, HttpRequest request, StaticRoot root, String rawPath, boolean closeAfter) {
+      ChannelHandlerContext ctx, HttpRequest request, Route.StaticTarget target, String rawPath, boolean closeAfter) {
+    StaticRoot root = new StaticRoot(target.root());
     HttpMethod method = request.method();
     if (!method.equals(HttpMethod.GET) && !method.equals(HttpMethod.HEAD)) {
       FullHttpResponse response =

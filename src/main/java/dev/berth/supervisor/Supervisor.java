@@ -181,7 +181,7 @@ public final class Supervisor {
   private static ProcessBuilder processBuilder(App app, int number, Endpoint endpoint) {
     // setsid: its own session and process group, so a terminal's Ctrl-C reaches berth alone and
     // berth stops the apps in order; the group lets berth find the whole tree later.
-    ProcessBuilder builder = new ProcessBuilder("setsid", "/bin/sh", "-c", "exec " + app.command());
+    ProcessBuilder builder = new ProcessBuilder("setsid", "/bin/sh", "-c", shellLine(app.command()));
     builder.directory(app.dir().toFile());
     builder.redirectErrorStream(true);
     Map<String, String> env = builder.environment();
@@ -204,6 +204,16 @@ public final class Supervisor {
     String gunicornArgs = env.getOrDefault("GUNICORN_CMD_ARGS", "").trim();
     env.put("GUNICORN_CMD_ARGS", (gunicornArgs + " --bind " + bind).trim());
     return builder;
+  }
+
+  /**
+   * A single command is exec'd, so the app itself (not a shell) is the process berth watches and
+   * signals; a list or pipeline ("a && b", "a | b") runs under the shell, whose whole group berth
+   * signals anyway.
+   */
+  static String shellLine(String command) {
+    boolean compound = command.matches("(?s).*(&&|\\|\\||;|\\||&|\\n).*");
+    return compound ? command : "exec " + command;
   }
 
   private static boolean accepts(Endpoint endpoint) {

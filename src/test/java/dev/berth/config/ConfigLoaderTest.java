@@ -92,7 +92,11 @@ class ConfigLoaderTest {
                 Map.of("DEBUG", "false", "WORKERS", "2", "NAME", "x y"),
                 SocketKind.TCP,
                 Duration.ofMillis(500),
-                Duration.ofSeconds(20)));
+                Duration.ofSeconds(20),
+                App.Balance.ROUND_ROBIN,
+                null,
+                32,
+                Duration.ofSeconds(60)));
     assertThat(config.apps().get("blog"))
         .isEqualTo(
             new App(
@@ -103,12 +107,22 @@ class ConfigLoaderTest {
                 Map.of(),
                 SocketKind.UNIX,
                 Duration.ofSeconds(30),
-                Duration.ofSeconds(10)));
+                Duration.ofSeconds(10),
+                App.Balance.ROUND_ROBIN,
+                null,
+                32,
+                Duration.ofSeconds(60)));
+    RouteLimits limits = RouteLimits.standard();
+    AccessLogSpec log =
+        new AccessLogSpec(true, dir.toAbsolutePath().resolve("state/log/access.log"), AccessLogSpec.Format.COMBINED);
+    assertThat(config.edge()).isEqualTo(EdgeSettings.standard());
+    assertThat(config.accessLog()).isEqualTo(log);
     assertThat(config.routes())
         .containsExactly(
-            new Route("example.com", "/blog", new AppTarget("blog"), true, 22),
-            new Route("*.example.com", "/", new StaticTarget(realDir.resolve("public")), false, 28),
-            new Route("", "/", new AppTarget("web"), false, 32));
+            new Route("example.com", "/blog", new AppTarget("blog"), true, limits, log, 22),
+            new Route(
+                "*.example.com", "/", new StaticTarget(realDir.resolve("public"), "", true, false), false, limits, log, 28),
+            new Route("", "/", new AppTarget("web"), false, limits, log, 32));
   }
 
   @Test
@@ -135,7 +149,8 @@ class ConfigLoaderTest {
                     """))
         .containsExactly(
             "berth.toml:6: apps.web.instanses: unknown key (expected one of: dir, command,"
-                + " instances, env, socket, start_timeout, stop_timeout)");
+                + " instances, env, socket, start_timeout, stop_timeout, balance, health_check, keepalive,"
+                + " keepalive_timeout)");
   }
 
   @Test
@@ -281,7 +296,7 @@ class ConfigLoaderTest {
             "berth.toml:18: routes[3].static: \"missing\" (expected: an existing directory; "
                 + dir.toAbsolutePath().resolve("missing")
                 + " does not exist)",
-            "berth.toml:19: routes[3].strip_prefix: true (expected: strip_prefix only with app)",
+            "berth.toml:19: routes[3].strip_prefix: true (expected: only on a route with app = ...)",
             "berth.toml:22: routes[4].static: \"plain.txt\" (expected: an existing directory; "
                 + dir.toAbsolutePath().resolve("plain.txt")
                 + " is not a directory)");
@@ -460,7 +475,8 @@ class ConfigLoaderTest {
                 """))
         .containsExactly(
             "berth.toml:9: apps.web.bogus: unknown key (expected one of: dir, command, instances,"
-                + " env, socket, start_timeout, stop_timeout)",
+                + " env, socket, start_timeout, stop_timeout, balance, health_check, keepalive,"
+                + " keepalive_timeout)",
             "berth.toml:13: apps.web.instances: 0 (expected: an integer from 1 to 64)");
   }
 
@@ -508,7 +524,7 @@ class ConfigLoaderTest {
     assertThat(problems("lsteners = 1\n" + LISTENER))
         .containsExactly(
             "berth.toml:1: lsteners: unknown key (expected one of: state_dir, shutdown_timeout,"
-                + " listeners, apps, routes)");
+                + " edge, access_log, listeners, apps, routes)");
   }
 
   @Test

@@ -2,7 +2,10 @@ package dev.berth.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.config.AccessLogSpec;
 import dev.berth.config.Route;
+import dev.berth.config.RouteLimits;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -10,7 +13,14 @@ import org.junit.jupiter.api.Test;
 class RouteTableTest {
 
   private static Route route(String host, String path, String app) {
-    return new Route(host, path, new Route.AppTarget(app), false, 1);
+    return new Route(
+        host,
+        path,
+        new Route.AppTarget(app),
+        false,
+        RouteLimits.standard(),
+        new AccessLogSpec(false, Path.of("/dev/null"), AccessLogSpec.Format.COMBINED),
+        1);
   }
 
   private static final RouteTable TABLE =

@@ -1,0 +1,42 @@
+package dev.berth.config;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Connection-level settings of the edge: decided before a request is routed, so global.
+ *
+ * @param maxHeaderSize largest request header block, in bytes (431 past it)
+ * @param maxUriLength longest request target, in bytes (414 past it)
+ * @param clientHeaderTimeout time a client has to send a whole request head (408 past it)
+ * @param keepaliveTimeout how long an idle client connection stays open
+ * @param maxConnections client connections open at once; more are closed at accept
+ * @param trustedProxies peers whose X-Forwarded-* / Forwarded headers are kept and extended
+ * @param forwardedHeader also send an RFC 7239 {@code Forwarded} header upstream
+ * @param routeDefaults per-route limits used where a route sets none
+ */
+public record EdgeSettings(
+    int maxHeaderSize,
+    int maxUriLength,
+    Duration clientHeaderTimeout,
+    Duration keepaliveTimeout,
+    int maxConnections,
+    List<Cidr> trustedProxies,
+    boolean forwardedHeader,
+    RouteLimits routeDefaults) {
+
+  public EdgeSettings {
+    requireNonNull(clientHeaderTimeout, "clientHeaderTimeout");
+    requireNonNull(keepaliveTimeout, "keepaliveTimeout");
+    trustedProxies = List.copyOf(trustedProxies);
+    requireNonNull(routeDefaults, "routeDefaults");
+  }
+
+  /** nginx-like defaults, stricter on header time (slowloris) and laxer on body size. */
+  public static EdgeSettings standard() {
+    return new EdgeSettings(
+        8 * 1024, 8 * 1024, Duration.ofSeconds(20), Duration.ofSeconds(75), 10_000, List.of(), false, RouteLimits.standard());
+  }
+}
