@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -11,7 +12,8 @@ import java.util.Map;
  *
  * @param name the app's name (the key under [apps])
  * @param dir working directory of its processes (absolute)
- * @param command shell command line, run as {@code sh -c "exec <command>"}
+ * @param command shell command line, run as {@code sh -c "exec <command>"}; "" for an app that
+ *     berth does not run (see {@code upstreams})
  * @param instances how many instances to run, >= 1
  * @param env extra environment for its processes
  * @param socket how instances listen: a unix socket (default) or a TCP port on 127.0.0.1
@@ -21,6 +23,8 @@ import java.util.Map;
  * @param healthCheck an HTTP path probed on each instance, or null for none
  * @param keepalive idle upstream connections kept per instance (0: a new connection per request)
  * @param keepaliveTimeout how long an idle upstream connection is kept
+ * @param upstreams for an app berth does not run: the addresses it already listens on; empty
+ *     otherwise
  */
 public record App(
     String name,
@@ -34,7 +38,8 @@ public record App(
     Balance balance,
     HealthCheck healthCheck,
     int keepalive,
-    Duration keepaliveTimeout) {
+    Duration keepaliveTimeout,
+    List<UpstreamAddress> upstreams) {
 
   public App {
     requireNonNull(name, "name");
@@ -46,6 +51,12 @@ public record App(
     requireNonNull(stopTimeout, "stopTimeout");
     requireNonNull(balance, "balance");
     requireNonNull(keepaliveTimeout, "keepaliveTimeout");
+    upstreams = List.copyOf(upstreams);
+  }
+
+  /** True for an app that berth proxies to but does not run. */
+  public boolean external() {
+    return !upstreams.isEmpty();
   }
 
   /** How the edge picks an instance for a request. */

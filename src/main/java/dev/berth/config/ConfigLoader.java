@@ -81,7 +81,11 @@ public final class ConfigLoader {
           "balance",
           "health_check",
           "keepalive",
-          "keepalive_timeout");
+          "keepalive_timeout",
+          "upstreams");
+  /** Keys about running processes: meaningless for an app given by its upstreams. */
+  private static final List<String> PROCESS_KEYS =
+      List.of("dir", "command", "instances", "env", "socket", "start_timeout", "stop_timeout");
   private static final List<String> HEALTH_CHECK_KEYS = List.of("path", "interval", "timeout");
   private static final List<String> STATIC_KEYS = List.of("cache_control", "gzip", "follow_symlinks");
   private static final List<String> APP_ROUTE_KEYS = concat(List.of("strip_prefix"), LIMIT_KEYS);
@@ -341,9 +345,19 @@ public final class ConfigLoader {
     /** The app in {@code t}, or null if a problem has been reported. */
     private App app(String appName, Table t) {
       onlyKeys(t, APP_KEYS);
+      List<UpstreamAddress> upstreams = optional(t, "upstreams", List.of(), ConfigLoader::upstreams);
+      boolean external = t.get("upstreams") != null;
+      if (external) {
+        for (String key : PROCESS_KEYS) {
+          if (t.get(key) != null) {
+            reject(t.child(key), t.get(key), "no " + key + " for an app given by its upstreams; berth does not run it");
+          }
+        }
+      }
       Path dir = optional(t, "dir", baseDir, this::directory);
       String commandExpected = "a non-blank command line";
-      String command = required(t, "command", commandExpected, v -> nonBlank(v, commandExpected));
+      String command =
+          external ? "" : required(t, "command", commandExpected, v -> nonBlank(v, commandExpected));
       int instances = optional(t, "instances", 1, v -> integer(v, 1, MAX_INSTANCES));
       Map<String, String> env = env(t);
       SocketKind socket = optional(t, "socket", SocketKind.UNIX, ConfigLoader::socketKind);
@@ -371,7 +385,8 @@ public final class ConfigLoader {
           balance,
           healthCheck,
           keepalive,
-          keepaliveTimeout);
+          keepaliveTimeout,
+          upstreams);
     }
 
     /** The app's health_check table, or null when it has none (or a problem was reported). */
@@ -532,7 +547,7 @@ public final class ConfigLoader {
     private void checkSocketPaths(Table top, Path stateDir, Map<String, App> apps) {
       String longest = null;
       for (App app : apps.values()) {
-        if (app.socket() != SocketKind.UNIX) {
+        if (app.external() || app.socket() != SocketKind.UNIX) {
           continue;
         }
         // Instance numbers never have more digits than the instance count.
@@ -770,6 +785,42 @@ public final class ConfigLoader {
       }
     }
     return cidrs;
+  }
+
+  /** "host:port", "[v6]:port" or "unix:/absolute/path.sock"; at least one. */
+  private static List<UpstreamAddress> upstreams(JsonNode value) throws Rejected {
+    String expected = "a list of addresses like [\"127.0.0.1:9000\", \"unix:/run/app.sock\"]";
+    if (!value.isArray() || value.isEmpty()) {
+      throw new Rejected(expected);
+    }
+    List<UpstreamAddress> addresses = new ArrayList<>();
+    for (JsonNode element : value) {
+      String text = string(element, expected);
+      if (text.startsWith("unix:")) {
+        Path socket;
+        try {
+          socket = Path.of(text.substring("unix:".length()));
+        } catch (java.nio.file.InvalidPathException e) {
+          throw new Rejected(expected);
+        }
+        if (!socket.isAbsolute()) {
+          throw new Rejected(expected + "; " + quote(text) + " is not an absolute path");
+        }
+        addresses.add(new UpstreamAddress.Unix(socket.normalize()));
+        continue;
+      }
+      Listener hostPort;
+      try {
+        hostPort = address(element);
+      } catch (Rejected r) {
+        throw new Rejected(expected);
+      }
+      if (hostPort.host().isEmpty()) {
+        throw new Rejected(expected + "; " + quote(text) + " has no host");
+      }
+      addresses.add(new UpstreamAddress.Tcp(hostPort.host(), hostPort.port()));
+    }
+    return addresses;
   }
 
   private static App.Balance balance(JsonNode value) throws Rejected {

@@ -2,7 +2,9 @@ package dev.berth.daemon;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.berth.config.App;
 import dev.berth.config.Config;
+import dev.berth.config.UpstreamAddress;
 import dev.berth.edge.Edge;
 import dev.berth.routing.RouteTable;
 import dev.berth.routing.Router;
@@ -66,8 +68,16 @@ public final class Daemon {
     installSignalHandlers();
     Runtime.getRuntime().addShutdownHook(new Thread(supervisor::stopAll, "berth-stop-apps"));
 
+    // Apps berth does not run take traffic at once; a dead address is found by the edge.
+    List<App> external = config.apps().values().stream().filter(App::external).toList();
+    for (App app : external) {
+      app.upstreams().forEach(address -> backends.forApp(app.name()).add(addressOf(address, transport)));
+    }
+    List<App> supervised = config.apps().values().stream().filter(app -> !app.external()).toList();
     // Started off the main thread so that a signal during a slow start stops everything at once.
-    Thread.ofVirtual().name("berth-start").start(() -> reportStart(supervisor.start(config.apps().values()), bound, transport));
+    Thread.ofVirtual()
+        .name("berth-start")
+        .start(() -> reportStart(external, supervisor.start(supervised), bound, transport));
     awaitStop();
 
     out.println("berth: stopping: draining connections (up to " + config.shutdownTimeout().toSeconds() + "s)");
@@ -79,9 +89,13 @@ public final class Daemon {
     return 0;
   }
 
-  private void reportStart(List<Supervisor.StartResult> results, List<InetSocketAddress> bound, Transport transport) {
+  private void reportStart(
+      List<App> external, List<Supervisor.StartResult> results, List<InetSocketAddress> bound, Transport transport) {
     if (stopRequested.getCount() == 0) {
       return;
+    }
+    for (App app : external) {
+      out.println("berth: app " + app.name() + ": proxying to " + app.upstreams().stream().map(Object::toString).collect(java.util.stream.Collectors.joining(", ")));
     }
     for (Supervisor.StartResult result : results) {
       int wanted = result.app().instances();
@@ -110,6 +124,14 @@ public final class Daemon {
       public void gone(String app, int instance, Endpoint endpoint) {
         backends.forApp(app).remove(addressOf(endpoint, transport));
       }
+    };
+  }
+
+  private static SocketAddress addressOf(UpstreamAddress address, Transport transport) {
+    return switch (address) {
+      case UpstreamAddress.Unix unix -> transport.unixAddress(unix.path());
+      // Resolved once, here: a lookup on the event loop would block every connection on it.
+      case UpstreamAddress.Tcp tcp -> new InetSocketAddress(tcp.host(), tcp.port());
     };
   }
 

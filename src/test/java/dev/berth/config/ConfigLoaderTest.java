@@ -96,7 +96,8 @@ class ConfigLoaderTest {
                 App.Balance.ROUND_ROBIN,
                 null,
                 32,
-                Duration.ofSeconds(60)));
+                Duration.ofSeconds(60),
+                List.of()));
     assertThat(config.apps().get("blog"))
         .isEqualTo(
             new App(
@@ -111,7 +112,8 @@ class ConfigLoaderTest {
                 App.Balance.ROUND_ROBIN,
                 null,
                 32,
-                Duration.ofSeconds(60)));
+                Duration.ofSeconds(60),
+                List.of()));
     RouteLimits limits = RouteLimits.standard();
     AccessLogSpec log =
         new AccessLogSpec(true, dir.toAbsolutePath().resolve("state/log/access.log"), AccessLogSpec.Format.COMBINED);
@@ -150,7 +152,7 @@ class ConfigLoaderTest {
         .containsExactly(
             "berth.toml:6: apps.web.instanses: unknown key (expected one of: dir, command,"
                 + " instances, env, socket, start_timeout, stop_timeout, balance, health_check, keepalive,"
-                + " keepalive_timeout)");
+                + " keepalive_timeout, upstreams)");
   }
 
   @Test
@@ -476,7 +478,7 @@ class ConfigLoaderTest {
         .containsExactly(
             "berth.toml:9: apps.web.bogus: unknown key (expected one of: dir, command, instances,"
                 + " env, socket, start_timeout, stop_timeout, balance, health_check, keepalive,"
-                + " keepalive_timeout)",
+                + " keepalive_timeout, upstreams)",
             "berth.toml:13: apps.web.instances: 0 (expected: an integer from 1 to 64)");
   }
 
