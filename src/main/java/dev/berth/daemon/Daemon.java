@@ -55,7 +55,10 @@ public final class Daemon {
     Transport transport = Transport.best();
     EventLoopGroup group = transport.newEventLoopGroup(0, "berth-edge");
     Backends backends = new Backends();
-    Edge edge = new Edge(transport, group, new Router(RouteTable.of(config.routes())), backends);
+    config.apps().values().forEach(backends::define);
+    Edge edge =
+        new Edge(
+            transport, group, config.edge(), new Router(RouteTable.of(config.routes())), backends, (route, entry) -> {});
     List<InetSocketAddress> bound;
     try {
       bound = edge.bind(config.listeners());
@@ -71,7 +74,7 @@ public final class Daemon {
     // Apps berth does not run take traffic at once; a dead address is found by the edge.
     List<App> external = config.apps().values().stream().filter(App::external).toList();
     for (App app : external) {
-      app.upstreams().forEach(address -> backends.forApp(app.name()).add(addressOf(address, transport)));
+      app.upstreams().forEach(address -> backends.define(app).add(addressOf(address, transport)));
     }
     List<App> supervised = config.apps().values().stream().filter(app -> !app.external()).toList();
     // Started off the main thread so that a signal during a slow start stops everything at once.
@@ -117,12 +120,12 @@ public final class Daemon {
     return new InstanceListener() {
       @Override
       public void ready(String app, int instance, Endpoint endpoint) {
-        backends.forApp(app).add(addressOf(endpoint, transport));
+        backends.find(app).ifPresent(backend -> backend.add(addressOf(endpoint, transport)));
       }
 
       @Override
       public void gone(String app, int instance, Endpoint endpoint) {
-        backends.forApp(app).remove(addressOf(endpoint, transport));
+        backends.find(app).ifPresent(backend -> backend.remove(addressOf(endpoint, transport)));
       }
     };
   }

@@ -2,10 +2,14 @@ package dev.berth.edge;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.berth.accesslog.AccessLogEntry;
+import dev.berth.config.EdgeSettings;
 import dev.berth.config.Listener;
+import dev.berth.config.Route;
 import dev.berth.routing.Router;
 import dev.berth.transport.Transport;
 import dev.berth.upstream.Backends;
+import dev.berth.upstream.UpstreamPool;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -14,8 +18,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
@@ -23,6 +26,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiConsumer;
 
 /**
  * The edge: listens for clients and hands each connection an {@link EdgeHandler}. Owns the
@@ -35,16 +39,32 @@ public final class Edge {
 
   private final Transport transport;
   private final EventLoopGroup group;
+  private final EdgeSettings settings;
   private final Router router;
   private final Backends backends;
+  private final UpstreamPool pool;
+  private final BiConsumer<Route, AccessLogEntry> accessLog;
   private final ChannelGroup listening = new DefaultChannelGroup("listeners", GlobalEventExecutor.INSTANCE);
   private final ChannelGroup connections = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
 
-  public Edge(Transport transport, EventLoopGroup group, Router router, Backends backends) {
+  /**
+   * @param accessLog told about every completed request (with its route, or null when none
+   *     matched); called on event loops, so it must not block
+   */
+  public Edge(
+      Transport transport,
+      EventLoopGroup group,
+      EdgeSettings settings,
+      Router router,
+      Backends backends,
+      BiConsumer<Route, AccessLogEntry> accessLog) {
     this.transport = requireNonNull(transport, "transport");
     this.group = requireNonNull(group, "group");
+    this.settings = requireNonNull(settings, "settings");
     this.router = requireNonNull(router, "router");
     this.backends = requireNonNull(backends, "backends");
+    this.pool = new UpstreamPool(transport);
+    this.accessLog = requireNonNull(accessLog, "accessLog");
   }
 
   /**
@@ -64,12 +84,20 @@ public final class Edge {
                 new ChannelInitializer<>() {
                   @Override
                   protected void initChannel(Channel ch) {
+                    if (connections.size() >= settings.maxConnections()) {
+                      // As nginx at worker_connections: no answer, the connection is just closed.
+                      ch.close();
+                      return;
+                    }
                     connections.add(ch);
+                    ClientTimeouts timeouts = new ClientTimeouts(settings);
+                    ResponseMeter meter = new ResponseMeter();
                     ch.pipeline()
-                        .addLast(new HttpServerCodec())
+                        .addLast(timeouts)
+                        .addLast(new EdgeCodec(decoderConfig()))
+                        .addLast(meter)
                         .addLast(new HttpServerKeepAliveHandler())
-                        .addLast(new HttpServerExpectContinueHandler())
-                        .addLast(new EdgeHandler(Edge.this));
+                        .addLast(new EdgeHandler(Edge.this, timeouts, meter));
                   }
                 });
     List<InetSocketAddress> bound = new ArrayList<>();
@@ -110,8 +138,24 @@ public final class Edge {
     connections.close().awaitUninterruptibly();
   }
 
-  Transport transport() {
-    return transport;
+  private HttpDecoderConfig decoderConfig() {
+    return new HttpDecoderConfig()
+        // The request line is the method, the target, the version and separators.
+        .setMaxInitialLineLength(settings.maxUriLength() + 32)
+        .setMaxHeaderSize(settings.maxHeaderSize())
+        .setStrictLineParsing(true);
+  }
+
+  EdgeSettings settings() {
+    return settings;
+  }
+
+  UpstreamPool pool() {
+    return pool;
+  }
+
+  void logRequest(Route route, AccessLogEntry entry) {
+    accessLog.accept(route, entry);
   }
 
   Router router() {

@@ -8,6 +8,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -22,9 +23,9 @@ import java.util.ArrayDeque;
 import java.util.Optional;
 
 /**
- * One client connection: takes each request, asks the router where it goes, and runs one {@link
- * Exchange} at a time. Requests pipelined behind the current one are held (and reading paused)
- * until it completes, so responses go out in request order.
+ * One client connection: takes each request, checks it, asks the router where it goes, and runs
+ * one {@link Exchange} at a time. Requests pipelined behind the current one are held (and reading
+ * paused) until it completes, so responses go out in request order.
  */
 final class EdgeHandler extends ChannelInboundHandlerAdapter {
 
@@ -32,13 +33,19 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
   static final Object DRAIN = new Object();
 
   private final Edge edge;
+  private final ClientTimeouts timeouts;
+  private final ResponseMeter meter;
   private final ArrayDeque<Object> queued = new ArrayDeque<>();
   private ChannelHandlerContext ctx;
   private Exchange current;
+  private Route currentRoute;
+  private RequestLog currentLog;
   private boolean draining;
 
-  EdgeHandler(Edge edge) {
+  EdgeHandler(Edge edge, ClientTimeouts timeouts, ResponseMeter meter) {
     this.edge = requireNonNull(edge, "edge");
+    this.timeouts = requireNonNull(timeouts, "timeouts");
+    this.meter = requireNonNull(meter, "meter");
   }
 
   @Override
@@ -66,6 +73,10 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
       ReferenceCountUtil.release(msg);
       return;
     }
+    timeouts.busy();
+    meter.reset();
+    currentLog = new RequestLog(request, ctx.channel().remoteAddress());
+    currentRoute = null;
     if (request.decoderResult().isFailure()) {
       rejectMalformed(request);
       return;
@@ -82,40 +93,45 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
-  /** A bug of berth's: answer 500 if we still can, log it, and close; the daemon goes on. */
-  private void internalError(RuntimeException e) {
-    edge.connectionError(e);
-    if (current != null) {
-      current.abort();
-      current = null;
-    }
-    drop();
-    FullHttpResponse response = Responses.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "Internal error in berth.");
-    HttpUtil.setKeepAlive(response, false);
-    ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
-  }
-
   private Exchange exchangeFor(HttpRequest request) {
-    String path = pathOf(request.uri());
-    if (request.protocolVersion().equals(HttpVersion.HTTP_1_1)
-        && !request.headers().contains(HttpHeaderNames.HOST)) {
-      FullHttpResponse response = Responses.error(HttpResponseStatus.BAD_REQUEST, "HTTP/1.1 request without Host.");
-      HttpUtil.setKeepAlive(response, false);
-      return local(request, response);
+    Optional<RequestChecks.Rejection> rejection = RequestChecks.check(request);
+    if (rejection.isPresent()) {
+      return closing(request, Responses.error(rejection.get().status(), rejection.get().detail()));
     }
+    String path = pathOf(request.uri());
     Optional<Route> route = edge.router().route(request.headers().get(HttpHeaderNames.HOST), path);
     if (route.isEmpty()) {
       return local(request, Responses.error(HttpResponseStatus.NOT_FOUND, "No route matches this host and path."));
     }
+    currentRoute = route.get();
     return switch (route.get().target()) {
-      case Route.AppTarget app -> new ProxyExchange(this, ctx, edge, request, route.get(), app.app());
+      case Route.AppTarget app -> {
+        var backend = edge.backends().find(app.app());
+        if (backend.isEmpty()) {
+          yield local(request, Responses.error(HttpResponseStatus.BAD_GATEWAY, "No app \"" + app.app() + "\"."));
+        }
+        if (RequestChecks.expectsContinue(request)
+            && HttpUtil.getContentLength(request, 0L) <= route.get().limits().maxBodySize()) {
+          // The body will be read and forwarded: tell the client to send it (the app is not asked).
+          ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+        }
+        yield new ProxyExchange(this, ctx, edge, request, route.get(), backend.get(), currentLog);
+      }
       case Route.StaticTarget files ->
-          new LocalExchange(
-              this,
+          local(
+              request,
               () ->
                   StaticResponder.respond(
-                      ctx, request, files, path.substring(prefixLength(route.get())), draining));
+                      ctx, request, files, path.substring(prefixLength(route.get())), draining || !bodyWillCome(request)));
     };
+  }
+
+  /**
+   * A client that sent "Expect: 100-continue" and was not told to continue may or may not send
+   * its body; the connection cannot be trusted to carry another request after such an answer.
+   */
+  private static boolean bodyWillCome(HttpRequest request) {
+    return !RequestChecks.expectsContinue(request);
   }
 
   private static int prefixLength(Route route) {
@@ -123,11 +139,24 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
   }
 
   /** An exchange answered by a ready-made response. */
-  Exchange local(HttpRequest request, FullHttpResponse response) {
-    return new LocalExchange(this, () -> write(request, response));
+  private Exchange local(HttpRequest request, FullHttpResponse response) {
+    if (!bodyWillCome(request)) {
+      HttpUtil.setKeepAlive(response, false);
+    }
+    return local(request, () -> write(response));
   }
 
-  private ChannelFuture write(HttpRequest request, FullHttpResponse response) {
+  private Exchange local(HttpRequest request, java.util.function.Supplier<ChannelFuture> respond) {
+    return new LocalExchange(this, respond, !bodyWillCome(request));
+  }
+
+  /** A response after which the connection closes: the request could not be trusted. */
+  private Exchange closing(HttpRequest request, FullHttpResponse response) {
+    HttpUtil.setKeepAlive(response, false);
+    return new LocalExchange(this, () -> write(response), true);
+  }
+
+  private ChannelFuture write(FullHttpResponse response) {
     if (draining) {
       HttpUtil.setKeepAlive(response, false);
     }
@@ -147,11 +176,27 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
     } else if (cause instanceof TooLongFrameException) {
       detail = "Request too large.";
     }
-    FullHttpResponse response = Responses.error(status, detail);
-    HttpUtil.setKeepAlive(response, false);
     ReferenceCountUtil.release(request);
-    ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    closeWith(Responses.error(status, detail));
+  }
+
+  /** Answers outside any exchange and closes: the connection's framing is lost or done. */
+  private void closeWith(FullHttpResponse response) {
+    HttpUtil.setKeepAlive(response, false);
+    ChannelFuture written = ctx.writeAndFlush(response);
+    logCompleted(written);
+    written.addListener(ChannelFutureListener.CLOSE);
     drop();
+  }
+
+  /** A bug of berth's: answer 500 if we still can, log it, and close; the daemon goes on. */
+  private void internalError(RuntimeException e) {
+    edge.connectionError(e);
+    if (current != null) {
+      current.abort();
+      current = null;
+    }
+    closeWith(Responses.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "Internal error in berth."));
   }
 
   /**
@@ -163,11 +208,13 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     current = null;
+    logCompleted(lastWrite);
     if (!keepOpen || draining) {
       lastWrite.addListener(ChannelFutureListener.CLOSE);
       drop();
       return;
     }
+    timeouts.idle();
     while (!queued.isEmpty()) {
       Object msg = queued.poll();
       if (current == null) {
@@ -182,12 +229,30 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
     ctx.channel().config().setAutoRead(true);
   }
 
+  /** Writes the access log line once the response is out (or failed to go out). */
+  private void logCompleted(ChannelFuture lastWrite) {
+    RequestLog log = currentLog;
+    Route route = currentRoute;
+    currentLog = null;
+    if (log == null) {
+      return;
+    }
+    int status = meter.status();
+    long bytes = meter.bodyBytes();
+    lastWrite.addListener(f -> edge.logRequest(route, log.entry(status, bytes)));
+  }
+
   boolean draining() {
     return draining;
   }
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    if (evt == ClientTimeouts.HEADER_TIMEOUT) {
+      // No request is in progress in berth's view: only part of a head arrived.
+      closeWith(Responses.error(HttpResponseStatus.REQUEST_TIMEOUT, "The request head did not arrive in time."));
+      return;
+    }
     if (evt != DRAIN) {
       super.userEventTriggered(ctx, evt);
       return;
@@ -211,6 +276,7 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
     if (current != null) {
       current.abort();
       current = null;
+      logCompleted(ctx.newSucceededFuture());
     }
     drop();
   }
@@ -231,19 +297,10 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
 
   /** "/a/b?x=1" -> "/a/b"; an absolute-form target "http://h/a?x" -> "/a". */
   static String pathOf(String uri) {
-    String target = uri;
-    int scheme = target.indexOf("://");
-    if (scheme > 0 && scheme < 8) {
-      int slash = target.indexOf('/', scheme + 3);
-      target = slash < 0 ? "/" : target.substring(slash);
-    }
+    String target = ForwardedRequest.originForm(uri);
     int query = target.indexOf('?');
     if (query >= 0) {
       target = target.substring(0, query);
-    }
-    int fragment = target.indexOf('#');
-    if (fragment >= 0) {
-      target = target.substring(0, fragment);
     }
     return target.isEmpty() ? "/" : target;
   }

@@ -15,13 +15,16 @@ final class LocalExchange implements Exchange {
 
   private final EdgeHandler connection;
   private final Supplier<ChannelFuture> writeResponse;
+  /** The response says the connection closes: do not wait for a body that may never come. */
+  private final boolean closes;
   private ChannelFuture written;
   private boolean requestDone;
   private boolean finished;
 
-  LocalExchange(EdgeHandler connection, Supplier<ChannelFuture> writeResponse) {
+  LocalExchange(EdgeHandler connection, Supplier<ChannelFuture> writeResponse, boolean closes) {
     this.connection = requireNonNull(connection, "connection");
     this.writeResponse = requireNonNull(writeResponse, "writeResponse");
+    this.closes = closes;
   }
 
   @Override
@@ -50,10 +53,10 @@ final class LocalExchange implements Exchange {
   }
 
   private void finishIfDone() {
-    if (finished || written == null || !requestDone) {
+    if (finished || written == null || !(requestDone || closes)) {
       return;
     }
     finished = true;
-    connection.exchangeDone(this, true, written);
+    connection.exchangeDone(this, !closes, written);
   }
 }

@@ -3,18 +3,18 @@ package dev.berth.edge;
 import static java.util.Objects.requireNonNull;
 
 import dev.berth.config.Route;
+import dev.berth.config.RouteLimits;
 import dev.berth.upstream.AppBackend;
-import io.netty.bootstrap.Bootstrap;
+import dev.berth.upstream.Peer;
+import dev.berth.upstream.UpstreamPool;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -24,110 +24,140 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.timeout.ReadTimeoutException;
-import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.netty.util.ReferenceCountUtil;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Forwards one request to an instance of an app and streams the response back. Both directions
- * stream with backpressure: reading from one side pauses while the other side cannot take more.
- * Everything runs on the client connection's event loop, so no state here needs locking.
+ * Forwards one request to an instance of an app and streams the response back.
+ *
+ * <ul>
+ *   <li>Both directions stream with backpressure: reading from one side pauses while the other
+ *       cannot take more.
+ *   <li>Connections come from the {@link UpstreamPool} and go back only after a clean exchange.
+ *   <li>A request moves to another instance when that is safe: the connection failed before the
+ *       request went out, or the request is idempotent and has no body.
+ * </ul>
+ *
+ * Everything runs on the client connection's event loop, so nothing here needs locking.
  */
 final class ProxyExchange implements Exchange {
 
-  /** Hop-by-hop fields (RFC 9110 7.6.1); Transfer-Encoding is kept: it frames the body we stream. */
-  private static final List<String> HOP_BY_HOP =
-      List.of("connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade");
-
-  /** Fields a client must not be able to forge: berth sets them itself. */
-  private static final List<String> EDGE_OWNED =
-      List.of(
-          "x-forwarded-for",
-          "x-forwarded-proto",
-          "x-forwarded-host",
-          "x-forwarded-port",
-          "x-forwarded-prefix",
-          "forwarded",
-          "script_name",
-          "script-name");
-
-  private static final int CONNECT_TIMEOUT_MILLIS = 5_000;
-  private static final int RESPONSE_TIMEOUT_SECONDS = 60;
+  /** Methods that may be sent twice (RFC 9110 9.2.2). */
+  private static final Set<HttpMethod> IDEMPOTENT =
+      Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS, HttpMethod.TRACE, HttpMethod.PUT, HttpMethod.DELETE);
 
   private final EdgeHandler connection;
   private final ChannelHandlerContext client;
   private final Edge edge;
   private final HttpRequest request;
+  private final HttpRequest forwarded;
   private final Route route;
-  private final String app;
-  /** The client's own version and method: the forwarded request is rewritten to HTTP/1.1. */
-  private final HttpVersion clientVersion;
+  private final AppBackend backend;
+  private final RouteLimits limits;
+  private final RequestLog log;
   private final boolean head;
+  private final boolean hasBody;
   private final ArrayDeque<HttpContent> pending = new ArrayDeque<>();
+  private final List<Peer> tried = new ArrayList<>();
+  private Peer peer;
   private Channel upstream;
+  /** The connection came from the pool: a failure before any answer may just mean it went stale. */
+  private boolean reused;
+  private ScheduledFuture<?> responseTimer;
+  private long lastUpstreamActivity;
+  private long upstreamStarted;
+  private long bodyBytes;
+  private boolean bodySent;
   private boolean requestDone;
   private boolean responseStarted;
+  private boolean upstreamKeepAlive;
   private boolean finished;
 
   ProxyExchange(
-      EdgeHandler connection, ChannelHandlerContext client, Edge edge, HttpRequest request, Route route, String app) {
+      EdgeHandler connection,
+      ChannelHandlerContext client,
+      Edge edge,
+      HttpRequest request,
+      Route route,
+      AppBackend backend,
+      RequestLog log) {
     this.connection = requireNonNull(connection, "connection");
     this.client = requireNonNull(client, "client");
     this.edge = requireNonNull(edge, "edge");
     this.request = requireNonNull(request, "request");
     this.route = requireNonNull(route, "route");
-    this.app = requireNonNull(app, "app");
-    this.clientVersion = request.protocolVersion();
+    this.backend = requireNonNull(backend, "backend");
+    this.log = requireNonNull(log, "log");
+    this.limits = route.limits();
     this.head = request.method().equals(HttpMethod.HEAD);
+    this.hasBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+    this.forwarded = ForwardedRequest.of(request, route, client.channel(), edge.settings());
   }
 
   @Override
   public void start() {
-    Optional<SocketAddress> instance = edge.backends().find(app).flatMap(AppBackend::pick);
-    if (instance.isEmpty()) {
-      fail(HttpResponseStatus.BAD_GATEWAY, "No instance of app \"" + app + "\" is ready.");
+    if (HttpUtil.getContentLength(request, 0L) > limits.maxBodySize()) {
+      fail(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "The request body is larger than this route accepts.");
       return;
     }
     // Hold the body until the request head is on its way upstream.
     client.channel().config().setAutoRead(false);
-    SocketAddress address = instance.get();
-    new Bootstrap()
-        .group(client.channel().eventLoop())
-        .channel(edge.transport().clientChannel(address))
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MILLIS)
-        .handler(
-            new ChannelInitializer<>() {
-              @Override
-              protected void initChannel(Channel ch) {
-                ch.pipeline()
-                    .addLast(new HttpClientCodec())
-                    .addLast(new ReadTimeoutHandler(RESPONSE_TIMEOUT_SECONDS, TimeUnit.SECONDS))
-                    .addLast(new UpstreamHandler());
-              }
-            })
-        .connect(address)
-        .addListener((ChannelFuture f) -> connected(f));
+    tryNextPeer();
   }
 
-  private void connected(ChannelFuture future) {
-    if (finished) {
-      future.channel().close();
+  private void tryNextPeer() {
+    Optional<Peer> next = backend.pick(tried);
+    if (next.isEmpty()) {
+      fail(
+          HttpResponseStatus.BAD_GATEWAY,
+          tried.isEmpty()
+              ? "No instance of app \"" + backend.app() + "\" is ready."
+              : "App \"" + backend.app() + "\" could not be reached.");
       return;
     }
+    peer = next.get();
+    tried.add(peer);
+    peer.begin();
+    upstreamStarted = System.nanoTime();
+    edge.pool()
+        .acquire(client.channel().eventLoop(), peer, limits.upstreamConnectTimeout(), new UpstreamHandler())
+        .addListener((Future<UpstreamPool.Lease> f) -> acquired(f));
+  }
+
+  private void acquired(Future<UpstreamPool.Lease> future) {
     if (!future.isSuccess()) {
-      fail(HttpResponseStatus.BAD_GATEWAY, "App \"" + app + "\" could not be reached.");
+      peer.end();
+      if (finished) {
+        return;
+      }
+      // Nothing reached the app: always safe to try the next instance.
+      if (!(future.cause() instanceof ConnectTimeoutException)) {
+        peer.failed();
+      }
+      tryNextPeer();
       return;
     }
-    upstream = future.channel();
-    upstream.write(forwardedRequest());
+    UpstreamPool.Lease lease = future.getNow();
+    if (finished) {
+      lease.channel().close();
+      peer.end();
+      return;
+    }
+    upstream = lease.channel();
+    reused = lease.reused();
+    lastUpstreamActivity = System.nanoTime();
+    armResponseTimer();
+    upstream.write(forwardedHead());
     HttpContent content;
     while ((content = pending.poll()) != null) {
+      bodySent |= content.content().isReadable();
       upstream.write(content);
     }
     upstream.flush();
@@ -136,42 +166,9 @@ final class ProxyExchange implements Exchange {
     }
   }
 
-  private HttpRequest forwardedRequest() {
-    HttpHeaders headers = request.headers();
-    stripHopByHop(headers);
-    for (String name : EDGE_OWNED) {
-      headers.remove(name);
-    }
-    headers.remove(HttpHeaderNames.EXPECT);
-    SocketAddress peer = client.channel().remoteAddress();
-    if (peer instanceof InetSocketAddress inet) {
-      headers.set("X-Forwarded-For", inet.getAddress().getHostAddress());
-    }
-    headers.set("X-Forwarded-Proto", "http");
-    if (headers.contains(HttpHeaderNames.HOST)) {
-      headers.set("X-Forwarded-Host", headers.get(HttpHeaderNames.HOST));
-    }
-    if (client.channel().localAddress() instanceof InetSocketAddress local) {
-      headers.set("X-Forwarded-Port", local.getPort());
-    }
-    String prefix = route.path().equals("/") ? "" : route.path();
-    String target = originForm(request.uri());
-    if (!prefix.isEmpty()) {
-      headers.set("X-Forwarded-Prefix", prefix);
-      if (route.stripPrefix()) {
-        target = target.substring(prefix.length());
-        target = target.isEmpty() || target.charAt(0) != '/' ? "/" + target : target;
-      } else {
-        // WSGI servers (gunicorn, uWSGI) take the mount point as SCRIPT_NAME and cut it from the
-        // path they hand the app, so url_for() builds links under the prefix.
-        headers.set("SCRIPT_NAME", prefix);
-      }
-    }
-    // One connection per exchange for now; pooling keeps it open (issue 3).
-    headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-    request.setUri(target);
-    request.setProtocolVersion(HttpVersion.HTTP_1_1);
-    return request;
+  /** A fresh copy per attempt: the encoder may change the message it writes. */
+  private HttpRequest forwardedHead() {
+    return new DefaultHttpRequest(HttpVersion.HTTP_1_1, forwarded.method(), forwarded.uri(), forwarded.headers().copy());
   }
 
   @Override
@@ -183,10 +180,22 @@ final class ProxyExchange implements Exchange {
       content.release();
       return;
     }
+    if (content.decoderResult().isFailure()) {
+      content.release();
+      fail(HttpResponseStatus.BAD_REQUEST, "Malformed request body.");
+      return;
+    }
+    bodyBytes += content.content().readableBytes();
+    if (bodyBytes > limits.maxBodySize()) {
+      content.release();
+      fail(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "The request body is larger than this route accepts.");
+      return;
+    }
     if (upstream == null) {
       pending.add(content);
       return;
     }
+    bodySent |= content.content().isReadable();
     upstream.writeAndFlush(content);
     if (!upstream.isWritable()) {
       client.channel().config().setAutoRead(false);
@@ -207,11 +216,44 @@ final class ProxyExchange implements Exchange {
 
   @Override
   public void abort() {
+    if (finished) {
+      return;
+    }
     finished = true;
     releasePending();
-    if (upstream != null) {
-      upstream.close();
+    closeUpstream();
+  }
+
+  /**
+   * The upstream connection failed before a response began. Retry elsewhere when that cannot
+   * repeat an effect: the request is idempotent and no body went out. A pooled connection that
+   * turned out closed says nothing about the instance; a fresh one that failed does.
+   */
+  private void upstreamFailed(HttpResponseStatus status, String detail, boolean instanceAtFault) {
+    if (finished) {
+      return;
     }
+    if (responseStarted) {
+      log.upstreamDone(peer.label(), System.nanoTime() - upstreamStarted);
+      abort();
+      client.close();
+      return;
+    }
+    if (instanceAtFault && !reused) {
+      peer.failed();
+    }
+    boolean retryable = IDEMPOTENT.contains(request.method()) && !hasBody && !bodySent;
+    closeUpstream();
+    if (retryable && status == HttpResponseStatus.BAD_GATEWAY) {
+      if (reused) {
+        // The same instance is fine: only that connection was stale.
+        tried.remove(peer);
+      }
+      tryNextPeer();
+      return;
+    }
+    log.upstreamDone(peer.label(), System.nanoTime() - upstreamStarted);
+    fail(status, detail);
   }
 
   /** Answers with an error page when nothing was sent to the client yet, else cuts the response. */
@@ -226,11 +268,9 @@ final class ProxyExchange implements Exchange {
     }
     finished = true;
     releasePending();
-    if (upstream != null) {
-      upstream.close();
-    }
+    closeUpstream();
     var response = Responses.error(status, detail);
-    // The rest of the request body was never read: the connection cannot carry another request.
+    // A body not read to its end leaves the connection unusable for another request.
     boolean keepOpen = requestDone;
     if (!keepOpen) {
       HttpUtil.setKeepAlive(response, false);
@@ -238,6 +278,15 @@ final class ProxyExchange implements Exchange {
     ChannelFuture written = client.writeAndFlush(response);
     client.channel().config().setAutoRead(true);
     connection.exchangeDone(this, keepOpen, written);
+  }
+
+  private void closeUpstream() {
+    cancelResponseTimer();
+    if (upstream != null) {
+      upstream.close();
+      upstream = null;
+      peer.end();
+    }
   }
 
   private void releasePending() {
@@ -248,14 +297,13 @@ final class ProxyExchange implements Exchange {
   }
 
   private void responseHead(HttpResponse response) {
-    stripHopByHop(response.headers());
-    boolean bodyless =
-        head
-            || response.status().code() == 204
-            || response.status().code() == 304;
+    upstreamKeepAlive = HttpUtil.isKeepAlive(response) && response.protocolVersion().equals(HttpVersion.HTTP_1_1);
+    ForwardedRequest.stripHopByHop(response.headers());
+    rewriteLocation(response.headers());
+    boolean bodyless = head || response.status().code() == 204 || response.status().code() == 304;
     if (!bodyless && !HttpUtil.isContentLengthSet(response) && !HttpUtil.isTransferEncodingChunked(response)) {
       // The app ends its body by closing; an HTTP/1.1 client can keep its connection if we chunk.
-      if (clientVersion.equals(HttpVersion.HTTP_1_1)) {
+      if (request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
         HttpUtil.setTransferEncodingChunked(response, true);
       } else {
         HttpUtil.setKeepAlive(response, false);
@@ -269,36 +317,63 @@ final class ProxyExchange implements Exchange {
     client.write(response);
   }
 
+  /**
+   * With strip_prefix the app does not know its mount point, so its own absolute redirects
+   * ("/login") are put back under it ("/app/login"), as nginx's proxy_redirect does.
+   */
+  private void rewriteLocation(HttpHeaders headers) {
+    String location = headers.get(HttpHeaderNames.LOCATION);
+    if (!route.stripPrefix() || location == null || route.path().equals("/")) {
+      return;
+    }
+    if (location.startsWith("/") && !location.startsWith("//")) {
+      headers.set(HttpHeaderNames.LOCATION, route.path() + location);
+    }
+  }
+
   private void responseEnd(LastHttpContent last) {
     finished = true;
+    cancelResponseTimer();
+    log.upstreamDone(peer.label(), System.nanoTime() - upstreamStarted);
+    peer.succeeded();
     ChannelFuture written = client.writeAndFlush(last);
-    upstream.close();
+    Channel done = upstream;
+    upstream = null;
+    peer.end();
+    if (requestDone && upstreamKeepAlive) {
+      edge.pool().release(done, backend);
+    } else {
+      done.close();
+    }
     // An app may answer before reading the whole body (a 413, say); what is left of it is unread.
     connection.exchangeDone(this, requestDone, written);
   }
 
-  private static void stripHopByHop(HttpHeaders headers) {
-    for (String listed : headers.getAll(HttpHeaderNames.CONNECTION)) {
-      for (String token : listed.split(",")) {
-        String name = token.trim();
-        if (!name.isEmpty() && !name.equalsIgnoreCase("transfer-encoding")) {
-          headers.remove(name);
-        }
-      }
-    }
-    for (String name : HOP_BY_HOP) {
-      headers.remove(name);
-    }
+  /** proxy_read_timeout: the app may not stay silent longer than the route allows. */
+  private void armResponseTimer() {
+    long timeout = limits.upstreamResponseTimeout().toNanos();
+    long wait = Math.max(0, lastUpstreamActivity + timeout - System.nanoTime());
+    responseTimer =
+        client.channel().eventLoop().schedule(
+            () -> {
+              if (finished || upstream == null) {
+                return;
+              }
+              if (System.nanoTime() - lastUpstreamActivity >= timeout) {
+                upstreamFailed(HttpResponseStatus.GATEWAY_TIMEOUT, "App \"" + backend.app() + "\" did not answer in time.", false);
+              } else {
+                armResponseTimer();
+              }
+            },
+            wait,
+            TimeUnit.NANOSECONDS);
   }
 
-  /** The request target in origin form: an absolute-form "http://h/p?q" becomes "/p?q". */
-  private static String originForm(String uri) {
-    int scheme = uri.indexOf("://");
-    if (scheme <= 0 || scheme >= 8 || uri.startsWith("/")) {
-      return uri;
+  private void cancelResponseTimer() {
+    if (responseTimer != null) {
+      responseTimer.cancel(false);
+      responseTimer = null;
     }
-    int slash = uri.indexOf('/', scheme + 3);
-    return slash < 0 ? "/" : uri.substring(slash);
   }
 
   /** The upstream connection's end of the exchange. */
@@ -306,14 +381,15 @@ final class ProxyExchange implements Exchange {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      if (finished) {
+      if (finished || ctx.channel() != upstream) {
         ReferenceCountUtil.release(msg);
         return;
       }
+      lastUpstreamActivity = System.nanoTime();
       if (msg instanceof HttpResponse response) {
-        if (response.decoderResult().isFailure()) {
+        if (response.decoderResult().isFailure() || !ForwardedRequest.framingIsUnambiguous(response)) {
           ReferenceCountUtil.release(msg);
-          fail(HttpResponseStatus.BAD_GATEWAY, "App \"" + app + "\" sent a malformed response.");
+          upstreamFailed(HttpResponseStatus.BAD_GATEWAY, "App \"" + backend.app() + "\" sent a malformed response.", false);
           return;
         }
         if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
@@ -324,6 +400,11 @@ final class ProxyExchange implements Exchange {
         responseHead(response);
       }
       if (msg instanceof HttpContent content) {
+        if (content.decoderResult().isFailure()) {
+          content.release();
+          upstreamFailed(HttpResponseStatus.BAD_GATEWAY, "App \"" + backend.app() + "\" sent a malformed response.", false);
+          return;
+        }
         if (content instanceof LastHttpContent last) {
           responseEnd(last);
           return;
@@ -351,15 +432,16 @@ final class ProxyExchange implements Exchange {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-      fail(HttpResponseStatus.BAD_GATEWAY, "App \"" + app + "\" closed the connection before answering.");
+      if (ctx.channel() == upstream) {
+        upstreamFailed(
+            HttpResponseStatus.BAD_GATEWAY, "App \"" + backend.app() + "\" closed the connection before answering.", true);
+      }
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      if (cause instanceof ReadTimeoutException) {
-        fail(HttpResponseStatus.GATEWAY_TIMEOUT, "App \"" + app + "\" did not answer in time.");
-      } else {
-        fail(HttpResponseStatus.BAD_GATEWAY, "App \"" + app + "\" connection failed.");
+      if (ctx.channel() == upstream) {
+        upstreamFailed(HttpResponseStatus.BAD_GATEWAY, "App \"" + backend.app() + "\" connection failed.", true);
       }
       ctx.close();
     }

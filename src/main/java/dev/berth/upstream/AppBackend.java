@@ -2,50 +2,106 @@ package dev.berth.upstream;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.berth.config.App;
 import java.net.SocketAddress;
+import java.time.Duration;
+import java.util.Collection;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The instances of one app that may take traffic. Instances join when the supervisor finds them
- * ready and leave when they stop; requests go round robin over whoever is in at that moment.
+ * The peers of one app that may take traffic, and how a request picks one. Peers join when the
+ * supervisor finds an instance ready and leave when it stops; this is the one place that decides
+ * which instances get traffic.
  */
 public final class AppBackend {
 
   private final String app;
-  private final CopyOnWriteArrayList<SocketAddress> ready = new CopyOnWriteArrayList<>();
+  private final App.Balance balance;
+  private final int keepalive;
+  private final Duration keepaliveTimeout;
+  private final CopyOnWriteArrayList<Peer> peers = new CopyOnWriteArrayList<>();
   private final AtomicInteger next = new AtomicInteger();
 
-  public AppBackend(String app) {
+  public AppBackend(String app, App.Balance balance, int keepalive, Duration keepaliveTimeout) {
     this.app = requireNonNull(app, "app");
+    this.balance = requireNonNull(balance, "balance");
+    this.keepalive = keepalive;
+    this.keepaliveTimeout = requireNonNull(keepaliveTimeout, "keepaliveTimeout");
+  }
+
+  /** A backend with the defaults of an app definition. */
+  public static AppBackend of(App app) {
+    return new AppBackend(app.name(), app.balance(), app.keepalive(), app.keepaliveTimeout());
   }
 
   public String app() {
     return app;
   }
 
-  public void add(SocketAddress instance) {
-    requireNonNull(instance, "instance");
-    ready.addIfAbsent(instance);
+  /** Idle upstream connections kept per peer (and event loop). */
+  public int keepalive() {
+    return keepalive;
   }
 
-  public void remove(SocketAddress instance) {
-    ready.remove(instance);
+  public Duration keepaliveTimeout() {
+    return keepaliveTimeout;
   }
 
-  public int readyCount() {
-    return ready.size();
+  public void add(SocketAddress address) {
+    requireNonNull(address, "address");
+    synchronized (peers) {
+      if (peers.stream().noneMatch(p -> p.address().equals(address))) {
+        peers.add(new Peer(address));
+      }
+    }
   }
 
-  /** The next instance in turn, or empty when none is ready. */
-  public Optional<SocketAddress> pick() {
-    // Copy-on-write: this snapshot cannot change under us while we index into it.
-    Object[] snapshot = ready.toArray();
+  public void remove(SocketAddress address) {
+    peers.removeIf(p -> p.address().equals(address));
+  }
+
+  public int size() {
+    return peers.size();
+  }
+
+  /** Peers as they are now (for health checks). */
+  public java.util.List<Peer> peers() {
+    return java.util.List.copyOf(peers);
+  }
+
+  /**
+   * The peer for the next request, skipping those already tried for it. Peers in backoff or
+   * failing their health check are passed over, unless no other is left: then they are tried
+   * anyway, as a stale mark must not turn a working app into a 502.
+   */
+  public Optional<Peer> pick(Collection<Peer> tried) {
+    Object[] snapshot = peers.toArray();
     if (snapshot.length == 0) {
       return Optional.empty();
     }
-    int i = Math.floorMod(next.getAndIncrement(), snapshot.length);
-    return Optional.of((SocketAddress) snapshot[i]);
+    long now = System.nanoTime();
+    Optional<Peer> available = choose(snapshot, tried, now, true);
+    return available.isPresent() ? available : choose(snapshot, tried, now, false);
+  }
+
+  private Optional<Peer> choose(Object[] snapshot, Collection<Peer> tried, long now, boolean onlyAvailable) {
+    int start = Math.floorMod(next.getAndIncrement(), snapshot.length);
+    Peer best = null;
+    for (int i = 0; i < snapshot.length; i++) {
+      Peer peer = (Peer) snapshot[(start + i) % snapshot.length];
+      if (tried.contains(peer) || (onlyAvailable && !peer.available(now))) {
+        continue;
+      }
+      if (balance == App.Balance.ROUND_ROBIN) {
+        return Optional.of(peer);
+      }
+      // Least connections; ties go to the first in round-robin order, so equal peers share load.
+      if (best == null || peer.active() < best.active()) {
+        best = peer;
+      }
+    }
+    return Optional.ofNullable(best);
   }
 }

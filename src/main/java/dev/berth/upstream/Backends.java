@@ -1,5 +1,6 @@
 package dev.berth.upstream;
 
+import dev.berth.config.App;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -9,11 +10,16 @@ public final class Backends {
 
   private final Map<String, AppBackend> byApp = new ConcurrentHashMap<>();
 
-  public AppBackend forApp(String app) {
-    return byApp.computeIfAbsent(app, AppBackend::new);
+  /** The app's backend, created with the app's balancing and keep-alive settings. */
+  public AppBackend define(App app) {
+    return byApp.computeIfAbsent(app.name(), name -> AppBackend.of(app));
   }
 
   public Optional<AppBackend> find(String app) {
     return Optional.ofNullable(byApp.get(app));
+  }
+
+  public java.util.Collection<AppBackend> all() {
+    return byApp.values();
   }
 }

@@ -1,0 +1,123 @@
+package dev.berth.edge;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.CombinedChannelDuplexHandler;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.util.ArrayDeque;
+import java.util.List;
+
+/**
+ * The client side's HTTP/1.1 codec: Netty's decoder and encoder, as in its HttpServerCodec, plus
+ * one check Netty does not make. Netty joins an obs-fold line (a header line starting with a space
+ * or tab) to the previous field; RFC 9112 5.2 lets a server do that, but a proxy that accepts what
+ * another parser may read differently invites request smuggling, so berth refuses the request.
+ */
+final class EdgeCodec extends CombinedChannelDuplexHandler<EdgeCodec.Decoder, EdgeCodec.Encoder> {
+
+  /** Methods of requests whose responses are not written yet: a HEAD response has no body. */
+  private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>();
+
+  EdgeCodec(HttpDecoderConfig config) {
+    init(new Decoder(config), new Encoder());
+  }
+
+  /** The request decoder, watching each header block for obs-fold before Netty parses it. */
+  final class Decoder extends HttpRequestDecoder {
+    /** True from the start of a message until its head is decoded. */
+    private boolean inHead = true;
+    /** True while no line of the current head has been consumed yet. */
+    private boolean atMessageStart = true;
+    private boolean folded;
+
+    Decoder(HttpDecoderConfig config) {
+      super(config);
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+      int before = out.size();
+      int readerIndex = buffer.readerIndex();
+      if (inHead && !folded) {
+        folded = hasObsFold(buffer, atMessageStart);
+      }
+      super.decode(ctx, buffer, out);
+      if (inHead && buffer.readerIndex() != readerIndex) {
+        atMessageStart = false;
+      }
+      for (int i = before; i < out.size(); i++) {
+        Object msg = out.get(i);
+        if (msg instanceof HttpMessage message) {
+          if (folded && message.decoderResult().isSuccess()) {
+            message.setDecoderResult(
+                DecoderResult.failure(new IllegalArgumentException("obsolete line folding in a header field")));
+          }
+          if (msg instanceof HttpRequest request) {
+            methods.add(request.method());
+          }
+          inHead = false;
+          folded = false;
+        }
+        if (msg instanceof LastHttpContent) {
+          inHead = true;
+          atMessageStart = true;
+        }
+      }
+    }
+  }
+
+  /**
+   * Whether the unread head in {@code buffer} has a line that starts with SP or HTAB: obs-fold, or
+   * whitespace before the first field (RFC 9112 2.2), both refused. The decoder consumes whole
+   * lines, so the reader index is always at a line start.
+   */
+  static boolean hasObsFold(ByteBuf buffer, boolean atMessageStart) {
+    int start = buffer.readerIndex();
+    int end = buffer.writerIndex();
+    if (atMessageStart) {
+      // Empty lines before a request line are allowed (RFC 9112 2.2) and are not the head's end.
+      while (start < end && (buffer.getByte(start) == '\r' || buffer.getByte(start) == '\n')) {
+        start++;
+      }
+    } else if (start < end && isFoldStart(buffer.getByte(start))) {
+      return true;
+    }
+    for (int i = start; i + 2 < end; i++) {
+      if (buffer.getByte(i) != '\r' || buffer.getByte(i + 1) != '\n') {
+        continue;
+      }
+      byte next = buffer.getByte(i + 2);
+      if (next == '\r') {
+        // The blank line: the head ends here, and what follows is body.
+        return false;
+      }
+      if (isFoldStart(next)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean isFoldStart(byte b) {
+    return b == ' ' || b == '\t';
+  }
+
+  /** The response encoder: knows when the response answers a HEAD, which has no body. */
+  final class Encoder extends HttpResponseEncoder {
+    @Override
+    protected boolean isContentAlwaysEmpty(HttpResponse msg) {
+      // Interim responses (100 Continue) come before the final one and answer no request alone.
+      HttpMethod method = msg.status().codeClass() == HttpStatusClass.INFORMATIONAL ? null : methods.poll();
+      return HttpMethod.HEAD.equals(method) || super.isContentAlwaysEmpty(msg);
+    }
+  }
+}

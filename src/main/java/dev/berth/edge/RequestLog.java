@@ -1,0 +1,61 @@
+package dev.berth.edge;
+
+import dev.berth.accesslog.AccessLogEntry;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+
+/** What the access log needs of one exchange, gathered while it runs. */
+final class RequestLog {
+
+  private final Instant time = Instant.now();
+  private final long started = System.nanoTime();
+  private final String remoteAddress;
+  private final String method;
+  private final String target;
+  private final String protocol;
+  private final String referer;
+  private final String userAgent;
+  private final String host;
+  private String upstreamAddress;
+  private long upstreamNanos = -1;
+
+  RequestLog(HttpRequest request, SocketAddress remote) {
+    this.remoteAddress =
+        remote instanceof InetSocketAddress inet && inet.getAddress() != null
+            ? inet.getAddress().getHostAddress()
+            : String.valueOf(remote);
+    this.method = request.method().name();
+    this.target = request.uri();
+    this.protocol = request.protocolVersion().text();
+    this.referer = request.headers().get(HttpHeaderNames.REFERER);
+    this.userAgent = request.headers().get(HttpHeaderNames.USER_AGENT);
+    this.host = request.headers().get(HttpHeaderNames.HOST);
+  }
+
+  /** The app instance that answered (or was last tried) and how long it took. */
+  void upstreamDone(String address, long nanos) {
+    this.upstreamAddress = address;
+    this.upstreamNanos = nanos;
+  }
+
+  AccessLogEntry entry(int status, long bodyBytesSent) {
+    return new AccessLogEntry(
+        time,
+        remoteAddress,
+        method,
+        target,
+        protocol,
+        status,
+        bodyBytesSent,
+        referer,
+        userAgent,
+        host,
+        upstreamAddress,
+        upstreamNanos < 0 ? null : Duration.ofNanos(upstreamNanos),
+        Duration.ofNanos(System.nanoTime() - started));
+  }
+}

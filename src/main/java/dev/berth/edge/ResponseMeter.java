@@ -1,0 +1,47 @@
+package dev.berth.edge;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.FileRegion;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
+
+/** Counts what goes to the client for the current response: its status and body bytes. */
+final class ResponseMeter extends ChannelDuplexHandler {
+
+  private int status;
+  private long bodyBytes;
+
+  @Override
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    if (msg instanceof HttpResponse response && response.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
+      status = response.status().code();
+      bodyBytes = 0;
+    }
+    if (msg instanceof HttpContent content) {
+      bodyBytes += content.content().readableBytes();
+    } else if (msg instanceof FileRegion region) {
+      bodyBytes += region.count();
+    } else if (msg instanceof ByteBuf buf) {
+      bodyBytes += buf.readableBytes();
+    }
+    ctx.write(msg, promise);
+  }
+
+  int status() {
+    return status;
+  }
+
+  long bodyBytes() {
+    return bodyBytes;
+  }
+
+  /** A new exchange begins: nothing sent for it yet. */
+  void reset() {
+    status = 0;
+    bodyBytes = 0;
+  }
+}

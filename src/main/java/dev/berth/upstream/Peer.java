@@ -1,0 +1,91 @@
+package dev.berth.upstream;
+
+import static java.util.Objects.requireNonNull;
+
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One address of an app (an instance it runs, or an upstream it was given) and what the edge has
+ * learned about it: requests in flight, and whether it failed lately.
+ */
+public final class Peer {
+
+  private static final long FIRST_BACKOFF_NANOS = 1_000_000_000L;
+  private static final long MAX_BACKOFF_NANOS = 30_000_000_000L;
+
+  private final SocketAddress address;
+  private final String label;
+  private final AtomicInteger active = new AtomicInteger();
+  private final AtomicInteger failures = new AtomicInteger();
+  private volatile long downUntilNanos;
+  /** Set by the active health check; a peer failing it takes no traffic until it passes. */
+  private volatile boolean unhealthy;
+
+  Peer(SocketAddress address) {
+    this.address = requireNonNull(address, "address");
+    this.label = label(address);
+  }
+
+  public SocketAddress address() {
+    return address;
+  }
+
+  /** "unix:/run/x.sock" or "127.0.0.1:8000", for logs and messages. */
+  public String label() {
+    return label;
+  }
+
+  int active() {
+    return active.get();
+  }
+
+  public void begin() {
+    active.incrementAndGet();
+  }
+
+  public void end() {
+    active.decrementAndGet();
+  }
+
+  boolean available(long now) {
+    return !unhealthy && now - downUntilNanos >= 0;
+  }
+
+  /**
+   * A connection was refused or reset: take the peer out of rotation for a while, longer after
+   * each failure in a row (1 s, 2 s, 4 s ... 30 s), so a dead instance costs few requests.
+   */
+  public void failed() {
+    int n = Math.min(failures.incrementAndGet(), 16);
+    long backoff = Math.min(MAX_BACKOFF_NANOS, FIRST_BACKOFF_NANOS << (n - 1));
+    downUntilNanos = System.nanoTime() + backoff;
+  }
+
+  public void succeeded() {
+    if (failures.get() != 0) {
+      failures.set(0);
+      downUntilNanos = System.nanoTime();
+    }
+  }
+
+  void healthy(boolean healthy) {
+    unhealthy = !healthy;
+  }
+
+  private static String label(SocketAddress address) {
+    if (address instanceof InetSocketAddress inet) {
+      String host = inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress();
+      return (host.contains(":") ? "[" + host + "]" : host) + ":" + inet.getPort();
+    }
+    // Netty's DomainSocketAddress and the JDK's UnixDomainSocketAddress both print their path.
+    String text = address.toString();
+    return text.startsWith("unix:") ? text : "unix:" + text;
+  }
+
+  @Override
+  public String toString() {
+    return label;
+  }
+}
