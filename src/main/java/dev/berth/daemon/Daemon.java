@@ -13,6 +13,7 @@ import dev.berth.supervisor.InstanceListener;
 import dev.berth.supervisor.Supervisor;
 import dev.berth.transport.Transport;
 import dev.berth.upstream.Backends;
+import dev.berth.upstream.HealthChecker;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -68,6 +69,8 @@ public final class Daemon {
       return 1;
     }
     Supervisor supervisor = new Supervisor(runDir, out, registerWith(backends, transport));
+    HealthChecker healthChecker = new HealthChecker(transport, group);
+    healthChecker.start(backends.all());
     installSignalHandlers();
     Runtime.getRuntime().addShutdownHook(new Thread(supervisor::stopAll, "berth-stop-apps"));
 
@@ -86,6 +89,7 @@ public final class Daemon {
     out.println("berth: stopping: draining connections (up to " + config.shutdownTimeout().toSeconds() + "s)");
     edge.drain(config.shutdownTimeout());
     out.println("berth: stopping apps");
+    healthChecker.close();
     supervisor.stopAll();
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
     out.println("berth: stopped");

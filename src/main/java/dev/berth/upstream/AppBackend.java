@@ -21,19 +21,28 @@ public final class AppBackend {
   private final App.Balance balance;
   private final int keepalive;
   private final Duration keepaliveTimeout;
+  private final App.HealthCheck healthCheck;
   private final CopyOnWriteArrayList<Peer> peers = new CopyOnWriteArrayList<>();
   private final AtomicInteger next = new AtomicInteger();
 
-  public AppBackend(String app, App.Balance balance, int keepalive, Duration keepaliveTimeout) {
+  /** @param healthCheck the active health check, or null for none */
+  public AppBackend(
+      String app, App.Balance balance, int keepalive, Duration keepaliveTimeout, App.HealthCheck healthCheck) {
     this.app = requireNonNull(app, "app");
     this.balance = requireNonNull(balance, "balance");
     this.keepalive = keepalive;
     this.keepaliveTimeout = requireNonNull(keepaliveTimeout, "keepaliveTimeout");
+    this.healthCheck = healthCheck;
   }
 
-  /** A backend with the defaults of an app definition. */
+  /** A backend with the settings of an app definition. */
   public static AppBackend of(App app) {
-    return new AppBackend(app.name(), app.balance(), app.keepalive(), app.keepaliveTimeout());
+    return new AppBackend(app.name(), app.balance(), app.keepalive(), app.keepaliveTimeout(), app.healthCheck());
+  }
+
+  /** The active health check, or null. */
+  public App.HealthCheck healthCheck() {
+    return healthCheck;
   }
 
   public String app() {

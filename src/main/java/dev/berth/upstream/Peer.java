@@ -74,6 +74,10 @@ public final class Peer {
     unhealthy = !healthy;
   }
 
+  boolean healthy() {
+    return !unhealthy;
+  }
+
   private static String label(SocketAddress address) {
     if (address instanceof InetSocketAddress inet) {
       String host = inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress();

@@ -52,10 +52,15 @@ public final class BerthProcess implements AutoCloseable {
 
   /** Runs {@code berth ARGS...} in a child JVM with this test's classpath. */
   public static BerthProcess start(String... args) throws IOException {
+    return start(List.of("-Xmx256m"), args);
+  }
+
+  /** Runs {@code berth ARGS...} in a child JVM with these JVM options (heap size, say). */
+  public static BerthProcess start(List<String> jvmOptions, String... args) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command().orElse("java"));
     command.add("-XX:+UseSerialGC");
-    command.add("-Xmx256m");
+    command.addAll(jvmOptions);
     command.add("--enable-native-access=ALL-UNNAMED");
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
@@ -67,7 +72,12 @@ public final class BerthProcess implements AutoCloseable {
 
   /** Starts `berth up` on the config and waits until it says it is serving. */
   public static BerthProcess up(Path config) throws IOException {
-    BerthProcess berth = start("up", "--config", config.toString());
+    return up(config, List.of("-Xmx256m"));
+  }
+
+  /** {@link #up(Path)} with these JVM options. */
+  public static BerthProcess up(Path config, List<String> jvmOptions) throws IOException {
+    BerthProcess berth = start(jvmOptions, "up", "--config", config.toString());
     berth.awaitLine("berth: serving on", READY_TIMEOUT);
     return berth;
   }
