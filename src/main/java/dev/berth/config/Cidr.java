@@ -49,6 +49,12 @@ public record Cidr(byte[] network, int prefixLength) {
     return new Cidr(bytes, prefix);
   }
 
+  /** A copy: the record's own array must not change under it. */
+  @Override
+  public byte[] network() {
+    return network.clone();
+  }
+
   public boolean contains(InetAddress address) {
     byte[] candidate = address.getAddress();
     if (candidate.length != network.length) {

@@ -42,6 +42,9 @@ class CidrTest {
 
     assertThat(cidr.contains(ip("10.1.2.3"))).isTrue();
     assertThat(cidr.contains(ip("11.1.2.3"))).isFalse();
+    cidr.network()[0] = 11;
+    assertThat(cidr.contains(ip("10.1.2.3"))).isTrue();
+    assertThat(cidr).hasToString("10.0.0.0/8");
   }
 
   @ParameterizedTest
