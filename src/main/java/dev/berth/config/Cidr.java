@@ -22,7 +22,10 @@ public record Cidr(byte[] network, int prefixLength) {
     requireNonNull(text, "text");
     int slash = text.indexOf('/');
     String address = slash < 0 ? text : text.substring(0, slash);
-    if (!address.matches("[0-9.]+|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*")) {
+    // IPv4 only as a dotted quad of decimal bytes: InetAddress would read "10" as 0.0.0.10 and
+    // look "999.1.1.1" up as a host name.
+    String octet = "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
+    if (!address.matches("(" + octet + "\\.){3}" + octet + "|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*")) {
       throw new IllegalArgumentException("not an IP address: " + address);
     }
     byte[] bytes;
@@ -44,6 +47,12 @@ public record Cidr(byte[] network, int prefixLength) {
       }
     }
     return new Cidr(bytes, prefix);
+  }
+
+  /** A copy: the record's own array must not change under it. */
+  @Override
+  public byte[] network() {
+    return network.clone();
   }
 
   public boolean contains(InetAddress address) {

@@ -761,7 +761,12 @@ public final class ConfigLoader {
             case "g" -> 30;
             default -> 0;
           };
-      bytes = Long.parseLong(m.group(1)) << shift;
+      long n = Long.parseLong(m.group(1));
+      if (n > Long.MAX_VALUE >> shift) {
+        // "17179869185g" would wrap around to 1g.
+        throw new Rejected(expected);
+      }
+      bytes = n << shift;
     } else {
       throw new Rejected(expected);
     }

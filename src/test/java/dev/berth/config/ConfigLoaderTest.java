@@ -538,6 +538,679 @@ class ConfigLoaderTest {
     assertThat(e.problems()).containsExactly("nope.toml: cannot read: no such file");
   }
 
+  // ---- [edge] ----
+
+  private static final String SIZE =
+      "(expected: a size like \"8k\", \"10m\", \"1g\" or a number of bytes)";
+  private static final String PROXIES =
+      "(expected: a list of addresses or CIDR blocks like [\"10.0.0.0/8\", \"127.0.0.1\"]";
+  private static final String ONLY_APP = "(expected: only on a route with app = ...)";
+  private static final String ONLY_STATIC = "(expected: only on a route with static = ...)";
+
+  @Test
+  void edgeWithEveryKey() throws Exception {
+    Config config =
+        parse(
+            LISTENER
+                + """
+                [edge]
+                max_header_size = "16k"
+                max_uri_length = 4096
+                client_header_timeout = "5s"
+                keepalive_timeout = "2m"
+                max_connections = 500
+                trusted_proxies = ["10.0.0.0/8", "192.168.1.1", "fd00::/8", "::1"]
+                forwarded_header = true
+                max_body_size = "1g"
+                upstream_connect_timeout = "500ms"
+                upstream_response_timeout = 120
+                """);
+
+    assertThat(config.edge())
+        .isEqualTo(
+            new EdgeSettings(
+                16 * 1024,
+                4096,
+                Duration.ofSeconds(5),
+                Duration.ofMinutes(2),
+                500,
+                List.of(
+                    Cidr.parse("10.0.0.0/8"),
+                    Cidr.parse("192.168.1.1/32"),
+                    Cidr.parse("fd00::/8"),
+                    Cidr.parse("::1/128")),
+                true,
+                new RouteLimits(1L << 30, Duration.ofMillis(500), Duration.ofSeconds(120))));
+  }
+
+  @Test
+  void edgeDefaults() throws Exception {
+    EdgeSettings standard =
+        new EdgeSettings(
+            8192,
+            8192,
+            Duration.ofSeconds(20),
+            Duration.ofSeconds(75),
+            10_000,
+            List.of(),
+            false,
+            new RouteLimits(10L << 20, Duration.ofSeconds(5), Duration.ofSeconds(60)));
+
+    assertThat(EdgeSettings.standard()).isEqualTo(standard);
+    assertThat(parse(LISTENER).edge()).isEqualTo(standard);
+    assertThat(parse(LISTENER + "[edge]\n").edge()).isEqualTo(standard);
+    // Keys not set keep their defaults.
+    assertThat(parse(LISTENER + "[edge]\nmax_connections = 3\n").edge())
+        .isEqualTo(
+            new EdgeSettings(
+                8192,
+                8192,
+                Duration.ofSeconds(20),
+                Duration.ofSeconds(75),
+                3,
+                List.of(),
+                false,
+                RouteLimits.standard()));
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    "'\"8k\"', 8192",
+    "'\"8K\"', 8192",
+    "'\"10m\"', 10485760",
+    "'\"10M\"', 10485760",
+    "'\"1g\"', 1073741824",
+    "'\"512\"', 512",
+    "'\"0\"', 0",
+    "0, 0",
+    "12345, 12345",
+    // (Not 19 digits: jackson-dataformat-toml 2.21.3 drops their leading digits, issue #663.)
+    "999999999999999999, 999999999999999999",
+    // The largest number of gigabytes that fits in a long.
+    "'\"8589934591g\"', 9223372035781033984",
+  })
+  void sizes(String toml, long bytes) throws Exception {
+    assertThat(parse(LISTENER + "[edge]\nmax_body_size = " + toml + "\n").edge().routeDefaults().maxBodySize())
+        .isEqualTo(bytes);
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {"\"10 mb\"", "\"10mb\"", "\"1t\"", "-1", "\"-1\"", "\"\"", "\"k\"", "\"1.5m\"", "1.5",
+        "true", "[1]", "9223372036854775808", "\"9999999999999\"",
+        // 2^34 + 1 gigabytes: past a long, must not wrap around to 1g.
+        "\"17179869185g\"", "\"8589934592g\""})
+  void badSizes(String toml) {
+    String shown = toml.equals("[1]") ? "an array" : toml;
+    assertThat(problems(LISTENER + "[edge]\nmax_body_size = " + toml + "\n"))
+        .containsExactly("berth.toml:4: edge.max_body_size: " + shown + " " + SIZE);
+  }
+
+  @Test
+  void headerAndUriSizesHaveARange() throws Exception {
+    String edge = LISTENER + "[edge]\n";
+    String header =
+        " (expected: a size like \"8k\", \"10m\", \"1g\" or a number of bytes, from 1024 to 1048576"
+            + " bytes)";
+    String uri =
+        " (expected: a size like \"8k\", \"10m\", \"1g\" or a number of bytes, from 256 to 1048576"
+            + " bytes)";
+
+    assertThat(parse(edge + "max_header_size = \"1k\"\n").edge().maxHeaderSize()).isEqualTo(1024);
+    assertThat(parse(edge + "max_header_size = \"1m\"\n").edge().maxHeaderSize()).isEqualTo(1 << 20);
+    assertThat(parse(edge + "max_uri_length = 256\n").edge().maxUriLength()).isEqualTo(256);
+    assertThat(problems(edge + "max_header_size = 1023\n"))
+        .containsExactly("berth.toml:4: edge.max_header_size: 1023" + header);
+    assertThat(problems(edge + "max_header_size = \"1025k\"\n"))
+        .containsExactly("berth.toml:4: edge.max_header_size: \"1025k\"" + header);
+    assertThat(problems(edge + "max_header_size = \"1g\"\n"))
+        .containsExactly("berth.toml:4: edge.max_header_size: \"1g\"" + header);
+    assertThat(problems(edge + "max_header_size = \"8 k\"\n"))
+        .containsExactly("berth.toml:4: edge.max_header_size: \"8 k\"" + header);
+    assertThat(problems(edge + "max_uri_length = 255\n"))
+        .containsExactly("berth.toml:4: edge.max_uri_length: 255" + uri);
+  }
+
+  @Test
+  void badEdgeValuesInLineOrder() {
+    assertThat(
+            problems(
+                LISTENER
+                    + """
+                    [edge]
+                    client_header_timeout = "0s"
+                    keepalive_timeout = "forever"
+                    max_connections = 0
+                    forwarded_header = "yes"
+                    max_conections = 10
+                    upstream_connect_timeout = -5
+                    upstream_response_timeout = "25h"
+                    """))
+        .containsExactly(
+            "berth.toml:4: edge.client_header_timeout: \"0s\" (expected: a duration more than 0 and"
+                + " at most 24h)",
+            "berth.toml:5: edge.keepalive_timeout: \"forever\" (expected: a duration like \"30s\","
+                + " \"500ms\" or \"2m\")",
+            "berth.toml:6: edge.max_connections: 0 (expected: an integer from 1 to 1000000)",
+            "berth.toml:7: edge.forwarded_header: \"yes\" (expected: true or false)",
+            "berth.toml:8: edge.max_conections: unknown key (expected one of: max_header_size,"
+                + " max_uri_length, client_header_timeout, keepalive_timeout, max_connections,"
+                + " trusted_proxies, forwarded_header, max_body_size, upstream_connect_timeout,"
+                + " upstream_response_timeout)",
+            "berth.toml:9: edge.upstream_connect_timeout: -5 (expected: a duration more than 0 and"
+                + " at most 24h)",
+            "berth.toml:10: edge.upstream_response_timeout: \"25h\" (expected: a duration more than"
+                + " 0 and at most 24h)");
+    assertThat(problems("edge = 1\n" + LISTENER))
+        .containsExactly("berth.toml:1: edge: 1 (expected: an [edge] table)");
+  }
+
+  @Test
+  void trustedProxies() throws Exception {
+    Config config =
+        parse(
+            LISTENER
+                + """
+                [edge]
+                trusted_proxies = [
+                  "10.0.0.0/8",
+                  "172.16.0.0/12",
+                  "127.0.0.1",
+                  "::1",
+                  "2001:db8::/32",
+                  "fe80::1/128",
+                ]
+                """);
+
+    assertThat(config.edge().trustedProxies())
+        .containsExactly(
+            new Cidr(new byte[] {10, 0, 0, 0}, 8),
+            new Cidr(new byte[] {(byte) 172, 16, 0, 0}, 12),
+            new Cidr(new byte[] {127, 0, 0, 1}, 32),
+            Cidr.parse("0:0:0:0:0:0:0:1/128"),
+            Cidr.parse("2001:db8:0:0:0:0:0:0/32"),
+            Cidr.parse("fe80:0:0:0:0:0:0:1/128"));
+    assertThat(parse(LISTENER + "[edge]\ntrusted_proxies = []\n").edge().trustedProxies())
+        .isEmpty();
+  }
+
+  @Test
+  void badTrustedProxies() {
+    String edge = LISTENER + "[edge]\ntrusted_proxies = ";
+
+    assertThat(problems(edge + "[\"10.0.0.0/8\", \"10.0.0.0/33\"]\n"))
+        .containsExactly(
+            "berth.toml:4: edge.trusted_proxies: an array "
+                + PROXIES
+                + "; \"10.0.0.0/33\": prefix length must be 0..32)");
+    assertThat(problems(edge + "[\"example.com\"]\n"))
+        .containsExactly(
+            "berth.toml:4: edge.trusted_proxies: an array "
+                + PROXIES
+                + "; \"example.com\": not an IP address: example.com)");
+    assertThat(problems(edge + "[\"::1/129\"]\n"))
+        .containsExactly(
+            "berth.toml:4: edge.trusted_proxies: an array "
+                + PROXIES
+                + "; \"::1/129\": prefix length must be 0..128)");
+    assertThat(problems(edge + "[\"10/8\"]\n"))
+        .containsExactly(
+            "berth.toml:4: edge.trusted_proxies: an array "
+                + PROXIES
+                + "; \"10/8\": not an IP address: 10)");
+    assertThat(problems(edge + "\"10.0.0.0/8\"\n"))
+        .containsExactly("berth.toml:4: edge.trusted_proxies: \"10.0.0.0/8\" " + PROXIES + ")");
+    assertThat(problems(edge + "[10]\n"))
+        .containsExactly("berth.toml:4: edge.trusted_proxies: an array " + PROXIES + ")");
+    assertThat(problems(edge + "{ a = \"10.0.0.0/8\" }\n"))
+        .containsExactly("berth.toml:4: edge.trusted_proxies: a table " + PROXIES + ")");
+  }
+
+  // ---- per-route limits and static options ----
+
+  @Test
+  void routeLimitsOverrideEdgeDefaultsAndInheritTheRest() throws Exception {
+    Config config =
+        parse(
+            LISTENER
+                + """
+                [edge]
+                max_body_size = "1m"
+                upstream_connect_timeout = "2s"
+                [apps.web]
+                command = "x"
+                [[routes]]
+                path = "/upload"
+                app = "web"
+                max_body_size = "100m"
+                upstream_response_timeout = "5m"
+                [[routes]]
+                path = "/slow"
+                app = "web"
+                upstream_connect_timeout = 1
+                [[routes]]
+                app = "web"
+                [[routes]]
+                path = "/s"
+                static = "public"
+                """);
+
+    RouteLimits edge = new RouteLimits(1 << 20, Duration.ofSeconds(2), Duration.ofSeconds(60));
+    assertThat(config.edge().routeDefaults()).isEqualTo(edge);
+    assertThat(config.routes())
+        .extracting(Route::limits)
+        .containsExactly(
+            new RouteLimits(100 << 20, Duration.ofSeconds(2), Duration.ofMinutes(5)),
+            new RouteLimits(1 << 20, Duration.ofSeconds(1), Duration.ofSeconds(60)),
+            edge,
+            edge);
+    // Without [edge], routes inherit the standard limits.
+    assertThat(
+            parse(LISTENER + "[apps.web]\ncommand = \"x\"\n[[routes]]\napp = \"web\"\nmax_body_size = 0\n")
+                .routes())
+        .extracting(Route::limits)
+        .containsExactly(new RouteLimits(0, Duration.ofSeconds(5), Duration.ofSeconds(60)));
+  }
+
+  @Test
+  void badRouteLimits() {
+    assertThat(
+            problems(
+                LISTENER
+                    + """
+                    [apps.web]
+                    command = "x"
+                    [[routes]]
+                    app = "web"
+                    max_body_size = "10 mb"
+                    upstream_connect_timeout = "0ms"
+                    upstream_response_timeout = true
+                    """))
+        .containsExactly(
+            "berth.toml:7: routes[0].max_body_size: \"10 mb\" " + SIZE,
+            "berth.toml:8: routes[0].upstream_connect_timeout: \"0ms\" (expected: a duration more"
+                + " than 0 and at most 24h)",
+            "berth.toml:9: routes[0].upstream_response_timeout: true (expected: a duration like"
+                + " \"30s\", \"500ms\" or \"2m\")");
+  }
+
+  @Test
+  void appKeysOnAStaticRouteAreRejected() {
+    assertThat(
+            problems(
+                LISTENER
+                    + """
+                    [[routes]]
+                    static = "public"
+                    max_body_size = "1m"
+                    upstream_connect_timeout = "1s"
+                    upstream_response_timeout = 30
+                    strip_prefix = false
+                    """))
+        .containsExactly(
+            "berth.toml:5: routes[0].max_body_size: \"1m\" " + ONLY_APP,
+            "berth.toml:6: routes[0].upstream_connect_timeout: \"1s\" " + ONLY_APP,
+            "berth.toml:7: routes[0].upstream_response_timeout: 30 " + ONLY_APP,
+            "berth.toml:8: routes[0].strip_prefix: false " + ONLY_APP);
+  }
+
+  @Test
+  void staticKeysOnAnAppRouteAreRejected() {
+    assertThat(
+            problems(
+                LISTENER
+                    + """
+                    [apps.web]
+                    command = "x"
+                    [[routes]]
+                    app = "web"
+                    cache_control = "no-cache"
+                    gzip = false
+                    follow_symlinks = true
+                    """))
+        .containsExactly(
+            "berth.toml:7: routes[0].cache_control: \"no-cache\" " + ONLY_STATIC,
+            "berth.toml:8: routes[0].gzip: false " + ONLY_STATIC,
+            "berth.toml:9: routes[0].follow_symlinks: true " + ONLY_STATIC);
+  }
+
+  @Test
+  void staticOptions() throws Exception {
+    Config config =
+        parse(
+            LISTENER
+                + """
+                [[routes]]
+                path = "/a"
+                static = "public"
+                cache_control = "public, max-age=3600"
+                gzip = false
+                follow_symlinks = true
+                [[routes]]
+                path = "/b"
+                static = "public"
+                """);
+
+    Path root = dir.toRealPath().resolve("public");
+    assertThat(config.routes())
+        .extracting(Route::target)
+        .containsExactly(
+            new StaticTarget(root, "public, max-age=3600", false, true),
+            new StaticTarget(root, "", true, false));
+  }
+
+  @Test
+  void badStaticOptions() {
+    String cacheControl = "(expected: a Cache-Control value like \"public, max-age=3600\")";
+    assertThat(
+            problems(
+                LISTENER
+                    + """
+                    [[routes]]
+                    path = "/a"
+                    static = "public"
+                    cache_control = ""
+                    gzip = "yes"
+                    follow_symlinks = 1
+                    [[routes]]
+                    path = "/b"
+                    static = "public"
+                    cache_control = "max-age=1\\r\\nX-Evil: 1"
+                    [[routes]]
+                    path = "/c"
+                    static = "public"
+                    cache_control = 3600
+                    """))
+        .containsExactly(
+            "berth.toml:6: routes[0].cache_control: \"\" " + cacheControl,
+            "berth.toml:7: routes[0].gzip: \"yes\" (expected: true or false)",
+            "berth.toml:8: routes[0].follow_symlinks: 1 (expected: true or false)",
+            "berth.toml:12: routes[1].cache_control: \"max-age=1\\u000D\\nX-Evil: 1\" " + cacheControl,
+            "berth.toml:16: routes[2].cache_control: 3600 " + cacheControl);
+  }
+
+  // ---- access logs ----
+
+  @Test
+  void accessLogDefaults() throws Exception {
+    assertThat(parse(LISTENER).accessLog())
+        .isEqualTo(
+            new AccessLogSpec(
+                true, dir.toAbsolutePath().resolve(".berth/log/access.log"), AccessLogSpec.Format.COMBINED));
+    assertThat(parse("state_dir = \"var\"\n" + LISTENER).accessLog())
+        .isEqualTo(
+            new AccessLogSpec(
+                true, dir.toAbsolutePath().resolve("var/log/access.log"), AccessLogSpec.Format.COMBINED));
+    assertThat(parse(LISTENER + "[access_log]\nformat = \"combined\"\n").accessLog())
+        .isEqualTo(parse(LISTENER).accessLog());
+  }
+
+  @Test
+  void globalAccessLog() throws Exception {
+    Config config =
+        parse(
+            LISTENER
+                + """
+                [access_log]
+                enabled = false
+                path = "logs/../logs/access.json"
+                format = "json"
+                """);
+
+    assertThat(config.accessLog())
+        .isEqualTo(
+            new AccessLogSpec(
+                false, dir.toAbsolutePath().resolve("logs/access.json"), AccessLogSpec.Format.JSON));
+    assertThat(parse(LISTENER + "[access_log]\npath = \"/var/log/berth.log\"\n").accessLog().path())
+        .isEqualTo(Path.of("/var/log/berth.log"));
+  }
+
+  @Test
+  void badGlobalAccessLog() {
+    assertThat(
+            problems(
+                LISTENER
+                    + """
+                    [access_log]
+                    enabled = "no"
+                    path = " "
+                    format = "common"
+                    level = "info"
+                    """))
+        .containsExactly(
+            "berth.toml:4: access_log.enabled: \"no\" (expected: true or false)",
+            "berth.toml:5: access_log.path: \" \" (expected: a file path)",
+            "berth.toml:6: access_log.format: \"common\" (expected: \"combined\" or \"json\")",
+            "berth.toml:7: access_log.level: unknown key (expected one of: enabled, path, format)");
+    assertThat(problems("access_log = \"access.log\"\n" + LISTENER))
+        .containsExactly(
+            "berth.toml:1: access_log: \"access.log\" (expected: a table like { path ="
+                + " \"access.log\" })");
+  }
+
+  @Test
+  void routeAccessLogInheritsTheGlobalOne() throws Exception {
+    Config config =
+        parse(
+            LISTENER
+                + """
+                [access_log]
+                path = "logs/all.log"
+                [[routes]]
+                path = "/a"
+                static = "public"
+                access_log = { format = "json" }
+                [[routes]]
+                path = "/b"
+                static = "public"
+                access_log = { path = "b.log", enabled = false }
+                [[routes]]
+                static = "public"
+                """);
+
+    Path all = dir.toAbsolutePath().resolve("logs/all.log");
+    assertThat(config.accessLog()).isEqualTo(new AccessLogSpec(true, all, AccessLogSpec.Format.COMBINED));
+    assertThat(config.routes())
+        .extracting(Route::accessLog)
+        .containsExactly(
+            new AccessLogSpec(true, all, AccessLogSpec.Format.JSON),
+            new AccessLogSpec(false, dir.toAbsolutePath().resolve("b.log"), AccessLogSpec.Format.COMBINED),
+            config.accessLog());
+  }
+
+  @Test
+  void badRouteAccessLog() {
+    assertThat(
+            problems(
+                LISTENER
+                    + """
+                    [[routes]]
+                    path = "/a"
+                    static = "public"
+                    access_log = { format = "xml", rotate = true }
+                    [[routes]]
+                    path = "/b"
+                    static = "public"
+                    access_log = true
+                    """))
+        .containsExactly(
+            "berth.toml:6: routes[0].access_log.rotate: unknown key (expected one of: enabled,"
+                + " path, format)",
+            "berth.toml:6: routes[0].access_log.format: \"xml\" (expected: \"combined\" or"
+                + " \"json\")",
+            "berth.toml:10: routes[1].access_log: true (expected: a table like { path ="
+                + " \"access.log\" })");
+  }
+
+  // ---- app balance, health checks, upstream keepalive ----
+
+  @Test
+  void appEdgeSettings() throws Exception {
+    Config config =
+        parse(
+            LISTENER
+                + """
+                [apps.web]
+                command = "x"
+                balance = "least_conn"
+                health_check = { path = "/healthz" }
+                keepalive = 0
+                keepalive_timeout = "90s"
+
+                [apps.api]
+                command = "y"
+                balance = "round_robin"
+                keepalive = 1024
+                [apps.api.health_check]
+                path = "/ping?full=1"
+                interval = "30s"
+                timeout = "500ms"
+                """);
+
+    assertThat(config.apps().get("web"))
+        .isEqualTo(
+            new App(
+                "web",
+                dir.toRealPath(),
+                "x",
+                1,
+                Map.of(),
+                SocketKind.UNIX,
+                Duration.ofSeconds(30),
+                Duration.ofSeconds(10),
+                App.Balance.LEAST_CONN,
+                new App.HealthCheck("/healthz", Duration.ofSeconds(10), Duration.ofSeconds(2)),
+                0,
+                Duration.ofSeconds(90)));
+    App api = config.apps().get("api");
+    assertThat(api.balance()).isEqualTo(App.Balance.ROUND_ROBIN);
+    assertThat(api.healthCheck())
+        .isEqualTo(new App.HealthCheck("/ping?full=1", Duration.ofSeconds(30), Duration.ofMillis(500)));
+    assertThat(api.keepalive()).isEqualTo(1024);
+    assertThat(api.keepaliveTimeout()).isEqualTo(Duration.ofSeconds(60));
+  }
+
+  @Test
+  void badBalanceAndKeepalive() {
+    String app = LISTENER + "[apps.web]\ncommand = \"x\"\n";
+    String keepalive = " (expected: an integer from 0 to 1024)";
+
+    assertThat(problems(app + "balance = \"random\"\n"))
+        .containsExactly(
+            "berth.toml:5: apps.web.balance: \"random\" (expected: \"round_robin\" or"
+                + " \"least_conn\")");
+    assertThat(problems(app + "balance = \"ROUND_ROBIN\"\n"))
+        .containsExactly(
+            "berth.toml:5: apps.web.balance: \"ROUND_ROBIN\" (expected: \"round_robin\" or"
+                + " \"least_conn\")");
+    assertThat(problems(app + "balance = 1\n"))
+        .containsExactly(
+            "berth.toml:5: apps.web.balance: 1 (expected: \"round_robin\" or \"least_conn\")");
+    assertThat(problems(app + "keepalive = 1025\n"))
+        .containsExactly("berth.toml:5: apps.web.keepalive: 1025" + keepalive);
+    assertThat(problems(app + "keepalive = -1\n"))
+        .containsExactly("berth.toml:5: apps.web.keepalive: -1" + keepalive);
+    assertThat(problems(app + "keepalive = \"8\"\n"))
+        .containsExactly("berth.toml:5: apps.web.keepalive: \"8\"" + keepalive);
+    assertThat(problems(app + "keepalive_timeout = \"0s\"\n"))
+        .containsExactly(
+            "berth.toml:5: apps.web.keepalive_timeout: \"0s\" (expected: a duration more than 0"
+                + " and at most 24h)");
+    assertThat(problems(app + "keepalive_timeout = \"1 min\"\n"))
+        .containsExactly(
+            "berth.toml:5: apps.web.keepalive_timeout: \"1 min\" (expected: a duration like"
+                + " \"30s\", \"500ms\" or \"2m\")");
+  }
+
+  @Test
+  void badHealthChecks() {
+    String path = "(expected: an absolute path like \"/health\")";
+    assertThat(
+            problems(
+                LISTENER
+                    + """
+                    [apps.web]
+                    command = "x"
+                    health_check = { interval = "5s" }
+                    [apps.api]
+                    command = "y"
+                    health_check = { path = "health", intervl = "5s" }
+                    [apps.db]
+                    command = "z"
+                    [apps.db.health_check]
+                    path = "/h"
+                    timout = "1s"
+                    interval = "0s"
+                    [apps.x]
+                    command = "w"
+                    health_check = "/health"
+                    [apps.y]
+                    command = "v"
+                    health_check = { path = "/a b", timeout = "2" }
+                    """))
+        .containsExactly(
+            "berth.toml:5: apps.web.health_check.path: missing " + path,
+            "berth.toml:8: apps.api.health_check.intervl: unknown key (expected one of: path,"
+                + " interval, timeout)",
+            "berth.toml:8: apps.api.health_check.path: \"health\" " + path,
+            "berth.toml:13: apps.db.health_check.timout: unknown key (expected one of: path,"
+                + " interval, timeout)",
+            "berth.toml:14: apps.db.health_check.interval: \"0s\" (expected: a duration more than 0"
+                + " and at most 24h)",
+            "berth.toml:17: apps.x.health_check: \"/health\" (expected: a table like { path ="
+                + " \"/health\" })",
+            "berth.toml:20: apps.y.health_check.path: \"/a b\" " + path,
+            "berth.toml:20: apps.y.health_check.timeout: \"2\" (expected: a duration like \"30s\","
+                + " \"500ms\" or \"2m\")");
+  }
+
+  @Test
+  void everyProblemWithTheNewKeysNamesFileLineAndWhatWasExpected() {
+    List<String> problems =
+        problems(
+            LISTENER
+                + """
+                [edge]
+                max_header_size = "1t"
+                max_uri_length = -1
+                client_header_timeout = 0
+                keepalive_timeout = "x"
+                max_connections = 1.5
+                trusted_proxies = ["10.0.0.0/33"]
+                forwarded_header = 1
+                max_body_size = "10 mb"
+                upstream_connect_timeout = "1 s"
+                upstream_response_timeout = "48h"
+                extra = 1
+                [access_log]
+                enabled = 1
+                path = ""
+                format = "xml"
+                [apps.web]
+                command = "x"
+                balance = "fastest"
+                keepalive = 2000
+                keepalive_timeout = "-1s"
+                health_check = { path = "h", interval = "0s", timeout = [], bogus = 1 }
+                [[routes]]
+                app = "web"
+                max_body_size = true
+                gzip = true
+                access_log = { format = 1, enabled = "yes", path = 2 }
+                [[routes]]
+                path = "/s"
+                static = "public"
+                cache_control = ""
+                follow_symlinks = "no"
+                upstream_response_timeout = "1s"
+                """);
+
+    assertThat(problems).hasSize(29);
+    assertThat(problems)
+        .allSatisfy(
+            p -> assertThat(p).matches("berth\\.toml:[0-9]+: [a-z_.\\[\\]0-9]+: .* \\(expected( one of)?: .+\\)"));
+  }
+
   private Config parse(String toml) throws ConfigException {
     return ConfigLoader.parse(file, toml);
   }
