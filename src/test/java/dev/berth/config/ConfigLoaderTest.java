@@ -1081,7 +1081,8 @@ class ConfigLoaderTest {
                 App.Balance.LEAST_CONN,
                 new App.HealthCheck("/healthz", Duration.ofSeconds(10), Duration.ofSeconds(2)),
                 0,
-                Duration.ofSeconds(90)));
+                Duration.ofSeconds(90),
+                List.of()));
     App api = config.apps().get("api");
     assertThat(api.balance()).isEqualTo(App.Balance.ROUND_ROBIN);
     assertThat(api.healthCheck())
