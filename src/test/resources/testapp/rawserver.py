@@ -96,8 +96,14 @@ def handle(conn, conn_id):
             time.sleep(3600)
             return
         if path == "/early":
-            # Answers before reading the body, as an app refusing an upload does.
-            respond(conn, "413 Payload Too Large", b"too large\n")
+            # Answers before reading the body, as an app refusing an upload does, then closes the
+            # way a careful server does (nginx's lingering close): stop sending, drain what the
+            # client still sends, so the kernel does not reset the connection under the answer.
+            respond(conn, "413 Payload Too Large", b"too large\n", [("Connection", "close")])
+            conn.shutdown(socket.SHUT_WR)
+            conn.settimeout(5)
+            while conn.recv(65536):
+                pass
             return
         count = [0]
         buf = read_body(conn, headers, buf, lambda piece: count.__setitem__(0, count[0] + len(piece)))

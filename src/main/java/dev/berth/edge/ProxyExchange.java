@@ -78,6 +78,8 @@ final class ProxyExchange implements Exchange {
   private boolean requestDone;
   private boolean responseStarted;
   private boolean upstreamKeepAlive;
+  /** An interim (1xx) response was dropped: its empty end must be dropped too. */
+  private boolean inInterim;
   private boolean finished;
 
   ProxyExchange(
@@ -394,10 +396,16 @@ final class ProxyExchange implements Exchange {
         }
         if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
           // 100 Continue was answered by the edge already; other interim responses are dropped.
+          inInterim = true;
           ReferenceCountUtil.release(msg);
           return;
         }
         responseHead(response);
+      }
+      if (msg instanceof HttpContent content && inInterim) {
+        inInterim = !(content instanceof LastHttpContent);
+        content.release();
+        return;
       }
       if (msg instanceof HttpContent content) {
         if (content.decoderResult().isFailure()) {
