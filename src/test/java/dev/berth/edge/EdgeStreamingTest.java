@@ -1,0 +1,139 @@
+package dev.berth.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.berth.testing.BerthProcess;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Bodies far larger than berth's memory stream through it in both directions: berth runs here
+ * with a 48 MiB heap and 32 MiB of direct memory, so buffering a 1 GiB body would kill it.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class EdgeStreamingTest {
+
+  private static final long GIB = 1L << 30;
+
+  private Path tmp;
+  private BerthProcess berth;
+  private int port;
+
+  @BeforeAll
+  void start(@TempDir Path tmp) throws Exception {
+    this.tmp = tmp;
+    port = BerthProcess.freePort();
+    String config =
+        """
+        state_dir = "%1$s/state"
+
+        [edge]
+        max_connections = 4
+        max_body_size = "2g"
+
+        [[listeners]]
+        address = "127.0.0.1:%2$d"
+
+        [apps.raw]
+        dir = "%3$s"
+        command = "/usr/bin/python3 rawserver.py"
+
+        [[routes]]
+        app = "raw"
+        """
+            .formatted(tmp, port, BerthProcess.testApp());
+    berth =
+        BerthProcess.up(
+            BerthProcess.write(tmp.resolve("berth.toml"), config),
+            List.of("-Xmx48m", "-XX:MaxDirectMemorySize=32m", "-Dio.netty.maxDirectMemory=0"));
+  }
+
+  @AfterAll
+  void stop() {
+    if (berth != null) {
+      berth.close();
+    }
+  }
+
+  @Test
+  void oneGibDownloadStreams() throws Exception {
+    String written = curl("-o", "/dev/null", "-w", "%{http_code} %{size_download}", url("/big?size=" + GIB));
+    assertThat(written).isEqualTo("200 " + GIB);
+  }
+
+  @Test
+  void oneGibUploadStreams() throws Exception {
+    Path file = tmp.resolve("upload.bin");
+    try (RandomAccessFile sparse = new RandomAccessFile(file.toFile(), "rw")) {
+      sparse.setLength(GIB);
+    }
+    // -T streams the file (curl's --data-binary would read it all into memory first).
+    String answer = curl("-X", "POST", "-T", file.toString(), url("/sink"));
+    assertThat(answer).isEqualTo(GIB + "\n");
+  }
+
+  @Test
+  void connectionsBeyondTheLimitAreClosedAtOnce() throws Exception {
+    List<Socket> open = new ArrayList<>();
+    try {
+      for (int i = 0; i < 4; i++) {
+        Socket socket = new Socket("127.0.0.1", port);
+        open.add(socket);
+      }
+      // Accepted connections are counted as soon as berth sees them: wait until all four are in.
+      Thread.sleep(300);
+      try (Socket extra = new Socket("127.0.0.1", port)) {
+        extra.setSoTimeout(10_000);
+        extra.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        assertThat(readAll(extra)).isEmpty();
+      }
+    } finally {
+      for (Socket socket : open) {
+        socket.close();
+      }
+    }
+    // Once they are gone, new connections are served again.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    String answer = "";
+    while (System.nanoTime() < deadline && !answer.startsWith("HTTP/1.1 200")) {
+      try (Socket socket = new Socket("127.0.0.1", port)) {
+        socket.setSoTimeout(10_000);
+        socket.getOutputStream().write("GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        answer = readAll(socket);
+      }
+    }
+    assertThat(answer).startsWith("HTTP/1.1 200");
+  }
+
+  private static String readAll(Socket socket) throws IOException {
+    try {
+      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+    } catch (java.net.SocketException reset) {
+      return "";
+    }
+  }
+
+  private String url(String path) {
+    return "http://127.0.0.1:" + port + path;
+  }
+
+  private static String curl(String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of("curl", "-sS", "--max-time", "300"));
+    command.addAll(List.of(args));
+    Process curl = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(curl.waitFor(300, TimeUnit.SECONDS)).isTrue();
+    return out;
+  }
+}
