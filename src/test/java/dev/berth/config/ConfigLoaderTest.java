@@ -1212,6 +1212,58 @@ class ConfigLoaderTest {
             p -> assertThat(p).matches("berth\\.toml:[0-9]+: [a-z_.\\[\\]0-9]+: .* \\(expected( one of)?: .+\\)"));
   }
 
+  @Test
+  void appsBerthDoesNotRunAreGivenByTheirUpstreams() throws Exception {
+    Config config =
+        parse(
+            LISTENER
+                + """
+
+                [apps.legacy]
+                upstreams = ["127.0.0.1:9000", "[::1]:9001", "unix:/run/legacy.sock"]
+                balance = "least_conn"
+                """);
+    App legacy = config.apps().get("legacy");
+    assertThat(legacy.external()).isTrue();
+    assertThat(legacy.command()).isEmpty();
+    assertThat(legacy.upstreams())
+        .containsExactly(
+            new UpstreamAddress.Tcp("127.0.0.1", 9000),
+            new UpstreamAddress.Tcp("::1", 9001),
+            new UpstreamAddress.Unix(Path.of("/run/legacy.sock")));
+  }
+
+  @Test
+  void badUpstreams() {
+    assertThat(
+            problems(
+                LISTENER
+                    + """
+
+                    [apps.a]
+                    upstreams = []
+
+                    [apps.b]
+                    upstreams = ["unix:relative.sock"]
+
+                    [apps.c]
+                    upstreams = [":9000"]
+
+                    [apps.d]
+                    upstreams = ["127.0.0.1:9000"]
+                    command = "gunicorn app:app"
+                    """))
+        .containsExactly(
+            "berth.toml:5: apps.a.upstreams: [] (expected: a list of addresses like [\"127.0.0.1:9000\","
+                + " \"unix:/run/app.sock\"])",
+            "berth.toml:8: apps.b.upstreams: an array (expected: a list of addresses like [\"127.0.0.1:9000\","
+                + " \"unix:/run/app.sock\"]; \"unix:relative.sock\" is not an absolute path)",
+            "berth.toml:11: apps.c.upstreams: an array (expected: a list of addresses like [\"127.0.0.1:9000\","
+                + " \"unix:/run/app.sock\"]; \":9000\" has no host)",
+            "berth.toml:15: apps.d.command: \"gunicorn app:app\" (expected: no command for an app given by its"
+                + " upstreams; berth does not run it)");
+  }
+
   private Config parse(String toml) throws ConfigException {
     return ConfigLoader.parse(file, toml);
   }
