@@ -12,7 +12,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ConnectTimeoutException;
-import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -156,7 +155,8 @@ final class ProxyExchange implements Exchange {
     reused = lease.reused();
     lastUpstreamActivity = System.nanoTime();
     armResponseTimer();
-    upstream.write(forwardedHead());
+    // Not ref-counted, and the encoder does not change it: the same head serves a retry too.
+    upstream.write(forwarded);
     HttpContent content;
     while ((content = pending.poll()) != null) {
       bodySent |= content.content().isReadable();
@@ -166,11 +166,6 @@ final class ProxyExchange implements Exchange {
     if (!requestDone) {
       client.channel().config().setAutoRead(upstream.isWritable());
     }
-  }
-
-  /** A fresh copy per attempt: the encoder may change the message it writes. */
-  private HttpRequest forwardedHead() {
-    return new DefaultHttpRequest(HttpVersion.HTTP_1_1, forwarded.method(), forwarded.uri(), forwarded.headers().copy());
   }
 
   @Override
