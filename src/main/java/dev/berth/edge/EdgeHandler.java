@@ -96,19 +96,21 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
   private Exchange exchangeFor(HttpRequest request) {
     Optional<RequestChecks.Rejection> rejection = RequestChecks.check(request);
     if (rejection.isPresent()) {
-      return closing(request, Responses.error(rejection.get().status(), rejection.get().detail()));
+      return closing(request, Responses.error(rejection.get().status(), rejection.get().detail(), accept(request)));
     }
     String path = pathOf(request.uri());
     Optional<Route> route = edge.router().route(request.headers().get(HttpHeaderNames.HOST), path);
     if (route.isEmpty()) {
-      return local(request, Responses.error(HttpResponseStatus.NOT_FOUND, "No route matches this host and path."));
+      return local(
+          request, Responses.error(HttpResponseStatus.NOT_FOUND, "No route matches this host and path.", accept(request)));
     }
     currentRoute = route.get();
     return switch (route.get().target()) {
       case Route.AppTarget app -> {
         var backend = edge.backends().find(app.app());
         if (backend.isEmpty()) {
-          yield local(request, Responses.error(HttpResponseStatus.BAD_GATEWAY, "No app \"" + app.app() + "\"."));
+          yield local(
+              request, Responses.error(HttpResponseStatus.BAD_GATEWAY, "No app \"" + app.app() + "\".", accept(request)));
         }
         if (RequestChecks.expectsContinue(request)
             && HttpUtil.getContentLength(request, 0L) <= route.get().limits().maxBodySize()) {
@@ -132,6 +134,10 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
    */
   private static boolean bodyWillCome(HttpRequest request) {
     return !RequestChecks.expectsContinue(request);
+  }
+
+  private static String accept(HttpRequest request) {
+    return request.headers().get(HttpHeaderNames.ACCEPT);
   }
 
   private static int prefixLength(Route route) {

@@ -1,5 +1,6 @@
 package dev.berth.edge;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -14,6 +15,34 @@ import java.nio.charset.StandardCharsets;
 public final class Responses {
 
   private Responses() {}
+
+  /**
+   * An error page in the form the client asked for: JSON for API clients that accept JSON and not
+   * HTML, HTML otherwise.
+   */
+  public static FullHttpResponse error(HttpResponseStatus status, String detail, String accept) {
+    if (!prefersJson(accept)) {
+      return error(status, detail);
+    }
+    String json =
+        "{\"status\":" + status.code() + ",\"error\":\"" + jsonEscape(status.reasonPhrase()) + "\",\"detail\":\""
+            + jsonEscape(detail) + "\"}\n";
+    ByteBuf body = Unpooled.copiedBuffer(json, StandardCharsets.UTF_8);
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
+    response.headers()
+        .set(HttpHeaderNames.CONTENT_TYPE, "application/json")
+        .set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
+        .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+    return response;
+  }
+
+  static boolean prefersJson(String accept) {
+    return accept != null && accept.contains("json") && !accept.contains("text/html");
+  }
+
+  private static String jsonEscape(String s) {
+    return new String(JsonStringEncoder.getInstance().quoteAsString(s));
+  }
 
   public static FullHttpResponse error(HttpResponseStatus status, String detail) {
     String title = status.code() + " " + status.reasonPhrase();

@@ -333,6 +333,14 @@ class EdgeEndToEndTest {
     HttpResponse<String> response = get("/never/anything");
     assertThat(response.statusCode()).isEqualTo(502);
     assertThat(response.body()).contains("502 Bad Gateway").contains("never");
+
+    HttpResponse<String> json =
+        http.send(
+            HttpRequest.newBuilder(URI.create(base + "/never/api")).header("Accept", "application/json").build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(json.headers().firstValue("Content-Type")).contains("application/json");
+    assertThat(JSON.readTree(json.body()).get("status").asInt()).isEqualTo(502);
+    assertThat(JSON.readTree(json.body()).get("detail").asText()).isEqualTo("No instance of app \"never\" is ready.");
   }
 
   @Test
