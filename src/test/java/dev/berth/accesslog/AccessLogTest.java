@@ -165,6 +165,31 @@ class AccessLogTest {
   }
 
   @Test
+  void linesFromManyThreadsAreAllWrittenWhole() throws Exception {
+    AccessLogSpec spec = combined("access.log");
+    List<Thread> threads = new ArrayList<>();
+    for (int t = 0; t < 4; t++) {
+      String prefix = "/t" + t + "-";
+      threads.add(
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    for (int i = 0; i < 5000; i++) {
+                      log.log(spec, entry(prefix + i));
+                    }
+                  }));
+    }
+    for (Thread t : threads) {
+      t.join();
+    }
+    log.close();
+
+    List<String> lines = Files.readAllLines(spec.path());
+    assertThat(lines).hasSize(20_000).allMatch(line -> line.startsWith("127.0.0.1 - - [") && line.endsWith(" 0.001"));
+    assertThat(targets(lines)).filteredOn(target -> target.startsWith("/t2-")).hasSize(5000).endsWith("/t2-4999");
+  }
+
+  @Test
   void aFileThatCannotBeWrittenIsReportedOnceAndItsLinesCounted() throws Exception {
     Files.writeString(tmp.resolve("not-a-dir"), "");
     AccessLogSpec spec = combined("not-a-dir/access.log");
