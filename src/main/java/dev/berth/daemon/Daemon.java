@@ -2,6 +2,7 @@ package dev.berth.daemon;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.berth.accesslog.AccessLog;
 import dev.berth.config.App;
 import dev.berth.config.Config;
 import dev.berth.config.UpstreamAddress;
@@ -57,14 +58,21 @@ public final class Daemon {
     EventLoopGroup group = transport.newEventLoopGroup(0, "berth-edge");
     Backends backends = new Backends();
     config.apps().values().forEach(backends::define);
+    AccessLog accessLog = new AccessLog(out);
     Edge edge =
         new Edge(
-            transport, group, config.edge(), new Router(RouteTable.of(config.routes())), backends, (route, entry) -> {});
+            transport,
+            group,
+            config.edge(),
+            new Router(RouteTable.of(config.routes())),
+            backends,
+            (route, entry) -> accessLog.log(route == null ? config.accessLog() : route.accessLog(), entry));
     List<InetSocketAddress> bound;
     try {
       bound = edge.bind(config.listeners());
     } catch (IOException e) {
       out.println("berth: " + e.getMessage());
+      accessLog.close();
       group.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly();
       return 1;
     }
@@ -72,6 +80,8 @@ public final class Daemon {
     HealthChecker healthChecker = new HealthChecker(transport, group);
     healthChecker.start(backends.all());
     installSignalHandlers();
+    // As nginx after logrotate: `kill -USR1` reopens the access logs at their paths.
+    Signal.handle(new Signal("USR1"), signal -> accessLog.reopen());
     Runtime.getRuntime().addShutdownHook(new Thread(supervisor::stopAll, "berth-stop-apps"));
 
     // Apps berth does not run take traffic at once; a dead address is found by the edge.
@@ -88,6 +98,7 @@ public final class Daemon {
 
     out.println("berth: stopping: draining connections (up to " + config.shutdownTimeout().toSeconds() + "s)");
     edge.drain(config.shutdownTimeout());
+    accessLog.close();
     out.println("berth: stopping apps");
     healthChecker.close();
     supervisor.stopAll();

@@ -356,6 +356,43 @@ class EdgeEndToEndTest {
   }
 
   @Test
+  void requestsAreInTheAccessLogAndSigusr1ReopensIt() throws Exception {
+    Path log = tmp.resolve("state/log/access.log");
+    http.send(
+        HttpRequest.newBuilder(URI.create(base + "/activities/3?from=log")).header("User-Agent", "log-test").build(),
+        HttpResponse.BodyHandlers.ofString());
+    String line = awaitLogLine(log, "/activities/3?from=log");
+    assertThat(line)
+        .matches(
+            "127\\.0\\.0\\.1 - - \\[[^]]+\\] \"GET /activities/3\\?from=log HTTP/1\\.1\" 200 \\d+ \"-\" \"log-test\""
+                + " \"unix:[^\"]+onboarding-1\\.sock\" \\d+\\.\\d{3} \\d+\\.\\d{3}");
+    get("/static/missing.css?from=log");
+    assertThat(awaitLogLine(log, "/static/missing.css?from=log")).contains("\" 404 ").contains("\"-\" - ");
+
+    // As logrotate does: move the file away, then signal.
+    Files.move(log, tmp.resolve("state/log/access.log.1"));
+    new ProcessBuilder("kill", "-USR1", Long.toString(berth.pid())).start().waitFor();
+    get("/activities/1?from=rotated");
+    assertThat(awaitLogLine(log, "/activities/1?from=rotated")).contains("\" 200 ");
+    assertThat(Files.readString(tmp.resolve("state/log/access.log.1"))).contains("/activities/3?from=log");
+  }
+
+  private static String awaitLogLine(Path log, String text) throws Exception {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() < deadline) {
+      if (Files.exists(log)) {
+        for (String line : Files.readAllLines(log)) {
+          if (line.contains(text)) {
+            return line;
+          }
+        }
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError(text + " never reached " + log);
+  }
+
+  @Test
   void malformedRequestsGet400AndTheConnectionCloses() throws Exception {
     assertThat(raw("GET / HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n")).startsWith("HTTP/1.1 400");
     assertThat(raw("GET / HTTP/1.1\r\n\r\n")).startsWith("HTTP/1.1 400");
