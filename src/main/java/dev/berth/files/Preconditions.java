@@ -57,7 +57,7 @@ public final class Preconditions {
    * Weak comparison ignores the other side's W/; strong comparison never matches it. A malformed
    * list matches what it held before the error and nothing after.
    */
-  static boolean anyMatches(String list, String etag, boolean weak) {
+  private static boolean anyMatches(String list, String etag, boolean weak) {
     if (list.trim().equals("*")) {
       return true;
     }

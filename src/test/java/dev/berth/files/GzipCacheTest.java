@@ -53,7 +53,9 @@ class GzipCacheTest {
     byte[] before = cache.gzip(file, attributes(file));
     Files.writeString(file, "two ".repeat(100));
     Files.setLastModifiedTime(file, FileTime.fromMillis(attributes(file).lastModifiedTime().toMillis() + 5000));
-    assertThat(gunzip(cache.gzip(file, attributes(file)))).isEqualTo(Files.readAllBytes(file)).isNotEqualTo(gunzip(before));
+    assertThat(gunzip(cache.gzip(file, attributes(file))))
+        .isEqualTo(Files.readAllBytes(file))
+        .isNotEqualTo(gunzip(before));
   }
 
   @Test
