@@ -1,14 +1,24 @@
 package dev.berth.edge;
 
 import dev.berth.config.Route;
+import dev.berth.files.ByteRange;
+import dev.berth.files.Gzip;
+import dev.berth.files.GzipCache;
+import dev.berth.files.Preconditions;
 import dev.berth.files.StaticRoot;
+import dev.berth.files.Validator;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.DefaultFileRegion;
 import io.netty.handler.codec.DateFormatter;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -24,9 +34,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Date;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
-/** Answers a request from a {@link StaticRoot}: headers, then the file by zero-copy transfer. */
+/**
+ * Answers a request from a {@link StaticRoot} as nginx would: validators and conditional requests,
+ * a single byte range, and gzip (a precompressed sibling, or compressed here and cached). Files go
+ * out by zero-copy transfer.
+ */
 final class StaticResponder {
 
   private static final FileNameMap JDK_TYPES = URLConnection.getFileNameMap();
@@ -42,11 +58,32 @@ final class StaticResponder {
           "map", "application/json",
           "md", "text/markdown");
 
+  /** Shared by all routes and event loops; small, so hot files are compressed once each. */
+  private static final GzipCache GZIP_CACHE = new GzipCache(8 << 20);
+
+  /** The bytes of one representation of a file. */
+  private sealed interface Content {
+    long length();
+  }
+
+  /** A file on disk (the file itself or its .gz sibling), sent by zero-copy transfer. */
+  private record OnDisk(Path path, long length) implements Content {}
+
+  /** Gzip made here; the array is shared with the cache and never written to. */
+  private record InMemory(byte[] bytes) implements Content {
+    @Override
+    public long length() {
+      return bytes.length;
+    }
+  }
+
+  /** What goes out for a file: its bytes, their validator, and whether they are gzip. */
+  private record Representation(Content content, Validator validator, boolean gzip) {}
+
   private StaticResponder() {}
 
   static ChannelFuture respond(
       ChannelHandlerContext ctx, HttpRequest request, Route.StaticTarget target, String rawPath, boolean closeAfter) {
-    StaticRoot root = new StaticRoot(target.root());
     HttpMethod method = request.method();
     if (!method.equals(HttpMethod.GET) && !method.equals(HttpMethod.HEAD)) {
       FullHttpResponse response =
@@ -54,12 +91,15 @@ final class StaticResponder {
       response.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
       return send(ctx, response, closeAfter);
     }
+    StaticRoot root = new StaticRoot(target.root(), target.followSymlinks());
     return switch (root.lookup(rawPath)) {
-      case StaticRoot.Missing m -> send(ctx, Responses.error(HttpResponseStatus.NOT_FOUND, "No such file."), closeAfter);
-      case StaticRoot.Refused r ->
-          send(ctx, Responses.error(HttpResponseStatus.valueOf(r.status()), "Refused: " + r.reason() + "."), closeAfter);
+      case StaticRoot.Missing m -> notFound(ctx, closeAfter);
+      case StaticRoot.Refused r -> {
+        HttpResponseStatus status = HttpResponseStatus.valueOf(r.status());
+        yield send(ctx, Responses.error(status, "Refused: " + r.reason() + "."), closeAfter);
+      }
       case StaticRoot.Redirect d -> send(ctx, redirectToDirectory(request.uri()), closeAfter);
-      case StaticRoot.File f -> sendFile(ctx, request, f.path(), closeAfter);
+      case StaticRoot.File f -> sendFile(ctx, request, target, root, f.path(), closeAfter);
     };
   }
 
@@ -72,41 +112,146 @@ final class StaticResponder {
   }
 
   private static ChannelFuture sendFile(
-      ChannelHandlerContext ctx, HttpRequest request, Path file, boolean closeAfter) {
+      ChannelHandlerContext ctx,
+      HttpRequest request,
+      Route.StaticTarget target,
+      StaticRoot root,
+      Path file,
+      boolean closeAfter) {
     BasicFileAttributes attributes;
-    FileChannel channel;
     try {
       attributes = Files.readAttributes(file, BasicFileAttributes.class);
-      channel = FileChannel.open(file);
     } catch (IOException e) {
-      return send(ctx, Responses.error(HttpResponseStatus.NOT_FOUND, "No such file."), closeAfter);
+      return notFound(ctx, closeAfter); // removed since the lookup
     }
-    // HTTP dates have whole seconds; compare at that precision or every file looks modified.
-    long modifiedSeconds = attributes.lastModifiedTime().toMillis() / 1000;
-    String ifModifiedSince = request.headers().get(HttpHeaderNames.IF_MODIFIED_SINCE);
-    Date since = ifModifiedSince == null ? null : DateFormatter.parseHttpDate(ifModifiedSince);
-    if (since != null && modifiedSeconds <= since.getTime() / 1000) {
-      close(channel);
-      FullHttpResponse notModified = Responses.empty(HttpResponseStatus.NOT_MODIFIED);
-      notModified.headers().set(HttpHeaderNames.LAST_MODIFIED, DateFormatter.format(new Date(modifiedSeconds * 1000)));
-      return send(ctx, notModified, closeAfter);
+    HttpHeaders headers = request.headers();
+    boolean head = request.method().equals(HttpMethod.HEAD);
+    // Range is defined for GET only (RFC 9110 14.2). A ranged request gets the identity file, gzip
+    // or not: offsets into gzip made here would not survive a change of compression level.
+    String range = head ? null : headers.get(HttpHeaderNames.RANGE);
+    String type = contentType(file.getFileName().toString());
+    boolean negotiated = target.gzip() && Gzip.compressible(type) && attributes.size() >= Gzip.MIN_LENGTH;
+    Representation chosen = identity(file, attributes);
+    if (negotiated && range == null && Gzip.accepted(headers.get(HttpHeaderNames.ACCEPT_ENCODING))) {
+      chosen = gzipped(root, file, attributes).orElse(chosen);
     }
-    long length = attributes.size();
-    HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-    response.headers()
-        .set(HttpHeaderNames.CONTENT_TYPE, contentType(file.getFileName().toString()))
-        .set(HttpHeaderNames.CONTENT_LENGTH, length)
-        .set(HttpHeaderNames.LAST_MODIFIED, DateFormatter.format(new Date(modifiedSeconds * 1000)));
+
+    // What 200, 206 and 304 all carry (RFC 9110 15.4.5 for the 304).
+    Validator validator = chosen.validator();
+    HttpHeaders common =
+        new DefaultHttpHeaders()
+            .set(HttpHeaderNames.ETAG, validator.etag())
+            .set(HttpHeaderNames.LAST_MODIFIED, DateFormatter.format(new Date(validator.modifiedSeconds() * 1000)));
+    if (!target.cacheControl().isEmpty()) {
+      common.set(HttpHeaderNames.CACHE_CONTROL, target.cacheControl());
+    }
+    if (negotiated) {
+      // Identity answers too: else a shared cache could hand gzip to a client that cannot read it.
+      common.set(HttpHeaderNames.VARY, "Accept-Encoding");
+    }
+    return switch (Preconditions.evaluate(headers, validator)) {
+      case PRECONDITION_FAILED ->
+          send(ctx, Responses.error(HttpResponseStatus.PRECONDITION_FAILED, "The file does not match."), closeAfter);
+      case NOT_MODIFIED -> {
+        FullHttpResponse notModified = Responses.empty(HttpResponseStatus.NOT_MODIFIED);
+        notModified.headers().add(common);
+        yield send(ctx, notModified, closeAfter);
+      }
+      case SEND -> {
+        long length = chosen.content().length();
+        boolean rangeApplies = Preconditions.ifRangeHolds(headers.get(HttpHeaderNames.IF_RANGE), validator);
+        ByteRange wanted = rangeApplies ? ByteRange.of(range, length) : new ByteRange.Whole();
+        common.set(HttpHeaderNames.CONTENT_TYPE, type).set(HttpHeaderNames.ACCEPT_RANGES, HttpHeaderValues.BYTES);
+        if (chosen.gzip()) {
+          common.set(HttpHeaderNames.CONTENT_ENCODING, HttpHeaderValues.GZIP);
+        }
+        Content body = head || length == 0 ? null : chosen.content();
+        yield switch (wanted) {
+          case ByteRange.Whole w ->
+              sendContent(ctx, HttpResponseStatus.OK, common, body, new ByteRange.Slice(0, length), closeAfter);
+          case ByteRange.Slice slice -> {
+            common.set(HttpHeaderNames.CONTENT_RANGE, "bytes " + slice.offset() + "-" + slice.last() + "/" + length);
+            yield sendContent(ctx, HttpResponseStatus.PARTIAL_CONTENT, common, body, slice, closeAfter);
+          }
+          case ByteRange.Unsatisfiable u -> {
+            FullHttpResponse unsatisfiable =
+                Responses.error(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, "The range lies outside the file.");
+            unsatisfiable.headers().set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + length);
+            yield send(ctx, unsatisfiable, closeAfter);
+          }
+        };
+      }
+    };
+  }
+
+  private static Representation identity(Path file, BasicFileAttributes attributes) {
+    return new Representation(new OnDisk(file, attributes.size()), validator(attributes, ""), false);
+  }
+
+  /**
+   * The file's gzip: a .gz sibling at least as new as the file (nginx's gzip_static), else made
+   * here for a file small enough to compress on the event loop; empty if neither.
+   */
+  private static Optional<Representation> gzipped(StaticRoot root, Path file, BasicFileAttributes attributes) {
+    try {
+      Optional<Path> sibling = root.sibling(file, ".gz");
+      if (sibling.isPresent()) {
+        BasicFileAttributes gz = Files.readAttributes(sibling.get(), BasicFileAttributes.class);
+        if (gz.lastModifiedTime().compareTo(attributes.lastModifiedTime()) >= 0) {
+          // Its own tag: the .gz may be rebuilt (say, at a better level) while the file stays.
+          return Optional.of(new Representation(new OnDisk(sibling.get(), gz.size()), validator(gz, "-gzip"), true));
+        }
+      }
+      if (attributes.size() <= Gzip.MAX_ON_THE_FLY) {
+        byte[] compressed = GZIP_CACHE.gzip(file, attributes);
+        return Optional.of(new Representation(new InMemory(compressed), validator(attributes, "-gzip"), true));
+      }
+    } catch (IOException e) {
+      // Gone or changed meanwhile: the identity file is what is left to try.
+    }
+    return Optional.empty();
+  }
+
+  private static Validator validator(BasicFileAttributes attributes, String suffix) {
+    return Validator.of(attributes.lastModifiedTime().toMillis(), attributes.size(), suffix);
+  }
+
+  /**
+   * A 200 or 206 with {@code headers}: the head, {@code slice} of {@code content} (none when null:
+   * for HEAD, or an empty file), and the end of the response.
+   */
+  private static ChannelFuture sendContent(
+      ChannelHandlerContext ctx,
+      HttpResponseStatus status,
+      HttpHeaders headers,
+      Content content,
+      ByteRange.Slice slice,
+      boolean closeAfter) {
+    Object body = null;
+    if (content instanceof OnDisk file) {
+      try {
+        body = new DefaultFileRegion(FileChannel.open(file.path()), slice.offset(), slice.length());
+      } catch (IOException e) {
+        return notFound(ctx, closeAfter); // removed since the lookup, and nothing is sent yet
+      }
+    } else if (content instanceof InMemory memory) {
+      int offset = Math.toIntExact(slice.offset());
+      body = new DefaultHttpContent(Unpooled.wrappedBuffer(memory.bytes(), offset, Math.toIntExact(slice.length())));
+    }
+    HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, headers);
+    response.headers().set(HttpHeaderNames.CONTENT_LENGTH, slice.length());
     if (closeAfter) {
       HttpUtil.setKeepAlive(response, false);
     }
     ctx.write(response);
-    if (request.method().equals(HttpMethod.HEAD) || length == 0) {
-      close(channel);
-    } else {
-      ctx.write(new DefaultFileRegion(channel, 0, length));
+    if (body != null) {
+      ctx.write(body);
     }
     return ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+  }
+
+  private static ChannelFuture notFound(ChannelHandlerContext ctx, boolean closeAfter) {
+    return send(ctx, Responses.error(HttpResponseStatus.NOT_FOUND, "No such file."), closeAfter);
   }
 
   private static ChannelFuture send(ChannelHandlerContext ctx, FullHttpResponse response, boolean closeAfter) {
@@ -118,7 +263,7 @@ final class StaticResponder {
 
   static String contentType(String fileName) {
     int dot = fileName.lastIndexOf('.');
-    String extension = dot < 0 ? "" : fileName.substring(dot + 1).toLowerCase(java.util.Locale.ROOT);
+    String extension = dot < 0 ? "" : fileName.substring(dot + 1).toLowerCase(Locale.ROOT);
     String type = EXTRA_TYPES.get(extension);
     if (type == null) {
       type = JDK_TYPES.getContentTypeFor(fileName);
@@ -127,13 +272,5 @@ final class StaticResponder {
       return "application/octet-stream";
     }
     return type.startsWith("text/") || type.equals("application/json") ? type + "; charset=utf-8" : type;
-  }
-
-  private static void close(FileChannel channel) {
-    try {
-      channel.close();
-    } catch (IOException ignored) {
-      // Read-only channel: nothing was written that closing could lose.
-    }
   }
 }

@@ -8,11 +8,12 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * A directory served as static files. Decides which file a request path names, and refuses any
- * path that could leave the root: dot segments, encoded slashes or backslashes, NUL, and symlinks
- * that resolve outside it.
+ * path that could leave the root: dot segments, encoded slashes or backslashes, NUL, and (unless
+ * told to follow them) symlinks that resolve outside it.
  */
 public final class StaticRoot {
 
@@ -31,10 +32,21 @@ public final class StaticRoot {
   public record Missing() implements Lookup {}
 
   private final Path root;
+  private final boolean followSymlinks;
 
   /** @param root an existing directory, absolute and real (symlinks resolved) */
   public StaticRoot(Path root) {
+    this(root, false);
+  }
+
+  /**
+   * @param root an existing directory, absolute and real (symlinks resolved)
+   * @param followSymlinks serve symlinks whose target lies outside the root (as nginx does by
+   *     default); the path itself still may not climb out with dot segments
+   */
+  public StaticRoot(Path root, boolean followSymlinks) {
     this.root = requireNonNull(root, "root");
+    this.followSymlinks = followSymlinks;
   }
 
   public Path root() {
@@ -75,6 +87,19 @@ public final class StaticRoot {
     return lookupPath(target, wantsDirectory);
   }
 
+  /**
+   * The regular file beside {@code file} whose name is {@code file}'s plus {@code suffix} (as
+   * "app.js.gz" is to "app.js"), under the same rules as a looked-up file: a sibling that is a
+   * link out of the root does not count unless links are followed.
+   *
+   * @param file a file this root returned from {@link #lookup}
+   */
+  public Optional<Path> sibling(Path file, String suffix) {
+    return lookupPath(file.resolveSibling(file.getFileName() + suffix), false) instanceof File found
+        ? Optional.of(found.path())
+        : Optional.empty();
+  }
+
   private Lookup lookupPath(Path target, boolean wantsDirectory) {
     if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS) && !Files.exists(target)) {
       return new Missing();
@@ -86,7 +111,7 @@ public final class StaticRoot {
       // A dangling link, or a file removed since we looked: as good as missing.
       return new Missing();
     }
-    if (!real.startsWith(root)) {
+    if (!followSymlinks && !real.startsWith(root)) {
       return new Refused(403, "link leads outside the static root");
     }
     if (Files.isDirectory(real)) {

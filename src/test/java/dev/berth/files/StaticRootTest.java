@@ -65,4 +65,27 @@ class StaticRootTest {
     }
     assertThat(root.lookup("/out")).isEqualTo(new StaticRoot.Refused(403, "link leads outside the static root"));
   }
+
+  @Test
+  void followingSymlinksServesLinksOutButStillRefusesDotSegments() throws IOException {
+    StaticRoot following = new StaticRoot(root.root(), true);
+    assertThat(following.lookup("/out")).isEqualTo(new StaticRoot.File(tmp.resolve("secret.txt").toRealPath()));
+    assertThat(following.lookup("/../secret.txt")).isInstanceOf(StaticRoot.Refused.class);
+    assertThat(following.lookup("/%2e%2e/secret.txt")).isInstanceOf(StaticRoot.Refused.class);
+  }
+
+  @Test
+  void siblingsFollowTheSameRules() throws IOException {
+    Path guide = root.root().resolve("docs/guide.txt");
+    Files.writeString(root.root().resolve("docs/guide.txt.gz"), "packed");
+    assertThat(root.sibling(guide, ".gz")).contains(root.root().resolve("docs/guide.txt.gz"));
+    assertThat(root.sibling(root.root().resolve("index.html"), ".gz")).isEmpty();
+    Files.writeString(tmp.resolve("secret.txt.gz"), "secret");
+    Files.createSymbolicLink(root.root().resolve("a b.txt.gz"), tmp.resolve("secret.txt.gz"));
+    assertThat(root.sibling(root.root().resolve("a b.txt"), ".gz")).isEmpty();
+    assertThat(new StaticRoot(root.root(), true).sibling(root.root().resolve("a b.txt"), ".gz"))
+        .contains(tmp.resolve("secret.txt.gz").toRealPath());
+    Files.createDirectories(root.root().resolve("docs/dir.gz"));
+    assertThat(root.sibling(root.root().resolve("docs/dir"), ".gz")).isEmpty();
+  }
 }
