@@ -19,7 +19,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -96,7 +95,7 @@ public final class Edge {
                         .addLast(timeouts)
                         .addLast(new EdgeCodec(decoderConfig()))
                         .addLast(meter)
-                        .addLast(new HttpServerKeepAliveHandler())
+                        .addLast(new KeepAlive())
                         .addLast(new EdgeHandler(Edge.this, timeouts, meter));
                   }
                 });

@@ -393,6 +393,25 @@ class EdgeEndToEndTest {
   }
 
   @Test
+  void bodilessAnswersKeepTheConnection() throws Exception {
+    String lastModified = get("/static/style.css").headers().firstValue("Last-Modified").orElseThrow();
+    String answers =
+        raw(
+            "GET /static/style.css HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: " + lastModified + "\r\n\r\n"
+                + "HEAD /t/ HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "GET /t/status/204 HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "GET /static/style.css HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assertThat(answers.split("HTTP/1.1 ", -1)).hasSize(5);
+    assertThat(answers).contains("HTTP/1.1 304 ").contains("HTTP/1.1 204 ").endsWith("}\n");
+    assertThat(answers.indexOf("onnection: close")).isEqualTo(answers.lastIndexOf("onnection: close"));
+
+    // HTTP/1.0 keep-alive is answered in kind.
+    String http10 = raw("GET /static/style.css HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /static/style.css HTTP/1.0\r\n\r\n");
+    assertThat(http10.split("HTTP/1.1 200 ", -1)).hasSize(3);
+    assertThat(http10.toLowerCase(java.util.Locale.ROOT)).contains("connection: keep-alive");
+  }
+
+  @Test
   void malformedRequestsGet400AndTheConnectionCloses() throws Exception {
     assertThat(raw("GET / HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n")).startsWith("HTTP/1.1 400");
     assertThat(raw("GET / HTTP/1.1\r\n\r\n")).startsWith("HTTP/1.1 400");
