@@ -27,13 +27,7 @@ public final class Responses {
     String json =
         "{\"status\":" + status.code() + ",\"error\":\"" + jsonEscape(status.reasonPhrase()) + "\",\"detail\":\""
             + jsonEscape(detail) + "\"}\n";
-    ByteBuf body = Unpooled.copiedBuffer(json, StandardCharsets.UTF_8);
-    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
-    response.headers()
-        .set(HttpHeaderNames.CONTENT_TYPE, "application/json")
-        .set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
-        .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
-    return response;
+    return page(status, "application/json", json);
   }
 
   static boolean prefersJson(String accept) {
@@ -49,10 +43,15 @@ public final class Responses {
     String html =
         "<!DOCTYPE html>\n<html><head><title>" + title + "</title></head>\n<body><h1>" + title
             + "</h1>\n<p>" + escape(detail) + "</p>\n<hr><p>berth</p></body></html>\n";
-    ByteBuf body = Unpooled.copiedBuffer(html, StandardCharsets.UTF_8);
+    return page(status, "text/html; charset=utf-8", html);
+  }
+
+  /** An answer of berth's own: never cached, since it describes a passing state. */
+  private static FullHttpResponse page(HttpResponseStatus status, String contentType, String text) {
+    ByteBuf body = Unpooled.copiedBuffer(text, StandardCharsets.UTF_8);
     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
     response.headers()
-        .set(HttpHeaderNames.CONTENT_TYPE, "text/html; charset=utf-8")
+        .set(HttpHeaderNames.CONTENT_TYPE, contentType)
         .set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
         .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
     return response;
