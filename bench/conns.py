@@ -7,7 +7,8 @@
       are done, then holds the connections until SIGTERM/SIGINT or stdin closes.
   conns.py startup PORT PATH -- COMMAND...
       Starts COMMAND and polls http://127.0.0.1:PORT/PATH until it answers 200. Prints the time from
-      the start of COMMAND to that answer ("ms=T"), then stops COMMAND (SIGTERM, SIGKILL after 10 s).
+      the start of COMMAND to that answer ("ms=T", and "serving_on_ms=S" for when COMMAND printed
+      "serving on"), then stops COMMAND (SIGTERM, SIGKILL after 10 s).
 """
 import errno
 import os
@@ -17,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 
@@ -124,7 +126,15 @@ def idle(port, path, n, batch=500):
 def startup(port, path, cmd):
     req = request(path)
     t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    said = []  # when the command printed "serving on"
+
+    def watch():
+        for line in proc.stdout:
+            if b"serving on" in line and not said:
+                said.append(time.monotonic())
+
+    threading.Thread(target=watch, daemon=True).start()
     try:
         deadline = t0 + 30
         while time.monotonic() < deadline:
@@ -143,7 +153,9 @@ def startup(port, path, cmd):
                         if done:
                             break
                     if complete(buf)[0] == 200:
-                        print(f"ms={(time.monotonic() - t0) * 1000:.0f}", flush=True)
+                        t = time.monotonic()
+                        serving = f"{(said[0] - t0) * 1000:.0f}" if said else "?"
+                        print(f"ms={(t - t0) * 1000:.0f} serving_on_ms={serving}", flush=True)
                         return
             except OSError:
                 pass

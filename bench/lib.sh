@@ -123,6 +123,7 @@ $(nginx_http_common "$p")
         listen 127.0.0.1:$BACKEND_PORT backlog=4096;
         listen unix:$BACKEND_SOCK backlog=4096;
         location / { default_type text/plain; return 200 "hello\n"; }
+        location = /backend_status { stub_status; }
         location = /big { default_type application/octet-stream; alias $TMP/big.bin; }
     }
 }
@@ -136,7 +137,8 @@ EOF2
 }
 
 # nginx as a proxy on $NGINX_PORT: /tcp/ -> backend TCP, /unix/ -> backend unix socket, both with
-# upstream keepalive. Workers: $NGINX_WORKERS (default 1).
+# upstream keepalive (UPSTREAM_KEEPALIVE idle connections cached, default 32). Workers: $NGINX_WORKERS
+# (default 1).
 start_nginx_proxy() {
   local p="$TMP/nginx-proxy"
   mkdir -p "$p"
@@ -147,8 +149,8 @@ worker_rlimit_nofile $NOFILE;
 events { worker_connections $((NOFILE - 100)); }
 http {
 $(nginx_http_common "$p")
-    upstream backend_tcp  { server 127.0.0.1:$BACKEND_PORT; keepalive 32; keepalive_requests 1000000; }
-    upstream backend_unix { server unix:$BACKEND_SOCK;     keepalive 32; keepalive_requests 1000000; }
+    upstream backend_tcp  { server 127.0.0.1:$BACKEND_PORT; keepalive ${UPSTREAM_KEEPALIVE:-32}; keepalive_requests 1000000; }
+    upstream backend_unix { server unix:$BACKEND_SOCK;     keepalive ${UPSTREAM_KEEPALIVE:-32}; keepalive_requests 1000000; }
     server {
         listen 127.0.0.1:$NGINX_PORT backlog=4096;
         proxy_http_version 1.1;
@@ -222,6 +224,11 @@ start_berth() {
   done
   grep -q 'berth: serving on' "$BERTH_LOG" || { cat "$BERTH_LOG" >&2; die "berth did not say 'serving on'"; }
   [[ "$(cat /proc/$BERTH_PID/comm)" == java ]] || log "warning: berth pid $BERTH_PID is $(cat /proc/$BERTH_PID/comm), not java"
+}
+
+# Connections the backend has accepted so far (its stub_status), counting this request's own.
+backend_accepts() {
+  curl -sS --max-time 5 "http://127.0.0.1:$BACKEND_PORT/backend_status" | awk 'NR == 3 {print $1}'
 }
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }

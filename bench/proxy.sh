@@ -10,7 +10,8 @@
 # medians over the rounds and the berth/nginx ratios.
 #
 # Environment (defaults): DURATION=10 (s per run), CONNECTIONS=64, THREADS=1 (wrk), ROUNDS=3,
-#   WARMUP=10 (s per proxy and upstream kind), NGINX_WORKERS=1 (or auto), OUT= (a directory to keep
+#   WARMUP=10 (s per proxy and upstream kind), NGINX_WORKERS=1 (or auto), UPSTREAM_KEEPALIVE=32
+#   (nginx's upstream keepalive), OUT= (a directory to keep
 #   the raw wrk outputs, berth's log and results.tsv in), BERTH_JAVA_OPTS (passed to berth's JVM),
 #   KEEP_TMP=1 (keep the temp dir).
 # Needs: nginx, wrk, curl, /usr/bin/python3, JDK 21+ and Maven (berth builds itself on first use).
@@ -50,17 +51,19 @@ RESULTS="$TMP/results.tsv"
 
 # run PROXY KIND ROUND SECONDS: one wrk run; records it unless ROUND is "warm".
 run() {
-  local proxy=$1 kind=$2 round=$3 secs=$4 out line
+  local proxy=$1 kind=$2 round=$3 secs=$4 out line accepts
   out="$TMP/wrk/$proxy-$kind-$round.txt"
+  accepts=$(backend_accepts)
   log "wrk -t$THREADS -c$CONNECTIONS -d${secs}s --latency ${URL[$proxy-$kind]}  ($proxy/$kind, round $round)"
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --latency -s "$BENCH_DIR/report.lua" "${URL[$proxy-$kind]}" >"$out" 2>&1 ||
     { cat "$out" >&2; die "wrk failed"; }
   line="$(grep '^RESULT ' "$out")" || { cat "$out" >&2; die "no RESULT line from wrk"; }
+  accepts=$(($(backend_accepts) - accepts - 1))  # the status request itself is one
   grep -E 'Non-2xx|Socket errors' "$out" | sed "s|^|  $proxy/$kind round $round: |" >&2 || true
-  log "  $(grep 'Requests/sec' "$out" | tr -s ' ')"
+  log "  $(grep 'Requests/sec' "$out" | tr -s ' '); backend accepted $accepts connections"
   if [[ "$round" != warm ]]; then
     # RESULT k=v ... -> tab-separated values after proxy, kind, round
-    echo -e "$proxy\t$kind\t$round\t$(echo "${line#RESULT }" | sed 's/[a-z0-9_]*=//g' | tr ' ' '\t')" >>"$RESULTS"
+    echo -e "$proxy\t$kind\t$round\t$(echo "${line#RESULT }" | sed 's/[a-z0-9_]*=//g' | tr ' ' '\t')\t$accepts" >>"$RESULTS"
   fi
 }
 
@@ -82,7 +85,7 @@ BERTH_RSS_END=$(rss_kib "$BERTH_PID")
 echo
 echo "## berth vs nginx: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, $ROUNDS rounds, medians"
 echo
-echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r), nginx worker_processes $NGINX_WORKERS, $("$NGINX" -v 2>&1 | sed 's/.*: //'), $("$BERTH_HOME/berth" --version 2>/dev/null)"
+echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r), nginx worker_processes $NGINX_WORKERS, keepalive ${UPSTREAM_KEEPALIVE:-32}, $("$NGINX" -v 2>&1 | sed 's/.*: //'), $("$BERTH_HOME/berth" --version 2>/dev/null)"
 echo
 "$PY" "$BENCH_DIR/summarize.py" "$RESULTS"
 echo
