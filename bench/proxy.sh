@@ -68,6 +68,7 @@ run() {
 }
 
 started=$SECONDS
+LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 for kind in tcp unix; do
   run berth "$kind" warm "$WARMUP"
   run nginx "$kind" warm "$WARMUP"
@@ -90,6 +91,7 @@ echo
 "$PY" "$BENCH_DIR/summarize.py" "$RESULTS"
 echo
 echo "berth RSS: $((BERTH_RSS_AFTER_WARMUP / 1024)) MiB after warm-up, $((BERTH_RSS_END / 1024)) MiB at the end. Load phase took $((SECONDS - started)) s."
+echo "Load average (1/5/15 min) before the load phase: $LOAD_START; after: $(cut -d' ' -f1-3 /proc/loadavg) (wrk + proxy + backend alone make about 2)."
 if grep -vq '^berth: ' "$BERTH_LOG"; then
   echo
   echo "berth printed $(grep -vc '^berth: ' "$BERTH_LOG") other line(s) during the run; the first 20:"
