@@ -27,8 +27,8 @@ cleanup() {
     kill -TERM "$pid" 2>/dev/null || true
   done
   for pid in "${PIDS[@]}"; do
-    # berth drains for up to shutdown_timeout (1s here); nginx stops at once on TERM.
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    # berth drains for up to shutdown_timeout (1s here) and may write a JFR recording; nginx stops at once.
+    for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
@@ -204,7 +204,7 @@ EOF2
 
 build_berth() {
   log "building berth if needed: ./berth --version"
-  "$BERTH_HOME/berth" --version >&2 || die "berth did not build"
+  BERTH_JAVA_OPTS= "$BERTH_HOME/berth" --version >&2 || die "berth did not build"
 }
 
 # Starts berth on $BERTH_PORT and waits for "berth: serving on". Sets BERTH_PID (the java process:

@@ -116,7 +116,7 @@ stop_pid "$NGINX_PID"
 echo
 echo "## berth memory and start-up"
 echo
-echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r), $("$BERTH_HOME/berth" --version 2>/dev/null), BERTH_JAVA_OPTS=${BERTH_JAVA_OPTS:-(default)}"
+echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r), $(BERTH_JAVA_OPTS= "$BERTH_HOME/berth" --version 2>/dev/null), BERTH_JAVA_OPTS=${BERTH_JAVA_OPTS:-(default)}"
 echo
 echo "| measure | berth | target | nginx (proxy, master+workers) |"
 echo "|---|---|---|---|"

@@ -86,7 +86,7 @@ BERTH_RSS_END=$(rss_kib "$BERTH_PID")
 echo
 echo "## berth vs nginx: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, $ROUNDS rounds, medians"
 echo
-echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r), nginx worker_processes $NGINX_WORKERS, keepalive ${UPSTREAM_KEEPALIVE:-32}, $("$NGINX" -v 2>&1 | sed 's/.*: //'), $("$BERTH_HOME/berth" --version 2>/dev/null)"
+echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r), nginx worker_processes $NGINX_WORKERS, keepalive ${UPSTREAM_KEEPALIVE:-32}, $("$NGINX" -v 2>&1 | sed 's/.*: //'), $(BERTH_JAVA_OPTS= "$BERTH_HOME/berth" --version 2>/dev/null)"
 echo
 "$PY" "$BENCH_DIR/summarize.py" "$RESULTS"
 echo
