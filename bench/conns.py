@@ -125,6 +125,7 @@ def idle(port, path, n, batch=500):
 
 def startup(port, path, cmd):
     req = request(path)
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))  # so that finally stops COMMAND
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     said = []  # when the command printed "serving on"

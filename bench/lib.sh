@@ -242,12 +242,18 @@ check_hello() {
 
 # Stops one process started here (SIGTERM, SIGKILL after 10 s) and forgets it.
 stop_pid() {
-  local pid=$1 i
+  local pid=$1
   kill -TERM "$pid" 2>/dev/null || true
   for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -KILL "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
-  for i in "${!PIDS[@]}"; do if [[ "${PIDS[i]}" == "$pid" ]]; then unset 'PIDS[i]'; fi; done
+  forget_pid "$pid"
+}
+
+# Drops a pid that has exited from PIDS.
+forget_pid() {
+  local i
+  for i in "${!PIDS[@]}"; do if [[ "${PIDS[i]}" == "$1" ]]; then unset 'PIDS[i]'; fi; done
   PIDS=("${PIDS[@]}")
 }
 

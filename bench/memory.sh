@@ -31,8 +31,12 @@ saved_port=$BERTH_PORT
 BERTH_PORT=$START_PORT write_berth_config "$TMP/start/berth.toml"
 starts=() servings=()
 for ((i = 1; i <= STARTS; i++)); do
-  out="$("$PY" "$BENCH_DIR/conns.py" startup "$START_PORT" /tcp/ -- "$BERTH_HOME/berth" up -c "$TMP/start/berth.toml")" ||
-    die "start-up run $i failed: $out"
+  "$PY" "$BENCH_DIR/conns.py" startup "$START_PORT" /tcp/ -- "$BERTH_HOME/berth" up -c "$TMP/start/berth.toml" \
+    >"$TMP/start/out.txt" 2>&1 &
+  PIDS+=($!)
+  wait $! || die "start-up run $i failed: $(cat "$TMP/start/out.txt")"
+  forget_pid $!
+  out="$(cat "$TMP/start/out.txt")"
   read -r ms serving <<<"$out"
   starts+=("${ms#ms=}")
   servings+=("${serving#serving_on_ms=}")
@@ -95,7 +99,8 @@ stream() {  # URL RSS_FUNCTION PID -> sets STREAM_BEFORE, STREAM_MAX, STREAM_AFT
     r=$($rssf "$pid"); if ((r > STREAM_MAX)); then STREAM_MAX=$r; fi
     sleep 0.02
   done
-  stop_pid "$curl_pid"
+  wait "$curl_pid" || true
+  forget_pid "$curl_pid"
   read -r code bytes speed <"$TMP/curl.txt" || true
   STREAM_AFTER=$($rssf "$pid")
   STREAM_RESULT="HTTP ${code:-?}, ${bytes:-?} bytes, $(awk -v s="${speed:-0}" 'BEGIN {printf "%.0f", s / 1048576}') MiB/s"

@@ -55,8 +55,11 @@ run() {
   out="$TMP/wrk/$proxy-$kind-$round.txt"
   accepts=$(backend_accepts)
   log "wrk -t$THREADS -c$CONNECTIONS -d${secs}s --latency ${URL[$proxy-$kind]}  ($proxy/$kind, round $round)"
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --latency -s "$BENCH_DIR/report.lua" "${URL[$proxy-$kind]}" >"$out" 2>&1 ||
-    { cat "$out" >&2; die "wrk failed"; }
+  # In the background and waited for, so that a signal stops the script at once.
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --latency -s "$BENCH_DIR/report.lua" "${URL[$proxy-$kind]}" >"$out" 2>&1 &
+  PIDS+=($!)
+  wait $! || { cat "$out" >&2; die "wrk failed"; }
+  forget_pid $!
   line="$(grep '^RESULT ' "$out")" || { cat "$out" >&2; die "no RESULT line from wrk"; }
   accepts=$(($(backend_accepts) - accepts - 1))  # the status request itself is one
   grep -E 'Non-2xx|Socket errors' "$out" | sed "s|^|  $proxy/$kind round $round: |" >&2 || true
