@@ -1,0 +1,268 @@
+# Shared by bench/proxy.sh and bench/memory.sh: a temp dir, free ports, and the processes they start
+# (a backend nginx, nginx as a proxy, berth as a proxy), all stopped by cleanup on exit.
+# Sourced, not run. Needs: nginx, wrk, curl, /usr/bin/python3 (stdlib only), and a JDK 21+ for berth.
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+BERTH_HOME="$(cd "$BENCH_DIR/.." && pwd)"
+PY=/usr/bin/python3
+NGINX="${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}"
+
+PIDS=()   # every process started here, stopped in reverse order on exit
+
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+need() {
+  local c
+  for c in "$@"; do
+    command -v "$c" >/dev/null 2>&1 || [[ -x "$c" ]] || die "$c not found (apt-get install -y nginx-light wrk curl)"
+  done
+}
+
+cleanup() {
+  local rc=$? i pid
+  trap - EXIT INT TERM
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    pid=${PIDS[i]}
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    # berth drains for up to shutdown_timeout (1s here) and may write a JFR recording; nginx stops at once.
+    for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  if [[ -n "${TMP:-}" && -d "$TMP" ]]; then
+    if [[ -n "${KEEP_TMP:-}" ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
+  fi
+  exit "$rc"
+}
+
+setup_tmp() {
+  TMP="$(mktemp -d /tmp/berth-bench.XXXXXX)"
+  chmod 755 "$TMP"   # nginx workers may run as another user when started as root
+  trap cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+# N distinct free TCP ports on 127.0.0.1 (asked of the kernel now; never 8080).
+free_ports() {
+  "$PY" - "$1" <<'PY'
+import socket, sys
+n, socks, ports = int(sys.argv[1]), [], []
+while len(ports) < n:
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]
+    socks.append(s)
+    if p != 8080: ports.append(p)
+print(" ".join(map(str, ports)))
+PY
+}
+
+# Waits until something accepts TCP connections on 127.0.0.1:$1 (up to $2 seconds, default 10).
+wait_port() {
+  "$PY" - "$1" "${2:-10}" <<'PY' || die "nothing listens on 127.0.0.1:$1"
+import socket, sys, time
+port, deadline = int(sys.argv[1]), time.monotonic() + float(sys.argv[2])
+while time.monotonic() < deadline:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close(); sys.exit(0)
+    except OSError:
+        time.sleep(0.02)
+sys.exit(1)
+PY
+}
+
+# Open files: as many as the hard limit allows (10k idle connections need more than the usual 1024).
+raise_nofile() {
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+  NOFILE="$(ulimit -n)"
+  if [[ "$NOFILE" == unlimited ]]; then NOFILE=1048576; fi
+}
+
+nginx_user_line() { if [[ $EUID -eq 0 ]]; then echo "user root;"; fi; }
+
+nginx_common() {  # $1 = its prefix dir
+  cat <<EOF2
+$(nginx_user_line)
+daemon off;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+EOF2
+}
+
+nginx_http_common() {  # $1 = its prefix dir
+  cat <<EOF2
+    access_log off;
+    client_body_temp_path $1/client_body;
+    proxy_temp_path $1/proxy;
+    fastcgi_temp_path $1/fastcgi;
+    uwsgi_temp_path $1/uwsgi;
+    scgi_temp_path $1/scgi;
+    keepalive_requests 1000000;
+    keepalive_timeout 300s;
+EOF2
+}
+
+# The fixed backend: nginx, 1 worker, "hello\n" on TCP $BACKEND_PORT and on $TMP/backend.sock,
+# and /big (a 1 GiB sparse file, created only if BIG_FILE=1) for the streaming test.
+start_backend() {
+  local p="$TMP/backend"
+  mkdir -p "$p"
+  BACKEND_SOCK="$TMP/backend.sock"
+  if [[ "${BIG_FILE:-0}" == 1 ]]; then truncate -s 1G "$TMP/big.bin"; fi
+  cat >"$p/nginx.conf" <<EOF2
+$(nginx_common "$p")
+worker_processes 1;
+worker_rlimit_nofile $NOFILE;
+events { worker_connections $((NOFILE - 100)); }
+http {
+$(nginx_http_common "$p")
+    sendfile on;
+    server {
+        listen 127.0.0.1:$BACKEND_PORT backlog=4096;
+        listen unix:$BACKEND_SOCK backlog=4096;
+        location / { default_type text/plain; return 200 "hello\n"; }
+        location = /backend_status { stub_status; }
+        location = /big { default_type application/octet-stream; alias $TMP/big.bin; }
+    }
+}
+EOF2
+  "$NGINX" -p "$p" -c "$p/nginx.conf" -e "$p/error.log" >"$p/stdout.log" 2>&1 &
+  PIDS+=($!)
+  BACKEND_PID=$!
+  wait_port "$BACKEND_PORT"
+  for _ in $(seq 100); do [[ -S "$BACKEND_SOCK" ]] && break; sleep 0.05; done
+  [[ -S "$BACKEND_SOCK" ]] || die "backend socket $BACKEND_SOCK did not appear"
+}
+
+# nginx as a proxy on $NGINX_PORT: /tcp/ -> backend TCP, /unix/ -> backend unix socket, both with
+# upstream keepalive (UPSTREAM_KEEPALIVE idle connections cached, default 32). Workers: $NGINX_WORKERS
+# (default 1).
+start_nginx_proxy() {
+  local p="$TMP/nginx-proxy"
+  mkdir -p "$p"
+  cat >"$p/nginx.conf" <<EOF2
+$(nginx_common "$p")
+worker_processes ${NGINX_WORKERS:-1};
+worker_rlimit_nofile $NOFILE;
+events { worker_connections $((NOFILE - 100)); }
+http {
+$(nginx_http_common "$p")
+    upstream backend_tcp  { server 127.0.0.1:$BACKEND_PORT; keepalive ${UPSTREAM_KEEPALIVE:-32}; keepalive_requests 1000000; }
+    upstream backend_unix { server unix:$BACKEND_SOCK;     keepalive ${UPSTREAM_KEEPALIVE:-32}; keepalive_requests 1000000; }
+    server {
+        listen 127.0.0.1:$NGINX_PORT backlog=4096;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        # berth sends these too, so both proxies do the same header work.
+        proxy_set_header Host \$host;
+        proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto \$scheme;
+        location /tcp/  { proxy_pass http://backend_tcp/; }
+        location /unix/ { proxy_pass http://backend_unix/; }
+    }
+}
+EOF2
+  "$NGINX" -p "$p" -c "$p/nginx.conf" -e "$p/error.log" >"$p/stdout.log" 2>&1 &
+  PIDS+=($!)
+  NGINX_PID=$!
+  wait_port "$NGINX_PORT"
+}
+
+# The berth config: apps berth does not run, on the same backend, same paths as nginx.
+write_berth_config() {  # $1 = file
+  cat >"$1" <<EOF2
+shutdown_timeout = "1s"
+
+[edge]
+max_connections = 20000
+
+[access_log]
+enabled = false
+
+[[listeners]]
+address = "127.0.0.1:$BERTH_PORT"
+
+[apps.tcp]
+upstreams = ["127.0.0.1:$BACKEND_PORT"]
+
+[apps.unix]
+upstreams = ["unix:$BACKEND_SOCK"]
+
+[[routes]]
+path = "/tcp"
+app = "tcp"
+strip_prefix = true
+
+[[routes]]
+path = "/unix"
+app = "unix"
+strip_prefix = true
+EOF2
+}
+
+build_berth() {
+  log "building berth if needed: ./berth --version"
+  BERTH_JAVA_OPTS= "$BERTH_HOME/berth" --version >&2 || die "berth did not build"
+}
+
+# Starts berth on $BERTH_PORT and waits for "berth: serving on". Sets BERTH_PID (the java process:
+# ./berth execs java).
+start_berth() {
+  BERTH_CONF="$TMP/berth/berth.toml"
+  mkdir -p "$TMP/berth"
+  write_berth_config "$BERTH_CONF"
+  BERTH_LOG="$TMP/berth/berth.log"
+  "$BERTH_HOME/berth" up -c "$BERTH_CONF" >"$BERTH_LOG" 2>&1 &
+  PIDS+=($!)
+  BERTH_PID=$!
+  for _ in $(seq 300); do
+    grep -q 'berth: serving on' "$BERTH_LOG" && break
+    kill -0 "$BERTH_PID" 2>/dev/null || { cat "$BERTH_LOG" >&2; die "berth exited"; }
+    sleep 0.05
+  done
+  grep -q 'berth: serving on' "$BERTH_LOG" || { cat "$BERTH_LOG" >&2; die "berth did not say 'serving on'"; }
+  [[ "$(cat /proc/$BERTH_PID/comm)" == java ]] || log "warning: berth pid $BERTH_PID is $(cat /proc/$BERTH_PID/comm), not java"
+}
+
+# Connections the backend has accepted so far (its stub_status), counting this request's own.
+backend_accepts() {
+  curl -sS --max-time 5 "http://127.0.0.1:$BACKEND_PORT/backend_status" | awk 'NR == 3 {print $1}'
+}
+
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# Checks that a URL answers 200 "hello".
+check_hello() {
+  local body
+  body="$(curl -sS --max-time 5 "$1")" || die "GET $1 failed"
+  [[ "$body" == hello ]] || die "GET $1 answered '$body', not 'hello'"
+}
+
+# Stops one process started here (SIGTERM, SIGKILL after 10 s) and forgets it.
+stop_pid() {
+  local pid=$1
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  forget_pid "$pid"
+}
+
+# Drops a pid that has exited from PIDS.
+forget_pid() {
+  local i
+  for i in "${!PIDS[@]}"; do if [[ "${PIDS[i]}" == "$1" ]]; then unset 'PIDS[i]'; fi; done
+  PIDS=("${PIDS[@]}")
+}
+
+# Sum of VmRSS (KiB) of an nginx master and its workers.
+nginx_rss_kib() {
+  local master=$1 total kid
+  total=$(rss_kib "$master")
+  for kid in $(pgrep -P "$master"); do total=$((total + $(rss_kib "$kid"))); done
+  echo "$total"
+}
+
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }

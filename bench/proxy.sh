@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# berth vs nginx as a reverse proxy, same backend, same topology, one run.
+#
+#   wrk -> nginx (proxy, keepalive 32 upstream) -> backend nginx ("hello\n") over TCP or a unix socket
+#   wrk -> berth (proxy)                        -> the same backend, same two upstream kinds
+#   wrk -> backend directly (TCP), for reference
+#
+# Each proxy is warmed up (WARMUP seconds per upstream kind; berth's JIT needs about 10 s), then the
+# runs alternate berth/nginx for ROUNDS rounds (the order flips every round). The table shows
+# medians over the rounds and the berth/nginx ratios.
+#
+# Environment (defaults): DURATION=10 (s per run), CONNECTIONS=64, THREADS=1 (wrk), ROUNDS=3,
+#   WARMUP=10 (s per proxy and upstream kind), NGINX_WORKERS=1 (or auto), UPSTREAM_KEEPALIVE=32
+#   (nginx's upstream keepalive), OUT= (a directory to keep
+#   the raw wrk outputs, berth's log and results.tsv in), BERTH_JAVA_OPTS (passed to berth's JVM),
+#   KEEP_TMP=1 (keep the temp dir).
+# Needs: nginx, wrk, curl, /usr/bin/python3, JDK 21+ and Maven (berth builds itself on first use).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+DURATION="${DURATION:-10}"
+CONNECTIONS="${CONNECTIONS:-64}"
+THREADS="${THREADS:-1}"
+ROUNDS="${ROUNDS:-3}"
+WARMUP="${WARMUP:-10}"
+NGINX_WORKERS="${NGINX_WORKERS:-1}"
+
+need "$NGINX" wrk curl "$PY"
+raise_nofile
+setup_tmp
+build_berth
+
+read -r BACKEND_PORT NGINX_PORT BERTH_PORT < <(free_ports 3)
+start_backend
+start_nginx_proxy
+start_berth
+log "backend :$BACKEND_PORT + $BACKEND_SOCK, nginx :$NGINX_PORT ($NGINX_WORKERS worker(s)), berth :$BERTH_PORT (pid $BERTH_PID)"
+
+declare -A URL=(
+  [berth-tcp]="http://127.0.0.1:$BERTH_PORT/tcp/"
+  [berth-unix]="http://127.0.0.1:$BERTH_PORT/unix/"
+  [nginx-tcp]="http://127.0.0.1:$NGINX_PORT/tcp/"
+  [nginx-unix]="http://127.0.0.1:$NGINX_PORT/unix/"
+  [backend-tcp]="http://127.0.0.1:$BACKEND_PORT/"
+)
+for k in "${!URL[@]}"; do check_hello "${URL[$k]}"; done
+
+mkdir -p "$TMP/wrk"
+RESULTS="$TMP/results.tsv"
+: >"$RESULTS"
+
+# run PROXY KIND ROUND SECONDS: one wrk run; records it unless ROUND is "warm".
+run() {
+  local proxy=$1 kind=$2 round=$3 secs=$4 out line accepts
+  out="$TMP/wrk/$proxy-$kind-$round.txt"
+  accepts=$(backend_accepts)
+  log "wrk -t$THREADS -c$CONNECTIONS -d${secs}s --latency ${URL[$proxy-$kind]}  ($proxy/$kind, round $round)"
+  # In the background and waited for, so that a signal stops the script at once.
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --latency -s "$BENCH_DIR/report.lua" "${URL[$proxy-$kind]}" >"$out" 2>&1 &
+  PIDS+=($!)
+  wait $! || { cat "$out" >&2; die "wrk failed"; }
+  forget_pid $!
+  line="$(grep '^RESULT ' "$out")" || { cat "$out" >&2; die "no RESULT line from wrk"; }
+  accepts=$(($(backend_accepts) - accepts - 1))  # the status request itself is one
+  grep -E 'Non-2xx|Socket errors' "$out" | sed "s|^|  $proxy/$kind round $round: |" >&2 || true
+  log "  $(grep 'Requests/sec' "$out" | tr -s ' '); backend accepted $accepts connections"
+  if [[ "$round" != warm ]]; then
+    # RESULT k=v ... -> tab-separated values after proxy, kind, round
+    echo -e "$proxy\t$kind\t$round\t$(echo "${line#RESULT }" | sed 's/[a-z0-9_]*=//g' | tr ' ' '\t')\t$accepts" >>"$RESULTS"
+  fi
+}
+
+started=$SECONDS
+LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
+for kind in tcp unix; do
+  run berth "$kind" warm "$WARMUP"
+  run nginx "$kind" warm "$WARMUP"
+done
+BERTH_RSS_AFTER_WARMUP=$(rss_kib "$BERTH_PID")
+for ((r = 1; r <= ROUNDS; r++)); do
+  if ((r % 2)); then order=(berth nginx); else order=(nginx berth); fi
+  for kind in tcp unix; do
+    for proxy in "${order[@]}"; do run "$proxy" "$kind" "$r" "$DURATION"; done
+  done
+done
+run backend tcp 1 "$DURATION"
+BERTH_RSS_END=$(rss_kib "$BERTH_PID")
+
+echo
+echo "## berth vs nginx: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, $ROUNDS rounds, medians"
+echo
+echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r), nginx worker_processes $NGINX_WORKERS, keepalive ${UPSTREAM_KEEPALIVE:-32}, $("$NGINX" -v 2>&1 | sed 's/.*: //'), $(BERTH_JAVA_OPTS= "$BERTH_HOME/berth" --version 2>/dev/null)"
+echo
+"$PY" "$BENCH_DIR/summarize.py" "$RESULTS"
+echo
+echo "berth RSS: $((BERTH_RSS_AFTER_WARMUP / 1024)) MiB after warm-up, $((BERTH_RSS_END / 1024)) MiB at the end. Load phase took $((SECONDS - started)) s."
+echo "Load average (1/5/15 min) before the load phase: $LOAD_START; after: $(cut -d' ' -f1-3 /proc/loadavg) (wrk + proxy + backend alone make about 2)."
+if grep -vq '^berth: ' "$BERTH_LOG"; then
+  echo
+  echo "berth printed $(grep -vc '^berth: ' "$BERTH_LOG") other line(s) during the run; the first 20:"
+  grep -v '^berth: ' "$BERTH_LOG" | head -20 | sed 's/^/    /'
+fi
+for f in "$TMP"/backend/error.log "$TMP"/nginx-proxy/error.log; do
+  if [[ -s "$f" ]]; then echo; echo "$f (first 5 lines):"; head -5 "$f" | sed 's/^/    /'; fi
+done
+
+if [[ -n "${OUT:-}" ]]; then
+  mkdir -p "$OUT"
+  cp -r "$TMP/wrk" "$RESULTS" "$BERTH_LOG" "$OUT/"
+  cp "$TMP/nginx-proxy/nginx.conf" "$OUT/nginx-proxy.conf"
+  cp "$TMP/backend/nginx.conf" "$OUT/backend.conf"
+  cp "$BERTH_CONF" "$OUT/berth.toml"
+  log "raw outputs in $OUT"
+fi

@@ -1,0 +1,60 @@
+#!/usr/bin/python3
+"""Reads the runs proxy.sh recorded (a TSV) and prints the markdown tables: medians and ratios."""
+import statistics
+import sys
+from collections import defaultdict
+
+COLS = "proxy kind round rps p50_us p90_us p99_us max_us requests non2xx connect read write timeout upconns".split()
+
+def load(path):
+    runs = []
+    with open(path) as f:
+        for line in f:
+            if line.strip():
+                r = dict(zip(COLS, line.split("\t")))
+                for k in COLS[3:]:
+                    r[k] = float(r[k])
+                runs.append(r)
+    return runs
+
+def per_k(runs):
+    """Median, over runs, of connections the backend accepted per 1000 requests."""
+    return f"{statistics.median(1000 * r['upconns'] / max(r['requests'], 1) for r in runs):.0f}"
+
+def ms(us):
+    return f"{us / 1000:.2f}"
+
+def main(path):
+    runs = load(path)
+    by = defaultdict(list)
+    for r in runs:
+        by[(r["proxy"], r["kind"])].append(r)
+    med = lambda key, field: statistics.median(r[field] for r in by[key])
+    print("| upstream | proxy | runs | req/s (median) | p50 ms | p99 ms | berth/nginx req/s | berth/nginx p99 | new backend conns per 1000 req |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for kind in ("tcp", "unix"):
+        b, n = ("berth", kind), ("nginx", kind)
+        if b not in by or n not in by:
+            continue
+        rps_ratio = med(b, "rps") / med(n, "rps")
+        p99_ratio = med(b, "p99_us") / med(n, "p99_us")
+        for key in (b, n):
+            ratio = (f"**{rps_ratio:.2f}x**", f"**{p99_ratio:.2f}x**") if key == b else ("", "")
+            print(f"| {kind} | {key[0]} | {len(by[key])} | {med(key, 'rps'):,.0f} | {ms(med(key, 'p50_us'))} "
+                  f"| {ms(med(key, 'p99_us'))} | {ratio[0]} | {ratio[1]} | {per_k(by[key])} |")
+    if ("backend", "tcp") in by:
+        k = ("backend", "tcp")
+        print(f"| tcp | backend alone | {len(by[k])} | {med(k, 'rps'):,.0f} | {ms(med(k, 'p50_us'))} "
+              f"| {ms(med(k, 'p99_us'))} | | | {per_k(by[k])} |")
+    print()
+    print("Every run (req/s, p50/p99 ms; errors as wrk counts them):")
+    print()
+    print("| proxy | upstream | round | req/s | p50 ms | p99 ms | max ms | requests | non-2xx/3xx | socket errors c/r/w/t | backend conns |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in runs:
+        print(f"| {r['proxy']} | {r['kind']} | {r['round']} | {r['rps']:,.0f} | {ms(r['p50_us'])} | {ms(r['p99_us'])} "
+              f"| {ms(r['max_us'])} | {r['requests']:.0f} | {r['non2xx']:.0f} "
+              f"| {r['connect']:.0f}/{r['read']:.0f}/{r['write']:.0f}/{r['timeout']:.0f} | {r['upconns']:.0f} |")
+
+if __name__ == "__main__":
+    main(sys.argv[1])
