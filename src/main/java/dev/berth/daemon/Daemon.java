@@ -55,7 +55,8 @@ public final class Daemon {
       return 1;
     }
     Transport transport = Transport.best();
-    EventLoopGroup group = transport.newEventLoopGroup(0, "berth-edge");
+    // One event loop per core: more only adds context switches for a proxy that never blocks.
+    EventLoopGroup group = transport.newEventLoopGroup(Runtime.getRuntime().availableProcessors(), "berth-edge");
     Backends backends = new Backends();
     config.apps().values().forEach(backends::define);
     AccessLog accessLog = new AccessLog(out);
