@@ -10,7 +10,6 @@ import dev.berth.upstream.UpstreamPool;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -25,13 +24,11 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Forwards one request to an instance of an app and streams the response back.
@@ -52,7 +49,7 @@ final class ProxyExchange implements Exchange {
   private static final Set<HttpMethod> IDEMPOTENT =
       Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS, HttpMethod.TRACE, HttpMethod.PUT, HttpMethod.DELETE);
 
-  private final EdgeHandler connection;
+  private final EdgeHandler clientConnection;
   private final ChannelHandlerContext client;
   private final Edge edge;
   private final HttpRequest request;
@@ -66,10 +63,13 @@ final class ProxyExchange implements Exchange {
   private final ArrayDeque<HttpContent> pending = new ArrayDeque<>();
   private final List<Peer> tried = new ArrayList<>();
   private Peer peer;
+  /** The upstream connection while this exchange holds it, and its channel. */
+  private UpstreamPool.Connection connection;
   private Channel upstream;
   /** The connection came from the pool: a failure before any answer may just mean it went stale. */
   private boolean reused;
-  private ScheduledFuture<?> responseTimer;
+  /** Client reads were paused while a connection was being made. */
+  private boolean pausedForConnect;
   private long lastUpstreamActivity;
   private long upstreamStarted;
   private long bodyBytes;
@@ -89,7 +89,7 @@ final class ProxyExchange implements Exchange {
       Route route,
       AppBackend backend,
       RequestLog log) {
-    this.connection = requireNonNull(connection, "connection");
+    this.clientConnection = requireNonNull(connection, "connection");
     this.client = requireNonNull(client, "client");
     this.edge = requireNonNull(edge, "edge");
     this.request = requireNonNull(request, "request");
@@ -108,8 +108,6 @@ final class ProxyExchange implements Exchange {
       fail(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "The request body is larger than this route accepts.");
       return;
     }
-    // Hold the body until the request head is on its way upstream.
-    client.channel().config().setAutoRead(false);
     tryNextPeer();
   }
 
@@ -127,9 +125,19 @@ final class ProxyExchange implements Exchange {
     tried.add(peer);
     peer.begin();
     upstreamStarted = System.nanoTime();
-    edge.pool()
-        .acquire(client.channel().eventLoop(), peer, limits.upstreamConnectTimeout(), new UpstreamHandler())
-        .addListener((Future<UpstreamPool.Lease> f) -> acquired(f));
+    Future<UpstreamPool.Lease> lease =
+        edge.pool().acquire(client.channel().eventLoop(), peer, limits.upstreamConnectTimeout(), new UpstreamListener());
+    if (lease.isDone()) {
+      acquired(lease);
+      return;
+    }
+    // Hold the body until the request head is on its way upstream; a pooled connection (the
+    // common case) needs no pause, and each pause costs the client connection two syscalls.
+    if (!pausedForConnect && !requestDone) {
+      pausedForConnect = true;
+      client.channel().config().setAutoRead(false);
+    }
+    lease.addListener((Future<UpstreamPool.Lease> f) -> acquired(f));
   }
 
   private void acquired(Future<UpstreamPool.Lease> future) {
@@ -147,14 +155,14 @@ final class ProxyExchange implements Exchange {
     }
     UpstreamPool.Lease lease = future.getNow();
     if (finished) {
-      lease.channel().close();
+      lease.connection().close();
       peer.end();
       return;
     }
+    connection = lease.connection();
     upstream = lease.channel();
     reused = lease.reused();
     lastUpstreamActivity = System.nanoTime();
-    armResponseTimer();
     // Not ref-counted, and the encoder does not change it: the same head serves a retry too.
     upstream.write(forwarded);
     HttpContent content;
@@ -163,8 +171,9 @@ final class ProxyExchange implements Exchange {
       upstream.write(content);
     }
     upstream.flush();
-    if (!requestDone) {
-      client.channel().config().setAutoRead(upstream.isWritable());
+    if (pausedForConnect || !upstream.isWritable()) {
+      pausedForConnect = false;
+      client.channel().config().setAutoRead(requestDone || upstream.isWritable());
     }
   }
 
@@ -193,6 +202,7 @@ final class ProxyExchange implements Exchange {
       return;
     }
     bodySent |= content.content().isReadable();
+    lastUpstreamActivity = System.nanoTime();
     upstream.writeAndFlush(content);
     if (!upstream.isWritable()) {
       client.channel().config().setAutoRead(false);
@@ -274,13 +284,13 @@ final class ProxyExchange implements Exchange {
     }
     ChannelFuture written = client.writeAndFlush(response);
     client.channel().config().setAutoRead(true);
-    connection.exchangeDone(this, keepOpen, written);
+    clientConnection.exchangeDone(this, keepOpen, written);
   }
 
   private void closeUpstream() {
-    cancelResponseTimer();
-    if (upstream != null) {
-      upstream.close();
+    if (connection != null) {
+      connection.close();
+      connection = null;
       upstream = null;
       peer.end();
     }
@@ -306,7 +316,7 @@ final class ProxyExchange implements Exchange {
         HttpUtil.setKeepAlive(response, false);
       }
     }
-    if (connection.draining()) {
+    if (clientConnection.draining()) {
       HttpUtil.setKeepAlive(response, false);
     }
     response.setProtocolVersion(HttpVersion.HTTP_1_1);
@@ -330,11 +340,11 @@ final class ProxyExchange implements Exchange {
 
   private void responseEnd(LastHttpContent last) {
     finished = true;
-    cancelResponseTimer();
     log.upstreamDone(peer.label(), System.nanoTime() - upstreamStarted);
     peer.succeeded();
     ChannelFuture written = client.writeAndFlush(last);
-    Channel done = upstream;
+    UpstreamPool.Connection done = connection;
+    connection = null;
     upstream = null;
     peer.end();
     if (requestDone && upstreamKeepAlive) {
@@ -343,42 +353,15 @@ final class ProxyExchange implements Exchange {
       done.close();
     }
     // An app may answer before reading the whole body (a 413, say); what is left of it is unread.
-    connection.exchangeDone(this, requestDone, written);
-  }
-
-  /** proxy_read_timeout: the app may not stay silent longer than the route allows. */
-  private void armResponseTimer() {
-    long timeout = limits.upstreamResponseTimeout().toNanos();
-    long wait = Math.max(0, lastUpstreamActivity + timeout - System.nanoTime());
-    responseTimer =
-        client.channel().eventLoop().schedule(
-            () -> {
-              if (finished || upstream == null) {
-                return;
-              }
-              if (System.nanoTime() - lastUpstreamActivity >= timeout) {
-                upstreamFailed(HttpResponseStatus.GATEWAY_TIMEOUT, "App \"" + backend.app() + "\" did not answer in time.", false);
-              } else {
-                armResponseTimer();
-              }
-            },
-            wait,
-            TimeUnit.NANOSECONDS);
-  }
-
-  private void cancelResponseTimer() {
-    if (responseTimer != null) {
-      responseTimer.cancel(false);
-      responseTimer = null;
-    }
+    clientConnection.exchangeDone(this, requestDone, written);
   }
 
   /** The upstream connection's end of the exchange. */
-  private final class UpstreamHandler extends ChannelInboundHandlerAdapter {
+  private final class UpstreamListener implements UpstreamPool.Listener {
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      if (finished || ctx.channel() != upstream) {
+    public void read(Object msg) {
+      if (finished) {
         ReferenceCountUtil.release(msg);
         return;
       }
@@ -414,39 +397,40 @@ final class ProxyExchange implements Exchange {
         }
         client.write(content);
         if (!client.channel().isWritable()) {
-          ctx.channel().config().setAutoRead(false);
+          upstream.config().setAutoRead(false);
         }
       }
     }
 
     @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
+    public void readComplete() {
       if (!finished) {
         client.flush();
       }
     }
 
     @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    public void writabilityChanged(boolean writable) {
       if (!finished && !requestDone) {
-        client.channel().config().setAutoRead(ctx.channel().isWritable());
+        client.channel().config().setAutoRead(writable);
       }
     }
 
     @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-      if (ctx.channel() == upstream) {
-        upstreamFailed(
-            HttpResponseStatus.BAD_GATEWAY, "App \"" + backend.app() + "\" closed the connection before answering.", true);
+    public void broken(boolean closed) {
+      if (connection == null) {
+        return;
       }
+      String detail = closed ? "closed the connection before answering." : "connection failed.";
+      upstreamFailed(HttpResponseStatus.BAD_GATEWAY, "App \"" + backend.app() + "\" " + detail, true);
     }
 
+    /** proxy_read_timeout: the app may not stay silent longer than the route allows. */
     @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      if (ctx.channel() == upstream) {
-        upstreamFailed(HttpResponseStatus.BAD_GATEWAY, "App \"" + backend.app() + "\" connection failed.", true);
+    public void tick(long now) {
+      if (!finished && connection != null && now - lastUpstreamActivity >= limits.upstreamResponseTimeout().toNanos()) {
+        upstreamFailed(HttpResponseStatus.GATEWAY_TIMEOUT, "App \"" + backend.app() + "\" did not answer in time.", false);
       }
-      ctx.close();
     }
   }
 }

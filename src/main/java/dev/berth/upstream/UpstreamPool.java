@@ -6,7 +6,6 @@ import dev.berth.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -30,20 +29,20 @@ import java.util.concurrent.TimeUnit;
  * exchange takes one without locking and without leaving its thread; the most recently used is
  * taken first (its socket is warm, and the others can time out). A connection goes back only after
  * an exchange that completed cleanly; while idle, any data or close from the app discards it.
+ *
+ * <p>Nothing is scheduled or added to a pipeline per request: each connection has one {@link
+ * Connection} handler for its life, which hands events to the exchange that holds it, and one
+ * clock that ticks once a second for response timeouts and idle expiry.
  */
 public final class UpstreamPool {
 
-  /** The pipeline name of the handler an exchange installs on a connection it holds. */
-  public static final String EXCHANGE = "exchange";
-
-  private static final String IDLE = "idle";
-  private static final String CODEC = "codec";
+  private static final long TICK_MILLIS = 1000;
 
   private final Transport transport;
-  private final FastThreadLocal<Map<SocketAddress, ArrayDeque<Channel>>> idle =
+  private final FastThreadLocal<Map<SocketAddress, ArrayDeque<Connection>>> idle =
       new FastThreadLocal<>() {
         @Override
-        protected Map<SocketAddress, ArrayDeque<Channel>> initialValue() {
+        protected Map<SocketAddress, ArrayDeque<Connection>> initialValue() {
           return new HashMap<>();
         }
       };
@@ -52,25 +51,45 @@ public final class UpstreamPool {
     this.transport = requireNonNull(transport, "transport");
   }
 
+  /** What an exchange hears from the connection it holds. Called on the connection's event loop. */
+  public interface Listener {
+    void read(Object msg);
+
+    void readComplete();
+
+    void writabilityChanged(boolean writable);
+
+    /** The connection closed or failed. */
+    void broken(boolean closed);
+
+    /** Once a second while the exchange holds the connection: for its response timeout. */
+    void tick(long now);
+  }
+
   /** A connection, and whether it served an exchange before (then a failure may be staleness). */
-  public record Lease(Channel channel, boolean reused) {}
+  public record Lease(Connection connection, boolean reused) {
+    public Channel channel() {
+      return connection.channel();
+    }
+  }
 
   /**
-   * A connection to {@code peer} on {@code loop}, pooled or new, with {@code handler} installed as
-   * {@link #EXCHANGE}. Must be called on {@code loop}.
+   * A connection to {@code peer} on {@code loop}, pooled or new, bound to {@code listener}. Must be
+   * called on {@code loop}; a pooled connection comes back completed already.
    */
-  public Promise<Lease> acquire(EventLoop loop, Peer peer, Duration connectTimeout, ChannelHandler handler) {
+  public Promise<Lease> acquire(EventLoop loop, Peer peer, Duration connectTimeout, Listener listener) {
     Promise<Lease> promise = loop.newPromise();
-    ArrayDeque<Channel> idleHere = idle.get().get(peer.address());
-    Channel pooled;
+    ArrayDeque<Connection> idleHere = idle.get().get(peer.address());
+    Connection pooled;
     while (idleHere != null && (pooled = idleHere.pollFirst()) != null) {
-      if (!pooled.isActive()) {
+      if (!pooled.channel().isActive()) {
         continue;
       }
-      pooled.pipeline().remove(IDLE);
-      pooled.pipeline().addLast(EXCHANGE, handler);
+      pooled.bind(listener);
       return promise.setSuccess(new Lease(pooled, true));
     }
+    Connection connection = new Connection();
+    connection.bind(listener);
     new Bootstrap()
         .group(loop)
         .channel(transport.clientChannel(peer.address()))
@@ -80,15 +99,15 @@ public final class UpstreamPool {
               @Override
               protected void initChannel(Channel ch) {
                 ch.pipeline()
-                    .addLast(CODEC, new HttpClientCodec(new HttpDecoderConfig().setStrictLineParsing(true), false, false))
-                    .addLast(EXCHANGE, handler);
+                    .addLast(new HttpClientCodec(new HttpDecoderConfig().setStrictLineParsing(true), false, false))
+                    .addLast(connection);
               }
             })
         .connect(peer.address())
         .addListener(
             (ChannelFuture f) -> {
               if (f.isSuccess()) {
-                promise.setSuccess(new Lease(f.channel(), false));
+                promise.setSuccess(new Lease(connection, false));
               } else {
                 promise.setFailure(f.cause());
               }
@@ -100,61 +119,130 @@ public final class UpstreamPool {
    * Gives back a connection whose last exchange completed cleanly (request and response whole,
    * keep-alive on both sides); closes it instead when the pool for its peer is full.
    */
-  public void release(Channel channel, AppBackend backend) {
+  public void release(Connection connection, AppBackend backend) {
+    Channel channel = connection.channel();
+    connection.unbind();
     if (!channel.isActive() || backend.keepalive() == 0) {
       channel.close();
       return;
     }
-    ArrayDeque<Channel> idleHere = idle.get().computeIfAbsent(channel.remoteAddress(), a -> new ArrayDeque<>());
+    ArrayDeque<Connection> idleHere = idle.get().computeIfAbsent(channel.remoteAddress(), a -> new ArrayDeque<>());
     if (idleHere.size() >= backend.keepalive()) {
       channel.close();
       return;
     }
-    channel.pipeline().remove(EXCHANGE);
-    channel.pipeline().addLast(IDLE, new IdleHandler(idleHere, backend.keepaliveTimeout()));
-    idleHere.addFirst(channel);
+    connection.idleSince(System.nanoTime(), backend.keepaliveTimeout().toNanos(), idleHere);
+    idleHere.addFirst(connection);
   }
 
-  /** Watches an idle pooled connection: it leaves the pool on timeout, close, or unexpected data. */
-  private static final class IdleHandler extends ChannelInboundHandlerAdapter {
-    private final ArrayDeque<Channel> pool;
-    private final Duration timeout;
-    private ScheduledFuture<?> expiry;
+  /** One upstream connection: the handler it keeps for its whole life. */
+  public static final class Connection extends ChannelInboundHandlerAdapter {
+    private ChannelHandlerContext ctx;
+    private Listener listener;
+    private ScheduledFuture<?> clock;
+    private ArrayDeque<Connection> pool;
+    private long idleSince;
+    private long idleTimeout;
 
-    IdleHandler(ArrayDeque<Channel> pool, Duration timeout) {
+    Channel channel() {
+      return ctx.channel();
+    }
+
+    /** Closes the connection; it is not given back. */
+    public void close() {
+      listener = null;
+      ctx.close();
+    }
+
+    private void bind(Listener listener) {
+      this.listener = listener;
+      this.pool = null;
+    }
+
+    private void unbind() {
+      this.listener = null;
+    }
+
+    private void idleSince(long now, long timeout, ArrayDeque<Connection> pool) {
+      this.idleSince = now;
+      this.idleTimeout = timeout;
       this.pool = pool;
-      this.timeout = timeout;
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-      expiry = ctx.executor().schedule(() -> discard(ctx), timeout.toMillis(), TimeUnit.MILLISECONDS);
+      this.ctx = ctx;
     }
 
     @Override
-    public void handlerRemoved(ChannelHandlerContext ctx) {
-      expiry.cancel(false);
+    public void channelActive(ChannelHandlerContext ctx) {
+      clock = ctx.executor().scheduleAtFixedRate(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+      ctx.fireChannelActive();
+    }
+
+    private void tick() {
+      long now = System.nanoTime();
+      if (listener != null) {
+        listener.tick(now);
+      } else if (pool != null && now - idleSince >= idleTimeout) {
+        discard();
+      }
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (listener != null) {
+        listener.read(msg);
+        return;
+      }
       // Nothing was asked: whatever the app sends now would be mistaken for the next answer.
       ReferenceCountUtil.release(msg);
-      discard(ctx);
+      discard();
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      if (listener != null) {
+        listener.readComplete();
+      }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      if (listener != null) {
+        listener.writabilityChanged(ctx.channel().isWritable());
+      }
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-      pool.remove(ctx.channel());
+      if (clock != null) {
+        clock.cancel(false);
+      }
+      if (pool != null) {
+        pool.remove(this);
+      }
+      Listener holder = listener;
+      listener = null;
+      if (holder != null) {
+        holder.broken(true);
+      }
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      discard(ctx);
+      Listener holder = listener;
+      listener = null;
+      if (holder != null) {
+        holder.broken(false);
+      }
+      discard();
     }
 
-    private void discard(ChannelHandlerContext ctx) {
-      pool.remove(ctx.channel());
+    private void discard() {
+      if (pool != null) {
+        pool.remove(this);
+      }
       ctx.close();
     }
   }
