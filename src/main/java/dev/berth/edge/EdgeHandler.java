@@ -243,7 +243,8 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
     if (log == null) {
       return;
     }
-    int status = meter.status();
+    // nginx's 499: the client went away before it was answered.
+    int status = meter.status() == 0 ? 499 : meter.status();
     long bytes = meter.bodyBytes();
     lastWrite.addListener(f -> edge.logRequest(route, log.entry(status, bytes)));
   }

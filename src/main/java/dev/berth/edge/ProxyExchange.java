@@ -10,7 +10,6 @@ import dev.berth.upstream.UpstreamPool;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -146,10 +145,9 @@ final class ProxyExchange implements Exchange {
       if (finished) {
         return;
       }
-      // Nothing reached the app: always safe to try the next instance.
-      if (!(future.cause() instanceof ConnectTimeoutException)) {
-        peer.failed();
-      }
+      // Refused or timed out (as nginx counts both): nothing reached the app, so the next
+      // instance may always be tried.
+      peer.failed();
       tryNextPeer();
       return;
     }
