@@ -43,6 +43,8 @@ public final class Edge {
   private final Backends backends;
   private final UpstreamPool pool;
   private final BiConsumer<Route, AccessLogEntry> accessLog;
+  /** Read by each connection's decoder when it is made; never changed after. */
+  private final HttpDecoderConfig decoderConfig;
   private final ChannelGroup listening = new DefaultChannelGroup("listeners", GlobalEventExecutor.INSTANCE);
   private final ChannelGroup connections = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
 
@@ -64,6 +66,12 @@ public final class Edge {
     this.backends = requireNonNull(backends, "backends");
     this.pool = new UpstreamPool(transport);
     this.accessLog = requireNonNull(accessLog, "accessLog");
+    this.decoderConfig =
+        new HttpDecoderConfig()
+            // The request line is the method, the target, the version and separators.
+            .setMaxInitialLineLength(settings.maxUriLength() + 32)
+            .setMaxHeaderSize(settings.maxHeaderSize())
+            .setStrictLineParsing(true);
   }
 
   /**
@@ -93,7 +101,7 @@ public final class Edge {
                     ResponseMeter meter = new ResponseMeter();
                     ch.pipeline()
                         .addLast(timeouts)
-                        .addLast(new EdgeCodec(decoderConfig()))
+                        .addLast(new EdgeCodec(decoderConfig))
                         .addLast(meter)
                         .addLast(new KeepAlive())
                         .addLast(new EdgeHandler(Edge.this, timeouts, meter));
@@ -135,14 +143,6 @@ public final class Edge {
       LOG.log(System.Logger.Level.WARNING, "closing {0} connection(s) still busy after {1}", connections.size(), timeout);
     }
     connections.close().awaitUninterruptibly();
-  }
-
-  private HttpDecoderConfig decoderConfig() {
-    return new HttpDecoderConfig()
-        // The request line is the method, the target, the version and separators.
-        .setMaxInitialLineLength(settings.maxUriLength() + 32)
-        .setMaxHeaderSize(settings.maxHeaderSize())
-        .setStrictLineParsing(true);
   }
 
   EdgeSettings settings() {
