@@ -40,11 +40,6 @@ public record Config(
     routes = List.copyOf(routes);
   }
 
-  /** The log directory: the access log by default. */
-  public Path logDir() {
-    return stateDir.resolve("log");
-  }
-
   /** The run directory: one unix socket per app instance lives here. */
   public Path runDir() {
     return stateDir.resolve("run");

@@ -31,6 +31,8 @@ final class ForwardedRequest {
   private static final String XF_PORT = "x-forwarded-port";
   private static final String XF_PREFIX = "x-forwarded-prefix";
   private static final String FORWARDED = "forwarded";
+  /** What an untrusted client may not tell the app about itself. */
+  private static final List<String> CLIENT_CLAIMS = List.of(XFF, XF_PROTO, XF_HOST, XF_PORT, XF_PREFIX, FORWARDED);
 
   private ForwardedRequest() {}
 
@@ -50,7 +52,7 @@ final class ForwardedRequest {
     String prefix = route.path().equals("/") ? "" : route.path();
 
     if (!trusted) {
-      for (String name : List.of(XFF, XF_PROTO, XF_HOST, XF_PORT, XF_PREFIX, FORWARDED)) {
+      for (String name : CLIENT_CLAIMS) {
         headers.remove(name);
       }
     }

@@ -34,11 +34,6 @@ public final class StaticRoot {
   private final Path root;
   private final boolean followSymlinks;
 
-  /** @param root an existing directory, absolute and real (symlinks resolved) */
-  public StaticRoot(Path root) {
-    this(root, false);
-  }
-
   /**
    * @param root an existing directory, absolute and real (symlinks resolved)
    * @param followSymlinks serve symlinks whose target lies outside the root (as nginx does by

@@ -71,10 +71,6 @@ public final class AppBackend {
     peers.removeIf(p -> p.address().equals(address));
   }
 
-  public int size() {
-    return peers.size();
-  }
-
   /** Peers as they are now (for health checks). */
   public java.util.List<Peer> peers() {
     return java.util.List.copyOf(peers);

@@ -25,7 +25,7 @@ class StaticRootTest {
     Files.writeString(tmp.resolve("secret.txt"), "secret");
     Files.createSymbolicLink(dir.resolve("out"), tmp.resolve("secret.txt"));
     Files.createSymbolicLink(dir.resolve("inside"), dir.resolve("docs/guide.txt"));
-    root = new StaticRoot(dir.toRealPath());
+    root = new StaticRoot(dir.toRealPath(), false);
   }
 
   @Test
