@@ -21,8 +21,12 @@ final class OutputPump {
   private final Thread thread;
 
   OutputPump(String tag, InputStream output, PrintStream sink) {
+    // A platform thread: a blocking read of a process pipe pins a virtual thread to its carrier,
+    // and two such reads on a 2-core machine left no carrier for anything else (stopping hung).
     thread =
-        Thread.ofVirtual()
+        Thread.ofPlatform()
+            .daemon()
+            .stackSize(256 * 1024)
             .name("output-" + tag)
             .start(
                 () -> {

@@ -31,8 +31,10 @@ public final class BerthProcess implements AutoCloseable {
 
   private BerthProcess(Process process) {
     this.process = process;
+    // A platform thread: a blocking pipe read would pin a virtual thread's carrier.
     this.reader =
-        Thread.ofVirtual()
+        Thread.ofPlatform()
+            .daemon()
             .start(
                 () -> {
                   try (BufferedReader in =
