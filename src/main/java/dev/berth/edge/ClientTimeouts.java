@@ -22,6 +22,12 @@ final class ClientTimeouts extends ChannelInboundHandlerAdapter {
   /** User event: the request head did not arrive in time. */
   static final Object HEADER_TIMEOUT = new Object();
 
+  /**
+   * User event: the connection has waited for its next request for a beat or more, and may be
+   * put to rest (see {@link Dormant}).
+   */
+  static final Object AT_REST = new Object();
+
   private enum State {
     IDLE,
     HEAD,
@@ -42,11 +48,26 @@ final class ClientTimeouts extends ChannelInboundHandlerAdapter {
   }
 
   @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    // Added to a live connection when it wakes from rest: its next request is on its way.
+    if (ctx.channel().isActive()) {
+      start(ctx);
+    }
+  }
+
+  @Override
   public void channelActive(ChannelHandlerContext ctx) {
+    start(ctx);
+    ctx.fireChannelActive();
+  }
+
+  private void start(ChannelHandlerContext ctx) {
+    if (beat != null) {
+      return;
+    }
     // A new connection must send its first request head in time, as nginx's client_header_timeout.
     expectHead();
     beat = ctx.executor().scheduleAtFixedRate(() -> check(ctx), beatMillis, beatMillis, TimeUnit.MILLISECONDS);
-    ctx.fireChannelActive();
   }
 
   @Override
@@ -59,10 +80,19 @@ final class ClientTimeouts extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    stop();
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    stop();
+  }
+
+  private void stop() {
     if (beat != null) {
       beat.cancel(false);
     }
-    ctx.fireChannelInactive();
   }
 
   /** A request head arrived: no clock runs while its exchange does. */
@@ -81,8 +111,21 @@ final class ClientTimeouts extends ChannelInboundHandlerAdapter {
     deadline = System.nanoTime() + settings.clientHeaderTimeout().toNanos();
   }
 
+  /** When the keep-alive clock runs out, in System.nanoTime() terms; only meaningful while idle. */
+  long keepaliveDeadline() {
+    return deadline;
+  }
+
   private void check(ChannelHandlerContext ctx) {
-    if (state == State.BUSY || System.nanoTime() - deadline < 0) {
+    if (state == State.BUSY) {
+      return;
+    }
+    long now = System.nanoTime();
+    if (now - deadline < 0) {
+      long idleFor = now - (deadline - settings.keepaliveTimeout().toNanos());
+      if (state == State.IDLE && idleFor >= TimeUnit.MILLISECONDS.toNanos(beatMillis)) {
+        ctx.fireUserEventTriggered(AT_REST);
+      }
       return;
     }
     if (state == State.HEAD) {

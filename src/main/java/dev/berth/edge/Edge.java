@@ -15,6 +15,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -97,14 +98,7 @@ public final class Edge {
                       return;
                     }
                     connections.add(ch);
-                    ClientTimeouts timeouts = new ClientTimeouts(settings);
-                    ResponseMeter meter = new ResponseMeter();
-                    ch.pipeline()
-                        .addLast(timeouts)
-                        .addLast(new EdgeCodec(decoderConfig))
-                        .addLast(meter)
-                        .addLast(new KeepAlive())
-                        .addLast(new EdgeHandler(Edge.this, timeouts, meter));
+                    serve(ch.pipeline());
                   }
                 });
     List<InetSocketAddress> bound = new ArrayList<>();
@@ -143,6 +137,18 @@ public final class Edge {
       LOG.log(System.Logger.Level.WARNING, "closing {0} connection(s) still busy after {1}", connections.size(), timeout);
     }
     connections.close().awaitUninterruptibly();
+  }
+
+  /** Sets up a client connection's handlers: when it is accepted, and when it wakes from rest. */
+  void serve(ChannelPipeline pipeline) {
+    ClientTimeouts timeouts = new ClientTimeouts(settings);
+    ResponseMeter meter = new ResponseMeter();
+    pipeline
+        .addLast(timeouts)
+        .addLast(new EdgeCodec(decoderConfig))
+        .addLast(meter)
+        .addLast(new KeepAlive())
+        .addLast(new EdgeHandler(this, timeouts, meter));
   }
 
   EdgeSettings settings() {

@@ -31,6 +31,11 @@ final class EdgeCodec extends CombinedChannelDuplexHandler<EdgeCodec.Decoder, Ed
     init(new Decoder(config), new Encoder());
   }
 
+  /** Whether no request is half-read and no response is owed: the codec holds nothing of value. */
+  boolean atRest() {
+    return methods.isEmpty() && inboundHandler().atRest();
+  }
+
   /** The request decoder, watching each header block for obs-fold before Netty parses it. */
   final class Decoder extends HttpRequestDecoder {
     /** True from the start of a message until its head is decoded. */
@@ -41,6 +46,10 @@ final class EdgeCodec extends CombinedChannelDuplexHandler<EdgeCodec.Decoder, Ed
 
     Decoder(HttpDecoderConfig config) {
       super(config);
+    }
+
+    boolean atRest() {
+      return inHead && atMessageStart && !internalBuffer().isReadable();
     }
 
     @Override

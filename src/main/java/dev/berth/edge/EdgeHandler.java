@@ -260,6 +260,10 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
       closeWith(Responses.error(HttpResponseStatus.REQUEST_TIMEOUT, "The request head did not arrive in time."));
       return;
     }
+    if (evt == ClientTimeouts.AT_REST) {
+      restIfQuiet(ctx);
+      return;
+    }
     if (evt != DRAIN) {
       super.userEventTriggered(ctx, evt);
       return;
@@ -267,6 +271,23 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
     draining = true;
     if (current == null) {
       ctx.close();
+    }
+  }
+
+  private void restIfQuiet(ChannelHandlerContext ctx) {
+    EdgeCodec codec = ctx.pipeline().get(EdgeCodec.class);
+    KeepAlive keepAlive = ctx.pipeline().get(KeepAlive.class);
+    boolean quiet =
+        current == null
+            && queued.isEmpty()
+            && !draining
+            && ctx.channel().config().isAutoRead()
+            && codec != null
+            && codec.atRest()
+            && keepAlive != null
+            && keepAlive.atRest();
+    if (quiet) {
+      Dormant.rest(ctx.pipeline(), edge, timeouts.keepaliveDeadline());
     }
   }
 

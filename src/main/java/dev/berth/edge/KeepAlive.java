@@ -29,6 +29,10 @@ final class KeepAlive extends ChannelDuplexHandler {
   private final ArrayDeque<Pending> pending = new ArrayDeque<>();
   private boolean closeAfterResponse;
 
+  boolean atRest() {
+    return pending.isEmpty() && !closeAfterResponse;
+  }
+
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     if (msg instanceof HttpRequest request) {

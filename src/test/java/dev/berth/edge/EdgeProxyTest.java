@@ -357,6 +357,46 @@ class EdgeProxyTest {
   }
 
   @Test
+  void keepAliveConnectionWakesFromRestForEachRequest() throws Exception {
+    // keepalive_timeout 2s: the beat is 0.5 s, so after about a second idle the connection has
+    // been put to rest (its handlers taken out); each request must bring them back, fresh.
+    try (Socket socket = new Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(20_000);
+      OutputStream out = socket.getOutputStream();
+      InputStream in = socket.getInputStream();
+      for (int i = 0; i < 3; i++) {
+        out.write(("GET /raw/rest" + i + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        assertThat(readResponse(in)).startsWith("HTTP/1.1 200 ").endsWith("GET /rest" + i + "\n");
+        Thread.sleep(1_300);
+      }
+      // A request split across the wake-up: its first byte wakes the connection, the rest follows.
+      out.write('G');
+      out.flush();
+      Thread.sleep(300);
+      out.write("ET /raw/split HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      assertThat(readResponse(in)).startsWith("HTTP/1.1 200 ").endsWith("GET /split\n");
+      // Then, idle past keepalive_timeout while at rest: closed.
+      assertThat(in.readAllBytes()).isEmpty();
+    }
+  }
+
+  /** Reads one response with a Content-Length body. */
+  private static String readResponse(InputStream in) throws IOException {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) {
+        throw new IOException("closed after " + head);
+      }
+      head.append((char) b);
+    }
+    java.util.regex.Matcher length =
+        java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
+    int n = length.find() ? Integer.parseInt(length.group(1)) : 0;
+    return head + new String(in.readNBytes(n), StandardCharsets.ISO_8859_1);
+  }
+
+  @Test
   void pipelinedRequestsAreAnsweredInOrder() throws Exception {
     StringBuilder requests = new StringBuilder();
     for (int i = 0; i < 5; i++) {
