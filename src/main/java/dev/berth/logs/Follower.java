@@ -24,7 +24,7 @@ final class Follower implements LogStream.Following {
   private final int capacity;
   private final Predicate<? super LogLine> filter;
   private final Consumer<? super LogLine> consumer;
-  private final Runnable unsubscribe;
+  private final Consumer<Follower> unsubscribe;
   // One slot more than capacity: END always fits, so ending never waits for the consumer.
   private final LinkedBlockingQueue<LogLine> queue;
   private int skipped; // lines not queued since the last one that was; writer thread only
@@ -35,7 +35,7 @@ final class Follower implements LogStream.Following {
       int capacity,
       Predicate<? super LogLine> filter,
       Consumer<? super LogLine> consumer,
-      Runnable unsubscribe) {
+      Consumer<Follower> unsubscribe) {
     this.app = app;
     this.capacity = capacity;
     this.filter = requireNonNull(filter, "filter");
@@ -98,7 +98,7 @@ final class Follower implements LogStream.Following {
       return;
     }
     closed = true;
-    unsubscribe.run();
+    unsubscribe.accept(this);
     queue.clear();
     queue.offer(END);
   }

@@ -207,17 +207,11 @@ public final class LogStream implements AutoCloseable {
     if (backlog < 0) {
       throw new IllegalArgumentException("backlog must be >= 0: " + backlog);
     }
-    Follower[] self = new Follower[1];
-    Follower follower =
-        new Follower(
-            app,
-            Math.max(tuning.followLines(), backlog),
-            filter,
-            consumer,
-            () -> followers.remove(self[0]));
-    self[0] = follower;
+    // More than the ring holds cannot be had; bounding it also bounds the follower's queue.
+    int lines = Math.min(backlog, settings.ringLines());
+    Follower follower = new Follower(app, Math.max(tuning.followLines(), lines), filter, consumer, followers::remove);
     synchronized (ring) {
-      for (LogLine line : tail(backlog, filter)) {
+      for (LogLine line : tail(lines, filter)) {
         follower.offer(line);
       }
       if (ended) {
@@ -236,8 +230,7 @@ public final class LogStream implements AutoCloseable {
    */
   @Override
   public void close() {
-    closing = true;
-    LockSupport.unpark(writer);
+    startClosing();
     if (Thread.currentThread() != writer) {
       try {
         writer.join(CLOSE_WAIT_MILLIS);
@@ -247,7 +240,33 @@ public final class LogStream implements AutoCloseable {
     }
   }
 
+  /** Tells the writer to finish, without waiting: {@link Logs} closes all streams at once. */
+  void startClosing() {
+    closing = true;
+    LockSupport.unpark(writer);
+  }
+
   private void run() {
+    try {
+      writeUntilClosed();
+    } catch (RuntimeException | Error e) {
+      // A bug, not an I/O failure: say so loudly, since from now on every line is dropped.
+      closing = true;
+      LOG.log(System.Logger.Level.ERROR, "log writer of " + app + " failed; dropping its lines", e);
+    }
+    // Lines that slipped in between an appender's check of closing and the last drain.
+    for (LogLine line; (line = queue.poll()) != null; ) {
+      dropped.increment();
+    }
+    closeFile();
+    synchronized (ring) {
+      ended = true;
+      followers.forEach(Follower::end);
+      followers.clear();
+    }
+  }
+
+  private void writeUntilClosed() {
     List<LogLine> batch = new ArrayList<>();
     while (true) {
       boolean last = closing; // read before draining: what was appended before close() is written
@@ -271,16 +290,6 @@ public final class LogStream implements AutoCloseable {
       if (caughtUp) {
         LockSupport.parkNanos(this, IDLE_NANOS);
       }
-    }
-    // Lines that slipped in between an appender's check of closing and the last drain.
-    for (LogLine line; (line = queue.poll()) != null; ) {
-      dropped.increment();
-    }
-    closeFile();
-    synchronized (ring) {
-      ended = true;
-      followers.forEach(Follower::end);
-      followers.clear();
     }
   }
 

@@ -97,7 +97,10 @@ public final class Logs implements AutoCloseable {
     return total;
   }
 
-  /** Writes what is queued and closes every log, berth's last. Idempotent. */
+  /**
+   * Writes what is queued and closes every log, berth's last. Waits up to 5 s for the apps' logs,
+   * then up to 5 s for berth's. Idempotent.
+   */
   @Override
   public void close() {
     List<LogStream> open;
@@ -105,6 +108,8 @@ public final class Logs implements AutoCloseable {
       closed = true;
       open = new ArrayList<>(streams.values());
     }
+    // All writers finish at once, so a stalled disk costs one close timeout, not one per app.
+    open.forEach(LogStream::startClosing);
     open.forEach(LogStream::close);
     berth.close();
   }

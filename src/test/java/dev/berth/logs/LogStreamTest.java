@@ -10,9 +10,13 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -178,6 +182,64 @@ class LogStreamTest {
     assertThat(texts(ring).subList(9, 11)).containsExactlyInAnyOrder(web1, web2);
     assertThat(ring.get(9).source()).isEqualTo("berth");
     assertThat(web.dropped()).isEqualTo(1003);
+  }
+
+  @Test
+  void underLoadEveryLineIsEitherInTheFilesInOrderOrCountedAsDropped() throws Exception {
+    Path dir = tmp.resolve("log");
+    Logs logs = logs(new LogSettings(dir, 256 * 1024, 100, 1000));
+    LogStream web = logs.stream("web");
+    int threads = 4;
+    int perThread = 20_000;
+    List<Thread> appenders = new ArrayList<>();
+    for (int t = 1; t <= threads; t++) {
+      String source = "web." + t;
+      appenders.add(
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    for (int i = 0; i < perThread; i++) {
+                      web.append(source, Integer.toString(i));
+                    }
+                  }));
+    }
+    for (Thread t : appenders) {
+      t.join();
+    }
+    logs.close();
+
+    List<String> all = new ArrayList<>();
+    for (int n = 100; n >= 1; n--) {
+      all.addAll(read(dir.resolve("web.log." + n)));
+    }
+    all.addAll(read(dir.resolve("web.log")));
+    Pattern format = Pattern.compile("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z (\\S+) \\| (.*)");
+    Pattern drop = Pattern.compile("dropped (\\d+) line\\(s\\) from (\\S+): .*");
+    Map<String, Integer> next = new HashMap<>();
+    Map<String, Long> accounted = new HashMap<>();
+    for (String line : all) {
+      Matcher m = format.matcher(line);
+      assertThat(m.matches()).as(line).isTrue();
+      if (m.group(1).equals("berth")) {
+        Matcher d = drop.matcher(m.group(2));
+        assertThat(d.matches()).as(line).isTrue();
+        accounted.merge(d.group(2), Long.parseLong(d.group(1)), Long::sum);
+        continue;
+      }
+      int i = Integer.parseInt(m.group(2));
+      assertThat(i).as("order of " + m.group(1)).isGreaterThanOrEqualTo(next.getOrDefault(m.group(1), 0));
+      next.put(m.group(1), i + 1);
+      accounted.merge(m.group(1), 1L, Long::sum);
+    }
+    for (int t = 1; t <= threads; t++) {
+      assertThat(accounted.get("web." + t)).as("web." + t).isEqualTo(perThread);
+    }
+    assertThat(accounted).hasSize(threads);
+    assertThat(web.dropped()).isEqualTo((long) threads * perThread - (all.size() - countBerth(all)));
+  }
+
+  private static long countBerth(List<String> lines) {
+    return lines.stream().filter(l -> l.contains(" berth | ")).count();
   }
 
   @Test
