@@ -48,10 +48,6 @@ final class RotatingFile implements AutoCloseable {
     open();
   }
 
-  Path path() {
-    return path;
-  }
-
   /** Appends the lines, rotating as needed, and hands them to the kernel before returning. */
   void write(List<LogLine> lines) throws IOException {
     for (LogLine line : lines) {
