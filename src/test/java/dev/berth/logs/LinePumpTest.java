@@ -1,0 +1,117 @@
+package dev.berth.logs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LinePumpTest {
+
+  @TempDir Path tmp;
+  private Logs logs;
+  private LogStream web;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    logs = new Logs(LogSettings.defaults(tmp.resolve("log")));
+    web = logs.stream("web");
+  }
+
+  @AfterEach
+  void tearDown() {
+    logs.close();
+  }
+
+  /** Runs the shell script as an instance would run, pumps its output and returns the lines. */
+  private List<LogLine> pumpProcess(String script, PrintStream copy) throws Exception {
+    Process process = new ProcessBuilder("/bin/sh", "-c", script).redirectErrorStream(true).start();
+    LinePump pump =
+        copy == null
+            ? LinePump.start("web.1", process.getInputStream(), web)
+            : LinePump.start("web.1", process.getInputStream(), web, copy);
+    assertThat(pump.awaitEnd(Duration.ofSeconds(10))).isTrue();
+    process.waitFor();
+    return linesOnceWritten();
+  }
+
+  /** Everything the pump appended, once the stream's writer has put it in the ring. */
+  private List<LogLine> linesOnceWritten() {
+    // A marker line through the same stream: once it is in the ring, all before it is too.
+    web.append("test", "end");
+    Await.until("the stream wrote the lines", () -> web.tail(1, l -> true).stream().anyMatch(l -> l.source().equals("test")));
+    return web.tail(1000, l -> l.source().equals("web.1"));
+  }
+
+  private static List<String> texts(List<LogLine> lines) {
+    return lines.stream().map(LogLine::text).toList();
+  }
+
+  @Test
+  void eachLineAndAFinalPartialLineIsLoggedAndCopied() throws Exception {
+    ByteArrayOutputStream copied = new ByteArrayOutputStream();
+    PrintStream copy = new PrintStream(copied, true, StandardCharsets.UTF_8);
+
+    List<LogLine> lines = pumpProcess("printf 'a\\nb\\n'; printf 'partial'", copy);
+
+    assertThat(texts(lines)).containsExactly("a", "b", "partial");
+    assertThat(lines).allMatch(l -> l.app().equals("web") && l.source().equals("web.1"));
+    assertThat(copied.toString(StandardCharsets.UTF_8).lines()).containsExactly("web.1 | a", "web.1 | b", "web.1 | partial");
+  }
+
+  @Test
+  void aLongLineIsSplitIntoPiecesOfAtMost16KiB() throws Exception {
+    List<LogLine> lines = pumpProcess("head -c 40000 /dev/zero | tr '\\0' x; echo; echo after", null);
+
+    assertThat(lines).extracting(l -> l.text().length()).containsExactly(16384, 16384, 7232, 5);
+    assertThat(String.join("", texts(lines.subList(0, 3)))).isEqualTo("x".repeat(40000));
+  }
+
+  @Test
+  void invalidUtf8BecomesReplacementCharactersAndCrLfEndsALine() throws Exception {
+    List<LogLine> lines = pumpProcess("printf 'ok\\377\\376end\\n'; printf 'caf\\303\\251\\r\\n'; echo still here", null);
+
+    assertThat(texts(lines)).containsExactly("ok\uFFFD\uFFFDend", "café", "still here");
+  }
+
+  @Test
+  void aSplitNeverCutsACharacterInTwo() {
+    String text = "a" + "é".repeat(10_000); // the 16 KiB boundary falls inside an é
+    LinePump pump = LinePump.start("web.1", new ByteArrayInputStream((text + "\n").getBytes(StandardCharsets.UTF_8)), web);
+    assertThat(pump.awaitEnd(Duration.ofSeconds(10))).isTrue();
+
+    List<String> pieces = texts(linesOnceWritten());
+    assertThat(pieces).hasSize(2).noneMatch(piece -> piece.contains("\uFFFD"));
+    assertThat(pieces.get(0).getBytes(StandardCharsets.UTF_8)).hasSize(16383);
+    assertThat(String.join("", pieces)).isEqualTo(text);
+  }
+
+  @Test
+  void lastLinesKeepsTheTwentyLatest() throws Exception {
+    Process process = new ProcessBuilder("/bin/sh", "-c", "seq 1 30").start();
+    LinePump pump = LinePump.start("web.1", process.getInputStream(), web);
+
+    assertThat(pump.awaitEnd(Duration.ofSeconds(10))).isTrue();
+    List<String> last = pump.lastLines();
+
+    assertThat(last).hasSize(20).startsWith("11").endsWith("30");
+  }
+
+  @Test
+  void boundaryStepsBackOnlyOverAnIncompleteSequence() {
+    byte[] euro = "€".getBytes(StandardCharsets.UTF_8); // 3 bytes
+    assertThat(LinePump.boundary(new byte[] {'a', euro[0], euro[1]}, 3)).isEqualTo(1);
+    assertThat(LinePump.boundary(new byte[] {'a', euro[0], euro[1], euro[2]}, 4)).isEqualTo(4);
+    assertThat(LinePump.boundary(new byte[] {'a', 'b'}, 2)).isEqualTo(2);
+    assertThat(LinePump.boundary(new byte[] {'a', (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80}, 5)).isEqualTo(5);
+  }
+}
