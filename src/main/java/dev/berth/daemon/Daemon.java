@@ -6,6 +6,9 @@ import dev.berth.accesslog.AccessLog;
 import dev.berth.config.App;
 import dev.berth.config.Config;
 import dev.berth.config.UpstreamAddress;
+import dev.berth.control.CommandRegistry;
+import dev.berth.control.ControlProtocol;
+import dev.berth.control.ControlServer;
 import dev.berth.edge.Edge;
 import dev.berth.routing.RouteTable;
 import dev.berth.routing.Router;
@@ -54,6 +57,13 @@ public final class Daemon {
       out.println("berth: cannot create run directory " + runDir + ": " + e.getMessage());
       return 1;
     }
+    ControlServer control;
+    try {
+      control = ControlServer.start(config.stateDir().resolve(ControlProtocol.SOCKET_NAME), new CommandRegistry());
+    } catch (IOException e) {
+      out.println(e.getMessage().startsWith("berth ") ? e.getMessage() : "berth: " + e.getMessage());
+      return 1;
+    }
     Transport transport = Transport.best();
     // One event loop per core: more only adds context switches for a proxy that never blocks.
     EventLoopGroup group = transport.newEventLoopGroup(Runtime.getRuntime().availableProcessors(), "berth-edge");
@@ -73,6 +83,7 @@ public final class Daemon {
       bound = edge.bind(config.listeners());
     } catch (IOException e) {
       out.println("berth: " + e.getMessage());
+      control.close();
       accessLog.close();
       group.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly();
       return 1;
@@ -104,6 +115,7 @@ public final class Daemon {
     healthChecker.close();
     supervisor.stopAll();
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+    control.close();
     out.println("berth: stopped");
     return 0;
   }
