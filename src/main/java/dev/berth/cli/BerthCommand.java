@@ -18,7 +18,13 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = BerthCommand.Version.class,
     description = "Serve web apps: edge proxy, process supervisor and deploys in one program.",
-    subcommands = {BerthCommand.Up.class, BerthCommand.Check.class, PingCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      BerthCommand.Up.class,
+      BerthCommand.Check.class,
+      PingCommand.class,
+      ServiceCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class BerthCommand implements Runnable {
 
   static final int EXIT_FAILED = 1;
