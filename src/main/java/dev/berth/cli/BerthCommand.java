@@ -21,6 +21,11 @@ import picocli.CommandLine.Option;
     subcommands = {
       BerthCommand.Up.class,
       BerthCommand.Check.class,
+      AppCommands.Status.class,
+      AppCommands.Logs.class,
+      AppCommands.Start.class,
+      AppCommands.Stop.class,
+      AppCommands.Restart.class,
       PingCommand.class,
       ServiceCommand.class,
       CommandLine.HelpCommand.class

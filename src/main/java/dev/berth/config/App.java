@@ -25,6 +25,9 @@ import java.util.Map;
  * @param keepaliveTimeout how long an idle upstream connection is kept
  * @param upstreams for an app berth does not run: the addresses it already listens on; empty
  *     otherwise
+ * @param restarts how often an instance that exits unexpectedly is started again
+ * @param drainTimeout how long an instance taken out of rotation (restart, recycling) may finish
+ *     its in-flight requests before it is stopped
  */
 public record App(
     String name,
@@ -39,7 +42,9 @@ public record App(
     HealthCheck healthCheck,
     int keepalive,
     Duration keepaliveTimeout,
-    List<UpstreamAddress> upstreams) {
+    List<UpstreamAddress> upstreams,
+    Restarts restarts,
+    Duration drainTimeout) {
 
   public App {
     requireNonNull(name, "name");
@@ -52,6 +57,8 @@ public record App(
     requireNonNull(balance, "balance");
     requireNonNull(keepaliveTimeout, "keepaliveTimeout");
     upstreams = List.copyOf(upstreams);
+    requireNonNull(restarts, "restarts");
+    requireNonNull(drainTimeout, "drainTimeout");
   }
 
   /** True for an app that berth proxies to but does not run. */
@@ -74,6 +81,17 @@ public record App(
       requireNonNull(path, "path");
       requireNonNull(interval, "interval");
       requireNonNull(timeout, "timeout");
+    }
+  }
+
+  /**
+   * Restarts: an instance that exits unexpectedly is started again after a backoff that doubles
+   * (1 s, 2 s, 4 s ... up to a minute, with jitter); after {@code max} unexpected exits within
+   * {@code window} it is FATAL and left stopped, until an operator starts it.
+   */
+  public record Restarts(int max, Duration window) {
+    public Restarts {
+      requireNonNull(window, "window");
     }
   }
 

@@ -82,10 +82,23 @@ public final class ConfigLoader {
           "health_check",
           "keepalive",
           "keepalive_timeout",
-          "upstreams");
+          "upstreams",
+          "max_restarts",
+          "restart_window",
+          "drain_timeout");
   /** Keys about running processes: meaningless for an app given by its upstreams. */
   private static final List<String> PROCESS_KEYS =
-      List.of("dir", "command", "instances", "env", "socket", "start_timeout", "stop_timeout");
+      List.of(
+          "dir",
+          "command",
+          "instances",
+          "env",
+          "socket",
+          "start_timeout",
+          "stop_timeout",
+          "max_restarts",
+          "restart_window",
+          "drain_timeout");
   private static final List<String> HEALTH_CHECK_KEYS = List.of("path", "interval", "timeout");
   private static final List<String> STATIC_KEYS = List.of("cache_control", "gzip", "follow_symlinks");
   private static final List<String> APP_ROUTE_KEYS = concat(List.of("strip_prefix"), LIMIT_KEYS);
@@ -370,6 +383,9 @@ public final class ConfigLoader {
       int keepalive = optional(t, "keepalive", 32, v -> integer(v, 0, 1024));
       Duration keepaliveTimeout =
           optional(t, "keepalive_timeout", Duration.ofSeconds(60), ConfigLoader::duration);
+      int maxRestarts = optional(t, "max_restarts", 5, v -> integer(v, 0, 1000));
+      Duration restartWindow = optional(t, "restart_window", Duration.ofSeconds(60), ConfigLoader::duration);
+      Duration drainTimeout = optional(t, "drain_timeout", Duration.ofSeconds(30), ConfigLoader::duration);
       if (dir == null || command == null || env == null) {
         return null;
       }
@@ -386,7 +402,9 @@ public final class ConfigLoader {
           healthCheck,
           keepalive,
           keepaliveTimeout,
-          upstreams);
+          upstreams,
+          new App.Restarts(maxRestarts, restartWindow),
+          drainTimeout);
     }
 
     /** The app's health_check table, or null when it has none (or a problem was reported). */
@@ -550,9 +568,9 @@ public final class ConfigLoader {
         if (app.external() || app.socket() != SocketKind.UNIX) {
           continue;
         }
-        // Instance numbers never have more digits than the instance count.
+        // As the supervisor names them: app-N.G.sock, N never longer than the instance count.
         String socket =
-            stateDir.resolve("run/" + app.name() + "-" + app.instances() + ".sock").toString();
+            stateDir.resolve("run/" + app.name() + "-" + app.instances() + ".1.sock").toString();
         if (longest == null || bytes(socket) > bytes(longest)) {
           longest = socket;
         }

@@ -14,7 +14,12 @@ import dev.berth.routing.RouteTable;
 import dev.berth.routing.Router;
 import dev.berth.supervisor.Endpoint;
 import dev.berth.supervisor.InstanceListener;
+import dev.berth.supervisor.StateFile;
 import dev.berth.supervisor.Supervisor;
+import dev.berth.logs.LogSettings;
+import dev.berth.logs.Logs;
+import dev.berth.upstream.AppBackend;
+import dev.berth.upstream.Peer;
 import dev.berth.transport.Transport;
 import dev.berth.upstream.Backends;
 import dev.berth.upstream.HealthChecker;
@@ -25,6 +30,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -37,6 +43,9 @@ import sun.misc.Signal;
  * apps with their process trees, exit 0.
  */
 public final class Daemon {
+
+  /** How long processes left by a killed berth get after SIGTERM. */
+  private static final Duration LEFTOVER_STOP_TIMEOUT = Duration.ofSeconds(10);
 
   private final Config config;
   private final PrintStream out;
@@ -58,10 +67,26 @@ public final class Daemon {
       return 1;
     }
     ControlServer control;
+    CommandRegistry commands = new CommandRegistry();
     try {
-      control = ControlServer.start(config.stateDir().resolve(ControlProtocol.SOCKET_NAME), new CommandRegistry());
+      control = ControlServer.start(config.stateDir().resolve(ControlProtocol.SOCKET_NAME), commands);
     } catch (IOException e) {
       out.println(e.getMessage().startsWith("berth ") ? e.getMessage() : "berth: " + e.getMessage());
+      return 1;
+    }
+    // The control socket proves no other berth runs here: what a previous one left is ours to end.
+    StateFile stateFile = new StateFile(config.stateDir().resolve("processes.json"));
+    List<String> leftovers = stateFile.endLeftovers(LEFTOVER_STOP_TIMEOUT);
+    if (!leftovers.isEmpty()) {
+      out.println("berth: ended processes left running by a previous berth that did not stop cleanly:");
+      leftovers.forEach(line -> out.println("berth:   " + line));
+    }
+    Logs logs;
+    try {
+      logs = new Logs(LogSettings.defaults(config.stateDir().resolve("log")));
+    } catch (IOException e) {
+      out.println("berth: cannot create log directory: " + e.getMessage());
+      control.close();
       return 1;
     }
     Transport transport = Transport.best();
@@ -84,11 +109,13 @@ public final class Daemon {
     } catch (IOException e) {
       out.println("berth: " + e.getMessage());
       control.close();
+      logs.close();
       accessLog.close();
       group.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly();
       return 1;
     }
-    Supervisor supervisor = new Supervisor(runDir, out, registerWith(backends, transport));
+    Supervisor supervisor = new Supervisor(runDir, logs, out, registerWith(backends, transport), stateFile);
+    new ControlCommands(supervisor, logs).registerIn(commands);
     HealthChecker healthChecker = new HealthChecker(transport, group);
     healthChecker.start(backends.all());
     installSignalHandlers();
@@ -116,6 +143,7 @@ public final class Daemon {
     supervisor.stopAll();
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
     control.close();
+    logs.close();
     out.println("berth: stopped");
     return 0;
   }
@@ -145,16 +173,21 @@ public final class Daemon {
   }
 
   private static InstanceListener registerWith(Backends backends, Transport transport) {
-    return new InstanceListener() {
-      @Override
-      public void ready(String app, int instance, Endpoint endpoint) {
-        backends.find(app).ifPresent(backend -> backend.add(addressOf(endpoint, transport)));
-      }
+    return (app, instance, endpoint) -> {
+      AppBackend backend = backends.find(app).orElseThrow();
+      SocketAddress address = addressOf(endpoint, transport);
+      Peer peer = backend.add(address);
+      return new InstanceListener.Routed() {
+        @Override
+        public void withdraw() {
+          backend.remove(address);
+        }
 
-      @Override
-      public void gone(String app, int instance, Endpoint endpoint) {
-        backends.find(app).ifPresent(backend -> backend.remove(addressOf(endpoint, transport)));
-      }
+        @Override
+        public int inFlight() {
+          return peer.active();
+        }
+      };
     };
   }
 

@@ -29,6 +29,59 @@ final class ProcessTree {
     return members;
   }
 
+  /** Resident memory of the leader's whole tree and group, from /proc; 0 when unknown. */
+  static long rssBytes(ProcessHandle leader) {
+    long total = 0;
+    for (ProcessHandle process : members(leader)) {
+      total += rssBytesOf(process.pid());
+    }
+    return total;
+  }
+
+  private static long rssBytesOf(long pid) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+        if (line.startsWith("VmRSS:")) {
+          // "VmRSS:    1234 kB"
+          return Long.parseLong(line.substring(6).trim().split("\\s+")[0]) * 1024;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // Gone meanwhile, or a kernel thread: nothing to count.
+    }
+    return 0;
+  }
+
+  /**
+   * Every process still running from an incarnation a previous berth recorded: the leader, its
+   * descendants and its group, if the leader is the same process (same pid and start time); or,
+   * when the leader is gone, what is left of its group. Linux never hands out a pid that is still
+   * some group's id, so a group named after a dead leader is that leader's; a live process with
+   * the pid but another start time is someone else's, and nothing is touched.
+   */
+  static Set<ProcessHandle> leftovers(long leaderPid, java.time.Instant leaderStart) {
+    Set<ProcessHandle> found = new LinkedHashSet<>();
+    Optional<ProcessHandle> leader = ProcessHandle.of(leaderPid);
+    if (leader.isPresent()) {
+      if (sameStart(leader.get(), leaderStart)) {
+        found.addAll(members(leader.get()));
+      }
+    } else {
+      groupMembers(leaderPid).forEach(found::add);
+    }
+    found.removeIf(p -> p.pid() == ProcessHandle.current().pid());
+    return found;
+  }
+
+  /** Start times from /proc have a 10 ms clock tick; two readings of one process may differ by it. */
+  static boolean sameStart(ProcessHandle process, java.time.Instant start) {
+    return process
+        .info()
+        .startInstant()
+        .map(t -> Math.abs(t.toEpochMilli() - start.toEpochMilli()) <= 20)
+        .orElse(false);
+  }
+
   static void signal(Set<ProcessHandle> processes, boolean kill) {
     for (ProcessHandle process : processes) {
       if (kill) {

@@ -58,12 +58,18 @@ public final class AppBackend {
     return keepaliveTimeout;
   }
 
-  public void add(SocketAddress address) {
+  /** Puts the address in rotation. @return its peer (the one already there, if it was) */
+  public Peer add(SocketAddress address) {
     requireNonNull(address, "address");
     synchronized (peers) {
-      if (peers.stream().noneMatch(p -> p.address().equals(address))) {
-        peers.add(new Peer(address));
+      for (Peer peer : peers) {
+        if (peer.address().equals(address)) {
+          return peer;
+        }
       }
+      Peer peer = new Peer(address);
+      peers.add(peer);
+      return peer;
     }
   }
 

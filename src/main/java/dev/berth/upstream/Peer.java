@@ -37,7 +37,8 @@ public final class Peer {
     return label;
   }
 
-  int active() {
+  /** Requests to it in flight now. */
+  public int active() {
     return active.get();
   }
 

@@ -97,7 +97,9 @@ class ConfigLoaderTest {
                 null,
                 32,
                 Duration.ofSeconds(60),
-                List.of()));
+                List.of(),
+                new App.Restarts(5, Duration.ofSeconds(60)),
+                Duration.ofSeconds(30)));
     assertThat(config.apps().get("blog"))
         .isEqualTo(
             new App(
@@ -113,7 +115,9 @@ class ConfigLoaderTest {
                 null,
                 32,
                 Duration.ofSeconds(60),
-                List.of()));
+                List.of(),
+                new App.Restarts(5, Duration.ofSeconds(60)),
+                Duration.ofSeconds(30)));
     RouteLimits limits = RouteLimits.standard();
     AccessLogSpec log =
         new AccessLogSpec(true, dir.toAbsolutePath().resolve("state/log/access.log"), AccessLogSpec.Format.COMBINED);
@@ -152,7 +156,7 @@ class ConfigLoaderTest {
         .containsExactly(
             "berth.toml:6: apps.web.instanses: unknown key (expected one of: dir, command,"
                 + " instances, env, socket, start_timeout, stop_timeout, balance, health_check, keepalive,"
-                + " keepalive_timeout, upstreams)");
+                + " keepalive_timeout, upstreams, max_restarts, restart_window, drain_timeout)");
   }
 
   @Test
@@ -478,7 +482,7 @@ class ConfigLoaderTest {
         .containsExactly(
             "berth.toml:9: apps.web.bogus: unknown key (expected one of: dir, command, instances,"
                 + " env, socket, start_timeout, stop_timeout, balance, health_check, keepalive,"
-                + " keepalive_timeout, upstreams)",
+                + " keepalive_timeout, upstreams, max_restarts, restart_window, drain_timeout)",
             "berth.toml:13: apps.web.instances: 0 (expected: an integer from 1 to 64)");
   }
 
@@ -492,7 +496,7 @@ class ConfigLoaderTest {
         .singleElement()
         .asString()
         .startsWith("berth.toml:2: state_dir: \"" + longDir + "\" makes the unix socket path ")
-        .contains(longDir + "/run/web-1.sock")
+        .contains(longDir + "/run/web-1.1.sock")
         .endsWith("(expected: socket paths of at most 107 bytes; set a shorter state_dir)");
     // TCP apps have no socket file.
     assertThat(problems(config + "socket = \"tcp\"\n")).isEmpty();
@@ -1082,7 +1086,9 @@ class ConfigLoaderTest {
                 new App.HealthCheck("/healthz", Duration.ofSeconds(10), Duration.ofSeconds(2)),
                 0,
                 Duration.ofSeconds(90),
-                List.of()));
+                List.of(),
+                new App.Restarts(5, Duration.ofSeconds(60)),
+                Duration.ofSeconds(30)));
     App api = config.apps().get("api");
     assertThat(api.balance()).isEqualTo(App.Balance.ROUND_ROBIN);
     assertThat(api.healthCheck())

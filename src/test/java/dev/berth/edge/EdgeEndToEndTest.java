@@ -365,7 +365,7 @@ class EdgeEndToEndTest {
     assertThat(line)
         .matches(
             "127\\.0\\.0\\.1 - - \\[[^]]+\\] \"GET /activities/3\\?from=log HTTP/1\\.1\" 200 \\d+ \"-\" \"log-test\""
-                + " \"unix:[^\"]+onboarding-1\\.sock\" \\d+\\.\\d{3} \\d+\\.\\d{3}");
+                + " \"unix:[^\"]+onboarding-1\\.[01]\\.sock\" \\d+\\.\\d{3} \\d+\\.\\d{3}");
     get("/static/missing.css?from=log");
     assertThat(awaitLogLine(log, "/static/missing.css?from=log")).contains("\" 404 ").contains("\"-\" - ");
 

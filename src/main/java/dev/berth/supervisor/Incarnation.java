@@ -1,0 +1,68 @@
+package dev.berth.supervisor;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.berth.logs.LinePump;
+import java.time.Instant;
+
+/**
+ * One run of an instance's command: a process on an endpoint. A restart or a rolling replace
+ * makes a new incarnation of the same instance (same number, another endpoint).
+ */
+final class Incarnation {
+
+  private final Endpoint endpoint;
+  private final Process process;
+  private final LinePump output;
+  private final Instant started;
+  private volatile InstanceListener.Routed routed;
+  private volatile boolean stopping;
+
+  Incarnation(Endpoint endpoint, Process process, LinePump output) {
+    this.endpoint = requireNonNull(endpoint, "endpoint");
+    this.process = requireNonNull(process, "process");
+    this.output = requireNonNull(output, "output");
+    this.started = process.toHandle().info().startInstant().orElse(Instant.now());
+  }
+
+  Endpoint endpoint() {
+    return endpoint;
+  }
+
+  Process process() {
+    return process;
+  }
+
+  LinePump output() {
+    return output;
+  }
+
+  Instant started() {
+    return started;
+  }
+
+  void routed(InstanceListener.Routed routed) {
+    this.routed = routed;
+  }
+
+  /** Takes it out of rotation, if it was in. */
+  void withdraw() {
+    InstanceListener.Routed r = routed;
+    if (r != null) {
+      r.withdraw();
+    }
+  }
+
+  int inFlight() {
+    InstanceListener.Routed r = routed;
+    return r == null ? 0 : r.inFlight();
+  }
+
+  boolean stopping() {
+    return stopping;
+  }
+
+  void markStopping() {
+    stopping = true;
+  }
+}
