@@ -30,7 +30,7 @@ final class AppCommands {
         boolean running = "RUNNING".equals(i.path("state").asText());
         rows.add(
             new String[] {
-              i.path("app").asText() + "." + i.path("instance").asInt(),
+              i.path("tag").asText(),
               i.path("state").asText(),
               running ? Long.toString(i.path("pid").asLong()) : "-",
               (running ? "" : "for ") + duration(i.path("seconds").asLong()),
@@ -43,7 +43,7 @@ final class AppCommands {
       for (JsonNode i : result.path("instances")) {
         String state = i.path("state").asText();
         if (i.has("last_problem") && !"RUNNING".equals(state)) {
-          out.println(i.path("app").asText() + "." + i.path("instance").asInt() + ": " + i.path("last_problem").asText());
+          out.println(i.path("last_problem").asText());
         }
       }
       long dropped = result.path("log_lines_dropped").asLong();
@@ -64,14 +64,20 @@ final class AppCommands {
     @Option(names = {"-n", "--lines"}, paramLabel = "N", defaultValue = "100", description = "How many past lines (default 100).")
     int lines;
 
-    @Option(names = "--instance", paramLabel = "N", description = "Only this instance's lines (e.g. 2).")
+    @Option(names = "--instance", paramLabel = "N", description = "Only this instance's lines: 2 (web.2), or worker.2.")
     String instance;
+
+    @Option(names = "--type", paramLabel = "TYPE", description = "Only this process type's lines (web, worker...).")
+    String type;
 
     @Override
     int run(Config config) {
       var args = args().put("app", app).put("n", lines).put("follow", follow);
       if (instance != null) {
         args.put("instance", instance);
+      }
+      if (type != null) {
+        args.put("type", type);
       }
       PrintWriter out = spec.commandLine().getOut();
       return call(
@@ -125,6 +131,92 @@ final class AppCommands {
           args().put("app", app),
           event -> out.println(event.fields().path("text").asText()),
           r -> say("restarted " + app));
+    }
+  }
+
+  @Command(name = "scale", description = "Set how many instances of each process type run, e.g. 'berth scale blog web=4 worker=2'.")
+  static final class Scale extends ControlCommand {
+    @Parameters(index = "0", paramLabel = "APP")
+    String app;
+
+    @Parameters(index = "1..*", arity = "1..*", paramLabel = "TYPE=N")
+    List<String> counts;
+
+    @Override
+    int run(Config config) {
+      var map = args().putObject("counts");
+      for (String count : counts) {
+        int eq = count.indexOf('=');
+        Integer n = eq > 0 ? parse(count.substring(eq + 1)) : null;
+        if (n == null) {
+          spec.commandLine().getErr().println("berth: " + count + ": expected TYPE=N, like web=4");
+          return BerthCommand.EXIT_USAGE;
+        }
+        map.put(count.substring(0, eq), n);
+      }
+      var args = args().put("app", app);
+      args.set("counts", map);
+      PrintWriter out = spec.commandLine().getOut();
+      return call(config, "scale", args, e -> out.println(e.fields().path("text").asText()), r -> say("scaled " + app));
+    }
+
+    private static Integer parse(String s) {
+      try {
+        return Integer.parseInt(s);
+      } catch (NumberFormatException e) {
+        return null;
+      }
+    }
+  }
+
+  @Command(
+      name = "env",
+      description = {
+        "Show an app's environment, or change it: 'berth env APP set K=V ...', 'berth env APP unset K ...'.",
+        "Changes are kept in the state dir (mode 0600) and applied by a rolling restart."
+      })
+  static final class Env extends ControlCommand {
+    @Parameters(index = "0", paramLabel = "APP")
+    String app;
+
+    @Parameters(index = "1", arity = "0..1", paramLabel = "set|unset")
+    String action;
+
+    @Parameters(index = "2..*", arity = "0..*", paramLabel = "K=V|K")
+    List<String> values = new ArrayList<>();
+
+    @Override
+    int run(Config config) {
+      PrintWriter out = spec.commandLine().getOut();
+      PrintWriter err = spec.commandLine().getErr();
+      if (action == null) {
+        return call(
+            config,
+            "env",
+            args().put("app", app),
+            e -> {},
+            r -> r.path("env").properties().forEach(e -> out.println(e.getKey() + "=" + e.getValue().asText())));
+      }
+      if (values.isEmpty() || !(action.equals("set") || action.equals("unset"))) {
+        err.println("berth: env: expected 'berth env APP', 'berth env APP set K=V ...' or 'berth env APP unset K ...'");
+        return BerthCommand.EXIT_USAGE;
+      }
+      var args = args().put("app", app);
+      var set = args.putObject("set");
+      var unset = args.putArray("unset");
+      for (String value : values) {
+        if (action.equals("unset")) {
+          unset.add(value);
+          continue;
+        }
+        int eq = value.indexOf('=');
+        if (eq <= 0) {
+          err.println("berth: env set: " + value + ": expected K=V");
+          return BerthCommand.EXIT_USAGE;
+        }
+        set.put(value.substring(0, eq), value.substring(eq + 1));
+      }
+      return call(config, "env_change", args, e -> out.println(e.fields().path("text").asText()), r -> say("environment of " + app + " changed"));
     }
   }
 

@@ -26,6 +26,8 @@ import picocli.CommandLine.Option;
       AppCommands.Start.class,
       AppCommands.Stop.class,
       AppCommands.Restart.class,
+      AppCommands.Scale.class,
+      AppCommands.Env.class,
       PingCommand.class,
       ServiceCommand.class,
       CommandLine.HelpCommand.class

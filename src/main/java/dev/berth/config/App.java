@@ -28,6 +28,9 @@ import java.util.Map;
  * @param restarts how often an instance that exits unexpectedly is started again
  * @param drainTimeout how long an instance taken out of rotation (restart, recycling) may finish
  *     its in-flight requests before it is stopped
+ * @param processes process types other than web (workers...), which get no endpoint or traffic
+ * @param envFile a file of NAME=value lines read at each start (the app's .env), or null for
+ *     {@code dir/.env} if it exists then
  */
 public record App(
     String name,
@@ -44,7 +47,9 @@ public record App(
     Duration keepaliveTimeout,
     List<UpstreamAddress> upstreams,
     Restarts restarts,
-    Duration drainTimeout) {
+    Duration drainTimeout,
+    List<ProcessType> processes,
+    Path envFile) {
 
   public App {
     requireNonNull(name, "name");
@@ -59,6 +64,25 @@ public record App(
     upstreams = List.copyOf(upstreams);
     requireNonNull(restarts, "restarts");
     requireNonNull(drainTimeout, "drainTimeout");
+    processes = List.copyOf(processes);
+  }
+
+  /** Whether it has a web process (command non-blank), which the edge routes to. */
+  public boolean hasWeb() {
+    return !command.isBlank();
+  }
+
+  /** The app's .env file: the configured one, or dir/.env. */
+  public Path envFileOrDefault() {
+    return envFile != null ? envFile : dir.resolve(".env");
+  }
+
+  /** A process type: its command run as {@code instances} processes. */
+  public record ProcessType(String name, String command, int instances) {
+    public ProcessType {
+      requireNonNull(name, "name");
+      requireNonNull(command, "command");
+    }
   }
 
   /** True for an app that berth proxies to but does not run. */

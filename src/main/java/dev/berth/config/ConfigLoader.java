@@ -31,6 +31,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -85,7 +86,10 @@ public final class ConfigLoader {
           "upstreams",
           "max_restarts",
           "restart_window",
-          "drain_timeout");
+          "drain_timeout",
+          "procfile",
+          "processes",
+          "env_file");
   /** Keys about running processes: meaningless for an app given by its upstreams. */
   private static final List<String> PROCESS_KEYS =
       List.of(
@@ -98,7 +102,11 @@ public final class ConfigLoader {
           "stop_timeout",
           "max_restarts",
           "restart_window",
-          "drain_timeout");
+          "drain_timeout",
+          "procfile",
+          "processes",
+          "env_file");
+  private static final List<String> PROCESS_TYPE_KEYS = List.of("command", "instances");
   private static final List<String> HEALTH_CHECK_KEYS = List.of("path", "interval", "timeout");
   private static final List<String> STATIC_KEYS = List.of("cache_control", "gzip", "follow_symlinks");
   private static final List<String> APP_ROUTE_KEYS = concat(List.of("strip_prefix"), LIMIT_KEYS);
@@ -106,6 +114,7 @@ public final class ConfigLoader {
       concat(List.of("host", "path", "app", "static", "access_log"), concat(APP_ROUTE_KEYS, STATIC_KEYS));
 
   private static final Pattern APP_NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,39}");
+  private static final Set<String> RESERVED_APP_NAMES = Set.of("berth", "access");
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final Pattern DURATION = Pattern.compile("([0-9]+)(ms|s|m|h)");
   private static final Pattern DNS_NAME =
@@ -246,7 +255,7 @@ public final class ConfigLoader {
               new AccessLogSpec(true, stateDir.resolve("log/access.log"), AccessLogSpec.Format.COMBINED));
       List<Listener> listeners = listeners(top);
       Map<String, App> apps = apps(top);
-      List<Route> routes = routes(top, edge.routeDefaults(), accessLog);
+      List<Route> routes = routes(top, edge.routeDefaults(), accessLog, apps);
       checkSocketPaths(top, stateDir, apps);
       if (!problems.isEmpty()) {
         throw new ConfigException(
@@ -343,6 +352,8 @@ public final class ConfigLoader {
                   + quote(appName)
                   + " (expected: 1 to 40 lower-case letters, digits, \"_\" or \"-\","
                   + " starting with a letter or digit)");
+        } else if (RESERVED_APP_NAMES.contains(appName)) {
+          report(path, "app name " + quote(appName) + " is reserved (berth's own logs are berth.log and access.log)");
         }
         Table t = table(path, entry.getValue(), "a table like [" + path + "]");
         if (t != null) {
@@ -369,8 +380,28 @@ public final class ConfigLoader {
       }
       Path dir = optional(t, "dir", baseDir, this::directory);
       String commandExpected = "a non-blank command line";
-      String command =
-          external ? "" : required(t, "command", commandExpected, v -> nonBlank(v, commandExpected));
+      Map<String, String> procfile = dir == null ? Map.of() : procfile(t, dir);
+      List<App.ProcessType> processes = dir == null ? List.of() : processes(t, procfile);
+      String command;
+      if (external) {
+        command = "";
+      } else if (t.get("procfile") != null && procfile.isEmpty() && t.get("command") == null) {
+        // The procfile's problems are reported; a missing command would only repeat them.
+        command = "";
+      } else if (t.get("command") != null || (!procfile.containsKey("web") && processes.isEmpty())) {
+        command =
+            required(
+                t,
+                "command",
+                "a non-blank command line, a procfile, or processes",
+                v -> nonBlank(v, commandExpected));
+        if (procfile.containsKey("web") && command != null) {
+          reject(t.child("command"), t.get("command"), "no command when the procfile has a web: line; one of them");
+        }
+      } else {
+        command = procfile.getOrDefault("web", "");
+      }
+      Path envFile = dir == null ? null : optional(t, "env_file", null, v -> file(dir, v, "a file of NAME=value lines"));
       int instances = optional(t, "instances", 1, v -> integer(v, 1, MAX_INSTANCES));
       Map<String, String> env = env(t);
       SocketKind socket = optional(t, "socket", SocketKind.UNIX, ConfigLoader::socketKind);
@@ -404,7 +435,100 @@ public final class ConfigLoader {
           keepaliveTimeout,
           upstreams,
           new App.Restarts(maxRestarts, restartWindow),
-          drainTimeout);
+          drainTimeout,
+          processes,
+          envFile);
+    }
+
+    /** The procfile's process types (empty if none, or after reporting its problems). */
+    private Map<String, String> procfile(Table app, Path dir) {
+      Path file = optional(app, "procfile", null, v -> file(dir, v, "a Procfile (\"type: command\" lines)"));
+      if (file == null) {
+        return Map.of();
+      }
+      try {
+        Procfile.Parsed parsed = Procfile.read(file);
+        int line = keyLines.line(app.child("procfile"));
+        for (String problem : parsed.problems()) {
+          report(line, app.child("procfile"), problem);
+        }
+        return parsed.problems().isEmpty() ? parsed.types() : Map.of();
+      } catch (IOException e) {
+        reject(app.child("procfile"), app.get("procfile"), "a readable file; " + reason(e));
+        return Map.of();
+      }
+    }
+
+    /**
+     * Process types other than web, in order: the procfile's (one instance each), then those of
+     * {@code processes}, which may add types, give a count, or override a procfile's command.
+     */
+    private List<App.ProcessType> processes(Table app, Map<String, String> procfile) {
+      Map<String, String> commands = new LinkedHashMap<>();
+      Map<String, Integer> counts = new LinkedHashMap<>();
+      procfile.forEach(
+          (type, command) -> {
+            // release: runs once per deploy, not as a process (deploys).
+            if (!type.equals("web") && !type.equals("release")) {
+              commands.put(type, command);
+            }
+          });
+      String expected = "a table like { worker = \"python worker.py\" }";
+      Table table = optional(app, "processes", null, v -> ConfigLoader.table(app.child("processes"), v, expected));
+      if (table != null) {
+        for (Map.Entry<String, JsonNode> entry : table.node().properties()) {
+          String type = entry.getKey();
+          String path = table.child(type);
+          if (!Procfile.TYPE.matcher(type).matches() || type.equals("web") || type.equals("release")) {
+            report(
+                path,
+                "process type "
+                    + quote(type)
+                    + " (expected: lower-case letters, digits, \"_\" or \"-\"; not web, which is command and"
+                    + " instances, nor release)");
+            continue;
+          }
+          JsonNode value = entry.getValue();
+          if (value.isTextual()) {
+            String command = optional(table, type, null, v -> nonBlank(v, "a non-blank command line"));
+            if (command != null) {
+              commands.put(type, command);
+            }
+            continue;
+          }
+          Table t = table(path, value, "a command line, or a table like { command = \"...\", instances = 2 }");
+          if (t == null) {
+            continue;
+          }
+          onlyKeys(t, PROCESS_TYPE_KEYS);
+          String command =
+              commands.containsKey(type) && t.get("command") == null
+                  ? commands.get(type)
+                  : required(t, "command", "a non-blank command line", v -> nonBlank(v, "a non-blank command line"));
+          if (command != null) {
+            commands.put(type, command);
+          }
+          counts.put(type, optional(t, "instances", 1, v -> integer(v, 0, MAX_INSTANCES)));
+        }
+      }
+      List<App.ProcessType> result = new ArrayList<>();
+      commands.forEach((type, command) -> result.add(new App.ProcessType(type, command, counts.getOrDefault(type, 1))));
+      return result;
+    }
+
+    /** An existing regular file, relative to {@code dir}. */
+    private Path file(Path dir, JsonNode value, String expected) throws Rejected {
+      String name = nonBlank(value, expected);
+      Path file;
+      try {
+        file = dir.resolve(name).normalize();
+      } catch (InvalidPathException e) {
+        throw new Rejected(expected + "; " + e.getReason());
+      }
+      if (!Files.isRegularFile(file)) {
+        throw new Rejected(expected + "; " + file + " is not a file");
+      }
+      return file;
     }
 
     /** The app's health_check table, or null when it has none (or a problem was reported). */
@@ -465,7 +589,8 @@ public final class ConfigLoader {
       return ok ? result : null;
     }
 
-    private List<Route> routes(Table top, RouteLimits defaultLimits, AccessLogSpec defaultLog) {
+    private List<Route> routes(
+        Table top, RouteLimits defaultLimits, AccessLogSpec defaultLog, Map<String, App> apps) {
       List<Table> tables =
           optional(top, "routes", List.of(), tables("routes", "[[routes]] tables", 0));
       JsonNode appsNode = top.get("apps");
@@ -482,7 +607,7 @@ public final class ConfigLoader {
         int line = keyLines.line(t.path());
         String host = optional(t, "host", "", ConfigLoader::routeHost);
         String path = optional(t, "path", "/", ConfigLoader::routePath);
-        Target target = target(t, appNames);
+        Target target = target(t, appNames, apps);
         boolean stripPrefix = optional(t, "strip_prefix", false, ConfigLoader::bool);
         onlyWith(t, APP_ROUTE_KEYS, "app");
         onlyWith(t, STATIC_KEYS, "static");
@@ -510,7 +635,7 @@ public final class ConfigLoader {
     }
 
     /** The route's app or static target, or null if a problem has been reported. */
-    private Target target(Table route, TreeSet<String> appNames) {
+    private Target target(Table route, TreeSet<String> appNames, Map<String, App> apps) {
       boolean hasApp = route.get("app") != null;
       boolean hasStatic = route.get("static") != null;
       if (hasApp == hasStatic) {
@@ -553,6 +678,10 @@ public final class ConfigLoader {
                 if (!appNames.contains(appName)) {
                   throw new Rejected(expected);
                 }
+                App target = apps.get(appName);
+                if (target != null && !target.external() && !target.hasWeb()) {
+                  throw new Rejected("an app with a web process; " + appName + " has none (no command, no web: line)");
+                }
                 return appName;
               });
       return app == null ? null : new AppTarget(app);
@@ -565,7 +694,7 @@ public final class ConfigLoader {
     private void checkSocketPaths(Table top, Path stateDir, Map<String, App> apps) {
       String longest = null;
       for (App app : apps.values()) {
-        if (app.external() || app.socket() != SocketKind.UNIX) {
+        if (app.external() || !app.hasWeb() || app.socket() != SocketKind.UNIX) {
           continue;
         }
         // As the supervisor names them: app-N.G.sock, N never longer than the instance count.

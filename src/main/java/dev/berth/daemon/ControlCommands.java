@@ -2,6 +2,7 @@ package dev.berth.daemon;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.berth.control.ClientGoneException;
 import dev.berth.control.CommandRegistry;
 import dev.berth.control.ControlException;
@@ -27,6 +28,8 @@ import java.util.function.Predicate;
 final class ControlCommands {
 
   private static final int MAX_TAIL = 10_000;
+  private static final int MAX_INSTANCES = 64;
+  private static final java.util.regex.Pattern ENV_NAME = java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
   private final Supervisor supervisor;
   private final Logs logs;
@@ -53,7 +56,59 @@ final class ControlCommands {
           }
           replies.result(Map.of("app", app));
         })
-        .register("restart", this::restart);
+        .register("restart", this::restart)
+        .register("scale", this::scale)
+        .register("env", (request, replies) -> {
+          String app = app(request);
+          replies.result(Map.of("app", app, "env", supervisor.environment(app)));
+        })
+        .register("env_change", this::changeEnv);
+  }
+
+  /** args: app, counts {type: n}. */
+  private void scale(Request request, Replies replies) throws Exception {
+    String app = app(request);
+    JsonNode counts = request.args().path("counts");
+    if (!counts.isObject() || counts.isEmpty()) {
+      throw new ControlException(ControlException.BAD_REQUEST, "scale: counts must be an object like {\"web\": 4}");
+    }
+    List<String> failures = new ArrayList<>();
+    Map<String, Integer> done = new LinkedHashMap<>();
+    for (Map.Entry<String, JsonNode> entry : counts.properties()) {
+      int n = entry.getValue().asInt(-1);
+      if (!entry.getValue().isInt() || n < 0 || n > MAX_INSTANCES) {
+        throw new ControlException(
+            ControlException.BAD_REQUEST, "scale: " + entry.getKey() + "=" + entry.getValue() + " (expected: 0 to " + MAX_INSTANCES + ")");
+      }
+      try {
+        failures.addAll(supervisor.scale(app, entry.getKey(), n));
+      } catch (IllegalArgumentException e) {
+        throw new ControlException(ControlException.BAD_REQUEST, e.getMessage());
+      }
+      done.put(entry.getKey(), n);
+      replies.event("progress", Map.of("text", app + ": " + entry.getKey() + "=" + n));
+    }
+    if (!failures.isEmpty()) {
+      throw new ControlException(ControlException.FAILED, String.join("\n", failures));
+    }
+    replies.result(Map.of("app", app, "counts", done));
+  }
+
+  /** args: app, set {NAME: value}, unset [NAME]; stored, then a rolling restart applies them. */
+  private void changeEnv(Request request, Replies replies) throws Exception {
+    String app = app(request);
+    Map<String, String> set = new LinkedHashMap<>();
+    request.args().path("set").properties().forEach(e -> set.put(e.getKey(), e.getValue().asText()));
+    List<String> unset = new ArrayList<>();
+    request.args().path("unset").forEach(n -> unset.add(n.asText()));
+    for (String name : set.keySet()) {
+      if (!ENV_NAME.matcher(name).matches()) {
+        throw new ControlException(ControlException.BAD_REQUEST, "env: invalid variable name \"" + name + "\"");
+      }
+    }
+    supervisor.changeEnvironment(app, set, unset);
+    replies.event("progress", Map.of("text", app + ": environment stored; rolling restart to apply it"));
+    restart(request, replies);
   }
 
   private Map<String, Object> status() {
@@ -62,7 +117,9 @@ final class ControlCommands {
     for (Supervisor.InstanceStatus s : supervisor.status()) {
       Map<String, Object> row = new LinkedHashMap<>();
       row.put("app", s.app());
+      row.put("type", s.type());
       row.put("instance", s.instance());
+      row.put("tag", s.tag());
       row.put("state", s.state());
       row.put("pid", s.pid());
       row.put("since", s.since().toString());
@@ -82,17 +139,14 @@ final class ControlCommands {
     return result;
   }
 
-  /** args: app, n (last lines, default 100), follow (bool), instance (e.g. "web.2" or "2"). */
+  /** args: app, n (last lines, default 100), follow (bool), type (e.g. "worker"), instance ("2", "worker.2"). */
   private void logs(Request request, Replies replies) throws Exception {
     String app = app(request);
     int n = Math.min(request.integer("n", 100), MAX_TAIL);
     if (n < 0) {
       throw new ControlException(ControlException.BAD_REQUEST, "logs: n must be >= 0");
     }
-    Optional<String> instance = request.text("instance");
-    Predicate<LogLine> filter =
-        instance.map(i -> (Predicate<LogLine>) line -> line.source().equals(i.contains(".") ? i : app + "." + i))
-            .orElse(line -> true);
+    Predicate<LogLine> filter = sourceFilter(app, request.text("type"), request.text("instance"));
     LogStream stream = logs.stream(app);
     if (!request.flag("follow", false)) {
       for (LogLine line : stream.tail(n, filter)) {
@@ -132,6 +186,41 @@ final class ControlCommands {
       throw new ControlException(ControlException.FAILED, failure.get());
     }
     replies.result(Map.of("app", app));
+  }
+
+  /**
+   * Lines of one process type and/or instance. Sources are tagged app.N for web and app.type.N
+   * for other types; berth's own lines about the app are kept with every filter.
+   */
+  private static Predicate<LogLine> sourceFilter(String app, Optional<String> type, Optional<String> instance) {
+    String web = "web";
+    String wantedType = type.orElse(null);
+    String number = null;
+    if (instance.isPresent()) {
+      String i = instance.get();
+      int dot = i.lastIndexOf('.');
+      number = i.substring(dot + 1);
+      if (dot > 0) {
+        String prefix = i.substring(0, dot);
+        wantedType = prefix.equals(app) ? web : prefix.startsWith(app + ".") ? prefix.substring(app.length() + 1) : prefix;
+      }
+    }
+    if (wantedType == null && number == null) {
+      return line -> true;
+    }
+    String t = wantedType;
+    String n = number;
+    return line -> {
+      String source = line.source();
+      if (!source.startsWith(app + ".")) {
+        return true;
+      }
+      String rest = source.substring(app.length() + 1);
+      int dot = rest.lastIndexOf('.');
+      String lineType = dot < 0 ? web : rest.substring(0, dot);
+      String lineNumber = rest.substring(dot + 1);
+      return (t == null || t.equals(lineType)) && (n == null || n.equals(lineNumber));
+    };
   }
 
   private static Map<String, Object> fields(LogLine line) {

@@ -14,6 +14,7 @@ import dev.berth.routing.RouteTable;
 import dev.berth.routing.Router;
 import dev.berth.supervisor.Endpoint;
 import dev.berth.supervisor.InstanceListener;
+import dev.berth.supervisor.Overrides;
 import dev.berth.supervisor.StateFile;
 import dev.berth.supervisor.Supervisor;
 import dev.berth.logs.LogSettings;
@@ -114,7 +115,13 @@ public final class Daemon {
       group.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly();
       return 1;
     }
-    Supervisor supervisor = new Supervisor(runDir, logs, out, registerWith(backends, transport), stateFile);
+    Supervisor supervisor = new Supervisor(
+            runDir,
+            logs,
+            out,
+            registerWith(backends, transport),
+            stateFile,
+            new Overrides(config.stateDir().resolve("overrides")));
     new ControlCommands(supervisor, logs).registerIn(commands);
     HealthChecker healthChecker = new HealthChecker(transport, group);
     healthChecker.start(backends.all());
@@ -157,11 +164,11 @@ public final class Daemon {
       out.println("berth: app " + app.name() + ": proxying to " + app.upstreams().stream().map(Object::toString).collect(java.util.stream.Collectors.joining(", ")));
     }
     for (Supervisor.StartResult result : results) {
-      int wanted = result.app().instances();
+      int wanted = result.ready() + result.failures().size();
       String state = result.ready() == wanted ? "ready" : result.ready() == 0 ? "FAILED" : "DEGRADED";
       out.println(
           "berth: app " + result.app().name() + ": " + state + ", " + result.ready() + "/" + wanted
-              + " instance(s) (" + result.app().command() + ")");
+              + " instance(s) (" + describe(result.app()) + ")");
       result.failures().forEach(failure -> out.println("berth:   " + failure));
     }
     for (int i = 0; i < bound.size(); i++) {
@@ -170,6 +177,15 @@ public final class Daemon {
       out.println("berth: serving on " + new dev.berth.config.Listener(listener.host(), port).url() + " (" + transport.name() + ")");
     }
     out.flush();
+  }
+
+  private static String describe(App app) {
+    List<String> parts = new java.util.ArrayList<>();
+    if (app.hasWeb()) {
+      parts.add(app.processes().isEmpty() ? app.command() : "web: " + app.command());
+    }
+    app.processes().forEach(p -> parts.add(p.name() + ": " + p.command()));
+    return String.join("; ", parts);
   }
 
   private static InstanceListener registerWith(Backends backends, Transport transport) {

@@ -18,13 +18,15 @@ final class Incarnation {
   private volatile InstanceListener.Routed routed;
   private volatile boolean stopping;
 
+  /** @param endpoint where it listens; null for a process type other than web */
   Incarnation(Endpoint endpoint, Process process, LinePump output) {
-    this.endpoint = requireNonNull(endpoint, "endpoint");
+    this.endpoint = endpoint;
     this.process = requireNonNull(process, "process");
     this.output = requireNonNull(output, "output");
     this.started = process.toHandle().info().startInstant().orElse(Instant.now());
   }
 
+  /** Where it listens, or null for a process type other than web. */
   Endpoint endpoint() {
     return endpoint;
   }

@@ -53,7 +53,11 @@ final class Instance {
 
   private record Shutdown(CompletableFuture<Void> done) implements Event {}
 
+  /** The type of the routed process, whose instances are tagged app.N; others are app.type.N. */
+  static final String WEB = "web";
+
   private final App app;
+  private final String type;
   private final int number;
   private final Launcher launcher;
   private final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
@@ -72,7 +76,7 @@ final class Instance {
   /** Starts and stops incarnations; the supervisor's part, so that this class holds only the policy. */
   interface Launcher {
     /** Starts the command on a fresh endpoint; throws with the reason when it cannot. */
-    Incarnation launch(App app, int number, int generation) throws java.io.IOException;
+    Incarnation launch(App app, String type, int number, int generation) throws java.io.IOException;
 
     /** Waits until it accepts connections: empty when ready, else why not (it is then stopped). */
     Optional<String> awaitReady(App app, Incarnation incarnation, java.util.function.BooleanSupplier cancelled);
@@ -90,20 +94,49 @@ final class Instance {
     void changed();
   }
 
-  Instance(App app, int number, Launcher launcher) {
+  Instance(App app, String type, int number, Launcher launcher) {
     this.app = requireNonNull(app, "app");
+    this.type = requireNonNull(type, "type");
     this.number = number;
     this.launcher = requireNonNull(launcher, "launcher");
   }
 
   /** Starts the instance's loop. @return completes with the first start's failure, or empty */
   CompletableFuture<Optional<String>> begin() {
-    Thread.ofVirtual().name("instance-" + tag()).start(this::loop);
+    Thread.ofVirtual().name("instance-" + tag()).start(this::run);
     return firstStart;
   }
 
+  /** The loop, and what happens if it fails: a bug of berth's stops this instance, not berth. */
+  private void run() {
+    try {
+      loop();
+    } catch (RuntimeException | Error e) {
+      LOG.log(System.Logger.Level.ERROR, tag() + ": internal error; the instance is left FATAL", e);
+      lastProblem = tag() + ": internal error in berth: " + e;
+      stopCurrent();
+      setState(State.FATAL);
+      firstStart.complete(Optional.of(lastProblem));
+      synchronized (events) {
+        ended = true;
+      }
+      Event left;
+      while ((left = events.poll()) != null) {
+        answerAfterShutdown(left);
+      }
+    }
+  }
+
   String tag() {
-    return app.name() + "." + number;
+    return tag(app.name(), type, number);
+  }
+
+  static String tag(String app, String type, int number) {
+    return type.equals(WEB) ? app + "." + number : app + "." + type + "." + number;
+  }
+
+  String type() {
+    return type;
   }
 
   App app() {
@@ -302,7 +335,7 @@ final class Instance {
     }
     Incarnation next;
     try {
-      next = launcher.launch(app, number, ++generation);
+      next = launcher.launch(app, type, number, ++generation);
     } catch (java.io.IOException e) {
       lastProblem = tag() + ": cannot start: " + e.getMessage();
       return Optional.of(lastProblem);
@@ -332,7 +365,7 @@ final class Instance {
     }
     Incarnation next;
     try {
-      next = launcher.launch(app, number, ++generation);
+      next = launcher.launch(app, type, number, ++generation);
     } catch (java.io.IOException e) {
       return Optional.of(tag() + ": cannot start its successor: " + e.getMessage());
     }
@@ -373,6 +406,7 @@ final class Instance {
     setState(State.STOPPING);
     running.markStopping();
     running.withdraw();
+    drain(running);
     launcher.stop(app, running);
     launcher.changed();
   }

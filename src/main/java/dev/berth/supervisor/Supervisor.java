@@ -40,13 +40,16 @@ public final class Supervisor {
   private static final System.Logger LOG = System.getLogger(Supervisor.class.getName());
   private static final Duration READY_POLL = Duration.ofMillis(50);
   private static final Duration KILL_WAIT = Duration.ofSeconds(5);
+  private static final Duration WORKER_SETTLE = Duration.ofSeconds(1);
 
   private final Path runDir;
   private final Logs logs;
   private final PrintStream output;
   private final InstanceListener listener;
   private final StateFile stateFile;
+  private final Overrides overrides;
   private final Map<String, List<Instance>> instances = new ConcurrentHashMap<>();
+  private final Map<String, App> apps = new ConcurrentHashMap<>();
   private final Instance.Launcher launcher = new ProcessLauncher();
   /** Set once stopping began: nothing starts after that. */
   private volatile boolean closed;
@@ -58,13 +61,16 @@ public final class Supervisor {
    * @param output berth's own output, where the lines are copied too (null: not copied)
    * @param listener told about instances becoming ready
    * @param stateFile where running processes are recorded, for the next berth if this one is killed
+   * @param overrides env and scale set at run time, which win over the config
    */
-  public Supervisor(Path runDir, Logs logs, PrintStream output, InstanceListener listener, StateFile stateFile) {
+  public Supervisor(
+      Path runDir, Logs logs, PrintStream output, InstanceListener listener, StateFile stateFile, Overrides overrides) {
     this.runDir = requireNonNull(runDir, "runDir");
     this.logs = requireNonNull(logs, "logs");
     this.output = output;
     this.listener = requireNonNull(listener, "listener");
     this.stateFile = requireNonNull(stateFile, "stateFile");
+    this.overrides = requireNonNull(overrides, "overrides");
   }
 
   /** How starting an app went: how many instances became ready, and why the others did not. */
@@ -73,7 +79,9 @@ public final class Supervisor {
   /** One instance as {@code berth status} shows it. */
   public record InstanceStatus(
       String app,
+      String type,
       int instance,
+      String tag,
       String state,
       long pid,
       Instant since,
@@ -91,10 +99,14 @@ public final class Supervisor {
     for (App app : apps) {
       List<Instance> list = new ArrayList<>();
       List<CompletableFuture<Optional<String>>> futures = new ArrayList<>();
-      for (int n = 1; n <= app.instances(); n++) {
-        Instance instance = new Instance(app, n, launcher);
-        list.add(instance);
-      }
+      Map<String, Integer> scale = overrides.scale(app.name());
+      configuredCounts(app).forEach(
+          (type, configured) -> {
+            for (int n = 1; n <= scale.getOrDefault(type, configured); n++) {
+              list.add(new Instance(app, type, n, launcher));
+            }
+          });
+      this.apps.put(app.name(), app);
       instances.put(app.name(), new CopyOnWriteArrayList<>(list));
       if (closed) {
         break;
@@ -130,18 +142,85 @@ public final class Supervisor {
         result.add(
             new InstanceStatus(
                 instance.app().name(),
+                instance.type(),
                 instance.number(),
+                instance.tag(),
                 instance.state().name(),
                 pid,
                 instance.since(),
                 instance.restarts(),
                 rss,
-                current.map(i -> i.endpoint().toString()).orElse(""),
+                current.map(i -> i.endpoint() == null ? "" : i.endpoint().toString()).orElse(""),
                 instance.lastProblem()));
       }
     }
-    result.sort(java.util.Comparator.comparing(InstanceStatus::app).thenComparing(InstanceStatus::instance));
+    result.sort(
+        java.util.Comparator.comparing(InstanceStatus::app)
+            .thenComparing(i -> !i.type().equals(Instance.WEB))
+            .thenComparing(InstanceStatus::type)
+            .thenComparing(InstanceStatus::instance));
     return result;
+  }
+
+  /** Instances per process type as the config gives them, web first. */
+  private static Map<String, Integer> configuredCounts(App app) {
+    Map<String, Integer> counts = new java.util.LinkedHashMap<>();
+    if (app.hasWeb()) {
+      counts.put(Instance.WEB, app.instances());
+    }
+    app.processes().forEach(p -> counts.put(p.name(), p.instances()));
+    return counts;
+  }
+
+  /**
+   * Sets how many instances of a process type run, and keeps it across restarts of berth. New
+   * instances start (and must be ready before this returns); surplus ones, the highest-numbered,
+   * leave the rotation, finish their requests and stop.
+   *
+   * @return why some instances did not start, one line each
+   */
+  public synchronized List<String> scale(String appName, String type, int count) {
+    App app = apps.get(appName);
+    if (app == null) {
+      throw new IllegalArgumentException("no app \"" + appName + "\" run by berth");
+    }
+    if (!configuredCounts(app).containsKey(type)) {
+      throw new IllegalArgumentException(
+          appName + " has no process type \"" + type + "\" (it has: " + String.join(", ", configuredCounts(app).keySet()) + ")");
+    }
+    overrides.scale(appName, type, count);
+    List<Instance> list = instances.get(appName);
+    List<Instance> ofType = list.stream().filter(i -> i.type().equals(type)).toList();
+    List<CompletableFuture<Optional<String>>> starting = new ArrayList<>();
+    for (int n = ofType.size() + 1; n <= count; n++) {
+      Instance instance = new Instance(app, type, n, launcher);
+      list.add(instance);
+      starting.add(instance.begin());
+    }
+    List<Instance> surplus = ofType.stream().filter(i -> i.number() > count).toList();
+    surplus.stream().map(Instance::shutdown).toList().forEach(CompletableFuture::join);
+    list.removeAll(surplus);
+    return starting.stream().map(CompletableFuture::join).flatMap(Optional::stream).toList();
+  }
+
+  /** The environment an instance of the app starts with, besides berth's own variables. */
+  public Map<String, String> environment(String appName) throws IOException {
+    App app = apps.get(appName);
+    if (app == null) {
+      throw new IllegalArgumentException("no app \"" + appName + "\" run by berth");
+    }
+    Map<String, String> env = new java.util.TreeMap<>(EnvFile.read(app.envFileOrDefault(), new ArrayList<>()));
+    env.putAll(app.env());
+    env.putAll(overrides.env(appName));
+    return env;
+  }
+
+  /** Stores variables (kept across restarts of berth); they apply from each instance's next start. */
+  public void changeEnvironment(String appName, Map<String, String> set, Collection<String> unset) {
+    if (!apps.containsKey(appName)) {
+      throw new IllegalArgumentException("no app \"" + appName + "\" run by berth");
+    }
+    overrides.changeEnv(appName, set, unset);
   }
 
   /** Whether berth runs this app. */
@@ -228,13 +307,13 @@ public final class Supervisor {
     private final Map<Incarnation, String> tags = new ConcurrentHashMap<>();
 
     @Override
-    public Incarnation launch(App app, int number, int generation) throws IOException {
+    public Incarnation launch(App app, String type, int number, int generation) throws IOException {
       if (closed) {
         throw new IOException("berth is stopping");
       }
-      String tag = app.name() + "." + number;
-      Endpoint endpoint = allocate(app, number, generation);
-      Process process = processBuilder(app, number, endpoint).start();
+      String tag = Instance.tag(app.name(), type, number);
+      Endpoint endpoint = type.equals(Instance.WEB) ? allocate(app, number, generation) : null;
+      Process process = processBuilder(app, type, number, endpoint, overrides.env(app.name())).start();
       Incarnation incarnation =
           new Incarnation(endpoint, process, LinePump.start(tag, process.getInputStream(), logs.stream(app.name()), output));
       live.add(incarnation);
@@ -248,6 +327,10 @@ public final class Supervisor {
       String tag = tags.getOrDefault(incarnation, app.name());
       Process process = incarnation.process();
       long deadline = System.nanoTime() + app.startTimeout().toNanos();
+      if (incarnation.endpoint() == null) {
+        // A worker has nothing to connect to: it is started once it has not exited for a moment.
+        deadline = System.nanoTime() + Math.min(WORKER_SETTLE.toNanos(), app.startTimeout().toNanos());
+      }
       while (true) {
         if (!process.isAlive()) {
           forget(incarnation);
@@ -255,7 +338,7 @@ public final class Supervisor {
               Instance.withOutput(
                   incarnation, tag + ": exited with code " + process.exitValue() + " before it was ready"));
         }
-        if (accepts(incarnation.endpoint())) {
+        if (incarnation.endpoint() == null ? System.nanoTime() > deadline : accepts(incarnation.endpoint())) {
           return Optional.empty();
         }
         if (cancelled.getAsBoolean() || closed) {
@@ -276,7 +359,9 @@ public final class Supervisor {
 
     @Override
     public void route(App app, int number, Incarnation incarnation) {
-      incarnation.routed(listener.ready(app.name(), number, incarnation.endpoint()));
+      if (incarnation.endpoint() != null) {
+        incarnation.routed(listener.ready(app.name(), number, incarnation.endpoint()));
+      }
     }
 
     @Override
@@ -322,17 +407,32 @@ public final class Supervisor {
     };
   }
 
-  private static ProcessBuilder processBuilder(App app, int number, Endpoint endpoint) {
+  /**
+   * The environment, lowest first: berth's own, the app's .env file (read now, so that an edit
+   * applies at the next start), the config's env, what {@code berth env set} stored, then berth's
+   * variables for this instance.
+   */
+  private static ProcessBuilder processBuilder(
+      App app, String type, int number, Endpoint endpoint, Map<String, String> stored) throws IOException {
+    String command = type.equals(Instance.WEB) ? app.command() : commandOf(app, type);
     // setsid: its own session and process group, so a terminal's Ctrl-C reaches berth alone and
     // berth stops the apps in order; the group lets berth find the whole tree later.
-    ProcessBuilder builder = new ProcessBuilder("setsid", "/bin/sh", "-c", shellLine(app.command()));
+    ProcessBuilder builder = new ProcessBuilder("setsid", "/bin/sh", "-c", shellLine(command));
     builder.directory(app.dir().toFile());
     builder.redirectErrorStream(true);
     Map<String, String> env = builder.environment();
+    List<String> problems = new ArrayList<>();
+    env.putAll(EnvFile.read(app.envFileOrDefault(), problems));
+    problems.forEach(problem -> LOG.log(System.Logger.Level.WARNING, problem));
     env.putAll(app.env());
+    env.putAll(stored);
     env.put("BERTH_APP", app.name());
+    env.put("BERTH_PROCESS_TYPE", type);
     env.put("BERTH_INSTANCE", Integer.toString(number));
     env.putIfAbsent("PYTHONUNBUFFERED", "1");
+    if (endpoint == null) {
+      return builder;
+    }
     String bind =
         switch (endpoint) {
           case Endpoint.Unix unix -> {
@@ -348,6 +448,14 @@ public final class Supervisor {
     String gunicornArgs = env.getOrDefault("GUNICORN_CMD_ARGS", "").trim();
     env.put("GUNICORN_CMD_ARGS", (gunicornArgs + " --bind " + bind).trim());
     return builder;
+  }
+
+  private static String commandOf(App app, String type) {
+    return app.processes().stream()
+        .filter(p -> p.name().equals(type))
+        .map(App.ProcessType::command)
+        .findFirst()
+        .orElseThrow(() -> new IllegalArgumentException(app.name() + " has no process type " + type));
   }
 
   /**
@@ -420,6 +528,9 @@ public final class Supervisor {
   }
 
   private static void removeSocket(Endpoint endpoint) {
+    if (endpoint == null) {
+      return;
+    }
     if (endpoint instanceof Endpoint.Unix unix) {
       try {
         Files.deleteIfExists(unix.path());

@@ -99,7 +99,9 @@ class ConfigLoaderTest {
                 Duration.ofSeconds(60),
                 List.of(),
                 new App.Restarts(5, Duration.ofSeconds(60)),
-                Duration.ofSeconds(30)));
+                Duration.ofSeconds(30),
+                List.of(),
+                null));
     assertThat(config.apps().get("blog"))
         .isEqualTo(
             new App(
@@ -117,7 +119,9 @@ class ConfigLoaderTest {
                 Duration.ofSeconds(60),
                 List.of(),
                 new App.Restarts(5, Duration.ofSeconds(60)),
-                Duration.ofSeconds(30)));
+                Duration.ofSeconds(30),
+                List.of(),
+                null));
     RouteLimits limits = RouteLimits.standard();
     AccessLogSpec log =
         new AccessLogSpec(true, dir.toAbsolutePath().resolve("state/log/access.log"), AccessLogSpec.Format.COMBINED);
@@ -156,7 +160,7 @@ class ConfigLoaderTest {
         .containsExactly(
             "berth.toml:6: apps.web.instanses: unknown key (expected one of: dir, command,"
                 + " instances, env, socket, start_timeout, stop_timeout, balance, health_check, keepalive,"
-                + " keepalive_timeout, upstreams, max_restarts, restart_window, drain_timeout)");
+                + " keepalive_timeout, upstreams, max_restarts, restart_window, drain_timeout, procfile, processes, env_file)");
   }
 
   @Test
@@ -201,7 +205,7 @@ class ConfigLoaderTest {
         .containsExactly(
             "berth.toml:1: listeners: missing (expected: at least one [[listeners]] table with an"
                 + " address like \":8080\")",
-            "berth.toml:1: apps.web.command: missing (expected: a non-blank command line)",
+            "berth.toml:1: apps.web.command: missing (expected: a non-blank command line, a procfile, or processes)",
             "berth.toml:2: apps.web.instances: 0 (expected: an integer from 1 to 64)",
             "berth.toml:3: apps.web.socket: \"udp\" (expected: \"unix\" or \"tcp\")",
             "berth.toml:6: routes[0].app: \"nope\" (expected: one of the apps: web)");
@@ -211,7 +215,7 @@ class ConfigLoaderTest {
   void missingRequiredKeyPointsAtItsTable() {
     assertThat(problems(LISTENER + "\n\n[apps.web]\ndir = \"app\"\n"))
         .containsExactly(
-            "berth.toml:5: apps.web.command: missing (expected: a non-blank command line)");
+            "berth.toml:5: apps.web.command: missing (expected: a non-blank command line, a procfile, or processes)");
     assertThat(problems("[[listeners]]\n"))
         .singleElement()
         .asString()
@@ -482,7 +486,7 @@ class ConfigLoaderTest {
         .containsExactly(
             "berth.toml:9: apps.web.bogus: unknown key (expected one of: dir, command, instances,"
                 + " env, socket, start_timeout, stop_timeout, balance, health_check, keepalive,"
-                + " keepalive_timeout, upstreams, max_restarts, restart_window, drain_timeout)",
+                + " keepalive_timeout, upstreams, max_restarts, restart_window, drain_timeout, procfile, processes, env_file)",
             "berth.toml:13: apps.web.instances: 0 (expected: an integer from 1 to 64)");
   }
 
@@ -1088,7 +1092,9 @@ class ConfigLoaderTest {
                 Duration.ofSeconds(90),
                 List.of(),
                 new App.Restarts(5, Duration.ofSeconds(60)),
-                Duration.ofSeconds(30)));
+                Duration.ofSeconds(30),
+                List.of(),
+                null));
     App api = config.apps().get("api");
     assertThat(api.balance()).isEqualTo(App.Balance.ROUND_ROBIN);
     assertThat(api.healthCheck())

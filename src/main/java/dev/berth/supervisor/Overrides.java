@@ -1,0 +1,103 @@
+package dev.berth.supervisor;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What operators changed at run time, kept across restarts of berth as Heroku keeps config vars
+ * and the formation: {@code berth env APP set/unset} and {@code berth scale APP type=N}, one file
+ * per app under {@code <state_dir>/overrides/}, mode 0600 (the values are often secrets). They win
+ * over the config file.
+ */
+public final class Overrides {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Path dir;
+
+  public Overrides(Path dir) {
+    this.dir = requireNonNull(dir, "dir");
+  }
+
+  /** Stored variables of the app, sorted by name. */
+  public synchronized Map<String, String> env(String app) {
+    Map<String, String> env = new TreeMap<>();
+    read(app).path("env").properties().forEach(e -> env.put(e.getKey(), e.getValue().asText()));
+    return env;
+  }
+
+  /** Stored instance counts of the app's process types. */
+  public synchronized Map<String, Integer> scale(String app) {
+    Map<String, Integer> scale = new LinkedHashMap<>();
+    read(app).path("scale").properties().forEach(e -> scale.put(e.getKey(), e.getValue().asInt()));
+    return scale;
+  }
+
+  /** Sets and removes variables. @throws UncheckedIOException when the file cannot be written */
+  public synchronized void changeEnv(String app, Map<String, String> set, Collection<String> unset) {
+    ObjectNode root = read(app);
+    ObjectNode env = root.has("env") ? (ObjectNode) root.get("env") : root.putObject("env");
+    set.forEach(env::put);
+    unset.forEach(env::remove);
+    write(app, root);
+  }
+
+  public synchronized void scale(String app, String type, int instances) {
+    ObjectNode root = read(app);
+    ObjectNode scale = root.has("scale") ? (ObjectNode) root.get("scale") : root.putObject("scale");
+    scale.put(type, instances);
+    write(app, root);
+  }
+
+  private Path file(String app) {
+    return dir.resolve(app + ".json");
+  }
+
+  private ObjectNode read(String app) {
+    Path file = file(app);
+    if (!Files.exists(file)) {
+      return JSON.createObjectNode();
+    }
+    try {
+      JsonNode node = JSON.readTree(file.toFile());
+      return node instanceof ObjectNode object ? object : JSON.createObjectNode();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void write(String app, ObjectNode root) {
+    Path file = file(app);
+    Path temp = dir.resolve(app + ".json.tmp");
+    try {
+      if (!Files.isDirectory(dir)) {
+        Files.createDirectories(
+            dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      }
+      Files.deleteIfExists(temp);
+      Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Files.write(temp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
+      try {
+        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+    }
+  }
+}
