@@ -385,10 +385,7 @@ public final class ConfigLoader {
       String command;
       if (external) {
         command = "";
-      } else if (t.get("procfile") != null && procfile.isEmpty() && t.get("command") == null) {
-        // The procfile's problems are reported; a missing command would only repeat them.
-        command = "";
-      } else if (t.get("command") != null || (!procfile.containsKey("web") && processes.isEmpty())) {
+      } else if (t.get("command") != null || (t.get("procfile") == null && t.get("processes") == null)) {
         command =
             required(
                 t,
@@ -399,6 +396,7 @@ public final class ConfigLoader {
           reject(t.child("command"), t.get("command"), "no command when the procfile has a web: line; one of them");
         }
       } else {
+        // From the procfile, or none: a worker-only app (problems in either are reported there).
         command = procfile.getOrDefault("web", "");
       }
       Path envFile = dir == null ? null : optional(t, "env_file", null, v -> file(dir, v, "a file of NAME=value lines"));
