@@ -8,12 +8,7 @@ import dev.berth.logs.Logs;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.SocketAddress;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -245,6 +240,15 @@ public final class Supervisor {
 
     @Override
     public Optional<String> awaitReady(App app, Incarnation incarnation, java.util.function.BooleanSupplier cancelled) {
+      String path = app.healthCheck() == null ? "/" : app.healthCheck().path();
+      try (ReadinessProbe probe = new ReadinessProbe(incarnation.endpoint(), path)) {
+        return awaitReady(app, incarnation, cancelled, probe);
+      }
+    }
+
+    /** Polls until it answers HTTP (see {@link ReadinessProbe}), exits, is cancelled or times out. */
+    private Optional<String> awaitReady(
+        App app, Incarnation incarnation, java.util.function.BooleanSupplier cancelled, ReadinessProbe probe) {
       String tag = tags.getOrDefault(incarnation, app.name());
       Process process = incarnation.process();
       long deadline = System.nanoTime() + app.startTimeout().toNanos();
@@ -255,7 +259,7 @@ public final class Supervisor {
               Instance.withOutput(
                   incarnation, tag + ": exited with code " + process.exitValue() + " before it was ready"));
         }
-        if (accepts(incarnation.endpoint())) {
+        if (probe.answered(READY_POLL)) {
           return Optional.empty();
         }
         if (cancelled.getAsBoolean() || closed) {
@@ -267,10 +271,9 @@ public final class Supervisor {
           return Optional.of(
               Instance.withOutput(
                   incarnation,
-                  tag + ": not accepting connections on " + incarnation.endpoint() + " after "
-                      + app.startTimeout().toSeconds() + "s"));
+                  tag + (probe.connected() ? ": not answering HTTP on " : ": not accepting connections on ")
+                      + incarnation.endpoint() + " after " + app.startTimeout().toSeconds() + "s"));
         }
-        sleep(READY_POLL);
       }
     }
 
@@ -358,29 +361,6 @@ public final class Supervisor {
   static String shellLine(String command) {
     boolean compound = command.matches("(?s).*(&&|\\|\\||;|\\||&|\\n).*");
     return compound ? command : "exec " + command;
-  }
-
-  private static boolean accepts(Endpoint endpoint) {
-    SocketAddress address =
-        switch (endpoint) {
-          case Endpoint.Unix unix -> {
-            if (!Files.exists(unix.path())) {
-              yield null;
-            }
-            yield UnixDomainSocketAddress.of(unix.path());
-          }
-          case Endpoint.Tcp tcp -> new InetSocketAddress(InetAddress.getLoopbackAddress(), tcp.port());
-        };
-    if (address == null) {
-      return false;
-    }
-    StandardProtocolFamily family =
-        address instanceof UnixDomainSocketAddress ? StandardProtocolFamily.UNIX : StandardProtocolFamily.INET;
-    try (SocketChannel channel = SocketChannel.open(family)) {
-      return channel.connect(address);
-    } catch (IOException e) {
-      return false;
-    }
   }
 
   /**
