@@ -43,7 +43,8 @@ final class AppCommands {
       for (JsonNode i : result.path("instances")) {
         String state = i.path("state").asText();
         if (i.has("last_problem") && !"RUNNING".equals(state)) {
-          out.println(i.path("app").asText() + "." + i.path("instance").asInt() + ": " + i.path("last_problem").asText());
+          // It names the instance already ("web.1: exited ...").
+          out.println(i.path("last_problem").asText());
         }
       }
       long dropped = result.path("log_lines_dropped").asLong();
