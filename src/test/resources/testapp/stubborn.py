@@ -1,6 +1,6 @@
 """An app that makes stopping hard: it ignores SIGTERM, and so do two helpers it leaves behind:
 one that left its process group (setsid), one that was orphaned (double fork) but kept the group.
-Writes every pid to $PIDS_FILE, then serves nothing but accepts on $BERTH_SOCKET."""
+Writes every pid to $PIDS_FILE, then answers every connection on $BERTH_SOCKET with an empty 200."""
 import os
 import signal
 import socket
@@ -38,4 +38,8 @@ server = socket.socket(socket.AF_UNIX)
 server.bind(os.environ["BERTH_SOCKET"])
 server.listen(16)
 sys.stdout.write("stubborn: listening\n")
-linger()
+while True:
+    conn, _ = server.accept()
+    conn.recv(65536)
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    conn.close()

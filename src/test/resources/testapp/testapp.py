@@ -54,3 +54,10 @@ def redirect_home():
 @app.route("/status/<int:code>")
 def status(code):
     return Response(status=code)
+
+
+@app.route("/print")
+def print_line():
+    """Writes ?line= to standard output, as an app's own log line (for berth logs -f)."""
+    print(request.args.get("line", ""), flush=True)
+    return "printed\n"

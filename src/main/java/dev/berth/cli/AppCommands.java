@@ -43,6 +43,7 @@ final class AppCommands {
       for (JsonNode i : result.path("instances")) {
         String state = i.path("state").asText();
         if (i.has("last_problem") && !"RUNNING".equals(state)) {
+          // It names the instance already ("web.1: exited ...").
           out.println(i.path("last_problem").asText());
         }
       }

@@ -78,7 +78,7 @@ final class Instance {
     /** Starts the command on a fresh endpoint; throws with the reason when it cannot. */
     Incarnation launch(App app, String type, int number, int generation) throws java.io.IOException;
 
-    /** Waits until it accepts connections: empty when ready, else why not (it is then stopped). */
+    /** Waits until it answers HTTP: empty when ready, else why not (it is then stopped). */
     Optional<String> awaitReady(App app, Incarnation incarnation, java.util.function.BooleanSupplier cancelled);
 
     /** Routes traffic to it. */

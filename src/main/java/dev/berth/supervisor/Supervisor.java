@@ -8,12 +8,7 @@ import dev.berth.logs.Logs;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.SocketAddress;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -324,6 +319,21 @@ public final class Supervisor {
 
     @Override
     public Optional<String> awaitReady(App app, Incarnation incarnation, java.util.function.BooleanSupplier cancelled) {
+      if (incarnation.endpoint() == null) {
+        return awaitReady(app, incarnation, cancelled, null);
+      }
+      String path = app.healthCheck() == null ? "/" : app.healthCheck().path();
+      try (ReadinessProbe probe = new ReadinessProbe(incarnation.endpoint(), path)) {
+        return awaitReady(app, incarnation, cancelled, probe);
+      }
+    }
+
+    /**
+     * Polls until it answers HTTP (see {@link ReadinessProbe}), exits, is cancelled or times out;
+     * without a probe (a worker), until it has run for a moment.
+     */
+    private Optional<String> awaitReady(
+        App app, Incarnation incarnation, java.util.function.BooleanSupplier cancelled, ReadinessProbe probe) {
       String tag = tags.getOrDefault(incarnation, app.name());
       Process process = incarnation.process();
       long deadline = System.nanoTime() + app.startTimeout().toNanos();
@@ -338,22 +348,28 @@ public final class Supervisor {
               Instance.withOutput(
                   incarnation, tag + ": exited with code " + process.exitValue() + " before it was ready"));
         }
-        if (incarnation.endpoint() == null ? System.nanoTime() > deadline : accepts(incarnation.endpoint())) {
-          return Optional.empty();
-        }
         if (cancelled.getAsBoolean() || closed) {
           stop(app, incarnation);
           return Optional.of(tag + ": stopped before it was ready");
+        }
+        if (probe == null) {
+          if (System.nanoTime() > deadline) {
+            return Optional.empty();
+          }
+          sleep(READY_POLL);
+          continue;
+        }
+        if (probe.answered(READY_POLL)) {
+          return Optional.empty();
         }
         if (System.nanoTime() > deadline) {
           stop(app, incarnation);
           return Optional.of(
               Instance.withOutput(
                   incarnation,
-                  tag + ": not accepting connections on " + incarnation.endpoint() + " after "
-                      + app.startTimeout().toSeconds() + "s"));
+                  tag + (probe.connected() ? ": not answering HTTP on " : ": not accepting connections on ")
+                      + incarnation.endpoint() + " after " + app.startTimeout().toSeconds() + "s"));
         }
-        sleep(READY_POLL);
       }
     }
 
@@ -466,29 +482,6 @@ public final class Supervisor {
   static String shellLine(String command) {
     boolean compound = command.matches("(?s).*(&&|\\|\\||;|\\||&|\\n).*");
     return compound ? command : "exec " + command;
-  }
-
-  private static boolean accepts(Endpoint endpoint) {
-    SocketAddress address =
-        switch (endpoint) {
-          case Endpoint.Unix unix -> {
-            if (!Files.exists(unix.path())) {
-              yield null;
-            }
-            yield UnixDomainSocketAddress.of(unix.path());
-          }
-          case Endpoint.Tcp tcp -> new InetSocketAddress(InetAddress.getLoopbackAddress(), tcp.port());
-        };
-    if (address == null) {
-      return false;
-    }
-    StandardProtocolFamily family =
-        address instanceof UnixDomainSocketAddress ? StandardProtocolFamily.UNIX : StandardProtocolFamily.INET;
-    try (SocketChannel channel = SocketChannel.open(family)) {
-      return channel.connect(address);
-    } catch (IOException e) {
-      return false;
-    }
   }
 
   /**

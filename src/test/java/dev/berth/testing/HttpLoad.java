@@ -1,0 +1,203 @@
+package dev.berth.testing;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A steady load of GET requests against berth, from a few clients on raw keep-alive connections.
+ * Nothing is retried on the client side: a request that does not get a whole 200 response (another
+ * status, a reset, a cut connection, a timeout) counts as failed, with what happened.
+ */
+public final class HttpLoad implements AutoCloseable {
+
+  private static final int MAX_RECORDED = 20;
+
+  private final int port;
+  private final String path;
+  private final List<Thread> clients = new ArrayList<>();
+  private final AtomicLong ok = new AtomicLong();
+  private final AtomicLong failed = new AtomicLong();
+  private final List<String> failures = new ArrayList<>();
+  private volatile boolean running = true;
+
+  private HttpLoad(int port, String path) {
+    this.port = port;
+    this.path = path;
+  }
+
+  /** Starts {@code clients} threads, each sending GET {@code path} one after another. */
+  public static HttpLoad start(int port, String path, int clients) {
+    HttpLoad load = new HttpLoad(port, path);
+    for (int i = 0; i < clients; i++) {
+      // Platform threads: they block on sockets the whole time.
+      load.clients.add(Thread.ofPlatform().daemon().name("load-" + i).start(load::run));
+    }
+    return load;
+  }
+
+  public long ok() {
+    return ok.get();
+  }
+
+  public long failed() {
+    return failed.get();
+  }
+
+  /** The first failures, one line each. */
+  public List<String> failures() {
+    synchronized (failures) {
+      return List.copyOf(failures);
+    }
+  }
+
+  /** Waits until {@code more} further requests succeeded; fails if they do not within the timeout. */
+  public void awaitMore(long more, Duration timeout) throws InterruptedException {
+    long target = ok.get() + more;
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (ok.get() < target) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(
+            "load: only " + ok.get() + " of " + target + " requests succeeded; failures: " + failures());
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  /** Stops the clients and waits for them; requests in flight finish first. */
+  @Override
+  public void close() throws InterruptedException {
+    running = false;
+    for (Thread client : clients) {
+      client.join(Duration.ofSeconds(40));
+    }
+  }
+
+  private void run() {
+    Socket socket = null;
+    InputStream in = null;
+    try {
+      while (running) {
+        try {
+          if (socket == null) {
+            socket = new Socket(InetAddress.getLoopbackAddress(), port);
+            socket.setSoTimeout(30_000);
+            in = new BufferedInputStream(socket.getInputStream());
+          }
+          Response response = exchange(socket.getOutputStream(), in);
+          if (response.status() == 200) {
+            ok.incrementAndGet();
+          } else {
+            fail("status " + response.status() + ": " + response.body().strip());
+          }
+          if (response.close()) {
+            socket.close();
+            socket = null;
+          }
+        } catch (IOException e) {
+          fail(e.toString());
+          closeQuietly(socket);
+          socket = null;
+        }
+      }
+    } finally {
+      closeQuietly(socket);
+    }
+  }
+
+  private void fail(String what) {
+    failed.incrementAndGet();
+    synchronized (failures) {
+      if (failures.size() < MAX_RECORDED) {
+        failures.add(what);
+      }
+    }
+  }
+
+  private record Response(int status, String body, boolean close) {}
+
+  private Response exchange(OutputStream out, InputStream in) throws IOException {
+    out.write(("GET " + path + " HTTP/1.1\r\nHost: load.test\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+    out.flush();
+    String statusLine = line(in);
+    String[] parts = statusLine.split(" ", 3);
+    if (parts.length < 2 || !parts[0].startsWith("HTTP/1.")) {
+      throw new IOException("not a status line: " + statusLine);
+    }
+    int status = Integer.parseInt(parts[1]);
+    long length = -1;
+    boolean chunked = false;
+    boolean close = parts[0].equals("HTTP/1.0");
+    for (String header = line(in); !header.isEmpty(); header = line(in)) {
+      int colon = header.indexOf(':');
+      String name = header.substring(0, colon).trim().toLowerCase(Locale.ROOT);
+      String value = header.substring(colon + 1).trim();
+      switch (name) {
+        case "content-length" -> length = Long.parseLong(value);
+        case "transfer-encoding" -> chunked = value.toLowerCase(Locale.ROOT).contains("chunked");
+        case "connection" -> close = value.equalsIgnoreCase("close");
+        default -> {}
+      }
+    }
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    if (chunked) {
+      while (true) {
+        int size = Integer.parseInt(line(in).split(";")[0].trim(), 16);
+        if (size == 0) {
+          while (!line(in).isEmpty()) {
+            // trailers
+          }
+          break;
+        }
+        body.write(in.readNBytes(size));
+        line(in);
+      }
+    } else if (length >= 0) {
+      byte[] bytes = in.readNBytes((int) length);
+      if (bytes.length < length) {
+        throw new EOFException("body cut after " + bytes.length + " of " + length + " bytes");
+      }
+      body.write(bytes);
+    } else {
+      body.write(in.readAllBytes());
+      close = true;
+    }
+    return new Response(status, body.toString(StandardCharsets.UTF_8), close);
+  }
+
+  private static String line(InputStream in) throws IOException {
+    StringBuilder line = new StringBuilder();
+    while (true) {
+      int b = in.read();
+      if (b == -1) {
+        throw new EOFException("connection closed" + (line.isEmpty() ? "" : " in \"" + line + "\""));
+      }
+      if (b == '\n') {
+        int end = line.length();
+        return end > 0 && line.charAt(end - 1) == '\r' ? line.substring(0, end - 1) : line.toString();
+      }
+      line.append((char) b);
+    }
+  }
+
+  private static void closeQuietly(Socket socket) {
+    if (socket != null) {
+      try {
+        socket.close();
+      } catch (IOException e) {
+        // Closing anyway.
+      }
+    }
+  }
+}
