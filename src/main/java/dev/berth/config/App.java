@@ -28,6 +28,7 @@ import java.util.Map;
  * @param restarts how often an instance that exits unexpectedly is started again
  * @param drainTimeout how long an instance taken out of rotation (restart, recycling) may finish
  *     its in-flight requests before it is stopped
+ * @param recycle when a running instance is replaced by a fresh one ({@link Recycle#NONE}: never)
  */
 public record App(
     String name,
@@ -44,7 +45,8 @@ public record App(
     Duration keepaliveTimeout,
     List<UpstreamAddress> upstreams,
     Restarts restarts,
-    Duration drainTimeout) {
+    Duration drainTimeout,
+    Recycle recycle) {
 
   public App {
     requireNonNull(name, "name");
@@ -59,6 +61,7 @@ public record App(
     upstreams = List.copyOf(upstreams);
     requireNonNull(restarts, "restarts");
     requireNonNull(drainTimeout, "drainTimeout");
+    requireNonNull(recycle, "recycle");
   }
 
   /** True for an app that berth proxies to but does not run. */
@@ -92,6 +95,38 @@ public record App(
   public record Restarts(int max, Duration window) {
     public Restarts {
       requireNonNull(window, "window");
+    }
+  }
+
+  /**
+   * Recycling, as gunicorn's max_requests but without dropping requests: an instance is replaced
+   * (successor started and ready first, then the old one drained and stopped) once it has been
+   * sent {@code maxRequests} plus a random 0..{@code maxRequestsJitter} requests, or once its
+   * process tree's resident memory exceeds {@code maxMemoryBytes}.
+   *
+   * @param maxRequests requests per incarnation, >= 1; null for no limit
+   * @param maxRequestsJitter >= 0, added at random (0..jitter, per incarnation) to maxRequests
+   * @param maxMemoryBytes RSS of the instance's whole process tree, in bytes; null for no limit
+   */
+  public record Recycle(Integer maxRequests, int maxRequestsJitter, Long maxMemoryBytes) {
+    /** Never recycled. */
+    public static final Recycle NONE = new Recycle(null, 0, null);
+
+    public Recycle {
+      if (maxRequests != null && maxRequests < 1) {
+        throw new IllegalArgumentException("maxRequests < 1");
+      }
+      if (maxRequestsJitter < 0) {
+        throw new IllegalArgumentException("maxRequestsJitter < 0");
+      }
+      if (maxMemoryBytes != null && maxMemoryBytes < 1) {
+        throw new IllegalArgumentException("maxMemoryBytes < 1");
+      }
+    }
+
+    /** Whether either limit is set. */
+    public boolean any() {
+      return maxRequests != null || maxMemoryBytes != null;
     }
   }
 

@@ -187,6 +187,11 @@ public final class Daemon {
         public int inFlight() {
           return peer.active();
         }
+
+        @Override
+        public long requests() {
+          return peer.requests();
+        }
       };
     };
   }

@@ -99,7 +99,8 @@ class ConfigLoaderTest {
                 Duration.ofSeconds(60),
                 List.of(),
                 new App.Restarts(5, Duration.ofSeconds(60)),
-                Duration.ofSeconds(30)));
+                Duration.ofSeconds(30),
+                App.Recycle.NONE));
     assertThat(config.apps().get("blog"))
         .isEqualTo(
             new App(
@@ -117,7 +118,8 @@ class ConfigLoaderTest {
                 Duration.ofSeconds(60),
                 List.of(),
                 new App.Restarts(5, Duration.ofSeconds(60)),
-                Duration.ofSeconds(30)));
+                Duration.ofSeconds(30),
+                App.Recycle.NONE));
     RouteLimits limits = RouteLimits.standard();
     AccessLogSpec log =
         new AccessLogSpec(true, dir.toAbsolutePath().resolve("state/log/access.log"), AccessLogSpec.Format.COMBINED);
@@ -156,7 +158,8 @@ class ConfigLoaderTest {
         .containsExactly(
             "berth.toml:6: apps.web.instanses: unknown key (expected one of: dir, command,"
                 + " instances, env, socket, start_timeout, stop_timeout, balance, health_check, keepalive,"
-                + " keepalive_timeout, upstreams, max_restarts, restart_window, drain_timeout)");
+                + " keepalive_timeout, upstreams, max_restarts, restart_window, drain_timeout, max_requests,"
+                + " max_requests_jitter, max_memory)");
   }
 
   @Test
@@ -482,7 +485,8 @@ class ConfigLoaderTest {
         .containsExactly(
             "berth.toml:9: apps.web.bogus: unknown key (expected one of: dir, command, instances,"
                 + " env, socket, start_timeout, stop_timeout, balance, health_check, keepalive,"
-                + " keepalive_timeout, upstreams, max_restarts, restart_window, drain_timeout)",
+                + " keepalive_timeout, upstreams, max_restarts, restart_window, drain_timeout, max_requests,"
+                + " max_requests_jitter, max_memory)",
             "berth.toml:13: apps.web.instances: 0 (expected: an integer from 1 to 64)");
   }
 
@@ -1088,7 +1092,8 @@ class ConfigLoaderTest {
                 Duration.ofSeconds(90),
                 List.of(),
                 new App.Restarts(5, Duration.ofSeconds(60)),
-                Duration.ofSeconds(30)));
+                Duration.ofSeconds(30),
+                App.Recycle.NONE));
     App api = config.apps().get("api");
     assertThat(api.balance()).isEqualTo(App.Balance.ROUND_ROBIN);
     assertThat(api.healthCheck())
