@@ -154,7 +154,8 @@ final class Recycler {
             limit == recycle.maxRequests()
                 ? Long.toString(limit)
                 : recycle.maxRequests() + " + jitter " + (limit - recycle.maxRequests());
-        return Optional.of("recycling after " + requests + " requests (max_requests " + max + ")");
+        return Optional.of(
+            "recycling after " + requests + (requests == 1 ? " request" : " requests") + " (max_requests " + max + ")");
       }
     }
     if (recycle.maxMemoryBytes() != null) {
@@ -178,6 +179,7 @@ final class Recycler {
             instance.countRecycled();
             return;
           }
+          String reason = error != null ? error.toString() : failure.get();
           Retry previous = retries.get(instance);
           int failures = previous != null && previous.incarnation() == current ? previous.failures() + 1 : 1;
           Duration wait = backoff(failures);
@@ -185,12 +187,11 @@ final class Recycler {
           if (closed) {
             return;
           }
-          String reason = error != null ? error.toString() : failure.get();
           say(
               app,
               System.Logger.Level.WARNING,
-              instance.tag() + ": recycling failed, the running instance keeps serving; next try in "
-                  + wait.toSeconds() + "s: " + reason);
+              instance.tag() + ": recycling failed (the running process keeps serving; next try in "
+                  + wait.toSeconds() + "s): " + reason);
         });
   }
 
