@@ -61,3 +61,20 @@ def print_line():
     """Writes ?line= to standard output, as an app's own log line (for berth logs -f)."""
     print(request.args.get("line", ""), flush=True)
     return "printed\n"
+
+
+@app.route("/pid")
+def pid():
+    """The worker's pid and its parent's: under gunicorn, the master that berth started."""
+    return jsonify(pid=os.getpid(), ppid=os.getppid(), instance=os.environ.get("BERTH_INSTANCE"))
+
+
+_hogged = []
+
+
+@app.route("/hog")
+def hog():
+    """Keeps mb MiB (touched, so resident) for as long as the worker lives."""
+    mb = int(request.args.get("mb", "64"))
+    _hogged.append(b"\x01" * (mb << 20))
+    return jsonify(pid=os.getpid(), ppid=os.getppid(), hogged_mb=sum(len(b) for b in _hogged) >> 20)

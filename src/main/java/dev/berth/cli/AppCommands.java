@@ -16,7 +16,7 @@ final class AppCommands {
 
   private AppCommands() {}
 
-  @Command(name = "status", description = "Show every app instance: state, pid, uptime, restarts, memory.")
+  @Command(name = "status", description = "Show every app instance: state, pid, uptime, restarts, recycles, memory.")
   static final class Status extends ControlCommand {
     @Override
     int run(Config config) {
@@ -25,7 +25,7 @@ final class AppCommands {
 
     private static void print(PrintWriter out, JsonNode result) {
       List<String[]> rows = new ArrayList<>();
-      rows.add(new String[] {"INSTANCE", "STATE", "PID", "UPTIME", "RESTARTS", "MEMORY", "ENDPOINT"});
+      rows.add(new String[] {"INSTANCE", "STATE", "PID", "UPTIME", "RESTARTS", "RECYCLED", "MEMORY", "ENDPOINT"});
       for (JsonNode i : result.path("instances")) {
         boolean running = "RUNNING".equals(i.path("state").asText());
         rows.add(
@@ -35,6 +35,7 @@ final class AppCommands {
               running ? Long.toString(i.path("pid").asLong()) : "-",
               (running ? "" : "for ") + duration(i.path("seconds").asLong()),
               Integer.toString(i.path("restarts").asInt()),
+              Integer.toString(i.path("recycled").asInt()),
               running ? bytes(i.path("rss_bytes").asLong()) : "-",
               i.path("endpoint").asText("-").isEmpty() ? "-" : i.path("endpoint").asText()
             });

@@ -31,6 +31,7 @@ import java.util.Map;
  * @param processes process types other than web (workers...), which get no endpoint or traffic
  * @param envFile a file of NAME=value lines read at each start (the app's .env), or null for
  *     {@code dir/.env} if it exists then
+ * @param recycle when a running instance is replaced by a fresh one ({@link Recycle#NONE}: never)
  */
 public record App(
     String name,
@@ -49,7 +50,8 @@ public record App(
     Restarts restarts,
     Duration drainTimeout,
     List<ProcessType> processes,
-    Path envFile) {
+    Path envFile,
+    Recycle recycle) {
 
   public App {
     requireNonNull(name, "name");
@@ -65,6 +67,7 @@ public record App(
     requireNonNull(restarts, "restarts");
     requireNonNull(drainTimeout, "drainTimeout");
     processes = List.copyOf(processes);
+    requireNonNull(recycle, "recycle");
   }
 
   /** Whether it has a web process (command non-blank), which the edge routes to. */
@@ -116,6 +119,38 @@ public record App(
   public record Restarts(int max, Duration window) {
     public Restarts {
       requireNonNull(window, "window");
+    }
+  }
+
+  /**
+   * Recycling, as gunicorn's max_requests but without dropping requests: an instance is replaced
+   * (successor started and ready first, then the old one drained and stopped) once it has been
+   * sent {@code maxRequests} plus a random 0..{@code maxRequestsJitter} requests, or once its
+   * process tree's resident memory exceeds {@code maxMemoryBytes}.
+   *
+   * @param maxRequests requests per incarnation, >= 1; null for no limit
+   * @param maxRequestsJitter >= 0, added at random (0..jitter, per incarnation) to maxRequests
+   * @param maxMemoryBytes RSS of the instance's whole process tree, in bytes; null for no limit
+   */
+  public record Recycle(Integer maxRequests, int maxRequestsJitter, Long maxMemoryBytes) {
+    /** Never recycled. */
+    public static final Recycle NONE = new Recycle(null, 0, null);
+
+    public Recycle {
+      if (maxRequests != null && maxRequests < 1) {
+        throw new IllegalArgumentException("maxRequests < 1");
+      }
+      if (maxRequestsJitter < 0) {
+        throw new IllegalArgumentException("maxRequestsJitter < 0");
+      }
+      if (maxMemoryBytes != null && maxMemoryBytes < 1) {
+        throw new IllegalArgumentException("maxMemoryBytes < 1");
+      }
+    }
+
+    /** Whether either limit is set. */
+    public boolean any() {
+      return maxRequests != null || maxMemoryBytes != null;
     }
   }
 

@@ -89,7 +89,10 @@ public final class ConfigLoader {
           "drain_timeout",
           "procfile",
           "processes",
-          "env_file");
+          "env_file",
+          "max_requests",
+          "max_requests_jitter",
+          "max_memory");
   /** Keys about running processes: meaningless for an app given by its upstreams. */
   private static final List<String> PROCESS_KEYS =
       List.of(
@@ -105,7 +108,10 @@ public final class ConfigLoader {
           "drain_timeout",
           "procfile",
           "processes",
-          "env_file");
+          "env_file",
+          "max_requests",
+          "max_requests_jitter",
+          "max_memory");
   private static final List<String> PROCESS_TYPE_KEYS = List.of("command", "instances");
   private static final List<String> HEALTH_CHECK_KEYS = List.of("path", "interval", "timeout");
   private static final List<String> STATIC_KEYS = List.of("cache_control", "gzip", "follow_symlinks");
@@ -126,6 +132,9 @@ public final class ConfigLoader {
   /** Stands for durations too long to represent; only ever rejected. */
   private static final Duration TOO_LONG = MAX_DURATION.plusSeconds(1);
   private static final int MAX_INSTANCES = 64;
+  private static final int MAX_REQUESTS = 1_000_000_000;
+  /** Below this, an instance would be recycled as soon as it started. */
+  private static final long MIN_MAX_MEMORY = 1L << 20;
   /** sun_path is 108 bytes on Linux, including the terminating NUL. */
   private static final int MAX_SOCKET_PATH_BYTES = 107;
 
@@ -415,6 +424,7 @@ public final class ConfigLoader {
       int maxRestarts = optional(t, "max_restarts", 5, v -> integer(v, 0, 1000));
       Duration restartWindow = optional(t, "restart_window", Duration.ofSeconds(60), ConfigLoader::duration);
       Duration drainTimeout = optional(t, "drain_timeout", Duration.ofSeconds(30), ConfigLoader::duration);
+      App.Recycle recycle = recycle(t);
       if (dir == null || command == null || env == null) {
         return null;
       }
@@ -435,7 +445,37 @@ public final class ConfigLoader {
           new App.Restarts(maxRestarts, restartWindow),
           drainTimeout,
           processes,
-          envFile);
+          envFile,
+          recycle);
+    }
+
+    /** max_requests (+ jitter) and max_memory; {@link App.Recycle#NONE} when neither is set. */
+    private App.Recycle recycle(Table app) {
+      Integer maxRequests = optional(app, "max_requests", null, v -> integer(v, 1, MAX_REQUESTS));
+      int jitter = optional(app, "max_requests_jitter", 0, v -> integer(v, 0, MAX_REQUESTS));
+      if (app.get("max_requests_jitter") != null && app.get("max_requests") == null) {
+        reject(app.child("max_requests_jitter"), app.get("max_requests_jitter"), "only with max_requests");
+      }
+      Long maxMemory =
+          optional(
+              app,
+              "max_memory",
+              null,
+              v -> {
+                String expected = SIZE_EXPECTED + ", at least \"1m\"";
+                try {
+                  long bytes = size(v, 0, Long.MAX_VALUE);
+                  if (bytes >= MIN_MAX_MEMORY) {
+                    return bytes;
+                  }
+                } catch (Rejected r) {
+                  // Said below, with the minimum.
+                }
+                throw new Rejected(expected);
+              });
+      return maxRequests == null && maxMemory == null
+          ? App.Recycle.NONE
+          : new App.Recycle(maxRequests, maxRequests == null ? 0 : jitter, maxMemory);
     }
 
     /** The procfile's process types (empty if none, or after reporting its problems). */

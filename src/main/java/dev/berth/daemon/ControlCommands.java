@@ -125,6 +125,7 @@ final class ControlCommands {
       row.put("since", s.since().toString());
       row.put("seconds", Duration.between(s.since(), now).toSeconds());
       row.put("restarts", s.restarts());
+      row.put("recycled", s.recycled());
       row.put("rss_bytes", s.rssBytes());
       row.put("endpoint", s.endpoint());
       if (s.lastProblem() != null) {

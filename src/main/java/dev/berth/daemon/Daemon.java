@@ -203,6 +203,11 @@ public final class Daemon {
         public int inFlight() {
           return peer.active();
         }
+
+        @Override
+        public long requests() {
+          return peer.requests();
+        }
       };
     };
   }

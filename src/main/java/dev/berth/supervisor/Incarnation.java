@@ -60,6 +60,12 @@ final class Incarnation {
     return r == null ? 0 : r.inFlight();
   }
 
+  /** Requests the edge sent it; 0 before it was routed. */
+  long requests() {
+    InstanceListener.Routed r = routed;
+    return r == null ? 0 : r.requests();
+  }
+
   boolean stopping() {
     return stopping;
   }

@@ -68,6 +68,7 @@ final class Instance {
   private volatile Incarnation current;
   private volatile Instant since = Instant.now();
   private volatile int restarts;
+  private final java.util.concurrent.atomic.AtomicInteger recycled = new java.util.concurrent.atomic.AtomicInteger();
   private volatile String lastProblem;
   private int generation;
   /** The loop has ended (berth is stopping): events are answered at once. Guarded by events. */
@@ -157,6 +158,15 @@ final class Instance {
 
   int restarts() {
     return restarts;
+  }
+
+  /** Replaces by the recycler (max_requests, max_memory); each is counted in restarts too. */
+  int recycled() {
+    return recycled.get();
+  }
+
+  void countRecycled() {
+    recycled.incrementAndGet();
   }
 
   /** Why it last failed (exit code and last output, or the start failure), or null. */

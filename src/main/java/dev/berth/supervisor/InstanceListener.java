@@ -13,5 +13,8 @@ public interface InstanceListener {
 
     /** Requests sent to it and not yet finished. */
     int inFlight();
+
+    /** Requests sent to it since it became ready (what max_requests counts). */
+    long requests();
   }
 }

@@ -46,6 +46,7 @@ public final class Supervisor {
   private final Map<String, List<Instance>> instances = new ConcurrentHashMap<>();
   private final Map<String, App> apps = new ConcurrentHashMap<>();
   private final Instance.Launcher launcher = new ProcessLauncher();
+  private final Recycler recycler;
   /** Set once stopping began: nothing starts after that. */
   private volatile boolean closed;
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
@@ -66,6 +67,7 @@ public final class Supervisor {
     this.listener = requireNonNull(listener, "listener");
     this.stateFile = requireNonNull(stateFile, "stateFile");
     this.overrides = requireNonNull(overrides, "overrides");
+    this.recycler = new Recycler(instances, this::logToApp);
   }
 
   /** How starting an app went: how many instances became ready, and why the others did not. */
@@ -83,7 +85,8 @@ public final class Supervisor {
       int restarts,
       long rssBytes,
       String endpoint,
-      String lastProblem) {}
+      String lastProblem,
+      int recycled) {}
 
   /**
    * Starts every instance of every app at once and waits until each is ready or has failed its
@@ -108,6 +111,9 @@ public final class Supervisor {
       }
       list.forEach(instance -> futures.add(instance.begin()));
       started.add(Map.entry(app, futures));
+    }
+    if (apps.stream().anyMatch(app -> app.recycle().any())) {
+      recycler.start();
     }
     List<StartResult> results = new ArrayList<>();
     for (var entry : started) {
@@ -146,7 +152,8 @@ public final class Supervisor {
                 instance.restarts(),
                 rss,
                 current.map(i -> i.endpoint() == null ? "" : i.endpoint().toString()).orElse(""),
-                instance.lastProblem()));
+                instance.lastProblem(),
+                instance.recycled()));
       }
     }
     result.sort(
@@ -285,6 +292,7 @@ public final class Supervisor {
       }
       closed = true;
     }
+    recycler.close();
     List<CompletableFuture<Void>> stopping = new ArrayList<>();
     for (List<Instance> list : instances.values()) {
       list.forEach(instance -> stopping.add(instance.shutdown()));
@@ -292,6 +300,15 @@ public final class Supervisor {
     stopping.forEach(CompletableFuture::join);
     stateFile.write(List.of());
     stopped.complete(null);
+  }
+
+  /** A line from berth about the app (recycling), in the app's log beside its output. */
+  private void logToApp(String app, String line) {
+    try {
+      logs.stream(app).append("berth", line);
+    } catch (IllegalArgumentException e) {
+      // An app named "berth": the line is in berth's own output already.
+    }
   }
 
   /** Starting and stopping processes, for the instances. */

@@ -5,10 +5,11 @@ import static java.util.Objects.requireNonNull;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One address of an app (an instance it runs, or an upstream it was given) and what the edge has
- * learned about it: requests in flight, and whether it failed lately.
+ * learned about it: requests in flight and in all, and whether it failed lately.
  */
 public final class Peer {
 
@@ -18,6 +19,8 @@ public final class Peer {
   private final SocketAddress address;
   private final String label;
   private final AtomicInteger active = new AtomicInteger();
+  /** Requests sent to it since it joined (a LongAdder: bumped from every event loop). */
+  private final LongAdder requests = new LongAdder();
   private final AtomicInteger failures = new AtomicInteger();
   private volatile long downUntilNanos;
   /** Set by the active health check; a peer failing it takes no traffic until it passes. */
@@ -42,8 +45,14 @@ public final class Peer {
     return active.get();
   }
 
+  /** Requests sent to it since it joined, for recycling after max_requests. */
+  public long requests() {
+    return requests.sum();
+  }
+
   public void begin() {
     active.incrementAndGet();
+    requests.increment();
   }
 
   public void end() {

@@ -101,7 +101,8 @@ class ConfigLoaderTest {
                 new App.Restarts(5, Duration.ofSeconds(60)),
                 Duration.ofSeconds(30),
                 List.of(),
-                null));
+                null,
+                App.Recycle.NONE));
     assertThat(config.apps().get("blog"))
         .isEqualTo(
             new App(
@@ -121,7 +122,8 @@ class ConfigLoaderTest {
                 new App.Restarts(5, Duration.ofSeconds(60)),
                 Duration.ofSeconds(30),
                 List.of(),
-                null));
+                null,
+                App.Recycle.NONE));
     RouteLimits limits = RouteLimits.standard();
     AccessLogSpec log =
         new AccessLogSpec(true, dir.toAbsolutePath().resolve("state/log/access.log"), AccessLogSpec.Format.COMBINED);
@@ -160,7 +162,7 @@ class ConfigLoaderTest {
         .containsExactly(
             "berth.toml:6: apps.web.instanses: unknown key (expected one of: dir, command,"
                 + " instances, env, socket, start_timeout, stop_timeout, balance, health_check, keepalive,"
-                + " keepalive_timeout, upstreams, max_restarts, restart_window, drain_timeout, procfile, processes, env_file)");
+                + " keepalive_timeout, upstreams, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory)");
   }
 
   @Test
@@ -486,7 +488,7 @@ class ConfigLoaderTest {
         .containsExactly(
             "berth.toml:9: apps.web.bogus: unknown key (expected one of: dir, command, instances,"
                 + " env, socket, start_timeout, stop_timeout, balance, health_check, keepalive,"
-                + " keepalive_timeout, upstreams, max_restarts, restart_window, drain_timeout, procfile, processes, env_file)",
+                + " keepalive_timeout, upstreams, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory)",
             "berth.toml:13: apps.web.instances: 0 (expected: an integer from 1 to 64)");
   }
 
@@ -1094,7 +1096,8 @@ class ConfigLoaderTest {
                 new App.Restarts(5, Duration.ofSeconds(60)),
                 Duration.ofSeconds(30),
                 List.of(),
-                null));
+                null,
+                App.Recycle.NONE));
     App api = config.apps().get("api");
     assertThat(api.balance()).isEqualTo(App.Balance.ROUND_ROBIN);
     assertThat(api.healthCheck())
