@@ -198,7 +198,7 @@ class RecyclerTest {
   private List<Instance> start(App app, int count) {
     List<Instance> list = new ArrayList<>();
     for (int n = 1; n <= count; n++) {
-      list.add(new Instance(app, n, launcher));
+      list.add(new Instance(app, Instance.WEB, n, launcher));
     }
     instances.put(app.name(), new CopyOnWriteArrayList<>(list));
     list.stream().map(Instance::begin).toList().forEach(f -> assertThat(f.join()).isEmpty());
@@ -222,6 +222,8 @@ class RecyclerTest {
         List.of(),
         new App.Restarts(5, Duration.ofSeconds(60)),
         Duration.ofMillis(100),
+        List.of(),
+        null,
         recycle);
   }
 
@@ -246,7 +248,7 @@ class RecyclerTest {
     }
 
     @Override
-    public Incarnation launch(App app, int number, int generation) throws IOException {
+    public Incarnation launch(App app, String type, int number, int generation) throws IOException {
       Process process = new ProcessBuilder("sleep", "600").redirectErrorStream(true).start();
       processes.add(process);
       launches.incrementAndGet();
