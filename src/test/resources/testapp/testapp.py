@@ -78,3 +78,9 @@ def hog():
     mb = int(request.args.get("mb", "64"))
     _hogged.append(b"\x01" * (mb << 20))
     return jsonify(pid=os.getpid(), ppid=os.getppid(), hogged_mb=sum(len(b) for b in _hogged) >> 20)
+
+
+@app.route("/whoami")
+def whoami():
+    """Who the app runs as: berth switches to the app's user when it runs as root."""
+    return jsonify(uid=os.getuid(), gid=os.getgid(), home=os.environ.get("HOME"), user=os.environ.get("USER"))

@@ -32,6 +32,8 @@ import java.util.Map;
  * @param envFile a file of NAME=value lines read at each start (the app's .env), or null for
  *     {@code dir/.env} if it exists then
  * @param recycle when a running instance is replaced by a fresh one ({@link Recycle#NONE}: never)
+ * @param user who its processes run as when berth is root (null: nobody); a berth that is not root
+ *     runs them as itself, and then this may only name that same user
  */
 public record App(
     String name,
@@ -51,7 +53,8 @@ public record App(
     Duration drainTimeout,
     List<ProcessType> processes,
     Path envFile,
-    Recycle recycle) {
+    Recycle recycle,
+    String user) {
 
   public App {
     requireNonNull(name, "name");

@@ -92,7 +92,8 @@ public final class ConfigLoader {
           "env_file",
           "max_requests",
           "max_requests_jitter",
-          "max_memory");
+          "max_memory",
+          "user");
   /** Keys about running processes: meaningless for an app given by its upstreams. */
   private static final List<String> PROCESS_KEYS =
       List.of(
@@ -111,7 +112,8 @@ public final class ConfigLoader {
           "env_file",
           "max_requests",
           "max_requests_jitter",
-          "max_memory");
+          "max_memory",
+          "user");
   private static final List<String> PROCESS_TYPE_KEYS = List.of("command", "instances");
   private static final List<String> HEALTH_CHECK_KEYS = List.of("path", "interval", "timeout");
   private static final List<String> STATIC_KEYS = List.of("cache_control", "gzip", "follow_symlinks");
@@ -425,6 +427,7 @@ public final class ConfigLoader {
       Duration restartWindow = optional(t, "restart_window", Duration.ofSeconds(60), ConfigLoader::duration);
       Duration drainTimeout = optional(t, "drain_timeout", Duration.ofSeconds(30), ConfigLoader::duration);
       App.Recycle recycle = recycle(t);
+      String user = optional(t, "user", null, ConfigLoader::user);
       if (dir == null || command == null || env == null) {
         return null;
       }
@@ -446,7 +449,8 @@ public final class ConfigLoader {
           drainTimeout,
           processes,
           envFile,
-          recycle);
+          recycle,
+          user);
     }
 
     /** max_requests (+ jitter) and max_memory; {@link App.Recycle#NONE} when neither is set. */
@@ -735,9 +739,9 @@ public final class ConfigLoader {
         if (app.external() || !app.hasWeb() || app.socket() != SocketKind.UNIX) {
           continue;
         }
-        // As the supervisor names them: app-N.G.sock, N never longer than the instance count.
+        // As the supervisor names them: app/app-N.G.sock, N never longer than the instance count.
         String socket =
-            stateDir.resolve("run/" + app.name() + "-" + app.instances() + ".1.sock").toString();
+            stateDir.resolve("run/" + app.name() + "/" + app.name() + "-" + app.instances() + ".1.sock").toString();
         if (longest == null || bytes(socket) > bytes(longest)) {
           longest = socket;
         }
@@ -1029,6 +1033,17 @@ public final class ConfigLoader {
       case "json" -> AccessLogSpec.Format.JSON;
       default -> throw new Rejected(expected);
     };
+  }
+
+  /** An account the name service knows; checked here so that a typo fails at load, with its line. */
+  private static String user(JsonNode value) throws Rejected {
+    String expected = "a user name or uid known to this host (getent passwd)";
+    String name = nonBlank(value, expected);
+    try {
+      return UserAccount.lookup(name).map(UserAccount::name).orElseThrow(() -> new Rejected(expected + "; no such user"));
+    } catch (IOException e) {
+      throw new Rejected(expected + "; " + e.getMessage());
+    }
   }
 
   private static SocketKind socketKind(JsonNode value) throws Rejected {

@@ -49,7 +49,8 @@ public final class Daemon {
   private static final Duration LEFTOVER_STOP_TIMEOUT = Duration.ofSeconds(10);
 
   private final Config config;
-  private final PrintStream out;
+  /** berth's output; once its log is open, each line goes there too. */
+  private PrintStream out;
   private final CountDownLatch stopRequested = new CountDownLatch(1);
 
   public Daemon(Config config, PrintStream out) {
@@ -62,7 +63,7 @@ public final class Daemon {
     Path runDir = config.runDir();
     try {
       createPrivateDirectory(config.stateDir());
-      createRunDirectory(runDir);
+      createRunDirectory(config.stateDir(), runDir);
     } catch (IOException e) {
       out.println("berth: cannot create run directory " + runDir + ": " + e.getMessage());
       return 1;
@@ -75,13 +76,6 @@ public final class Daemon {
       out.println(e.getMessage().startsWith("berth ") ? e.getMessage() : "berth: " + e.getMessage());
       return 1;
     }
-    // The control socket proves no other berth runs here: what a previous one left is ours to end.
-    StateFile stateFile = new StateFile(config.stateDir().resolve("processes.json"));
-    List<String> leftovers = stateFile.endLeftovers(LEFTOVER_STOP_TIMEOUT);
-    if (!leftovers.isEmpty()) {
-      out.println("berth: ended processes left running by a previous berth that did not stop cleanly:");
-      leftovers.forEach(line -> out.println("berth:   " + line));
-    }
     Logs logs;
     try {
       logs = new Logs(LogSettings.defaults(config.stateDir().resolve("log")));
@@ -89,6 +83,16 @@ public final class Daemon {
       out.println("berth: cannot create log directory: " + e.getMessage());
       control.close();
       return 1;
+    }
+    OwnLog ownLog = OwnLog.start(logs.berth());
+    PrintStream console = out;
+    out = ownLog.tee(console);
+    // The control socket proves no other berth runs here: what a previous one left is ours to end.
+    StateFile stateFile = new StateFile(config.stateDir().resolve("processes.json"));
+    List<String> leftovers = stateFile.endLeftovers(LEFTOVER_STOP_TIMEOUT);
+    if (!leftovers.isEmpty()) {
+      out.println("berth: ended processes left running by a previous berth that did not stop cleanly:");
+      leftovers.forEach(line -> out.println("berth:   " + line));
     }
     Transport transport = Transport.best();
     // One event loop per core: more only adds context switches for a proxy that never blocks.
@@ -110,6 +114,7 @@ public final class Daemon {
     } catch (IOException e) {
       out.println("berth: " + e.getMessage());
       control.close();
+      ownLog.close();
       logs.close();
       accessLog.close();
       group.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly();
@@ -118,7 +123,7 @@ public final class Daemon {
     Supervisor supervisor = new Supervisor(
             runDir,
             logs,
-            out,
+            console,
             registerWith(backends, transport),
             stateFile,
             new Overrides(config.stateDir().resolve("overrides")));
@@ -150,8 +155,9 @@ public final class Daemon {
     supervisor.stopAll();
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
     control.close();
-    logs.close();
     out.println("berth: stopped");
+    ownLog.close();
+    logs.close();
     return 0;
   }
 
@@ -257,9 +263,20 @@ public final class Daemon {
     Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
   }
 
-  /** The run directory holds the apps' sockets: only berth's user may reach them. */
-  private static void createRunDirectory(Path dir) throws IOException {
+  /**
+   * The run directory holds the apps' sockets, each app's in a directory of its own, private to
+   * the app's user. A root berth runs apps as other users, who must pass through the state and run
+   * directories (x, not r) to reach theirs; everything else in the state dir has private modes.
+   */
+  private static void createRunDirectory(Path stateDir, Path dir) throws IOException {
     createPrivateDirectory(dir);
-    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+    boolean root = dev.berth.config.UserAccount.currentUid() == 0;
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString(root ? "rwx--x--x" : "rwx------"));
+    if (root) {
+      var modes = new java.util.HashSet<>(Files.getPosixFilePermissions(stateDir));
+      modes.add(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE);
+      modes.add(java.nio.file.attribute.PosixFilePermission.GROUP_EXECUTE);
+      Files.setPosixFilePermissions(stateDir, modes);
+    }
   }
 }

@@ -3,6 +3,7 @@ package dev.berth.supervisor;
 import static java.util.Objects.requireNonNull;
 
 import dev.berth.config.App;
+import dev.berth.config.UserAccount;
 import dev.berth.logs.LinePump;
 import dev.berth.logs.Logs;
 import java.io.IOException;
@@ -11,6 +12,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -36,6 +38,8 @@ public final class Supervisor {
   private static final Duration READY_POLL = Duration.ofMillis(50);
   private static final Duration KILL_WAIT = Duration.ofSeconds(5);
   private static final Duration WORKER_SETTLE = Duration.ofSeconds(1);
+  /** Whom apps run as when berth is root and the config names no user: as nginx's workers. */
+  private static final String DEFAULT_USER = "nobody";
 
   private final Path runDir;
   private final Logs logs;
@@ -311,6 +315,31 @@ public final class Supervisor {
     }
   }
 
+  /**
+   * Who the app's processes run as, when not as berth itself: as root, the app's user (nobody by
+   * default, as nginx's workers; root only when the config says so); otherwise nobody else.
+   */
+  private static Optional<UserAccount> runAs(App app) throws IOException {
+    long self = UserAccount.currentUid();
+    if (self == 0) {
+      String name = app.user() == null ? DEFAULT_USER : app.user();
+      UserAccount account =
+          UserAccount.lookup(name).orElseThrow(() -> new IOException("no user \"" + name + "\" on this host"));
+      return account.root() ? Optional.empty() : Optional.of(account);
+    }
+    if (app.user() != null) {
+      UserAccount account =
+          UserAccount.lookup(app.user())
+              .orElseThrow(() -> new IOException("no user \"" + app.user() + "\" on this host"));
+      if (account.uid() != self) {
+        throw new IOException(
+            "user = \"" + app.user() + "\": berth runs as uid " + self
+                + " and can run apps only as itself; running them as another user needs berth to run as root");
+      }
+    }
+    return Optional.empty();
+  }
+
   /** Starting and stopping processes, for the instances. */
   private final class ProcessLauncher implements Instance.Launcher {
 
@@ -324,8 +353,9 @@ public final class Supervisor {
         throw new IOException("berth is stopping");
       }
       String tag = Instance.tag(app.name(), type, number);
-      Endpoint endpoint = type.equals(Instance.WEB) ? allocate(app, number, generation) : null;
-      Process process = processBuilder(app, type, number, endpoint, overrides.env(app.name())).start();
+      Optional<UserAccount> runAs = runAs(app);
+      Endpoint endpoint = type.equals(Instance.WEB) ? allocate(app, number, generation, runAs) : null;
+      Process process = processBuilder(app, type, number, endpoint, overrides.env(app.name()), runAs).start();
       Incarnation incarnation =
           new Incarnation(endpoint, process, LinePump.start(tag, process.getInputStream(), logs.stream(app.name()), output));
       live.add(incarnation);
@@ -422,12 +452,23 @@ public final class Supervisor {
     }
   }
 
-  private Endpoint allocate(App app, int number, int generation) throws IOException {
+  private Endpoint allocate(App app, int number, int generation, Optional<UserAccount> runAs) throws IOException {
     return switch (app.socket()) {
       case UNIX -> {
+        // A directory per app, the app's own when it runs as another user, so that it can create
+        // its socket there and no other app's user can reach it.
+        Path dir = runDir.resolve(app.name());
+        if (!Files.isDirectory(dir)) {
+          Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        }
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+        if (runAs.isPresent()) {
+          Files.setAttribute(dir, "unix:uid", (int) runAs.get().uid());
+          Files.setAttribute(dir, "unix:gid", (int) runAs.get().gid());
+        }
         // Two names per instance, alternating, so that a successor can start beside the one it
         // replaces (config's socket path check assumes this form).
-        Path socket = runDir.resolve(app.name() + "-" + number + "." + (generation % 2) + ".sock");
+        Path socket = dir.resolve(app.name() + "-" + number + "." + (generation % 2) + ".sock");
         // A socket file left by an earlier run would make the app's bind fail.
         Files.deleteIfExists(socket);
         yield new Endpoint.Unix(socket);
@@ -446,14 +487,32 @@ public final class Supervisor {
    * variables for this instance.
    */
   private static ProcessBuilder processBuilder(
-      App app, String type, int number, Endpoint endpoint, Map<String, String> stored) throws IOException {
+      App app,
+      String type,
+      int number,
+      Endpoint endpoint,
+      Map<String, String> stored,
+      Optional<UserAccount> runAs)
+      throws IOException {
     String command = type.equals(Instance.WEB) ? app.command() : commandOf(app, type);
     // setsid: its own session and process group, so a terminal's Ctrl-C reaches berth alone and
     // berth stops the apps in order; the group lets berth find the whole tree later.
-    ProcessBuilder builder = new ProcessBuilder("setsid", "/bin/sh", "-c", shellLine(command));
+    List<String> argv = new ArrayList<>(List.of("setsid"));
+    runAs.ifPresent(
+        user ->
+            argv.addAll(
+                List.of("setpriv", "--reuid=" + user.uid(), "--regid=" + user.gid(), "--init-groups")));
+    argv.addAll(List.of("/bin/sh", "-c", shellLine(command)));
+    ProcessBuilder builder = new ProcessBuilder(argv);
     builder.directory(app.dir().toFile());
     builder.redirectErrorStream(true);
     Map<String, String> env = builder.environment();
+    runAs.ifPresent(
+        user -> {
+          env.put("HOME", user.home());
+          env.put("USER", user.name());
+          env.put("LOGNAME", user.name());
+        });
     List<String> problems = new ArrayList<>();
     env.putAll(EnvFile.read(app.envFileOrDefault(), problems));
     problems.forEach(problem -> LOG.log(System.Logger.Level.WARNING, problem));

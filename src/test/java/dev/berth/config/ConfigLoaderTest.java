@@ -102,7 +102,8 @@ class ConfigLoaderTest {
                 Duration.ofSeconds(30),
                 List.of(),
                 null,
-                App.Recycle.NONE));
+                App.Recycle.NONE,
+                null));
     assertThat(config.apps().get("blog"))
         .isEqualTo(
             new App(
@@ -123,7 +124,8 @@ class ConfigLoaderTest {
                 Duration.ofSeconds(30),
                 List.of(),
                 null,
-                App.Recycle.NONE));
+                App.Recycle.NONE,
+                null));
     RouteLimits limits = RouteLimits.standard();
     AccessLogSpec log =
         new AccessLogSpec(true, dir.toAbsolutePath().resolve("state/log/access.log"), AccessLogSpec.Format.COMBINED);
@@ -162,7 +164,7 @@ class ConfigLoaderTest {
         .containsExactly(
             "berth.toml:6: apps.web.instanses: unknown key (expected one of: dir, command,"
                 + " instances, env, socket, start_timeout, stop_timeout, balance, health_check, keepalive,"
-                + " keepalive_timeout, upstreams, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory)");
+                + " keepalive_timeout, upstreams, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory, user)");
   }
 
   @Test
@@ -488,7 +490,7 @@ class ConfigLoaderTest {
         .containsExactly(
             "berth.toml:9: apps.web.bogus: unknown key (expected one of: dir, command, instances,"
                 + " env, socket, start_timeout, stop_timeout, balance, health_check, keepalive,"
-                + " keepalive_timeout, upstreams, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory)",
+                + " keepalive_timeout, upstreams, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory, user)",
             "berth.toml:13: apps.web.instances: 0 (expected: an integer from 1 to 64)");
   }
 
@@ -502,7 +504,7 @@ class ConfigLoaderTest {
         .singleElement()
         .asString()
         .startsWith("berth.toml:2: state_dir: \"" + longDir + "\" makes the unix socket path ")
-        .contains(longDir + "/run/web-1.1.sock")
+        .contains(longDir + "/run/web/web-1.1.sock")
         .endsWith("(expected: socket paths of at most 107 bytes; set a shorter state_dir)");
     // TCP apps have no socket file.
     assertThat(problems(config + "socket = \"tcp\"\n")).isEmpty();
@@ -1097,7 +1099,8 @@ class ConfigLoaderTest {
                 Duration.ofSeconds(30),
                 List.of(),
                 null,
-                App.Recycle.NONE));
+                App.Recycle.NONE,
+                null));
     App api = config.apps().get("api");
     assertThat(api.balance()).isEqualTo(App.Balance.ROUND_ROBIN);
     assertThat(api.healthCheck())

@@ -39,6 +39,7 @@ class DaemonLifecycleTest {
         address = "127.0.0.1:%d"
 
         [apps.web]
+        user = "root"
         dir = "%s"
         command = "gunicorn --workers 2 wsgi:app"
         instances = %d
@@ -63,7 +64,10 @@ class DaemonLifecycleTest {
       }
       assertThat(tree).hasSizeGreaterThanOrEqualTo(6);
       assertThat(socketFiles()).hasSize(2);
+      // Passable (not readable) for the apps' users when berth is root; each app's own dir is private.
       assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tmp.resolve("state/run"))))
+          .isEqualTo(dev.berth.config.UserAccount.currentUid() == 0 ? "rwx--x--x" : "rwx------");
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tmp.resolve("state/run/web"))))
           .isEqualTo("rwx------");
 
       CompletableFuture<HttpResponse<String>> slow =
@@ -103,6 +107,7 @@ class DaemonLifecycleTest {
             address = "127.0.0.1:%d"
 
             [apps.stubborn]
+            user = "root"
             dir = "%s"
             command = "/usr/bin/python3 stubborn.py"
             env = { PIDS_FILE = "%s" }
@@ -143,6 +148,7 @@ class DaemonLifecycleTest {
           """
 
           [apps.quiet%d]
+          user = "root"
           dir = "%s"
           command = "/usr/bin/python3 rawserver.py"
           """.formatted(i, BerthProcess.testApp()));
@@ -197,7 +203,7 @@ class DaemonLifecycleTest {
     if (!Files.isDirectory(run)) {
       return Set.of();
     }
-    try (Stream<Path> files = Files.list(run)) {
+    try (Stream<Path> files = Files.walk(run)) {
       return Set.copyOf(files.filter(p -> p.toString().endsWith(".sock")).toList());
     }
   }

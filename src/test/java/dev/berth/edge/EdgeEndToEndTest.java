@@ -66,31 +66,37 @@ class EdgeEndToEndTest {
         address = "127.0.0.1:%2$d"
 
         [apps.onboarding]
+        user = "root"
         dir = "%3$s/examples/onboarding"
         command = "gunicorn --workers 2 wsgi:app"
 
         [apps.tasks]
+        user = "root"
         dir = "%3$s/examples/tasks"
         command = "gunicorn --workers 1 --threads 4 wsgi:application"
 
         [apps.testapp]
+        user = "root"
         dir = "%4$s"
         command = "gunicorn --workers 1 --threads 4 wsgi:app"
         instances = 2
         env = { GREETING = "hello" }
 
         [apps.stripped]
+        user = "root"
         dir = "%4$s"
         command = "gunicorn wsgi:app"
         socket = "tcp"
 
         [apps.never]
+        user = "root"
         dir = "%4$s"
         command = "sleep 600"
         start_timeout = "1s"
         stop_timeout = "1s"
 
         [apps.failing]
+        user = "root"
         dir = "%4$s"
         command = "/usr/bin/python3 -c 'import sys; print(\\"boom at import\\"); sys.exit(3)'"
 

@@ -73,12 +73,14 @@ class EdgeProxyTest {
         address = "127.0.0.1:%2$d"
 
         [apps.raw]
+        user = "root"
         dir = "%3$s"
         command = "/usr/bin/python3 rawserver.py"
         instances = 2
         env = { REQUEST_LOG = "%1$s/raw.log" }
 
         [apps.least]
+        user = "root"
         dir = "%3$s"
         command = "/usr/bin/python3 rawserver.py"
         instances = 2
@@ -86,6 +88,7 @@ class EdgeProxyTest {
         env = { REQUEST_LOG = "%1$s/least.log" }
 
         [apps.checked]
+        user = "root"
         dir = "%3$s"
         command = "/usr/bin/python3 rawserver.py"
         instances = 2

@@ -46,6 +46,7 @@ class EdgeStreamingTest {
         address = "127.0.0.1:%2$d"
 
         [apps.raw]
+        user = "root"
         dir = "%3$s"
         command = "/usr/bin/python3 rawserver.py"
 

@@ -224,7 +224,8 @@ class RecyclerTest {
         Duration.ofMillis(100),
         List.of(),
         null,
-        recycle);
+        recycle,
+        null);
   }
 
   private static void await(BooleanSupplier condition) throws InterruptedException {

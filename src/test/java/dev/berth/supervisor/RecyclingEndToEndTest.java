@@ -55,6 +55,7 @@ class RecyclingEndToEndTest {
         address = "127.0.0.1:%d"
 
         [apps.web]
+        user = "root"
         dir = "%s"
         command = "/usr/bin/gunicorn --workers 1 wsgi:app"
         stop_timeout = "5s"

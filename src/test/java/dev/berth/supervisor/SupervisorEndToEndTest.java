@@ -87,6 +87,7 @@ class SupervisorEndToEndTest {
         """
 
         [apps.crash]
+        user = "root"
         dir = "%s"
         command = "/usr/bin/python3 -c 'import sys; print(\\"boom\\"); sys.exit(3)'"
         max_restarts = 2
@@ -296,6 +297,7 @@ class SupervisorEndToEndTest {
     return """
 
         [apps.web]
+        user = "root"
         dir = "%s"
         command = "%s %s"
         instances = %d
