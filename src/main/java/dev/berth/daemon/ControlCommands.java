@@ -204,6 +204,9 @@ final class ControlCommands {
       if (dot > 0) {
         String prefix = i.substring(0, dot);
         wantedType = prefix.equals(app) ? web : prefix.startsWith(app + ".") ? prefix.substring(app.length() + 1) : prefix;
+      } else if (wantedType == null) {
+        // A bare number is a web instance ("2" is web.2), unless --type names another type.
+        wantedType = web;
       }
     }
     if (wantedType == null && number == null) {
