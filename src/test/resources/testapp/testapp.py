@@ -69,6 +69,15 @@ def pid():
     return jsonify(pid=os.getpid(), ppid=os.getppid(), instance=os.environ.get("BERTH_INSTANCE"))
 
 
+@app.route("/env/<name>")
+def env_var(name):
+    """The variable as this worker's environment has it; 404 if it is not set."""
+    value = os.environ.get(name)
+    if value is None:
+        return Response("%s is not set\n" % name, status=404, mimetype="text/plain")
+    return Response(value, mimetype="text/plain")
+
+
 _hogged = []
 
 

@@ -72,8 +72,7 @@ final class ControlCommands {
     if (!counts.isObject() || counts.isEmpty()) {
       throw new ControlException(ControlException.BAD_REQUEST, "scale: counts must be an object like {\"web\": 4}");
     }
-    List<String> failures = new ArrayList<>();
-    Map<String, Integer> done = new LinkedHashMap<>();
+    // All checked before any is applied: one bad count changes nothing.
     for (Map.Entry<String, JsonNode> entry : counts.properties()) {
       int n = entry.getValue().asInt(-1);
       if (!entry.getValue().isInt() || n < 0 || n > MAX_INSTANCES) {
@@ -81,10 +80,16 @@ final class ControlCommands {
             ControlException.BAD_REQUEST, "scale: " + entry.getKey() + "=" + entry.getValue() + " (expected: 0 to " + MAX_INSTANCES + ")");
       }
       try {
-        failures.addAll(supervisor.scale(app, entry.getKey(), n));
+        supervisor.checkProcessType(app, entry.getKey());
       } catch (IllegalArgumentException e) {
         throw new ControlException(ControlException.BAD_REQUEST, e.getMessage());
       }
+    }
+    List<String> failures = new ArrayList<>();
+    Map<String, Integer> done = new LinkedHashMap<>();
+    for (Map.Entry<String, JsonNode> entry : counts.properties()) {
+      int n = entry.getValue().asInt();
+      failures.addAll(supervisor.scale(app, entry.getKey(), n));
       done.put(entry.getKey(), n);
       replies.event("progress", Map.of("text", app + ": " + entry.getKey() + "=" + n));
     }
@@ -204,6 +209,9 @@ final class ControlCommands {
       if (dot > 0) {
         String prefix = i.substring(0, dot);
         wantedType = prefix.equals(app) ? web : prefix.startsWith(app + ".") ? prefix.substring(app.length() + 1) : prefix;
+      } else if (wantedType == null) {
+        // A bare number is a web instance ("2" is web.2), unless --type names another type.
+        wantedType = web;
       }
     }
     if (wantedType == null && number == null) {

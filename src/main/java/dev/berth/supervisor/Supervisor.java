@@ -186,14 +186,7 @@ public final class Supervisor {
    * @return why some instances did not start, one line each
    */
   public synchronized List<String> scale(String appName, String type, int count) {
-    App app = apps.get(appName);
-    if (app == null) {
-      throw new IllegalArgumentException("no app \"" + appName + "\" run by berth");
-    }
-    if (!configuredCounts(app).containsKey(type)) {
-      throw new IllegalArgumentException(
-          appName + " has no process type \"" + type + "\" (it has: " + String.join(", ", configuredCounts(app).keySet()) + ")");
-    }
+    App app = checkProcessType(appName, type);
     overrides.scale(appName, type, count);
     List<Instance> list = instances.get(appName);
     List<Instance> ofType = list.stream().filter(i -> i.type().equals(type)).toList();
@@ -207,6 +200,22 @@ public final class Supervisor {
     surplus.stream().map(Instance::shutdown).toList().forEach(CompletableFuture::join);
     list.removeAll(surplus);
     return starting.stream().map(CompletableFuture::join).flatMap(Optional::stream).toList();
+  }
+
+  /**
+   * @return the app, if it has this process type
+   * @throws IllegalArgumentException if berth runs no such app, or it has no such type (naming its types)
+   */
+  public App checkProcessType(String appName, String type) {
+    App app = apps.get(appName);
+    if (app == null) {
+      throw new IllegalArgumentException("no app \"" + appName + "\" run by berth");
+    }
+    if (!configuredCounts(app).containsKey(type)) {
+      throw new IllegalArgumentException(
+          appName + " has no process type \"" + type + "\" (it has: " + String.join(", ", configuredCounts(app).keySet()) + ")");
+    }
+    return app;
   }
 
   /** The environment an instance of the app starts with, besides berth's own variables. */
