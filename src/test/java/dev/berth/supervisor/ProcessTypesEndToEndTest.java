@@ -310,7 +310,7 @@ class ProcessTypesEndToEndTest {
         "[apps." + APP + "]",
         "dir = \"" + appDir + "\"",
         "procfile = \"Procfile\"",
-        // user = "root" goes here once the key lands
+        "user = \"root\"",
         "start_timeout = \"20s\"",
         "stop_timeout = \"2s\"",
         "drain_timeout = \"3s\"",
