@@ -187,6 +187,10 @@ public final class Supervisor {
    */
   public synchronized List<String> scale(String appName, String type, int count) {
     App app = checkProcessType(appName, type);
+    if (closed) {
+      // An instance begun now would never be shut down.
+      return List.of(appName + ": not scaled: berth is stopping");
+    }
     overrides.scale(appName, type, count);
     List<Instance> list = instances.get(appName);
     List<Instance> ofType = list.stream().filter(i -> i.type().equals(type)).toList();
