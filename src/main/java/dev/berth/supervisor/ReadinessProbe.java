@@ -22,6 +22,9 @@ import java.time.Duration;
  * the app, and exits when they cannot (an import error after a bad deploy). Taken as ready then, a
  * rolling restart put the broken successor in place of a working instance.
  *
+ * <p>With a health check configured, the answer must also be a 2xx: an app that is up but says it
+ * is not healthy (its database unreachable, say) takes no traffic yet.
+ *
  * <p>The request ({@code GET} of the health check's path, or {@code /}) waits in the listen queue
  * until a worker takes it. Polled: each call waits a short while at most, so that the caller still
  * notices the process exiting, a stop, or the start timeout. A connection closed without an answer
@@ -31,13 +34,17 @@ final class ReadinessProbe implements AutoCloseable {
 
   private final Endpoint endpoint;
   private final ByteBuffer request;
-  private final ByteBuffer answer = ByteBuffer.allocate(1);
+  /** Enough for "HTTP/1.1 200": the status code is all that is read. */
+  private final ByteBuffer answer = ByteBuffer.allocate(12);
+  private final boolean needsSuccess;
   private Selector selector;
   private SocketChannel channel;
   private boolean connected;
 
-  ReadinessProbe(Endpoint endpoint, String path) {
+  /** @param needsSuccess whether only a 2xx answer counts (a configured health check) */
+  ReadinessProbe(Endpoint endpoint, String path, boolean needsSuccess) {
     this.endpoint = requireNonNull(endpoint, "endpoint");
+    this.needsSuccess = needsSuccess;
     this.request =
         ByteBuffer.wrap(
             ("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nUser-Agent: berth-readiness\r\nConnection: close\r\n\r\n")
@@ -55,8 +62,13 @@ final class ReadinessProbe implements AutoCloseable {
       selector.select(Math.max(1, wait.toMillis()));
       selector.selectedKeys().clear();
       int read = channel.read(answer);
-      if (read > 0) {
-        return true;
+      if (read > 0 && (!needsSuccess || !answer.hasRemaining())) {
+        boolean ok = !needsSuccess || isSuccess(answer);
+        drop();
+        if (!ok) {
+          sleepUntil(deadline);
+        }
+        return ok;
       }
       if (read == -1) {
         drop();
@@ -68,6 +80,12 @@ final class ReadinessProbe implements AutoCloseable {
       sleepUntil(deadline);
       return false;
     }
+  }
+
+  /** "HTTP/1.x 2xx" at the start of the answer. */
+  private static boolean isSuccess(ByteBuffer answer) {
+    String head = new String(answer.array(), 0, answer.position(), StandardCharsets.ISO_8859_1);
+    return head.length() >= 10 && head.startsWith("HTTP/1.") && head.charAt(9) == '2';
   }
 
   /** Whether a connection was accepted at least once (for the message when it never answers). */
@@ -107,6 +125,7 @@ final class ReadinessProbe implements AutoCloseable {
   }
 
   private void drop() {
+    answer.clear();
     if (channel != null) {
       try {
         channel.close();

@@ -383,7 +383,7 @@ public final class Supervisor {
         return awaitReady(app, incarnation, cancelled, null);
       }
       String path = app.healthCheck() == null ? "/" : app.healthCheck().path();
-      try (ReadinessProbe probe = new ReadinessProbe(incarnation.endpoint(), path)) {
+      try (ReadinessProbe probe = new ReadinessProbe(incarnation.endpoint(), path, app.healthCheck() != null)) {
         return awaitReady(app, incarnation, cancelled, probe);
       }
     }
@@ -427,10 +427,19 @@ public final class Supervisor {
           return Optional.of(
               Instance.withOutput(
                   incarnation,
-                  tag + (probe.connected() ? ": not answering HTTP on " : ": not accepting connections on ")
-                      + incarnation.endpoint() + " after " + app.startTimeout().toSeconds() + "s"));
+                  tag + ": " + notReady(app, probe) + " on " + incarnation.endpoint() + " after "
+                      + app.startTimeout().toSeconds() + "s"));
         }
       }
+    }
+
+    private static String notReady(App app, ReadinessProbe probe) {
+      if (!probe.connected()) {
+        return "not accepting connections";
+      }
+      return app.healthCheck() == null
+          ? "not answering HTTP"
+          : "not answering 2xx to its health check (GET " + app.healthCheck().path() + ")";
     }
 
     @Override
