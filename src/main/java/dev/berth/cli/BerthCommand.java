@@ -16,6 +16,8 @@ import picocli.CommandLine.Option;
 @Command(
     name = "berth",
     mixinStandardHelpOptions = true,
+    // --help and --version on every subcommand too.
+    scope = CommandLine.ScopeType.INHERIT,
     versionProvider = BerthCommand.Version.class,
     description = "Serve web apps: edge proxy, process supervisor and deploys in one program.",
     subcommands = {

@@ -739,9 +739,9 @@ public final class ConfigLoader {
         if (app.external() || !app.hasWeb() || app.socket() != SocketKind.UNIX) {
           continue;
         }
-        // As the supervisor names them: app/app-N.G.sock, N never longer than the instance count.
+        // As the supervisor names them: app/app-N.G.sock, N at most MAX_INSTANCES (berth scale).
         String socket =
-            stateDir.resolve("run/" + app.name() + "/" + app.name() + "-" + app.instances() + ".1.sock").toString();
+            stateDir.resolve("run/" + app.name() + "/" + app.name() + "-" + MAX_INSTANCES + ".1.sock").toString();
         if (longest == null || bytes(socket) > bytes(longest)) {
           longest = socket;
         }

@@ -91,7 +91,7 @@ final class ControlCommands {
       int n = entry.getValue().asInt();
       failures.addAll(supervisor.scale(app, entry.getKey(), n));
       done.put(entry.getKey(), n);
-      replies.event("progress", Map.of("text", app + ": " + entry.getKey() + "=" + n));
+      progress(replies, app + ": " + entry.getKey() + "=" + n);
     }
     if (!failures.isEmpty()) {
       throw new ControlException(ControlException.FAILED, String.join("\n", failures));
@@ -112,7 +112,7 @@ final class ControlCommands {
       }
     }
     supervisor.changeEnvironment(app, set, unset);
-    replies.event("progress", Map.of("text", app + ": environment stored; rolling restart to apply it"));
+    progress(replies, app + ": environment stored; rolling restart to apply it");
     restart(request, replies);
   }
 
@@ -181,13 +181,7 @@ final class ControlCommands {
     Optional<String> failure =
         supervisor.restartApp(
             app,
-            step -> {
-              try {
-                replies.event("progress", Map.of("text", step));
-              } catch (ClientGoneException e) {
-                // The client stopped watching; the restart goes on.
-              }
-            });
+            step -> progress(replies, step));
     if (failure.isPresent()) {
       throw new ControlException(ControlException.FAILED, failure.get());
     }
@@ -230,6 +224,15 @@ final class ControlCommands {
       String lineNumber = rest.substring(dot + 1);
       return (t == null || t.equals(lineType)) && (n == null || n.equals(lineNumber));
     };
+  }
+
+  /** A progress line for the client; a client that stopped watching does not stop the work. */
+  private static void progress(Replies replies, String text) {
+    try {
+      replies.event("progress", Map.of("text", text));
+    } catch (ClientGoneException e) {
+      // The command goes on to its end.
+    }
   }
 
   private static Map<String, Object> fields(LogLine line) {

@@ -243,6 +243,7 @@ final class Instance {
           }
           Incarnation gone = current;
           current = null;
+          setState(State.STOPPING);
           gone.withdraw();
           launcher.stop(app, gone);
           int code = gone.process().exitValue();

@@ -269,6 +269,11 @@ public final class Supervisor {
    */
   public Optional<String> restartApp(String app, java.util.function.Consumer<String> progress) {
     for (Instance instance : all(app)) {
+      if (instance.state() == Instance.State.STOPPED) {
+        // Stopped on purpose (berth stop): it stays so; the change applies when it is started.
+        progress.accept(instance.tag() + ": stopped, left stopped");
+        continue;
+      }
       if (instance.current().isEmpty()) {
         progress.accept(instance.tag() + ": " + instance.state().name().toLowerCase(java.util.Locale.ROOT) + ", starting it");
         Optional<String> failure = instance.start().join();

@@ -504,7 +504,7 @@ class ConfigLoaderTest {
         .singleElement()
         .asString()
         .startsWith("berth.toml:2: state_dir: \"" + longDir + "\" makes the unix socket path ")
-        .contains(longDir + "/run/web/web-1.1.sock")
+        .contains(longDir + "/run/web/web-64.1.sock")
         .endsWith("(expected: socket paths of at most 107 bytes; set a shorter state_dir)");
     // TCP apps have no socket file.
     assertThat(problems(config + "socket = \"tcp\"\n")).isEmpty();
