@@ -59,7 +59,9 @@ final class ProxyExchange implements Exchange {
   private final RequestLog log;
   private final boolean head;
   private final boolean hasBody;
-  private final ArrayDeque<HttpContent> pending = new ArrayDeque<>();
+  // Small: most requests have no body, or one piece, before the upstream connection is up; the
+  // default 16 slots were 2.5% of all bytes allocated per proxied request.
+  private final ArrayDeque<HttpContent> pending = new ArrayDeque<>(2);
   private final List<Peer> tried = new ArrayList<>();
   private Peer peer;
   /** The upstream connection while this exchange holds it, and its channel. */
