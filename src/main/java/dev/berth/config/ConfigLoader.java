@@ -70,30 +70,6 @@ public final class ConfigLoader {
           LIMIT_KEYS);
   private static final List<String> ACCESS_LOG_KEYS = List.of("enabled", "path", "format");
   private static final List<String> LISTENER_KEYS = List.of("address");
-  private static final List<String> APP_KEYS =
-      List.of(
-          "dir",
-          "command",
-          "instances",
-          "env",
-          "socket",
-          "start_timeout",
-          "stop_timeout",
-          "balance",
-          "health_check",
-          "keepalive",
-          "keepalive_timeout",
-          "upstreams",
-          "max_restarts",
-          "restart_window",
-          "drain_timeout",
-          "procfile",
-          "processes",
-          "env_file",
-          "max_requests",
-          "max_requests_jitter",
-          "max_memory",
-          "user");
   /** Keys about running processes: meaningless for an app given by its upstreams. */
   private static final List<String> PROCESS_KEYS =
       List.of(
@@ -114,6 +90,12 @@ public final class ConfigLoader {
           "max_requests_jitter",
           "max_memory",
           "user");
+  /** Keys about how the edge reaches an app, run by berth or not. */
+  private static final List<String> BACKEND_KEYS =
+      List.of("balance", "health_check", "keepalive", "keepalive_timeout", "upstreams");
+  /** In the order error messages list them: the basics, how it is reached, then the rest. */
+  private static final List<String> APP_KEYS =
+      concat(PROCESS_KEYS.subList(0, 7), concat(BACKEND_KEYS, PROCESS_KEYS.subList(7, PROCESS_KEYS.size())));
   private static final List<String> PROCESS_TYPE_KEYS = List.of("command", "instances");
   private static final List<String> HEALTH_CHECK_KEYS = List.of("path", "interval", "timeout");
   private static final List<String> STATIC_KEYS = List.of("cache_control", "gzip", "follow_symlinks");

@@ -485,8 +485,10 @@ public final class Supervisor {
         // A directory per app, the app's own when it runs as another user, so that it can create
         // its socket there and no other app's user can reach it.
         Path dir = runDir.resolve(app.name());
-        if (!Files.isDirectory(dir)) {
+        try {
           Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+          // Made by an earlier run, or by another instance of the app starting at the same time.
         }
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
         if (runAs.isPresent()) {

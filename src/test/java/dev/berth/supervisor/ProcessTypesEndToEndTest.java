@@ -4,12 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.berth.cli.BerthCommand;
 import dev.berth.testing.BerthProcess;
+import dev.berth.testing.Cli;
 import dev.berth.testing.HttpLoad;
 import dev.berth.testing.Proc;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,7 +23,6 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * Process types end to end: a real `berth up` in a child JVM running an app from its Procfile
@@ -353,20 +350,9 @@ class ProcessTypesEndToEndTest {
     }
   }
 
-  private record Cli(int exit, String out, String err) {}
-
   /** The berth CLI, in this JVM, on this test's config. */
   private Cli cli(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    List<String> argv = new ArrayList<>(List.of(args));
-    argv.addAll(List.of("--config", config.toString()));
-    int exit =
-        new CommandLine(new BerthCommand())
-            .setOut(new PrintWriter(out, true))
-            .setErr(new PrintWriter(err, true))
-            .execute(argv.toArray(String[]::new));
-    return new Cli(exit, out.toString().strip(), err.toString().strip());
+    return Cli.run(config, args);
   }
 
   /** A refused command: exit 2, nothing on stdout, one line on stderr, which is returned. */
