@@ -447,7 +447,8 @@ final class Instance {
     StringBuilder message = new StringBuilder(what);
     if (!lines.isEmpty()) {
       message.append("; last output:");
-      for (String line : lines.subList(Math.max(0, lines.size() - 5), lines.size())) {
+      // Enough for a Python traceback's end, which is where the reason is.
+      for (String line : lines.subList(Math.max(0, lines.size() - 10), lines.size())) {
         message.append("\n    ").append(line);
       }
     }
