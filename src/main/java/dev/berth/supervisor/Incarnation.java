@@ -11,6 +11,7 @@ import java.time.Instant;
  */
 final class Incarnation {
 
+  private final String tag;
   private final Endpoint endpoint;
   private final Process process;
   private final LinePump output;
@@ -18,12 +19,20 @@ final class Incarnation {
   private volatile InstanceListener.Routed routed;
   private volatile boolean stopping;
 
-  /** @param endpoint where it listens; null for a process type other than web */
-  Incarnation(Endpoint endpoint, Process process, LinePump output) {
+  /**
+   * @param tag its instance, as logs and messages name it (web.1)
+   * @param endpoint where it listens; null for a process type other than web
+   */
+  Incarnation(String tag, Endpoint endpoint, Process process, LinePump output) {
+    this.tag = requireNonNull(tag, "tag");
     this.endpoint = endpoint;
     this.process = requireNonNull(process, "process");
     this.output = requireNonNull(output, "output");
     this.started = process.toHandle().info().startInstant().orElse(Instant.now());
+  }
+
+  String tag() {
+    return tag;
   }
 
   /** Where it listens, or null for a process type other than web. */

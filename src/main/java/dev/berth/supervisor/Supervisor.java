@@ -363,7 +363,8 @@ public final class Supervisor {
 
     /** Incarnations started and not yet stopped, for the state file: a successor too, while it starts. */
     private final Set<Incarnation> live = ConcurrentHashMap.newKeySet();
-    private final Map<Incarnation, String> tags = new ConcurrentHashMap<>();
+    /** Whom each app runs as, looked up (getent) at its first start, not at every restart. */
+    private final Map<App, Optional<UserAccount>> accounts = new ConcurrentHashMap<>();
 
     @Override
     public Incarnation launch(App app, String type, int number, int generation) throws IOException {
@@ -371,13 +372,16 @@ public final class Supervisor {
         throw new IOException("berth is stopping");
       }
       String tag = Instance.tag(app.name(), type, number);
-      Optional<UserAccount> runAs = runAs(app);
+      Optional<UserAccount> runAs = accounts.get(app);
+      if (runAs == null) {
+        runAs = runAs(app);
+        accounts.put(app, runAs);
+      }
       Endpoint endpoint = type.equals(Instance.WEB) ? allocate(app, number, generation, runAs) : null;
       Process process = processBuilder(app, type, number, endpoint, overrides.env(app.name()), runAs).start();
       Incarnation incarnation =
-          new Incarnation(endpoint, process, LinePump.start(tag, process.getInputStream(), logs.stream(app.name()), output));
+          new Incarnation(tag, endpoint, process, LinePump.start(tag, process.getInputStream(), logs.stream(app.name()), output));
       live.add(incarnation);
-      tags.put(incarnation, tag);
       changed();
       return incarnation;
     }
@@ -399,7 +403,7 @@ public final class Supervisor {
      */
     private Optional<String> awaitReady(
         App app, Incarnation incarnation, java.util.function.BooleanSupplier cancelled, ReadinessProbe probe) {
-      String tag = tags.getOrDefault(incarnation, app.name());
+      String tag = incarnation.tag();
       Process process = incarnation.process();
       long deadline = System.nanoTime() + app.startTimeout().toNanos();
       if (incarnation.endpoint() == null) {
@@ -458,7 +462,7 @@ public final class Supervisor {
     public void stop(App app, Incarnation incarnation) {
       incarnation.markStopping();
       incarnation.withdraw();
-      stopTree(tags.getOrDefault(incarnation, app.name()), app, incarnation);
+      stopTree(incarnation.tag(), app, incarnation);
       forget(incarnation);
     }
 
@@ -467,14 +471,13 @@ public final class Supervisor {
       live.removeIf(i -> !i.process().isAlive());
       List<StateFile.Entry> entries = new ArrayList<>();
       for (Incarnation i : live) {
-        entries.add(new StateFile.Entry(tags.getOrDefault(i, "?"), i.process().pid(), i.started()));
+        entries.add(new StateFile.Entry(i.tag(), i.process().pid(), i.started()));
       }
       stateFile.write(entries);
     }
 
     private void forget(Incarnation incarnation) {
       live.remove(incarnation);
-      tags.remove(incarnation);
       removeSocket(incarnation.endpoint());
     }
   }

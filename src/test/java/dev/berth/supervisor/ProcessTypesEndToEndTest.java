@@ -334,20 +334,11 @@ class ProcessTypesEndToEndTest {
 
   /** `berth up` on a free port; another port if that one was taken meanwhile. */
   private BerthProcess up(String extra) throws Exception {
-    for (int attempt = 1; ; attempt++) {
-      port = BerthProcess.freePort();
-      config = writeConfig(extra);
-      BerthProcess berth = BerthProcess.start("up", "--config", config.toString());
-      try {
-        berth.awaitLine("berth: serving on", Duration.ofSeconds(60));
-        return berth;
-      } catch (AssertionError e) {
-        berth.close();
-        if (attempt == 3 || !berth.output().contains("cannot listen on")) {
-          throw e;
-        }
-      }
-    }
+    return BerthProcess.upOnFreePort(
+        free -> {
+          port = free;
+          return config = writeConfig(extra);
+        });
   }
 
   /** The berth CLI, in this JVM, on this test's config. */

@@ -254,6 +254,7 @@ class RecyclerTest {
       processes.add(process);
       launches.incrementAndGet();
       return new Incarnation(
+          app.name() + "." + number,
           new Endpoint.Unix(tmp.resolve(app.name() + "-" + number + "." + generation + ".sock")),
           process,
           LinePump.start(app.name() + "." + number, process.getInputStream(), logs.stream(app.name())));

@@ -327,27 +327,25 @@ class SupervisorEndToEndTest {
 
   /** `berth up` on a free port; another port if that one was taken meanwhile. */
   private BerthProcess up(String apps) throws Exception {
-    for (int attempt = 1; ; attempt++) {
-      port = BerthProcess.freePort();
-      config = writeConfig(apps);
-      BerthProcess berth = BerthProcess.start("up", "--config", config.toString());
-      try {
-        berth.awaitLine("berth: serving on", Duration.ofSeconds(60));
-        // Every first start must have worked (a crash loop is the one app meant to fail): a race
-        // between two instances creating the app's socket directory once failed one of them.
-        for (JsonNode i : status().path("instances")) {
-          if (!i.path("app").asText().equals("crash")) {
-            assertThat(i.path("state").asText()).as("%s\noutput:\n%s", i, berth.output()).isEqualTo("RUNNING");
-          }
-        }
-        return berth;
-      } catch (AssertionError e) {
-        berth.close();
-        if (attempt == 3 || !berth.output().contains("cannot listen on")) {
-          throw e;
+    BerthProcess berth =
+        BerthProcess.upOnFreePort(
+            free -> {
+              port = free;
+              return config = writeConfig(apps);
+            });
+    try {
+      // Every first start must have worked (a crash loop is the one app meant to fail): a race
+      // between two instances creating the app's socket directory once failed one of them.
+      for (JsonNode i : status().path("instances")) {
+        if (!i.path("app").asText().equals("crash")) {
+          assertThat(i.path("state").asText()).as("%s\noutput:\n%s", i, berth.output()).isEqualTo("RUNNING");
         }
       }
+    } catch (AssertionError e) {
+      berth.close();
+      throw e;
     }
+    return berth;
   }
 
   /** The berth CLI, in this JVM, on this test's config. */

@@ -77,6 +77,32 @@ public final class BerthProcess implements AutoCloseable {
     return up(config, List.of("-Xmx256m"));
   }
 
+  /** Writes a config that listens on {@code port}. */
+  @FunctionalInterface
+  public interface ConfigForPort {
+    Path write(int port) throws Exception;
+  }
+
+  /**
+   * {@code berth up} on a free port; on another one if that was taken between choosing and
+   * binding (up to three tries).
+   */
+  public static BerthProcess upOnFreePort(ConfigForPort config) throws Exception {
+    for (int attempt = 1; ; attempt++) {
+      Path file = config.write(freePort());
+      BerthProcess berth = start("up", "--config", file.toString());
+      try {
+        berth.awaitLine("berth: serving on", READY_TIMEOUT);
+        return berth;
+      } catch (AssertionError e) {
+        berth.close();
+        if (attempt == 3 || !berth.output().contains("cannot listen on")) {
+          throw e;
+        }
+      }
+    }
+  }
+
   /** {@link #up(Path)} with these JVM options. */
   public static BerthProcess up(Path config, List<String> jvmOptions) throws IOException {
     BerthProcess berth = start(jvmOptions, "up", "--config", config.toString());
