@@ -9,6 +9,7 @@ import dev.berth.config.Route;
 import dev.berth.routing.Router;
 import dev.berth.transport.Transport;
 import dev.berth.upstream.Backends;
+import dev.berth.upstream.Trailers;
 import dev.berth.upstream.UpstreamPool;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -72,7 +73,8 @@ public final class Edge {
             // The request line is the method, the target, the version and separators.
             .setMaxInitialLineLength(settings.maxUriLength() + 32)
             .setMaxHeaderSize(settings.maxHeaderSize())
-            .setStrictLineParsing(true);
+            .setStrictLineParsing(true)
+            .setTrailersFactory(Trailers.FACTORY);
   }
 
   /**

@@ -41,6 +41,7 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
   private Route currentRoute;
   private RequestLog currentLog;
   private boolean draining;
+  private ClientAddress clientAddress;
 
   EdgeHandler(Edge edge, ClientTimeouts timeouts, ResponseMeter meter) {
     this.edge = requireNonNull(edge, "edge");
@@ -51,6 +52,13 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+  }
+
+  private ClientAddress clientAddress() {
+    if (clientAddress == null) {
+      clientAddress = ClientAddress.of(ctx.channel());
+    }
+    return clientAddress;
   }
 
   @Override
@@ -75,7 +83,7 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
     }
     timeouts.busy();
     meter.reset();
-    currentLog = new RequestLog(request, ctx.channel().remoteAddress());
+    currentLog = new RequestLog(request, clientAddress());
     currentRoute = null;
     if (request.decoderResult().isFailure()) {
       rejectMalformed(request);
@@ -117,7 +125,7 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
           // The body will be read and forwarded: tell the client to send it (the app is not asked).
           ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
         }
-        yield new ProxyExchange(this, ctx, edge, request, route.get(), backend.get(), currentLog);
+        yield new ProxyExchange(this, ctx, edge, request, route.get(), backend.get(), currentLog, clientAddress());
       }
       case Route.StaticTarget files ->
           local(

@@ -3,7 +3,6 @@ package dev.berth.edge;
 import dev.berth.config.Cidr;
 import dev.berth.config.EdgeSettings;
 import dev.berth.config.Route;
-import io.netty.channel.Channel;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -11,7 +10,6 @@ import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.util.List;
 
 /**
@@ -36,19 +34,23 @@ final class ForwardedRequest {
 
   private ForwardedRequest() {}
 
-  static HttpRequest of(HttpRequest request, Route route, Channel client, EdgeSettings settings) {
-    HttpHeaders headers = request.headers().copy();
+  /**
+   * Rewrites {@code request}'s header map in place (the client's request is not forwarded
+   * elsewhere, and copying the map was a third of what a proxied request allocated) and returns
+   * the head to send upstream, which shares that map.
+   */
+  static HttpRequest of(HttpRequest request, Route route, ClientAddress client, EdgeSettings settings) {
+    HttpHeaders headers = request.headers();
     stripHopByHop(headers);
     // Only berth decides the mount point; a client (even a trusted proxy) never sets it.
     headers.remove("script_name");
     headers.remove("script-name");
 
-    InetAddress peer = client.remoteAddress() instanceof InetSocketAddress inet ? inet.getAddress() : null;
+    InetAddress peer = client.peer();
     boolean trusted = peer != null && isTrusted(peer, settings.trustedProxies());
-    String peerIp = peer == null ? null : peer.getHostAddress();
+    String peerIp = client.ip();
     String host = headers.get(HttpHeaderNames.HOST);
-    String port =
-        client.localAddress() instanceof InetSocketAddress local ? Integer.toString(local.getPort()) : null;
+    String port = client.localPort();
     String prefix = route.path().equals("/") ? "" : route.path();
 
     if (!trusted) {
@@ -57,7 +59,7 @@ final class ForwardedRequest {
       }
     }
     // A trusted proxy's chain is extended with its own address, as nginx's $proxy_add_x_forwarded_for.
-    String chain = String.join(", ", headers.getAll(XFF));
+    String chain = trusted ? String.join(", ", headers.getAll(XFF)) : "";
     if (peerIp != null) {
       headers.set(XFF, chain.isEmpty() ? peerIp : chain + ", " + peerIp);
     }
@@ -69,8 +71,8 @@ final class ForwardedRequest {
       headers.set(XF_PREFIX, outer == null ? prefix : stripTrailingSlash(outer) + prefix);
     }
     if (settings.forwardedHeader()) {
-      String ours = forwardedElement(peer, host);
-      String earlier = String.join(", ", headers.getAll(FORWARDED));
+      String ours = forwardedElement(peerIp, host);
+      String earlier = trusted ? String.join(", ", headers.getAll(FORWARDED)) : "";
       headers.set(FORWARDED, earlier.isEmpty() ? ours : earlier + ", " + ours);
     }
 
@@ -89,6 +91,16 @@ final class ForwardedRequest {
   }
 
   static void stripHopByHop(HttpHeaders headers) {
+    if (headers.contains(HttpHeaderNames.CONNECTION)) {
+      stripListed(headers);
+    }
+    for (String name : HOP_BY_HOP) {
+      headers.remove(name);
+    }
+  }
+
+  /** Fields the Connection header names are hop-by-hop too. */
+  private static void stripListed(HttpHeaders headers) {
     for (String listed : headers.getAll(HttpHeaderNames.CONNECTION)) {
       for (String token : listed.split(",")) {
         String name = token.trim();
@@ -97,9 +109,6 @@ final class ForwardedRequest {
         }
       }
     }
-    for (String name : HOP_BY_HOP) {
-      headers.remove(name);
-    }
   }
 
   /**
@@ -107,6 +116,9 @@ final class ForwardedRequest {
    * Netty's decoder already refuses Content-Length with Transfer-Encoding and repeated lengths.
    */
   static boolean framingIsUnambiguous(HttpMessage message) {
+    if (!message.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+      return true;
+    }
     List<String> codings = message.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
     return codings.isEmpty() || (codings.size() == 1 && codings.get(0).trim().equalsIgnoreCase("chunked"));
   }
@@ -121,10 +133,9 @@ final class ForwardedRequest {
   }
 
   /** RFC 7239: for=192.0.2.1;proto=http;host=example.com, IPv6 quoted and bracketed. */
-  private static String forwardedElement(InetAddress peer, String host) {
+  private static String forwardedElement(String ip, String host) {
     StringBuilder element = new StringBuilder();
-    if (peer != null) {
-      String ip = peer.getHostAddress();
+    if (ip != null) {
       element.append("for=").append(ip.contains(":") ? "\"[" + ip + "]\"" : ip).append(';');
     }
     element.append("proto=http");

@@ -3,8 +3,6 @@ package dev.berth.edge;
 import dev.berth.accesslog.AccessLogEntry;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 
@@ -23,11 +21,8 @@ final class RequestLog {
   private String upstreamAddress;
   private long upstreamNanos = -1;
 
-  RequestLog(HttpRequest request, SocketAddress remote) {
-    this.remoteAddress =
-        remote instanceof InetSocketAddress inet && inet.getAddress() != null
-            ? inet.getAddress().getHostAddress()
-            : String.valueOf(remote);
+  RequestLog(HttpRequest request, ClientAddress client) {
+    this.remoteAddress = client.text();
     this.method = request.method().name();
     this.target = request.uri();
     this.protocol = request.protocolVersion().text();

@@ -99,7 +99,10 @@ public final class UpstreamPool {
               @Override
               protected void initChannel(Channel ch) {
                 ch.pipeline()
-                    .addLast(new HttpClientCodec(new HttpDecoderConfig().setStrictLineParsing(true), false, false))
+                    .addLast(new HttpClientCodec(
+                            new HttpDecoderConfig().setStrictLineParsing(true).setTrailersFactory(Trailers.FACTORY),
+                            false,
+                            false))
                     .addLast(connection);
               }
             })
