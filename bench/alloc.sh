@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Bytes berth allocates per proxied request, from its GC log: a number that, unlike req/s, does not
+# depend on what else the machine runs, so it tells whether a change to the request path made it
+# leaner. Same backend and berth config as bench/proxy.sh; wrk with 64 keep-alive connections, a
+# warm-up, then a measured run. Every young collection empties eden, so what was allocated between
+# two collections is the heap's size before the second minus its size after the first.
+# Environment: UPSTREAM=unix|tcp (default unix), DURATION=10, BERTH_JAVA_OPTS (the launcher's
+# defaults otherwise), BERTH_EXTRA_JAVA_OPTS (-Xlog:gc is added to it).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+UPSTREAM="${UPSTREAM:-unix}"
+DURATION="${DURATION:-10}"
+
+need "$NGINX" wrk curl "$PY"
+raise_nofile
+setup_tmp
+build_berth
+
+read -r BACKEND_PORT NGINX_PORT BERTH_PORT < <(free_ports 3)
+start_backend
+export BERTH_EXTRA_JAVA_OPTS="${BERTH_EXTRA_JAVA_OPTS:-} -Xlog:gc:file=$TMP/gc.log"
+start_berth
+url="http://127.0.0.1:$BERTH_PORT/$UPSTREAM/"
+log "warm-up: wrk 5 s on $url"
+wrk -t1 -c64 -d5s "$url" >/dev/null
+before=$(wc -l <"$TMP/gc.log")
+log "measured: wrk ${DURATION} s"
+out=$(wrk -t1 -c64 -d"${DURATION}s" "$url")
+requests=$(awk '/requests in/ {print $1}' <<<"$out")
+# "... Pause Young (Allocation Failure) 23M->5M(40M) 1.234ms"
+tail -n +"$((before + 1))" "$TMP/gc.log" | grep 'Pause Young' | sed -E 's/.* ([0-9]+)M->([0-9]+)M.*/\1 \2/' |
+  awk -v r="$requests" -v u="$UPSTREAM" '
+    NR > 1 { bytes += ($1 - after) * 1048576 }
+    { after = $2; n++ }
+    END { printf "%s upstream: %d requests, %d young collections, %.0f bytes allocated per request\n", u, r, n, (n > 1 ? bytes / r * n / (n - 1) : 0) }'
+grep -E 'Requests/sec' <<<"$out" | sed 's/^/  (not a benchmark: /; s/$/)/'
