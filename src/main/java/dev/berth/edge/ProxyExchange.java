@@ -133,9 +133,11 @@ final class ProxyExchange implements Exchange {
       acquired(lease);
       return;
     }
-    // Hold the body until the request head is on its way upstream; a pooled connection (the
-    // common case) needs no pause, and each pause costs the client connection two syscalls.
-    if (!pausedForConnect && !requestDone) {
+    // Hold the body until the request head is on its way upstream. A pooled connection needs no
+    // pause, nor does a request without a body (a pipelined request behind it is held by the
+    // connection anyway): each pause costs the client connection two syscalls, which an app that
+    // closes after every response (gunicorn's sync workers) would pay on every request.
+    if (!pausedForConnect && !requestDone && hasBody) {
       pausedForConnect = true;
       client.channel().config().setAutoRead(false);
     }
