@@ -103,7 +103,8 @@ class ConfigLoaderTest {
                 List.of(),
                 null,
                 App.Recycle.NONE,
-                null));
+                null,
+                App.Deploy.NONE));
     assertThat(config.apps().get("blog"))
         .isEqualTo(
             new App(
@@ -125,7 +126,8 @@ class ConfigLoaderTest {
                 List.of(),
                 null,
                 App.Recycle.NONE,
-                null));
+                null,
+                App.Deploy.NONE));
     RouteLimits limits = RouteLimits.standard();
     AccessLogSpec log =
         new AccessLogSpec(true, dir.toAbsolutePath().resolve("state/log/access.log"), AccessLogSpec.Format.COMBINED);
@@ -1100,7 +1102,8 @@ class ConfigLoaderTest {
                 List.of(),
                 null,
                 App.Recycle.NONE,
-                null));
+                null,
+                App.Deploy.NONE));
     App api = config.apps().get("api");
     assertThat(api.balance()).isEqualTo(App.Balance.ROUND_ROBIN);
     assertThat(api.healthCheck())
