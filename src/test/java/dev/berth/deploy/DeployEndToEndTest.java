@@ -4,17 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.config.UserAccount;
 import dev.berth.testing.BerthProcess;
 import dev.berth.testing.Cli;
 import dev.berth.testing.Curl;
 import dev.berth.testing.HttpLoad;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -326,6 +329,42 @@ class DeployEndToEndTest {
       }
       assertThat(releasesJson().path("current").asInt()).isEqualTo(1);
       assertThat(cli("restart", "web").exit()).isZero();
+    }
+  }
+
+  // --- 6. the app's user --------------------------------------------------------------------------
+
+  @Test
+  void aRootBerthGivesTheReleaseToTheAppsUserWhoRunsTheBuildAndReleasePhases() throws Exception {
+    Assumptions.assumeTrue(UserAccount.currentUid() == 0, "berth must run as root for this test");
+    UserAccount nobody = UserAccount.lookup("nobody").orElseThrow();
+    // nobody must reach the configured dir, which it runs from before the first deploy.
+    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path source = source("src", "v1");
+    String app =
+        """
+        [apps.web]
+        dir = "%s"
+        command = "%s"
+        build = "/usr/bin/python3 -c 'import os; open(\\"BUILT\\", \\"w\\").write(str(os.getuid()))'"
+        release = "id -u > MIGRATED; echo migrated as $USER"
+        stop_timeout = "5s"
+        """
+            .formatted(source, GUNICORN);
+    try (BerthProcess berth = up(app)) {
+      Cli deploy = cli("deploy", "web");
+      assertThat(deploy.exit()).as(deploy.err()).isZero();
+      assertThat(deploy.out()).contains("       migrated as nobody");
+      Path release = tmp.resolve("state/apps/web/releases/1");
+      assertThat(Files.readString(release.resolve("BUILT"))).isEqualTo(Long.toString(nobody.uid()));
+      assertThat(Files.readString(release.resolve("MIGRATED")).strip()).isEqualTo(Long.toString(nobody.uid()));
+      assertThat(((Number) Files.getAttribute(release.resolve("wsgi.py"), "unix:uid")).longValue()).isEqualTo(nobody.uid());
+      assertThat(Files.getPosixFilePermissions(release)).isEqualTo(PosixFilePermissions.fromString("rwx------"));
+      JsonNode whoami = JSON.readTree(Curl.get("http://127.0.0.1:" + port + "/whoami").body());
+      assertThat(whoami.path("uid").asLong()).isEqualTo(nobody.uid());
+      assertThat(version()).isEqualTo("v1");
+      // The release phase's output is in the app's log.
+      assertThat(Files.readString(tmp.resolve("state/log/web.log"))).contains(" release | migrated as nobody");
     }
   }
 
