@@ -127,14 +127,22 @@ public final class Deployer {
               + configured.dir());
       return configured;
     }
+    App app;
     try {
-      return ConfigLoader.forRelease(configured, dir);
+      app = ConfigLoader.forRelease(configured, dir);
     } catch (ConfigException e) {
       warn.accept(
           "app " + configured.name() + ": release " + current.getAsInt() + " cannot run (" + String.join("; ", e.problems())
               + "); running it from " + configured.dir());
       return configured;
     }
+    try {
+      ownedBy(dir, supervisor.appUser(app));
+    } catch (IOException | DeployException e) {
+      // Its start says what is wrong (no such user, say).
+      LOG.log(System.Logger.Level.DEBUG, "release " + dir + ": " + e.getMessage());
+    }
+    return app;
   }
 
   /**
@@ -166,7 +174,9 @@ public final class Deployer {
       String label = request.sourceLabel() != null ? request.sourceLabel() : source.describe();
       appLog(name, "deploy: release " + number + " from " + label);
       Optional<UserAccount> user = supervisor.appUser(definition);
-      Path incoming = releases.incoming(number, user.isPresent());
+      // A root berth runs apps as other users (this one, or another app's): they must pass
+      // through to their releases, whichever app deployed first.
+      Path incoming = releases.incoming(number, UserAccount.currentUid() == 0);
       made = true;
       long fetching = System.nanoTime();
       Source.Fetched fetched = source.fetch(incoming, stateDir, FETCH_TIMEOUT, line -> progress.output("fetch", line));
@@ -276,6 +286,7 @@ public final class Deployer {
         progress.step(
             line("rollback", "to release " + target + (current.isPresent() ? " (from release " + current.getAsInt() + ")" : ""), null));
         App app = forRelease(definition, releases.dir(target));
+        ownedBy(releases.dir(target), supervisor.appUser(app));
         Optional<String> failure = supervisor.replaceGeneration(app, "release " + target, steps(progress));
         if (failure.isPresent()) {
           return failed(name, "rollback", target, false, releases, failure.get());
@@ -325,6 +336,9 @@ public final class Deployer {
       OptionalInt current = releases.current();
       boolean fromRelease = current.isPresent() && Files.isDirectory(releases.dir(current.getAsInt()));
       App app = fromRelease ? forRelease(newDefinition, releases.dir(current.getAsInt())) : newDefinition;
+      if (fromRelease) {
+        ownedBy(releases.dir(current.getAsInt()), supervisor.appUser(app));
+      }
       String label = fromRelease ? "release " + current.getAsInt() + ", new definition" : "new definition";
       Optional<String> failure = supervisor.replaceGeneration(app, label, steps(lines));
       if (failure.isPresent()) {
@@ -339,6 +353,8 @@ public final class Deployer {
       return Result.failed(e.getMessage());
     } catch (DeployException e) {
       return Result.failed("redeploy of " + name + " failed, the running version keeps serving: " + e.describe());
+    } catch (IOException e) {
+      return Result.failed("redeploy of " + name + " failed, the running version keeps serving: " + e.getMessage());
     }
   }
 
@@ -400,6 +416,16 @@ public final class Deployer {
       }
     }
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+  }
+
+  /**
+   * A release made when the app ran as another user (the config's user changed since) is given to
+   * the user it runs as now.
+   */
+  private static void ownedBy(Path dir, Optional<UserAccount> user) throws IOException, DeployException {
+    if (user.isPresent() && ((Number) Files.getAttribute(dir, "unix:uid")).longValue() != user.get().uid()) {
+      own(dir, user);
+    }
   }
 
   private static Supervisor.Steps steps(Progress progress) {

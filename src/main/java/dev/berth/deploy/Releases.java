@@ -142,7 +142,8 @@ public final class Releases {
   /**
    * An empty directory to fetch release {@code number} into; what an interrupted deploy left is
    * removed first. The directories above it are created: {@code traversable} makes them passable
-   * (x, not r) for other users, whom a root berth runs apps as.
+   * (x, not r) for other users, whom a root berth runs apps as; each release's own directory is
+   * private to the app's user.
    */
   Path incoming(int number, boolean traversable) throws IOException {
     String mode = traversable ? "rwx--x--x" : "rwx------";
