@@ -319,10 +319,19 @@ class DeployEndToEndTest {
   // --- 5. one at a time -------------------------------------------------------------------------
 
   @Test
-  void whileADeployRunsASecondDeployARestartAndAScaleOfTheAppFailAtOnce() throws Exception {
+  void whileADeployRunsASecondDeployARestartAndAScaleOfTheAppFailAtOnceAndAPhasePastItsTimeoutIsEnded() throws Exception {
     Path source = source("src", "v1");
     Path gate = tmp.resolve("gate");
-    String app = webApp(source, "build = \"while [ ! -e %s ]; do sleep 0.1; done\"".formatted(gate));
+    Path hang = tmp.resolve("hang");
+    String app =
+        webApp(
+            source,
+            """
+            build = "while [ ! -e %s ]; do sleep 0.1; done"
+            release = "if [ -e %s ]; then echo hanging; exec sleep 600; fi; echo migrated"
+            release_timeout = "2s"
+            """
+                .formatted(gate, hang));
     try (BerthProcess berth = up(app)) {
       Thread deploying = Thread.ofPlatform().start(() -> cli("deploy", "web"));
       try {
@@ -339,6 +348,28 @@ class DeployEndToEndTest {
       }
       assertThat(releasesJson().path("current").asInt()).isEqualTo(1);
       assertThat(cli("restart", "web").exit()).isZero();
+
+      // A release phase that hangs is ended at release_timeout, with its process tree.
+      Files.writeString(hang, "");
+      Cli deploy = cli("deploy", "web");
+      assertThat(deploy.exit()).isEqualTo(1);
+      assertThat(deploy.err())
+          .contains("release phase did not finish within 2s (build_timeout/release_timeout); its processes were ended")
+          .contains("hanging");
+      assertThat(berth.descendants()).noneMatch(p -> p.info().commandLine().orElse("").contains("sleep 600"));
+      assertThat(releasesJson().path("current").asInt()).isEqualTo(1);
+
+      // --json: the events, then the result.
+      Cli json = cli("rollback", "web", "1", "--json");
+      assertThat(json.exit()).isEqualTo(1);
+      assertThat(JSON.readTree(json.out()).path("error").asText()).isEqualTo("berth: rollback of web: release 1 is current already");
+      Files.delete(hang);
+      json = cli("deploy", "web", "--json");
+      assertThat(json.exit()).as(json.out()).isZero();
+      List<String> lines = json.out().lines().toList();
+      assertThat(JSON.readTree(lines.get(0)).path("event").asText()).isEqualTo("progress");
+      assertThat(lines).anyMatch(l -> l.contains("\"event\":\"output\",\"source\":\"release\""));
+      assertThat(JSON.readTree(lines.get(lines.size() - 1)).path("release").asInt()).isEqualTo(2);
     }
   }
 
