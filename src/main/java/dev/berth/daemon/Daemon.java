@@ -181,7 +181,7 @@ public final class Daemon {
       String state = result.ready() == wanted ? "ready" : result.ready() == 0 ? "FAILED" : "DEGRADED";
       out.println(
           "berth: app " + result.app().name() + ": " + state + ", " + result.ready() + "/" + wanted
-              + " instance(s) (" + describe(result.app()) + ")");
+              + " instance(s) (" + describe(result.app()) + ")" + release(result.app()));
       result.failures().forEach(failure -> out.println("berth:   " + failure));
     }
     for (int i = 0; i < bound.size(); i++) {
@@ -190,6 +190,12 @@ public final class Daemon {
       out.println("berth: serving on " + new dev.berth.config.Listener(listener.host(), port).url() + " (" + transport.name() + ")");
     }
     out.flush();
+  }
+
+  /** ", release 7" for an app that runs a release (made by berth deploy), else "". */
+  private String release(App app) {
+    Path releases = config.stateDir().resolve("apps").resolve(app.name()).resolve("releases");
+    return app.dir().startsWith(releases) ? ", release " + app.dir().getFileName() : "";
   }
 
   private static String describe(App app) {

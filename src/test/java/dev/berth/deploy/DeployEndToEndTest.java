@@ -238,7 +238,7 @@ class DeployEndToEndTest {
     // The next berth runs the current release, not the configured dir.
     try (BerthProcess berth = BerthProcess.up(config)) {
       assertThat(version()).isEqualTo("v2");
-      assertThat(berth.output()).contains("berth: app web: ready, 2/2");
+      assertThat(berth.output()).containsPattern("berth: app web: ready, 2/2 instance\\(s\\) \\(.*\\), release 2");
       assertThat(berth.terminate(WAIT)).isZero();
     }
   }
