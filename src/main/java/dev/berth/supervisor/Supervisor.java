@@ -323,11 +323,6 @@ public final class Supervisor {
     void step(String name, String detail, Duration took);
   }
 
-  /** The app as it runs now (a release's definition after a deploy), if berth runs it. */
-  public Optional<App> running(String app) {
-    return Optional.ofNullable(apps.get(app));
-  }
-
   /**
    * Replaces every instance of the app by a new generation running {@code next}, with no request
    * lost: a complete set of instances of every process type (as many as run now: the config's
@@ -376,6 +371,10 @@ public final class Supervisor {
     if (refused.isPresent()) {
       abandon(name, fresh);
       return refused;
+    }
+    if (next.recycle().any()) {
+      // A new definition may be the first with max_requests or max_memory.
+      recycler.start();
     }
     List<String> web = fresh.stream().filter(i -> i.type().equals(Instance.WEB)).map(Instance::tag).toList();
     steps.step("switch", (web.isEmpty() ? "no web instances" : tags(web)) + " -> " + label, null);
