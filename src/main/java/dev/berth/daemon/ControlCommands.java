@@ -182,7 +182,10 @@ final class ControlCommands {
       @Override
       public void output(String source, String line) {
         try {
-          replies.event("output", Map.of("source", source, "text", line));
+          Map<String, Object> fields = new LinkedHashMap<>();
+          fields.put("source", source);
+          fields.put("text", line);
+          replies.event("output", fields);
         } catch (ClientGoneException e) {
           // The deploy goes on to its end.
         }

@@ -368,7 +368,8 @@ class DeployEndToEndTest {
       assertThat(json.exit()).as(json.out()).isZero();
       List<String> lines = json.out().lines().toList();
       assertThat(JSON.readTree(lines.get(0)).path("event").asText()).isEqualTo("progress");
-      assertThat(lines).anyMatch(l -> l.contains("\"event\":\"output\",\"source\":\"release\""));
+      assertThat(lines)
+          .anyMatch(l -> l.equals("{\"event\":\"output\",\"source\":\"release\",\"text\":\"migrated\"}"));
       assertThat(JSON.readTree(lines.get(lines.size() - 1)).path("release").asInt()).isEqualTo(2);
     }
   }
