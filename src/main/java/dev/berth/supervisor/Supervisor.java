@@ -242,6 +242,36 @@ public final class Supervisor {
     overrides.changeEnv(appName, set, unset);
   }
 
+  /**
+   * Stops every instance of the app for good and forgets the app (a reload removed it): each
+   * instance leaves the rotation, finishes its requests (up to drain_timeout) and is stopped, all
+   * at once. What {@code scale} and {@code env set} stored for it stays in the overrides, for the
+   * day it comes back.
+   */
+  public void removeApp(String app) {
+    List<Instance> list = instances.get(app);
+    if (list == null) {
+      return;
+    }
+    list.stream().map(Instance::shutdown).toList().forEach(CompletableFuture::join);
+    instances.remove(app);
+    apps.remove(app);
+  }
+
+  /** How many instances of each process type the app has now, web first (for messages). */
+  public Map<String, Integer> counts(String app) {
+    Map<String, Integer> counts = new java.util.LinkedHashMap<>();
+    for (Instance instance : all(app)) {
+      counts.merge(instance.type(), 1, Integer::sum);
+    }
+    return counts;
+  }
+
+  /** The app's definition as the supervisor runs it, if it runs it. */
+  public Optional<App> definition(String app) {
+    return Optional.ofNullable(apps.get(app));
+  }
+
   /** Whether berth runs this app. */
   public boolean runs(String app) {
     return instances.containsKey(app);
