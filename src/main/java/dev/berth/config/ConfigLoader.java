@@ -147,26 +147,6 @@ public final class ConfigLoader {
     return parse(file, text);
   }
 
-  /**
-   * Where the state directory of {@code file}'s berth is, read leniently from a file that may be
-   * invalid otherwise: its {@code state_dir} if that is a string, else {@code .berth} beside it.
-   * So that {@code berth reload} finds the running berth even after an edit broke the file.
-   */
-  public static Path stateDirOf(Path file) {
-    requireNonNull(file, "file");
-    Path baseDir = file.toAbsolutePath().normalize().getParent();
-    Path standard = baseDir.resolve(".berth");
-    try {
-      JsonNode stateDir = TOML.readTree(Files.readString(file, StandardCharsets.UTF_8)).get("state_dir");
-      return stateDir != null && stateDir.isTextual() && !stateDir.asText().isBlank()
-          ? baseDir.resolve(stateDir.asText()).normalize()
-          : standard;
-    } catch (IOException | RuntimeException e) {
-      // Unreadable, or not even TOML: the default is the best guess left.
-      return standard;
-    }
-  }
-
   /** Checks {@code text} as if read from {@code file}, which names it in messages. */
   static Config parse(Path file, String text) throws ConfigException {
     requireNonNull(file, "file");
