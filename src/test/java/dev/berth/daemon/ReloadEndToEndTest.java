@@ -263,6 +263,14 @@ class ReloadEndToEndTest {
       berth.awaitLine("berth:   berth.toml:", WAIT);
       assertThat(open.get("/a/page/x").status()).isEqualTo(200);
 
+      // A state_dir of its own: refused whole, as the control socket and the logs are in the old one.
+      BerthProcess.write(
+          config, "state_dir = \"" + tmp + "/elsewhere\"\n" + listener(port) + app + route("/b", "web"));
+      hangUp(berth);
+      berth.awaitLine("berth: reload rejected: " + config + " changes what cannot change while berth runs", WAIT);
+      berth.awaitLine("berth:   state_dir: " + tmp.resolve("state") + " -> " + tmp.resolve("elsewhere"), WAIT);
+      assertThat(open.get("/a/page/x").status()).isEqualTo(200);
+
       write(listener(port) + app + route("/b", "web"));
       hangUp(berth);
       berth.awaitLine("berth: reloaded " + config + ": 2 change(s)", WAIT);
