@@ -176,6 +176,49 @@ class ReloadEndToEndTest {
     }
   }
 
+  @Test
+  void appGivenByUpstreamsIsAddedRepointedAndRemoved() throws Exception {
+    // Two instances on TCP ports: the addresses a proxied app is pointed at.
+    String base = app("web", "instances = 2\nsocket = \"tcp\"\n") + route("/web", "web");
+    try (BerthProcess berth = up(base);
+        HttpConnection open = HttpConnection.open(port)) {
+      String first = instance("web", 1).path("endpoint").asText();
+      String second = instance("web", 2).path("endpoint").asText();
+
+      write(listener(port) + base + external(first) + route("/legacy", "legacy"));
+      Cli add = cli("reload");
+      assertThat(add.exit()).as(add.err()).isZero();
+      assertThat(add.out().lines())
+          .startsWith("app + legacy: proxying to " + first, "route + /legacy -> legacy");
+      assertThat(open.get("/legacy/page/x").body()).contains("\"instance\":\"1\"");
+
+      write(listener(port) + base + external(second) + route("/legacy", "legacy"));
+      Cli repoint = cli("reload");
+      assertThat(repoint.exit()).as(repoint.err()).isZero();
+      assertThat(repoint.out().lines()).first().isEqualTo("app ~ legacy: proxying to " + second);
+      for (int i = 0; i < 4; i++) {
+        assertThat(open.get("/legacy/page/x").body()).contains("\"instance\":\"2\"");
+      }
+
+      write(listener(port) + base);
+      Cli remove = cli("reload");
+      assertThat(remove.exit()).as(remove.err()).isZero();
+      assertThat(remove.out().lines()).startsWith("route - /legacy -> legacy", "app - legacy: no longer proxied");
+      assertThat(open.get("/legacy/page/x").status()).isEqualTo(404);
+      assertThat(open.get("/web/page/x").status()).isEqualTo(200);
+      assertThat(berth.terminate(WAIT)).isZero();
+    }
+  }
+
+  private static String external(String address) {
+    return """
+
+        [apps.legacy]
+        upstreams = ["%s"]
+        """
+        .formatted(address);
+  }
+
   // --- listeners --------------------------------------------------------------------------------
 
   @Test
