@@ -9,6 +9,7 @@ import dev.berth.config.UpstreamAddress;
 import dev.berth.control.CommandRegistry;
 import dev.berth.control.ControlProtocol;
 import dev.berth.control.ControlServer;
+import dev.berth.deploy.Deployer;
 import dev.berth.edge.Edge;
 import dev.berth.routing.RouteTable;
 import dev.berth.routing.Router;
@@ -34,7 +35,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import sun.misc.Signal;
@@ -131,7 +131,8 @@ public final class Daemon {
             registerWith(backends, transport),
             stateFile,
             new Overrides(config.stateDir().resolve("overrides")));
-    new ControlCommands(supervisor, logs).registerIn(commands);
+    Deployer deployer = new Deployer(supervisor, logs, config.stateDir(), config.apps().values(), line -> out.println(line));
+    new ControlCommands(supervisor, logs, deployer).registerIn(commands);
     HealthChecker healthChecker = new HealthChecker(transport, group);
     healthChecker.start(backends.all());
     Reloader reloader =
@@ -142,7 +143,7 @@ public final class Daemon {
             edge,
             router,
             healthChecker,
-            Daemon::noRedeploy,
+            deployer,
             address -> addressOf(address, transport));
     this.reloader = reloader;
     commands.register("reload", reloader::control);
@@ -159,7 +160,12 @@ public final class Daemon {
     for (App app : external) {
       app.upstreams().forEach(address -> backends.define(app).add(addressOf(address, transport)));
     }
-    List<App> supervised = config.apps().values().stream().filter(app -> !app.external()).toList();
+    // An app that was deployed runs its current release, as it did before berth stopped.
+    List<App> supervised =
+        config.apps().values().stream()
+            .filter(app -> !app.external())
+            .map(app -> deployer.runnable(app, warning -> out.println("berth: WARNING: " + warning)))
+            .toList();
     // Started off the main thread so that a signal during a slow start stops everything at once.
     // A reload asked meanwhile waits for this start, and then compares with what runs.
     Thread.ofVirtual()
@@ -187,16 +193,6 @@ public final class Daemon {
   private Config running() {
     Reloader r = reloader;
     return r == null ? config : r.running();
-  }
-
-  /**
-   * What a reload does with a changed definition of an app berth runs, until the deploy flow is
-   * there: nothing, and it says so (a stop and start would drop requests).
-   */
-  private static Optional<String> noRedeploy(App app, java.util.function.Consumer<String> progress) {
-    return Optional.of(
-        "applying a changed app needs the deploy flow (start the new generation, switch, drain the old),"
-            + " which this berth does not have yet; restart berth to apply it");
   }
 
   private void reportStart(
@@ -233,27 +229,43 @@ public final class Daemon {
   }
 
   private static InstanceListener registerWith(Backends backends, Transport transport) {
-    return (app, instance, endpoint) -> {
-      AppBackend backend = backends.find(app).orElseThrow();
-      SocketAddress address = addressOf(endpoint, transport);
-      Peer peer = backend.add(address);
-      return new InstanceListener.Routed() {
-        @Override
-        public void withdraw() {
-          backend.remove(address);
-        }
+    return new InstanceListener() {
+      @Override
+      public Routed ready(String app, int instance, Endpoint endpoint) {
+        AppBackend backend = backends.find(app).orElseThrow();
+        return new RoutedPeer(backend, backend.add(addressOf(endpoint, transport)));
+      }
 
-        @Override
-        public int inFlight() {
-          return peer.active();
-        }
+      @Override
+      public Routed standby(String app, int instance, Endpoint endpoint) {
+        AppBackend backend = backends.find(app).orElseThrow();
+        return new RoutedPeer(backend, backend.standby(addressOf(endpoint, transport)));
+      }
 
-        @Override
-        public long requests() {
-          return peer.requests();
-        }
-      };
+      @Override
+      public void switchOver(String app, List<Routed> serving) {
+        AppBackend backend = backends.find(app).orElseThrow();
+        backend.replaceAll(serving.stream().map(routed -> ((RoutedPeer) routed).peer()).toList());
+      }
     };
+  }
+
+  /** An instance's peer in its app's backend (in rotation, or waiting for a deploy's switch). */
+  private record RoutedPeer(AppBackend backend, Peer peer) implements InstanceListener.Routed {
+    @Override
+    public void withdraw() {
+      backend.remove(peer);
+    }
+
+    @Override
+    public int inFlight() {
+      return peer.active();
+    }
+
+    @Override
+    public long requests() {
+      return peer.requests();
+    }
   }
 
   private static SocketAddress addressOf(UpstreamAddress address, Transport transport) {

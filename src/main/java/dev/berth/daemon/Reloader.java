@@ -12,6 +12,7 @@ import dev.berth.control.ClientGoneException;
 import dev.berth.control.ControlException;
 import dev.berth.control.Replies;
 import dev.berth.control.Request;
+import dev.berth.deploy.Deployer;
 import dev.berth.edge.Edge;
 import dev.berth.routing.RouteTable;
 import dev.berth.routing.Router;
@@ -29,7 +30,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import java.util.stream.Collectors;
 
 /**
  * {@code berth reload} and SIGHUP: reads the config file berth was started with again and applies
@@ -65,7 +65,7 @@ final class Reloader {
   private final Edge edge;
   private final Router router;
   private final HealthChecker healthChecker;
-  private final AppRedeployer redeployer;
+  private final Deployer deployer;
   private final Function<UpstreamAddress, SocketAddress> addresses;
   /** The config berth runs now: what it was started with, changed by each reload. */
   private volatile Config running;
@@ -78,7 +78,7 @@ final class Reloader {
       Edge edge,
       Router router,
       HealthChecker healthChecker,
-      AppRedeployer redeployer,
+      Deployer deployer,
       Function<UpstreamAddress, SocketAddress> addresses) {
     this.running = requireNonNull(initial, "initial");
     this.supervisor = requireNonNull(supervisor, "supervisor");
@@ -86,7 +86,7 @@ final class Reloader {
     this.edge = requireNonNull(edge, "edge");
     this.router = requireNonNull(router, "router");
     this.healthChecker = requireNonNull(healthChecker, "healthChecker");
-    this.redeployer = requireNonNull(redeployer, "redeployer");
+    this.deployer = requireNonNull(deployer, "deployer");
     this.addresses = requireNonNull(addresses, "addresses");
   }
 
@@ -258,12 +258,16 @@ final class Reloader {
       if (supervised.isEmpty()) {
         return;
       }
-      // All at once, as at berth's start.
-      for (Supervisor.StartResult result : supervisor.start(supervised)) {
-        App app = result.app();
+      // All at once, as at berth's start; one that was deployed before (and then removed from the
+      // config) runs its current release again.
+      List<App> runnable =
+          supervised.stream().map(app -> deployer.runnable(app, warning -> progress.accept("WARNING: " + warning))).toList();
+      for (Supervisor.StartResult result : supervisor.start(runnable)) {
+        App app = next.apps().get(result.app().name());
         if (result.failures().isEmpty()) {
           apps.put(app.name(), app);
-          applied("app + " + app.name() + ": started (" + counts(app.name()) + ")");
+          deployer.define(app);
+          applied("app + " + app.name() + ": started (" + supervisor.instanceCounts(app.name()) + ")");
           continue;
         }
         // Not there before, so not there now: no half-started app left retrying in the background.
@@ -307,7 +311,8 @@ final class Reloader {
     /** Proxied until now, run by berth from now on: its instances must be ready before the addresses leave. */
     private void becomeSupervised(AppBackend backend, App before, App after) {
       backend.reconfigure(after);
-      Supervisor.StartResult result = supervisor.start(List.of(after)).get(0);
+      App runnable = deployer.runnable(after, warning -> progress.accept("WARNING: " + warning));
+      Supervisor.StartResult result = supervisor.start(List.of(runnable)).get(0);
       if (!result.failures().isEmpty()) {
         supervisor.removeApp(after.name());
         backend.reconfigure(before);
@@ -319,29 +324,40 @@ final class Reloader {
       before.upstreams().stream().map(addresses).forEach(backend::remove);
       healthChecker.start(backend);
       apps.put(after.name(), after);
-      applied("app ~ " + after.name() + ": started (" + counts(after.name()) + "), no longer proxying");
+      deployer.define(after);
+      applied("app ~ " + after.name() + ": started (" + supervisor.instanceCounts(after.name()) + "), no longer proxying");
     }
 
     /** Run by berth until now, proxied from now on: the addresses join, then its instances drain and stop. */
     private void becomeExternal(AppBackend backend, App before, App after) {
       after.upstreams().stream().map(addresses).forEach(backend::add);
-      supervisor.removeApp(after.name());
+      Optional<String> busy = remove(after.name());
+      if (busy.isPresent()) {
+        after.upstreams().stream().map(addresses).forEach(backend::remove);
+        failed.add("app ~ " + after.name() + ": " + busy.get() + " (it goes on running)");
+        return;
+      }
       backend.reconfigure(after);
       healthChecker.start(backend);
       apps.put(after.name(), after);
       applied("app ~ " + after.name() + ": proxying to " + ConfigChange.upstreams(after) + "; its processes stopped");
     }
 
+    /**
+     * The deploy flow with the new definition (and the code the app runs now): a new generation
+     * starts beside the old one, takes the traffic once all of it is ready, and the old one drains
+     * and stops. A failure leaves the old generation serving.
+     */
     private void redeploy(AppBackend backend, App after) {
-      Optional<String> failure = redeployer.redeploy(after, progress);
-      if (failure.isPresent()) {
-        failed.add("app ~ " + after.name() + ": not redeployed: " + failure.get());
+      Deployer.Result result = deployer.redeploy(after, progress);
+      if (!result.ok()) {
+        failed.add("app ~ " + after.name() + ": not redeployed: " + result.failure());
         return;
       }
       backend.reconfigure(after);
       healthChecker.start(backend);
       apps.put(after.name(), after);
-      applied("app ~ " + after.name() + ": redeployed (" + counts(after.name()) + ")");
+      applied("app ~ " + after.name() + ": redeployed (" + supervisor.instanceCounts(after.name()) + ")");
     }
 
     // 3. Added listeners, before any is removed: no moment without a listener.
@@ -409,7 +425,11 @@ final class Reloader {
     private void removeApps() {
       for (App app : change.removedApps()) {
         if (!app.external()) {
-          supervisor.removeApp(app.name());
+          Optional<String> busy = remove(app.name());
+          if (busy.isPresent()) {
+            failed.add("app - " + app.name() + ": " + busy.get() + " (it goes on running, without routes)");
+            continue;
+          }
         }
         backends.remove(app.name()).ifPresent(healthChecker::stop);
         apps.remove(app.name());
@@ -422,12 +442,18 @@ final class Reloader {
       applied.accept(line);
     }
 
-    private String counts(String app) {
-      Map<String, Integer> counts = supervisor.counts(app);
-      if (counts.isEmpty()) {
-        return "no instances";
+    /**
+     * Stops the app's instances for good (drained first) and forgets it, unless a deploy, restart,
+     * scale... of it is in progress. @return why not, or empty once it is gone
+     */
+    private Optional<String> remove(String app) {
+      try (Supervisor.Exclusive exclusive = supervisor.exclusive(app, "reload")) {
+        supervisor.removeApp(app);
+        deployer.forget(app);
+        return Optional.empty();
+      } catch (IllegalStateException e) {
+        return Optional.of(e.getMessage());
       }
-      return counts.entrySet().stream().map(e -> e.getValue() + " " + e.getKey()).collect(Collectors.joining(", "));
     }
   }
 

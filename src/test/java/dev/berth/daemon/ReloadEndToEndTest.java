@@ -177,6 +177,71 @@ class ReloadEndToEndTest {
   }
 
   @Test
+  void changedAppIsRedeployedUnderLoadWithoutAFailedRequest() throws Exception {
+    String routes = route("/", "web");
+    try (BerthProcess berth = up(app("web", "instances = 2\nenv = { GREETING = \"one\" }\n") + routes)) {
+      Set<Long> before = pids();
+      try (HttpConnection open = HttpConnection.open(port);
+          HttpLoad load = HttpLoad.start(port, "/page/load", 4)) {
+        assertThat(open.get("/env/GREETING").body()).isEqualTo("one");
+        load.awaitMore(100, WAIT);
+
+        write(listener(port) + app("web", "instances = 3\nenv = { GREETING = \"two\" }\n") + routes);
+        Cli reload = cli("reload");
+        assertThat(reload.exit()).as(reload.err()).isZero();
+        // The deploy flow's steps, indented, then the change.
+        assertThat(reload.out().lines())
+            .anyMatch(l -> l.strip().startsWith("-----> start    3 web (new definition)"))
+            .anyMatch(l -> l.strip().startsWith("-----> switch   web.1-3 -> new definition"))
+            .anyMatch(l -> l.strip().startsWith("-----> drain    old generation"))
+            .containsSubsequence("app ~ web: redeployed (3 web)", "berth: reloaded " + config + ": 1 change(s)");
+        load.awaitMore(100, WAIT);
+        load.close();
+        assertThat(load.failed()).as("failed requests: %s", load.failures()).isZero();
+
+        // Every instance runs the new definition; the connection opened before reaches them.
+        for (int i = 0; i < 6; i++) {
+          assertThat(open.get("/env/GREETING").body()).isEqualTo("two");
+        }
+      }
+      JsonNode now = status();
+      assertThat(now.path("instances")).hasSize(3).allMatch(i -> i.path("state").asText().equals("RUNNING"));
+      assertThat(pids()).doesNotContainAnyElementsOf(before);
+      assertThat(berth.terminate(WAIT)).isZero();
+    }
+  }
+
+  @Test
+  void failedRedeployKeepsTheRunningGenerationAndTheLaterStepsWait() throws Exception {
+    Path flag = tmp.resolve("broken");
+    java.nio.file.Files.writeString(flag, "");
+    String routes = route("/a", "web");
+    try (BerthProcess berth = up(app("web", "instances = 2\n") + routes)) {
+      Set<Long> before = pids();
+      try (HttpLoad load = HttpLoad.start(port, "/a/page/load", 4)) {
+        load.awaitMore(100, WAIT);
+        // A new definition whose processes cannot start (the import fails), and a new route.
+        String broken =
+            app("web", "instances = 2\nenv = { BROKEN_FLAG = \"" + flag + "\" }\n").replace("wsgi:app", "flagged:app");
+        write(listener(port) + broken + routes + route("/b", "web"));
+        Cli reload = cli("reload");
+        assertThat(reload.exit()).as(reload.out()).isEqualTo(1);
+        assertThat(reload.err())
+            .startsWith("berth: reload failed; what it applied before the failure stays applied\nfailed: app ~ web: not redeployed: ")
+            .endsWith("\nnot applied: route + /b -> web");
+        load.awaitMore(100, WAIT);
+        load.close();
+        assertThat(load.failed()).as("failed requests: %s", load.failures()).isZero();
+      }
+      assertThat(pids()).isEqualTo(before);
+      try (HttpConnection c = HttpConnection.open(port)) {
+        assertThat(c.get("/b/page/x").status()).isEqualTo(404);
+      }
+      assertThat(berth.terminate(WAIT)).isZero();
+    }
+  }
+
+  @Test
   void appGivenByUpstreamsIsAddedRepointedAndRemoved() throws Exception {
     // Two instances on TCP ports: the addresses a proxied app is pointed at.
     String base = app("web", "instances = 2\nsocket = \"tcp\"\n") + route("/web", "web");
