@@ -33,6 +33,7 @@ import picocli.CommandLine.Option;
       DeployCommands.Deploy.class,
       DeployCommands.Rollback.class,
       DeployCommands.Releases.class,
+      ReloadCommand.class,
       PingCommand.class,
       ServiceCommand.class,
       CommandLine.HelpCommand.class
@@ -76,21 +77,27 @@ public final class BerthCommand implements Runnable {
 
     abstract int run(Config config);
 
+    /** What happens when the config is invalid: every problem printed, exit 2. */
+    int invalid(Path file, ConfigException e) {
+      PrintWriter err = spec.commandLine().getErr();
+      e.problems().forEach(err::println);
+      err.flush();
+      return EXIT_USAGE;
+    }
+
     @Override
     public final Integer call() {
       Config config;
+      Path file = configFile();
       try {
-        config = ConfigLoader.load(configFile());
+        config = ConfigLoader.load(file);
       } catch (ConfigException e) {
-        PrintWriter err = spec.commandLine().getErr();
-        e.problems().forEach(err::println);
-        err.flush();
-        return EXIT_USAGE;
+        return invalid(file, e);
       }
       return run(config);
     }
 
-    private Path configFile() {
+    final Path configFile() {
       if (file != null) {
         return file;
       }

@@ -8,6 +8,7 @@ import dev.berth.control.ControlClient;
 import dev.berth.control.ControlException;
 import dev.berth.control.ControlProtocol;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.function.Consumer;
 import picocli.CommandLine.Option;
 
@@ -22,9 +23,14 @@ abstract class ControlCommand extends BerthCommand.ConfigCommand {
 
   /** Sends the request; events go to {@code onEvent}. @return the exit code */
   final int call(Config config, String command, ObjectNode args, Consumer<ControlClient.Event> onEvent, Consumer<JsonNode> onResult) {
+    return call(config.stateDir(), command, args, onEvent, onResult);
+  }
+
+  /** {@link #call(Config, String, ObjectNode, Consumer, Consumer)} to the berth of this state directory. */
+  final int call(Path stateDir, String command, ObjectNode args, Consumer<ControlClient.Event> onEvent, Consumer<JsonNode> onResult) {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    try (ControlClient client = ControlClient.connect(config.stateDir().resolve(ControlProtocol.SOCKET_NAME))) {
+    try (ControlClient client = ControlClient.connect(stateDir.resolve(ControlProtocol.SOCKET_NAME))) {
       ObjectNode result =
           client.call(
               command,
@@ -56,7 +62,8 @@ abstract class ControlCommand extends BerthCommand.ConfigCommand {
       }
       return switch (e.code()) {
         case ControlException.NOT_RUNNING -> PingCommand.EXIT_NOT_RUNNING;
-        case ControlException.BAD_REQUEST -> BerthCommand.EXIT_USAGE;
+        // A config that berth reload found invalid is a bad config, as for berth check.
+        case ControlException.BAD_REQUEST, ReloadCommand.INVALID_CONFIG -> BerthCommand.EXIT_USAGE;
         default -> BerthCommand.EXIT_FAILED;
       };
     }

@@ -53,6 +53,8 @@ public final class Daemon {
   /** berth's output; once its log is open, each line goes there too. */
   private PrintStream out;
   private final CountDownLatch stopRequested = new CountDownLatch(1);
+  /** Set once the apps are wired; until then, the config berth started with is what runs. */
+  private volatile Reloader reloader;
 
   public Daemon(Config config, PrintStream out) {
     this.config = requireNonNull(config, "config");
@@ -101,14 +103,15 @@ public final class Daemon {
     Backends backends = new Backends();
     config.apps().values().forEach(backends::define);
     AccessLog accessLog = new AccessLog(out);
+    Router router = new Router(RouteTable.of(config.routes()));
     Edge edge =
         new Edge(
             transport,
             group,
             config.edge(),
-            new Router(RouteTable.of(config.routes())),
+            router,
             backends,
-            (route, entry) -> accessLog.log(route == null ? config.accessLog() : route.accessLog(), entry));
+            (route, entry) -> accessLog.log(route == null ? running().accessLog() : route.accessLog(), entry));
     List<InetSocketAddress> bound;
     try {
       bound = edge.bind(config.listeners());
@@ -132,7 +135,22 @@ public final class Daemon {
     new ControlCommands(supervisor, logs, deployer).registerIn(commands);
     HealthChecker healthChecker = new HealthChecker(transport, group);
     healthChecker.start(backends.all());
+    Reloader reloader =
+        new Reloader(
+            config,
+            supervisor,
+            backends,
+            edge,
+            router,
+            healthChecker,
+            deployer,
+            address -> addressOf(address, transport));
+    this.reloader = reloader;
+    commands.register("reload", reloader::control);
     installSignalHandlers();
+    // As nginx: `kill -HUP` reads the config again; off the signal thread, as a reload may take a while.
+    Signal.handle(
+        new Signal("HUP"), signal -> Thread.ofVirtual().name("berth-reload").start(() -> reloader.onSignal(out)));
     // As nginx after logrotate: `kill -USR1` reopens the access logs at their paths.
     Signal.handle(new Signal("USR1"), signal -> accessLog.reopen());
     Runtime.getRuntime().addShutdownHook(new Thread(supervisor::stopAll, "berth-stop-apps"));
@@ -149,13 +167,16 @@ public final class Daemon {
             .map(app -> deployer.runnable(app, warning -> out.println("berth: WARNING: " + warning)))
             .toList();
     // Started off the main thread so that a signal during a slow start stops everything at once.
+    // A reload asked meanwhile waits for this start, and then compares with what runs.
     Thread.ofVirtual()
         .name("berth-start")
-        .start(() -> reportStart(external, supervisor.start(supervised), bound, transport));
+        .start(() -> reloader.starting(() -> reportStart(external, supervisor.start(supervised), bound, transport)));
     awaitStop();
 
-    out.println("berth: stopping: draining connections (up to " + config.shutdownTimeout().toSeconds() + "s)");
-    edge.drain(config.shutdownTimeout());
+    reloader.close();
+    Duration shutdownTimeout = running().shutdownTimeout();
+    out.println("berth: stopping: draining connections (up to " + shutdownTimeout.toSeconds() + "s)");
+    edge.drain(shutdownTimeout);
     accessLog.close();
     out.println("berth: stopping apps");
     healthChecker.close();
@@ -166,6 +187,12 @@ public final class Daemon {
     ownLog.close();
     logs.close();
     return 0;
+  }
+
+  /** The config berth runs now: the one it started with, as changed by reloads. */
+  private Config running() {
+    Reloader r = reloader;
+    return r == null ? config : r.running();
   }
 
   private void reportStart(

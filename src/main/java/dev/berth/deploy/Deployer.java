@@ -95,6 +95,22 @@ public final class Deployer {
     definitions.stream().filter(app -> !app.external()).forEach(app -> this.definitions.put(app.name(), app));
   }
 
+  /**
+   * A reload added the app, or made it one that berth runs: deploys and rollbacks use this
+   * definition from now on.
+   */
+  public void define(App configured) {
+    requireNonNull(configured, "configured");
+    if (!configured.external()) {
+      definitions.put(configured.name(), configured);
+    }
+  }
+
+  /** A reload removed the app, or made it one that berth only proxies to. Its releases stay on disk. */
+  public void forget(String app) {
+    definitions.remove(requireNonNull(app, "app"));
+  }
+
   /** The releases of an app. */
   public Releases releases(String app) {
     return new Releases(stateDir, app);

@@ -27,6 +27,9 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 
 /**
@@ -40,15 +43,34 @@ public final class Edge {
 
   private final Transport transport;
   private final EventLoopGroup group;
-  private final EdgeSettings settings;
   private final Router router;
   private final Backends backends;
   private final UpstreamPool pool;
   private final BiConsumer<Route, AccessLogEntry> accessLog;
-  /** Read by each connection's decoder when it is made; never changed after. */
-  private final HttpDecoderConfig decoderConfig;
+  /**
+   * The settings and the decoder config made from them, replaced together by a reload. A
+   * connection reads them when its handlers are made (accepted, or woken from rest), so a reload
+   * reaches new connections, not the exchanges in progress.
+   */
+  private volatile Live live;
+  private final ServerBootstrap bootstrap;
   private final ChannelGroup listening = new DefaultChannelGroup("listeners", GlobalEventExecutor.INSTANCE);
   private final ChannelGroup connections = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
+  /** The server channel of each bound listener, for taking one away alone. */
+  private final Map<Listener, Channel> byListener = new ConcurrentHashMap<>();
+
+  private record Live(EdgeSettings settings, HttpDecoderConfig decoderConfig) {
+    static Live of(EdgeSettings settings) {
+      return new Live(
+          settings,
+          new HttpDecoderConfig()
+              // The request line is the method, the target, the version and separators.
+              .setMaxInitialLineLength(settings.maxUriLength() + 32)
+              .setMaxHeaderSize(settings.maxHeaderSize())
+              .setStrictLineParsing(true)
+              .setTrailersFactory(Trailers.FACTORY));
+    }
+  }
 
   /**
    * @param accessLog told about every completed request (with its route, or null when none
@@ -63,27 +85,12 @@ public final class Edge {
       BiConsumer<Route, AccessLogEntry> accessLog) {
     this.transport = requireNonNull(transport, "transport");
     this.group = requireNonNull(group, "group");
-    this.settings = requireNonNull(settings, "settings");
+    this.live = Live.of(requireNonNull(settings, "settings"));
     this.router = requireNonNull(router, "router");
     this.backends = requireNonNull(backends, "backends");
     this.pool = new UpstreamPool(transport);
     this.accessLog = requireNonNull(accessLog, "accessLog");
-    this.decoderConfig =
-        new HttpDecoderConfig()
-            // The request line is the method, the target, the version and separators.
-            .setMaxInitialLineLength(settings.maxUriLength() + 32)
-            .setMaxHeaderSize(settings.maxHeaderSize())
-            .setStrictLineParsing(true)
-            .setTrailersFactory(Trailers.FACTORY);
-  }
-
-  /**
-   * Binds every listener, or none: if one cannot be bound, those already bound are closed again.
-   *
-   * @return the bound addresses, in order (with the real port where the config said 0)
-   */
-  public List<InetSocketAddress> bind(List<Listener> listeners) throws IOException {
-    ServerBootstrap bootstrap =
+    this.bootstrap =
         new ServerBootstrap()
             .group(group)
             .channel(transport.serverChannel())
@@ -94,7 +101,7 @@ public final class Edge {
                 new ChannelInitializer<>() {
                   @Override
                   protected void initChannel(Channel ch) {
-                    if (connections.size() >= settings.maxConnections()) {
+                    if (connections.size() >= settings().maxConnections()) {
                       // As nginx at worker_connections: no answer, the connection is just closed.
                       ch.close();
                       return;
@@ -103,23 +110,84 @@ public final class Edge {
                     serve(ch.pipeline());
                   }
                 });
+  }
+
+  /**
+   * Binds every listener, or none: if one cannot be bound, those already bound are closed again.
+   *
+   * @return the bound addresses, in order (with the real port where the config said 0)
+   */
+  public List<InetSocketAddress> bind(List<Listener> listeners) throws IOException {
     List<InetSocketAddress> bound = new ArrayList<>();
     for (Listener listener : listeners) {
-      InetSocketAddress address =
-          listener.host().isEmpty()
-              ? new InetSocketAddress(listener.port())
-              : new InetSocketAddress(listener.host(), listener.port());
-      ChannelFuture future = bootstrap.bind(address).awaitUninterruptibly();
-      if (!future.isSuccess()) {
+      try {
+        bound.add(bind(listener));
+      } catch (IOException e) {
+        byListener.clear();
         listening.close().awaitUninterruptibly();
-        throw new IOException(
-            "cannot listen on " + listener.host() + ":" + listener.port() + ": " + future.cause().getMessage(),
-            future.cause());
+        throw e;
       }
-      listening.add(future.channel());
-      bound.add((InetSocketAddress) future.channel().localAddress());
     }
     return bound;
+  }
+
+  /**
+   * Binds one more listener (a reload added it); the others are not touched.
+   *
+   * @return the bound address
+   * @throws IOException naming the address, when it cannot be bound (in use, not permitted...)
+   */
+  public InetSocketAddress bind(Listener listener) throws IOException {
+    requireNonNull(listener, "listener");
+    InetSocketAddress address =
+        listener.host().isEmpty()
+            ? new InetSocketAddress(listener.port())
+            : new InetSocketAddress(listener.host(), listener.port());
+    ChannelFuture future = bootstrap.bind(address).awaitUninterruptibly();
+    if (!future.isSuccess()) {
+      throw new IOException(
+          "cannot listen on " + listener.host() + ":" + listener.port() + ": " + future.cause().getMessage(),
+          future.cause());
+    }
+    listening.add(future.channel());
+    byListener.put(listener, future.channel());
+    return (InetSocketAddress) future.channel().localAddress();
+  }
+
+  /**
+   * Takes one listener away (a reload removed it), the others untouched: it stops accepting at
+   * once; each of its connections finishes its current exchange and closes (idle ones at once);
+   * those still open after {@code timeout} are closed. Returns once it no longer accepts.
+   */
+  public void unbind(Listener listener, Duration timeout) {
+    requireNonNull(listener, "listener");
+    requireNonNull(timeout, "timeout");
+    Channel server = byListener.remove(listener);
+    if (server == null) {
+      return;
+    }
+    server.close().awaitUninterruptibly();
+    listening.remove(server);
+    // Accepted connections are children of the server channel that accepted them.
+    List<Channel> accepted = connections.stream().filter(ch -> ch.parent() == server).toList();
+    for (Channel ch : accepted) {
+      ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(EdgeHandler.DRAIN));
+    }
+    if (!accepted.isEmpty()) {
+      group.next()
+          .schedule(
+              () -> accepted.stream().filter(Channel::isOpen).forEach(Channel::close),
+              timeout.toNanos(),
+              TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /**
+   * New connection settings (a reload changed [edge]): they apply to connections accepted from now
+   * on and to resting ones when they wake; an exchange in progress keeps its own.
+   */
+  public void reconfigure(EdgeSettings settings) {
+    live = Live.of(requireNonNull(settings, "settings"));
   }
 
   /**
@@ -127,6 +195,7 @@ public final class Edge {
    * and after {@code timeout} closes whatever is left.
    */
   public void drain(Duration timeout) {
+    byListener.clear();
     listening.close().awaitUninterruptibly();
     for (Channel ch : connections) {
       ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(EdgeHandler.DRAIN));
@@ -143,18 +212,19 @@ public final class Edge {
 
   /** Sets up a client connection's handlers: when it is accepted, and when it wakes from rest. */
   void serve(ChannelPipeline pipeline) {
-    ClientTimeouts timeouts = new ClientTimeouts(settings);
+    Live now = live;
+    ClientTimeouts timeouts = new ClientTimeouts(now.settings());
     ResponseMeter meter = new ResponseMeter();
     pipeline
         .addLast(timeouts)
-        .addLast(new EdgeCodec(decoderConfig))
+        .addLast(new EdgeCodec(now.decoderConfig()))
         .addLast(meter)
         .addLast(new KeepAlive())
         .addLast(new EdgeHandler(this, timeouts, meter));
   }
 
   EdgeSettings settings() {
-    return settings;
+    return live.settings();
   }
 
   UpstreamPool pool() {

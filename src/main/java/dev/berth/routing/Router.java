@@ -4,22 +4,26 @@ import static java.util.Objects.requireNonNull;
 
 import dev.berth.config.Route;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
 
-/** The live route table. Swapping it is atomic; requests already routed are not affected. */
+/**
+ * The live route table. Swapping it is one volatile write ({@code berth reload}): a request is
+ * routed with the table it read, whole, and requests already routed keep the route they matched.
+ * A keep-alive connection reads the table again at its next request, so it follows the swap
+ * without being closed.
+ */
 public final class Router {
 
-  private final AtomicReference<RouteTable> table;
+  private volatile RouteTable table;
 
   public Router(RouteTable initial) {
-    this.table = new AtomicReference<>(requireNonNull(initial, "initial"));
+    this.table = requireNonNull(initial, "initial");
   }
 
   public Optional<Route> route(String hostHeader, String path) {
-    return table.get().match(hostHeader, path);
+    return table.match(hostHeader, path);
   }
 
   public void replace(RouteTable next) {
-    table.set(requireNonNull(next, "next"));
+    table = requireNonNull(next, "next");
   }
 }

@@ -257,6 +257,31 @@ public final class Supervisor {
     overrides.changeEnv(appName, set, unset);
   }
 
+  /**
+   * Stops every instance of the app for good and forgets the app (a reload removed it): each
+   * instance leaves the rotation, finishes its requests (up to drain_timeout) and is stopped, all
+   * at once. What {@code scale} and {@code env set} stored for it stays in the overrides, for the
+   * day it comes back.
+   */
+  public void removeApp(String app) {
+    List<Instance> list = instances.get(app);
+    if (list == null) {
+      return;
+    }
+    list.stream().map(Instance::shutdown).toList().forEach(CompletableFuture::join);
+    instances.remove(app);
+    apps.remove(app);
+  }
+
+  /** How many instances the app has now, per process type: "2 web, 1 worker" (for messages). */
+  public String instanceCounts(String app) {
+    Map<String, Integer> counts = new java.util.LinkedHashMap<>();
+    for (Instance instance : all(app)) {
+      counts.merge(instance.type(), 1, Integer::sum);
+    }
+    return describe(counts);
+  }
+
   /** Whether berth runs this app. */
   public boolean runs(String app) {
     return instances.containsKey(app);

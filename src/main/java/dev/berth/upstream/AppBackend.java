@@ -20,10 +20,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class AppBackend {
 
   private final String app;
-  private final App.Balance balance;
-  private final int keepalive;
-  private final Duration keepaliveTimeout;
-  private final App.HealthCheck healthCheck;
+  // Volatile, not final: a reload changes them in place, so that the peers (the running
+  // instances) stay where they are and no request finds the app without them.
+  private volatile App.Balance balance;
+  private volatile int keepalive;
+  private volatile Duration keepaliveTimeout;
+  private volatile App.HealthCheck healthCheck;
   /** Replaced whole, under the lock of this object; read without locking. */
   private volatile Peer[] peers = new Peer[0];
   private final AtomicInteger next = new AtomicInteger();
@@ -41,6 +43,22 @@ public final class AppBackend {
   /** A backend with the settings of an app definition. */
   public static AppBackend of(App app) {
     return new AppBackend(app.name(), app.balance(), app.keepalive(), app.keepaliveTimeout(), app.healthCheck());
+  }
+
+  /**
+   * Takes the balancing, keep-alive and health-check settings of a new definition of the app; the
+   * peers stay. Requests picking a peer from now on use them; idle connections already pooled keep
+   * the timeout they were given.
+   */
+  public void reconfigure(App definition) {
+    requireNonNull(definition, "definition");
+    if (!definition.name().equals(app)) {
+      throw new IllegalArgumentException("backend of " + app + " cannot take the definition of " + definition.name());
+    }
+    balance = definition.balance();
+    keepaliveTimeout = definition.keepaliveTimeout();
+    keepalive = definition.keepalive();
+    healthCheck = definition.healthCheck();
   }
 
   /** The active health check, or null. */
@@ -145,6 +163,7 @@ public final class AppBackend {
   }
 
   private Optional<Peer> choose(Peer[] snapshot, Collection<Peer> tried, long now, boolean onlyAvailable) {
+    App.Balance balance = this.balance;
     int start = Math.floorMod(next.getAndIncrement(), snapshot.length);
     Peer best = null;
     for (int i = 0; i < snapshot.length; i++) {

@@ -15,6 +15,11 @@ public final class Backends {
     return byApp.computeIfAbsent(app.name(), name -> AppBackend.of(app));
   }
 
+  /** Takes the app's backend out (it was removed from the config): requests no longer find it. */
+  public Optional<AppBackend> remove(String app) {
+    return Optional.ofNullable(byApp.remove(app));
+  }
+
   public Optional<AppBackend> find(String app) {
     return Optional.ofNullable(byApp.get(app));
   }

@@ -23,8 +23,8 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -39,7 +39,9 @@ public final class HealthChecker implements AutoCloseable {
 
   private final Transport transport;
   private final EventLoopGroup group;
-  private final List<ScheduledFuture<?>> schedules = new ArrayList<>();
+  /** Each backend's checks; a reload starts, stops or restarts one without touching the others. */
+  private final Map<AppBackend, ScheduledFuture<?>> schedules = new ConcurrentHashMap<>();
+  private volatile boolean closed;
 
   public HealthChecker(Transport transport, EventLoopGroup group) {
     this.transport = requireNonNull(transport, "transport");
@@ -49,13 +51,30 @@ public final class HealthChecker implements AutoCloseable {
   /** Starts checking every backend that has a health check. */
   public void start(Iterable<AppBackend> backends) {
     for (AppBackend backend : backends) {
-      App.HealthCheck check = backend.healthCheck();
-      if (check == null) {
-        continue;
-      }
-      long interval = check.interval().toMillis();
-      schedules.add(
-          group.next().scheduleAtFixedRate(() -> checkAll(backend, check), 0, interval, TimeUnit.MILLISECONDS));
+      start(backend);
+    }
+  }
+
+  /**
+   * Checks the backend with its health check as it is now (none: no checks), replacing its
+   * earlier checks, if any: after a reload changed the app's {@code health_check}.
+   */
+  public synchronized void start(AppBackend backend) {
+    stop(backend);
+    App.HealthCheck check = backend.healthCheck();
+    if (check == null || closed) {
+      return;
+    }
+    long interval = check.interval().toMillis();
+    schedules.put(
+        backend, group.next().scheduleAtFixedRate(() -> checkAll(backend, check), 0, interval, TimeUnit.MILLISECONDS));
+  }
+
+  /** No more checks of the backend (its app was removed). */
+  public synchronized void stop(AppBackend backend) {
+    ScheduledFuture<?> schedule = schedules.remove(backend);
+    if (schedule != null) {
+      schedule.cancel(false);
     }
   }
 
@@ -109,8 +128,10 @@ public final class HealthChecker implements AutoCloseable {
   }
 
   @Override
-  public void close() {
-    schedules.forEach(s -> s.cancel(false));
+  public synchronized void close() {
+    closed = true;
+    schedules.values().forEach(s -> s.cancel(false));
+    schedules.clear();
   }
 
   /** Reads the status of one check's response. */

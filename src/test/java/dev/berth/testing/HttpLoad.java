@@ -1,8 +1,6 @@
 package dev.berth.testing;
 
 import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -12,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -95,7 +92,7 @@ public final class HttpLoad implements AutoCloseable {
             socket.setSoTimeout(30_000);
             in = new BufferedInputStream(socket.getInputStream());
           }
-          Response response = exchange(socket.getOutputStream(), in);
+          HttpConnection.Response response = exchange(socket.getOutputStream(), in);
           if (response.status() == 200) {
             ok.incrementAndGet();
           } else {
@@ -125,70 +122,10 @@ public final class HttpLoad implements AutoCloseable {
     }
   }
 
-  private record Response(int status, String body, boolean close) {}
-
-  private Response exchange(OutputStream out, InputStream in) throws IOException {
+  private HttpConnection.Response exchange(OutputStream out, InputStream in) throws IOException {
     out.write(("GET " + path + " HTTP/1.1\r\nHost: load.test\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
     out.flush();
-    String statusLine = line(in);
-    String[] parts = statusLine.split(" ", 3);
-    if (parts.length < 2 || !parts[0].startsWith("HTTP/1.")) {
-      throw new IOException("not a status line: " + statusLine);
-    }
-    int status = Integer.parseInt(parts[1]);
-    long length = -1;
-    boolean chunked = false;
-    boolean close = parts[0].equals("HTTP/1.0");
-    for (String header = line(in); !header.isEmpty(); header = line(in)) {
-      int colon = header.indexOf(':');
-      String name = header.substring(0, colon).trim().toLowerCase(Locale.ROOT);
-      String value = header.substring(colon + 1).trim();
-      switch (name) {
-        case "content-length" -> length = Long.parseLong(value);
-        case "transfer-encoding" -> chunked = value.toLowerCase(Locale.ROOT).contains("chunked");
-        case "connection" -> close = value.equalsIgnoreCase("close");
-        default -> {}
-      }
-    }
-    ByteArrayOutputStream body = new ByteArrayOutputStream();
-    if (chunked) {
-      while (true) {
-        int size = Integer.parseInt(line(in).split(";")[0].trim(), 16);
-        if (size == 0) {
-          while (!line(in).isEmpty()) {
-            // trailers
-          }
-          break;
-        }
-        body.write(in.readNBytes(size));
-        line(in);
-      }
-    } else if (length >= 0) {
-      byte[] bytes = in.readNBytes((int) length);
-      if (bytes.length < length) {
-        throw new EOFException("body cut after " + bytes.length + " of " + length + " bytes");
-      }
-      body.write(bytes);
-    } else {
-      body.write(in.readAllBytes());
-      close = true;
-    }
-    return new Response(status, body.toString(StandardCharsets.UTF_8), close);
-  }
-
-  private static String line(InputStream in) throws IOException {
-    StringBuilder line = new StringBuilder();
-    while (true) {
-      int b = in.read();
-      if (b == -1) {
-        throw new EOFException("connection closed" + (line.isEmpty() ? "" : " in \"" + line + "\""));
-      }
-      if (b == '\n') {
-        int end = line.length();
-        return end > 0 && line.charAt(end - 1) == '\r' ? line.substring(0, end - 1) : line.toString();
-      }
-      line.append((char) b);
-    }
+    return HttpConnection.read(in);
   }
 
   private static void closeQuietly(Socket socket) {

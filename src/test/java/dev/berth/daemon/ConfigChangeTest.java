@@ -1,0 +1,220 @@
+package dev.berth.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.berth.config.App;
+import dev.berth.config.Config;
+import dev.berth.config.ConfigLoader;
+import dev.berth.config.Listener;
+import dev.berth.config.Route;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The difference between two configs, as a reload sees it. */
+class ConfigChangeTest {
+
+  @TempDir Path tmp;
+
+  private static final String BASE =
+      """
+      [[listeners]]
+      address = "127.0.0.1:8080"
+
+      [apps.blog]
+      command = "gunicorn wsgi:app"
+      instances = 2
+
+      [apps.api]
+      command = "gunicorn api:app"
+
+      [[routes]]
+      path = "/blog"
+      app = "blog"
+
+      [[routes]]
+      path = "/api"
+      app = "api"
+      """;
+
+  @BeforeEach
+  void publicDir() throws Exception {
+    Files.createDirectories(tmp.resolve("public"));
+  }
+
+  @Test
+  void sameFileIsNoChange() throws Exception {
+    ConfigChange change = ConfigChange.between(load(BASE), load(BASE));
+    assertThat(change.isEmpty()).isTrue();
+    assertThat(change.lines()).isEmpty();
+    assertThat(change.refused()).isEmpty();
+  }
+
+  @Test
+  void routesMovedInTheFileOrCommentsAddedAreNoChange() throws Exception {
+    String moved =
+        """
+        # a comment, which moves every line down
+
+        [[routes]]
+        path = "/api"
+        app = "api"
+
+        [[listeners]]
+        address = "127.0.0.1:8080"
+
+        [apps.api]
+        command = "gunicorn api:app"
+
+        [apps.blog]
+        command = "gunicorn wsgi:app"
+        instances = 2
+
+        [[routes]]
+        path = "/blog"
+        app = "blog"
+        """;
+    ConfigChange change = ConfigChange.between(load(BASE), load(moved));
+    assertThat(change.isEmpty()).as("%s", change.lines()).isTrue();
+  }
+
+  @Test
+  void aRouteMovedToAnotherPathIsOneRemovedAndOneAdded() throws Exception {
+    ConfigChange change =
+        ConfigChange.between(load(BASE), load(BASE.replace("path = \"/blog\"", "path = \"/journal\"")));
+    assertThat(change.addedRoutes()).extracting(Route::path).containsExactly("/journal");
+    assertThat(change.removedRoutes()).extracting(Route::path).containsExactly("/blog");
+    assertThat(change.changedRoutes()).isEmpty();
+    assertThat(change.routeTableChanged()).isTrue();
+    assertThat(change.addedApps()).isEmpty();
+    assertThat(change.changedApps()).isEmpty();
+    assertThat(change.lines()).containsExactly("route + /journal -> blog", "route - /blog -> blog");
+  }
+
+  @Test
+  void aRouteToAnotherTargetOrWithOtherOptionsIsChanged() throws Exception {
+    String next =
+        BASE.replace("path = \"/api\"\napp = \"api\"", "path = \"/api\"\napp = \"blog\"")
+            .replace("path = \"/blog\"\napp = \"blog\"", "path = \"/blog\"\napp = \"blog\"\nstrip_prefix = true");
+    ConfigChange change = ConfigChange.between(load(BASE), load(next));
+    assertThat(change.changedRoutes())
+        .extracting(c -> c.after().path())
+        .containsExactly("/blog", "/api");
+    assertThat(change.lines()).containsExactly("route ~ /blog -> blog", "route ~ /api -> blog");
+  }
+
+  @Test
+  void hostsAndStaticRoutesAreDescribed() throws Exception {
+    String next =
+        BASE
+            + """
+
+            [[routes]]
+            host = "example.com"
+            path = "/api"
+            app = "api"
+
+            [[routes]]
+            path = "/static"
+            static = "public"
+            """;
+    ConfigChange change = ConfigChange.between(load(BASE), load(next));
+    assertThat(change.lines())
+        .containsExactly(
+            "route + example.com/api -> api", "route + /static -> static " + tmp.resolve("public").toRealPath());
+  }
+
+  @Test
+  void appsAddedChangedAndRemoved() throws Exception {
+    String next =
+        """
+        [[listeners]]
+        address = "127.0.0.1:8080"
+
+        [apps.blog]
+        command = "gunicorn wsgi:app"
+        instances = 2
+        env = { GREETING = "hello" }
+
+        [apps.shop]
+        command = "gunicorn shop:app"
+
+        [[routes]]
+        path = "/blog"
+        app = "blog"
+
+        [[routes]]
+        path = "/shop"
+        app = "shop"
+        """;
+    Config old = load(BASE);
+    ConfigChange change = ConfigChange.between(old, load(next));
+    assertThat(change.addedApps()).extracting(App::name).containsExactly("shop");
+    assertThat(change.changedApps()).singleElement().satisfies(c -> {
+      assertThat(c.before()).isEqualTo(old.apps().get("blog"));
+      assertThat(c.after().env()).containsEntry("GREETING", "hello");
+    });
+    assertThat(change.removedApps()).extracting(App::name).containsExactly("api");
+    // In the order they are applied: added apps, changed apps, listeners, routes, removed apps.
+    assertThat(change.lines())
+        .containsExactly("app + shop", "app ~ blog", "route + /shop -> shop", "route - /api -> api", "app - api");
+  }
+
+  @Test
+  void aChangedInstanceCountIsAChangedApp() throws Exception {
+    ConfigChange change = ConfigChange.between(load(BASE), load(BASE.replace("instances = 2", "instances = 3")));
+    assertThat(change.changedApps()).extracting(c -> c.after().instances()).containsExactly(3);
+    assertThat(change.routeTableChanged()).isFalse();
+    assertThat(change.isEmpty()).isFalse();
+  }
+
+  @Test
+  void listenersAddedAndRemoved() throws Exception {
+    String next =
+        BASE.replace(
+            "address = \"127.0.0.1:8080\"",
+            "address = \":8081\"\n\n[[listeners]]\naddress = \"[::1]:8082\"");
+    ConfigChange change = ConfigChange.between(load(BASE), load(next));
+    assertThat(change.addedListeners()).containsExactly(new Listener("", 8081), new Listener("::1", 8082));
+    assertThat(change.removedListeners()).containsExactly(new Listener("127.0.0.1", 8080));
+    assertThat(change.lines())
+        .containsExactly("listener + :8081", "listener + [::1]:8082", "listener - 127.0.0.1:8080");
+    assertThat(change.routeTableChanged()).isFalse();
+  }
+
+  @Test
+  void globalSettingsAreListed() throws Exception {
+    String next = "shutdown_timeout = \"30s\"\n\n[edge]\nkeepalive_timeout = \"5s\"\n\n" + BASE;
+    ConfigChange change = ConfigChange.between(load(BASE), load(next));
+    assertThat(change.settings())
+        .containsExactly("setting ~ [edge]: applies to new connections", "setting ~ shutdown_timeout: 10s -> 30s");
+    assertThat(change.isEmpty()).isFalse();
+    assertThat(change.routeTableChanged()).isFalse();
+  }
+
+  @Test
+  void edgeDefaultsThatReachRoutesChangeThem() throws Exception {
+    // Route limits are resolved at load: a new default body size is a change of every route without its own.
+    String next = "[edge]\nmax_body_size = \"1m\"\n\n" + BASE;
+    ConfigChange change = ConfigChange.between(load(BASE), load(next));
+    assertThat(change.changedRoutes()).hasSize(2);
+    assertThat(change.routeTableChanged()).isTrue();
+  }
+
+  @Test
+  void aNewStateDirIsRefused() throws Exception {
+    ConfigChange change = ConfigChange.between(load(BASE), load("state_dir = \"elsewhere\"\n" + BASE));
+    assertThat(change.refused())
+        .singleElement()
+        .asString()
+        .startsWith("state_dir: " + tmp.resolve(".berth") + " -> " + tmp.resolve("elsewhere"))
+        .contains("restart berth");
+  }
+
+  private Config load(String text) throws Exception {
+    Path file = Files.writeString(tmp.resolve("berth.toml"), text);
+    return ConfigLoader.load(file);
+  }
+}

@@ -1,0 +1,123 @@
+package dev.berth.testing;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+
+/**
+ * One raw HTTP/1.1 keep-alive connection to berth: requests go one after another on the same
+ * socket, so a test can tell whether a connection opened before an operation survives it.
+ */
+public final class HttpConnection implements AutoCloseable {
+
+  /** A response: status, body, and whether the server said it closes the connection. */
+  public record Response(int status, String body, boolean close) {}
+
+  private final Socket socket;
+  private final InputStream in;
+  private final OutputStream out;
+
+  private HttpConnection(Socket socket) throws IOException {
+    this.socket = socket;
+    this.in = new BufferedInputStream(socket.getInputStream());
+    this.out = socket.getOutputStream();
+  }
+
+  /** Connects to 127.0.0.1:port (reads time out after 30 s). */
+  public static HttpConnection open(int port) throws IOException {
+    Socket socket = new Socket(InetAddress.getLoopbackAddress(), port);
+    socket.setSoTimeout(30_000);
+    return new HttpConnection(socket);
+  }
+
+  /** GET {@code path} on this connection, and its whole response. */
+  public Response get(String path) throws IOException {
+    out.write(("GET " + path + " HTTP/1.1\r\nHost: load.test\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+    out.flush();
+    return read(in);
+  }
+
+  /** Whether the server closed the connection: waits up to the read timeout for the end. */
+  public boolean closedByServer() {
+    try {
+      return in.read() == -1;
+    } catch (IOException e) {
+      return true;
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    socket.close();
+  }
+
+  /** Reads one response (Content-Length, chunked, or up to the close). */
+  static Response read(InputStream in) throws IOException {
+    String statusLine = line(in);
+    String[] parts = statusLine.split(" ", 3);
+    if (parts.length < 2 || !parts[0].startsWith("HTTP/1.")) {
+      throw new IOException("not a status line: " + statusLine);
+    }
+    int status = Integer.parseInt(parts[1]);
+    long length = -1;
+    boolean chunked = false;
+    boolean close = parts[0].equals("HTTP/1.0");
+    for (String header = line(in); !header.isEmpty(); header = line(in)) {
+      int colon = header.indexOf(':');
+      String name = header.substring(0, colon).trim().toLowerCase(Locale.ROOT);
+      String value = header.substring(colon + 1).trim();
+      switch (name) {
+        case "content-length" -> length = Long.parseLong(value);
+        case "transfer-encoding" -> chunked = value.toLowerCase(Locale.ROOT).contains("chunked");
+        case "connection" -> close = value.equalsIgnoreCase("close");
+        default -> {}
+      }
+    }
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    if (chunked) {
+      while (true) {
+        int size = Integer.parseInt(line(in).split(";")[0].trim(), 16);
+        if (size == 0) {
+          while (!line(in).isEmpty()) {
+            // trailers
+          }
+          break;
+        }
+        body.write(in.readNBytes(size));
+        line(in);
+      }
+    } else if (length >= 0) {
+      byte[] bytes = in.readNBytes((int) length);
+      if (bytes.length < length) {
+        throw new EOFException("body cut after " + bytes.length + " of " + length + " bytes");
+      }
+      body.write(bytes);
+    } else {
+      body.write(in.readAllBytes());
+      close = true;
+    }
+    return new Response(status, body.toString(StandardCharsets.UTF_8), close);
+  }
+
+  private static String line(InputStream in) throws IOException {
+    StringBuilder line = new StringBuilder();
+    while (true) {
+      int b = in.read();
+      if (b == -1) {
+        throw new EOFException("connection closed" + (line.isEmpty() ? "" : " in \"" + line + "\""));
+      }
+      if (b == '\n') {
+        int end = line.length();
+        return end > 0 && line.charAt(end - 1) == '\r' ? line.substring(0, end - 1) : line.toString();
+      }
+      line.append((char) b);
+    }
+  }
+}
