@@ -32,6 +32,7 @@ import picocli.CommandLine.Option;
       AppCommands.Env.class,
       PingCommand.class,
       ServiceCommand.class,
+      GitCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class BerthCommand implements Runnable {
