@@ -46,7 +46,7 @@ final class GitCommand implements Runnable {
     @Option(
         names = "--branch",
         paramLabel = "NAME",
-        description = "The branch whose pushes deploy. Default: main, or master when the repository has master and no main.")
+        description = "The branch whose pushes deploy. Default: main or master, the first of them to deploy.")
     String branch;
 
     @Override

@@ -53,8 +53,8 @@ final class PreReceiveHook {
       # the pusher as "remote: ..." lines.
       #
       # The deploy branch: `git config berth.deployBranch` in this repository ('berth git init
-      # --branch NAME' sets it); without it, main, or master when the repository has master and no
-      # main. Other branches, tags and deletions are accepted without a deploy.
+      # --branch NAME' sets it). Until it is set, main or master: the first of them that deploys
+      # is recorded there. Other branches, tags and deletions are accepted without a deploy.
 
       app=@APP_QUOTED@
       config=@CONFIG@
@@ -77,22 +77,19 @@ final class PreReceiveHook {
       updates=$(cat)
 
       branch=$(git config --get berth.deployBranch)
+      chosen=$branch
       if [ -z "$branch" ]; then
-        if git show-ref --verify --quiet refs/heads/main; then
-          branch=main
-        elif git show-ref --verify --quiet refs/heads/master; then
-          branch=master
-        else
-          # Neither exists yet: this push decides (main, when it pushes both).
-          while read -r old new ref; do
-            case "$ref" in
-              refs/heads/main) branch=main ;;
-              refs/heads/master) if [ "$branch" != main ]; then branch=master; fi ;;
-            esac
-          done <<EOF
+        # None chosen yet: main or master, whichever this push brings (main, if both). The first
+        # one that deploys is recorded as the deploy branch (below).
+        while read -r old new ref; do
+          if is_zero "$new"; then continue; fi
+          case "$ref" in
+            refs/heads/main) branch=main ;;
+            refs/heads/master) if [ "$branch" != main ]; then branch=master; fi ;;
+          esac
+        done <<EOF
       $updates
       EOF
-        fi
       fi
 
       deploy() {
@@ -122,6 +119,12 @@ final class PreReceiveHook {
           return 1
         fi
         echo "berth: deployed $short to app $app"
+        if [ -z "$chosen" ]; then
+          git config berth.deployBranch "$branch"
+          # So that clones check it out. Newer gits may refuse this inside a hook; it is no matter.
+          git symbolic-ref HEAD "refs/heads/$branch" 2>/dev/null
+          echo "berth: $branch is now the deploy branch of app $app"
+        fi
       }
 
       status=0

@@ -21,12 +21,13 @@ import java.util.stream.Stream;
  * with berth's pre-receive hook in it. Making it again only rewrites the hook and the settings.
  *
  * <p>What berth keeps in the repository's own config: {@code berth.app}, so that a repository is
- * never turned to another app by mistake, and {@code berth.deployBranch} when a branch was chosen.
+ * never turned to another app by mistake, and {@code berth.deployBranch}: the branch chosen with
+ * --branch, or else recorded by the hook at the first deploy of main or master.
  */
 public final class PushRepository {
 
   /** The deploy branch's description when none was chosen: what the hook decides at each push. */
-  public static final String DEFAULT_BRANCH = "main (or master, when the repository has master and no main)";
+  public static final String DEFAULT_BRANCH = "main or master (the first of them to deploy stays the deploy branch)";
 
   /**
    * @param repository the bare repository (absolute)
