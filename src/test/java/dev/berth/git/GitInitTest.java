@@ -183,7 +183,8 @@ class GitInitTest {
     String sha = git(work, "rev-parse", "--short", "HEAD").strip();
     assertThat(push.output())
         .contains("remote: berth: deploying main (" + sha + ") to app blog")
-        .contains("remote: berth: deploy of " + sha + " failed (berth exited with code")
+        .contains("remote: berth: no daemon running")
+        .contains("remote: berth: deploy of " + sha + " failed (berth exited with code 3)")
         .contains("push rejected, main not updated")
         .contains("[remote rejected] main -> main (pre-receive hook declined)");
     assertThat(Exec.run(repo, "git", "--git-dir=.", "show-ref", "--verify", "--quiet", "refs/heads/main").exit()).isNotZero();

@@ -187,21 +187,21 @@ class GitPushEndToEndTest {
     return berth;
   }
 
-  /** The test app with a /version page; its module fails at import when it is broken. */
+  /** The test app with a /deployed-version page; its module fails at import when it is broken. */
   private static String version(String number) {
     return """
         from testapp import app
 
 
-        @app.route("/version")
-        def version():
+        @app.route("/deployed-version")
+        def deployed_version():
             return "version %s"
         """
         .formatted(number);
   }
 
   private String version() throws Exception {
-    Curl.Response response = Curl.get("http://127.0.0.1:" + port + "/version");
+    Curl.Response response = Curl.get("http://127.0.0.1:" + port + "/deployed-version");
     assertThat(response.status()).as(response.body()).isEqualTo(200);
     return response.body();
   }
