@@ -36,6 +36,7 @@ import picocli.CommandLine.Option;
       ReloadCommand.class,
       PingCommand.class,
       ServiceCommand.class,
+      GitCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class BerthCommand implements Runnable {
