@@ -14,8 +14,8 @@
 # All three releases are copies of bench/deployapp/ made in the temp dir.
 #
 # A failed request is what wrk sees: a response that is not 2xx, or a socket error (connect, read,
-# write, timeout: no answer within TIMEOUT s, wrk's default 2). After each window it asks the site once more (curl)
-# and reports the status and which release answered.
+# write, timeout: no answer within TIMEOUT s, wrk's default 2). After each window the script asks the
+# site once more (curl) and reports the status and which release answered.
 #
 # Environment (defaults): WINDOW=12 (s of load per scenario), AT=2 (s into the window when the
 #   operation starts), CONNECTIONS=32, THREADS=1, TIMEOUT=2 (s; wrk), WORKERS=3 (gunicorn workers),
@@ -215,7 +215,7 @@ EOF2
 op_berth() {
   local dir=$1 release=$2 code=0
   # In the background and waited for, so that a signal stops the script at once.
-  "$BERTH_HOME/berth" -c "$BERTH_CONF" deploy "$APP" "$dir/src/$release" >"$dir/deploy.out" 2>&1 &
+  BERTH_CONFIG="$BERTH_CONF" "$BERTH_HOME/berth" deploy "$APP" "$dir/src/$release" >"$dir/deploy.out" 2>&1 &
   PIDS+=($!)
   wait $! || code=$?
   forget_pid $!
