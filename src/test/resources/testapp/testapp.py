@@ -93,3 +93,13 @@ def hog():
 def whoami():
     """Who the app runs as: berth switches to the app's user when it runs as root."""
     return jsonify(uid=os.getuid(), gid=os.getgid(), home=os.environ.get("HOME"), user=os.environ.get("USER"))
+
+
+@app.route("/version")
+def version():
+    """The VERSION file in the working directory: which release's code serves (deploy tests)."""
+    try:
+        with open("VERSION") as f:
+            return Response(f.read().strip() + "\n", mimetype="text/plain")
+    except FileNotFoundError:
+        return Response("no VERSION file\n", status=404, mimetype="text/plain")

@@ -30,6 +30,9 @@ import picocli.CommandLine.Option;
       AppCommands.Restart.class,
       AppCommands.Scale.class,
       AppCommands.Env.class,
+      DeployCommands.Deploy.class,
+      DeployCommands.Rollback.class,
+      DeployCommands.Releases.class,
       PingCommand.class,
       ServiceCommand.class,
       CommandLine.HelpCommand.class

@@ -34,6 +34,8 @@ import java.util.Map;
  * @param recycle when a running instance is replaced by a fresh one ({@link Recycle#NONE}: never)
  * @param user who its processes run as when berth is root (null: nobody); a berth that is not root
  *     runs them as itself, and then this may only name that same user
+ * @param deploy how deploys build and release it, and what the config said about its commands
+ *     (so that a release's own Procfile can be read with the same rules)
  */
 public record App(
     String name,
@@ -54,7 +56,8 @@ public record App(
     List<ProcessType> processes,
     Path envFile,
     Recycle recycle,
-    String user) {
+    String user,
+    Deploy deploy) {
 
   public App {
     requireNonNull(name, "name");
@@ -71,6 +74,7 @@ public record App(
     requireNonNull(drainTimeout, "drainTimeout");
     processes = List.copyOf(processes);
     requireNonNull(recycle, "recycle");
+    requireNonNull(deploy, "deploy");
   }
 
   /** Whether it has a web process (command non-blank), which the edge routes to. */
@@ -154,6 +158,54 @@ public record App(
     /** Whether either limit is set. */
     public boolean any() {
       return maxRequests != null || maxMemoryBytes != null;
+    }
+  }
+
+  /**
+   * Deploys: the build and release phases, how many releases are kept, and what the config said
+   * about the app's commands, so that a release's own Procfile is read as the config's was.
+   *
+   * @param build run in a new release's directory before it starts (installing requirements), or
+   *     null for none
+   * @param release run once per deploy after the build (migrations), or null: then the Procfile's
+   *     {@code release:} line, if any
+   * @param keepReleases releases kept on disk, >= 1 (the current one is always kept too)
+   * @param buildTimeout how long the build may take before it is killed
+   * @param releaseTimeout how long the release phase may take before it is killed
+   * @param procfile the procfile as written in the config (relative to dir), or null for none
+   * @param configCommand whether the config gave the web command ({@code command = ...})
+   * @param processTable the config's {@code processes} table as written: a command, or "" when it
+   *     only sets the count of a Procfile's type
+   */
+  public record Deploy(
+      String build,
+      String release,
+      int keepReleases,
+      Duration buildTimeout,
+      Duration releaseTimeout,
+      String procfile,
+      boolean configCommand,
+      List<ProcessType> processTable) {
+
+    public static final int DEFAULT_KEEP_RELEASES = 5;
+    public static final Duration DEFAULT_PHASE_TIMEOUT = Duration.ofMinutes(10);
+
+    /** No build, no release phase, 5 releases kept; commands given by {@code command} alone. */
+    public static final Deploy NONE =
+        new Deploy(null, null, DEFAULT_KEEP_RELEASES, DEFAULT_PHASE_TIMEOUT, DEFAULT_PHASE_TIMEOUT, null, true, List.of());
+
+    public Deploy {
+      if (keepReleases < 1) {
+        throw new IllegalArgumentException("keepReleases < 1");
+      }
+      requireNonNull(buildTimeout, "buildTimeout");
+      requireNonNull(releaseTimeout, "releaseTimeout");
+      processTable = List.copyOf(processTable);
+    }
+
+    /** The same, with this release command (the one a release's Procfile gave). */
+    public Deploy withRelease(String release) {
+      return new Deploy(build, release, keepReleases, buildTimeout, releaseTimeout, procfile, configCommand, processTable);
     }
   }
 

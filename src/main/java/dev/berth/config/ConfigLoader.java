@@ -89,7 +89,12 @@ public final class ConfigLoader {
           "max_requests",
           "max_requests_jitter",
           "max_memory",
-          "user");
+          "user",
+          "build",
+          "release",
+          "keep_releases",
+          "build_timeout",
+          "release_timeout");
   /** Keys about how the edge reaches an app, run by berth or not. */
   private static final List<String> BACKEND_KEYS =
       List.of("balance", "health_check", "keepalive", "keepalive_timeout", "upstreams");
@@ -158,6 +163,79 @@ public final class ConfigLoader {
       throw new ConfigException(List.of(syntaxProblem(displayName(file), e)));
     }
     return new Checker(file, KeyLines.scan(text)).check(root);
+  }
+
+  /**
+   * The app as it runs from a release: its processes in {@code dir}, and, for an app with a
+   * procfile, its commands read again from the release's own Procfile with the config's rules
+   * (the code decides its commands). The .env file stays where the config says (or the configured
+   * dir's .env): secrets are not part of a release. The release command is the config's, else the
+   * Procfile's {@code release:} line.
+   *
+   * @throws ConfigException with one line per problem ("Procfile:3: ..."), when the release's
+   *     Procfile is missing or invalid, or does not fit the config
+   */
+  public static App forRelease(App app, Path dir) throws ConfigException {
+    requireNonNull(app, "app");
+    requireNonNull(dir, "dir");
+    App.Deploy deploy = app.deploy();
+    Path envFile = app.envFile() != null ? app.envFile() : app.dir().resolve(".env");
+    if (deploy.procfile() == null) {
+      return new App(
+          app.name(), dir, app.command(), app.instances(), app.env(), app.socket(), app.startTimeout(),
+          app.stopTimeout(), app.balance(), app.healthCheck(), app.keepalive(), app.keepaliveTimeout(),
+          app.upstreams(), app.restarts(), app.drainTimeout(), app.processes(), envFile, app.recycle(), app.user(),
+          deploy);
+    }
+    Path file = dir.resolve(deploy.procfile()).normalize();
+    if (!Files.isRegularFile(file)) {
+      throw new ConfigException(
+          List.of(deploy.procfile() + ": not in the release (the app's procfile; expected " + file + ")"));
+    }
+    Procfile.Parsed parsed;
+    try {
+      parsed = Procfile.read(file);
+    } catch (IOException e) {
+      throw new ConfigException(List.of(deploy.procfile() + ": cannot read: " + reason(e)));
+    }
+    List<String> problems = new ArrayList<>(parsed.problems());
+    Map<String, String> types = parsed.types();
+    String name = file.getFileName().toString();
+    String command = deploy.configCommand() ? app.command() : types.getOrDefault("web", "");
+    if (deploy.configCommand() && types.containsKey("web")) {
+      problems.add(name + ": web: the config gives the command already (expected: one of them)");
+    }
+    if (app.hasWeb() && command.isBlank()) {
+      problems.add(name + ": no web: line, and the app has a web process (routes lead to it)");
+    }
+    Map<String, String> commands = new LinkedHashMap<>();
+    types.forEach(
+        (type, line) -> {
+          if (!type.equals("web") && !type.equals("release")) {
+            commands.put(type, line);
+          }
+        });
+    Map<String, Integer> counts = new LinkedHashMap<>();
+    for (App.ProcessType written : deploy.processTable()) {
+      if (!written.command().isEmpty()) {
+        commands.put(written.name(), written.command());
+      } else if (!commands.containsKey(written.name())) {
+        problems.add(
+            name + ": no " + written.name() + ": line, and the config's processes." + written.name()
+                + " gives only its count");
+      }
+      counts.put(written.name(), written.instances());
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    List<App.ProcessType> processes = new ArrayList<>();
+    commands.forEach((type, line) -> processes.add(new App.ProcessType(type, line, counts.getOrDefault(type, 1))));
+    String release = deploy.release() != null ? deploy.release() : types.get("release");
+    return new App(
+        app.name(), dir, command, app.instances(), app.env(), app.socket(), app.startTimeout(), app.stopTimeout(),
+        app.balance(), app.healthCheck(), app.keepalive(), app.keepaliveTimeout(), app.upstreams(), app.restarts(),
+        app.drainTimeout(), processes, envFile, app.recycle(), app.user(), deploy.withRelease(release));
   }
 
   private static String displayName(Path file) {
@@ -374,7 +452,8 @@ public final class ConfigLoader {
       Path dir = optional(t, "dir", baseDir, this::directory);
       String commandExpected = "a non-blank command line";
       Map<String, String> procfile = dir == null ? Map.of() : procfile(t, dir);
-      List<App.ProcessType> processes = dir == null ? List.of() : processes(t, procfile);
+      List<App.ProcessType> processTable = new ArrayList<>();
+      List<App.ProcessType> processes = dir == null ? List.of() : processes(t, procfile, processTable);
       String command;
       if (external) {
         command = "";
@@ -410,6 +489,7 @@ public final class ConfigLoader {
       Duration drainTimeout = optional(t, "drain_timeout", Duration.ofSeconds(30), ConfigLoader::duration);
       App.Recycle recycle = recycle(t);
       String user = optional(t, "user", null, ConfigLoader::user);
+      App.Deploy deploy = deploy(t, processTable);
       if (dir == null || command == null || env == null) {
         return null;
       }
@@ -432,7 +512,22 @@ public final class ConfigLoader {
           processes,
           envFile,
           recycle,
-          user);
+          user,
+          deploy);
+    }
+
+    /** build, release, keep_releases and the phase timeouts, with what the config said about commands. */
+    private App.Deploy deploy(Table app, List<App.ProcessType> processTable) {
+      App.Deploy d = App.Deploy.NONE;
+      String commandExpected = "a non-blank command line";
+      String build = optional(app, "build", null, v -> nonBlank(v, commandExpected));
+      String release = optional(app, "release", null, v -> nonBlank(v, commandExpected));
+      int keep = optional(app, "keep_releases", d.keepReleases(), v -> integer(v, 1, 1000));
+      Duration buildTimeout = optional(app, "build_timeout", d.buildTimeout(), ConfigLoader::duration);
+      Duration releaseTimeout = optional(app, "release_timeout", d.releaseTimeout(), ConfigLoader::duration);
+      String procfile = app.get("procfile") != null && app.get("procfile").isTextual() ? app.get("procfile").asText() : null;
+      return new App.Deploy(
+          build, release, keep, buildTimeout, releaseTimeout, procfile, app.get("command") != null, processTable);
     }
 
     /** max_requests (+ jitter) and max_memory; {@link App.Recycle#NONE} when neither is set. */
@@ -487,7 +582,7 @@ public final class ConfigLoader {
      * Process types other than web, in order: the procfile's (one instance each), then those of
      * {@code processes}, which may add types, give a count, or override a procfile's command.
      */
-    private List<App.ProcessType> processes(Table app, Map<String, String> procfile) {
+    private List<App.ProcessType> processes(Table app, Map<String, String> procfile, List<App.ProcessType> written) {
       Map<String, String> commands = new LinkedHashMap<>();
       Map<String, Integer> counts = new LinkedHashMap<>();
       procfile.forEach(
@@ -517,6 +612,7 @@ public final class ConfigLoader {
             String command = optional(table, type, null, v -> nonBlank(v, "a non-blank command line"));
             if (command != null) {
               commands.put(type, command);
+              written.add(new App.ProcessType(type, command, 1));
             }
             continue;
           }
@@ -532,7 +628,9 @@ public final class ConfigLoader {
           if (command != null) {
             commands.put(type, command);
           }
-          counts.put(type, optional(t, "instances", 1, v -> integer(v, 0, MAX_INSTANCES)));
+          int count = optional(t, "instances", 1, v -> integer(v, 0, MAX_INSTANCES));
+          counts.put(type, count);
+          written.add(new App.ProcessType(type, t.get("command") == null ? "" : command == null ? "" : command, count));
         }
       }
       List<App.ProcessType> result = new ArrayList<>();

@@ -5,12 +5,15 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.berth.control.ClientGoneException;
 import dev.berth.control.CommandRegistry;
+import dev.berth.control.ControlHandler;
 import dev.berth.control.ControlException;
 import dev.berth.control.Replies;
 import dev.berth.control.Request;
 import dev.berth.logs.LogLine;
 import dev.berth.logs.LogStream;
 import dev.berth.logs.Logs;
+import dev.berth.deploy.Deployer;
+import dev.berth.deploy.Releases;
 import dev.berth.supervisor.Supervisor;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.function.Predicate;
 
 /**
@@ -31,38 +35,159 @@ final class ControlCommands {
   private static final int MAX_INSTANCES = 64;
   private static final java.util.regex.Pattern ENV_NAME = java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
+  /** An app is busy with another deploy, restart, scale...: try again when it is done. */
+  static final String BUSY = "busy";
+
   private final Supervisor supervisor;
   private final Logs logs;
+  private final Deployer deployer;
 
-  ControlCommands(Supervisor supervisor, Logs logs) {
+  ControlCommands(Supervisor supervisor, Logs logs, Deployer deployer) {
     this.supervisor = requireNonNull(supervisor, "supervisor");
     this.logs = requireNonNull(logs, "logs");
+    this.deployer = requireNonNull(deployer, "deployer");
   }
 
   void registerIn(CommandRegistry registry) {
     registry
         .register("status", (request, replies) -> replies.result(status()))
         .register("logs", this::logs)
-        .register("stop", (request, replies) -> {
+        .register("stop", exclusive("stop", (request, replies) -> {
           String app = app(request);
           supervisor.stopApp(app);
           replies.result(Map.of("app", app));
-        })
-        .register("start", (request, replies) -> {
+        }))
+        .register("start", exclusive("start", (request, replies) -> {
           String app = app(request);
           List<String> failures = supervisor.startApp(app);
           if (!failures.isEmpty()) {
             throw new ControlException(ControlException.FAILED, String.join("\n", failures));
           }
           replies.result(Map.of("app", app));
-        })
-        .register("restart", this::restart)
-        .register("scale", this::scale)
+        }))
+        .register("restart", exclusive("restart", this::restart))
+        .register("scale", exclusive("scale", this::scale))
         .register("env", (request, replies) -> {
           String app = app(request);
           replies.result(Map.of("app", app, "env", supervisor.environment(app)));
         })
-        .register("env_change", this::changeEnv);
+        .register("env_change", exclusive("env change", this::changeEnv))
+        .register("deploy", this::deploy)
+        .register("rollback", this::rollback)
+        .register("releases", this::releases);
+  }
+
+  /**
+   * The command, once no deploy, restart or other such operation of its app runs; fails at once
+   * with {@link #BUSY} otherwise. Deploys take the same mark inside the deployer.
+   */
+  private ControlHandler exclusive(String what, ControlHandler command) {
+    return (request, replies) -> {
+      String app = app(request);
+      Supervisor.Exclusive exclusive;
+      try {
+        exclusive = supervisor.exclusive(app, what);
+      } catch (IllegalStateException e) {
+        throw new ControlException(BUSY, e.getMessage());
+      }
+      try (exclusive) {
+        command.handle(request, replies);
+      }
+    };
+  }
+
+  /** args: app, source (absolute path or git URL; default the app's dir), ref, revision, source_label. */
+  private void deploy(Request request, Replies replies) throws Exception {
+    String app = app(request);
+    Deployer.Request what =
+        new Deployer.Request(
+            request.text("source").orElse(null),
+            request.text("ref").orElse(null),
+            request.text("revision").orElse(null),
+            request.text("source_label").orElse(null));
+    Deployer.Result result;
+    try {
+      result = deployer.deploy(app, what, progress(replies));
+    } catch (IllegalArgumentException e) {
+      throw new ControlException(ControlException.BAD_REQUEST, "deploy: " + e.getMessage());
+    } catch (IllegalStateException e) {
+      throw new ControlException(BUSY, e.getMessage());
+    }
+    if (!result.ok()) {
+      throw new ControlException(ControlException.FAILED, result.failure());
+    }
+    replies.result(releaseResult(app, result.release()));
+  }
+
+  /** args: app, release (optional: the one before the current one). */
+  private void rollback(Request request, Replies replies) throws Exception {
+    String app = app(request);
+    int release = request.integer("release", 0);
+    if (request.args().has("release") && release < 1) {
+      throw new ControlException(ControlException.BAD_REQUEST, "rollback: release must be a release number (1 or more)");
+    }
+    Deployer.Result result;
+    try {
+      result = deployer.rollback(app, release > 0 ? OptionalInt.of(release) : OptionalInt.empty(), progress(replies));
+    } catch (IllegalStateException e) {
+      throw new ControlException(BUSY, e.getMessage());
+    }
+    if (!result.ok()) {
+      throw new ControlException(ControlException.FAILED, result.failure());
+    }
+    replies.result(releaseResult(app, result.release()));
+  }
+
+  private Map<String, Object> releaseResult(String app, int release) {
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("app", app);
+    result.put("release", release);
+    deployer.releases(app).find(release).ifPresent(r -> result.put("revision", r.revision()));
+    return result;
+  }
+
+  /** args: app. Every release on disk, oldest first, and which one is current. */
+  private void releases(Request request, Replies replies) throws Exception {
+    String app = app(request);
+    Releases releases = deployer.releases(app);
+    OptionalInt current = releases.current();
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (Releases.Release r : releases.list()) {
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("number", r.number());
+      row.put("created", r.created().toString());
+      row.put("source", r.source());
+      row.put("revision", r.revision());
+      row.put("config_hash", r.configHash());
+      row.put("build_seconds", r.buildSeconds());
+      row.put("release_seconds", r.releaseSeconds());
+      row.put("current", current.isPresent() && current.getAsInt() == r.number());
+      rows.add(row);
+    }
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("app", app);
+    result.put("current", current.isPresent() ? current.getAsInt() : null);
+    result.put("releases", rows);
+    replies.result(result);
+  }
+
+  /** A deploy's steps as progress events, and its build and release output as output events. */
+  private static Deployer.Progress progress(Replies replies) {
+    return new Deployer.Progress() {
+      @Override
+      public void step(String line) {
+        progress(replies, line);
+      }
+
+      @Override
+      public void output(String source, String line) {
+        try {
+          replies.event("output", Map.of("source", source, "text", line));
+        } catch (ClientGoneException e) {
+          // The deploy goes on to its end.
+        }
+      }
+    };
   }
 
   /** args: app, counts {type: n}. */

@@ -9,6 +9,7 @@ import dev.berth.config.UpstreamAddress;
 import dev.berth.control.CommandRegistry;
 import dev.berth.control.ControlProtocol;
 import dev.berth.control.ControlServer;
+import dev.berth.deploy.Deployer;
 import dev.berth.edge.Edge;
 import dev.berth.routing.RouteTable;
 import dev.berth.routing.Router;
@@ -127,7 +128,8 @@ public final class Daemon {
             registerWith(backends, transport),
             stateFile,
             new Overrides(config.stateDir().resolve("overrides")));
-    new ControlCommands(supervisor, logs).registerIn(commands);
+    Deployer deployer = new Deployer(supervisor, logs, config.stateDir(), config.apps().values(), line -> out.println(line));
+    new ControlCommands(supervisor, logs, deployer).registerIn(commands);
     HealthChecker healthChecker = new HealthChecker(transport, group);
     healthChecker.start(backends.all());
     installSignalHandlers();
@@ -140,7 +142,12 @@ public final class Daemon {
     for (App app : external) {
       app.upstreams().forEach(address -> backends.define(app).add(addressOf(address, transport)));
     }
-    List<App> supervised = config.apps().values().stream().filter(app -> !app.external()).toList();
+    // An app that was deployed runs its current release, as it did before berth stopped.
+    List<App> supervised =
+        config.apps().values().stream()
+            .filter(app -> !app.external())
+            .map(app -> deployer.runnable(app, warning -> out.println("berth: WARNING: " + warning)))
+            .toList();
     // Started off the main thread so that a signal during a slow start stops everything at once.
     Thread.ofVirtual()
         .name("berth-start")
@@ -195,27 +202,43 @@ public final class Daemon {
   }
 
   private static InstanceListener registerWith(Backends backends, Transport transport) {
-    return (app, instance, endpoint) -> {
-      AppBackend backend = backends.find(app).orElseThrow();
-      SocketAddress address = addressOf(endpoint, transport);
-      Peer peer = backend.add(address);
-      return new InstanceListener.Routed() {
-        @Override
-        public void withdraw() {
-          backend.remove(address);
-        }
+    return new InstanceListener() {
+      @Override
+      public Routed ready(String app, int instance, Endpoint endpoint) {
+        AppBackend backend = backends.find(app).orElseThrow();
+        return new RoutedPeer(backend, backend.add(addressOf(endpoint, transport)));
+      }
 
-        @Override
-        public int inFlight() {
-          return peer.active();
-        }
+      @Override
+      public Routed standby(String app, int instance, Endpoint endpoint) {
+        AppBackend backend = backends.find(app).orElseThrow();
+        return new RoutedPeer(backend, backend.standby(addressOf(endpoint, transport)));
+      }
 
-        @Override
-        public long requests() {
-          return peer.requests();
-        }
-      };
+      @Override
+      public void switchOver(String app, List<Routed> serving) {
+        AppBackend backend = backends.find(app).orElseThrow();
+        backend.replaceAll(serving.stream().map(routed -> ((RoutedPeer) routed).peer()).toList());
+      }
     };
+  }
+
+  /** An instance's peer in its app's backend (in rotation, or waiting for a deploy's switch). */
+  private record RoutedPeer(AppBackend backend, Peer peer) implements InstanceListener.Routed {
+    @Override
+    public void withdraw() {
+      backend.remove(peer);
+    }
+
+    @Override
+    public int inFlight() {
+      return peer.active();
+    }
+
+    @Override
+    public long requests() {
+      return peer.requests();
+    }
   }
 
   private static SocketAddress addressOf(UpstreamAddress address, Transport transport) {

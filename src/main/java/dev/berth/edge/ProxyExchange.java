@@ -348,7 +348,7 @@ final class ProxyExchange implements Exchange {
     upstream = null;
     peer.end();
     if (requestDone && upstreamKeepAlive) {
-      edge.pool().release(done, backend);
+      edge.pool().release(done, backend, peer);
     } else {
       done.close();
     }

@@ -28,11 +28,11 @@ public final class LinePump {
 
   private final String source;
   private final LogStream stream;
-  private final PrintStream copy; // null: no copy
+  private final java.util.function.Consumer<String> copy; // null: no copy
   private final ArrayDeque<String> last = new ArrayDeque<>();
   private final Thread thread;
 
-  private LinePump(String source, InputStream output, LogStream stream, PrintStream copy) {
+  private LinePump(String source, InputStream output, LogStream stream, java.util.function.Consumer<String> copy) {
     this.source = requireNonNull(source, "source");
     requireNonNull(output, "output");
     this.stream = requireNonNull(stream, "stream");
@@ -63,7 +63,17 @@ public final class LinePump {
    * {@code copy} does (a terminal scrolled back, a full pipe), and the process then waits too.
    */
   public static LinePump start(String source, InputStream output, LogStream stream, PrintStream copy) {
-    LinePump pump = new LinePump(source, output, stream, requireNonNull(copy, "copy"));
+    requireNonNull(copy, "copy");
+    return start(source, output, stream, line -> copy.println(source + " | " + line));
+  }
+
+  /**
+   * As {@link #start(String, InputStream, LogStream)}, and also hands each line to {@code also}
+   * (a deploy's build output, streamed to the CLI); a slow {@code also} makes the process wait.
+   */
+  public static LinePump start(
+      String source, InputStream output, LogStream stream, java.util.function.Consumer<String> also) {
+    LinePump pump = new LinePump(source, output, stream, requireNonNull(also, "also"));
     pump.thread.start();
     return pump;
   }
@@ -147,7 +157,7 @@ public final class LinePump {
     }
     stream.append(new LogLine(Instant.now(), stream.app(), source, text));
     if (copy != null) {
-      copy.println(source + " | " + text);
+      copy.accept(text);
     }
   }
 }

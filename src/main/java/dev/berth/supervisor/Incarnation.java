@@ -56,6 +56,11 @@ final class Incarnation {
     this.routed = routed;
   }
 
+  /** Its peer, in rotation or on standby; null before it was ready. */
+  InstanceListener.Routed routed() {
+    return routed;
+  }
+
   /** Takes it out of rotation, if it was in. */
   void withdraw() {
     InstanceListener.Routed r = routed;

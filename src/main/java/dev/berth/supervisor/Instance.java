@@ -56,6 +56,13 @@ final class Instance {
   /** The type of the routed process, whose instances are tagged app.N; others are app.type.N. */
   static final String WEB = "web";
 
+  /**
+   * Held while an instance decides whether its ready incarnation joins the rotation, and while a
+   * deploy switches generations: so a switch never misses an incarnation that just became ready,
+   * nor lets one of the old generation in after it. Routing changes are rare; one lock will do.
+   */
+  static final Object ROUTING = new Object();
+
   private final App app;
   private final String type;
   private final int number;
@@ -71,6 +78,11 @@ final class Instance {
   private final java.util.concurrent.atomic.AtomicInteger recycled = new java.util.concurrent.atomic.AtomicInteger();
   private volatile String lastProblem;
   private int generation;
+  /**
+   * Its incarnations wait out of rotation: a new generation before the deploy's switch, or an old
+   * one after it. Guarded by {@link #ROUTING}.
+   */
+  private boolean held;
   /** The loop has ended (berth is stopping): events are answered at once. Guarded by events. */
   private boolean ended;
 
@@ -85,6 +97,9 @@ final class Instance {
     /** Routes traffic to it. */
     void route(App app, int number, Incarnation incarnation);
 
+    /** Gives it a peer out of rotation: its generation is not serving (yet, or any more). */
+    void standby(App app, int number, Incarnation incarnation);
+
     /**
      * Stops its whole process tree (TERM, stop_timeout, KILL) and waits; after the leader died,
      * what is left of its group (a killed gunicorn master's workers).
@@ -96,10 +111,16 @@ final class Instance {
   }
 
   Instance(App app, String type, int number, Launcher launcher) {
+    this(app, type, number, launcher, false);
+  }
+
+  /** @param held whether its incarnations wait out of rotation until {@link #admit} (a new generation) */
+  Instance(App app, String type, int number, Launcher launcher, boolean held) {
     this.app = requireNonNull(app, "app");
     this.type = requireNonNull(type, "type");
     this.number = number;
     this.launcher = requireNonNull(launcher, "launcher");
+    this.held = held;
   }
 
   /** Starts the instance's loop. @return completes with the first start's failure, or empty */
@@ -178,6 +199,28 @@ final class Instance {
     return Optional.ofNullable(current);
   }
 
+  /** From now on its incarnations join the rotation. Call holding {@link #ROUTING}. */
+  void admit() {
+    held = false;
+  }
+
+  /** From now on its incarnations stay out of rotation (a generation being replaced). Call holding {@link #ROUTING}. */
+  void hold() {
+    held = true;
+  }
+
+  /** Routes a ready incarnation, or keeps it on standby while this instance is held. */
+  private void enter(Incarnation next) {
+    synchronized (ROUTING) {
+      current = next;
+      if (held) {
+        launcher.standby(app, number, next);
+      } else {
+        launcher.route(app, number, next);
+      }
+    }
+  }
+
   /** Stops it and keeps it stopped until {@link #start}. */
   CompletableFuture<Void> stop() {
     CompletableFuture<Void> done = new CompletableFuture<>();
@@ -242,7 +285,9 @@ final class Instance {
             continue;
           }
           Incarnation gone = current;
-          current = null;
+          synchronized (ROUTING) {
+            current = null;
+          }
           setState(State.STOPPING);
           gone.withdraw();
           launcher.stop(app, gone);
@@ -358,8 +403,7 @@ final class Instance {
       launcher.changed();
       return failure;
     }
-    current = next;
-    launcher.route(app, number, next);
+    enter(next);
     launcher.changed();
     setState(State.RUNNING);
     return Optional.empty();
@@ -387,8 +431,7 @@ final class Instance {
       return failure;
     }
     // The switch: the successor takes new requests before the old one stops taking them.
-    current = next;
-    launcher.route(app, number, next);
+    enter(next);
     old.markStopping();
     old.withdraw();
     since = Instant.now();
@@ -409,8 +452,11 @@ final class Instance {
   }
 
   private void stopCurrent() {
-    Incarnation running = current;
-    current = null;
+    Incarnation running;
+    synchronized (ROUTING) {
+      running = current;
+      current = null;
+    }
     if (running == null) {
       return;
     }

@@ -1,10 +1,26 @@
 package dev.berth.supervisor;
 
+import java.util.List;
+
 /** Told when an instance may take traffic; the answer lets the supervisor take it out again. */
 public interface InstanceListener {
 
   /** The instance at {@code endpoint} is ready: send it traffic. */
   Routed ready(String app, int instance, Endpoint endpoint);
+
+  /**
+   * The instance at {@code endpoint} is ready, but it belongs to a generation that is not serving
+   * yet: keep it out of rotation until {@link #switchOver}.
+   */
+  Routed standby(String app, int instance, Endpoint endpoint);
+
+  /**
+   * A deploy's switch: from now on exactly {@code serving} take the app's traffic, in one atomic
+   * step; every other peer of the app leaves the rotation (its requests in flight go on).
+   *
+   * @param serving handles this listener gave out ({@link #ready} or {@link #standby})
+   */
+  void switchOver(String app, List<Routed> serving);
 
   /** An instance in rotation, as the edge sees it. */
   interface Routed {

@@ -44,6 +44,8 @@ final class Recycler {
   private final BiConsumer<String, String> report;
   private final ToLongFunction<Incarnation> rss;
   private final IntUnaryOperator jitter;
+  /** Apps busy with a deploy, restart or scale: left alone until it is done. */
+  private final java.util.function.Predicate<String> busy;
   /** Each current incarnation's request limit (max_requests + its jitter); the loop's alone. */
   private final Map<Incarnation, Long> limits = new HashMap<>();
   /** Per app, the replace in flight (or the last one, done). */
@@ -56,12 +58,13 @@ final class Recycler {
    * @param instances the supervisor's instances by app, read on each check
    * @param report told (app, line) of each recycling and each failure, for the app's log
    */
-  Recycler(Map<String, List<Instance>> instances, BiConsumer<String, String> report) {
+  Recycler(Map<String, List<Instance>> instances, BiConsumer<String, String> report, java.util.function.Predicate<String> busy) {
     this(
         instances,
         report,
         incarnation -> ProcessTree.rssBytes(incarnation.process().toHandle()),
-        bound -> ThreadLocalRandom.current().nextInt(bound + 1));
+        bound -> ThreadLocalRandom.current().nextInt(bound + 1),
+        busy);
   }
 
   /** For tests: how RSS is measured, and the jitter drawn (0..bound) for each incarnation. */
@@ -69,11 +72,13 @@ final class Recycler {
       Map<String, List<Instance>> instances,
       BiConsumer<String, String> report,
       ToLongFunction<Incarnation> rss,
-      IntUnaryOperator jitter) {
+      IntUnaryOperator jitter,
+      java.util.function.Predicate<String> busy) {
     this.instances = requireNonNull(instances, "instances");
     this.report = requireNonNull(report, "report");
     this.rss = requireNonNull(rss, "rss");
     this.jitter = requireNonNull(jitter, "jitter");
+    this.busy = requireNonNull(busy, "busy");
   }
 
   /** Starts checking every {@link #INTERVAL}, on a virtual thread; idempotent. */
@@ -115,8 +120,8 @@ final class Recycler {
         continue;
       }
       App app = list.get(0).app();
-      CompletableFuture<Optional<String>> busy = replacing.get(app.name());
-      boolean idle = busy == null || busy.isDone();
+      CompletableFuture<Optional<String>> replace = replacing.get(app.name());
+      boolean idle = (replace == null || replace.isDone()) && !busy.test(app.name());
       for (Instance instance : list) {
         Incarnation current = instance.current().orElse(null);
         if (current == null || instance.state() != Instance.State.RUNNING) {
@@ -138,6 +143,8 @@ final class Recycler {
       }
     }
     limits.keySet().retainAll(seen);
+    // Instances a deploy replaced are gone from the lists: their retry marks go with them.
+    retries.keySet().removeIf(instance -> instances.values().stream().noneMatch(list -> list.contains(instance)));
   }
 
   /** Why {@code current} is due for recycling ("recycling after ..."), or empty. */

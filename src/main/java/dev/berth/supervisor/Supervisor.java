@@ -40,6 +40,13 @@ public final class Supervisor {
   private static final Duration WORKER_SETTLE = Duration.ofSeconds(1);
   /** Whom apps run as when berth is root and the config names no user: as nginx's workers. */
   private static final String DEFAULT_USER = "nobody";
+  /** Socket names per instance number: app-N.0.sock to app-N.9.sock (the config checks the length with one digit). */
+  private static final int SOCKET_SLOTS = 10;
+  /**
+   * After a deploy's switch, before the old generation's in-flight count is trusted: a request
+   * that picked an old peer an instant before the switch has counted itself in by then.
+   */
+  private static final Duration SWITCH_SETTLE = Duration.ofMillis(100);
 
   private final Path runDir;
   private final Logs logs;
@@ -49,6 +56,14 @@ public final class Supervisor {
   private final Overrides overrides;
   private final Map<String, List<Instance>> instances = new ConcurrentHashMap<>();
   private final Map<String, App> apps = new ConcurrentHashMap<>();
+  /** A deploy's new generation while it starts, before the switch: stopAll must end it too. */
+  private final Map<String, List<Instance>> incoming = new ConcurrentHashMap<>();
+  /** Unix socket paths taken by an incarnation, from allocation until its socket file is removed. */
+  private final Set<Path> socketsInUse = new java.util.HashSet<>();
+  /** Apps with an operation that must not overlap another (deploy, restart, scale...), and which. */
+  private final Map<String, Busy> busy = new ConcurrentHashMap<>();
+  /** Build and release phase processes running now: stopAll ends them. */
+  private final Map<Incarnation, App> phases = new ConcurrentHashMap<>();
   private final Instance.Launcher launcher = new ProcessLauncher();
   private final Recycler recycler;
   /** Set once stopping began: nothing starts after that. */
@@ -71,7 +86,7 @@ public final class Supervisor {
     this.listener = requireNonNull(listener, "listener");
     this.stateFile = requireNonNull(stateFile, "stateFile");
     this.overrides = requireNonNull(overrides, "overrides");
-    this.recycler = new Recycler(instances, this::logToApp);
+    this.recycler = new Recycler(instances, this::logToApp, busy::containsKey);
   }
 
   /** How starting an app went: how many instances became ready, and why the others did not. */
@@ -294,6 +309,287 @@ public final class Supervisor {
     return Optional.empty();
   }
 
+  // ---- deploys: a new generation beside the old one, one switch, the old one drained ----------
+
+  /** What a generation switch reports, one step at a time. */
+  public interface Steps {
+    /**
+     * A step is done.
+     *
+     * @param name "start", "switch", "drain" or "stop"
+     * @param detail what it did ("2 web, 1 worker")
+     * @param took how long it took, or null for a step that takes no time
+     */
+    void step(String name, String detail, Duration took);
+  }
+
+  /** The app as it runs now (a release's definition after a deploy), if berth runs it. */
+  public Optional<App> running(String app) {
+    return Optional.ofNullable(apps.get(app));
+  }
+
+  /**
+   * Replaces every instance of the app by a new generation running {@code next}, with no request
+   * lost: a complete set of instances of every process type (as many as run now: the config's
+   * counts, or what {@code berth scale} stored) starts on endpoints of its own and must be ready;
+   * then {@link #switchTraffic} gives it the traffic in one step; then the old generation drains
+   * (up to its drain_timeout) and stops. If any new instance fails to start, the new ones are
+   * stopped and the old generation never stops serving.
+   *
+   * <p>The caller holds {@link #exclusive} for the app.
+   *
+   * @param label what the new generation is, for the steps ("release 7")
+   * @return why it failed (with the failing process's last output lines), or empty
+   */
+  public Optional<String> replaceGeneration(App next, String label, Steps steps) {
+    requireNonNull(next, "next");
+    requireNonNull(label, "label");
+    requireNonNull(steps, "steps");
+    String name = next.name();
+    List<Instance> old = List.copyOf(all(name));
+    Map<String, Integer> counts = counts(next);
+    List<Instance> fresh = new ArrayList<>();
+    counts.forEach(
+        (type, count) -> {
+          for (int n = 1; n <= count; n++) {
+            fresh.add(new Instance(next, type, n, launcher, true));
+          }
+        });
+    synchronized (stopped) {
+      if (closed) {
+        return Optional.of("berth is stopping");
+      }
+      incoming.put(name, fresh);
+    }
+    long begun = System.nanoTime();
+    List<CompletableFuture<Optional<String>>> starting = fresh.stream().map(Instance::begin).toList();
+    List<String> failures = new ArrayList<>(starting.stream().map(CompletableFuture::join).flatMap(Optional::stream).toList());
+    if (failures.isEmpty() && closed) {
+      failures.add("berth is stopping");
+    }
+    if (!failures.isEmpty()) {
+      abandon(name, fresh);
+      return Optional.of(String.join("\n", failures));
+    }
+    steps.step("start", describe(counts) + " (" + label + ")", since(begun));
+    Optional<String> refused = switchTraffic(next, old, fresh);
+    if (refused.isPresent()) {
+      abandon(name, fresh);
+      return refused;
+    }
+    List<String> web = fresh.stream().filter(i -> i.type().equals(Instance.WEB)).map(Instance::tag).toList();
+    steps.step("switch", (web.isEmpty() ? "no web instances" : tags(web)) + " -> " + label, null);
+    retire(old, old.isEmpty() ? next.drainTimeout() : old.get(0).app().drainTimeout(), steps);
+    return Optional.empty();
+  }
+
+  /**
+   * <b>The switch of a deploy</b>, the one place where traffic moves from a generation to the
+   * next. Under {@link Instance#ROUTING}, so no instance joins or leaves the rotation meanwhile:
+   * every new web instance must still have its ready incarnation; then the old instances are held
+   * (a restart of one of them while it drains stays out of rotation), the new ones admitted, the
+   * app's backend set to exactly the new peers in one atomic step, and the new generation becomes
+   * the app's instances (status, logs, restart, scale and recycling see it from now on).
+   *
+   * @return why the switch did not happen (nothing changed then), or empty
+   */
+  private Optional<String> switchTraffic(App next, List<Instance> old, List<Instance> fresh) {
+    synchronized (Instance.ROUTING) {
+      List<InstanceListener.Routed> serving = new ArrayList<>();
+      for (Instance instance : fresh) {
+        if (!instance.type().equals(Instance.WEB)) {
+          continue;
+        }
+        Incarnation current = instance.current().orElse(null);
+        if (current == null || current.routed() == null || !current.process().isAlive()) {
+          String why = instance.lastProblem() == null ? "it is " + instance.state() : instance.lastProblem();
+          return Optional.of(instance.tag() + ": exited before the switch: " + why);
+        }
+        serving.add(current.routed());
+      }
+      old.forEach(Instance::hold);
+      fresh.forEach(Instance::admit);
+      if (next.hasWeb() || !old.isEmpty()) {
+        listener.switchOver(next.name(), serving);
+      }
+      apps.put(next.name(), next);
+      instances.put(next.name(), new CopyOnWriteArrayList<>(fresh));
+      incoming.remove(next.name());
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * The old generation, out of rotation: its requests in flight finish (up to {@code drainTimeout}),
+   * then its instances stop, each with its process tree.
+   */
+  private void retire(List<Instance> old, Duration drainTimeout, Steps steps) {
+    long begun = System.nanoTime();
+    sleep(SWITCH_SETTLE);
+    int inFlight = inFlight(old);
+    long deadline = begun + drainTimeout.toNanos();
+    while (inFlight(old) > 0 && System.nanoTime() < deadline) {
+      sleep(Duration.ofMillis(20));
+    }
+    int left = inFlight(old);
+    steps.step(
+        "drain",
+        "old generation (" + inFlight + " in flight" + (left > 0 ? ", " + left + " cut at drain_timeout" : "") + ")",
+        since(begun));
+    long stopping = System.nanoTime();
+    old.stream().map(Instance::shutdown).toList().forEach(CompletableFuture::join);
+    steps.step("stop", "old generation (" + old.size() + " instance" + (old.size() == 1 ? "" : "s") + ")", since(stopping));
+  }
+
+  private static int inFlight(List<Instance> generation) {
+    return generation.stream().mapToInt(i -> i.current().map(Incarnation::inFlight).orElse(0)).sum();
+  }
+
+  /** A new generation that will not serve: stopped, and forgotten. */
+  private void abandon(String app, List<Instance> fresh) {
+    fresh.stream().map(Instance::shutdown).toList().forEach(CompletableFuture::join);
+    incoming.remove(app, fresh);
+  }
+
+  /** Instances per type for a new generation: what berth scale stored, else the definition's counts. */
+  private Map<String, Integer> counts(App app) {
+    Map<String, Integer> scale = overrides.scale(app.name());
+    Map<String, Integer> counts = new java.util.LinkedHashMap<>();
+    configuredCounts(app).forEach((type, configured) -> counts.put(type, scale.getOrDefault(type, configured)));
+    return counts;
+  }
+
+  /** "2 web, 1 worker". */
+  private static String describe(Map<String, Integer> counts) {
+    List<String> parts = new ArrayList<>();
+    counts.forEach((type, n) -> parts.add(n + " " + type));
+    return parts.isEmpty() ? "no processes" : String.join(", ", parts);
+  }
+
+  /** "web.1-3" for blog.1, blog.2, blog.3; the tags otherwise. */
+  private static String tags(List<String> tags) {
+    if (tags.size() == 1) {
+      return tags.get(0);
+    }
+    String first = tags.get(0);
+    String prefix = first.substring(0, first.lastIndexOf('.') + 1);
+    return prefix + "1-" + tags.size();
+  }
+
+  private static Duration since(long nanos) {
+    return Duration.ofNanos(System.nanoTime() - nanos);
+  }
+
+  /** An operation on an app that must not overlap another one; close it when done. */
+  public interface Exclusive extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  private record Busy(String what, long since) {}
+
+  /**
+   * Marks the app busy with {@code what} (deploy, restart, scale...) until the result is closed.
+   * Recycling leaves a busy app alone.
+   *
+   * @throws IllegalStateException at once, naming what runs, if the app is busy already
+   */
+  public Exclusive exclusive(String app, String what) {
+    Busy mine = new Busy(what, System.nanoTime());
+    Busy other = busy.putIfAbsent(app, mine);
+    if (other != null) {
+      long seconds = Duration.ofNanos(System.nanoTime() - other.since()).toSeconds();
+      throw new IllegalStateException(
+          app + ": busy: a " + other.what() + " is in progress (for " + seconds + "s); try again when it is done");
+    }
+    return () -> busy.remove(app, mine);
+  }
+
+  // ---- build and release phases ------------------------------------------------------------
+
+  /** How a phase process ended: its exit code (or null when it was killed at its timeout) and last lines. */
+  public record PhaseResult(Integer exitCode, Duration took, List<String> lastLines) {
+    public boolean ok() {
+      return exitCode != null && exitCode == 0;
+    }
+  }
+
+  /**
+   * Runs a deploy's build or release command once, as the app's processes run: in the app's dir,
+   * as its user, with its environment, in a session and process group of its own; recorded in
+   * the state file meanwhile. Its lines go to the app's log (source {@code phase}) and to
+   * {@code output}. At its timeout, or when berth stops, its whole tree is ended.
+   *
+   * @param phase "build" or "release"
+   * @param extra variables added to the app's environment (BERTH_RELEASE)
+   */
+  public PhaseResult runPhase(
+      App app, String phase, String command, Duration timeout, Map<String, String> extra, java.util.function.Consumer<String> output)
+      throws IOException {
+    requireNonNull(output, "output");
+    if (closed) {
+      throw new IOException("berth is stopping");
+    }
+    Optional<UserAccount> runAs = runAs(app);
+    List<String> argv = new ArrayList<>(List.of("setsid"));
+    runAs.ifPresent(
+        user -> argv.addAll(List.of("setpriv", "--reuid=" + user.uid(), "--regid=" + user.gid(), "--init-groups")));
+    argv.addAll(List.of("/bin/sh", "-c", command));
+    ProcessBuilder builder = new ProcessBuilder(argv).directory(app.dir().toFile()).redirectErrorStream(true);
+    environment(builder.environment(), app, overrides.env(app.name()), runAs);
+    builder.environment().put("BERTH_PHASE", phase);
+    builder.environment().putAll(extra);
+    long begun = System.nanoTime();
+    Process process = builder.start();
+    String tag = app.name() + "." + phase;
+    PrintStream console = this.output;
+    LinePump pump =
+        LinePump.start(
+            phase,
+            process.getInputStream(),
+            logs.stream(app.name()),
+            line -> {
+              if (console != null) {
+                console.println(tag + " | " + line);
+              }
+              output.accept(line);
+            });
+    Incarnation incarnation = new Incarnation(tag, null, process, pump);
+    phases.put(incarnation, app);
+    launcher.changed();
+    try {
+      boolean exited;
+      try {
+        exited = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        exited = false;
+      }
+      if (!exited) {
+        stopTree(tag, app, incarnation);
+      } else {
+        // What it left in its group (a daemonized child) goes with it.
+        Set<ProcessHandle> left = ProcessTree.leftovers(process.pid(), incarnation.started());
+        if (!left.isEmpty()) {
+          stopTree(tag, app, incarnation);
+        }
+      }
+      pump.awaitEnd(Duration.ofSeconds(2));
+      return new PhaseResult(exited ? process.exitValue() : null, since(begun), pump.lastLines());
+    } finally {
+      phases.remove(incarnation);
+      launcher.changed();
+    }
+  }
+
+  /**
+   * Who the app's processes run as when berth is root and it is not root (its files must be
+   * theirs to read, and a release dir theirs to write); empty when they run as berth itself.
+   */
+  public Optional<UserAccount> appUser(App app) throws IOException {
+    return runAs(app);
+  }
+
   private List<Instance> all(String app) {
     List<Instance> list = instances.get(app);
     if (list == null) {
@@ -315,10 +611,18 @@ public final class Supervisor {
       closed = true;
     }
     recycler.close();
-    List<CompletableFuture<Void>> stopping = new ArrayList<>();
-    for (List<Instance> list : instances.values()) {
-      list.forEach(instance -> stopping.add(instance.shutdown()));
+    List<Instance> all = new ArrayList<>();
+    // Under the lock a deploy's switch holds, so that a generation moving from incoming to
+    // instances is seen in one of them.
+    synchronized (Instance.ROUTING) {
+      instances.values().forEach(all::addAll);
+      incoming.values().forEach(all::addAll);
     }
+    List<CompletableFuture<Void>> stopping = new ArrayList<>();
+    all.forEach(instance -> stopping.add(instance.shutdown()));
+    phases.forEach(
+        (phase, app) ->
+            stopping.add(CompletableFuture.runAsync(() -> stopTree(phase.tag(), app, phase), r -> Thread.ofVirtual().start(r))));
     stopping.forEach(CompletableFuture::join);
     stateFile.write(List.of());
     stopped.complete(null);
@@ -377,8 +681,14 @@ public final class Supervisor {
         runAs = runAs(app);
         accounts.put(app, runAs);
       }
-      Endpoint endpoint = type.equals(Instance.WEB) ? allocate(app, number, generation, runAs) : null;
-      Process process = processBuilder(app, type, number, endpoint, overrides.env(app.name()), runAs).start();
+      Endpoint endpoint = type.equals(Instance.WEB) ? allocate(app, number, runAs) : null;
+      Process process;
+      try {
+        process = processBuilder(app, type, number, endpoint, overrides.env(app.name()), runAs).start();
+      } catch (IOException | RuntimeException e) {
+        releaseSocket(endpoint);
+        throw e;
+      }
       Incarnation incarnation =
           new Incarnation(tag, endpoint, process, LinePump.start(tag, process.getInputStream(), logs.stream(app.name()), output));
       live.add(incarnation);
@@ -459,6 +769,13 @@ public final class Supervisor {
     }
 
     @Override
+    public void standby(App app, int number, Incarnation incarnation) {
+      if (incarnation.endpoint() != null) {
+        incarnation.routed(listener.standby(app.name(), number, incarnation.endpoint()));
+      }
+    }
+
+    @Override
     public void stop(App app, Incarnation incarnation) {
       incarnation.markStopping();
       incarnation.withdraw();
@@ -473,16 +790,19 @@ public final class Supervisor {
       for (Incarnation i : live) {
         entries.add(new StateFile.Entry(i.tag(), i.process().pid(), i.started()));
       }
+      for (Incarnation i : phases.keySet()) {
+        entries.add(new StateFile.Entry(i.tag(), i.process().pid(), i.started()));
+      }
       stateFile.write(entries);
     }
 
     private void forget(Incarnation incarnation) {
+      releaseSocket(incarnation.endpoint());
       live.remove(incarnation);
-      removeSocket(incarnation.endpoint());
     }
   }
 
-  private Endpoint allocate(App app, int number, int generation, Optional<UserAccount> runAs) throws IOException {
+  private Endpoint allocate(App app, int number, Optional<UserAccount> runAs) throws IOException {
     return switch (app.socket()) {
       case UNIX -> {
         // A directory per app, the app's own when it runs as another user, so that it can create
@@ -498,11 +818,28 @@ public final class Supervisor {
           Files.setAttribute(dir, "unix:uid", (int) runAs.get().uid());
           Files.setAttribute(dir, "unix:gid", (int) runAs.get().gid());
         }
-        // Two names per instance, alternating, so that a successor can start beside the one it
-        // replaces (config's socket path check assumes this form).
-        Path socket = dir.resolve(app.name() + "-" + number + "." + (generation % 2) + ".sock");
-        // A socket file left by an earlier run would make the app's bind fail.
-        Files.deleteIfExists(socket);
+        // The first name no live incarnation of this instance number has, so that a successor
+        // (a rolling restart's, or a deploy's new generation) starts beside the one it replaces:
+        // names alternate .0/.1 as a rule (config's socket path check assumes this form).
+        Path socket = null;
+        synchronized (socketsInUse) {
+          for (int slot = 0; slot < SOCKET_SLOTS && socket == null; slot++) {
+            Path candidate = dir.resolve(app.name() + "-" + number + "." + slot + ".sock");
+            if (socketsInUse.add(candidate)) {
+              socket = candidate;
+            }
+          }
+        }
+        if (socket == null) {
+          throw new IOException("no free socket name for " + app.name() + "." + number + " in " + dir);
+        }
+        try {
+          // A socket file left by an earlier run would make the app's bind fail.
+          Files.deleteIfExists(socket);
+        } catch (IOException e) {
+          releaseSocket(new Endpoint.Unix(socket));
+          throw e;
+        }
         yield new Endpoint.Unix(socket);
       }
       case TCP -> {
@@ -539,21 +876,9 @@ public final class Supervisor {
     builder.directory(app.dir().toFile());
     builder.redirectErrorStream(true);
     Map<String, String> env = builder.environment();
-    runAs.ifPresent(
-        user -> {
-          env.put("HOME", user.home());
-          env.put("USER", user.name());
-          env.put("LOGNAME", user.name());
-        });
-    List<String> problems = new ArrayList<>();
-    env.putAll(EnvFile.read(app.envFileOrDefault(), problems));
-    problems.forEach(problem -> LOG.log(System.Logger.Level.WARNING, problem));
-    env.putAll(app.env());
-    env.putAll(stored);
-    env.put("BERTH_APP", app.name());
+    environment(env, app, stored, runAs);
     env.put("BERTH_PROCESS_TYPE", type);
     env.put("BERTH_INSTANCE", Integer.toString(number));
-    env.putIfAbsent("PYTHONUNBUFFERED", "1");
     if (endpoint == null) {
       return builder;
     }
@@ -572,6 +897,28 @@ public final class Supervisor {
     String gunicornArgs = env.getOrDefault("GUNICORN_CMD_ARGS", "").trim();
     env.put("GUNICORN_CMD_ARGS", (gunicornArgs + " --bind " + bind).trim());
     return builder;
+  }
+
+  /**
+   * The app's environment over berth's own in {@code env}: the user's HOME, USER and LOGNAME when
+   * it runs as another, its .env file (read now, so an edit applies at the next start), the
+   * config's env, what {@code berth env set} stored, BERTH_APP.
+   */
+  private static void environment(Map<String, String> env, App app, Map<String, String> stored, Optional<UserAccount> runAs)
+      throws IOException {
+    runAs.ifPresent(
+        user -> {
+          env.put("HOME", user.home());
+          env.put("USER", user.name());
+          env.put("LOGNAME", user.name());
+        });
+    List<String> problems = new ArrayList<>();
+    env.putAll(EnvFile.read(app.envFileOrDefault(), problems));
+    problems.forEach(problem -> LOG.log(System.Logger.Level.WARNING, problem));
+    env.putAll(app.env());
+    env.putAll(stored);
+    env.put("BERTH_APP", app.name());
+    env.putIfAbsent("PYTHONUNBUFFERED", "1");
   }
 
   private static String commandOf(App app, String type) {
@@ -628,16 +975,24 @@ public final class Supervisor {
     }
   }
 
-  private static void removeSocket(Endpoint endpoint) {
-    if (endpoint == null) {
+  /**
+   * Removes the socket file and frees its name, once: a second call for the same incarnation must
+   * not remove the file of another that has the name by then.
+   */
+  private void releaseSocket(Endpoint endpoint) {
+    if (!(endpoint instanceof Endpoint.Unix unix)) {
       return;
     }
-    if (endpoint instanceof Endpoint.Unix unix) {
+    synchronized (socketsInUse) {
+      if (!socketsInUse.contains(unix.path())) {
+        return;
+      }
       try {
         Files.deleteIfExists(unix.path());
       } catch (IOException e) {
         LOG.log(System.Logger.Level.DEBUG, "cannot remove {0}", unix.path());
       }
+      socketsInUse.remove(unix.path());
     }
   }
 

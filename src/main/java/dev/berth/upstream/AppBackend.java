@@ -6,14 +6,16 @@ import dev.berth.config.App;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The peers of one app that may take traffic, and how a request picks one. Peers join when the
  * supervisor finds an instance ready and leave when it stops; this is the one place that decides
- * which instances get traffic.
+ * which instances get traffic. The set is an immutable array replaced whole at each change, so a
+ * request sees either the set before a change or the one after it, never a mix: a deploy's switch
+ * ({@link #replaceAll}) exchanges every peer in one step.
  */
 public final class AppBackend {
 
@@ -22,7 +24,8 @@ public final class AppBackend {
   private final int keepalive;
   private final Duration keepaliveTimeout;
   private final App.HealthCheck healthCheck;
-  private final CopyOnWriteArrayList<Peer> peers = new CopyOnWriteArrayList<>();
+  /** Replaced whole, under the lock of this object; read without locking. */
+  private volatile Peer[] peers = new Peer[0];
   private final AtomicInteger next = new AtomicInteger();
 
   /** @param healthCheck the active health check, or null for none */
@@ -59,27 +62,71 @@ public final class AppBackend {
   }
 
   /** Puts the address in rotation. @return its peer (the one already there, if it was) */
-  public Peer add(SocketAddress address) {
+  public synchronized Peer add(SocketAddress address) {
     requireNonNull(address, "address");
-    synchronized (peers) {
-      for (Peer peer : peers) {
-        if (peer.address().equals(address)) {
-          return peer;
-        }
+    for (Peer peer : peers) {
+      if (peer.address().equals(address)) {
+        return peer;
       }
-      Peer peer = new Peer(address);
-      peers.add(peer);
-      return peer;
+    }
+    Peer peer = new Peer(address);
+    Peer[] next = java.util.Arrays.copyOf(peers, peers.length + 1);
+    next[peers.length] = peer;
+    peers = next;
+    return peer;
+  }
+
+  /**
+   * A peer for the address that is not in rotation yet: an instance of a new generation, ready
+   * and waiting for the switch ({@link #replaceAll}).
+   */
+  public Peer standby(SocketAddress address) {
+    return new Peer(requireNonNull(address, "address"));
+  }
+
+  public synchronized void remove(SocketAddress address) {
+    retire(p -> p.address().equals(address));
+  }
+
+  /** Takes the peer out of rotation, if it is in. */
+  public synchronized void remove(Peer peer) {
+    retire(p -> p == peer);
+  }
+
+  /**
+   * The switch of a deploy: from now on exactly {@code next} take traffic, in one step. A request
+   * picks from the old set or from the new one, never from a mix or from an empty set (unless
+   * {@code next} is empty). Peers that leave are retired: their connections are not reused.
+   */
+  public synchronized void replaceAll(Collection<Peer> next) {
+    Peer[] replacement = next.toArray(Peer[]::new);
+    List<Peer> joining = List.of(replacement);
+    for (Peer peer : peers) {
+      if (!joining.contains(peer)) {
+        peer.retire();
+      }
+    }
+    peers = replacement;
+  }
+
+  private void retire(java.util.function.Predicate<Peer> which) {
+    Peer[] current = peers;
+    List<Peer> kept = new java.util.ArrayList<>(current.length);
+    for (Peer peer : current) {
+      if (which.test(peer)) {
+        peer.retire();
+      } else {
+        kept.add(peer);
+      }
+    }
+    if (kept.size() != current.length) {
+      peers = kept.toArray(Peer[]::new);
     }
   }
 
-  public void remove(SocketAddress address) {
-    peers.removeIf(p -> p.address().equals(address));
-  }
-
   /** Peers as they are now (for health checks). */
-  public java.util.List<Peer> peers() {
-    return java.util.List.copyOf(peers);
+  public List<Peer> peers() {
+    return List.of(peers);
   }
 
   /**
@@ -88,7 +135,7 @@ public final class AppBackend {
    * anyway, as a stale mark must not turn a working app into a 502.
    */
   public Optional<Peer> pick(Collection<Peer> tried) {
-    Object[] snapshot = peers.toArray();
+    Peer[] snapshot = peers;
     if (snapshot.length == 0) {
       return Optional.empty();
     }
@@ -97,11 +144,11 @@ public final class AppBackend {
     return available.isPresent() ? available : choose(snapshot, tried, now, false);
   }
 
-  private Optional<Peer> choose(Object[] snapshot, Collection<Peer> tried, long now, boolean onlyAvailable) {
+  private Optional<Peer> choose(Peer[] snapshot, Collection<Peer> tried, long now, boolean onlyAvailable) {
     int start = Math.floorMod(next.getAndIncrement(), snapshot.length);
     Peer best = null;
     for (int i = 0; i < snapshot.length; i++) {
-      Peer peer = (Peer) snapshot[(start + i) % snapshot.length];
+      Peer peer = snapshot[(start + i) % snapshot.length];
       if (tried.contains(peer) || (onlyAvailable && !peer.available(now))) {
         continue;
       }

@@ -25,6 +25,8 @@ public final class Peer {
   private volatile long downUntilNanos;
   /** Set by the active health check; a peer failing it takes no traffic until it passes. */
   private volatile boolean unhealthy;
+  /** Out of rotation for good (stopped, or replaced by a deploy): its connections are not reused. */
+  private volatile boolean retired;
 
   Peer(SocketAddress address) {
     this.address = requireNonNull(address, "address");
@@ -57,6 +59,15 @@ public final class Peer {
 
   public void end() {
     active.decrementAndGet();
+  }
+
+  /** Whether it left the rotation for good; a connection to it is closed after its exchange. */
+  public boolean retired() {
+    return retired;
+  }
+
+  void retire() {
+    retired = true;
   }
 
   boolean available(long now) {

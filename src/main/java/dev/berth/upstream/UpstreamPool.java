@@ -117,12 +117,13 @@ public final class UpstreamPool {
 
   /**
    * Gives back a connection whose last exchange completed cleanly (request and response whole,
-   * keep-alive on both sides); closes it instead when the pool for its peer is full.
+   * keep-alive on both sides); closes it instead when the pool for its peer is full, or when the
+   * peer left the rotation for good (an old generation that drains: nothing would take it again).
    */
-  public void release(Connection connection, AppBackend backend) {
+  public void release(Connection connection, AppBackend backend, Peer peer) {
     Channel channel = connection.channel();
     connection.unbind();
-    if (!channel.isActive() || backend.keepalive() == 0) {
+    if (!channel.isActive() || backend.keepalive() == 0 || peer.retired()) {
       channel.close();
       return;
     }

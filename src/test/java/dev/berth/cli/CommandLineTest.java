@@ -46,7 +46,7 @@ class CommandLineTest {
     assertThat(output)
         .isEqualTo(
             "berth.toml:8: apps.web.instanses: unknown key (expected one of: dir, command, instances, env, socket,"
-                + " start_timeout, stop_timeout, balance, health_check, keepalive, keepalive_timeout, upstreams, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory, user)");
+                + " start_timeout, stop_timeout, balance, health_check, keepalive, keepalive_timeout, upstreams, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory, user, build, release, keep_releases, build_timeout, release_timeout)");
   }
 
   @Test

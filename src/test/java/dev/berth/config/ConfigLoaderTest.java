@@ -103,7 +103,8 @@ class ConfigLoaderTest {
                 List.of(),
                 null,
                 App.Recycle.NONE,
-                null));
+                null,
+                App.Deploy.NONE));
     assertThat(config.apps().get("blog"))
         .isEqualTo(
             new App(
@@ -125,7 +126,8 @@ class ConfigLoaderTest {
                 List.of(),
                 null,
                 App.Recycle.NONE,
-                null));
+                null,
+                App.Deploy.NONE));
     RouteLimits limits = RouteLimits.standard();
     AccessLogSpec log =
         new AccessLogSpec(true, dir.toAbsolutePath().resolve("state/log/access.log"), AccessLogSpec.Format.COMBINED);
@@ -164,7 +166,7 @@ class ConfigLoaderTest {
         .containsExactly(
             "berth.toml:6: apps.web.instanses: unknown key (expected one of: dir, command,"
                 + " instances, env, socket, start_timeout, stop_timeout, balance, health_check, keepalive,"
-                + " keepalive_timeout, upstreams, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory, user)");
+                + " keepalive_timeout, upstreams, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory, user, build, release, keep_releases, build_timeout, release_timeout)");
   }
 
   @Test
@@ -490,7 +492,7 @@ class ConfigLoaderTest {
         .containsExactly(
             "berth.toml:9: apps.web.bogus: unknown key (expected one of: dir, command, instances,"
                 + " env, socket, start_timeout, stop_timeout, balance, health_check, keepalive,"
-                + " keepalive_timeout, upstreams, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory, user)",
+                + " keepalive_timeout, upstreams, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory, user, build, release, keep_releases, build_timeout, release_timeout)",
             "berth.toml:13: apps.web.instances: 0 (expected: an integer from 1 to 64)");
   }
 
@@ -1100,7 +1102,8 @@ class ConfigLoaderTest {
                 List.of(),
                 null,
                 App.Recycle.NONE,
-                null));
+                null,
+                App.Deploy.NONE));
     App api = config.apps().get("api");
     assertThat(api.balance()).isEqualTo(App.Balance.ROUND_ROBIN);
     assertThat(api.healthCheck())

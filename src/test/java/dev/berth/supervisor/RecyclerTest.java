@@ -192,7 +192,7 @@ class RecyclerTest {
 
   private Recycler recycler() {
     ToLongFunction<Incarnation> measure = i -> rss.getOrDefault(i, 0L);
-    return new Recycler(instances, (app, line) -> reports.add(app + ": " + line), measure, bound -> jitterDrawn);
+    return new Recycler(instances, (app, line) -> reports.add(app + ": " + line), measure, bound -> jitterDrawn, app -> false);
   }
 
   private List<Instance> start(App app, int count) {
@@ -225,7 +225,8 @@ class RecyclerTest {
         List.of(),
         null,
         recycle,
-        null);
+        null,
+        App.Deploy.NONE);
   }
 
   private static void await(BooleanSupplier condition) throws InterruptedException {
@@ -279,6 +280,11 @@ class RecyclerTest {
         return Optional.of(app.name() + ".1: broken");
       }
       return Optional.empty();
+    }
+
+    @Override
+    public void standby(App app, int number, Incarnation incarnation) {
+      route(app, number, incarnation);
     }
 
     @Override

@@ -1,0 +1,470 @@
+package dev.berth.deploy;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.berth.config.App;
+import dev.berth.config.ConfigException;
+import dev.berth.config.ConfigLoader;
+import dev.berth.config.UserAccount;
+import dev.berth.logs.Logs;
+import dev.berth.supervisor.Supervisor;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Deploys, rollbacks and redeploys of the apps berth runs: <b>the deploy flow</b>. A deploy makes
+ * a release (copy -> build -> release phase), then has the supervisor start a new generation from
+ * it, switch the traffic to it once every instance is ready, and drain and stop the old one
+ * ({@link Supervisor#replaceGeneration}). Any failure before the switch leaves the old generation
+ * serving, and the release is removed. One operation per app at a time: a second one fails at once
+ * ({@link Supervisor#exclusive}), as do restart, scale, env, start and stop meanwhile.
+ */
+public final class Deployer {
+
+  private static final System.Logger LOG = System.getLogger(Deployer.class.getName());
+  private static final Duration FETCH_TIMEOUT = Duration.ofMinutes(10);
+
+  private final Supervisor supervisor;
+  private final Logs logs;
+  private final Path stateDir;
+  private final Consumer<String> say;
+  /** Each app's definition as the config gives it (dir: the configured one), by name. */
+  private final Map<String, App> definitions = new ConcurrentHashMap<>();
+
+  /** Where a deploy's steps and its build and release output go, as they happen. */
+  public interface Progress {
+    /** A step line: {@code -----> build    pip install -r requirements.txt}. */
+    void step(String line);
+
+    /** A line a build, release phase, git or tar wrote; {@code source} says which. */
+    void output(String source, String line);
+  }
+
+  /**
+   * What to deploy.
+   *
+   * @param source an absolute path (directory, tarball, repository) or a git URL; null for the
+   *     app's configured dir
+   * @param ref the git ref to check out, or null for HEAD
+   * @param revision recorded instead of the one found (a git push hook's commit), or null
+   * @param sourceLabel recorded instead of the source's description, or null
+   */
+  public record Request(String source, String ref, String revision, String sourceLabel) {}
+
+  /**
+   * How it went: ok with the release now current (0 when an app without releases was redeployed
+   * from its dir), or the failure: the reason and the last lines of the failing process's output.
+   */
+  public record Result(boolean ok, int release, String failure) {
+    static Result done(int release) {
+      return new Result(true, release, null);
+    }
+
+    static Result failed(String failure) {
+      return new Result(false, 0, failure);
+    }
+  }
+
+  /**
+   * @param definitions the config's apps
+   * @param say berth's own output (a line per deploy outcome)
+   */
+  public Deployer(Supervisor supervisor, Logs logs, Path stateDir, Collection<App> definitions, Consumer<String> say) {
+    this.supervisor = requireNonNull(supervisor, "supervisor");
+    this.logs = requireNonNull(logs, "logs");
+    this.stateDir = requireNonNull(stateDir, "stateDir");
+    this.say = requireNonNull(say, "say");
+    definitions.stream().filter(app -> !app.external()).forEach(app -> this.definitions.put(app.name(), app));
+  }
+
+  /** The releases of an app. */
+  public Releases releases(String app) {
+    return new Releases(stateDir, app);
+  }
+
+  /**
+   * The app as {@code berth up} starts it: from its current release if it has one (its Procfile
+   * read there), else from its configured dir. A current release that cannot run (its directory
+   * gone, its Procfile invalid) is reported through {@code warn}, and the configured dir is used.
+   */
+  public App runnable(App configured, Consumer<String> warn) {
+    if (configured.external()) {
+      return configured;
+    }
+    Releases releases = releases(configured.name());
+    OptionalInt current;
+    try {
+      current = releases.current();
+    } catch (RuntimeException e) {
+      warn.accept("app " + configured.name() + ": " + e.getMessage() + "; running it from " + configured.dir());
+      return configured;
+    }
+    if (current.isEmpty()) {
+      return configured;
+    }
+    Path dir = releases.dir(current.getAsInt());
+    if (!Files.isDirectory(dir)) {
+      warn.accept(
+          "app " + configured.name() + ": current release " + current.getAsInt() + " is missing (" + dir + "); running it from "
+              + configured.dir());
+      return configured;
+    }
+    try {
+      return ConfigLoader.forRelease(configured, dir);
+    } catch (ConfigException e) {
+      warn.accept(
+          "app " + configured.name() + ": release " + current.getAsInt() + " cannot run (" + String.join("; ", e.problems())
+              + "); running it from " + configured.dir());
+      return configured;
+    }
+  }
+
+  /**
+   * Deploys a new release of the app.
+   *
+   * @throws IllegalArgumentException for a source that is none berth can deploy, or an app berth
+   *     does not run
+   * @throws IllegalStateException at once, when the app is busy with another deploy, restart...
+   */
+  public Result deploy(String name, Request request, Progress progress) {
+    requireNonNull(request, "request");
+    requireNonNull(progress, "progress");
+    App definition = definition(name);
+    Source source =
+        Source.of(request.source() == null ? definition.dir().toString() : request.source(), request.ref());
+    try (Supervisor.Exclusive exclusive = supervisor.exclusive(name, "deploy")) {
+      return deploy(definition, source, request, progress);
+    }
+  }
+
+  private Result deploy(App definition, Source source, Request request, Progress progress) {
+    String name = definition.name();
+    long begun = System.nanoTime();
+    Releases releases = releases(name);
+    int number = 0;
+    boolean made = false;
+    try {
+      number = releases.next();
+      String label = request.sourceLabel() != null ? request.sourceLabel() : source.describe();
+      appLog(name, "deploy: release " + number + " from " + label);
+      Optional<UserAccount> user = supervisor.appUser(definition);
+      Path incoming = releases.incoming(number, user.isPresent());
+      made = true;
+      long fetching = System.nanoTime();
+      Source.Fetched fetched = source.fetch(incoming, stateDir, FETCH_TIMEOUT, line -> progress.output("fetch", line));
+      Path dir = releases.adopt(incoming, number);
+      own(dir, user);
+      String verb = switch (source.kind()) {
+        case DIRECTORY -> "copy";
+        case TARBALL -> "unpack";
+        case GIT -> "clone";
+      };
+      String revision = request.revision() != null ? request.revision() : fetched.revision();
+      progress.step(
+          line(
+              verb,
+              fetched.description() + (revision == null ? "" : " (" + shortRevision(revision) + ")") + ", "
+                  + size(fetched.bytes()) + " in " + fetched.files() + " files -> release " + number,
+              since(fetching)));
+      App app = forRelease(definition, dir);
+      Double buildSeconds = phase(app, "build", app.deploy().build(), app.deploy().buildTimeout(), number, progress);
+      Double releaseSeconds =
+          phase(app, "release", app.deploy().release(), app.deploy().releaseTimeout(), number, progress);
+      // Recorded before the switch: after it, this release serves and must not be lost.
+      releases.record(
+          new Releases.Release(number, Instant.now(), label, revision, configHash(definition), buildSeconds, releaseSeconds));
+      Optional<String> failure = supervisor.replaceGeneration(app, "release " + number, steps(progress));
+      if (failure.isPresent()) {
+        throw new DeployException(failure.get(), List.of());
+      }
+      made = false;
+      List<Integer> pruned;
+      try {
+        releases.markCurrent(number);
+        pruned = releases.prune(definition.deploy().keepReleases());
+      } catch (IOException e) {
+        String message = "deploy of " + name + ": release " + number + " serves, but recording it failed: " + e.getMessage();
+        appLog(name, message);
+        say.accept("berth: " + message);
+        return Result.failed(message);
+      }
+      String done = name + " release " + number + " is current";
+      progress.step(line("done", done + (pruned.isEmpty() ? "" : " (removed old " + numbers(pruned) + ")"), since(begun)));
+      appLog(name, "deploy: " + done);
+      say.accept("berth: deploy: " + done + " (" + label + ")");
+      return Result.done(number);
+    } catch (DeployException e) {
+      return failed(name, "deploy", number, made, releases, e.describe());
+    } catch (IOException | RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "deploy of " + name + " failed", e);
+      return failed(name, "deploy", number, made, releases, String.valueOf(e.getMessage()));
+    }
+  }
+
+  private Result failed(String name, String what, int number, boolean made, Releases releases, String why) {
+    if (made) {
+      try {
+        releases.discard(number);
+        Releases.delete(releases.dir(number).resolveSibling(Releases.INCOMING + number));
+      } catch (IOException e) {
+        LOG.log(System.Logger.Level.WARNING, "cannot remove failed release " + number + " of " + name + ": " + e.getMessage());
+      }
+    }
+    String message =
+        what + " of " + name + (number > 0 ? " (release " + number + ")" : "") + " failed, the running version keeps serving: " + why;
+    appLog(name, message.lines().findFirst().orElse(message));
+    say.accept("berth: " + message);
+    return Result.failed(message);
+  }
+
+  /**
+   * Runs the app's code of an earlier release: the same start / switch / drain flow, without a
+   * build or release phase (the release was built, and its migrations ran, when it was deployed).
+   *
+   * @param wanted the release, or empty for the newest one before the current one
+   * @throws IllegalStateException at once, when the app is busy
+   */
+  public Result rollback(String name, OptionalInt wanted, Progress progress) {
+    requireNonNull(progress, "progress");
+    App definition = definition(name);
+    try (Supervisor.Exclusive exclusive = supervisor.exclusive(name, "rollback")) {
+      long begun = System.nanoTime();
+      Releases releases = releases(name);
+      OptionalInt current = releases.current();
+      List<Releases.Release> all = releases.list();
+      int target;
+      if (wanted.isPresent()) {
+        target = wanted.getAsInt();
+        if (all.stream().noneMatch(r -> r.number() == target)) {
+          return Result.failed(
+              "rollback of " + name + ": no release " + target
+                  + (all.isEmpty() ? " (it has none)" : " (it has: " + numbers(all.stream().map(Releases.Release::number).toList()) + ")"));
+        }
+      } else {
+        int below = current.isPresent() ? current.getAsInt() : Integer.MAX_VALUE;
+        Optional<Releases.Release> previous =
+            all.stream().filter(r -> r.number() < below).reduce((a, b) -> b);
+        if (previous.isEmpty()) {
+          return Result.failed(
+              "rollback of " + name + ": no release before "
+                  + (current.isPresent() ? "release " + current.getAsInt() : "the first deploy") + " to go back to");
+        }
+        target = previous.get().number();
+      }
+      if (current.isPresent() && current.getAsInt() == target) {
+        return Result.failed("rollback of " + name + ": release " + target + " is current already");
+      }
+      try {
+        progress.step(
+            line("rollback", "to release " + target + (current.isPresent() ? " (from release " + current.getAsInt() + ")" : ""), null));
+        App app = forRelease(definition, releases.dir(target));
+        Optional<String> failure = supervisor.replaceGeneration(app, "release " + target, steps(progress));
+        if (failure.isPresent()) {
+          return failed(name, "rollback", target, false, releases, failure.get());
+        }
+        releases.markCurrent(target);
+      } catch (DeployException e) {
+        return failed(name, "rollback", target, false, releases, e.describe());
+      } catch (IOException | RuntimeException e) {
+        return failed(name, "rollback", target, false, releases, String.valueOf(e.getMessage()));
+      }
+      String done = name + " release " + target + " is current";
+      progress.step(line("done", done, since(begun)));
+      appLog(name, "rollback: " + done);
+      say.accept("berth: rollback: " + done);
+      return Result.done(target);
+    }
+  }
+
+  /**
+   * Runs the app with a new definition (the config changed: commands, counts, env, socket kind...)
+   * through the same start / switch / drain flow, with the code it runs now: its current release
+   * (its Procfile read again there), or its configured dir if it has none. No release is made. A
+   * busy app (a deploy running) fails at once.
+   */
+  public Result redeploy(App newDefinition, Consumer<String> progress) {
+    requireNonNull(newDefinition, "newDefinition");
+    requireNonNull(progress, "progress");
+    String name = newDefinition.name();
+    if (newDefinition.external() || !supervisor.runs(name)) {
+      return Result.failed("redeploy of " + name + ": berth does not run it");
+    }
+    Progress lines =
+        new Progress() {
+          @Override
+          public void step(String line) {
+            progress.accept(line);
+          }
+
+          @Override
+          public void output(String source, String line) {
+            progress.accept("       " + line);
+          }
+        };
+    try (Supervisor.Exclusive exclusive = supervisor.exclusive(name, "redeploy")) {
+      long begun = System.nanoTime();
+      Releases releases = releases(name);
+      OptionalInt current = releases.current();
+      boolean fromRelease = current.isPresent() && Files.isDirectory(releases.dir(current.getAsInt()));
+      App app = fromRelease ? forRelease(newDefinition, releases.dir(current.getAsInt())) : newDefinition;
+      String label = fromRelease ? "release " + current.getAsInt() + ", new definition" : "new definition";
+      Optional<String> failure = supervisor.replaceGeneration(app, label, steps(lines));
+      if (failure.isPresent()) {
+        return failed(name, "redeploy", 0, false, releases, failure.get());
+      }
+      definitions.put(name, newDefinition);
+      String done = name + " runs its new definition" + (fromRelease ? " (release " + current.getAsInt() + ")" : "");
+      lines.step(line("done", done, since(begun)));
+      appLog(name, "redeploy: " + done);
+      return Result.done(fromRelease ? current.getAsInt() : 0);
+    } catch (IllegalStateException e) {
+      return Result.failed(e.getMessage());
+    } catch (DeployException e) {
+      return Result.failed("redeploy of " + name + " failed, the running version keeps serving: " + e.describe());
+    }
+  }
+
+  private App definition(String name) {
+    App app = definitions.get(name);
+    if (app == null || !supervisor.runs(name)) {
+      throw new IllegalArgumentException("no app \"" + name + "\" run by this berth");
+    }
+    return app;
+  }
+
+  private static App forRelease(App definition, Path dir) throws DeployException {
+    try {
+      return ConfigLoader.forRelease(definition, dir);
+    } catch (ConfigException e) {
+      throw new DeployException("the release cannot run: " + String.join("; ", e.problems()), List.of());
+    }
+  }
+
+  /** Runs a build or release phase, if the app has one. @return how long it took in seconds, or null */
+  private Double phase(App app, String phase, String command, Duration timeout, int number, Progress progress)
+      throws DeployException, IOException {
+    if (command == null) {
+      return null;
+    }
+    progress.step(line(phase, command, null));
+    Supervisor.PhaseResult result =
+        supervisor.runPhase(
+            app, phase, command, timeout, Map.of("BERTH_RELEASE", Integer.toString(number)), line -> progress.output(phase, line));
+    if (!result.ok()) {
+      String why =
+          result.exitCode() == null
+              ? "did not finish within " + timeout.toSeconds() + "s (build_timeout/release_timeout); its processes were ended"
+              : "exited with code " + result.exitCode();
+      throw new DeployException(phase + " phase " + why + " (" + command + ")", result.lastLines());
+    }
+    progress.step(line(phase, "done", result.took()));
+    return result.took().toMillis() / 1000.0;
+  }
+
+  /**
+   * A root berth running the app as another user gives it the release: the build and release
+   * phases write there as that user. The release's top directory is private to its owner either way.
+   */
+  private static void own(Path dir, Optional<UserAccount> user) throws IOException, DeployException {
+    if (user.isPresent()) {
+      Process chown =
+          new ProcessBuilder("chown", "-R", "--no-dereference", user.get().uid() + ":" + user.get().gid(), dir.toString())
+              .redirectErrorStream(true)
+              .start();
+      String out = new String(chown.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+      try {
+        if (!chown.waitFor(5, TimeUnit.MINUTES) || chown.exitValue() != 0) {
+          throw new DeployException("cannot give the release to user " + user.get().name(), out.lines().toList());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted");
+      }
+    }
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+  }
+
+  private static Supervisor.Steps steps(Progress progress) {
+    return (name, detail, took) -> progress.step(line(name, detail, took));
+  }
+
+  /** {@code -----> build    done  3.20s}. */
+  static String line(String step, String detail, Duration took) {
+    String text = String.format(Locale.ROOT, "-----> %-8s %s", step, detail);
+    return took == null ? text : text + String.format(Locale.ROOT, "  %.2fs", took.toNanos() / 1e9);
+  }
+
+  private void appLog(String app, String line) {
+    try {
+      logs.stream(app).append(Logs.BERTH, line);
+    } catch (IllegalArgumentException e) {
+      // No log for such a name: berth's own output has the line.
+    }
+  }
+
+  /** A SHA-256 of the app's definition, as the config gives it (maps sorted), first 12 hex digits. */
+  static String configHash(App app) {
+    StringBuilder text = new StringBuilder();
+    for (var component : App.class.getRecordComponents()) {
+      Object value;
+      try {
+        value = component.getAccessor().invoke(app);
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException(e);
+      }
+      if (value instanceof Map<?, ?> map) {
+        value = new TreeMap<>(map);
+      }
+      text.append(component.getName()).append('=').append(value).append('\n');
+    }
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.toString().getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest).substring(0, 12);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static String shortRevision(String revision) {
+    if (revision.length() <= 12 || !revision.matches("[0-9a-f]{13,}(-dirty)?")) {
+      return revision;
+    }
+    return revision.substring(0, 12) + (revision.endsWith("-dirty") ? "-dirty" : "");
+  }
+
+  private static String size(long bytes) {
+    if (bytes < 1024) {
+      return bytes + " B";
+    }
+    if (bytes < 1024 * 1024) {
+      return String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0);
+    }
+    return String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024));
+  }
+
+  private static String numbers(List<Integer> numbers) {
+    return String.join(", ", numbers.stream().map(String::valueOf).toList());
+  }
+
+  private static Duration since(long nanos) {
+    return Duration.ofNanos(System.nanoTime() - nanos);
+  }
+}

@@ -1,0 +1,285 @@
+package dev.berth.deploy;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The releases of one app on disk, under {@code <state_dir>/apps/APP/}:
+ *
+ * <pre>
+ * releases/7/          the release's source tree, which its processes run from
+ * releases/7.json      its metadata (number, time, source, revision, config hash, phase times)
+ * releases/.incoming-8 a release being fetched (renamed to releases/8 once complete)
+ * current -> releases/7
+ * </pre>
+ *
+ * A release exists once its metadata is written, which a deploy does only when it succeeded: a
+ * failed deploy's directory is removed. {@code current} is replaced atomically (a new symlink
+ * renamed over it).
+ */
+public final class Releases {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern NUMBER = Pattern.compile("[1-9][0-9]{0,8}");
+  private static final Pattern METADATA = Pattern.compile("([1-9][0-9]{0,8})\\.json");
+  static final String INCOMING = ".incoming-";
+
+  private final Path appDir;
+  private final Path releasesDir;
+
+  /** One deploy's record. Revision, and the phases' durations, may be null. */
+  public record Release(
+      int number,
+      Instant created,
+      String source,
+      String revision,
+      String configHash,
+      Double buildSeconds,
+      Double releaseSeconds) {
+    public Release {
+      requireNonNull(created, "created");
+      requireNonNull(source, "source");
+      requireNonNull(configHash, "configHash");
+    }
+  }
+
+  /** The releases of {@code app} under {@code stateDir}. Nothing is created before the first deploy. */
+  public Releases(Path stateDir, String app) {
+    this.appDir = stateDir.resolve("apps").resolve(requireNonNull(app, "app"));
+    this.releasesDir = appDir.resolve("releases");
+  }
+
+  /** The directory a release's processes run from. */
+  public Path dir(int number) {
+    return releasesDir.resolve(Integer.toString(number));
+  }
+
+  /** The number the current symlink points at, if there is one. */
+  public OptionalInt current() {
+    Path link = appDir.resolve("current");
+    try {
+      Path target = Files.readSymbolicLink(link);
+      Path name = target.getFileName();
+      if (name != null && NUMBER.matcher(name.toString()).matches()) {
+        return OptionalInt.of(Integer.parseInt(name.toString()));
+      }
+    } catch (NoSuchFileException | java.nio.file.NotLinkException e) {
+      // No deploy yet.
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + link + ": " + e.getMessage(), e);
+    }
+    return OptionalInt.empty();
+  }
+
+  /** Every recorded release, oldest first. */
+  public List<Release> list() {
+    List<Release> releases = new ArrayList<>();
+    if (!Files.isDirectory(releasesDir)) {
+      return releases;
+    }
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(releasesDir, "*.json")) {
+      for (Path entry : entries) {
+        Matcher m = METADATA.matcher(entry.getFileName().toString());
+        if (m.matches() && Files.isDirectory(dir(Integer.parseInt(m.group(1))))) {
+          read(entry).ifPresent(releases::add);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + releasesDir + ": " + e.getMessage(), e);
+    }
+    releases.sort(Comparator.comparingInt(Release::number));
+    return releases;
+  }
+
+  /** The recorded release with this number, if it exists. */
+  public Optional<Release> find(int number) {
+    return list().stream().filter(r -> r.number() == number).findFirst();
+  }
+
+  /** The next release's number: one more than any release, directory or metadata there is. */
+  int next() throws IOException {
+    int max = 0;
+    if (Files.isDirectory(releasesDir)) {
+      try (DirectoryStream<Path> entries = Files.newDirectoryStream(releasesDir)) {
+        for (Path entry : entries) {
+          String name = entry.getFileName().toString();
+          Matcher m = METADATA.matcher(name);
+          if (m.matches()) {
+            max = Math.max(max, Integer.parseInt(m.group(1)));
+          } else if (NUMBER.matcher(name).matches()) {
+            max = Math.max(max, Integer.parseInt(name));
+          }
+        }
+      }
+    }
+    return max + 1;
+  }
+
+  /**
+   * An empty directory to fetch release {@code number} into; what an interrupted deploy left is
+   * removed first. The directories above it are created: {@code traversable} makes them passable
+   * (x, not r) for other users, whom a root berth runs apps as.
+   */
+  Path incoming(int number, boolean traversable) throws IOException {
+    String mode = traversable ? "rwx--x--x" : "rwx------";
+    for (Path dir : List.of(appDir.getParent(), appDir, releasesDir)) {
+      if (!Files.isDirectory(dir)) {
+        Files.createDirectories(dir);
+      }
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString(mode));
+    }
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(releasesDir, INCOMING + "*")) {
+      for (Path left : entries) {
+        delete(left);
+      }
+    }
+    Path dir = releasesDir.resolve(INCOMING + number);
+    Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    return dir;
+  }
+
+  /** Makes a fetched tree release {@code number}'s directory. */
+  Path adopt(Path fetched, int number) throws IOException {
+    Path dir = dir(number);
+    delete(dir);
+    Files.move(fetched, dir, StandardCopyOption.ATOMIC_MOVE);
+    return dir;
+  }
+
+  /** Writes the release's metadata (mode 0600, written aside and renamed). */
+  void record(Release release) throws IOException {
+    ObjectNode node = JSON.createObjectNode();
+    node.put("number", release.number());
+    node.put("created", release.created().toString());
+    node.put("source", release.source());
+    node.put("revision", release.revision());
+    node.put("config_hash", release.configHash());
+    node.put("build_seconds", release.buildSeconds());
+    node.put("release_seconds", release.releaseSeconds());
+    Path file = releasesDir.resolve(release.number() + ".json");
+    Path temp = releasesDir.resolve(release.number() + ".json.tmp");
+    Files.deleteIfExists(temp);
+    Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.write(temp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(node));
+    move(temp, file);
+  }
+
+  /** Points {@code current} at the release: a new symlink, renamed over the old one. */
+  void markCurrent(int number) throws IOException {
+    Path link = appDir.resolve("current");
+    Path temp = appDir.resolve("current.tmp");
+    Files.deleteIfExists(temp);
+    Files.createSymbolicLink(temp, Path.of("releases", Integer.toString(number)));
+    move(temp, link);
+  }
+
+  /**
+   * Removes the oldest releases beyond the newest {@code keep}, never the current one.
+   *
+   * @return the numbers removed
+   */
+  List<Integer> prune(int keep) throws IOException {
+    List<Release> all = list();
+    OptionalInt current = current();
+    List<Integer> removed = new ArrayList<>();
+    for (int i = 0; i < all.size() - keep; i++) {
+      int number = all.get(i).number();
+      if (current.isPresent() && current.getAsInt() == number) {
+        continue;
+      }
+      discard(number);
+      removed.add(number);
+    }
+    return removed;
+  }
+
+  /** Removes a release's directory and metadata. */
+  void discard(int number) throws IOException {
+    Files.deleteIfExists(releasesDir.resolve(number + ".json"));
+    delete(dir(number));
+  }
+
+  private Optional<Release> read(Path file) {
+    try {
+      JsonNode node = JSON.readTree(file.toFile());
+      return Optional.of(
+          new Release(
+              node.path("number").asInt(),
+              Instant.parse(node.path("created").asText()),
+              node.path("source").asText(""),
+              node.path("revision").isTextual() ? node.path("revision").asText() : null,
+              node.path("config_hash").asText(""),
+              node.path("build_seconds").isNumber() ? node.path("build_seconds").asDouble() : null,
+              node.path("release_seconds").isNumber() ? node.path("release_seconds").asDouble() : null));
+    } catch (IOException | RuntimeException e) {
+      // Half-written by a berth that was killed, or edited by hand: not a release.
+      return Optional.empty();
+    }
+  }
+
+  private static void move(Path from, Path to) throws IOException {
+    try {
+      Files.move(from, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  /**
+   * Deletes a tree, symlinks as links. A build may leave directories without write permission
+   * (Go's module cache does): they are made writable first.
+   */
+  static void delete(Path tree) throws IOException {
+    if (!Files.exists(tree, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    Files.walkFileTree(
+        tree,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            return FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+            Files.delete(file);
+            return FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+            if (e != null) {
+              throw e;
+            }
+            Files.delete(dir);
+            return FileVisitResult.CONTINUE;
+          }
+        });
+  }
+}

@@ -1,0 +1,458 @@
+package dev.berth.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.testing.BerthProcess;
+import dev.berth.testing.Cli;
+import dev.berth.testing.Curl;
+import dev.berth.testing.HttpLoad;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Deploys end to end: a real `berth up` running real gunicorn Flask apps, real load through the
+ * edge, and `berth deploy`, `rollback` and `releases` from the CLI. Each release writes a VERSION
+ * file, which the test app's /version shows, so a test can tell which code serves.
+ */
+class DeployEndToEndTest {
+
+  private static final Duration WAIT = Duration.ofSeconds(60);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /**
+   * Threads, so that 2 s requests do not hold up the load beside them; gunicorn's threaded worker
+   * keeps upstream connections alive, so berth's pooled connections to an old generation are there
+   * at its switch.
+   */
+  private static final String GUNICORN = "/usr/bin/gunicorn --workers 1 --threads 8 wsgi:app";
+  /** Sync workers stop at once when idle (the threaded worker takes a second): for many deploys. */
+  private static final String GUNICORN_SYNC = "/usr/bin/gunicorn --workers 2 wsgi:app";
+
+  @TempDir Path tmp;
+  private int port;
+  private Path config;
+
+  // --- 1. fifty deploys under load ---------------------------------------------------------------
+
+  @Test
+  void fiftyDeploysBackToBackUnderLoadFailNoRequestAndEverySlowRequestCompletes() throws Exception {
+    Path source = source("src", "v0");
+    try (BerthProcess berth = up(webApp(source, GUNICORN_SYNC, "keep_releases = 3"))) {
+      assertThat(version()).isEqualTo("v0");
+      try (HttpLoad load = HttpLoad.start(port, "/", 4);
+          HttpLoad slow = HttpLoad.start(port, "/slow?seconds=2", 2)) {
+        load.awaitMore(50, WAIT);
+        for (int i = 1; i <= 50; i++) {
+          Files.writeString(source.resolve("VERSION"), "v" + i + "\n");
+          Cli deploy = cli("deploy", "web", source.toString());
+          assertThat(deploy.exit()).as("deploy %d: %s\n%s", i, deploy.out(), deploy.err()).isZero();
+          assertThat(deploy.out()).contains("-----> done     web release " + i + " is current");
+          if (i % 10 == 0) {
+            assertThat(version()).isEqualTo("v" + i);
+          }
+        }
+        load.awaitMore(50, WAIT);
+        slow.awaitMore(3, WAIT);
+        load.close();
+        slow.close();
+        assertThat(load.failed()).as("failed requests: %s", load.failures()).isZero();
+        assertThat(slow.failed()).as("failed slow requests: %s", slow.failures()).isZero();
+        // Slow requests were in flight at the switches: 50 deploys outlasted many of them.
+        assertThat(slow.ok()).isGreaterThan(50);
+      }
+      assertThat(version()).isEqualTo("v50");
+      JsonNode releases = releasesJson();
+      assertThat(releases.path("current").asInt()).isEqualTo(50);
+      assertThat(releases.path("releases").findValues("number").stream().map(JsonNode::asInt)).containsExactly(48, 49, 50);
+      try (Stream<Path> dirs = Files.list(tmp.resolve("state/apps/web/releases"))) {
+        assertThat(dirs.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("48", "49", "50", "48.json", "49.json", "50.json");
+      }
+      // One generation runs: the old ones were stopped, with their process trees.
+      assertThat(status().path("instances")).hasSize(2).allMatch(i -> i.path("state").asText().equals("RUNNING"));
+      assertThat(gunicornMasters(berth)).hasSize(2);
+    }
+  }
+
+  // --- 2. broken releases -----------------------------------------------------------------------
+
+  @Test
+  void aReleaseThatFailsAtImportOrInItsReleasePhaseIsRejectedAndTheOldVersionServes() throws Exception {
+    Path source = source("src", "v1");
+    Files.writeString(
+        source.resolve("Procfile"),
+        """
+        web: %s
+        worker: /usr/bin/python3 worker.py
+        release: /usr/bin/python3 -c 'print("migrating to", open("VERSION").read().strip())'
+        """
+            .formatted(GUNICORN));
+    String app =
+        """
+        [apps.web]
+        user = "root"
+        dir = "%s"
+        procfile = "Procfile"
+        instances = 2
+        drain_timeout = "10s"
+        stop_timeout = "5s"
+        """
+            .formatted(source);
+    try (BerthProcess berth = up(app)) {
+      Cli first = cli("deploy", "web");
+      assertThat(first.exit()).as(first.err()).isZero();
+      assertThat(first.out()).contains("-----> release  /usr/bin/python3 -c").contains("       migrating to v1");
+      Set<Long> before = pids();
+      assertThat(before).hasSize(3);
+
+      // Its web process cannot import the app: the new generation never becomes ready.
+      Path broken = copy(source, "broken", "v2-broken");
+      Files.writeString(broken.resolve("wsgi.py"), "raise RuntimeError(\"broken release: cannot import\")\n");
+      try (HttpLoad load = HttpLoad.start(port, "/", 4)) {
+        load.awaitMore(50, WAIT);
+        Cli deploy = cli("deploy", "web", broken.toString());
+        assertThat(deploy.exit()).as(deploy.out()).isEqualTo(1);
+        assertThat(deploy.err())
+            .startsWith("berth: deploy of web (release 2) failed, the running version keeps serving: web.")
+            .contains("exited with code")
+            .contains("RuntimeError: broken release: cannot import");
+        assertThat(deploy.out()).doesNotContain("-----> switch");
+        load.awaitMore(50, WAIT);
+        load.close();
+        assertThat(load.failed()).as("failed requests: %s", load.failures()).isZero();
+      }
+      assertThat(version()).isEqualTo("v1");
+      assertThat(pids()).isEqualTo(before);
+
+      // Its migration fails: the deploy stops before anything starts.
+      Path failing = copy(source, "failing", "v3-failing");
+      Files.writeString(
+          failing.resolve("Procfile"),
+          """
+          web: %s
+          worker: /usr/bin/python3 worker.py
+          release: /usr/bin/python3 -c 'import sys; print("migration 0042 failed: no such column"); sys.exit(3)'
+          """
+              .formatted(GUNICORN));
+      try (HttpLoad load = HttpLoad.start(port, "/", 4)) {
+        load.awaitMore(50, WAIT);
+        Cli deploy = cli("deploy", "web", failing.toString());
+        assertThat(deploy.exit()).as(deploy.out()).isEqualTo(1);
+        assertThat(deploy.err())
+            .contains("release phase exited with code 3")
+            .contains("migration 0042 failed: no such column");
+        assertThat(deploy.out()).contains("       migration 0042 failed: no such column").doesNotContain("-----> start");
+        load.awaitMore(50, WAIT);
+        load.close();
+        assertThat(load.failed()).as("failed requests: %s", load.failures()).isZero();
+      }
+      assertThat(version()).isEqualTo("v1");
+      assertThat(pids()).isEqualTo(before);
+      JsonNode releases = releasesJson();
+      assertThat(releases.path("releases")).hasSize(1);
+      assertThat(releases.path("current").asInt()).isEqualTo(1);
+      assertThat(tmp.resolve("state/apps/web/releases/2")).doesNotExist();
+      // Both failures are in the app's log, with the release output.
+      String log = Files.readString(tmp.resolve("state/log/web.log"));
+      assertThat(log)
+          .contains(" release | migration 0042 failed: no such column")
+          .contains(" berth | deploy of web (release 2) failed");
+
+      // A good one goes through; the worker is replaced too.
+      Path good = copy(source, "good", "v4");
+      Cli deploy = cli("deploy", "web", good.toString());
+      assertThat(deploy.exit()).as(deploy.err()).isZero();
+      assertThat(deploy.out()).contains("-----> start    2 web, 1 worker (release 2)");
+      assertThat(version()).isEqualTo("v4");
+      Set<Long> after = pids();
+      assertThat(after).hasSize(3).doesNotContainAnyElementsOf(before);
+      assertThat(berth.output()).contains("berth: deploy: web release 2 is current");
+    }
+  }
+
+  // --- 3. rollback, and berth up from the current release --------------------------------------
+
+  @Test
+  void rollbackUnderLoadServesThePreviousCodeAndBerthUpRunsTheCurrentRelease() throws Exception {
+    Path configured = source("configured", "configured-dir");
+    Path v1 = copy(configured, "v1", "v1");
+    Path v2 = copy(configured, "v2", "v2");
+    String app = webApp(configured, "");
+    try (BerthProcess berth = up(app)) {
+      assertThat(version()).isEqualTo("configured-dir");
+      assertThat(cli("rollback", "web").err()).isEqualTo("berth: rollback of web: no release before the first deploy to go back to");
+      assertThat(cli("deploy", "web", v1.toString()).exit()).isZero();
+      assertThat(cli("deploy", "web", v2.toString()).exit()).isZero();
+      assertThat(version()).isEqualTo("v2");
+
+      try (HttpLoad load = HttpLoad.start(port, "/", 4);
+          HttpLoad slow = HttpLoad.start(port, "/slow?seconds=2", 2)) {
+        load.awaitMore(50, WAIT);
+        Cli rollback = cli("rollback", "web");
+        assertThat(rollback.exit()).as(rollback.err()).isZero();
+        assertThat(rollback.out().lines())
+            .containsSubsequence(
+                "-----> rollback to release 1 (from release 2)",
+                "-----> switch   web.1-2 -> release 1")
+            .anyMatch(l -> l.startsWith("-----> done     web release 1 is current"));
+        assertThat(version()).isEqualTo("v1");
+        load.awaitMore(50, WAIT);
+        load.close();
+        slow.close();
+        assertThat(load.failed()).as("failed requests: %s", load.failures()).isZero();
+        assertThat(slow.failed()).as("failed slow requests: %s", slow.failures()).isZero();
+      }
+      Cli releases = cli("releases", "web");
+      assertThat(releases.exit()).isZero();
+      assertThat(releases.out().lines())
+          .hasSize(3)
+          .satisfies(lines -> assertThat(lines.get(0)).matches("RELEASE\\s+CREATED\\s+SOURCE\\s+REVISION"))
+          .anySatisfy(l -> assertThat(l).matches("1\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s+" + v1 + "\\s+-\\s+current"))
+          .anySatisfy(l -> assertThat(l).matches("2\\s+.*" + v2 + "\\s+-"));
+      assertThat(cli("rollback", "web", "1").err()).isEqualTo("berth: rollback of web: release 1 is current already");
+      assertThat(cli("rollback", "web", "7").err()).isEqualTo("berth: rollback of web: no release 7 (it has: 1, 2)");
+      assertThat(cli("rollback", "web", "2").exit()).isZero();
+      assertThat(version()).isEqualTo("v2");
+      assertThat(berth.terminate(WAIT)).isZero();
+    }
+    // The next berth runs the current release, not the configured dir.
+    try (BerthProcess berth = BerthProcess.up(config)) {
+      assertThat(version()).isEqualTo("v2");
+      assertThat(berth.output()).contains("berth: app web: ready, 2/2");
+      assertThat(berth.terminate(WAIT)).isZero();
+    }
+  }
+
+  // --- 4. sources --------------------------------------------------------------------------------
+
+  @Test
+  void gitRepositoriesAndTarballsAreDeployedWithTheirRevisionAndOldReleasesArePruned() throws Exception {
+    Path repo = source("repo", "git-v1");
+    git(repo, "init", "--quiet", "--initial-branch=main");
+    git(repo, "add", "-A");
+    git(repo, "commit", "--quiet", "-m", "v1");
+    String first = git(repo, "rev-parse", "HEAD");
+    Files.writeString(repo.resolve("VERSION"), "git-v2\n");
+    git(repo, "commit", "--quiet", "-am", "v2");
+    git(repo, "tag", "v2");
+    String second = git(repo, "rev-parse", "HEAD");
+    Path bare = tmp.resolve("bare.git");
+    git(tmp, "clone", "--quiet", "--bare", repo.toString(), bare.toString());
+    Path tarball = tmp.resolve("release.tar.gz");
+    // As GitHub makes them: one top-level directory.
+    run(List.of("tar", "-czf", tarball.toString(), "-C", tmp.toString(), "--exclude=.git", "repo"));
+
+    try (BerthProcess berth = up(webApp(source("configured", "configured-dir"), "keep_releases = 2"))) {
+      Cli byRef = cli("deploy", "web", repo.toString(), "--ref", first);
+      assertThat(byRef.exit()).as(byRef.err()).isZero();
+      assertThat(byRef.out()).contains("-----> clone    " + repo + "@" + first + " (" + first.substring(0, 12) + ")");
+      assertThat(version()).isEqualTo("git-v1");
+
+      Cli fromBare = cli("deploy", "web", "file://" + bare, "--ref", "v2");
+      assertThat(fromBare.exit()).as(fromBare.err()).isZero();
+      assertThat(version()).isEqualTo("git-v2");
+
+      Cli fromWorkTree = cli("deploy", "web", repo.toString());
+      assertThat(fromWorkTree.exit()).as(fromWorkTree.err()).isZero();
+
+      Cli fromTarball =
+          cli("deploy", "web", tarball.toString(), "--revision", second, "--source-label", "git push refs/heads/main");
+      assertThat(fromTarball.exit()).as(fromTarball.err()).isZero();
+      assertThat(fromTarball.out()).contains("-----> unpack   " + tarball);
+      assertThat(version()).isEqualTo("git-v2");
+
+      JsonNode releases = releasesJson();
+      assertThat(releases.path("releases")).hasSize(2);
+      JsonNode three = releases.path("releases").get(0);
+      assertThat(three.path("number").asInt()).isEqualTo(3);
+      assertThat(three.path("revision").asText()).isEqualTo(second);
+      assertThat(three.path("source").asText()).isEqualTo(repo.toString());
+      JsonNode four = releases.path("releases").get(1);
+      assertThat(four.path("number").asInt()).isEqualTo(4);
+      assertThat(four.path("revision").asText()).isEqualTo(second);
+      assertThat(four.path("source").asText()).isEqualTo("git push refs/heads/main");
+      assertThat(four.path("current").asBoolean()).isTrue();
+      assertThat(four.path("config_hash").asText()).matches("[0-9a-f]{12}");
+      // The release tree has the files, not the repository.
+      assertThat(tmp.resolve("state/apps/web/releases/4/wsgi.py")).exists();
+      assertThat(tmp.resolve("state/apps/web/releases/4/.git")).doesNotExist();
+
+      // A dirty work tree says so.
+      Files.writeString(repo.resolve("VERSION"), "git-v3-uncommitted\n");
+      assertThat(cli("deploy", "web", repo.toString()).exit()).isZero();
+      assertThat(releasesJson().path("releases").get(1).path("revision").asText()).isEqualTo(second + "-dirty");
+      assertThat(version()).isEqualTo("git-v3-uncommitted");
+
+      Cli missing = cli("deploy", "web", tmp.resolve("nowhere").toString());
+      assertThat(missing.exit()).isEqualTo(2);
+      assertThat(missing.err()).isEqualTo("berth: deploy: " + tmp.resolve("nowhere") + ": no such file or directory");
+      Cli badRef = cli("deploy", "web", repo.toString(), "--ref", "no-such-branch");
+      assertThat(badRef.exit()).isEqualTo(1);
+      assertThat(badRef.err()).contains("ref \"no-such-branch\" not found");
+      Cli unknown = cli("deploy", "nope");
+      assertThat(unknown.exit()).isEqualTo(1);
+      assertThat(unknown.err()).isEqualTo("berth: no app \"nope\" run by this berth");
+      assertThat(version()).isEqualTo("git-v3-uncommitted");
+    }
+  }
+
+  // --- 5. one at a time -------------------------------------------------------------------------
+
+  @Test
+  void whileADeployRunsASecondDeployARestartAndAScaleOfTheAppFailAtOnce() throws Exception {
+    Path source = source("src", "v1");
+    Path gate = tmp.resolve("gate");
+    String app = webApp(source, "build = \"while [ ! -e %s ]; do sleep 0.1; done\"".formatted(gate));
+    try (BerthProcess berth = up(app)) {
+      Thread deploying = Thread.ofPlatform().start(() -> cli("deploy", "web"));
+      try {
+        awaitTrue("the first deploy is in its build", () -> Files.readString(tmp.resolve("state/log/web.log")).contains("deploy: release 1 from"));
+        for (List<String> args : List.of(List.of("deploy", "web"), List.of("restart", "web"), List.of("scale", "web", "web=3"))) {
+          Cli busy = cli(args.toArray(String[]::new));
+          assertThat(busy.exit()).as("%s", args).isEqualTo(1);
+          assertThat(busy.err()).as("%s", args).startsWith("berth: web: busy: a deploy is in progress (for ");
+        }
+        assertThat(status().path("instances")).hasSize(2);
+      } finally {
+        Files.writeString(gate, "");
+        deploying.join(WAIT);
+      }
+      assertThat(releasesJson().path("current").asInt()).isEqualTo(1);
+      assertThat(cli("restart", "web").exit()).isZero();
+    }
+  }
+
+  // --- helpers -----------------------------------------------------------------------------------
+
+  /** A copy of the test app with a VERSION file. */
+  private Path source(String name, String version) throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve(name));
+    try (Stream<Path> files = Files.list(BerthProcess.testApp())) {
+      for (Path file : files.filter(p -> p.toString().endsWith(".py")).toList()) {
+        Files.copy(file, dir.resolve(file.getFileName()));
+      }
+    }
+    Files.writeString(dir.resolve("VERSION"), version + "\n");
+    return dir;
+  }
+
+  private Path copy(Path from, String name, String version) throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve(name));
+    try (Stream<Path> files = Files.list(from)) {
+      for (Path file : files.filter(Files::isRegularFile).toList()) {
+        Files.copy(file, dir.resolve(file.getFileName()));
+      }
+    }
+    Files.writeString(dir.resolve("VERSION"), version + "\n");
+    return dir;
+  }
+
+  private static String webApp(Path dir, String extra) {
+    return webApp(dir, GUNICORN, extra);
+  }
+
+  private static String webApp(Path dir, String command, String extra) {
+    return """
+        [apps.web]
+        user = "root"
+        dir = "%s"
+        command = "%s"
+        instances = 2
+        drain_timeout = "10s"
+        stop_timeout = "5s"
+        %s
+        """
+        .formatted(dir, command, extra);
+  }
+
+  private BerthProcess up(String apps) throws Exception {
+    return BerthProcess.upOnFreePort(
+        freePort -> {
+          port = freePort;
+          config =
+              BerthProcess.write(
+                  tmp.resolve("berth.toml"),
+                  """
+                  state_dir = "%s/state"
+
+                  [[listeners]]
+                  address = "127.0.0.1:%d"
+
+                  %s
+
+                  [[routes]]
+                  path = "/"
+                  app = "web"
+                  """
+                      .formatted(tmp, freePort, apps));
+          return config;
+        });
+  }
+
+  private Cli cli(String... args) {
+    return Cli.run(config, args);
+  }
+
+  private String version() throws Exception {
+    Curl.Response response = Curl.get("http://127.0.0.1:" + port + "/version");
+    assertThat(response.status()).as(response.body()).isEqualTo(200);
+    return response.body().strip();
+  }
+
+  private JsonNode releasesJson() throws Exception {
+    Cli releases = cli("releases", "web", "--json");
+    assertThat(releases.exit()).as(releases.err()).isZero();
+    return JSON.readTree(releases.out());
+  }
+
+  private JsonNode status() throws Exception {
+    Cli status = cli("status", "--json");
+    assertThat(status.exit()).as(status.err()).isZero();
+    return JSON.readTree(status.out());
+  }
+
+  private Set<Long> pids() throws Exception {
+    Set<Long> pids = new HashSet<>();
+    status().path("instances").forEach(i -> pids.add(i.path("pid").asLong()));
+    return pids;
+  }
+
+  private static List<ProcessHandle> gunicornMasters(BerthProcess berth) {
+    return berth.descendants().stream()
+        .filter(p -> p.info().commandLine().orElse("").contains("gunicorn"))
+        .filter(p -> p.parent().map(parent -> !parent.info().commandLine().orElse("").contains("gunicorn")).orElse(true))
+        .toList();
+  }
+
+  private static String git(Path dir, String... args) throws Exception {
+    List<String> argv = new java.util.ArrayList<>(List.of("git", "-C", dir.toString(), "-c", "user.name=test", "-c", "user.email=test@example.com"));
+    argv.addAll(List.of(args));
+    return run(argv);
+  }
+
+  private static String run(List<String> argv) throws Exception {
+    Process process = new ProcessBuilder(argv).redirectErrorStream(true).start();
+    String out = new String(process.getInputStream().readAllBytes()).strip();
+    assertThat(process.waitFor()).as("%s: %s", argv, out).isZero();
+    return out;
+  }
+
+  private interface Condition {
+    boolean holds() throws Exception;
+  }
+
+  private static void awaitTrue(String what, Condition condition) throws Exception {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (!condition.holds()) {
+      assertThat(System.nanoTime()).as(what).isLessThan(deadline);
+      Thread.sleep(50);
+    }
+  }
+}
