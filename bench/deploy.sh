@@ -20,7 +20,9 @@
 # Environment (defaults): WINDOW=12 (s of load per scenario), AT=2 (s into the window when the
 #   operation starts), CONNECTIONS=32, THREADS=1, TIMEOUT=2 (s; wrk), WORKERS=3 (gunicorn workers),
 #   SCENARIOS="restart hup berth" (any subset, in that order), OUT= (a directory to keep results.tsv,
-#   the raw wrk outputs, every log and config in), BERTH_JAVA_OPTS (berth's JVM), KEEP_TMP=1.
+#   the raw wrk outputs, every log and config in), ACCESS_LOG=1 (nginx and berth write access logs
+#   with request times, to see when slow or failed requests happened), BERTH_JAVA_OPTS (berth's
+#   JVM), KEEP_TMP=1.
 # Needs: nginx, wrk, curl, Debian's /usr/bin/gunicorn with python3-flask, JDK 21+ and Maven for berth.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -32,6 +34,7 @@ CONNECTIONS="${CONNECTIONS:-32}"
 THREADS="${THREADS:-1}"
 TIMEOUT="${TIMEOUT:-2}"
 WORKERS="${WORKERS:-3}"
+ACCESS_LOG="${ACCESS_LOG:-0}"
 SCENARIOS="${SCENARIOS:-restart hup berth}"
 GUNICORN=/usr/bin/gunicorn
 APP=deployapp
@@ -113,8 +116,10 @@ events { worker_connections $((NOFILE - 100)); }
 http {
 $(nginx_http_common "$p")
     upstream app_server { server unix:$dir/gunicorn.sock fail_timeout=0; }
+    log_format timed '\$time_iso8601 \$msec \$status \$request_time \$upstream_response_time';
     server {
         listen 127.0.0.1:$PORT backlog=4096;
+        $(if [[ "$ACCESS_LOG" == 1 ]]; then echo "access_log $p/access.log timed;"; fi)
         location / {
             proxy_set_header Host \$host;
             proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
@@ -192,7 +197,7 @@ setup_berth() {
 shutdown_timeout = "1s"
 
 [access_log]
-enabled = false
+enabled = $(if [[ "$ACCESS_LOG" == 1 ]]; then echo true; else echo false; fi)
 
 [[listeners]]
 address = "127.0.0.1:$PORT"
