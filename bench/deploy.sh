@@ -50,6 +50,8 @@ setup_tmp
 if [[ " $SCENARIOS " == *" berth "* ]]; then build_berth; fi
 
 RESULTS="$TMP/results.tsv"
+# Absolute, since the copy at the end runs in each scenario's directory.
+if [[ -n "${OUT:-}" ]]; then OUT="$(realpath -m "$OUT")"; fi
 : >"$RESULTS"
 
 now() { echo "$EPOCHREALTIME"; }
@@ -227,6 +229,12 @@ op_berth() {
   OP_RESULT="berth deploy exited $code"
 }
 
+# error_kinds NGINX_ERROR_LOG: its messages without time, ids and request, counted, most frequent first.
+error_kinds() {
+  sed -E 's/^[^[]*\[([a-z]+)\] [0-9#]+: (\*[0-9]+ )?/[\1] /; s/, client:.*//; s/ while .*//; s|unix:/[^ ]*/|unix:|' "$1" |
+    sort | uniq -c | sort -rn
+}
+
 # --- one scenario ------------------------------------------------------------------------------
 
 # scenario KIND RELEASE: a fresh setup, WINDOW s of wrk, the operation at AT s; appends to $RESULTS.
@@ -265,6 +273,8 @@ scenario() {
   # kind release op_result op_secs requests non2xx connect read write timeout statuses serving_after
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$release" "$OP_RESULT" "$op_secs" \
     "$(echo "${line#RESULT }" | sed 's/[a-z0-9_]*=//g' | tr ' ' '\t')" "$after" >>"$RESULTS"
+
+  if [[ -s "$dir/nginx/error.log" ]]; then error_kinds "$dir/nginx/error.log" >"$dir/nginx/error-kinds.txt"; fi
 
   # Tear down before the next scenario, so that each starts alone on the machine.
   if [[ "$kind" != berth ]]; then stop_pid "$GUNICORN_PID"; fi
@@ -313,6 +323,14 @@ for row in open(sys.argv[1]):
     print(f"| {NAMES[kind]} | {release} | {op}, {secs} s | {int(requests):,} | **{failed:,}** | {'; '.join(what) or '-'} | {after} |")
 PY
 
+# What nginx said about the failed requests (error.log, by message).
+for f in "$TMP"/*/nginx/error-kinds.txt; do
+  [[ -e "$f" ]] || continue
+  [[ -n "${said:-}" ]] || { echo; echo "nginx's error.log, by message:"; said=1; }
+  scn="${f#"$TMP"/}"
+  echo "- ${scn%%/*}: $(awk '{n = $1; $1 = ""; printf "%s%d x%s", (NR > 1 ? "; " : ""), n, $0}' "$f")"
+done
+
 if [[ -n "${OUT:-}" ]]; then
   mkdir -p "$OUT"
   cp "$RESULTS" "$OUT/"
@@ -322,6 +340,12 @@ if [[ -n "${OUT:-}" ]]; then
     mkdir -p "$OUT/$(basename "$d")"
     (cd "$d" && find . \( -name '*.txt' -o -name '*.log' -o -name '*.out' -o -name '*.conf' -o -name '*.toml' \) \
       -not -path './src/*' -not -path './releases/*' -exec cp --parents {} "$OUT/$(basename "$d")/" \;)
+    # nginx logs a line per 502: a broken release makes 100 MB of them. Keep both ends and the counts.
+    f="$OUT/$(basename "$d")/nginx/error.log"
+    if [[ -f "$f" ]] && (($(stat -c %s "$f") > 1048576)); then
+      { head -20 "$f"; echo "... ($(wc -l <"$f") lines in all; error-kinds.txt counts them)"; tail -20 "$f"; } >"$f.excerpt"
+      rm "$f"
+    fi
   done
   log "raw outputs in $OUT"
 fi
