@@ -106,7 +106,7 @@ wait_gunicorn() {
   return 1
 }
 
-# The proxy_pass setup of gunicorn's own deployment docs (docs.gunicorn.org, "Deploying Gunicorn").
+# The proxy_pass setup of gunicorn's own deployment docs ("Deploying Gunicorn", nginx configuration).
 start_nginx_to_gunicorn() {
   local dir=$1 p="$1/nginx"
   mkdir -p "$p"
