@@ -1,5 +1,6 @@
-# Shared by bench/proxy.sh and bench/memory.sh: a temp dir, free ports, and the processes they start
-# (a backend nginx, nginx as a proxy, berth as a proxy), all stopped by cleanup on exit.
+# shellcheck shell=bash
+# Shared by the bench/ scripts: a temp dir, free ports, and the processes they start (a backend
+# nginx, nginx as a proxy, berth), all stopped by cleanup on exit.
 # Sourced, not run. Needs: nginx, wrk, curl, /usr/bin/python3 (stdlib only), and a JDK 21+ for berth.
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -130,6 +131,7 @@ $(nginx_http_common "$p")
 EOF2
   "$NGINX" -p "$p" -c "$p/nginx.conf" -e "$p/error.log" >"$p/stdout.log" 2>&1 &
   PIDS+=($!)
+  # shellcheck disable=SC2034  # for the scripts that source this
   BACKEND_PID=$!
   wait_port "$BACKEND_PORT"
   for _ in $(seq 100); do [[ -S "$BACKEND_SOCK" ]] && break; sleep 0.05; done
@@ -166,6 +168,7 @@ $(nginx_http_common "$p")
 EOF2
   "$NGINX" -p "$p" -c "$p/nginx.conf" -e "$p/error.log" >"$p/stdout.log" 2>&1 &
   PIDS+=($!)
+  # shellcheck disable=SC2034  # for the scripts that source this
   NGINX_PID=$!
   wait_port "$NGINX_PORT"
 }
@@ -204,20 +207,25 @@ EOF2
 
 build_berth() {
   log "building berth if needed: ./berth --version"
-  BERTH_JAVA_OPTS= "$BERTH_HOME/berth" --version >&2 || die "berth did not build"
+  BERTH_JAVA_OPTS='' "$BERTH_HOME/berth" --version >&2 || die "berth did not build"
 }
 
-# Starts berth on $BERTH_PORT and waits for "berth: serving on". Sets BERTH_PID (the java process:
-# ./berth execs java).
+# Starts berth and waits for "berth: serving on", which it prints once every app it runs has started.
+# $1: its config; without it, write_berth_config's (the proxy on $BERTH_PORT), in $TMP/berth. Its
+# output goes to berth.log beside the config. Sets BERTH_CONF, BERTH_LOG and BERTH_PID (the java
+# process: ./berth execs java).
 start_berth() {
-  BERTH_CONF="$TMP/berth/berth.toml"
-  mkdir -p "$TMP/berth"
-  write_berth_config "$BERTH_CONF"
-  BERTH_LOG="$TMP/berth/berth.log"
+  BERTH_CONF="${1:-$TMP/berth/berth.toml}"
+  if [[ $# -eq 0 ]]; then
+    mkdir -p "$TMP/berth"
+    write_berth_config "$BERTH_CONF"
+  fi
+  BERTH_LOG="$(dirname "$BERTH_CONF")/berth.log"
   "$BERTH_HOME/berth" up -c "$BERTH_CONF" >"$BERTH_LOG" 2>&1 &
   PIDS+=($!)
   BERTH_PID=$!
-  for _ in $(seq 300); do
+  # Up to 60 s: with apps to start (gunicorn importing Flask), a busy machine takes a while.
+  for _ in $(seq 1200); do
     grep -q 'berth: serving on' "$BERTH_LOG" && break
     kill -0 "$BERTH_PID" 2>/dev/null || { cat "$BERTH_LOG" >&2; die "berth exited"; }
     sleep 0.05

@@ -1,0 +1,1 @@
+from app import app  # noqa: F401  (gunicorn wsgi:app)
