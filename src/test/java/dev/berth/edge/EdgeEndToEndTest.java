@@ -378,6 +378,11 @@ class EdgeEndToEndTest {
     // As logrotate does: move the file away, then signal.
     Files.move(log, tmp.resolve("state/log/access.log.1"));
     new ProcessBuilder("kill", "-USR1", Long.toString(berth.pid())).start().waitFor();
+    // The signal is handled asynchronously: a request logged before the reopen goes to the old file.
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+    while (!Files.exists(log) && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
     get("/activities/1?from=rotated");
     assertThat(awaitLogLine(log, "/activities/1?from=rotated")).contains("\" 200 ");
     assertThat(Files.readString(tmp.resolve("state/log/access.log.1"))).contains("/activities/3?from=log");
