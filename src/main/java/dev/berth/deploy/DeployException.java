@@ -2,6 +2,7 @@ package dev.berth.deploy;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.berth.logs.LastOutput;
 import java.util.List;
 
 /** A step of a deploy failed: why, and the last lines the failing process wrote. */
@@ -16,13 +17,6 @@ final class DeployException extends Exception {
 
   /** The reason, then the last lines, indented, as the CLI shows them. */
   String describe() {
-    if (lastLines.isEmpty()) {
-      return getMessage();
-    }
-    StringBuilder text = new StringBuilder(getMessage()).append("; last output:");
-    for (String line : lastLines.subList(Math.max(0, lastLines.size() - 10), lastLines.size())) {
-      text.append("\n    ").append(line);
-    }
-    return text.toString();
+    return LastOutput.append(getMessage(), lastLines);
   }
 }

@@ -24,7 +24,7 @@ import java.util.List;
 public final class LinePump {
 
   static final int MAX_LINE_BYTES = 16 * 1024;
-  private static final int KEEP_LINES = 20;
+  private static final int KEEP_LINES = 40;
 
   private final String source;
   private final LogStream stream;

@@ -3,10 +3,10 @@ package dev.berth.supervisor;
 import static java.util.Objects.requireNonNull;
 
 import dev.berth.config.App;
+import dev.berth.logs.LastOutput;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -489,16 +489,7 @@ final class Instance {
 
   /** {@code what}, followed by the last lines the incarnation wrote. */
   static String withOutput(Incarnation incarnation, String what) {
-    List<String> lines = incarnation.output().lastLines();
-    StringBuilder message = new StringBuilder(what);
-    if (!lines.isEmpty()) {
-      message.append("; last output:");
-      // Enough for a Python traceback's end, which is where the reason is.
-      for (String line : lines.subList(Math.max(0, lines.size() - 10), lines.size())) {
-        message.append("\n    ").append(line);
-      }
-    }
-    return message.toString();
+    return LastOutput.append(what, incarnation.output().lastLines());
   }
 
   private String describe(Incarnation incarnation, String what) {
