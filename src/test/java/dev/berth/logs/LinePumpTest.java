@@ -96,14 +96,14 @@ class LinePumpTest {
   }
 
   @Test
-  void lastLinesKeepsTheTwentyLatest() throws Exception {
-    Process process = new ProcessBuilder("/bin/sh", "-c", "seq 1 30").start();
+  void lastLinesKeepsTheFortyLatest() throws Exception {
+    Process process = new ProcessBuilder("/bin/sh", "-c", "seq 1 50").start();
     LinePump pump = LinePump.start("web.1", process.getInputStream(), web);
 
     assertThat(pump.awaitEnd(Duration.ofSeconds(10))).isTrue();
     List<String> last = pump.lastLines();
 
-    assertThat(last).hasSize(20).startsWith("11").endsWith("30");
+    assertThat(last).hasSize(40).startsWith("11").endsWith("50");
   }
 
   @Test
