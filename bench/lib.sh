@@ -106,7 +106,8 @@ EOF2
 }
 
 # The fixed backend: nginx, 1 worker, "hello\n" on TCP $BACKEND_PORT and on $TMP/backend.sock,
-# and /big (a 1 GiB sparse file, created only if BIG_FILE=1) for the streaming test.
+# closing every connection after its response with BACKEND_CLOSES=1 (as gunicorn's sync workers
+# do, so that the proxies connect anew for each request), and /big (a 1 GiB sparse file, created only if BIG_FILE=1) for the streaming test.
 start_backend() {
   local p="$TMP/backend"
   mkdir -p "$p"
@@ -123,6 +124,7 @@ $(nginx_http_common "$p")
     server {
         listen 127.0.0.1:$BACKEND_PORT backlog=4096;
         listen unix:$BACKEND_SOCK backlog=4096;
+$(if [[ "${BACKEND_CLOSES:-0}" == 1 ]]; then echo '        keepalive_timeout 0;'; fi)
         location / { default_type text/plain; return 200 "hello\n"; }
         location = /backend_status { stub_status; }
         location = /big { default_type application/octet-stream; alias $TMP/big.bin; }

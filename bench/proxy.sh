@@ -11,7 +11,8 @@
 #
 # Environment (defaults): DURATION=10 (s per run), CONNECTIONS=64, THREADS=1 (wrk), ROUNDS=3,
 #   WARMUP=10 (s per proxy and upstream kind), NGINX_WORKERS=1 (or auto), UPSTREAM_KEEPALIVE=32
-#   (nginx's upstream keepalive), OUT= (a directory to keep
+#   (nginx's upstream keepalive), BACKEND_CLOSES=1 (the backend closes every connection after its
+#   response, as gunicorn's sync workers do), OUT= (a directory to keep
 #   the raw wrk outputs, berth's log and results.tsv in), BERTH_JAVA_OPTS (passed to berth's JVM),
 #   KEEP_TMP=1 (keep the temp dir).
 # Needs: nginx, wrk, curl, /usr/bin/python3, JDK 21+ and Maven (berth builds itself on first use).
@@ -89,7 +90,7 @@ BERTH_RSS_END=$(rss_kib "$BERTH_PID")
 echo
 echo "## berth vs nginx: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, $ROUNDS rounds, medians"
 echo
-echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r), nginx worker_processes $NGINX_WORKERS, keepalive ${UPSTREAM_KEEPALIVE:-32}, $("$NGINX" -v 2>&1 | sed 's/.*: //'), $(BERTH_JAVA_OPTS= "$BERTH_HOME/berth" --version 2>/dev/null)"
+echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r), nginx worker_processes $NGINX_WORKERS, keepalive ${UPSTREAM_KEEPALIVE:-32}$([[ "${BACKEND_CLOSES:-0}" == 1 ]] && echo ", backend closes every connection"), $("$NGINX" -v 2>&1 | sed 's/.*: //'), $(BERTH_JAVA_OPTS= "$BERTH_HOME/berth" --version 2>/dev/null)"
 echo
 "$PY" "$BENCH_DIR/summarize.py" "$RESULTS"
 echo
