@@ -17,6 +17,7 @@ raise_nofile
 setup_tmp
 build_berth
 
+# shellcheck disable=SC2034  # lib.sh uses them
 read -r BACKEND_PORT NGINX_PORT BERTH_PORT < <(free_ports 3)
 start_backend
 export BERTH_EXTRA_JAVA_OPTS="${BERTH_EXTRA_JAVA_OPTS:-} -Xlog:gc:file=$TMP/gc.log"
