@@ -471,18 +471,11 @@ class ReloadEndToEndTest {
   }
 
   private JsonNode status() throws Exception {
-    Cli status = cli("status", "--json");
-    assertThat(status.exit()).as(status.err()).isZero();
-    return JSON.readTree(status.out());
+    return Cli.status(config);
   }
 
   private JsonNode instance(String app, int number) throws Exception {
-    for (JsonNode i : status().path("instances")) {
-      if (i.path("app").asText().equals(app) && i.path("instance").asInt() == number) {
-        return i;
-      }
-    }
-    throw new AssertionError("no instance " + app + "." + number + " in " + status());
+    return Cli.instance(config, app, number);
   }
 
   private Set<Long> pids() throws Exception {

@@ -494,9 +494,7 @@ class DeployEndToEndTest {
   }
 
   private JsonNode status() throws Exception {
-    Cli status = cli("status", "--json");
-    assertThat(status.exit()).as(status.err()).isZero();
-    return JSON.readTree(status.out());
+    return Cli.status(config);
   }
 
   private Set<Long> pids() throws Exception {

@@ -355,9 +355,7 @@ class ProcessTypesEndToEndTest {
   }
 
   private JsonNode status() throws Exception {
-    Cli status = cli("status", "--json");
-    assertThat(status.exit()).as(status.err()).isZero();
-    return JSON.readTree(status.out());
+    return Cli.status(config);
   }
 
   private JsonNode instance(String tag) throws Exception {

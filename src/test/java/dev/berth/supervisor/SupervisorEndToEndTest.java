@@ -3,7 +3,6 @@ package dev.berth.supervisor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.testing.BerthProcess;
 import dev.berth.testing.Cli;
 import dev.berth.testing.HttpLoad;
@@ -31,7 +30,6 @@ import org.junit.jupiter.api.io.TempDir;
 class SupervisorEndToEndTest {
 
   private static final Duration WAIT = Duration.ofSeconds(30);
-  private static final ObjectMapper JSON = new ObjectMapper();
   /** Debian's gunicorn on Debian's python3 (the first python3 on PATH may be another one). */
   private static final String GUNICORN = "/usr/bin/gunicorn --workers 2";
 
@@ -354,18 +352,11 @@ class SupervisorEndToEndTest {
   }
 
   private JsonNode status() throws Exception {
-    Cli status = cli("status", "--json");
-    assertThat(status.exit()).as(status.out()).isZero();
-    return JSON.readTree(status.out());
+    return Cli.status(config);
   }
 
   private JsonNode instance(String app, int number) throws Exception {
-    for (JsonNode i : status().path("instances")) {
-      if (i.path("app").asText().equals(app) && i.path("instance").asInt() == number) {
-        return i;
-      }
-    }
-    throw new AssertionError("no instance " + app + "." + number + " in " + status());
+    return Cli.instance(config, app, number);
   }
 
   private interface Check {

@@ -2,11 +2,8 @@ package dev.berth.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,30 +23,11 @@ public final class BerthProcess implements AutoCloseable {
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
 
   private final Process process;
-  private final List<String> lines = new ArrayList<>();
-  private final Thread reader;
+  private final OutputLines output;
 
   private BerthProcess(Process process) {
     this.process = process;
-    // A platform thread: a blocking pipe read would pin a virtual thread's carrier.
-    this.reader =
-        Thread.ofPlatform()
-            .daemon()
-            .start(
-                () -> {
-                  try (BufferedReader in =
-                      new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = in.readLine()) != null) {
-                      synchronized (lines) {
-                        lines.add(line);
-                        lines.notifyAll();
-                      }
-                    }
-                  } catch (IOException e) {
-                    // Process ended.
-                  }
-                });
+    this.output = new OutputLines(process);
   }
 
   /** Runs {@code berth ARGS...} in a child JVM with this test's classpath. */
@@ -112,32 +90,18 @@ public final class BerthProcess implements AutoCloseable {
 
   /** Waits for an output line containing {@code text}; fails with the output so far if none comes. */
   public String awaitLine(String text, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    synchronized (lines) {
-      while (true) {
-        for (String line : lines) {
-          if (line.contains(text)) {
-            return line;
-          }
-        }
-        long left = deadline - System.nanoTime();
-        if (left <= 0 || (!process.isAlive() && !reader.isAlive())) {
-          throw new AssertionError("berth never printed \"" + text + "\"; output:\n" + output());
-        }
-        try {
-          lines.wait(Math.max(1, Math.min(200, TimeUnit.NANOSECONDS.toMillis(left))));
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new AssertionError(e);
-        }
-      }
+    try {
+      return output
+          .await(line -> line.contains(text), timeout)
+          .orElseThrow(() -> new AssertionError("berth never printed \"" + text + "\"; output:\n" + output()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
     }
   }
 
   public String output() {
-    synchronized (lines) {
-      return String.join("\n", lines);
-    }
+    return output.text();
   }
 
   /** Everything berth started and that is still running (its whole tree). */
@@ -156,22 +120,14 @@ public final class BerthProcess implements AutoCloseable {
     assertThat(process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS))
         .as("berth exits after SIGTERM; output:\n%s", output())
         .isTrue();
-    try {
-      reader.join(Duration.ofSeconds(5));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    output.awaitEnd(Duration.ofSeconds(5));
     return process.exitValue();
   }
 
   /** Waits for berth to exit by itself (a command that is not a daemon); returns the exit code. */
   public int waitFor(Duration timeout) throws InterruptedException {
     assertThat(process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)).as("berth exits").isTrue();
-    try {
-      reader.join(Duration.ofSeconds(5));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    output.awaitEnd(Duration.ofSeconds(5));
     return process.exitValue();
   }
 

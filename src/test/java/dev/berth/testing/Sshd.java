@@ -1,14 +1,8 @@
 package dev.berth.testing;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -25,29 +19,13 @@ public final class Sshd implements AutoCloseable {
   private final Process process;
   private final int port;
   private final Path clientKey;
-  private final List<String> lines = new ArrayList<>();
+  private final OutputLines output;
 
   private Sshd(Process process, int port, Path clientKey) {
     this.process = process;
     this.port = port;
     this.clientKey = clientKey;
-    Thread.ofPlatform()
-        .daemon()
-        .start(
-            () -> {
-              try (BufferedReader in =
-                  new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = in.readLine()) != null) {
-                  synchronized (lines) {
-                    lines.add(line);
-                    lines.notifyAll();
-                  }
-                }
-              } catch (IOException e) {
-                // sshd ended.
-              }
-            });
+    this.output = new OutputLines(process);
   }
 
   /** Starts sshd with its files in {@code dir}; on another port if the chosen one was taken meanwhile. */
@@ -106,23 +84,11 @@ public final class Sshd implements AutoCloseable {
   }
 
   public String output() {
-    synchronized (lines) {
-      return String.join("\n", lines);
-    }
+    return output.text();
   }
 
   private boolean awaitListening() throws InterruptedException {
-    long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-    synchronized (lines) {
-      while (lines.stream().noneMatch(l -> l.startsWith("Server listening on"))) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0 || !process.isAlive()) {
-          return false;
-        }
-        lines.wait(Math.max(1, Math.min(200, TimeUnit.NANOSECONDS.toMillis(left))));
-      }
-      return true;
-    }
+    return output.await(line -> line.startsWith("Server listening on"), READY_TIMEOUT).isPresent();
   }
 
   private static Path keyPair(Path file) throws Exception {
