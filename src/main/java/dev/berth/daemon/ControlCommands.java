@@ -153,14 +153,7 @@ final class ControlCommands {
     OptionalInt current = releases.current();
     List<Map<String, Object>> rows = new ArrayList<>();
     for (Releases.Release r : releases.list()) {
-      Map<String, Object> row = new LinkedHashMap<>();
-      row.put("number", r.number());
-      row.put("created", r.created().toString());
-      row.put("source", r.source());
-      row.put("revision", r.revision());
-      row.put("config_hash", r.configHash());
-      row.put("build_seconds", r.buildSeconds());
-      row.put("release_seconds", r.releaseSeconds());
+      Map<String, Object> row = r.fields();
       row.put("current", current.isPresent() && current.getAsInt() == r.number());
       rows.add(row);
     }

@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -21,7 +20,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.regex.Matcher;
@@ -64,6 +65,19 @@ public final class Releases {
       requireNonNull(created, "created");
       requireNonNull(source, "source");
       requireNonNull(configHash, "configHash");
+    }
+
+    /** Its fields by their JSON names, in order: as {@code N.json} and the control reply hold them. */
+    public Map<String, Object> fields() {
+      Map<String, Object> fields = new LinkedHashMap<>();
+      fields.put("number", number);
+      fields.put("created", created.toString());
+      fields.put("source", source);
+      fields.put("revision", revision);
+      fields.put("config_hash", configHash);
+      fields.put("build_seconds", buildSeconds);
+      fields.put("release_seconds", releaseSeconds);
+      return fields;
     }
   }
 
@@ -173,19 +187,11 @@ public final class Releases {
 
   /** Writes the release's metadata (mode 0600, written aside and renamed). */
   void record(Release release) throws IOException {
-    ObjectNode node = JSON.createObjectNode();
-    node.put("number", release.number());
-    node.put("created", release.created().toString());
-    node.put("source", release.source());
-    node.put("revision", release.revision());
-    node.put("config_hash", release.configHash());
-    node.put("build_seconds", release.buildSeconds());
-    node.put("release_seconds", release.releaseSeconds());
     Path file = releasesDir.resolve(release.number() + ".json");
     Path temp = releasesDir.resolve(release.number() + ".json.tmp");
     Files.deleteIfExists(temp);
     Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    Files.write(temp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(node));
+    Files.write(temp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(release.fields()));
     move(temp, file);
   }
 
