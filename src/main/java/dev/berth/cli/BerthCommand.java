@@ -7,6 +7,7 @@ import dev.berth.daemon.Daemon;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -19,26 +20,7 @@ import picocli.CommandLine.Option;
     // --help and --version on every subcommand too.
     scope = CommandLine.ScopeType.INHERIT,
     versionProvider = BerthCommand.Version.class,
-    description = "Serve web apps: edge proxy, process supervisor and deploys in one program.",
-    subcommands = {
-      BerthCommand.Up.class,
-      BerthCommand.Check.class,
-      AppCommands.Status.class,
-      AppCommands.Logs.class,
-      AppCommands.Start.class,
-      AppCommands.Stop.class,
-      AppCommands.Restart.class,
-      AppCommands.Scale.class,
-      AppCommands.Env.class,
-      DeployCommands.Deploy.class,
-      DeployCommands.Rollback.class,
-      DeployCommands.Releases.class,
-      ReloadCommand.class,
-      PingCommand.class,
-      ServiceCommand.class,
-      GitCommand.class,
-      CommandLine.HelpCommand.class
-    })
+    description = "Serve web apps: edge proxy, process supervisor and deploys in one program.")
 public final class BerthCommand implements Runnable {
 
   static final int EXIT_FAILED = 1;
@@ -46,8 +28,46 @@ public final class BerthCommand implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  public static int run(String... args) {
+  /** Every subcommand, in the order {@code berth --help} lists them. */
+  private static final List<Class<?>> SUBCOMMANDS =
+      List.of(
+          Up.class,
+          Check.class,
+          AppCommands.Status.class,
+          AppCommands.Logs.class,
+          AppCommands.Start.class,
+          AppCommands.Stop.class,
+          AppCommands.Restart.class,
+          AppCommands.Scale.class,
+          AppCommands.Env.class,
+          DeployCommands.Deploy.class,
+          DeployCommands.Rollback.class,
+          DeployCommands.Releases.class,
+          ReloadCommand.class,
+          PingCommand.class,
+          ServiceCommand.class,
+          GitCommand.class,
+          CommandLine.HelpCommand.class);
+
+  /**
+   * The command line for {@code args}. Only the subcommand that {@code args} name is built:
+   * picocli builds each command's model by reflection, which was about half of the time from
+   * {@code berth up} to serving. Anything else (help, a mistyped command) gets all of them.
+   */
+  public static CommandLine commandLine(String... args) {
     CommandLine cli = new CommandLine(new BerthCommand());
+    String first = args.length == 0 ? "" : args[0];
+    List<Class<?>> named =
+        SUBCOMMANDS.stream()
+            .filter(command -> command != CommandLine.HelpCommand.class)
+            .filter(command -> command.getAnnotation(Command.class).name().equals(first))
+            .toList();
+    (named.isEmpty() ? SUBCOMMANDS : named).forEach(cli::addSubcommand);
+    return cli;
+  }
+
+  public static int run(String... args) {
+    CommandLine cli = commandLine(args);
     cli.setParameterExceptionHandler(
         (ex, argv) -> {
           PrintWriter err = ex.getCommandLine().getErr();

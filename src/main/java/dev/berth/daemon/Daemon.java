@@ -186,9 +186,27 @@ public final class Daemon {
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
     control.close();
     out.println("berth: stopped");
+    markClassArchive();
     ownLog.close();
     logs.close();
     return 0;
+  }
+
+  /**
+   * Tells the launcher that the class data sharing archive the JVM writes as it exits comes from a
+   * daemon that ran until stopped, not from one that ended at once and loaded few classes (see
+   * {@code ./berth}).
+   */
+  private static void markClassArchive() {
+    String marker = System.getProperty("berth.cds.served");
+    if (marker == null) {
+      return;
+    }
+    try {
+      Files.writeString(Path.of(marker), "");
+    } catch (IOException e) {
+      // The next start makes a new archive.
+    }
   }
 
   /** The config berth runs now: the one it started with, as changed by reloads. */

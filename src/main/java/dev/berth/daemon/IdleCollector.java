@@ -26,7 +26,7 @@ import java.util.function.LongSupplier;
  */
 final class IdleCollector implements AutoCloseable {
 
-  static final Duration INTERVAL = Duration.ofSeconds(5);
+  static final Duration INTERVAL = Duration.ofSeconds(3);
   /** Growth of the old generation since its last collection below which a pause is not worth it. */
   static final long MIN_GROWTH_BYTES = 4L << 20;
 

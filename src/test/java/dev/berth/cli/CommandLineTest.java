@@ -70,4 +70,19 @@ class CommandLineTest {
     assertThat(run(2, "up", "--config", tmp.resolve("absent.toml").toString())).contains("absent.toml: cannot read");
     assertThat(run(0, "--help")).contains("up").contains("check");
   }
+
+  @Test
+  void onlyTheNamedSubcommandIsBuiltAndHelpListsThemAll() {
+    assertThat(BerthCommand.commandLine("status", "--json").getSubcommands()).containsOnlyKeys("status");
+    assertThat(BerthCommand.commandLine("env", "blog", "set", "A=1").getSubcommands()).containsOnlyKeys("env");
+    assertThat(BerthCommand.commandLine("env").getSubcommands().get("env").getCommandSpec().options())
+        .as("the options every command inherits from berth")
+        .anyMatch(option -> option.longestName().equals("--help"));
+    for (String[] args : new String[][] {{}, {"--help"}, {"help", "deploy"}, {"stauts"}}) {
+      assertThat(BerthCommand.commandLine(args).getSubcommands())
+          .as(String.join(" ", args))
+          .containsKeys("up", "check", "status", "deploy", "rollback", "releases", "reload", "service", "git", "help")
+          .hasSize(17);
+    }
+  }
 }

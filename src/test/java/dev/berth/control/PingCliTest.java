@@ -48,7 +48,7 @@ class PingCliTest {
   private static Result berth(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    CommandLine cli = new CommandLine(new BerthCommand()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err));
+    CommandLine cli = BerthCommand.commandLine(args).setOut(new PrintWriter(out)).setErr(new PrintWriter(err));
     int exit = cli.execute(args);
     return new Result(exit, out.toString().strip(), err.toString().strip());
   }

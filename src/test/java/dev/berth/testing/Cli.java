@@ -23,7 +23,7 @@ public record Cli(int exit, String out, String err) {
     List<String> argv = new ArrayList<>(List.of(args));
     argv.addAll(List.of("--config", config.toString()));
     int exit =
-        new CommandLine(new BerthCommand())
+        BerthCommand.commandLine(argv.toArray(String[]::new))
             .setOut(new PrintWriter(out, true))
             .setErr(new PrintWriter(err, true))
             .execute(argv.toArray(String[]::new));
