@@ -12,6 +12,7 @@ import dev.berth.upstream.Backends;
 import dev.berth.upstream.Trailers;
 import dev.berth.upstream.UpstreamPool;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
@@ -97,6 +98,9 @@ public final class Edge {
             .option(ChannelOption.SO_BACKLOG, 1024)
             .option(ChannelOption.SO_REUSEADDR, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
+            // One for every connection: Netty's default is one per connection (32 bytes of heap on
+            // each idle one); the per-connection state is in the handle each read makes anyway.
+            .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator())
             .childHandler(
                 new ChannelInitializer<>() {
                   @Override
