@@ -1,6 +1,7 @@
 package dev.berth.edge;
 
 import io.netty.channel.Channel;
+import io.netty.util.AsciiString;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
@@ -11,21 +12,18 @@ import java.net.InetSocketAddress;
  *
  * @param peer the client's IP address, or null when the connection has none (a unix socket)
  * @param text the client's address as logged: its IP, or what the channel says it is
- * @param localPort the port the client connected to, as text, or null
+ * @param ip the client's IP as a header value, or null when it has none
+ * @param localPort the port the client connected to, as a header value, or null
  */
-record ClientAddress(InetAddress peer, String text, String localPort) {
+record ClientAddress(InetAddress peer, String text, AsciiString ip, AsciiString localPort) {
 
   static ClientAddress of(Channel channel) {
     InetAddress peer =
         channel.remoteAddress() instanceof InetSocketAddress inet ? inet.getAddress() : null;
     String text = peer != null ? peer.getHostAddress() : String.valueOf(channel.remoteAddress());
-    String localPort =
-        channel.localAddress() instanceof InetSocketAddress local ? Integer.toString(local.getPort()) : null;
-    return new ClientAddress(peer, text, localPort);
-  }
-
-  /** The IP as text, or null when there is none. */
-  String ip() {
-    return peer == null ? null : text;
+    AsciiString localPort =
+        channel.localAddress() instanceof InetSocketAddress local ? AsciiString.of(Integer.toString(local.getPort())) : null;
+    // Header values as AsciiString: Netty's encoder copies those in one go, a String char by char.
+    return new ClientAddress(peer, text, peer == null ? null : AsciiString.of(text), localPort);
   }
 }
