@@ -97,7 +97,8 @@ public final class Edge {
             .channel(transport.serverChannel())
             .option(ChannelOption.SO_BACKLOG, 1024)
             .option(ChannelOption.SO_REUSEADDR, true)
-            .childOption(ChannelOption.TCP_NODELAY, true)
+            // No TCP_NODELAY option here: Netty's socket channels set it already, and setting it
+            // again was one more system call per accepted connection.
             // One for every connection: Netty's default is one per connection (32 bytes of heap on
             // each idle one); the per-connection state is in the handle each read makes anyway.
             .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator())

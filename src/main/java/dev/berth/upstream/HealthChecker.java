@@ -88,7 +88,7 @@ public final class HealthChecker implements AutoCloseable {
     int timeoutMillis = (int) Math.min(Integer.MAX_VALUE, check.timeout().toMillis());
     new Bootstrap()
         .group(group.next())
-        .channel(transport.clientChannel(peer.address()))
+        .channelFactory(transport.clientChannel(peer.address()))
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeoutMillis)
         .handler(
             new ChannelInitializer<>() {

@@ -92,7 +92,7 @@ public final class UpstreamPool {
     connection.bind(listener);
     new Bootstrap()
         .group(loop)
-        .channel(transport.clientChannel(peer.address()))
+        .channelFactory(transport.clientChannel(peer.address()))
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
         .handler(
             new ChannelInitializer<>() {
