@@ -5,7 +5,7 @@
 # warm-up, then a measured run. Every young collection empties eden, so what was allocated between
 # two collections is the heap's size before the second minus its size after the first.
 # Environment: UPSTREAM=unix|tcp (default unix), DURATION=10, BERTH_JAVA_OPTS (the launcher's
-# defaults otherwise), BERTH_EXTRA_JAVA_OPTS (-Xlog:gc is added to it).
+# defaults otherwise), BERTH_EXTRA_JAVA_OPTS (-Xlog:gc+heap is added to it).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -20,7 +20,9 @@ build_berth
 # shellcheck disable=SC2034  # lib.sh uses them
 read -r BACKEND_PORT NGINX_PORT BERTH_PORT < <(free_ports 3)
 start_backend
-export BERTH_EXTRA_JAVA_OPTS="${BERTH_EXTRA_JAVA_OPTS:-} -Xlog:gc:file=$TMP/gc.log"
+# gc+heap gives the young generation's occupancy in KiB; gc's own "23M->5M" rounds to whole MiB,
+# which with a 7 MiB eden moved the result by several hundred bytes per request.
+export BERTH_EXTRA_JAVA_OPTS="${BERTH_EXTRA_JAVA_OPTS:-} -Xlog:gc+heap=info:file=$TMP/gc.log"
 start_berth
 url="http://127.0.0.1:$BERTH_PORT/$UPSTREAM/"
 log "warm-up: wrk 5 s on $url"
@@ -29,10 +31,10 @@ before=$(wc -l <"$TMP/gc.log")
 log "measured: wrk ${DURATION} s"
 out=$(wrk -t1 -c64 -d"${DURATION}s" "$url")
 requests=$(awk '/requests in/ {print $1}' <<<"$out")
-# "... Pause Young (Allocation Failure) 23M->5M(40M) 1.234ms"
-tail -n +"$((before + 1))" "$TMP/gc.log" | grep 'Pause Young' | sed -E 's/.* ([0-9]+)M->([0-9]+)M.*/\1 \2/' |
+# "... GC(12) DefNew: 6592K(7360K)->768K(7360K) Eden: ..." (one per young collection)
+tail -n +"$((before + 1))" "$TMP/gc.log" | grep -E 'DefNew: [0-9]+K' | sed -E 's/.*DefNew: ([0-9]+)K\([0-9]+K\)->([0-9]+)K.*/\1 \2/' |
   awk -v r="$requests" -v u="$UPSTREAM" '
-    NR > 1 { bytes += ($1 - after) * 1048576 }
+    NR > 1 { bytes += ($1 - after) * 1024 }
     { after = $2; n++ }
     END { printf "%s upstream: %d requests, %d young collections, %.0f bytes allocated per request\n", u, r, n, (n > 1 ? bytes / r * n / (n - 1) : 0) }'
 grep -E 'Requests/sec' <<<"$out" | sed 's/^/  (not a benchmark: /; s/$/)/'

@@ -101,7 +101,9 @@ public final class Edge {
             // again was one more system call per accepted connection.
             // One for every connection: Netty's default is one per connection (32 bytes of heap on
             // each idle one); the per-connection state is in the handle each read makes anyway.
-            .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator())
+            // Up to 16 reads per wake-up: what Netty sets on a stream channel's own allocator (a
+            // shared one keeps the allocator's default of 1).
+            .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator().maxMessagesPerRead(16))
             .childHandler(
                 new ChannelInitializer<>() {
                   @Override
