@@ -154,7 +154,7 @@ public final class Daemon {
     // As nginx after logrotate: `kill -USR1` reopens the access logs at their paths.
     Signal.handle(new Signal("USR1"), signal -> accessLog.reopen());
     Runtime.getRuntime().addShutdownHook(new Thread(supervisor::stopAll, "berth-stop-apps"));
-    java.util.Optional<IdleCollector> idleCollector = IdleCollector.start();
+    Thread idleCollector = IdleCollector.start();
 
     // Apps berth does not run take traffic at once; a dead address is found by the edge.
     List<App> external = config.apps().values().stream().filter(App::external).toList();
@@ -175,7 +175,7 @@ public final class Daemon {
     awaitStop();
 
     reloader.close();
-    idleCollector.ifPresent(IdleCollector::close);
+    idleCollector.interrupt();
     Duration shutdownTimeout = running().shutdownTimeout();
     out.println("berth: stopping: draining connections (up to " + shutdownTimeout.toSeconds() + "s)");
     edge.drain(shutdownTimeout);

@@ -25,7 +25,7 @@ import java.util.function.LongSupplier;
  * collection, when there is little traffic to notice it, and only when the old generation holds
  * enough that a collection may free.
  */
-final class IdleCollector implements AutoCloseable {
+final class IdleCollector {
 
   static final Duration INTERVAL = Duration.ofSeconds(3);
   /** Growth of the old generation since its last collection below which a pause is not worth it. */
@@ -46,25 +46,26 @@ final class IdleCollector implements AutoCloseable {
   }
 
   private final Heap heap;
-  private final Thread thread;
   private long collectionsSeen;
 
-  private IdleCollector(Heap heap, Duration interval) {
+  private IdleCollector(Heap heap) {
     this.heap = requireNonNull(heap, "heap");
-    requireNonNull(interval, "interval");
     this.collectionsSeen = heap.collections();
-    this.thread = Thread.ofVirtual().name("berth-idle-gc").unstarted(() -> run(interval));
   }
 
-  /** Starts watching this JVM's heap, when it has a pool named as an old generation; else nothing. */
-  static Optional<IdleCollector> start() {
-    return jvmHeap().map(heap -> start(heap, INTERVAL));
+  /**
+   * Watches this JVM's heap, when it has a pool named as an old generation, until interrupted. The
+   * management beans (some 60 classes) load on that thread too, so start-up does not wait for them.
+   */
+  static Thread start() {
+    return Thread.ofVirtual()
+        .name("berth-idle-gc")
+        .start(() -> jvmHeap().ifPresent(heap -> new IdleCollector(heap).run(INTERVAL)));
   }
 
-  static IdleCollector start(Heap heap, Duration interval) {
-    IdleCollector collector = new IdleCollector(heap, interval);
-    collector.thread.start();
-    return collector;
+  /** A collector that looks only when {@link #check()} is called. */
+  static IdleCollector watching(Heap heap) {
+    return new IdleCollector(heap);
   }
 
   /** One look: collects when nothing was collected since the last look and the old generation grew. */
@@ -87,16 +88,12 @@ final class IdleCollector implements AutoCloseable {
         check();
       }
     } catch (InterruptedException e) {
-      // closed
+      // berth is stopping
     }
   }
 
-  @Override
-  public void close() {
-    thread.interrupt();
-  }
-
-  private static Optional<Heap> jvmHeap() {
+  /** This JVM's heap, when it has a pool named as an old generation. */
+  static Optional<Heap> jvmHeap() {
     List<GarbageCollectorMXBean> collectors = ManagementFactory.getGarbageCollectorMXBeans();
     Optional<MemoryPoolMXBean> old =
         ManagementFactory.getMemoryPoolMXBeans().stream()

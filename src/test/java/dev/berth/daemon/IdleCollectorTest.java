@@ -2,7 +2,6 @@ package dev.berth.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /** When berth collects its old generation on its own: only when quiet, and only when it grew. */
@@ -52,34 +51,26 @@ class IdleCollectorTest {
   void collectsOnceAfterABurstWhenQuiet() {
     FakeHeap heap = new FakeHeap();
     heap.live = 20 * MIB;
-    IdleCollector collector = IdleCollector.start(heap, Duration.ofDays(1));
-    try {
-      heap.traffic(12, 30 * MIB);
-      assertThat(collector.check()).as("collections during the last interval: not quiet").isFalse();
-      assertThat(collector.check()).as("quiet, and the old generation grew by 30 MiB").isTrue();
-      assertThat(heap.forced).isEqualTo(1);
-      assertThat(heap.oldUsed).isEqualTo(20 * MIB);
-      assertThat(collector.check()).as("nothing grew since").isFalse();
-      assertThat(collector.check()).isFalse();
-      assertThat(heap.forced).isEqualTo(1);
-    } finally {
-      collector.close();
-    }
+    IdleCollector collector = IdleCollector.watching(heap);
+    heap.traffic(12, 30 * MIB);
+    assertThat(collector.check()).as("collections during the last interval: not quiet").isFalse();
+    assertThat(collector.check()).as("quiet, and the old generation grew by 30 MiB").isTrue();
+    assertThat(heap.forced).isEqualTo(1);
+    assertThat(heap.oldUsed).isEqualTo(20 * MIB);
+    assertThat(collector.check()).as("nothing grew since").isFalse();
+    assertThat(collector.check()).isFalse();
+    assertThat(heap.forced).isEqualTo(1);
   }
 
   @Test
   void neverCollectsWhileBusy() {
     FakeHeap heap = new FakeHeap();
-    IdleCollector collector = IdleCollector.start(heap, Duration.ofDays(1));
-    try {
-      for (int i = 0; i < 10; i++) {
-        heap.traffic(3, 10 * MIB);
-        assertThat(collector.check()).isFalse();
-      }
-      assertThat(heap.forced).isZero();
-    } finally {
-      collector.close();
+    IdleCollector collector = IdleCollector.watching(heap);
+    for (int i = 0; i < 10; i++) {
+      heap.traffic(3, 10 * MIB);
+      assertThat(collector.check()).isFalse();
     }
+    assertThat(heap.forced).isZero();
   }
 
   @Test
@@ -87,23 +78,17 @@ class IdleCollectorTest {
     FakeHeap heap = new FakeHeap();
     heap.live = 20 * MIB;
     heap.oldUsed = heap.oldUsedAfterCollection = 20 * MIB;
-    IdleCollector collector = IdleCollector.start(heap, Duration.ofDays(1));
-    try {
-      heap.traffic(1, IdleCollector.MIN_GROWTH_BYTES - 1);
-      collector.check();
-      assertThat(collector.check()).isFalse();
-      heap.traffic(1, 1);
-      collector.check();
-      assertThat(collector.check()).isTrue();
-    } finally {
-      collector.close();
-    }
+    IdleCollector collector = IdleCollector.watching(heap);
+    heap.traffic(1, IdleCollector.MIN_GROWTH_BYTES - 1);
+    collector.check();
+    assertThat(collector.check()).isFalse();
+    heap.traffic(1, 1);
+    collector.check();
+    assertThat(collector.check()).isTrue();
   }
 
   @Test
   void findsThisJvmsOldGeneration() {
-    var collector = IdleCollector.start();
-    assertThat(collector).as("the test JVM's collector has a pool named as an old generation").isPresent();
-    collector.get().close();
+    assertThat(IdleCollector.jvmHeap()).as("the test JVM's collector has a pool named as an old generation").isPresent();
   }
 }
