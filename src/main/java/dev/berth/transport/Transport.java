@@ -7,7 +7,6 @@ import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
@@ -35,22 +34,26 @@ public final class Transport {
   private final String name;
   private final IoHandlerFactory ioHandlerFactory;
   private final Class<? extends ServerChannel> serverChannel;
-  private final Class<? extends Channel> tcpChannel;
-  private final Class<? extends Channel> unixChannel;
+  private final ChannelFactory<? extends Channel> tcpChannels;
+  /** For IPv4 addresses: with epoll an IPv4 socket, see {@link #clientChannel}. */
+  private final ChannelFactory<? extends Channel> tcp4Channels;
+  private final ChannelFactory<? extends Channel> unixChannels;
   private final boolean epoll;
 
   private Transport(
       String name,
       IoHandlerFactory ioHandlerFactory,
       Class<? extends ServerChannel> serverChannel,
-      Class<? extends Channel> tcpChannel,
-      Class<? extends Channel> unixChannel,
+      ChannelFactory<? extends Channel> tcpChannels,
+      ChannelFactory<? extends Channel> tcp4Channels,
+      ChannelFactory<? extends Channel> unixChannels,
       boolean epoll) {
     this.name = name;
     this.ioHandlerFactory = ioHandlerFactory;
     this.serverChannel = serverChannel;
-    this.tcpChannel = tcpChannel;
-    this.unixChannel = unixChannel;
+    this.tcpChannels = tcpChannels;
+    this.tcp4Channels = tcp4Channels;
+    this.unixChannels = unixChannels;
     this.epoll = epoll;
   }
 
@@ -62,16 +65,18 @@ public final class Transport {
           "epoll",
           EpollIoHandler.newFactory(),
           EpollServerSocketChannel.class,
-          EpollSocketChannel.class,
-          EpollDomainSocketChannel.class,
+          EpollSocketChannel::new,
+          () -> new EpollSocketChannel(SocketProtocolFamily.INET),
+          EpollDomainSocketChannel::new,
           true);
     }
     return new Transport(
         "nio",
         NioIoHandler.newFactory(),
         NioServerSocketChannel.class,
-        NioSocketChannel.class,
-        NioDomainSocketChannel.class,
+        NioSocketChannel::new,
+        NioSocketChannel::new,
+        NioDomainSocketChannel::new,
         false);
   }
 
@@ -96,12 +101,10 @@ public final class Transport {
    */
   public ChannelFactory<? extends Channel> clientChannel(SocketAddress address) {
     if (isUnix(address)) {
-      return new ReflectiveChannelFactory<>(unixChannel);
+      return unixChannels;
     }
-    if (epoll && address instanceof InetSocketAddress inet && inet.getAddress() instanceof Inet4Address) {
-      return () -> new EpollSocketChannel(SocketProtocolFamily.INET);
-    }
-    return new ReflectiveChannelFactory<>(tcpChannel);
+    boolean ipv4 = address instanceof InetSocketAddress inet && inet.getAddress() instanceof Inet4Address;
+    return ipv4 ? tcp4Channels : tcpChannels;
   }
 
   /** A unix socket address in the form this transport's channels take. */
