@@ -191,9 +191,11 @@ address = "127.0.0.1:$BERTH_PORT"
 
 [apps.tcp]
 upstreams = ["127.0.0.1:$BACKEND_PORT"]
+${BERTH_KEEPALIVE:+keepalive = $BERTH_KEEPALIVE}
 
 [apps.unix]
 upstreams = ["unix:$BACKEND_SOCK"]
+${BERTH_KEEPALIVE:+keepalive = $BERTH_KEEPALIVE}
 
 [[routes]]
 path = "/tcp"

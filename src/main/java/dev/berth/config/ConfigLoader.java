@@ -66,7 +66,9 @@ public final class ConfigLoader {
               "keepalive_timeout",
               "max_connections",
               "trusted_proxies",
-              "forwarded_header"),
+              "forwarded_header",
+              "threads",
+              "transport"),
           LIMIT_KEYS);
   private static final List<String> ACCESS_LOG_KEYS = List.of("enabled", "path", "format");
   private static final List<String> LISTENER_KEYS = List.of("address");
@@ -353,7 +355,9 @@ public final class ConfigLoader {
           optional(t, "max_connections", d.maxConnections(), v -> integer(v, 1, 1_000_000)),
           optional(t, "trusted_proxies", d.trustedProxies(), ConfigLoader::cidrs),
           optional(t, "forwarded_header", d.forwardedHeader(), ConfigLoader::bool),
-          limits(t, d.routeDefaults()));
+          limits(t, d.routeDefaults()),
+          optional(t, "threads", d.threads(), ConfigLoader::threads),
+          optional(t, "transport", d.transport(), ConfigLoader::transport));
     }
 
     /** Body size and upstream timeouts in {@code t}, each defaulting to {@code d}'s. */
@@ -481,7 +485,7 @@ public final class ConfigLoader {
           optional(t, "stop_timeout", Duration.ofSeconds(10), ConfigLoader::duration);
       App.Balance balance = optional(t, "balance", App.Balance.ROUND_ROBIN, ConfigLoader::balance);
       App.HealthCheck healthCheck = healthCheck(t);
-      int keepalive = optional(t, "keepalive", 32, v -> integer(v, 0, 1024));
+      int keepalive = optional(t, "keepalive", 64, v -> integer(v, 0, 1024));
       Duration keepaliveTimeout =
           optional(t, "keepalive_timeout", Duration.ofSeconds(60), ConfigLoader::duration);
       int maxRestarts = optional(t, "max_restarts", 5, v -> integer(v, 0, 1000));
@@ -1104,6 +1108,33 @@ public final class ConfigLoader {
       case "least_conn" -> App.Balance.LEAST_CONN;
       default -> throw new Rejected(expected);
     };
+  }
+
+  /** "auto" (0) or a count of event loops. */
+  private static int threads(JsonNode value) throws Rejected {
+    String expected = "\"auto\" or an integer from 1 to 256";
+    if (value.isTextual() && value.asText().equals("auto")) {
+      return 0;
+    }
+    if (!value.isIntegralNumber()) {
+      throw new Rejected(expected);
+    }
+    try {
+      return integer(value, 1, 256);
+    } catch (Rejected e) {
+      throw new Rejected(expected);
+    }
+  }
+
+  private static EdgeSettings.IoTransport transport(JsonNode value) throws Rejected {
+    String expected = "\"auto\", \"io_uring\", \"epoll\" or \"nio\"";
+    String name = string(value, expected);
+    for (EdgeSettings.IoTransport t : EdgeSettings.IoTransport.values()) {
+      if (t.configName().equals(name)) {
+        return t;
+      }
+    }
+    throw new Rejected(expected);
   }
 
   private static AccessLogSpec.Format logFormat(JsonNode value) throws Rejected {

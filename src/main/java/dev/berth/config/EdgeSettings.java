@@ -16,6 +16,8 @@ import java.util.List;
  * @param trustedProxies peers whose X-Forwarded-* / Forwarded headers are kept and extended
  * @param forwardedHeader also send an RFC 7239 {@code Forwarded} header upstream
  * @param routeDefaults per-route limits used where a route sets none
+ * @param threads event loops serving all connections; 0 for the default (see {@code Daemon})
+ * @param transport how those loops do I/O; read at start only, as {@code threads}
  */
 public record EdgeSettings(
     int maxHeaderSize,
@@ -25,18 +27,49 @@ public record EdgeSettings(
     int maxConnections,
     List<Cidr> trustedProxies,
     boolean forwardedHeader,
-    RouteLimits routeDefaults) {
+    RouteLimits routeDefaults,
+    int threads,
+    IoTransport transport) {
 
   public EdgeSettings {
     requireNonNull(clientHeaderTimeout, "clientHeaderTimeout");
     requireNonNull(keepaliveTimeout, "keepaliveTimeout");
     trustedProxies = List.copyOf(trustedProxies);
     requireNonNull(routeDefaults, "routeDefaults");
+    requireNonNull(transport, "transport");
+  }
+
+  /** The kernel interface the event loops use. */
+  public enum IoTransport {
+    /** io_uring where the kernel allows it, else epoll, else NIO. */
+    AUTO,
+    IO_URING,
+    EPOLL,
+    NIO;
+
+    /** The name in berth.toml. */
+    public String configName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /** True when {@code other} differs in what takes effect only when berth starts. */
+  public boolean differsAtStart(EdgeSettings other) {
+    return threads != other.threads || transport != other.transport;
   }
 
   /** nginx-like defaults, stricter on header time (slowloris) and laxer on body size. */
   public static EdgeSettings standard() {
     return new EdgeSettings(
-        8 * 1024, 8 * 1024, Duration.ofSeconds(20), Duration.ofSeconds(75), 10_000, List.of(), false, RouteLimits.standard());
+                8 * 1024,
+        8 * 1024,
+        Duration.ofSeconds(20),
+        Duration.ofSeconds(75),
+        10_000,
+        List.of(),
+        false,
+        RouteLimits.standard(),
+        0,
+        IoTransport.AUTO);
   }
 }

@@ -125,6 +125,9 @@ record ConfigChange(
     boolean routeTableChanged = !addedRoutes.isEmpty() || !changedRoutes.isEmpty() || !removedRoutes.isEmpty();
 
     List<String> settings = new ArrayList<>();
+    if (running.edge().differsAtStart(next.edge())) {
+      settings.add("setting ~ [edge] threads, transport: apply when berth restarts");
+    }
     if (!running.edge().equals(next.edge())) {
       settings.add("setting ~ [edge]: applies to new connections");
     }

@@ -97,9 +97,19 @@ public final class Daemon {
       out.println("berth: ended processes left running by a previous berth that did not stop cleanly:");
       leftovers.forEach(line -> out.println("berth:   " + line));
     }
-    Transport transport = Transport.best();
-    // One event loop per core: more only adds context switches for a proxy that never blocks.
-    EventLoopGroup group = transport.newEventLoopGroup(Runtime.getRuntime().availableProcessors(), "berth-edge");
+    Transport transport;
+    try {
+      transport = Transport.of(config.edge().transport());
+    } catch (IllegalStateException e) {
+      out.println("berth: " + config.file() + ": " + e.getMessage());
+      control.close();
+      ownLog.close();
+      logs.close();
+      return 1;
+    }
+    int eventLoops = eventLoops(config.edge().threads());
+    EventLoopGroup group = transport.newEventLoopGroup(eventLoops, "berth-edge");
+    String engine = transport.name() + ", " + eventLoops + (eventLoops == 1 ? " event loop" : " event loops");
     Backends backends = new Backends();
     config.apps().values().forEach(backends::define);
     AccessLog accessLog = new AccessLog(out);
@@ -171,7 +181,7 @@ public final class Daemon {
     // A reload asked meanwhile waits for this start, and then compares with what runs.
     Thread.ofVirtual()
         .name("berth-start")
-        .start(() -> reloader.starting(() -> reportStart(external, supervisor.start(supervised), bound, transport)));
+        .start(() -> reloader.starting(() -> reportStart(external, supervisor.start(supervised), bound, engine)));
     awaitStop();
 
     reloader.close();
@@ -216,7 +226,7 @@ public final class Daemon {
   }
 
   private void reportStart(
-      List<App> external, List<Supervisor.StartResult> results, List<InetSocketAddress> bound, Transport transport) {
+      List<App> external, List<Supervisor.StartResult> results, List<InetSocketAddress> bound, String engine) {
     if (stopRequested.getCount() == 0) {
       return;
     }
@@ -234,7 +244,7 @@ public final class Daemon {
     for (int i = 0; i < bound.size(); i++) {
       var listener = config.listeners().get(i);
       int port = bound.get(i).getPort();
-      out.println("berth: serving on " + new dev.berth.config.Listener(listener.host(), port).url() + " (" + transport.name() + ")");
+      out.println("berth: serving on " + new dev.berth.config.Listener(listener.host(), port).url() + " (" + engine + ")");
     }
     out.flush();
   }
@@ -252,6 +262,15 @@ public final class Daemon {
     }
     app.processes().forEach(p -> parts.add(p.name() + ": " + p.command()));
     return String.join("; ", parts);
+  }
+
+  /**
+   * The event loops for {@code [edge] threads}. The default ({@code 0}) is half the cores: berth
+   * shares the host with the apps it runs, and on 2 cores a second loop, competing with them for
+   * the CPU, widened the p99 by a third at no gain in req/s (bench/RESULTS.md).
+   */
+  static int eventLoops(int configured) {
+    return configured > 0 ? configured : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
   }
 
   private static InstanceListener registerWith(Backends backends, Transport transport) {

@@ -3,6 +3,7 @@ package dev.berth.transport;
 import static java.util.Objects.requireNonNull;
 
 import io.netty.channel.Channel;
+import dev.berth.config.EdgeSettings.IoTransport;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
@@ -14,6 +15,11 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringDomainSocketChannel;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.nio.NioDomainSocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -26,8 +32,8 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.file.Path;
 
 /**
- * The Netty transport berth runs on: native epoll where it loads, NIO otherwise. The edge and the
- * upstream side share it so that a proxied exchange stays on one event loop.
+ * The Netty transport berth runs on: io_uring or epoll where they load, NIO otherwise. The edge and
+ * the upstream side share it so that a proxied exchange stays on one event loop.
  */
 public final class Transport {
 
@@ -38,7 +44,8 @@ public final class Transport {
   /** For IPv4 addresses: with epoll an IPv4 socket, see {@link #clientChannel}. */
   private final ChannelFactory<? extends Channel> tcp4Channels;
   private final ChannelFactory<? extends Channel> unixChannels;
-  private final boolean epoll;
+  /** Native (epoll or io_uring): unix socket addresses are Netty's {@link DomainSocketAddress}. */
+  private final boolean nativeUnix;
 
   private Transport(
       String name,
@@ -47,29 +54,71 @@ public final class Transport {
       ChannelFactory<? extends Channel> tcpChannels,
       ChannelFactory<? extends Channel> tcp4Channels,
       ChannelFactory<? extends Channel> unixChannels,
-      boolean epoll) {
+      boolean nativeUnix) {
     this.name = name;
     this.ioHandlerFactory = ioHandlerFactory;
     this.serverChannel = serverChannel;
     this.tcpChannels = tcpChannels;
     this.tcp4Channels = tcp4Channels;
     this.unixChannels = unixChannels;
-    this.epoll = epoll;
+    this.nativeUnix = nativeUnix;
   }
 
-  /** Epoll when available and not disabled with {@code -Dberth.transport=nio}. */
-  public static Transport best() {
-    boolean wantNio = "nio".equalsIgnoreCase(System.getProperty("berth.transport", ""));
-    if (!wantNio && Epoll.isAvailable()) {
-      return new Transport(
-          "epoll",
-          EpollIoHandler.newFactory(),
-          EpollServerSocketChannel.class,
-          EpollSocketChannel::new,
-          () -> new EpollSocketChannel(SocketProtocolFamily.INET),
-          EpollDomainSocketChannel::new,
-          true);
-    }
+  /**
+   * The transport {@code wanted} names; for {@code AUTO} the best this kernel allows.
+   *
+   * @throws IllegalStateException when a named native transport does not load here, with why
+   */
+  public static Transport of(IoTransport wanted) {
+    requireNonNull(wanted, "wanted");
+    return switch (wanted) {
+      case AUTO -> IoUring.isAvailable() ? ioUring() : Epoll.isAvailable() ? epoll() : nio();
+      case IO_URING -> {
+        if (!IoUring.isAvailable()) {
+          throw unavailable(wanted, IoUring.unavailabilityCause());
+        }
+        yield ioUring();
+      }
+      case EPOLL -> {
+        if (!Epoll.isAvailable()) {
+          throw unavailable(wanted, Epoll.unavailabilityCause());
+        }
+        yield epoll();
+      }
+      case NIO -> nio();
+    };
+  }
+
+  private static IllegalStateException unavailable(IoTransport wanted, Throwable cause) {
+    return new IllegalStateException(
+        "[edge] transport = \"" + wanted.configName() + "\" is not available here: " + cause.getMessage()
+            + " (\"auto\" picks what is)");
+  }
+
+  private static Transport ioUring() {
+    return new Transport(
+        "io_uring",
+        IoUringIoHandler.newFactory(),
+        IoUringServerSocketChannel.class,
+        IoUringSocketChannel::new,
+        // Netty 4.2.18 offers no IPv4-only io_uring socket: the dual-stack one, as for other addresses.
+        IoUringSocketChannel::new,
+        IoUringDomainSocketChannel::new,
+        true);
+  }
+
+  private static Transport epoll() {
+    return new Transport(
+        "epoll",
+        EpollIoHandler.newFactory(),
+        EpollServerSocketChannel.class,
+        EpollSocketChannel::new,
+        () -> new EpollSocketChannel(SocketProtocolFamily.INET),
+        EpollDomainSocketChannel::new,
+        true);
+  }
+
+  private static Transport nio() {
     return new Transport(
         "nio",
         NioIoHandler.newFactory(),
@@ -109,7 +158,7 @@ public final class Transport {
 
   /** A unix socket address in the form this transport's channels take. */
   public SocketAddress unixAddress(Path socket) {
-    return epoll ? new DomainSocketAddress(socket.toFile()) : UnixDomainSocketAddress.of(socket);
+    return nativeUnix ? new DomainSocketAddress(socket.toFile()) : UnixDomainSocketAddress.of(socket);
   }
 
   private static boolean isUnix(SocketAddress address) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.berth.config.App.SocketKind;
+import dev.berth.config.EdgeSettings.IoTransport;
 import dev.berth.config.Route.AppTarget;
 import dev.berth.config.Route.StaticTarget;
 import java.io.IOException;
@@ -95,7 +96,7 @@ class ConfigLoaderTest {
                 Duration.ofSeconds(20),
                 App.Balance.ROUND_ROBIN,
                 null,
-                32,
+                64,
                 Duration.ofSeconds(60),
                 List.of(),
                 new App.Restarts(5, Duration.ofSeconds(60)),
@@ -118,7 +119,7 @@ class ConfigLoaderTest {
                 Duration.ofSeconds(10),
                 App.Balance.ROUND_ROBIN,
                 null,
-                32,
+                64,
                 Duration.ofSeconds(60),
                 List.of(),
                 new App.Restarts(5, Duration.ofSeconds(60)),
@@ -575,6 +576,8 @@ class ConfigLoaderTest {
                 max_connections = 500
                 trusted_proxies = ["10.0.0.0/8", "192.168.1.1", "fd00::/8", "::1"]
                 forwarded_header = true
+                threads = 3
+                transport = "epoll"
                 max_body_size = "1g"
                 upstream_connect_timeout = "500ms"
                 upstream_response_timeout = 120
@@ -594,7 +597,9 @@ class ConfigLoaderTest {
                     Cidr.parse("fd00::/8"),
                     Cidr.parse("::1/128")),
                 true,
-                new RouteLimits(1L << 30, Duration.ofMillis(500), Duration.ofSeconds(120))));
+                new RouteLimits(1L << 30, Duration.ofMillis(500), Duration.ofSeconds(120)),
+                3,
+                IoTransport.EPOLL));
   }
 
   @Test
@@ -608,7 +613,9 @@ class ConfigLoaderTest {
             10_000,
             List.of(),
             false,
-            new RouteLimits(10L << 20, Duration.ofSeconds(5), Duration.ofSeconds(60)));
+            new RouteLimits(10L << 20, Duration.ofSeconds(5), Duration.ofSeconds(60)),
+            0,
+            IoTransport.AUTO);
 
     assertThat(EdgeSettings.standard()).isEqualTo(standard);
     assertThat(parse(LISTENER).edge()).isEqualTo(standard);
@@ -624,7 +631,10 @@ class ConfigLoaderTest {
                 3,
                 List.of(),
                 false,
-                RouteLimits.standard()));
+                RouteLimits.standard(),
+                0,
+                IoTransport.AUTO));
+    assertThat(parse(LISTENER + "[edge]\nthreads = \"auto\"\ntransport = \"auto\"\n").edge()).isEqualTo(standard);
   }
 
   @ParameterizedTest
@@ -699,6 +709,8 @@ class ConfigLoaderTest {
                     max_conections = 10
                     upstream_connect_timeout = -5
                     upstream_response_timeout = "25h"
+                    threads = 0
+                    transport = "kqueue"
                     """))
         .containsExactly(
             "berth.toml:4: edge.client_header_timeout: \"0s\" (expected: a duration more than 0 and"
@@ -709,12 +721,15 @@ class ConfigLoaderTest {
             "berth.toml:7: edge.forwarded_header: \"yes\" (expected: true or false)",
             "berth.toml:8: edge.max_conections: unknown key (expected one of: max_header_size,"
                 + " max_uri_length, client_header_timeout, keepalive_timeout, max_connections,"
-                + " trusted_proxies, forwarded_header, max_body_size, upstream_connect_timeout,"
-                + " upstream_response_timeout)",
+                + " trusted_proxies, forwarded_header, threads, transport, max_body_size,"
+                + " upstream_connect_timeout, upstream_response_timeout)",
             "berth.toml:9: edge.upstream_connect_timeout: -5 (expected: a duration more than 0 and"
                 + " at most 24h)",
             "berth.toml:10: edge.upstream_response_timeout: \"25h\" (expected: a duration more than"
-                + " 0 and at most 24h)");
+                + " 0 and at most 24h)",
+            "berth.toml:11: edge.threads: 0 (expected: \"auto\" or an integer from 1 to 256)",
+            "berth.toml:12: edge.transport: \"kqueue\" (expected: \"auto\", \"io_uring\", \"epoll\" or"
+                + " \"nio\")");
     assertThat(problems("edge = 1\n" + LISTENER))
         .containsExactly("berth.toml:1: edge: 1 (expected: an [edge] table)");
   }

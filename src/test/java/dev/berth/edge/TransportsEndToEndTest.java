@@ -1,0 +1,119 @@
+package dev.berth.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import dev.berth.testing.BerthProcess;
+import dev.berth.testing.Curl;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.uring.IoUring;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The same proxying and static serving on each transport {@code [edge] transport} can name, where it
+ * loads: the other suites run on whichever {@code "auto"} picks here.
+ */
+class TransportsEndToEndTest {
+
+  @ParameterizedTest
+  @ValueSource(strings = {"io_uring", "epoll", "nio"})
+  void proxiesAndServesFilesOn(String transport, @TempDir Path tmp) throws Exception {
+    assumeThat(available(transport)).as(transport + " loads here").isTrue();
+    Path app = BerthProcess.testApp();
+    int upstreamPort = BerthProcess.freePort();
+    Path www = Files.createDirectories(tmp.resolve("www"));
+    byte[] file = new byte[3 * 1024 * 1024 + 17];
+    for (int i = 0; i < file.length; i++) {
+      file[i] = (byte) ('a' + i % 26);
+    }
+    Files.write(www.resolve("big.txt"), file);
+    List<Process> servers =
+        List.of(
+            rawServer(app, tmp.resolve("raw.sock").toString(), tmp.resolve("unix.out")),
+            rawServer(app, Integer.toString(upstreamPort), tmp.resolve("tcp.out")));
+    try {
+      await(tmp.resolve("raw.sock"));
+      int port = BerthProcess.freePort();
+      String config =
+          """
+          state_dir = "%1$s/state"
+
+          [edge]
+          transport = "%2$s"
+          threads = 2
+
+          [[listeners]]
+          address = "127.0.0.1:%3$d"
+
+          [apps.unix]
+          upstreams = ["unix:%1$s/raw.sock"]
+
+          [apps.tcp]
+          upstreams = ["127.0.0.1:%4$d"]
+
+          [[routes]]
+          path = "/unix"
+          app = "unix"
+          strip_prefix = true
+
+          [[routes]]
+          path = "/tcp"
+          app = "tcp"
+          strip_prefix = true
+
+          [[routes]]
+          path = "/files"
+          static = "%1$s/www"
+          """
+              .formatted(tmp, transport, port, upstreamPort);
+      try (BerthProcess berth = BerthProcess.up(BerthProcess.write(tmp.resolve("berth.toml"), config))) {
+        assertThat(berth.output()).contains("(" + transport + ", 2 event loops)");
+        String base = "http://127.0.0.1:" + port;
+        for (String kind : List.of("unix", "tcp")) {
+          Curl.Response small = Curl.get(base + "/" + kind + "/conn");
+          assertThat(small.status()).isEqualTo(200);
+          Curl.Response big = Curl.get(base + "/" + kind + "/big?size=5000000");
+          assertThat(big.status()).isEqualTo(200);
+          assertThat(big.body()).hasSize(5_000_000);
+        }
+        // A file over plain HTTP goes out zero-copy: a FileRegion, which each transport writes its own way.
+        Curl.Response served = Curl.get(base + "/files/big.txt", "-H", "Accept-Encoding: identity");
+        assertThat(served.status()).isEqualTo(200);
+        assertThat(served.body()).isEqualTo(new String(file, java.nio.charset.StandardCharsets.ISO_8859_1));
+      }
+    } finally {
+      for (Process server : servers) {
+        server.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  private static boolean available(String transport) {
+    return switch (transport) {
+      case "io_uring" -> IoUring.isAvailable();
+      case "epoll" -> Epoll.isAvailable();
+      default -> true;
+    };
+  }
+
+  private static Process rawServer(Path app, String where, Path out) throws Exception {
+    return new ProcessBuilder("/usr/bin/python3", app.resolve("rawserver.py").toString(), where)
+        .redirectErrorStream(true)
+        .redirectOutput(out.toFile())
+        .start();
+  }
+
+  private static void await(Path socket) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (!Files.exists(socket) && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+  }
+}
