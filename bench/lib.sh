@@ -182,6 +182,8 @@ shutdown_timeout = "1s"
 
 [edge]
 max_connections = 20000
+${BERTH_THREADS:+threads = $BERTH_THREADS}
+$([[ -n ${BERTH_TRANSPORT:-} ]] && echo "transport = \"$BERTH_TRANSPORT\"")
 
 [access_log]
 enabled = false

@@ -14,7 +14,8 @@
 #   (nginx's upstream keepalive), BACKEND_CLOSES=1 (the backend closes every connection after its
 #   response, as gunicorn's sync workers do), OUT= (a directory to keep
 #   the raw wrk outputs, berth's log and results.tsv in), BERTH_JAVA_OPTS (passed to berth's JVM),
-#   BERTH_KEEPALIVE (berth's upstream keepalive per instance and event loop, default its own),
+#   BERTH_KEEPALIVE (berth's upstream keepalive per instance and event loop), BERTH_THREADS and
+#   BERTH_TRANSPORT (its [edge] threads and transport; unset: berth's defaults),
 #   KEEP_TMP=1 (keep the temp dir).
 # Needs: nginx, wrk, curl, /usr/bin/python3, JDK 21+ and Maven (berth builds itself on first use).
 set -euo pipefail
