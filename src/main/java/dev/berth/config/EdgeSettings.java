@@ -61,7 +61,7 @@ public record EdgeSettings(
   /** nginx-like defaults, stricter on header time (slowloris) and laxer on body size. */
   public static EdgeSettings standard() {
     return new EdgeSettings(
-                8 * 1024,
+        8 * 1024,
         8 * 1024,
         Duration.ofSeconds(20),
         Duration.ofSeconds(75),

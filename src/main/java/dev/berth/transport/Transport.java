@@ -2,8 +2,8 @@ package dev.berth.transport;
 
 import static java.util.Objects.requireNonNull;
 
-import io.netty.channel.Channel;
 import dev.berth.config.EdgeSettings.IoTransport;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
