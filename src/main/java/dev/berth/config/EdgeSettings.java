@@ -58,6 +58,23 @@ public record EdgeSettings(
     return threads != other.threads || transport != other.transport;
   }
 
+  /** True when {@code other} differs in what applies to new connections while berth runs. */
+  public boolean differsLive(EdgeSettings other) {
+    EdgeSettings otherAsStarted =
+        new EdgeSettings(
+            other.maxHeaderSize,
+            other.maxUriLength,
+            other.clientHeaderTimeout,
+            other.keepaliveTimeout,
+            other.maxConnections,
+            other.trustedProxies,
+            other.forwardedHeader,
+            other.routeDefaults,
+            threads,
+            transport);
+    return !equals(otherAsStarted);
+  }
+
   /** nginx-like defaults, stricter on header time (slowloris) and laxer on body size. */
   public static EdgeSettings standard() {
     return new EdgeSettings(

@@ -128,7 +128,7 @@ record ConfigChange(
     if (running.edge().differsAtStart(next.edge())) {
       settings.add("setting ~ [edge] threads, transport: apply when berth restarts");
     }
-    if (!running.edge().equals(next.edge())) {
+    if (running.edge().differsLive(next.edge())) {
       settings.add("setting ~ [edge]: applies to new connections");
     }
     if (!running.shutdownTimeout().equals(next.shutdownTimeout())) {

@@ -195,6 +195,19 @@ class ConfigChangeTest {
   }
 
   @Test
+  void eventLoopsAndTransportWaitForARestart() throws Exception {
+    String next = "[edge]\nthreads = 3\ntransport = \"nio\"\n\n" + BASE;
+    ConfigChange change = ConfigChange.between(load(BASE), load(next));
+    assertThat(change.settings())
+        .containsExactly("setting ~ [edge] threads, transport: apply when berth restarts");
+    assertThat(ConfigChange.between(load(BASE), load(next.replace("[edge]\n", "[edge]\nmax_connections = 5\n"))).settings())
+        .containsExactly(
+            "setting ~ [edge] threads, transport: apply when berth restarts",
+            "setting ~ [edge]: applies to new connections");
+    assertThat(ConfigChange.between(load(BASE), load("[edge]\nthreads = \"auto\"\n\n" + BASE)).isEmpty()).isTrue();
+  }
+
+  @Test
   void edgeDefaultsThatReachRoutesChangeThem() throws Exception {
     // Route limits are resolved at load: a new default body size is a change of every route without its own.
     String next = "[edge]\nmax_body_size = \"1m\"\n\n" + BASE;
