@@ -1113,17 +1113,13 @@ public final class ConfigLoader {
   /** "auto" (0) or a count of event loops. */
   private static int threads(JsonNode value) throws Rejected {
     String expected = "\"auto\" or an integer from 1 to 256";
-    if (value.isTextual() && value.asText().equals("auto")) {
+    if (value.isTextual() && value.textValue().equals("auto")) {
       return 0;
     }
-    if (!value.isIntegralNumber()) {
+    if (!value.isIntegralNumber() || !value.canConvertToInt() || value.intValue() < 1 || value.intValue() > 256) {
       throw new Rejected(expected);
     }
-    try {
-      return integer(value, 1, 256);
-    } catch (Rejected e) {
-      throw new Rejected(expected);
-    }
+    return value.intValue();
   }
 
   private static EdgeSettings.IoTransport transport(JsonNode value) throws Rejected {

@@ -63,6 +63,14 @@ public final class Daemon {
 
   /** Runs until asked to stop. @return the process exit code */
   public int run() {
+    // First, before anything is opened: a transport the config names may not load here.
+    Transport transport;
+    try {
+      transport = Transport.of(config.edge().transport());
+    } catch (IllegalStateException e) {
+      out.println("berth: " + config.file() + ": " + e.getMessage());
+      return 1;
+    }
     Path runDir = config.runDir();
     try {
       createPrivateDirectory(config.stateDir());
@@ -96,16 +104,6 @@ public final class Daemon {
     if (!leftovers.isEmpty()) {
       out.println("berth: ended processes left running by a previous berth that did not stop cleanly:");
       leftovers.forEach(line -> out.println("berth:   " + line));
-    }
-    Transport transport;
-    try {
-      transport = Transport.of(config.edge().transport());
-    } catch (IllegalStateException e) {
-      out.println("berth: " + config.file() + ": " + e.getMessage());
-      control.close();
-      ownLog.close();
-      logs.close();
-      return 1;
     }
     int eventLoops = eventLoops(config.edge().threads());
     EventLoopGroup group = transport.newEventLoopGroup(eventLoops, "berth-edge");
@@ -269,7 +267,7 @@ public final class Daemon {
    * shares the host with the apps it runs. On 2 cores, with the load generator and the app on the
    * same cores, one loop met nginx's p99 on unix-socket upstreams and two did not (bench/RESULTS.md).
    */
-  static int eventLoops(int configured) {
+  private static int eventLoops(int configured) {
     return configured > 0 ? configured : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
   }
 

@@ -80,7 +80,7 @@ final class ForwardedRequest {
           outer == null ? PREFIXES.computeIfAbsent(prefix, AsciiString::cached) : stripTrailingSlash(outer) + prefix);
     }
     if (settings.forwardedHeader()) {
-      String ours = forwardedElement(peerIp == null ? null : peerIp.toString(), host);
+      String ours = forwardedElement(peerIp == null ? null : client.text(), host);
       String earlier = trusted ? String.join(", ", headers.getAll(FORWARDED)) : "";
       headers.set(FORWARDED, earlier.isEmpty() ? ours : earlier + ", " + ours);
     }

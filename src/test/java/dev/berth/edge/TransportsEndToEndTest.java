@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -40,6 +41,7 @@ class TransportsEndToEndTest {
             rawServer(app, Integer.toString(upstreamPort), tmp.resolve("tcp.out")));
     try {
       await(tmp.resolve("raw.sock"));
+      awaitPort(upstreamPort);
       int port = BerthProcess.freePort();
       String config =
           """
@@ -95,6 +97,35 @@ class TransportsEndToEndTest {
     }
   }
 
+  @Test
+  void aNamedTransportThatDoesNotLoadStopsTheStartAndAutoFallsBack(@TempDir Path tmp) throws Exception {
+    // Netty's switch for turning its native transports off stands in for a kernel without them.
+    List<String> noNative = List.of("-Xmx256m", "-Dio.netty.transport.noNative=true");
+    int port = BerthProcess.freePort();
+    String config =
+        """
+        state_dir = "%s/state"
+
+        [edge]
+        transport = "%s"
+
+        [[listeners]]
+        address = "127.0.0.1:%d"
+        """;
+    Path named = BerthProcess.write(tmp.resolve("named.toml"), config.formatted(tmp, "io_uring", port));
+    try (BerthProcess berth = BerthProcess.start(noNative, "up", "--config", named.toString())) {
+      assertThat(berth.waitFor(Duration.ofSeconds(60))).isEqualTo(1);
+      assertThat(berth.output())
+          .contains("berth: " + named + ": [edge] transport = \"io_uring\" is not available here: ");
+    }
+    assertThat(tmp.resolve("state")).doesNotExist();
+
+    Path auto = BerthProcess.write(tmp.resolve("auto.toml"), config.formatted(tmp, "auto", port));
+    try (BerthProcess berth = BerthProcess.up(auto, noNative)) {
+      assertThat(berth.output()).contains("(nio, ");
+    }
+  }
+
   private static boolean available(String transport) {
     return switch (transport) {
       case "io_uring" -> IoUring.isAvailable();
@@ -108,6 +139,17 @@ class TransportsEndToEndTest {
         .redirectErrorStream(true)
         .redirectOutput(out.toFile())
         .start();
+  }
+
+  private static void awaitPort(int port) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (System.nanoTime() < deadline) {
+      try (java.net.Socket probe = new java.net.Socket("127.0.0.1", port)) {
+        return;
+      } catch (java.io.IOException notYet) {
+        Thread.sleep(20);
+      }
+    }
   }
 
   private static void await(Path socket) throws InterruptedException {
