@@ -2,59 +2,61 @@ package dev.berth.edge;
 
 import static java.util.Objects.requireNonNull;
 
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
-import io.netty.util.concurrent.ScheduledFuture;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.FastThreadLocal;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A keep-alive connection at rest: once it has waited a while for its next request, its codec,
- * clocks and handlers (about 1.5 KiB of heap) are taken out and this one small handler stands in,
- * as nginx frees a keep-alive connection's request buffers. The next byte puts the full pipeline
- * back, fresh, and passes the byte on; the keep-alive clock and a drain still close it.
+ * Keep-alive connections at rest: once one has waited a while for its next request, its codec,
+ * clocks and handlers (about 1.5 KiB of heap) are taken out and this one shared handler stands
+ * in, as nginx frees a keep-alive connection's request buffers. The next byte puts the full
+ * pipeline back, fresh, and passes the byte on; the keep-alive clock and a drain still close it.
+ *
+ * <p>A resting connection costs its handler context and one slot in its event loop's
+ * {@link Ward}: no timer and no object of its own. A ward sweeps its connections on a beat and
+ * closes those whose keep-alive time ran out.
  *
  * <p>Busy connections never come here: a connection rests only after a beat of
  * {@link ClientTimeouts} finds it idle, with nothing buffered and nothing owed.
  */
-final class Dormant extends ChannelInboundHandlerAdapter implements Runnable {
+@ChannelHandler.Sharable
+final class Dormant extends ChannelInboundHandlerAdapter {
 
   private final Edge edge;
-  private ChannelHandlerContext ctx;
-  private ScheduledFuture<?> expiry;
-  private final long keepaliveDeadline;
+  /** One ward per event loop, touched only on its loop. */
+  private final FastThreadLocal<Ward> wards =
+      new FastThreadLocal<>() {
+        @Override
+        protected Ward initialValue() {
+          return new Ward();
+        }
+      };
 
-  private Dormant(Edge edge, long keepaliveDeadline) {
+  Dormant(Edge edge) {
     this.edge = requireNonNull(edge, "edge");
-    this.keepaliveDeadline = keepaliveDeadline;
   }
 
-  /** Replaces every handler of {@code pipeline} with a resting one. */
-  static void rest(ChannelPipeline pipeline, Edge edge, long keepaliveDeadline) {
-    Dormant dormant = new Dormant(edge, keepaliveDeadline);
+  /**
+   * Replaces every handler of {@code pipeline} with this resting one, until the next byte or
+   * {@code keepaliveDeadline} (System.nanoTime()). Called on the connection's event loop.
+   */
+  void rest(ChannelPipeline pipeline, long keepaliveDeadline) {
     while (pipeline.first() != null) {
       pipeline.removeFirst();
     }
-    pipeline.addLast(dormant);
-  }
-
-  @Override
-  public void handlerAdded(ChannelHandlerContext ctx) {
-    this.ctx = ctx;
-    long remaining = keepaliveDeadline - System.nanoTime();
-    expiry = ctx.executor().schedule(this, Math.max(0, remaining), TimeUnit.NANOSECONDS);
-  }
-
-  /** The keep-alive timeout ran out while at rest. */
-  @Override
-  public void run() {
-    ctx.close();
+    pipeline.addLast(this);
+    wards.get().admit(pipeline.context(this), keepaliveDeadline);
   }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     ChannelPipeline pipeline = ctx.pipeline();
-    expiry.cancel(false);
+    // Its slot in the ward goes at the next sweep: a removed context is how the ward knows.
     pipeline.remove(this);
     edge.serve(pipeline);
     pipeline.fireChannelRead(msg);
@@ -68,13 +70,83 @@ final class Dormant extends ChannelInboundHandlerAdapter implements Runnable {
   }
 
   @Override
-  public void channelInactive(ChannelHandlerContext ctx) {
-    expiry.cancel(false);
-  }
-
-  @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     edge.connectionError(cause);
     ctx.close();
+  }
+
+  /**
+   * The connections resting on one event loop, with their keep-alive deadlines, in two parallel
+   * arrays. A connection that wakes or closes is not looked for: its context is removed from its
+   * pipeline, and the next sweep drops it. The context, not the channel, marks a stay, so a
+   * connection that woke and rests again is not closed by its earlier deadline.
+   */
+  private final class Ward implements Runnable {
+
+    private static final int MIN_CAPACITY = 64;
+
+    private ChannelHandlerContext[] resting = new ChannelHandlerContext[MIN_CAPACITY];
+    private long[] deadlines = new long[MIN_CAPACITY];
+    private int size;
+    private boolean sweepScheduled;
+
+    void admit(ChannelHandlerContext ctx, long deadline) {
+      if (size == resting.length) {
+        resize(resting.length * 2);
+      }
+      resting[size] = ctx;
+      deadlines[size] = deadline;
+      size++;
+      if (!sweepScheduled) {
+        schedule(ctx.executor());
+      }
+    }
+
+    private void schedule(EventExecutor loop) {
+      sweepScheduled = true;
+      loop.schedule(this, beatMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** As {@link ClientTimeouts}: at most a quarter of the keep-alive timeout late, at most 1 s. */
+    private long beatMillis() {
+      return Math.max(50, Math.min(1000, edge.settings().keepaliveTimeout().toMillis() / 4));
+    }
+
+    /** The sweep, on the ward's event loop. */
+    @Override
+    public void run() {
+      sweepScheduled = false;
+      long now = System.nanoTime();
+      EventExecutor loop = null;
+      int kept = 0;
+      for (int i = 0; i < size; i++) {
+        ChannelHandlerContext ctx = resting[i];
+        if (ctx.isRemoved() || !ctx.channel().isActive()) {
+          continue;
+        }
+        if (now - deadlines[i] >= 0) {
+          ctx.close();
+          continue;
+        }
+        resting[kept] = ctx;
+        deadlines[kept] = deadlines[i];
+        kept++;
+        loop = ctx.executor();
+      }
+      Arrays.fill(resting, kept, size, null);
+      size = kept;
+      // Give back what a burst of idle connections grew, once most of them are gone.
+      if (resting.length > MIN_CAPACITY && size < resting.length / 4) {
+        resize(Math.max(MIN_CAPACITY, resting.length / 2));
+      }
+      if (loop != null) {
+        schedule(loop);
+      }
+    }
+
+    private void resize(int capacity) {
+      resting = Arrays.copyOf(resting, capacity);
+      deadlines = Arrays.copyOf(deadlines, capacity);
+    }
   }
 }

@@ -59,6 +59,7 @@ public final class Edge {
   private final ChannelGroup connections = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
   /** The server channel of each bound listener, for taking one away alone. */
   private final Map<Listener, Channel> byListener = new ConcurrentHashMap<>();
+  private final Dormant dormant = new Dormant(this);
 
   private record Live(EdgeSettings settings, HttpDecoderConfig decoderConfig) {
     static Live of(EdgeSettings settings) {
@@ -228,6 +229,11 @@ public final class Edge {
         .addLast(meter)
         .addLast(new KeepAlive())
         .addLast(new EdgeHandler(this, timeouts, meter));
+  }
+
+  /** Puts an idle keep-alive connection to rest (see {@link Dormant}); on its event loop. */
+  void rest(ChannelPipeline pipeline, long keepaliveDeadline) {
+    dormant.rest(pipeline, keepaliveDeadline);
   }
 
   EdgeSettings settings() {

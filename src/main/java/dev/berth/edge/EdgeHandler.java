@@ -295,7 +295,7 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
             && keepAlive != null
             && keepAlive.atRest();
     if (quiet) {
-      Dormant.rest(ctx.pipeline(), edge, timeouts.keepaliveDeadline());
+      edge.rest(ctx.pipeline(), timeouts.keepaliveDeadline());
     }
   }
 
