@@ -201,9 +201,9 @@ public final class Daemon {
   }
 
   /**
-   * Tells the launcher that the class data sharing archive the JVM writes as it exits comes from a
-   * daemon that ran until stopped, not from one that ended at once and loaded few classes (see
-   * {@code ./berth}).
+   * Tells the launcher that what the JVM writes as it exits for its start-up cache (an AOT
+   * configuration, or a class data sharing archive) comes from a daemon that ran until stopped, not
+   * from one that ended at once and loaded few classes (see {@code ./berth}).
    */
   private static void markClassArchive() {
     String marker = System.getProperty("berth.cds.served");
