@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # berth vs nginx as a reverse proxy, same backend, same topology, one run.
 #
-#   wrk -> nginx (proxy, keepalive 32 upstream) -> backend nginx ("hello\n") over TCP or a unix socket
+#   wrk -> nginx (proxy, keepalive 64 upstream) -> backend nginx ("hello\n") over TCP or a unix socket
 #   wrk -> berth (proxy)                        -> the same backend, same two upstream kinds
 #   wrk -> backend directly (TCP), for reference
 #
@@ -10,8 +10,9 @@
 # medians over the rounds and the berth/nginx ratios.
 #
 # Environment (defaults): DURATION=10 (s per run), CONNECTIONS=64, THREADS=1 (wrk), ROUNDS=3,
-#   WARMUP=10 (s per proxy and upstream kind), NGINX_WORKERS=1 (or auto), UPSTREAM_KEEPALIVE=32
-#   (nginx's upstream keepalive), BACKEND_CLOSES=1 (the backend closes every connection after its
+#   WARMUP=10 (s per proxy and upstream kind), NGINX_WORKERS=1 (or auto), UPSTREAM_KEEPALIVE=64
+#   (nginx's upstream keepalive per worker; berth's default keepalive, so both keep the same idle
+#   connections), BACKEND_CLOSES=1 (the backend closes every connection after its
 #   response, as gunicorn's sync workers do), OUT= (a directory to keep
 #   the raw wrk outputs, berth's log and results.tsv in), BERTH_JAVA_OPTS (passed to berth's JVM),
 #   BERTH_KEEPALIVE (berth's upstream keepalive per instance and event loop), BERTH_THREADS and
@@ -92,7 +93,7 @@ BERTH_RSS_END=$(rss_kib "$BERTH_PID")
 echo
 echo "## berth vs nginx: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, $ROUNDS rounds, medians"
 echo
-echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r), nginx worker_processes $NGINX_WORKERS, keepalive ${UPSTREAM_KEEPALIVE:-32}$([[ "${BACKEND_CLOSES:-0}" == 1 ]] && echo ", backend closes every connection"), $("$NGINX" -v 2>&1 | sed 's/.*: //'), $(BERTH_JAVA_OPTS= "$BERTH_HOME/berth" --version 2>/dev/null)"
+echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r), nginx worker_processes $NGINX_WORKERS, keepalive ${UPSTREAM_KEEPALIVE:-64}$([[ "${BACKEND_CLOSES:-0}" == 1 ]] && echo ", backend closes every connection"), $("$NGINX" -v 2>&1 | sed 's/.*: //'), $(BERTH_JAVA_OPTS= "$BERTH_HOME/berth" --version 2>/dev/null)"
 echo
 "$PY" "$BENCH_DIR/summarize.py" "$RESULTS"
 echo
