@@ -302,6 +302,16 @@ forget_pid() {
 }
 
 # Sum of VmRSS (KiB) of an nginx master and its workers.
+# CPU time (user and system clock ticks, summed) of the given processes so far: "USER SYS".
+cpu_ticks() {
+  local u=0 s=0 pid a b
+  for pid in "$@"; do
+    read -r a b < <(awk '{print $14, $15}' "/proc/$pid/stat" 2>/dev/null || echo 0 0)
+    u=$((u + a)) s=$((s + b))
+  done
+  echo "$u $s"
+}
+
 nginx_rss_kib() {
   local master=$1 total kid
   total=$(rss_kib "$master")

@@ -55,22 +55,30 @@ RESULTS="$TMP/results.tsv"
 
 # run PROXY KIND ROUND SECONDS: one wrk run; records it unless ROUND is "warm".
 run() {
-  local proxy=$1 kind=$2 round=$3 secs=$4 out line accepts
+  local proxy=$1 kind=$2 round=$3 secs=$4 out line accepts pids u0 s0 u1 s1
   out="$TMP/wrk/$proxy-$kind-$round.txt"
+  # The CPU time the proxy spends on the run: berth's java process, or nginx's workers.
+  case $proxy in
+    berth) pids=("$BERTH_PID") ;;
+    nginx) mapfile -t pids < <(pgrep -P "$NGINX_PID") ;;
+    *) pids=() ;;
+  esac
   accepts=$(backend_accepts)
+  read -r u0 s0 < <(cpu_ticks "${pids[@]}")
   log "wrk -t$THREADS -c$CONNECTIONS -d${secs}s --latency ${URL[$proxy-$kind]}  ($proxy/$kind, round $round)"
   # In the background and waited for, so that a signal stops the script at once.
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --latency -s "$BENCH_DIR/report.lua" "${URL[$proxy-$kind]}" >"$out" 2>&1 &
   PIDS+=($!)
   wait $! || { cat "$out" >&2; die "wrk failed"; }
   forget_pid $!
+  read -r u1 s1 < <(cpu_ticks "${pids[@]}")
   line="$(grep '^RESULT ' "$out")" || { cat "$out" >&2; die "no RESULT line from wrk"; }
   accepts=$(($(backend_accepts) - accepts - 1))  # the status request itself is one
   grep -E 'Non-2xx|Socket errors' "$out" | sed "s|^|  $proxy/$kind round $round: |" >&2 || true
   log "  $(grep 'Requests/sec' "$out" | tr -s ' '); backend accepted $accepts connections"
   if [[ "$round" != warm ]]; then
     # RESULT k=v ... -> tab-separated values after proxy, kind, round
-    echo -e "$proxy\t$kind\t$round\t$(echo "${line#RESULT }" | sed 's/[a-z0-9_]*=//g' | tr ' ' '\t')\t$accepts" >>"$RESULTS"
+    echo -e "$proxy\t$kind\t$round\t$(echo "${line#RESULT }" | sed 's/[a-z0-9_]*=//g' | tr ' ' '\t')\t$accepts\t$((u1 - u0))\t$((s1 - s0))" >>"$RESULTS"
   fi
 }
 
@@ -95,7 +103,7 @@ echo "## berth vs nginx: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency,
 echo
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r), nginx worker_processes $NGINX_WORKERS, keepalive ${UPSTREAM_KEEPALIVE:-64}$([[ "${BACKEND_CLOSES:-0}" == 1 ]] && echo ", backend closes every connection"), $("$NGINX" -v 2>&1 | sed 's/.*: //'), $(BERTH_JAVA_OPTS= "$BERTH_HOME/berth" --version 2>/dev/null)"
 echo
-"$PY" "$BENCH_DIR/summarize.py" "$RESULTS"
+"$PY" "$BENCH_DIR/summarize.py" "$RESULTS" "$(getconf CLK_TCK)"
 echo
 echo "berth RSS: $((BERTH_RSS_AFTER_WARMUP / 1024)) MiB after warm-up, $((BERTH_RSS_END / 1024)) MiB at the end. Load phase took $((SECONDS - started)) s."
 echo "Load average (1/5/15 min) before the load phase: $LOAD_START; after: $(cut -d' ' -f1-3 /proc/loadavg) (wrk + proxy + backend alone make about 2)."

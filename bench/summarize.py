@@ -1,10 +1,16 @@
 #!/usr/bin/python3
-"""Reads the runs proxy.sh recorded (a TSV) and prints the markdown tables: medians and ratios."""
+"""Reads the runs proxy.sh recorded (a TSV) and prints the markdown tables: medians and ratios.
+
+Usage: summarize.py RESULTS.tsv [CLK_TCK]. The last two columns are the proxy's CPU time over the
+run in clock ticks (user, system); CLK_TCK (default 100) turns them into microseconds per request.
+"""
 import statistics
 import sys
 from collections import defaultdict
 
-COLS = "proxy kind round rps p50_us p90_us p99_us max_us requests non2xx connect read write timeout upconns".split()
+COLS = ("proxy kind round rps p50_us p90_us p99_us max_us requests non2xx connect read write timeout upconns"
+        " user_ticks sys_ticks").split()
+TICK_US = 1e6 / 100
 
 def load(path):
     runs = []
@@ -21,6 +27,10 @@ def per_k(runs):
     """Median, over runs, of connections the backend accepted per 1000 requests."""
     return f"{statistics.median(1000 * r['upconns'] / max(r['requests'], 1) for r in runs):.0f}"
 
+def cpu(runs, field):
+    """Median, over runs, of the proxy's CPU time per request in microseconds (user or sys)."""
+    return f"{statistics.median(r[field] * TICK_US / max(r['requests'], 1) for r in runs):.1f}"
+
 def ms(us):
     return f"{us / 1000:.2f}"
 
@@ -30,8 +40,9 @@ def main(path):
     for r in runs:
         by[(r["proxy"], r["kind"])].append(r)
     med = lambda key, field: statistics.median(r[field] for r in by[key])
-    print("| upstream | proxy | runs | req/s (median) | p50 ms | p99 ms | berth/nginx req/s | berth/nginx p99 | new backend conns per 1000 req |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| upstream | proxy | runs | req/s (median) | p50 ms | p99 ms | berth/nginx req/s | berth/nginx p99 "
+          "| CPU µs/req user + sys | new backend conns per 1000 req |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for kind in ("tcp", "unix"):
         b, n = ("berth", kind), ("nginx", kind)
         if b not in by or n not in by:
@@ -41,11 +52,12 @@ def main(path):
         for key in (b, n):
             ratio = (f"**{rps_ratio:.2f}x**", f"**{p99_ratio:.2f}x**") if key == b else ("", "")
             print(f"| {kind} | {key[0]} | {len(by[key])} | {med(key, 'rps'):,.0f} | {ms(med(key, 'p50_us'))} "
-                  f"| {ms(med(key, 'p99_us'))} | {ratio[0]} | {ratio[1]} | {per_k(by[key])} |")
+                  f"| {ms(med(key, 'p99_us'))} | {ratio[0]} | {ratio[1]} "
+                  f"| {cpu(by[key], 'user_ticks')} + {cpu(by[key], 'sys_ticks')} | {per_k(by[key])} |")
     if ("backend", "tcp") in by:
         k = ("backend", "tcp")
         print(f"| tcp | backend alone | {len(by[k])} | {med(k, 'rps'):,.0f} | {ms(med(k, 'p50_us'))} "
-              f"| {ms(med(k, 'p99_us'))} | | | {per_k(by[k])} |")
+              f"| {ms(med(k, 'p99_us'))} | | | | {per_k(by[k])} |")
     print()
     print("Every run (req/s, p50/p99 ms; errors as wrk counts them):")
     print()
@@ -57,4 +69,6 @@ def main(path):
               f"| {r['connect']:.0f}/{r['read']:.0f}/{r['write']:.0f}/{r['timeout']:.0f} | {r['upconns']:.0f} |")
 
 if __name__ == "__main__":
+    if len(sys.argv) > 2:
+        TICK_US = 1e6 / int(sys.argv[2])
     main(sys.argv[1])
