@@ -11,6 +11,9 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,8 +26,10 @@ import java.util.concurrent.ConcurrentHashMap;
 final class ForwardedRequest {
 
   /** Hop-by-hop fields (RFC 9110 7.6.1); Transfer-Encoding is kept: it frames the body we stream. */
-  private static final List<String> HOP_BY_HOP =
-      List.of("connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "expect");
+  private static final List<AsciiString> HOP_BY_HOP =
+      names("connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "expect");
+  /** Only berth decides the mount point; a client (even a trusted proxy) never sets it. */
+  private static final List<AsciiString> MOUNT = names("script_name", "script-name");
 
   // Names and berth's own values as AsciiString: Netty's encoder copies those in one go and
   // writes a String char by char (that loop was 5% of a proxied request's CPU time).
@@ -37,6 +42,10 @@ final class ForwardedRequest {
   private static final AsciiString HTTP = AsciiString.cached("http");
   /** What an untrusted client may not tell the app about itself. */
   private static final List<AsciiString> CLIENT_CLAIMS = List.of(XFF, XF_PROTO, XF_HOST, XF_PORT, XF_PREFIX, FORWARDED);
+  // What a forwarded message loses, by who sent it.
+  private static final AsciiString[] FROM_APP = HOP_BY_HOP.toArray(AsciiString[]::new);
+  private static final AsciiString[] FROM_TRUSTED_PROXY = concat(HOP_BY_HOP, MOUNT);
+  private static final AsciiString[] FROM_CLIENT = concat(HOP_BY_HOP, MOUNT, CLIENT_CLAIMS);
   /** Route prefixes as header values, by path; as many as routes were ever configured. */
   private static final Map<String, AsciiString> PREFIXES = new ConcurrentHashMap<>();
 
@@ -49,30 +58,23 @@ final class ForwardedRequest {
    */
   static HttpRequest of(HttpRequest request, Route route, ClientAddress client, EdgeSettings settings) {
     HttpHeaders headers = request.headers();
-    stripHopByHop(headers);
-    // Only berth decides the mount point; a client (even a trusted proxy) never sets it.
-    headers.remove("script_name");
-    headers.remove("script-name");
-
     InetAddress peer = client.peer();
     boolean trusted = peer != null && isTrusted(peer, settings.trustedProxies());
+    strip(headers, trusted ? FROM_TRUSTED_PROXY : FROM_CLIENT);
+
     AsciiString peerIp = client.ip();
     String host = headers.get(HttpHeaderNames.HOST);
     String prefix = route.path().equals("/") ? "" : route.path();
 
-    if (!trusted) {
-      for (AsciiString name : CLIENT_CLAIMS) {
-        headers.remove(name);
-      }
-    }
     // A trusted proxy's chain is extended with its own address, as nginx's $proxy_add_x_forwarded_for.
     String chain = trusted ? String.join(", ", headers.getAll(XFF)) : "";
     if (peerIp != null) {
       headers.set(XFF, chain.isEmpty() ? peerIp : chain + ", " + peerIp);
     }
-    setIfAbsent(headers, XF_PROTO, HTTP);
-    setIfAbsent(headers, XF_HOST, host);
-    setIfAbsent(headers, XF_PORT, client.localPort());
+    // From a client these are gone already; a trusted proxy's own are kept.
+    setUnlessKept(headers, XF_PROTO, HTTP, trusted);
+    setUnlessKept(headers, XF_HOST, host, trusted);
+    setUnlessKept(headers, XF_PORT, client.localPort(), trusted);
     if (!prefix.isEmpty()) {
       String outer = headers.get(XF_PREFIX);
       headers.set(
@@ -99,13 +101,48 @@ final class ForwardedRequest {
     return new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), target, headers);
   }
 
+  /** Removes the hop-by-hop fields of an app's response. */
   static void stripHopByHop(HttpHeaders headers) {
-    if (headers.contains(HttpHeaderNames.CONNECTION)) {
+    strip(headers, FROM_APP);
+  }
+
+  /**
+   * Removes the fields named in {@code names}, and those the Connection field lists, in one pass
+   * over the fields present: a request carries a handful of them, and a lookup per name that might
+   * be there (fifteen for a client's request) cost more than the pass.
+   */
+  private static void strip(HttpHeaders headers, AsciiString[] names) {
+    List<CharSequence> doomed = null;
+    boolean connection = false;
+    for (Iterator<Map.Entry<CharSequence, CharSequence>> fields = headers.iteratorCharSequence(); fields.hasNext(); ) {
+      CharSequence name = fields.next().getKey();
+      if (!isAmong(name, names)) {
+        continue;
+      }
+      if (doomed == null) {
+        doomed = new ArrayList<>(4);
+      }
+      doomed.add(name);
+      connection |= AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.CONNECTION);
+    }
+    if (doomed == null) {
+      return;
+    }
+    if (connection) {
       stripListed(headers);
     }
-    for (String name : HOP_BY_HOP) {
+    for (CharSequence name : doomed) {
       headers.remove(name);
     }
+  }
+
+  private static boolean isAmong(CharSequence name, AsciiString[] names) {
+    for (AsciiString candidate : names) {
+      if (candidate.length() == name.length() && candidate.contentEqualsIgnoreCase(name)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Fields the Connection header names are hop-by-hop too. */
@@ -154,10 +191,19 @@ final class ForwardedRequest {
     return element.toString();
   }
 
-  private static void setIfAbsent(HttpHeaders headers, AsciiString name, CharSequence value) {
-    if (value != null && !headers.contains(name)) {
+  private static void setUnlessKept(HttpHeaders headers, AsciiString name, CharSequence value, boolean mayBeKept) {
+    if (value != null && !(mayBeKept && headers.contains(name))) {
       headers.set(name, value);
     }
+  }
+
+  private static List<AsciiString> names(String... names) {
+    return Arrays.stream(names).map(AsciiString::cached).toList();
+  }
+
+  @SafeVarargs
+  private static AsciiString[] concat(List<AsciiString>... lists) {
+    return Arrays.stream(lists).flatMap(List::stream).toArray(AsciiString[]::new);
   }
 
   private static String stripTrailingSlash(String s) {
