@@ -301,7 +301,6 @@ forget_pid() {
   PIDS=("${PIDS[@]}")
 }
 
-# Sum of VmRSS (KiB) of an nginx master and its workers.
 # CPU time (user and system clock ticks, summed) of the given processes so far: "USER SYS".
 cpu_ticks() {
   local u=0 s=0 pid a b
@@ -312,6 +311,7 @@ cpu_ticks() {
   echo "$u $s"
 }
 
+# Sum of VmRSS (KiB) of an nginx master and its workers.
 nginx_rss_kib() {
   local master=$1 total kid
   total=$(rss_kib "$master")
