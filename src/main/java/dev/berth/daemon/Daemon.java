@@ -265,7 +265,7 @@ public final class Daemon {
   /**
    * The event loops for {@code [edge] threads}. The default ({@code 0}) is half the cores: berth
    * shares the host with the apps it runs. On 2 cores, with the load generator and the app on the
-   * same cores, one loop met nginx's p99 on unix-socket upstreams and two did not (bench/RESULTS.md).
+   * same cores, one loop had the better p99 and a second added no req/s (bench/RESULTS.md).
    */
   private static int eventLoops(int configured) {
     return configured > 0 ? configured : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);

@@ -7,6 +7,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -42,9 +43,17 @@ final class ClientTimeouts extends ChannelInboundHandlerAdapter {
 
   ClientTimeouts(EdgeSettings settings) {
     this.settings = requireNonNull(settings, "settings");
-    // Fine enough for both clocks (at most a quarter of the shorter one late), coarse enough to cost nothing.
-    long shortest = Math.min(settings.clientHeaderTimeout().toMillis(), settings.keepaliveTimeout().toMillis());
-    this.beatMillis = Math.max(50, Math.min(1000, shortest / 4));
+    this.beatMillis = beatMillis(settings.clientHeaderTimeout().compareTo(settings.keepaliveTimeout()) < 0
+        ? settings.clientHeaderTimeout()
+        : settings.keepaliveTimeout());
+  }
+
+  /**
+   * How often a clock of {@code timeout} is checked: fine enough (at most a quarter of it late, and
+   * at most 1 s), coarse enough to cost nothing.
+   */
+  static long beatMillis(Duration timeout) {
+    return Math.max(50, Math.min(1000, timeout.toMillis() / 4));
   }
 
   @Override

@@ -104,12 +104,7 @@ final class Dormant extends ChannelInboundHandlerAdapter {
 
     private void schedule(EventExecutor loop) {
       sweepScheduled = true;
-      loop.schedule(this, beatMillis(), TimeUnit.MILLISECONDS);
-    }
-
-    /** As {@link ClientTimeouts}: at most a quarter of the keep-alive timeout late, at most 1 s. */
-    private long beatMillis() {
-      return Math.max(50, Math.min(1000, edge.settings().keepaliveTimeout().toMillis() / 4));
+      loop.schedule(this, ClientTimeouts.beatMillis(edge.settings().keepaliveTimeout()), TimeUnit.MILLISECONDS);
     }
 
     /** The sweep, on the ward's event loop. */
