@@ -119,7 +119,8 @@ public final class Daemon {
             config.edge(),
             router,
             backends,
-            (route, entry) -> accessLog.log(route == null ? running().accessLog() : route.accessLog(), entry));
+            accessLog,
+            route -> route == null ? running().accessLog() : route.accessLog());
     List<InetSocketAddress> bound;
     try {
       bound = edge.bind(config.listeners());

@@ -3,31 +3,22 @@ package dev.berth.edge;
 import static java.util.Objects.requireNonNull;
 
 import dev.berth.config.EdgeSettings;
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The client connection's clocks, ahead of the codec so it sees raw bytes: a request head must
- * arrive whole within client_header_timeout from its first byte (a slowloris client gets 408),
- * and an idle keep-alive connection closes after keepalive_timeout.
+ * The client connection's clocks: a request head must arrive whole within client_header_timeout
+ * from its first byte (a slowloris client gets 408), and an idle keep-alive connection closes after
+ * keepalive_timeout.
  *
  * <p>One check per connection runs on a fixed beat; requests only move a deadline, so a busy
- * connection schedules and cancels nothing per request.
+ * connection schedules and cancels nothing per request. Not a handler: {@link EdgeHandler} starts
+ * and stops it with the connection and hears what it finds, and {@link EdgeCodec}'s decoder, which
+ * sees the raw bytes, tells it when a request begins.
  */
-final class ClientTimeouts extends ChannelInboundHandlerAdapter {
-
-  /** User event: the request head did not arrive in time. */
-  static final Object HEADER_TIMEOUT = new Object();
-
-  /**
-   * User event: the connection has waited for its next request for a beat or more, and may be
-   * put to rest (see {@link Dormant}).
-   */
-  static final Object AT_REST = new Object();
+final class ClientTimeouts {
 
   private enum State {
     IDLE,
@@ -56,51 +47,29 @@ final class ClientTimeouts extends ChannelInboundHandlerAdapter {
     return Math.max(50, Math.min(1000, timeout.toMillis() / 4));
   }
 
-  @Override
-  public void handlerAdded(ChannelHandlerContext ctx) {
-    // Added to a live connection when it wakes from rest: its next request is on its way.
-    if (ctx.channel().isActive()) {
-      start(ctx);
-    }
-  }
-
-  @Override
-  public void channelActive(ChannelHandlerContext ctx) {
-    start(ctx);
-    ctx.fireChannelActive();
-  }
-
-  private void start(ChannelHandlerContext ctx) {
+  /**
+   * Starts the clocks of a live connection (accepted, or woken from rest: either way its next
+   * request is on its way); what they find goes to {@code connection}. Again is a no-op.
+   */
+  void start(EdgeHandler connection, ChannelHandlerContext ctx) {
     if (beat != null) {
       return;
     }
     // A new connection must send its first request head in time, as nginx's client_header_timeout.
     expectHead();
-    beat = ctx.executor().scheduleAtFixedRate(() -> check(ctx), beatMillis, beatMillis, TimeUnit.MILLISECONDS);
+    beat = ctx.executor().scheduleAtFixedRate(() -> check(connection, ctx), beatMillis, beatMillis, TimeUnit.MILLISECONDS);
   }
 
-  @Override
-  public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (state == State.IDLE && msg instanceof ByteBuf buf && buf.isReadable()) {
-      expectHead();
-    }
-    ctx.fireChannelRead(msg);
-  }
-
-  @Override
-  public void channelInactive(ChannelHandlerContext ctx) {
-    stop();
-    ctx.fireChannelInactive();
-  }
-
-  @Override
-  public void handlerRemoved(ChannelHandlerContext ctx) {
-    stop();
-  }
-
-  private void stop() {
+  void stop() {
     if (beat != null) {
       beat.cancel(false);
+    }
+  }
+
+  /** Bytes arrived: on an idle connection they begin the next request head, and its clock. */
+  void bytesArrived() {
+    if (state == State.IDLE) {
+      expectHead();
     }
   }
 
@@ -125,7 +94,7 @@ final class ClientTimeouts extends ChannelInboundHandlerAdapter {
     return deadline;
   }
 
-  private void check(ChannelHandlerContext ctx) {
+  private void check(EdgeHandler connection, ChannelHandlerContext ctx) {
     if (state == State.BUSY) {
       return;
     }
@@ -133,13 +102,13 @@ final class ClientTimeouts extends ChannelInboundHandlerAdapter {
     if (now - deadline < 0) {
       long idleFor = now - (deadline - settings.keepaliveTimeout().toNanos());
       if (state == State.IDLE && idleFor >= TimeUnit.MILLISECONDS.toNanos(beatMillis)) {
-        ctx.fireUserEventTriggered(AT_REST);
+        connection.mayRest();
       }
       return;
     }
     if (state == State.HEAD) {
       state = State.BUSY;
-      ctx.fireUserEventTriggered(HEADER_TIMEOUT);
+      connection.headerTimedOut();
     } else {
       ctx.close();
     }

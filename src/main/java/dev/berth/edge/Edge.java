@@ -2,7 +2,9 @@ package dev.berth.edge;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.berth.accesslog.AccessLog;
 import dev.berth.accesslog.AccessLogEntry;
+import dev.berth.config.AccessLogSpec;
 import dev.berth.config.EdgeSettings;
 import dev.berth.config.Listener;
 import dev.berth.config.Route;
@@ -31,7 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
+import java.util.function.Function;
 
 /**
  * The edge: listens for clients and hands each connection an {@link EdgeHandler}. Owns the
@@ -47,7 +49,8 @@ public final class Edge {
   private final Router router;
   private final Backends backends;
   private final UpstreamPool pool;
-  private final BiConsumer<Route, AccessLogEntry> accessLog;
+  private final AccessLog accessLog;
+  private final Function<Route, AccessLogSpec> logSpec;
   /**
    * The settings and the decoder config made from them, replaced together by a reload. A
    * connection reads them when its handlers are made (accepted, or woken from rest), so a reload
@@ -75,8 +78,9 @@ public final class Edge {
   }
 
   /**
-   * @param accessLog told about every completed request (with its route, or null when none
-   *     matched); called on event loops, so it must not block
+   * @param accessLog told about every completed request whose spec has logging enabled
+   * @param logSpec the access log spec of a route (null: no route matched), as the running config
+   *     has it; called on event loops, so it must not block
    */
   public Edge(
       Transport transport,
@@ -84,7 +88,8 @@ public final class Edge {
       EdgeSettings settings,
       Router router,
       Backends backends,
-      BiConsumer<Route, AccessLogEntry> accessLog) {
+      AccessLog accessLog,
+      Function<Route, AccessLogSpec> logSpec) {
     this.transport = requireNonNull(transport, "transport");
     this.group = requireNonNull(group, "group");
     this.live = Live.of(requireNonNull(settings, "settings"));
@@ -92,6 +97,7 @@ public final class Edge {
     this.backends = requireNonNull(backends, "backends");
     this.pool = new UpstreamPool(transport);
     this.accessLog = requireNonNull(accessLog, "accessLog");
+    this.logSpec = requireNonNull(logSpec, "logSpec");
     this.bootstrap =
         new ServerBootstrap()
             .group(group)
@@ -222,13 +228,8 @@ public final class Edge {
   void serve(ChannelPipeline pipeline) {
     Live now = live;
     ClientTimeouts timeouts = new ClientTimeouts(now.settings());
-    ResponseMeter meter = new ResponseMeter();
-    pipeline
-        .addLast(timeouts)
-        .addLast(new EdgeCodec(now.decoderConfig()))
-        .addLast(meter)
-        .addLast(new KeepAlive())
-        .addLast(new EdgeHandler(this, timeouts, meter));
+    EdgeCodec codec = new EdgeCodec(now.decoderConfig(), timeouts);
+    pipeline.addLast(codec.decoder()).addLast(codec.encoder()).addLast(new EdgeHandler(this, timeouts, codec));
   }
 
   /** Puts an idle keep-alive connection to rest (see {@link Dormant}); on its event loop. */
@@ -244,8 +245,13 @@ public final class Edge {
     return pool;
   }
 
+  /** Whether exchanges on {@code route} (null: none matched) go to the access log at all. */
+  boolean logs(Route route) {
+    return logSpec.apply(route).enabled();
+  }
+
   void logRequest(Route route, AccessLogEntry entry) {
-    accessLog.accept(route, entry);
+    accessLog.log(logSpec.apply(route), entry);
   }
 
   Router router() {

@@ -1,19 +1,20 @@
 package dev.berth.edge;
 
+import static java.util.Objects.requireNonNull;
+
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.CombinedChannelDuplexHandler;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.LastHttpContent;
-import java.util.ArrayDeque;
 import java.util.List;
 
 /**
@@ -21,19 +22,40 @@ import java.util.List;
  * one check Netty does not make. Netty joins an obs-fold line (a header line starting with a space
  * or tab) to the previous field; RFC 9112 5.2 lets a server do that, but a proxy that accepts what
  * another parser may read differently invites request smuggling, so berth refuses the request.
+ *
+ * <p>The decoder and the encoder are two handlers of the pipeline, not one combined handler (whose
+ * delegation cost a hop per message). They also do, in passing, what three handlers of their own
+ * did: they tell the client clocks that bytes arrived, {@link KeepAlive} of each request and
+ * response, and {@link ResponseMeter} of what is written.
  */
-final class EdgeCodec extends CombinedChannelDuplexHandler<EdgeCodec.Decoder, EdgeCodec.Encoder> {
+final class EdgeCodec {
 
-  /** Methods of requests whose responses are not written yet: a HEAD response has no body. */
-  private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>();
+  private final ClientTimeouts timeouts;
+  private final KeepAlive keepAlive = new KeepAlive();
+  private final ResponseMeter meter = new ResponseMeter();
+  private final Decoder decoder;
+  private final Encoder encoder = new Encoder();
 
-  EdgeCodec(HttpDecoderConfig config) {
-    init(new Decoder(config), new Encoder());
+  EdgeCodec(HttpDecoderConfig config, ClientTimeouts timeouts) {
+    this.timeouts = requireNonNull(timeouts, "timeouts");
+    this.decoder = new Decoder(config);
+  }
+
+  Decoder decoder() {
+    return decoder;
+  }
+
+  Encoder encoder() {
+    return encoder;
+  }
+
+  ResponseMeter meter() {
+    return meter;
   }
 
   /** Whether no request is half-read and no response is owed: the codec holds nothing of value. */
   boolean atRest() {
-    return methods.isEmpty() && inboundHandler().atRest();
+    return keepAlive.atRest() && decoder.atRest();
   }
 
   /** The request decoder, watching each header block for obs-fold before Netty parses it. */
@@ -50,6 +72,14 @@ final class EdgeCodec extends CombinedChannelDuplexHandler<EdgeCodec.Decoder, Ed
 
     boolean atRest() {
       return inHead && atMessageStart && !internalBuffer().isReadable();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+      if (msg instanceof ByteBuf buf && buf.isReadable()) {
+        timeouts.bytesArrived();
+      }
+      super.channelRead(ctx, msg);
     }
 
     @Override
@@ -71,7 +101,7 @@ final class EdgeCodec extends CombinedChannelDuplexHandler<EdgeCodec.Decoder, Ed
                 DecoderResult.failure(new IllegalArgumentException("obsolete line folding in a header field")));
           }
           if (msg instanceof HttpRequest request) {
-            methods.add(request.method());
+            keepAlive.requested(request);
           }
           inHead = false;
           folded = false;
@@ -120,13 +150,29 @@ final class EdgeCodec extends CombinedChannelDuplexHandler<EdgeCodec.Decoder, Ed
     return b == ' ' || b == '\t';
   }
 
-  /** The response encoder: knows when the response answers a HEAD, which has no body. */
+  /**
+   * The response encoder: knows when the response answers a HEAD, which has no body, and whether
+   * the connection closes after it.
+   */
   final class Encoder extends HttpResponseEncoder {
     @Override
-    protected boolean isContentAlwaysEmpty(HttpResponse msg) {
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
       // Interim responses (100 Continue) come before the final one and answer no request alone.
-      HttpMethod method = msg.status().codeClass() == HttpStatusClass.INFORMATIONAL ? null : methods.poll();
-      return HttpMethod.HEAD.equals(method) || super.isContentAlwaysEmpty(msg);
+      if (msg instanceof HttpResponse response && response.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
+        keepAlive.responding(response);
+      }
+      meter.count(msg);
+      if (keepAlive.closesAfter(msg)) {
+        promise = promise.unvoid();
+        promise.addListener(ChannelFutureListener.CLOSE);
+      }
+      super.write(ctx, msg, promise);
+    }
+
+    @Override
+    protected boolean isContentAlwaysEmpty(HttpResponse msg) {
+      boolean interim = msg.status().codeClass() == HttpStatusClass.INFORMATIONAL;
+      return (!interim && keepAlive.answersHead()) || super.isContentAlwaysEmpty(msg);
     }
   }
 }

@@ -34,6 +34,7 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
 
   private final Edge edge;
   private final ClientTimeouts timeouts;
+  private final EdgeCodec codec;
   private final ResponseMeter meter;
   private final ArrayDeque<Object> queued = new ArrayDeque<>();
   private ChannelHandlerContext ctx;
@@ -43,15 +44,31 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
   private boolean draining;
   private ClientAddress clientAddress;
 
-  EdgeHandler(Edge edge, ClientTimeouts timeouts, ResponseMeter meter) {
+  EdgeHandler(Edge edge, ClientTimeouts timeouts, EdgeCodec codec) {
     this.edge = requireNonNull(edge, "edge");
     this.timeouts = requireNonNull(timeouts, "timeouts");
-    this.meter = requireNonNull(meter, "meter");
+    this.codec = requireNonNull(codec, "codec");
+    this.meter = codec.meter();
   }
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    // Added to a live connection when it is accepted or wakes from rest.
+    if (ctx.channel().isActive()) {
+      timeouts.start(this, ctx);
+    }
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    timeouts.start(this, ctx);
+    ctx.fireChannelActive();
+  }
+
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    timeouts.stop();
   }
 
   private ClientAddress clientAddress() {
@@ -83,9 +100,10 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
     }
     timeouts.busy();
     meter.reset();
-    currentLog = new RequestLog(request, clientAddress());
+    currentLog = null;
     currentRoute = null;
     if (request.decoderResult().isFailure()) {
+      startLog(request, null);
       rejectMalformed(request);
       return;
     }
@@ -101,13 +119,25 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /**
+   * Starts gathering the access log's fields for {@code request}, when its route (null: none
+   * matched) is logged at all: with the log off, nothing of it is made or timed.
+   */
+  private void startLog(HttpRequest request, Route route) {
+    if (edge.logs(route)) {
+      currentLog = new RequestLog(request, clientAddress());
+    }
+  }
+
   private Exchange exchangeFor(HttpRequest request) {
     Optional<RequestChecks.Rejection> rejection = RequestChecks.check(request);
     if (rejection.isPresent()) {
+      startLog(request, null);
       return closing(request, Responses.error(rejection.get().status(), rejection.get().detail(), accept(request)));
     }
     String path = pathOf(request.uri());
     Optional<Route> route = edge.router().route(request.headers().get(HttpHeaderNames.HOST), path);
+    startLog(request, route.orElse(null));
     if (route.isEmpty()) {
       return local(
           request, Responses.error(HttpResponseStatus.NOT_FOUND, "No route matches this host and path.", accept(request)));
@@ -261,17 +291,30 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
     return draining;
   }
 
+  /** The request head did not arrive in time (the clocks said so). */
+  void headerTimedOut() {
+    // No request is in progress in berth's view: only part of a head arrived.
+    closeWith(Responses.error(HttpResponseStatus.REQUEST_TIMEOUT, "The request head did not arrive in time."));
+  }
+
+  /**
+   * The connection has waited for its next request for a beat or more (the clocks said so): it
+   * is put to rest (see {@link Dormant}) if nothing is half-done on it.
+   */
+  void mayRest() {
+    boolean quiet =
+        current == null
+            && queued.isEmpty()
+            && !draining
+            && ctx.channel().config().isAutoRead()
+            && codec.atRest();
+    if (quiet) {
+      edge.rest(ctx.pipeline(), timeouts.keepaliveDeadline());
+    }
+  }
+
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-    if (evt == ClientTimeouts.HEADER_TIMEOUT) {
-      // No request is in progress in berth's view: only part of a head arrived.
-      closeWith(Responses.error(HttpResponseStatus.REQUEST_TIMEOUT, "The request head did not arrive in time."));
-      return;
-    }
-    if (evt == ClientTimeouts.AT_REST) {
-      restIfQuiet(ctx);
-      return;
-    }
     if (evt != DRAIN) {
       super.userEventTriggered(ctx, evt);
       return;
@@ -279,23 +322,6 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
     draining = true;
     if (current == null) {
       ctx.close();
-    }
-  }
-
-  private void restIfQuiet(ChannelHandlerContext ctx) {
-    EdgeCodec codec = ctx.pipeline().get(EdgeCodec.class);
-    KeepAlive keepAlive = ctx.pipeline().get(KeepAlive.class);
-    boolean quiet =
-        current == null
-            && queued.isEmpty()
-            && !draining
-            && ctx.channel().config().isAutoRead()
-            && codec != null
-            && codec.atRest()
-            && keepAlive != null
-            && keepAlive.atRest();
-    if (quiet) {
-      edge.rest(ctx.pipeline(), timeouts.keepaliveDeadline());
     }
   }
 
@@ -309,6 +335,7 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    timeouts.stop();
     if (current != null) {
       current.abort();
       current = null;

@@ -1,15 +1,10 @@
 package dev.berth.edge;
 
-import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -20,52 +15,55 @@ import java.util.ArrayDeque;
  * HttpServerKeepAliveHandler does, except that responses whose length is known without a header
  * (304, 204, and any answer to HEAD) keep the connection: Netty closes after every 304, which
  * costs a new connection for each revalidated asset.
+ *
+ * <p>Not a handler of its own: {@link EdgeCodec}'s decoder tells it each request and its encoder
+ * each final response, which saves two pipeline hops per message.
  */
-final class KeepAlive extends ChannelDuplexHandler {
+final class KeepAlive {
 
   /** Per request not yet answered: its method and whether its client asked to keep the connection. */
   private record Pending(HttpMethod method, boolean keepAlive, boolean http10) {}
 
-  private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+  private final ArrayDeque<Pending> pending = new ArrayDeque<>(2);
+  /** The method of the request the response being written answers (null when none). */
+  private HttpMethod answering;
   private boolean closeAfterResponse;
 
   boolean atRest() {
     return pending.isEmpty() && !closeAfterResponse;
   }
 
-  @Override
-  public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (msg instanceof HttpRequest request) {
-      pending.add(
-          new Pending(
-              request.method(), HttpUtil.isKeepAlive(request), request.protocolVersion().equals(HttpVersion.HTTP_1_0)));
-    }
-    ctx.fireChannelRead(msg);
+  /** A request head was decoded: its response is owed. */
+  void requested(HttpRequest request) {
+    pending.add(new Pending(request.method(), HttpUtil.isKeepAlive(request), request.protocolVersion().equals(HttpVersion.HTTP_1_0)));
   }
 
-  @Override
-  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-    if (msg instanceof HttpResponse response && response.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
-      Pending request = pending.poll();
-      boolean keep =
-          request != null
-              && request.keepAlive()
-              && HttpUtil.isKeepAlive(response)
-              && lengthIsKnown(response, request.method());
-      if (keep && request.http10()) {
-        // HTTP/1.0 closes by default: say that this connection stays.
-        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-      }
-      if (!keep) {
-        HttpUtil.setKeepAlive(response, false);
-      }
-      closeAfterResponse = !keep;
+  /**
+   * A final (not 1xx) response head goes out: pairs it with the oldest unanswered request and
+   * says in its headers whether the connection stays.
+   */
+  void responding(HttpResponse response) {
+    Pending request = pending.poll();
+    answering = request == null ? null : request.method();
+    boolean keep = request != null && request.keepAlive() && HttpUtil.isKeepAlive(response) && lengthIsKnown(response, answering);
+    if (keep && request.http10()) {
+      // HTTP/1.0 closes by default: say that this connection stays.
+      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
     }
-    if (msg instanceof LastHttpContent && closeAfterResponse) {
-      promise = promise.unvoid();
-      promise.addListener(ChannelFutureListener.CLOSE);
+    if (!keep) {
+      HttpUtil.setKeepAlive(response, false);
     }
-    ctx.write(msg, promise);
+    closeAfterResponse = !keep;
+  }
+
+  /** Whether the response being written answers a HEAD request (and so has no body). */
+  boolean answersHead() {
+    return HttpMethod.HEAD.equals(answering);
+  }
+
+  /** Whether the connection closes once {@code msg} is written: it ends a response that says so. */
+  boolean closesAfter(Object msg) {
+    return closeAfterResponse && msg instanceof LastHttpContent;
   }
 
   /** Whether the client can tell where this response ends without the connection closing. */

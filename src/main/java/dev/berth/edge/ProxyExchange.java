@@ -56,6 +56,7 @@ final class ProxyExchange implements Exchange {
   private final Route route;
   private final AppBackend backend;
   private final RouteLimits limits;
+  /** The access log's fields of this exchange; null when its route is not logged. */
   private final RequestLog log;
   private final boolean head;
   private final boolean hasBody;
@@ -71,7 +72,12 @@ final class ProxyExchange implements Exchange {
   private boolean reused;
   /** Client reads were paused while a connection was being made. */
   private boolean pausedForConnect;
-  private long lastUpstreamActivity;
+  /**
+   * The response timeout's clock: when the upstream side was last found quiet, and whether
+   * anything moved on it since. Each tick reads this, so a message does not read the clock.
+   */
+  private long quietSince;
+  private boolean stirred;
   private long upstreamStarted;
   private long bodyBytes;
   private boolean bodySent;
@@ -97,7 +103,7 @@ final class ProxyExchange implements Exchange {
     this.request = requireNonNull(request, "request");
     this.route = requireNonNull(route, "route");
     this.backend = requireNonNull(backend, "backend");
-    this.log = requireNonNull(log, "log");
+    this.log = log;
     this.limits = route.limits();
     this.head = request.method().equals(HttpMethod.HEAD);
     this.hasBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
@@ -114,7 +120,8 @@ final class ProxyExchange implements Exchange {
   }
 
   private void tryNextPeer() {
-    Optional<Peer> next = backend.pick(tried);
+    long now = System.nanoTime();
+    Optional<Peer> next = backend.pick(tried, now);
     if (next.isEmpty()) {
       fail(
           HttpResponseStatus.BAD_GATEWAY,
@@ -126,7 +133,7 @@ final class ProxyExchange implements Exchange {
     peer = next.get();
     tried.add(peer);
     peer.begin();
-    upstreamStarted = System.nanoTime();
+    upstreamStarted = now;
     Future<UpstreamPool.Lease> lease =
         edge.pool().acquire(client.channel().eventLoop(), peer, limits.upstreamConnectTimeout(), new UpstreamListener());
     if (lease.isDone()) {
@@ -165,7 +172,7 @@ final class ProxyExchange implements Exchange {
     connection = lease.connection();
     upstream = lease.channel();
     reused = lease.reused();
-    lastUpstreamActivity = System.nanoTime();
+    stirred = true;
     // Not ref-counted, and the encoder does not change it: the same head serves a retry too.
     // Void promises: nothing waits on these writes, and a failed one closes the connection
     // through its pipeline's exceptionCaught; a promise per write was 5% of the bytes allocated.
@@ -207,7 +214,7 @@ final class ProxyExchange implements Exchange {
       return;
     }
     bodySent |= content.content().isReadable();
-    lastUpstreamActivity = System.nanoTime();
+    stirred = true;
     upstream.writeAndFlush(content);
     if (!upstream.isWritable()) {
       client.channel().config().setAutoRead(false);
@@ -246,7 +253,7 @@ final class ProxyExchange implements Exchange {
       return;
     }
     if (responseStarted) {
-      log.upstreamDone(peer.label(), System.nanoTime() - upstreamStarted);
+      logUpstream();
       abort();
       client.close();
       return;
@@ -264,7 +271,7 @@ final class ProxyExchange implements Exchange {
       tryNextPeer();
       return;
     }
-    log.upstreamDone(peer.label(), System.nanoTime() - upstreamStarted);
+    logUpstream();
     fail(status, detail);
   }
 
@@ -290,6 +297,13 @@ final class ProxyExchange implements Exchange {
     ChannelFuture written = client.writeAndFlush(response);
     client.channel().config().setAutoRead(true);
     clientConnection.exchangeDone(this, keepOpen, written);
+  }
+
+  /** Tells the access log which instance answered (or was tried last), and how long it took. */
+  private void logUpstream() {
+    if (log != null) {
+      log.upstreamDone(peer.label(), System.nanoTime() - upstreamStarted);
+    }
   }
 
   private void closeUpstream() {
@@ -345,7 +359,7 @@ final class ProxyExchange implements Exchange {
 
   private void responseEnd(LastHttpContent last) {
     finished = true;
-    log.upstreamDone(peer.label(), System.nanoTime() - upstreamStarted);
+    logUpstream();
     peer.succeeded();
     ChannelFuture written = client.writeAndFlush(last);
     UpstreamPool.Connection done = connection;
@@ -370,7 +384,7 @@ final class ProxyExchange implements Exchange {
         ReferenceCountUtil.release(msg);
         return;
       }
-      lastUpstreamActivity = System.nanoTime();
+      stirred = true;
       if (msg instanceof HttpResponse response) {
         if (response.decoderResult().isFailure() || !ForwardedRequest.framingIsUnambiguous(response)) {
           ReferenceCountUtil.release(msg);
@@ -430,10 +444,24 @@ final class ProxyExchange implements Exchange {
       upstreamFailed(HttpResponseStatus.BAD_GATEWAY, "App \"" + backend.app() + "\" " + detail, true);
     }
 
-    /** proxy_read_timeout: the app may not stay silent longer than the route allows. */
+    @Override
+    public boolean headRequest() {
+      return head;
+    }
+
+    /**
+     * proxy_read_timeout: the app may not stay silent longer than the route allows. Silence is
+     * counted from the first tick that found nothing moved, so a timeout fires up to two ticks
+     * (2 s) late rather than one.
+     */
     @Override
     public void tick(long now) {
-      if (!finished && connection != null && now - lastUpstreamActivity >= limits.upstreamResponseTimeout().toNanos()) {
+      if (stirred) {
+        stirred = false;
+        quietSince = now;
+        return;
+      }
+      if (!finished && connection != null && now - quietSince >= limits.upstreamResponseTimeout().toNanos()) {
         upstreamFailed(HttpResponseStatus.GATEWAY_TIMEOUT, "App \"" + backend.app() + "\" did not answer in time.", false);
       }
     }

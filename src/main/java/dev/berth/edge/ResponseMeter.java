@@ -1,22 +1,22 @@
 package dev.berth.edge;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPromise;
 import io.netty.channel.FileRegion;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpStatusClass;
 
-/** Counts what goes to the client for the current response: its status and body bytes. */
-final class ResponseMeter extends ChannelDuplexHandler {
+/**
+ * Counts what goes to the client for the current response, its status and body bytes, for the
+ * access log. {@link EdgeCodec}'s encoder shows it every message it writes.
+ */
+final class ResponseMeter {
 
   private int status;
   private long bodyBytes;
 
-  @Override
-  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+  /** A message on its way to the client. */
+  void count(Object msg) {
     if (msg instanceof HttpResponse response && response.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
       status = response.status().code();
       bodyBytes = 0;
@@ -28,7 +28,6 @@ final class ResponseMeter extends ChannelDuplexHandler {
     } else if (msg instanceof ByteBuf buf) {
       bodyBytes += buf.readableBytes();
     }
-    ctx.write(msg, promise);
   }
 
   int status() {

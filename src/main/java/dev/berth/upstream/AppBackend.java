@@ -151,13 +151,14 @@ public final class AppBackend {
    * The peer for the next request, skipping those already tried for it. Peers in backoff or
    * failing their health check are passed over, unless no other is left: then they are tried
    * anyway, as a stale mark must not turn a working app into a 502.
+   *
+   * @param now System.nanoTime(), which the caller has read anyway
    */
-  public Optional<Peer> pick(Collection<Peer> tried) {
+  public Optional<Peer> pick(Collection<Peer> tried, long now) {
     Peer[] snapshot = peers;
     if (snapshot.length == 0) {
       return Optional.empty();
     }
-    long now = System.nanoTime();
     Optional<Peer> available = choose(snapshot, tried, now, true);
     return available.isPresent() ? available : choose(snapshot, tried, now, false);
   }

@@ -11,8 +11,12 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpRequestEncoder;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseDecoder;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.Promise;
@@ -64,6 +68,9 @@ public final class UpstreamPool {
 
     /** Once a second while the exchange holds the connection: for its response timeout. */
     void tick(long now);
+
+    /** Whether the request sent is a HEAD: its response has no body, whatever its fields say. */
+    boolean headRequest();
   }
 
   /** A connection, and whether it served an exchange before (then a failure may be staleness). */
@@ -98,12 +105,7 @@ public final class UpstreamPool {
             new ChannelInitializer<>() {
               @Override
               protected void initChannel(Channel ch) {
-                ch.pipeline()
-                    .addLast(new HttpClientCodec(
-                            new HttpDecoderConfig().setStrictLineParsing(true).setTrailersFactory(Trailers.FACTORY),
-                            false,
-                            false))
-                    .addLast(connection);
+                ch.pipeline().addLast(new ResponseDecoder(connection)).addLast(new HttpRequestEncoder()).addLast(connection);
               }
             })
         .connect(peer.address())
@@ -135,8 +137,31 @@ public final class UpstreamPool {
       channel.close();
       return;
     }
-    connection.idleSince(System.nanoTime(), backend.keepaliveTimeout().toNanos(), idleHere);
+    connection.idle(backend.keepaliveTimeout().toNanos(), idleHere);
     idleHere.addFirst(connection);
+  }
+
+  /**
+   * Netty's response decoder, told by the connection whether the request it answers was a HEAD.
+   * Netty's HttpClientCodec does that too, but as one combined handler that costs a pipeline hop
+   * per message, and by a queue of the methods sent; berth sends one request at a time.
+   */
+  private static final class ResponseDecoder extends HttpResponseDecoder {
+    private static final HttpDecoderConfig CONFIG =
+        new HttpDecoderConfig().setStrictLineParsing(true).setTrailersFactory(Trailers.FACTORY);
+
+    private final Connection connection;
+
+    ResponseDecoder(Connection connection) {
+      super(CONFIG);
+      this.connection = connection;
+    }
+
+    @Override
+    protected boolean isContentAlwaysEmpty(HttpMessage msg) {
+      boolean interim = ((HttpResponse) msg).status().codeClass() == HttpStatusClass.INFORMATIONAL;
+      return (!interim && connection.answersHead()) || super.isContentAlwaysEmpty(msg);
+    }
   }
 
   /** One upstream connection: the handler it keeps for its whole life. */
@@ -145,7 +170,9 @@ public final class UpstreamPool {
     private Listener listener;
     private ScheduledFuture<?> clock;
     private ArrayDeque<Connection> pool;
+    /** When the connection was first found idle by its clock (it is not read per exchange). */
     private long idleSince;
+    private boolean idleClockStarted;
     private long idleTimeout;
 
     Channel channel() {
@@ -158,6 +185,11 @@ public final class UpstreamPool {
       ctx.close();
     }
 
+    private boolean answersHead() {
+      Listener holder = listener;
+      return holder != null && holder.headRequest();
+    }
+
     private void bind(Listener listener) {
       this.listener = listener;
       this.pool = null;
@@ -167,8 +199,9 @@ public final class UpstreamPool {
       this.listener = null;
     }
 
-    private void idleSince(long now, long timeout, ArrayDeque<Connection> pool) {
-      this.idleSince = now;
+    /** Back in {@code pool}: its idle time counts from its next tick, up to a tick late. */
+    private void idle(long timeout, ArrayDeque<Connection> pool) {
+      this.idleClockStarted = false;
       this.idleTimeout = timeout;
       this.pool = pool;
     }
@@ -188,6 +221,9 @@ public final class UpstreamPool {
       long now = System.nanoTime();
       if (listener != null) {
         listener.tick(now);
+      } else if (pool != null && !idleClockStarted) {
+        idleClockStarted = true;
+        idleSince = now;
       } else if (pool != null && now - idleSince >= idleTimeout) {
         discard();
       }
