@@ -31,6 +31,18 @@ def cpu(runs, field):
     """Median, over runs, of the proxy's CPU time per request in microseconds (user or sys)."""
     return f"{statistics.median(r[field] * TICK_US / max(r['requests'], 1) for r in runs):.1f}"
 
+def paired(by, kind, field):
+    """Median, min and max over rounds of berth/nginx for one field, each round's pair on its own.
+
+    The two proxies of a round ran back to back, so a machine that slows down over the run moves
+    both; the ratio of the medians mixes rounds taken at different speeds.
+    """
+    nginx = {r["round"]: r[field] for r in by[("nginx", kind)]}
+    ratios = [r[field] / nginx[r["round"]] for r in by[("berth", kind)] if nginx.get(r["round"])]
+    if not ratios:
+        return ""
+    return f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}–{max(ratios):.2f})"
+
 def ms(us):
     return f"{us / 1000:.2f}"
 
@@ -43,6 +55,7 @@ def main(path):
     print("| upstream | proxy | runs | req/s (median) | p50 ms | p99 ms | berth/nginx req/s | berth/nginx p99 "
           "| CPU µs/req user + sys | new backend conns per 1000 req |")
     print("|---|---|---|---|---|---|---|---|---|---|")
+    pairs = []
     for kind in ("tcp", "unix"):
         b, n = ("berth", kind), ("nginx", kind)
         if b not in by or n not in by:
@@ -54,10 +67,18 @@ def main(path):
             print(f"| {kind} | {key[0]} | {len(by[key])} | {med(key, 'rps'):,.0f} | {ms(med(key, 'p50_us'))} "
                   f"| {ms(med(key, 'p99_us'))} | {ratio[0]} | {ratio[1]} "
                   f"| {cpu(by[key], 'user_ticks')} + {cpu(by[key], 'sys_ticks')} | {per_k(by[key])} |")
+        pairs.append(f"| {kind} | {paired(by, kind, 'rps')} | {paired(by, kind, 'p99_us')} |")
     if ("backend", "tcp") in by:
         k = ("backend", "tcp")
         print(f"| tcp | backend alone | {len(by[k])} | {med(k, 'rps'):,.0f} | {ms(med(k, 'p50_us'))} "
               f"| {ms(med(k, 'p99_us'))} | | | | {per_k(by[k])} |")
+    if pairs:
+        print()
+        print("berth/nginx within each round (median over rounds, min–max):")
+        print()
+        print("| upstream | req/s | p99 |")
+        print("|---|---|---|")
+        print("\n".join(pairs))
     print()
     print("Every run (req/s, p50/p99 ms; errors as wrk counts them):")
     print()
