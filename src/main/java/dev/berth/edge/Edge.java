@@ -11,7 +11,7 @@ import dev.berth.config.Route;
 import dev.berth.routing.Router;
 import dev.berth.transport.Transport;
 import dev.berth.upstream.Backends;
-import dev.berth.upstream.Trailers;
+import dev.berth.upstream.HeaderMaps;
 import dev.berth.upstream.UpstreamPool;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
@@ -73,7 +73,8 @@ public final class Edge {
               .setMaxInitialLineLength(settings.maxUriLength() + 32)
               .setMaxHeaderSize(settings.maxHeaderSize())
               .setStrictLineParsing(true)
-              .setTrailersFactory(Trailers.FACTORY));
+              .setHeadersFactory(HeaderMaps.HEADS)
+              .setTrailersFactory(HeaderMaps.TRAILERS));
     }
   }
 

@@ -63,7 +63,9 @@ final class ProxyExchange implements Exchange {
   // Small: most requests have no body, or one piece, before the upstream connection is up; the
   // default 16 slots were 2.5% of all bytes allocated per proxied request.
   private final ArrayDeque<HttpContent> pending = new ArrayDeque<>(2);
-  private final List<Peer> tried = new ArrayList<>();
+  private final List<Peer> tried = new ArrayList<>(2);
+  /** Hears the upstream connection this exchange holds, whichever that is (one per exchange). */
+  private final UpstreamListener listener = new UpstreamListener();
   private Peer peer;
   /** The upstream connection while this exchange holds it, and its channel. */
   private UpstreamPool.Connection connection;
@@ -134,12 +136,13 @@ final class ProxyExchange implements Exchange {
     tried.add(peer);
     peer.begin();
     upstreamStarted = now;
-    Future<UpstreamPool.Lease> lease =
-        edge.pool().acquire(client.channel().eventLoop(), peer, limits.upstreamConnectTimeout(), new UpstreamListener());
-    if (lease.isDone()) {
-      acquired(lease);
+    UpstreamPool.Lease idle = edge.pool().takeIdle(client.channel().eventLoop(), peer, listener);
+    if (idle != null) {
+      leased(idle);
       return;
     }
+    Future<UpstreamPool.Lease> lease =
+        edge.pool().connect(client.channel().eventLoop(), peer, limits.upstreamConnectTimeout(), listener);
     // Hold the body until the request head is on its way upstream. A pooled connection needs no
     // pause, nor does a request without a body (a pipelined request behind it is held by the
     // connection anyway): each pause costs the client connection two syscalls, which an app that
@@ -163,7 +166,10 @@ final class ProxyExchange implements Exchange {
       tryNextPeer();
       return;
     }
-    UpstreamPool.Lease lease = future.getNow();
+    leased(future.getNow());
+  }
+
+  private void leased(UpstreamPool.Lease lease) {
     if (finished) {
       lease.connection().close();
       peer.end();

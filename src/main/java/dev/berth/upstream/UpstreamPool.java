@@ -81,11 +81,10 @@ public final class UpstreamPool {
   }
 
   /**
-   * A connection to {@code peer} on {@code loop}, pooled or new, bound to {@code listener}. Must be
-   * called on {@code loop}; a pooled connection comes back completed already.
+   * An idle connection to {@code peer} kept by {@code loop}, now bound to {@code listener}; null
+   * when there is none (then {@link #connect} makes one). Must be called on {@code loop}.
    */
-  public Promise<Lease> acquire(EventLoop loop, Peer peer, Duration connectTimeout, Listener listener) {
-    Promise<Lease> promise = loop.newPromise();
+  public Lease takeIdle(EventLoop loop, Peer peer, Listener listener) {
     ArrayDeque<Connection> idleHere = idle.get().get(peer.address());
     Connection pooled;
     while (idleHere != null && (pooled = idleHere.pollFirst()) != null) {
@@ -93,8 +92,14 @@ public final class UpstreamPool {
         continue;
       }
       pooled.bind(listener);
-      return promise.setSuccess(new Lease(pooled, true));
+      return new Lease(pooled, true);
     }
+    return null;
+  }
+
+  /** A new connection to {@code peer} on {@code loop}, bound to {@code listener}. */
+  public Promise<Lease> connect(EventLoop loop, Peer peer, Duration connectTimeout, Listener listener) {
+    Promise<Lease> promise = loop.newPromise();
     Connection connection = new Connection();
     connection.bind(listener);
     new Bootstrap()
@@ -148,7 +153,10 @@ public final class UpstreamPool {
    */
   private static final class ResponseDecoder extends HttpResponseDecoder {
     private static final HttpDecoderConfig CONFIG =
-        new HttpDecoderConfig().setStrictLineParsing(true).setTrailersFactory(Trailers.FACTORY);
+        new HttpDecoderConfig()
+            .setStrictLineParsing(true)
+            .setHeadersFactory(HeaderMaps.HEADS)
+            .setTrailersFactory(HeaderMaps.TRAILERS);
 
     private final Connection connection;
 
