@@ -2,6 +2,8 @@ package dev.berth.edge;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.berth.upstream.RawBody;
+import dev.berth.upstream.RawResponse;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -29,6 +31,8 @@ import java.util.List;
  * response, and {@link ResponseMeter} of what is written.
  */
 final class EdgeCodec {
+
+  private static final int CRLF = ('\r' << 8) | '\n';
 
   private final ClientTimeouts timeouts;
   private final KeepAlive keepAlive = new KeepAlive();
@@ -166,7 +170,24 @@ final class EdgeCodec {
         promise = promise.unvoid();
         promise.addListener(ChannelFutureListener.CLOSE);
       }
-      super.write(ctx, msg, promise);
+      switch (msg) {
+        case RawResponse raw -> ctx.write(rawHead(raw), promise);
+        case RawBody body -> ctx.write(body.content(), promise);
+        default -> super.write(ctx, msg, promise);
+      }
+    }
+
+    /**
+     * A head that passes through as the app's bytes (Netty's encoder is not involved: it stays
+     * between messages): berth's Connection field, if any, and the blank line are added.
+     */
+    private ByteBuf rawHead(RawResponse raw) {
+      byte[] connection = keepAlive.responding(raw.status(), raw.closesClientConnection());
+      ByteBuf head = raw.content();
+      if (connection != null) {
+        head.writeBytes(connection);
+      }
+      return head.writeShort(CRLF);
     }
 
     @Override

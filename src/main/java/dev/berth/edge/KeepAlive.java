@@ -1,5 +1,6 @@
 package dev.berth.edge;
 
+import dev.berth.upstream.RawBody;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
@@ -8,6 +9,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 
 /**
@@ -23,6 +25,9 @@ final class KeepAlive {
 
   /** Per request not yet answered: its method and whether its client asked to keep the connection. */
   private record Pending(HttpMethod method, boolean keepAlive, boolean http10) {}
+
+  private static final byte[] CONNECTION_CLOSE = "Connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] CONNECTION_KEEP_ALIVE = "Connection: keep-alive\r\n".getBytes(StandardCharsets.US_ASCII);
 
   private final ArrayDeque<Pending> pending = new ArrayDeque<>(2);
   /** The method of the request the response being written answers (null when none). */
@@ -56,6 +61,23 @@ final class KeepAlive {
     closeAfterResponse = !keep;
   }
 
+  /**
+   * A final response head goes out as the app's bytes (upstream.RawResponse), whose length is
+   * known. Returns the Connection field to add to it, as a whole line, or null for none.
+   *
+   * @param closing berth closes the connection after this response whatever the client asked
+   */
+  byte[] responding(int status, boolean closing) {
+    Pending request = pending.poll();
+    answering = request == null ? null : request.method();
+    boolean keep = request != null && request.keepAlive() && !closing;
+    closeAfterResponse = !keep;
+    if (!keep) {
+      return CONNECTION_CLOSE;
+    }
+    return request.http10() ? CONNECTION_KEEP_ALIVE : null;
+  }
+
   /** Whether the response being written answers a HEAD request (and so has no body). */
   boolean answersHead() {
     return HttpMethod.HEAD.equals(answering);
@@ -63,7 +85,7 @@ final class KeepAlive {
 
   /** Whether the connection closes once {@code msg} is written: it ends a response that says so. */
   boolean closesAfter(Object msg) {
-    return closeAfterResponse && msg instanceof LastHttpContent;
+    return closeAfterResponse && (msg instanceof LastHttpContent || (msg instanceof RawBody body && body.last()));
   }
 
   /** Whether the client can tell where this response ends without the connection closing. */

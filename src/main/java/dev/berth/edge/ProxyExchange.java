@@ -6,6 +6,8 @@ import dev.berth.config.Route;
 import dev.berth.config.RouteLimits;
 import dev.berth.upstream.AppBackend;
 import dev.berth.upstream.Peer;
+import dev.berth.upstream.RawBody;
+import dev.berth.upstream.RawResponse;
 import dev.berth.upstream.UpstreamPool;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -349,13 +351,28 @@ final class ProxyExchange implements Exchange {
     client.write(response, client.voidPromise());
   }
 
+  /** Whether the app's absolute redirects are put back under the mount point (see below). */
+  private boolean rewritesLocation() {
+    return route.stripPrefix() && !route.path().equals("/");
+  }
+
+  /** The head of a response that passes through as bytes (see upstream.PassThrough). */
+  private void rawResponseHead(RawResponse response) {
+    upstreamKeepAlive = response.keepAlive();
+    if (clientConnection.draining()) {
+      response.closeClientConnection();
+    }
+    responseStarted = true;
+    client.write(response, client.voidPromise());
+  }
+
   /**
    * With strip_prefix the app does not know its mount point, so its own absolute redirects
    * ("/login") are put back under it ("/app/login"), as nginx's proxy_redirect does.
    */
   private void rewriteLocation(HttpHeaders headers) {
     String location = headers.get(HttpHeaderNames.LOCATION);
-    if (!route.stripPrefix() || location == null || route.path().equals("/")) {
+    if (!rewritesLocation() || location == null) {
       return;
     }
     if (location.startsWith("/") && !location.startsWith("//")) {
@@ -363,7 +380,8 @@ final class ProxyExchange implements Exchange {
     }
   }
 
-  private void responseEnd(LastHttpContent last) {
+  /** The response's last piece: a LastHttpContent, or a RawBody marked last. */
+  private void responseEnd(Object last) {
     finished = true;
     logUpstream();
     peer.succeeded();
@@ -391,6 +409,21 @@ final class ProxyExchange implements Exchange {
         return;
       }
       stirred = true;
+      if (msg instanceof RawResponse response) {
+        rawResponseHead(response);
+        return;
+      }
+      if (msg instanceof RawBody body) {
+        if (body.last()) {
+          responseEnd(body);
+          return;
+        }
+        client.write(body, client.voidPromise());
+        if (!client.channel().isWritable()) {
+          upstream.config().setAutoRead(false);
+        }
+        return;
+      }
       if (msg instanceof HttpResponse response) {
         if (response.decoderResult().isFailure() || !ForwardedRequest.framingIsUnambiguous(response)) {
           ReferenceCountUtil.release(msg);
@@ -453,6 +486,11 @@ final class ProxyExchange implements Exchange {
     @Override
     public boolean headRequest() {
       return head;
+    }
+
+    @Override
+    public boolean rewritesLocation() {
+      return ProxyExchange.this.rewritesLocation();
     }
 
     /**

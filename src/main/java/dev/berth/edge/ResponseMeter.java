@@ -1,5 +1,7 @@
 package dev.berth.edge;
 
+import dev.berth.upstream.RawBody;
+import dev.berth.upstream.RawResponse;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.FileRegion;
 import io.netty.handler.codec.http.HttpContent;
@@ -21,10 +23,16 @@ final class ResponseMeter {
       status = response.status().code();
       bodyBytes = 0;
     }
+    if (msg instanceof RawResponse raw) {
+      status = raw.status();
+      bodyBytes = 0;
+    }
     if (msg instanceof HttpContent content) {
       bodyBytes += content.content().readableBytes();
     } else if (msg instanceof FileRegion region) {
       bodyBytes += region.count();
+    } else if (msg instanceof RawBody body) {
+      bodyBytes += body.content().readableBytes();
     } else if (msg instanceof ByteBuf buf) {
       bodyBytes += buf.readableBytes();
     }

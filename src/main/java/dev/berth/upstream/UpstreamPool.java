@@ -71,6 +71,9 @@ public final class UpstreamPool {
 
     /** Whether the request sent is a HEAD: its response has no body, whatever its fields say. */
     boolean headRequest();
+
+    /** Whether the exchange rewrites the response's Location field (only a decoded head can be). */
+    boolean rewritesLocation();
   }
 
   /** A connection, and whether it served an exchange before (then a failure may be staleness). */
@@ -110,7 +113,11 @@ public final class UpstreamPool {
             new ChannelInitializer<>() {
               @Override
               protected void initChannel(Channel ch) {
-                ch.pipeline().addLast(new ResponseDecoder(connection)).addLast(new HttpRequestEncoder()).addLast(connection);
+                ch.pipeline()
+                    .addLast(connection.passThrough)
+                    .addLast(connection.decoder)
+                    .addLast(new HttpRequestEncoder())
+                    .addLast(connection);
               }
             })
         .connect(peer.address())
@@ -133,7 +140,7 @@ public final class UpstreamPool {
   public void release(Connection connection, AppBackend backend, Peer peer) {
     Channel channel = connection.channel();
     connection.unbind();
-    if (!channel.isActive() || backend.keepalive() == 0 || peer.retired()) {
+    if (!channel.isActive() || backend.keepalive() == 0 || peer.retired() || connection.holdsUnaskedBytes()) {
       channel.close();
       return;
     }
@@ -165,6 +172,10 @@ public final class UpstreamPool {
       this.connection = connection;
     }
 
+    boolean buffered() {
+      return actualReadableBytes() > 0;
+    }
+
     @Override
     protected boolean isContentAlwaysEmpty(HttpMessage msg) {
       boolean interim = ((HttpResponse) msg).status().codeClass() == HttpStatusClass.INFORMATIONAL;
@@ -174,6 +185,8 @@ public final class UpstreamPool {
 
   /** One upstream connection: the handler it keeps for its whole life. */
   public static final class Connection extends ChannelInboundHandlerAdapter {
+    private final PassThrough passThrough = new PassThrough(this);
+    private final ResponseDecoder decoder = new ResponseDecoder(this);
     private ChannelHandlerContext ctx;
     private Listener listener;
     private ScheduledFuture<?> clock;
@@ -201,6 +214,16 @@ public final class UpstreamPool {
     private void bind(Listener listener) {
       this.listener = listener;
       this.pool = null;
+      passThrough.reset();
+    }
+
+    Listener listener() {
+      return listener;
+    }
+
+    /** Whether Netty's decoder holds bytes of a response no exchange asked for. */
+    private boolean holdsUnaskedBytes() {
+      return decoder.buffered();
     }
 
     private void unbind() {

@@ -1,0 +1,41 @@
+package dev.berth.upstream;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.DefaultByteBufHolder;
+
+/**
+ * An app's response head taken as bytes, not decoded into Netty's objects: its status line and the
+ * fields that go on to the client, copied as the app wrote them, hop-by-hop ones left out. The
+ * blank line that ends a head is not there yet: the edge adds its own Connection field first.
+ * Its body follows as {@link RawBody} pieces, the last one marked.
+ */
+public final class RawResponse extends DefaultByteBufHolder {
+
+  private final int status;
+  private final boolean keepAlive;
+  private boolean closing;
+
+  RawResponse(ByteBuf head, int status, boolean keepAlive) {
+    super(head);
+    this.status = status;
+    this.keepAlive = keepAlive;
+  }
+
+  public int status() {
+    return status;
+  }
+
+  /** Whether the app keeps the connection open after this response. */
+  public boolean keepAlive() {
+    return keepAlive;
+  }
+
+  /** The client connection closes after this response (berth drains). */
+  public void closeClientConnection() {
+    closing = true;
+  }
+
+  public boolean closesClientConnection() {
+    return closing;
+  }
+}
