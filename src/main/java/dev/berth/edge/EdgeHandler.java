@@ -244,6 +244,14 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
   }
 
   /**
+   * Whether {@link #exchangeDone} will wait on the exchange's last write (to close after it, or to
+   * log it): if not, that write can do without a promise of its own.
+   */
+  boolean watchesLastWrite(boolean keepOpen) {
+    return !keepOpen || draining || currentLog != null;
+  }
+
+  /**
    * The current exchange is over. The connection then closes (when asked to, or when the edge
    * drains) once {@code lastWrite} is flushed, or goes on with the next queued request.
    */

@@ -223,7 +223,7 @@ final class ProxyExchange implements Exchange {
     }
     bodySent |= content.content().isReadable();
     stirred = true;
-    upstream.writeAndFlush(content);
+    upstream.writeAndFlush(content, upstream.voidPromise());
     if (!upstream.isWritable()) {
       client.channel().config().setAutoRead(false);
     }
@@ -385,7 +385,8 @@ final class ProxyExchange implements Exchange {
     finished = true;
     logUpstream();
     peer.succeeded();
-    ChannelFuture written = client.writeAndFlush(last);
+    ChannelFuture written =
+        client.writeAndFlush(last, clientConnection.watchesLastWrite(requestDone) ? client.newPromise() : client.voidPromise());
     UpstreamPool.Connection done = connection;
     connection = null;
     upstream = null;
