@@ -161,8 +161,11 @@ final class EdgeCodec {
   final class Encoder extends HttpResponseEncoder {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
-      // Interim responses (100 Continue) come before the final one and answer no request alone.
-      if (msg instanceof HttpResponse response && response.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
+      byte[] connectionField = null;
+      if (msg instanceof RawResponse raw) {
+        connectionField = keepAlive.responding(raw.status(), raw.closesClientConnection());
+      } else if (msg instanceof HttpResponse response && response.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
+        // Interim responses (100 Continue) come before the final one and answer no request alone.
         keepAlive.responding(response);
       }
       meter.count(msg);
@@ -171,21 +174,21 @@ final class EdgeCodec {
         promise.addListener(ChannelFutureListener.CLOSE);
       }
       switch (msg) {
-        case RawResponse raw -> ctx.write(rawHead(raw), promise);
+        case RawResponse raw -> ctx.write(rawHead(raw, connectionField), promise);
         case RawBody body -> ctx.write(body.content(), promise);
         default -> super.write(ctx, msg, promise);
       }
     }
 
     /**
-     * A head that passes through as the app's bytes (Netty's encoder is not involved: it stays
-     * between messages): berth's Connection field, if any, and the blank line are added.
+     * A head that passes through as the app's bytes, and its body after it, go out as they are:
+     * Netty's encoder is not involved and stays between messages. berth's Connection field, if
+     * any, and the blank line are added here.
      */
-    private ByteBuf rawHead(RawResponse raw) {
-      byte[] connection = keepAlive.responding(raw.status(), raw.closesClientConnection());
+    private static ByteBuf rawHead(RawResponse raw, byte[] connectionField) {
       ByteBuf head = raw.content();
-      if (connection != null) {
-        head.writeBytes(connection);
+      if (connectionField != null) {
+        head.writeBytes(connectionField);
       }
       return head.writeShort(CRLF);
     }
