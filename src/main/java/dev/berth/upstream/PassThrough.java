@@ -4,10 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * The common case of an app's response, passed through as bytes: an HTTP/1.1 head that is whole
@@ -35,7 +36,28 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
   private static final byte[] TRANSFER_ENCODING = ascii("transfer-encoding")[0];
   private static final byte[] CONNECTION = HOP_BY_HOP[0];
   private static final byte[] LOCATION = ascii("location")[0];
-  private static final ByteBuf CLOSE = Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(ascii("close")[0]));
+  private static final byte[] CLOSE = ascii("close")[0];
+  /** Each event loop's copy of the head being scanned. */
+  private static final FastThreadLocal<byte[]> SCRATCH =
+      new FastThreadLocal<>() {
+        @Override
+        protected byte[] initialValue() {
+          return new byte[MAX_HEAD];
+        }
+      };
+
+  private static final byte TOKEN = 1;
+  private static final byte FIELD = 2;
+  /** What each byte value may be, as bits: a table, as the scan asks for every byte of a head. */
+  private static final byte[] CLASSES = new byte[256];
+
+  static {
+    for (int c = 0; c < 256; c++) {
+      boolean field = (c >= 0x20 && c != 0x7f) || c == '\t';
+      boolean token = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+      CLASSES[c] = (byte) ((field ? FIELD : 0) | (token ? TOKEN : 0));
+    }
+  }
 
   private enum Mode {
     /** The next bytes begin a response head. */
@@ -116,27 +138,30 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
    */
   static Scanned scan(ByteBuf in, boolean headRequest, boolean rewritesLocation, ByteBufAllocator alloc) {
     int start = in.readerIndex();
-    int limit = Math.min(in.writerIndex(), start + MAX_HEAD);
-    if (limit - start < VERSION.length + 6 || !matches(in, start, VERSION)) {
+    int limit = Math.min(in.readableBytes(), MAX_HEAD);
+    // One copy into an array, then plain indexing: a ByteBuf's checked getByte per byte cost more
+    // than the rest of the scan.
+    byte[] b = SCRATCH.get();
+    in.getBytes(start, b, 0, limit);
+    if (limit < VERSION.length + 6 || !Arrays.equals(b, 0, VERSION.length, VERSION, 0, VERSION.length)) {
       return null;
     }
-    int p = start + VERSION.length;
+    int p = VERSION.length;
     int status = 0;
     for (int i = 0; i < 3; i++) {
-      byte b = in.getByte(p + i);
-      if (b < '0' || b > '9') {
+      if (b[p + i] < '0' || b[p + i] > '9') {
         return null;
       }
-      status = status * 10 + (b - '0');
+      status = status * 10 + (b[p + i] - '0');
     }
-    if (status < 200 || status > 599 || in.getByte(p + 3) != ' ') {
+    if (status < 200 || status > 599 || b[p + 3] != ' ') {
       return null;
     }
     p += 4;
-    while (p < limit && isFieldByte(in.getByte(p))) {
+    while (p < limit && isFieldByte(b[p])) {
       p++;
     }
-    p = lineEnd(in, p, limit);
+    p = lineEnd(b, p, limit);
     if (p < 0) {
       return null;
     }
@@ -149,54 +174,54 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
       if (p + 1 >= limit) {
         return null;
       }
-      if (in.getByte(p) == '\r') {
-        if (in.getByte(p + 1) != '\n') {
+      if (b[p] == '\r') {
+        if (b[p + 1] != '\n') {
           return null;
         }
         p += 2;
         break;
       }
       int nameStart = p;
-      while (p < limit && isTokenByte(in.getByte(p))) {
+      while (p < limit && isTokenByte(b[p])) {
         p++;
       }
       // Also refuses obs-fold and whitespace before the colon: neither starts with a token.
-      if (p == nameStart || p >= limit || in.getByte(p) != ':' || ++fields > MAX_FIELDS) {
+      if (p == nameStart || p >= limit || b[p] != ':' || ++fields > MAX_FIELDS) {
         return null;
       }
       int nameEnd = p++;
-      while (p < limit && isBlank(in.getByte(p))) {
+      while (p < limit && isBlank(b[p])) {
         p++;
       }
       int valueStart = p;
-      while (p < limit && isFieldByte(in.getByte(p))) {
+      while (p < limit && isFieldByte(b[p])) {
         p++;
       }
       int valueEnd = p;
-      p = lineEnd(in, p, limit);
+      p = lineEnd(b, p, limit);
       if (p < 0) {
         return null;
       }
-      while (valueEnd > valueStart && isBlank(in.getByte(valueEnd - 1))) {
+      while (valueEnd > valueStart && isBlank(b[valueEnd - 1])) {
         valueEnd--;
       }
-      if (equalsIgnoreCase(in, nameStart, nameEnd, CONTENT_LENGTH)) {
+      if (equalsIgnoreCase(b, nameStart, nameEnd, CONTENT_LENGTH)) {
         if (contentLength >= 0) {
           return null;
         }
-        contentLength = digits(in, valueStart, valueEnd);
+        contentLength = digits(b, valueStart, valueEnd);
         if (contentLength < 0) {
           return null;
         }
-      } else if (equalsIgnoreCase(in, nameStart, nameEnd, TRANSFER_ENCODING)) {
+      } else if (equalsIgnoreCase(b, nameStart, nameEnd, TRANSFER_ENCODING)) {
         return null;
-      } else if (equalsIgnoreCase(in, nameStart, nameEnd, CONNECTION)) {
-        if (connectionStart >= 0 || !isTokenList(in, valueStart, valueEnd)) {
+      } else if (equalsIgnoreCase(b, nameStart, nameEnd, CONNECTION)) {
+        if (connectionStart >= 0 || !isTokenList(b, valueStart, valueEnd)) {
           return null;
         }
         connectionStart = valueStart;
         connectionEnd = valueEnd;
-      } else if (rewritesLocation && equalsIgnoreCase(in, nameStart, nameEnd, LOCATION)) {
+      } else if (rewritesLocation && equalsIgnoreCase(b, nameStart, nameEnd, LOCATION)) {
         return null;
       }
     }
@@ -205,30 +230,37 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
     if (!bodyless && contentLength < 0) {
       return null;
     }
-    boolean keepAlive = connectionStart < 0 || !listsToken(in, connectionStart, connectionEnd, CLOSE, 0, CLOSE.readableBytes());
+    boolean keepAlive = connectionStart < 0 || !listsToken(b, connectionStart, connectionEnd, CLOSE, 0, CLOSE.length);
 
-    ByteBuf head = alloc.buffer(headEnd - start + 32);
-    head.writeBytes(in, start, fieldsStart - start);
+    ByteBuf head = alloc.buffer(headEnd + 32);
+    head.writeBytes(b, 0, fieldsStart);
     for (int line = fieldsStart; line < headEnd - 2; ) {
-      int colon = in.indexOf(line, headEnd, (byte) ':');
-      int next = in.indexOf(colon, headEnd, (byte) '\n') + 1;
-      if (!isHopByHop(in, line, colon) && (connectionStart < 0 || !listsToken(in, connectionStart, connectionEnd, in, line, colon))) {
-        head.writeBytes(in, line, next - line);
+      int colon = line;
+      while (b[colon] != ':') {
+        colon++;
+      }
+      int next = colon;
+      while (b[next] != '\n') {
+        next++;
+      }
+      next++;
+      if (!isHopByHop(b, line, colon) && (connectionStart < 0 || !listsToken(b, connectionStart, connectionEnd, b, line, colon))) {
+        head.writeBytes(b, line, next - line);
       }
       line = next;
     }
-    in.readerIndex(headEnd);
+    in.readerIndex(start + headEnd);
     return new Scanned(new RawResponse(head, status, keepAlive), bodyless ? 0 : contentLength);
   }
 
   /** The index after the CRLF at {@code p}, or -1 when there is none. */
-  private static int lineEnd(ByteBuf in, int p, int limit) {
-    return p + 1 < limit && in.getByte(p) == '\r' && in.getByte(p + 1) == '\n' ? p + 2 : -1;
+  private static int lineEnd(byte[] b, int p, int limit) {
+    return p + 1 < limit && b[p] == '\r' && b[p + 1] == '\n' ? p + 2 : -1;
   }
 
-  private static boolean isHopByHop(ByteBuf in, int nameStart, int nameEnd) {
+  private static boolean isHopByHop(byte[] b, int nameStart, int nameEnd) {
     for (byte[] name : HOP_BY_HOP) {
-      if (equalsIgnoreCase(in, nameStart, nameEnd, name)) {
+      if (equalsIgnoreCase(b, nameStart, nameEnd, name)) {
         return true;
       }
     }
@@ -236,19 +268,20 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * Whether the comma-separated tokens in [from, to) of {@code in} include the name in
+   * Whether the comma-separated tokens in [from, to) of {@code b} include the name in
    * [nameStart, nameEnd) of {@code names}, in any case.
-   */  private static boolean listsToken(ByteBuf in, int from, int to, ByteBuf names, int nameStart, int nameEnd) {
+   */
+  private static boolean listsToken(byte[] b, int from, int to, byte[] names, int nameStart, int nameEnd) {
     int p = from;
     while (p < to) {
-      while (p < to && (isBlank(in.getByte(p)) || in.getByte(p) == ',')) {
+      while (p < to && (isBlank(b[p]) || b[p] == ',')) {
         p++;
       }
       int tokenStart = p;
-      while (p < to && isTokenByte(in.getByte(p))) {
+      while (p < to && isTokenByte(b[p])) {
         p++;
       }
-      if (p > tokenStart && sameIgnoringCase(in, tokenStart, p, names, nameStart, nameEnd)) {
+      if (p > tokenStart && sameIgnoringCase(b, tokenStart, p, names, nameStart, nameEnd)) {
         return true;
       }
       // Whatever stops a token (a blank, a comma) is skipped at the top.
@@ -260,10 +293,9 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
   }
 
   /** Tokens separated by commas and blanks, nothing else (a Connection field's value). */
-  private static boolean isTokenList(ByteBuf in, int from, int to) {
+  private static boolean isTokenList(byte[] b, int from, int to) {
     for (int p = from; p < to; p++) {
-      byte b = in.getByte(p);
-      if (!isTokenByte(b) && !isBlank(b) && b != ',') {
+      if (!isTokenByte(b[p]) && !isBlank(b[p]) && b[p] != ',') {
         return false;
       }
     }
@@ -271,48 +303,38 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
   }
 
   /** The decimal number in [from, to), or -1 when it is not one (empty, a sign, too long). */
-  private static long digits(ByteBuf in, int from, int to) {
+  private static long digits(byte[] b, int from, int to) {
     if (from == to || to - from > 18) {
       return -1;
     }
     long value = 0;
     for (int p = from; p < to; p++) {
-      byte b = in.getByte(p);
-      if (b < '0' || b > '9') {
+      if (b[p] < '0' || b[p] > '9') {
         return -1;
       }
-      value = value * 10 + (b - '0');
+      value = value * 10 + (b[p] - '0');
     }
     return value;
   }
 
-  private static boolean matches(ByteBuf in, int at, byte[] expected) {
-    for (int i = 0; i < expected.length; i++) {
-      if (in.getByte(at + i) != expected[i]) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static boolean equalsIgnoreCase(ByteBuf in, int from, int to, byte[] lowerCase) {
+  private static boolean equalsIgnoreCase(byte[] b, int from, int to, byte[] lowerCase) {
     if (to - from != lowerCase.length) {
       return false;
     }
     for (int i = 0; i < lowerCase.length; i++) {
-      if (toLower(in.getByte(from + i)) != lowerCase[i]) {
+      if (toLower(b[from + i]) != lowerCase[i]) {
         return false;
       }
     }
     return true;
   }
 
-  private static boolean sameIgnoringCase(ByteBuf a, int aFrom, int aTo, ByteBuf b, int bFrom, int bTo) {
+  private static boolean sameIgnoringCase(byte[] a, int aFrom, int aTo, byte[] b, int bFrom, int bTo) {
     if (aTo - aFrom != bTo - bFrom) {
       return false;
     }
     for (int i = 0; i < aTo - aFrom; i++) {
-      if (toLower(a.getByte(aFrom + i)) != toLower(b.getByte(bFrom + i))) {
+      if (toLower(a[aFrom + i]) != toLower(b[bFrom + i])) {
         return false;
       }
     }
@@ -329,18 +351,12 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
 
   /** A byte of a field value or reason phrase: visible ASCII, blanks, obs-text; no controls. */
   private static boolean isFieldByte(byte b) {
-    return (b >= 0x20 && b != 0x7f) || b == '\t' || b < 0;
+    return (CLASSES[b & 0xff] & FIELD) != 0;
   }
 
   /** tchar (RFC 9110 5.6.2). */
   private static boolean isTokenByte(byte b) {
-    if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9')) {
-      return true;
-    }
-    return switch (b) {
-      case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~' -> true;
-      default -> false;
-    };
+    return (CLASSES[b & 0xff] & TOKEN) != 0;
   }
 
   private static byte[][] ascii(String... names) {
