@@ -69,7 +69,7 @@ final class ForwardedRequest {
     // A trusted proxy's chain is extended with its own address, as nginx's $proxy_add_x_forwarded_for.
     String chain = trusted ? String.join(", ", headers.getAll(XFF)) : "";
     if (peerIp != null) {
-      headers.set(XFF, chain.isEmpty() ? peerIp : chain + ", " + peerIp);
+      put(headers, XFF, chain.isEmpty() ? peerIp : chain + ", " + peerIp, trusted);
     }
     // From a client these are gone already; a trusted proxy's own are kept.
     setUnlessKept(headers, XF_PROTO, HTTP, trusted);
@@ -77,9 +77,11 @@ final class ForwardedRequest {
     setUnlessKept(headers, XF_PORT, client.localPort(), trusted);
     if (!prefix.isEmpty()) {
       String outer = headers.get(XF_PREFIX);
-      headers.set(
+      put(
+          headers,
           XF_PREFIX,
-          outer == null ? PREFIXES.computeIfAbsent(prefix, AsciiString::cached) : stripTrailingSlash(outer) + prefix);
+          outer == null ? PREFIXES.computeIfAbsent(prefix, AsciiString::cached) : stripTrailingSlash(outer) + prefix,
+          outer != null);
     }
     if (settings.forwardedHeader()) {
       String ours = forwardedElement(peerIp == null ? null : client.text(), host);
@@ -193,7 +195,20 @@ final class ForwardedRequest {
 
   private static void setUnlessKept(HttpHeaders headers, AsciiString name, CharSequence value, boolean mayBeKept) {
     if (value != null && !(mayBeKept && headers.contains(name))) {
+      // Kept only when present: otherwise the name is absent (stripped, or never sent).
+      headers.add(name, value);
+    }
+  }
+
+  /**
+   * Sets a field; {@code mayBePresent} false says the name is known to be absent (stripped from
+   * an untrusted client), so it is added without the search and removal a set makes first.
+   */
+  private static void put(HttpHeaders headers, AsciiString name, CharSequence value, boolean mayBePresent) {
+    if (mayBePresent) {
       headers.set(name, value);
+    } else {
+      headers.add(name, value);
     }
   }
 
