@@ -163,7 +163,7 @@ final class EdgeCodec {
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
       byte[] connectionField = null;
       if (msg instanceof RawResponse raw) {
-        connectionField = keepAlive.responding(raw.status(), raw.closesClientConnection());
+        connectionField = keepAlive.responding(raw.closesClientConnection());
       } else if (msg instanceof HttpResponse response && response.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
         // Interim responses (100 Continue) come before the final one and answer no request alone.
         keepAlive.responding(response);

@@ -3,6 +3,7 @@ package dev.berth.edge;
 import dev.berth.config.Cidr;
 import dev.berth.config.EdgeSettings;
 import dev.berth.config.Route;
+import dev.berth.upstream.HopByHop;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -25,9 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class ForwardedRequest {
 
-  /** Hop-by-hop fields (RFC 9110 7.6.1); Transfer-Encoding is kept: it frames the body we stream. */
-  private static final List<AsciiString> HOP_BY_HOP =
-      names("connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "expect");
+  private static final List<AsciiString> HOP_BY_HOP = names(HopByHop.NAMES.toArray(String[]::new));
   /** Only berth decides the mount point; a client (even a trusted proxy) never sets it. */
   private static final List<AsciiString> MOUNT = names("script_name", "script-name");
 
@@ -72,9 +71,9 @@ final class ForwardedRequest {
       put(headers, XFF, chain.isEmpty() ? peerIp : chain + ", " + peerIp, trusted);
     }
     // From a client these are gone already; a trusted proxy's own are kept.
-    setUnlessKept(headers, XF_PROTO, HTTP, trusted);
-    setUnlessKept(headers, XF_HOST, host, trusted);
-    setUnlessKept(headers, XF_PORT, client.localPort(), trusted);
+    addUnlessKept(headers, XF_PROTO, HTTP, trusted);
+    addUnlessKept(headers, XF_HOST, host, trusted);
+    addUnlessKept(headers, XF_PORT, client.localPort(), trusted);
     if (!prefix.isEmpty()) {
       String outer = headers.get(XF_PREFIX);
       put(
@@ -193,9 +192,9 @@ final class ForwardedRequest {
     return element.toString();
   }
 
-  private static void setUnlessKept(HttpHeaders headers, AsciiString name, CharSequence value, boolean mayBeKept) {
+  private static void addUnlessKept(HttpHeaders headers, AsciiString name, CharSequence value, boolean mayBeKept) {
     if (value != null && !(mayBeKept && headers.contains(name))) {
-      // Kept only when present: otherwise the name is absent (stripped, or never sent).
+      // Either it may not be kept (so it was stripped) or it is not there: absent either way.
       headers.add(name, value);
     }
   }

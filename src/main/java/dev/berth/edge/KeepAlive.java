@@ -48,9 +48,8 @@ final class KeepAlive {
    * says in its headers whether the connection stays.
    */
   void responding(HttpResponse response) {
-    Pending request = pending.poll();
-    answering = request == null ? null : request.method();
-    boolean keep = request != null && request.keepAlive() && HttpUtil.isKeepAlive(response) && lengthIsKnown(response, answering);
+    Pending request = pairUp();
+    boolean keep = decide(request, HttpUtil.isKeepAlive(response) && lengthIsKnown(response, answering));
     if (keep && request.http10()) {
       // HTTP/1.0 closes by default: say that this connection stays.
       response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
@@ -58,7 +57,6 @@ final class KeepAlive {
     if (!keep) {
       HttpUtil.setKeepAlive(response, false);
     }
-    closeAfterResponse = !keep;
   }
 
   /**
@@ -67,15 +65,26 @@ final class KeepAlive {
    *
    * @param closing berth closes the connection after this response whatever the client asked
    */
-  byte[] responding(int status, boolean closing) {
-    Pending request = pending.poll();
-    answering = request == null ? null : request.method();
-    boolean keep = request != null && request.keepAlive() && !closing;
-    closeAfterResponse = !keep;
-    if (!keep) {
+  byte[] responding(boolean closing) {
+    Pending request = pairUp();
+    if (!decide(request, !closing)) {
       return CONNECTION_CLOSE;
     }
     return request.http10() ? CONNECTION_KEEP_ALIVE : null;
+  }
+
+  /** Pairs the response going out with the oldest unanswered request (null when none was read). */
+  private Pending pairUp() {
+    Pending request = pending.poll();
+    answering = request == null ? null : request.method();
+    return request;
+  }
+
+  /** Whether the connection stays after this response: its client and the response both allow it. */
+  private boolean decide(Pending request, boolean responseAllows) {
+    boolean keep = request != null && request.keepAlive() && responseAllows;
+    closeAfterResponse = !keep;
+    return keep;
   }
 
   /** Whether the response being written answers a HEAD request (and so has no body). */

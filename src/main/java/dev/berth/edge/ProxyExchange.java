@@ -417,11 +417,8 @@ final class ProxyExchange implements Exchange {
       if (msg instanceof RawBody body) {
         if (body.last()) {
           responseEnd(body);
-          return;
-        }
-        client.write(body, client.voidPromise());
-        if (!client.channel().isWritable()) {
-          upstream.config().setAutoRead(false);
+        } else {
+          forward(body);
         }
         return;
       }
@@ -454,10 +451,15 @@ final class ProxyExchange implements Exchange {
           responseEnd(last);
           return;
         }
-        client.write(content, client.voidPromise());
-        if (!client.channel().isWritable()) {
-          upstream.config().setAutoRead(false);
-        }
+        forward(content);
+      }
+    }
+
+    /** A piece of the response body to the client; reading upstream pauses while it cannot take more. */
+    private void forward(Object piece) {
+      client.write(piece, client.voidPromise());
+      if (!client.channel().isWritable()) {
+        upstream.config().setAutoRead(false);
       }
     }
 

@@ -29,12 +29,11 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
 
   private static final int MAX_FIELDS = 64;
   private static final byte[] VERSION = "HTTP/1.1 ".getBytes(StandardCharsets.US_ASCII);
-  /** Fields that concern one connection only (RFC 9110 7.6.1), as ForwardedRequest strips them. */
-  private static final byte[][] HOP_BY_HOP = ascii("connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "expect");
+  private static final byte[][] HOP_BY_HOP = ascii(HopByHop.NAMES.toArray(String[]::new));
 
   private static final byte[] CONTENT_LENGTH = ascii("content-length")[0];
   private static final byte[] TRANSFER_ENCODING = ascii("transfer-encoding")[0];
-  private static final byte[] CONNECTION = HOP_BY_HOP[0];
+  private static final byte[] CONNECTION = ascii("connection")[0];
   private static final byte[] LOCATION = ascii("location")[0];
   private static final byte[] CLOSE = ascii("close")[0];
   /** Each event loop's copy of the head being scanned. */
