@@ -28,7 +28,6 @@ import io.netty.util.concurrent.Future;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -62,10 +61,13 @@ final class ProxyExchange implements Exchange {
   private final RequestLog log;
   private final boolean head;
   private final boolean hasBody;
-  // Small: most requests have no body, or one piece, before the upstream connection is up; the
-  // default 16 slots were 2.5% of all bytes allocated per proxied request.
-  private final ArrayDeque<HttpContent> pending = new ArrayDeque<>(2);
-  private final List<Peer> tried = new ArrayList<>(2);
+  /** Body pieces that came before the upstream connection; made for the first such piece. */
+  private ArrayDeque<HttpContent> pending;
+  /**
+   * The peers the next pick skips: those that failed this request. Made at the first failure, as
+   * most requests never need it (nor the two lists it cost each of them).
+   */
+  private List<Peer> skip = List.of();
   /** Hears the upstream connection this exchange holds, whichever that is (one per exchange). */
   private final UpstreamListener listener = new UpstreamListener();
   private Peer peer;
@@ -125,17 +127,16 @@ final class ProxyExchange implements Exchange {
 
   private void tryNextPeer() {
     long now = System.nanoTime();
-    Optional<Peer> next = backend.pick(tried, now);
-    if (next.isEmpty()) {
+    Peer next = backend.pick(skip, now);
+    if (next == null) {
       fail(
           HttpResponseStatus.BAD_GATEWAY,
-          tried.isEmpty()
+          skip.isEmpty()
               ? "No instance of app \"" + backend.app() + "\" is ready."
               : "App \"" + backend.app() + "\" could not be reached.");
       return;
     }
-    peer = next.get();
-    tried.add(peer);
+    peer = next;
     peer.begin();
     upstreamStarted = now;
     UpstreamPool.Lease idle = edge.pool().takeIdle(client.channel().eventLoop(), peer, listener);
@@ -165,6 +166,7 @@ final class ProxyExchange implements Exchange {
       // Refused or timed out (as nginx counts both): nothing reached the app, so the next
       // instance may always be tried.
       peer.failed();
+      skip(peer);
       tryNextPeer();
       return;
     }
@@ -186,7 +188,7 @@ final class ProxyExchange implements Exchange {
     // through its pipeline's exceptionCaught; a promise per write was 5% of the bytes allocated.
     upstream.write(forwarded, upstream.voidPromise());
     HttpContent content;
-    while ((content = pending.poll()) != null) {
+    while (pending != null && (content = pending.poll()) != null) {
       bodySent |= content.content().isReadable();
       upstream.write(content, upstream.voidPromise());
     }
@@ -218,6 +220,9 @@ final class ProxyExchange implements Exchange {
       return;
     }
     if (upstream == null) {
+      if (pending == null) {
+        pending = new ArrayDeque<>(2);
+      }
       pending.add(content);
       return;
     }
@@ -272,10 +277,10 @@ final class ProxyExchange implements Exchange {
     boolean retryable = IDEMPOTENT.contains(request.method()) && !hasBody && !bodySent;
     closeUpstream();
     if (retryable && status == HttpResponseStatus.BAD_GATEWAY) {
-      if (reused) {
-        // The same instance is fine: only that connection was stale.
-        tried.remove(peer);
+      if (!reused) {
+        skip(peer);
       }
+      // else the same instance is fine: only that connection was stale.
       tryNextPeer();
       return;
     }
@@ -325,9 +330,16 @@ final class ProxyExchange implements Exchange {
 
   private void releasePending() {
     HttpContent content;
-    while ((content = pending.poll()) != null) {
+    while (pending != null && (content = pending.poll()) != null) {
       content.release();
     }
+  }
+
+  private void skip(Peer failed) {
+    if (skip.isEmpty()) {
+      skip = new ArrayList<>(2);
+    }
+    skip.add(failed);
   }
 
   private void responseHead(HttpResponse response) {

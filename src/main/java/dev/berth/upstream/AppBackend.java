@@ -7,7 +7,6 @@ import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -153,17 +152,18 @@ public final class AppBackend {
    * anyway, as a stale mark must not turn a working app into a 502.
    *
    * @param now System.nanoTime(), which the caller has read anyway
+   * @return the peer, or null when none is left (per request: no Optional)
    */
-  public Optional<Peer> pick(Collection<Peer> tried, long now) {
+  public Peer pick(Collection<Peer> tried, long now) {
     Peer[] snapshot = peers;
     if (snapshot.length == 0) {
-      return Optional.empty();
+      return null;
     }
-    Optional<Peer> available = choose(snapshot, tried, now, true);
-    return available.isPresent() ? available : choose(snapshot, tried, now, false);
+    Peer available = choose(snapshot, tried, now, true);
+    return available != null ? available : choose(snapshot, tried, now, false);
   }
 
-  private Optional<Peer> choose(Peer[] snapshot, Collection<Peer> tried, long now, boolean onlyAvailable) {
+  private Peer choose(Peer[] snapshot, Collection<Peer> tried, long now, boolean onlyAvailable) {
     App.Balance balance = this.balance;
     int start = Math.floorMod(next.getAndIncrement(), snapshot.length);
     Peer best = null;
@@ -173,13 +173,13 @@ public final class AppBackend {
         continue;
       }
       if (balance == App.Balance.ROUND_ROBIN) {
-        return Optional.of(peer);
+        return peer;
       }
       // Least connections; ties go to the first in round-robin order, so equal peers share load.
       if (best == null || peer.active() < best.active()) {
         best = peer;
       }
     }
-    return Optional.ofNullable(best);
+    return best;
   }
 }

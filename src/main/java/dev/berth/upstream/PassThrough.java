@@ -89,7 +89,7 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
     }
     if (mode == Mode.HEAD) {
       UpstreamPool.Listener listener = connection.listener();
-      Scanned head = listener == null ? null : scan(in, listener.headRequest(), listener.rewritesLocation(), ctx.alloc());
+      RawResponse head = listener == null ? null : scan(in, listener.headRequest(), listener.rewritesLocation(), ctx.alloc());
       if (head == null) {
         mode = Mode.NETTY;
         ctx.fireChannelRead(in);
@@ -97,7 +97,7 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
       }
       remaining = head.bodyLength();
       mode = Mode.BODY;
-      ctx.fireChannelRead(head.response());
+      ctx.fireChannelRead(head);
     }
     body(ctx, in);
   }
@@ -123,9 +123,6 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
     }
   }
 
-  /** A response head and how long its body is. */
-  record Scanned(RawResponse response, long bodyLength) {}
-
   /**
    * Scans the response head at {@code in}'s reader index. When it qualifies (see the class
    * comment), returns it with the reader index moved past it; otherwise returns null and leaves
@@ -135,7 +132,7 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
    * @param rewritesLocation the exchange rewrites Location (a stripped mount), which the decoded
    *     path does
    */
-  static Scanned scan(ByteBuf in, boolean headRequest, boolean rewritesLocation, ByteBufAllocator alloc) {
+  static RawResponse scan(ByteBuf in, boolean headRequest, boolean rewritesLocation, ByteBufAllocator alloc) {
     int start = in.readerIndex();
     int limit = Math.min(in.readableBytes(), MAX_HEAD);
     // One copy into an array, then plain indexing: a ByteBuf's checked getByte per byte cost more
@@ -249,7 +246,7 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
       line = next;
     }
     in.readerIndex(start + headEnd);
-    return new Scanned(new RawResponse(head, status, keepAlive), bodyless ? 0 : contentLength);
+    return new RawResponse(head, status, keepAlive, bodyless ? 0 : contentLength);
   }
 
   /** The index after the CRLF at {@code p}, or -1 when there is none. */

@@ -13,16 +13,23 @@ public final class RawResponse extends DefaultByteBufHolder {
 
   private final int status;
   private final boolean keepAlive;
+  private final long bodyLength;
   private boolean closing;
 
-  RawResponse(ByteBuf head, int status, boolean keepAlive) {
+  RawResponse(ByteBuf head, int status, boolean keepAlive, long bodyLength) {
     super(head);
     this.status = status;
     this.keepAlive = keepAlive;
+    this.bodyLength = bodyLength;
   }
 
   public int status() {
     return status;
+  }
+
+  /** How many body bytes follow the head (none for a bodyless response). */
+  long bodyLength() {
+    return bodyLength;
   }
 
   /** Whether the app keeps the connection open after this response. */

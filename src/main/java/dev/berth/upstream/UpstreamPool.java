@@ -13,7 +13,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
-import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseDecoder;
 import io.netty.handler.codec.http.HttpStatusClass;
@@ -116,7 +115,7 @@ public final class UpstreamPool {
                 ch.pipeline()
                     .addLast(connection.passThrough)
                     .addLast(connection.decoder)
-                    .addLast(new HttpRequestEncoder())
+                    .addLast(new RequestEncoder())
                     .addLast(connection);
               }
             })

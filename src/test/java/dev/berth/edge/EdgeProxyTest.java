@@ -182,6 +182,25 @@ class EdgeProxyTest {
   }
 
   @Test
+  void trustedProxyMountAndForwardedChainAreExtended() throws Exception {
+    String seen =
+        get(
+                "/raw/headers",
+                "X-Forwarded-Prefix", "/outer/",
+                "X-Forwarded-Host", "example.org",
+                "X-Forwarded-Port", "443",
+                "Forwarded", "for=203.0.113.9;proto=https")
+            .body();
+    assertThat(seen)
+        .contains("x-forwarded-for: 127.0.0.1\n")
+        .contains("x-forwarded-prefix: /outer/raw\n")
+        .contains("x-forwarded-host: example.org\n")
+        .contains("x-forwarded-port: 443\n")
+        .contains("x-forwarded-proto: http\n")
+        .contains("forwarded: for=203.0.113.9;proto=https, for=127.0.0.1;proto=http;host=\"127.0.0.1:" + port + "\"\n");
+  }
+
+  @Test
   void redirectsOfAStrippedAppStayUnderItsPrefix() throws Exception {
     assertThat(get("/raw/location").headers().firstValue("Location")).contains("/raw/login");
     assertThat(get("/raw/location?to=https://example.com/x").headers().firstValue("Location"))

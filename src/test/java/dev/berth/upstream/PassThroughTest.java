@@ -23,16 +23,16 @@ class PassThroughTest {
   void aPlainResponseLosesItsHopByHopFieldsAndKeepsTheRest() {
     ByteBuf in = bytes("HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 6\r\nConnection: keep-alive\r\n"
         + "Keep-Alive: timeout=5\r\nContent-Type: text/plain\r\n\r\n" + BODY);
-    PassThrough.Scanned scanned = PassThrough.scan(in, false, false, ByteBufAllocator.DEFAULT);
+    RawResponse scanned = PassThrough.scan(in, false, false, ByteBufAllocator.DEFAULT);
 
     assertThat(scanned).isNotNull();
     assertThat(scanned.bodyLength()).isEqualTo(6);
-    assertThat(scanned.response().status()).isEqualTo(200);
-    assertThat(scanned.response().keepAlive()).isTrue();
-    assertThat(text(scanned.response().content()))
+    assertThat(scanned.status()).isEqualTo(200);
+    assertThat(scanned.keepAlive()).isTrue();
+    assertThat(text(scanned.content()))
         .isEqualTo("HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 6\r\nContent-Type: text/plain\r\n");
     assertThat(text(in)).isEqualTo(BODY);
-    scanned.response().release();
+    scanned.release();
     in.release();
   }
 
@@ -40,14 +40,14 @@ class PassThroughTest {
   void connectionCloseAndTheFieldsItNamesAreNotForwarded() {
     ByteBuf in = bytes("HTTP/1.1 404 Not Found\r\nconnection: X-Trace, CLOSE\r\nx-trace: 1\r\nTE: trailers\r\n"
         + "Upgrade: h2c\r\nProxy-Connection: close\r\nContent-Length: 0\r\nVary: Accept\r\n\r\n");
-    PassThrough.Scanned scanned = PassThrough.scan(in, false, false, ByteBufAllocator.DEFAULT);
+    RawResponse scanned = PassThrough.scan(in, false, false, ByteBufAllocator.DEFAULT);
 
     assertThat(scanned).isNotNull();
-    assertThat(scanned.response().keepAlive()).isFalse();
+    assertThat(scanned.keepAlive()).isFalse();
     assertThat(scanned.bodyLength()).isZero();
-    assertThat(text(scanned.response().content()))
+    assertThat(text(scanned.content()))
         .isEqualTo("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nVary: Accept\r\n");
-    scanned.response().release();
+    scanned.release();
     in.release();
   }
 
@@ -55,18 +55,18 @@ class PassThroughTest {
   void responsesWithoutABodyNeedNoLength() {
     for (String head : new String[] {"HTTP/1.1 204 No Content\r\n\r\n", "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n"}) {
       ByteBuf in = bytes(head);
-      PassThrough.Scanned scanned = PassThrough.scan(in, false, false, ByteBufAllocator.DEFAULT);
+      RawResponse scanned = PassThrough.scan(in, false, false, ByteBufAllocator.DEFAULT);
       assertThat(scanned).as(head).isNotNull();
       assertThat(scanned.bodyLength()).isZero();
-      scanned.response().release();
+      scanned.release();
       in.release();
     }
     // An answer to HEAD has none either, whatever its Content-Length says.
     ByteBuf in = bytes("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n");
-    PassThrough.Scanned scanned = PassThrough.scan(in, true, false, ByteBufAllocator.DEFAULT);
+    RawResponse scanned = PassThrough.scan(in, true, false, ByteBufAllocator.DEFAULT);
     assertThat(scanned.bodyLength()).isZero();
-    assertThat(text(scanned.response().content())).isEqualTo("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n");
-    scanned.response().release();
+    assertThat(text(scanned.content())).isEqualTo("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n");
+    scanned.release();
     in.release();
   }
 
@@ -74,9 +74,9 @@ class PassThroughTest {
   void aLocationGoesThroughUnlessTheExchangeRewritesIt() {
     String head = "HTTP/1.1 302 Found\r\nLocation: /login\r\nContent-Length: 0\r\n\r\n";
     ByteBuf in = bytes(head);
-    PassThrough.Scanned scanned = PassThrough.scan(in, false, false, ByteBufAllocator.DEFAULT);
-    assertThat(text(scanned.response().content())).contains("Location: /login\r\n");
-    scanned.response().release();
+    RawResponse scanned = PassThrough.scan(in, false, false, ByteBufAllocator.DEFAULT);
+    assertThat(text(scanned.content())).contains("Location: /login\r\n");
+    scanned.release();
     in.release();
 
     assertLeftToNetty(head, false, true);
