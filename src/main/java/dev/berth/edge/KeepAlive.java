@@ -1,6 +1,7 @@
 package dev.berth.edge;
 
 import dev.berth.upstream.RawBody;
+import dev.berth.upstream.RawResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
@@ -94,7 +95,10 @@ final class KeepAlive {
 
   /** Whether the connection closes once {@code msg} is written: it ends a response that says so. */
   boolean closesAfter(Object msg) {
-    return closeAfterResponse && (msg instanceof LastHttpContent || (msg instanceof RawBody body && body.last()));
+    return closeAfterResponse
+        && (msg instanceof LastHttpContent
+            || (msg instanceof RawBody body && body.last())
+            || (msg instanceof RawResponse whole && whole.whole()));
   }
 
   /** Whether the client can tell where this response ends without the connection closing. */

@@ -25,7 +25,7 @@ final class ResponseMeter {
     }
     if (msg instanceof RawResponse raw) {
       status = raw.status();
-      bodyBytes = 0;
+      bodyBytes = raw.whole() ? raw.bodyLength() : 0;
     }
     if (msg instanceof HttpContent content) {
       bodyBytes += content.content().readableBytes();

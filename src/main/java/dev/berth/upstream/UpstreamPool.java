@@ -210,7 +210,7 @@ public final class UpstreamPool {
       return holder != null && holder.headRequest();
     }
 
-    private void bind(Listener listener) {
+    void bind(Listener listener) {
       this.listener = listener;
       this.pool = null;
       passThrough.reset();
