@@ -183,20 +183,14 @@ final class EdgeCodec {
     /**
      * A head that passes through as the app's bytes, and its body after it, go out as they are:
      * Netty's encoder is not involved and stays between messages. berth's Connection field, if
-     * any, and the blank line are added here, and the body of a whole response after them.
+     * any, and the blank line are added here.
      */
     private static ByteBuf rawHead(RawResponse raw, byte[] connectionField) {
       ByteBuf head = raw.content();
       if (connectionField != null) {
         head.writeBytes(connectionField);
       }
-      head.writeShort(CRLF);
-      ByteBuf body = raw.takeBody();
-      if (body != null) {
-        head.writeBytes(body);
-        body.release();
-      }
-      return head;
+      return head.writeShort(CRLF);
     }
 
     @Override

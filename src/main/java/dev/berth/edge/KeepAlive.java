@@ -1,7 +1,6 @@
 package dev.berth.edge;
 
 import dev.berth.upstream.RawBody;
-import dev.berth.upstream.RawResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
@@ -95,10 +94,7 @@ final class KeepAlive {
 
   /** Whether the connection closes once {@code msg} is written: it ends a response that says so. */
   boolean closesAfter(Object msg) {
-    return closeAfterResponse
-        && (msg instanceof LastHttpContent
-            || (msg instanceof RawBody body && body.last())
-            || (msg instanceof RawResponse whole && whole.whole()));
+    return closeAfterResponse && (msg instanceof LastHttpContent || (msg instanceof RawBody body && body.last()));
   }
 
   /** Whether the client can tell where this response ends without the connection closing. */

@@ -368,20 +368,13 @@ final class ProxyExchange implements Exchange {
     return route.stripPrefix() && !route.path().equals("/");
   }
 
-  /**
-   * The head of a response that passes through as bytes (see upstream.PassThrough), or all of it
-   * when it is whole.
-   */
+  /** The head of a response that passes through as bytes (see upstream.PassThrough). */
   private void rawResponseHead(RawResponse response) {
     upstreamKeepAlive = response.keepAlive();
     if (clientConnection.draining()) {
       response.closeClientConnection();
     }
     responseStarted = true;
-    if (response.whole()) {
-      responseEnd(response);
-      return;
-    }
     client.write(response, client.voidPromise());
   }
 
@@ -399,7 +392,7 @@ final class ProxyExchange implements Exchange {
     }
   }
 
-  /** The response's last piece: a LastHttpContent, a RawBody marked last, or a whole RawResponse. */
+  /** The response's last piece: a LastHttpContent, or a RawBody marked last. */
   private void responseEnd(Object last) {
     finished = true;
     logUpstream();

@@ -25,7 +25,7 @@ final class ResponseMeter {
     }
     if (msg instanceof RawResponse raw) {
       status = raw.status();
-      bodyBytes = raw.whole() ? raw.bodyLength() : 0;
+      bodyBytes = 0;
     }
     if (msg instanceof HttpContent content) {
       bodyBytes += content.content().readableBytes();

@@ -26,8 +26,6 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
 
   /** Larger heads go to Netty's decoder (which takes up to 8 KiB of fields and a 4 KiB line). */
   static final int MAX_HEAD = 8192;
-  /** A body up to this size that arrived with its head goes to the client in the head's buffer. */
-  static final int MAX_WHOLE_BODY = 2048;
 
   private static final int MAX_FIELDS = 64;
   private static final byte[] VERSION = "HTTP/1.1 ".getBytes(StandardCharsets.US_ASCII);
@@ -97,19 +95,7 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
         ctx.fireChannelRead(in);
         return;
       }
-      long length = head.bodyLength();
-      if (length <= MAX_WHOLE_BODY && length <= in.readableBytes()) {
-        head.whole(length == 0 ? null : in.readRetainedSlice((int) length));
-        boolean after = in.isReadable();
-        in.release();
-        ctx.fireChannelRead(head);
-        if (after) {
-          // Bytes after the end of the response: see body().
-          ctx.close();
-        }
-        return;
-      }
-      remaining = length;
+      remaining = head.bodyLength();
       mode = Mode.BODY;
       ctx.fireChannelRead(head);
     }

@@ -210,7 +210,7 @@ public final class UpstreamPool {
       return holder != null && holder.headRequest();
     }
 
-    void bind(Listener listener) {
+    private void bind(Listener listener) {
       this.listener = listener;
       this.pool = null;
       passThrough.reset();

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.embedded.EmbeddedChannel;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -115,107 +114,6 @@ class PassThroughTest {
   @Test
   void aHeadLargerThanTheScanTakesIsLeftToNetty() {
     assertLeftToNetty("HTTP/1.1 200 OK\r\nX-Big: " + "a".repeat(PassThrough.MAX_HEAD) + "\r\nContent-Length: 0\r\n\r\n", false, false);
-  }
-
-  @Test
-  void aSmallBodyThatCameWithItsHeadTravelsWithIt() {
-    EmbeddedChannel channel = channel();
-    channel.writeInbound(bytes("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n" + BODY));
-    RawResponse response = channel.readInbound();
-    assertThat(response.whole()).isTrue();
-    assertThat(response.bodyLength()).isEqualTo(6);
-    ByteBuf body = response.takeBody();
-    assertThat(text(body)).isEqualTo(BODY);
-    body.release();
-    response.release();
-    assertThat((Object) channel.readInbound()).isNull();
-    assertThat(channel.isOpen()).isTrue();
-    channel.finishAndReleaseAll();
-  }
-
-  @Test
-  void aLargerBodyOrOneSplitOverReadsFollowsInPieces() {
-    EmbeddedChannel channel = channel();
-    String large = "a".repeat(PassThrough.MAX_WHOLE_BODY + 1);
-    channel.writeInbound(bytes("HTTP/1.1 200 OK\r\nContent-Length: " + large.length() + "\r\n\r\n" + large));
-    RawResponse head = channel.readInbound();
-    assertThat(head.whole()).isFalse();
-    head.release();
-    RawBody all = channel.readInbound();
-    assertThat(all.last()).isTrue();
-    assertThat(text(all.content())).isEqualTo(large);
-    all.release();
-
-    channel.writeInbound(bytes("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhel"));
-    head = channel.readInbound();
-    assertThat(head.whole()).isFalse();
-    head.release();
-    RawBody first = channel.readInbound();
-    assertThat(first.last()).isFalse();
-    first.release();
-    channel.writeInbound(bytes("lo\n"));
-    RawBody rest = channel.readInbound();
-    assertThat(rest.last()).isTrue();
-    assertThat(text(rest.content())).isEqualTo("lo\n");
-    rest.release();
-    channel.finishAndReleaseAll();
-  }
-
-  @Test
-  void aWholeResponseDroppedUnwrittenReleasesItsBody() {
-    EmbeddedChannel channel = channel();
-    ByteBuf in = bytes("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n" + BODY);
-    channel.writeInbound(in);
-    RawResponse response = channel.readInbound();
-    assertThat(in.refCnt()).as("held by the body").isOne();
-    assertThat(response.release()).isTrue();
-    assertThat(in.refCnt()).isZero();
-    channel.finishAndReleaseAll();
-  }
-
-  @Test
-  void bytesAfterAWholeResponseCloseTheConnection() {
-    EmbeddedChannel channel = channel();
-    channel.writeInbound(bytes("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n" + BODY + "HTTP/1.1 200 OK\r\n"));
-    RawResponse response = channel.readInbound();
-    assertThat(response.whole()).isTrue();
-    response.release();
-    assertThat(channel.isOpen()).isFalse();
-    channel.finishAndReleaseAll();
-  }
-
-  /** A channel with the pass-through alone, bound as for an exchange that asked with GET. */
-  private static EmbeddedChannel channel() {
-    UpstreamPool.Connection connection = new UpstreamPool.Connection();
-    connection.bind(new GetExchange());
-    return new EmbeddedChannel(new PassThrough(connection));
-  }
-
-  private static final class GetExchange implements UpstreamPool.Listener {
-    @Override
-    public void read(Object msg) {}
-
-    @Override
-    public void readComplete() {}
-
-    @Override
-    public void writabilityChanged(boolean writable) {}
-
-    @Override
-    public void broken(boolean closed) {}
-
-    @Override
-    public void tick(long now) {}
-
-    @Override
-    public boolean headRequest() {
-      return false;
-    }
-
-    @Override
-    public boolean rewritesLocation() {
-      return false;
-    }
   }
 
   private static void assertLeftToNetty(String response, boolean headRequest, boolean rewritesLocation) {
