@@ -364,13 +364,16 @@ class EdgeEndToEndTest {
   @Test
   void requestsAreInTheAccessLogAndSigusr1ReopensIt() throws Exception {
     Path log = tmp.resolve("state/log/access.log");
-    http.send(
-        HttpRequest.newBuilder(URI.create(base + "/activities/3?from=log")).header("User-Agent", "log-test").build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<byte[]> answered =
+        http.send(
+            HttpRequest.newBuilder(URI.create(base + "/activities/3?from=log")).header("User-Agent", "log-test").build(),
+            HttpResponse.BodyHandlers.ofByteArray());
     String line = awaitLogLine(log, "/activities/3?from=log");
     assertThat(line)
         .matches(
-            "127\\.0\\.0\\.1 - - \\[[^]]+\\] \"GET /activities/3\\?from=log HTTP/1\\.1\" 200 \\d+ \"-\" \"log-test\""
+            "127\\.0\\.0\\.1 - - \\[[^]]+\\] \"GET /activities/3\\?from=log HTTP/1\\.1\" 200 "
+                + answered.body().length
+                + " \"-\" \"log-test\""
                 + " \"unix:[^\"]+onboarding-1\\.[01]\\.sock\" \\d+\\.\\d{3} \\d+\\.\\d{3}");
     get("/static/missing.css?from=log");
     assertThat(awaitLogLine(log, "/static/missing.css?from=log")).contains("\" 404 ").contains("\"-\" - ");
