@@ -36,14 +36,23 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
   private static final byte[] CONNECTION = ascii("connection")[0];
   private static final byte[] LOCATION = ascii("location")[0];
   private static final byte[] CLOSE = ascii("close")[0];
-  /** Each event loop's copy of the head being scanned. */
-  private static final FastThreadLocal<byte[]> SCRATCH =
+  private static final byte[] KEEP_ALIVE = ascii("keep-alive")[0];
+  /** Each event loop's copy of the head being scanned, and where its field lines are. */
+  private static final FastThreadLocal<Scratch> SCRATCH =
       new FastThreadLocal<>() {
         @Override
-        protected byte[] initialValue() {
-          return new byte[MAX_HEAD];
+        protected Scratch initialValue() {
+          return new Scratch();
         }
       };
+
+  private static final class Scratch {
+    final byte[] bytes = new byte[MAX_HEAD];
+    /** Where each field line starts; one more entry for where the blank line starts. */
+    final int[] lineStarts = new int[MAX_FIELDS + 1];
+    /** Where each field's name ends (its colon), negated for a hop-by-hop field. */
+    final int[] nameEnds = new int[MAX_FIELDS];
+  }
 
   private static final byte TOKEN = 1;
   private static final byte FIELD = 2;
@@ -137,7 +146,10 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
     int limit = Math.min(in.readableBytes(), MAX_HEAD);
     // One copy into an array, then plain indexing: a ByteBuf's checked getByte per byte cost more
     // than the rest of the scan.
-    byte[] b = SCRATCH.get();
+    Scratch scratch = SCRATCH.get();
+    byte[] b = scratch.bytes;
+    int[] lineStarts = scratch.lineStarts;
+    int[] nameEnds = scratch.nameEnds;
     in.getBytes(start, b, 0, limit);
     if (limit < VERSION.length + 6 || !Arrays.equals(b, 0, VERSION.length, VERSION, 0, VERSION.length)) {
       return null;
@@ -161,7 +173,6 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
     if (p < 0) {
       return null;
     }
-    int fieldsStart = p;
     long contentLength = -1;
     int connectionStart = -1;
     int connectionEnd = -1;
@@ -182,10 +193,12 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
         p++;
       }
       // Also refuses obs-fold and whitespace before the colon: neither starts with a token.
-      if (p == nameStart || p >= limit || b[p] != ':' || ++fields > MAX_FIELDS) {
+      if (p == nameStart || p >= limit || b[p] != ':' || fields == MAX_FIELDS) {
         return null;
       }
       int nameEnd = p++;
+      lineStarts[fields] = nameStart;
+      nameEnds[fields++] = isHopByHop(b, nameStart, nameEnd) ? -nameEnd : nameEnd;
       while (p < limit && isBlank(b[p])) {
         p++;
       }
@@ -222,29 +235,29 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
       }
     }
     int headEnd = p;
+    lineStarts[fields] = headEnd - 2;
     boolean bodyless = headRequest || status == 204 || status == 304;
     if (!bodyless && contentLength < 0) {
       return null;
     }
     boolean keepAlive = connectionStart < 0 || !listsToken(b, connectionStart, connectionEnd, CLOSE, 0, CLOSE.length);
 
+    // "Connection: keep-alive" names only a hop-by-hop field: no other line need be matched to it.
+    boolean listsFields = connectionStart >= 0 && !equalsIgnoreCase(b, connectionStart, connectionEnd, KEEP_ALIVE);
     ByteBuf head = alloc.buffer(headEnd + 32);
-    head.writeBytes(b, 0, fieldsStart);
-    for (int line = fieldsStart; line < headEnd - 2; ) {
-      int colon = line;
-      while (b[colon] != ':') {
-        colon++;
+    // The lines that go on, copied in runs: the status line and the fields up to the first that
+    // does not, then from the next one on.
+    int runStart = 0;
+    for (int i = 0; i < fields; i++) {
+      int nameEnd = nameEnds[i];
+      boolean dropped =
+          nameEnd < 0 || (listsFields && listsToken(b, connectionStart, connectionEnd, b, lineStarts[i], nameEnd));
+      if (dropped) {
+        head.writeBytes(b, runStart, lineStarts[i] - runStart);
+        runStart = lineStarts[i + 1];
       }
-      int next = colon;
-      while (b[next] != '\n') {
-        next++;
-      }
-      next++;
-      if (!isHopByHop(b, line, colon) && (connectionStart < 0 || !listsToken(b, connectionStart, connectionEnd, b, line, colon))) {
-        head.writeBytes(b, line, next - line);
-      }
-      line = next;
     }
+    head.writeBytes(b, runStart, headEnd - 2 - runStart);
     in.readerIndex(start + headEnd);
     return new RawResponse(head, status, keepAlive, bodyless ? 0 : contentLength);
   }

@@ -52,6 +52,16 @@ class PassThroughTest {
   }
 
   @Test
+  void droppedFieldsFirstOrLastLeaveTheOthersWhole() {
+    ByteBuf in = bytes("HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5\r\nContent-Length: 0\r\nX-A: 1\r\n"
+        + "Connection: Keep-Alive\r\nX-B: 2\r\nTrailer: x\r\n\r\n");
+    RawResponse scanned = PassThrough.scan(in, false, false, ByteBufAllocator.DEFAULT);
+    assertThat(text(scanned.content())).isEqualTo("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-A: 1\r\nX-B: 2\r\n");
+    scanned.release();
+    in.release();
+  }
+
+  @Test
   void responsesWithoutABodyNeedNoLength() {
     for (String head : new String[] {"HTTP/1.1 204 No Content\r\n\r\n", "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n"}) {
       ByteBuf in = bytes(head);
