@@ -123,6 +123,16 @@ def handle(conn, conn_id):
                 n = min(size, len(block))
                 conn.sendall(block[:n])
                 size -= n
+        elif path == "/drip":
+            # A head split over two sends and a body in pieces with pauses: each piece arrives on
+            # a socket the proxy has already read empty.
+            pieces = int(query.get("pieces", "5"))
+            conn.sendall(b"HTTP/1.1 200 OK\r\n")
+            time.sleep(0.05)
+            conn.sendall(b"Content-Length: %d\r\n\r\n" % (pieces * 6))
+            for _ in range(pieces):
+                time.sleep(0.05)
+                conn.sendall(b"piece\n")
         elif path == "/malformed":
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd")
             return

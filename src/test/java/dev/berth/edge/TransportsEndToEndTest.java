@@ -7,6 +7,10 @@ import dev.berth.testing.BerthProcess;
 import dev.berth.testing.Curl;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.uring.IoUring;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -84,6 +88,21 @@ class TransportsEndToEndTest {
           Curl.Response big = Curl.get(base + "/" + kind + "/big?size=5000000");
           assertThat(big.status()).isEqualTo(200);
           assertThat(big.body()).hasSize(5_000_000);
+          // Every piece comes after the proxy has read the socket empty: its read must be woken
+          // again each time (on io_uring, a unix socket keeps one multishot poll armed for this).
+          Curl.Response drip = Curl.get(base + "/" + kind + "/drip?pieces=5");
+          assertThat(drip.status()).isEqualTo(200);
+          assertThat(drip.body()).isEqualTo("piece\n".repeat(5));
+          // ... and a pooled connection still reads its next exchange. One client connection
+          // keeps to one event loop, so its second request gets the first one's app connection.
+          try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+            HttpRequest conn = HttpRequest.newBuilder(URI.create(base + "/" + kind + "/conn")).build();
+            String first = client.send(conn, HttpResponse.BodyHandlers.ofString()).body();
+            String second = client.send(conn, HttpResponse.BodyHandlers.ofString()).body();
+            // "raw <connection> <requests it served>"
+            assertThat(second.split(" ")[1]).isEqualTo(first.split(" ")[1]);
+            assertThat(second.split(" ")[2].trim()).isNotEqualTo(first.split(" ")[2].trim());
+          }
         }
         // A file over plain HTTP goes out zero-copy: a FileRegion, which each transport writes its own way.
         Curl.Response served = Curl.get(base + "/files/big.txt", "-H", "Accept-Encoding: identity");
