@@ -15,6 +15,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.uring.BerthDomainSocketChannel;
 import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringDomainSocketChannel;
 import io.netty.channel.uring.IoUringIoHandler;
@@ -103,7 +104,9 @@ public final class Transport {
         IoUringSocketChannel::new,
         // Netty 4.2.18 offers no IPv4-only io_uring socket: the dual-stack one, as for other addresses.
         IoUringSocketChannel::new,
-        IoUringDomainSocketChannel::new,
+        // One poll armed for good rather than one per read from an app's unix socket, where the
+        // kernel allows it (see BerthDomainSocketChannel).
+        BerthDomainSocketChannel.isSupported() ? BerthDomainSocketChannel::new : IoUringDomainSocketChannel::new,
         true);
   }
 

@@ -1,0 +1,28 @@
+package dev.berth.transport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import dev.berth.config.EdgeSettings.IoTransport;
+import io.netty.channel.Channel;
+import io.netty.channel.uring.BerthDomainSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringDomainSocketChannel;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class TransportTest {
+
+  @Test
+  void ioUringReadsAnAppsUnixSocketThroughOneArmedPollWhereTheKernelSaysWhenItIsEmpty() {
+    assumeThat(IoUring.isAvailable()).as("io_uring loads here").isTrue();
+    Transport transport = Transport.of(IoTransport.IO_URING);
+    Channel channel = transport.clientChannel(transport.unixAddress(Path.of("/run/app.sock"))).newChannel();
+    try {
+      assertThat(channel)
+          .isInstanceOf(BerthDomainSocketChannel.isSupported() ? BerthDomainSocketChannel.class : IoUringDomainSocketChannel.class);
+    } finally {
+      channel.unsafe().closeForcibly();
+    }
+  }
+}
