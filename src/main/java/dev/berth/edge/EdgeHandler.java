@@ -3,6 +3,7 @@ package dev.berth.edge;
 import static java.util.Objects.requireNonNull;
 
 import dev.berth.config.Route;
+import dev.berth.upstream.AppBackend;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -136,33 +137,33 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
       return closing(request, Responses.error(rejection.get().status(), rejection.get().detail(), accept(request)));
     }
     String path = pathOf(request.uri());
-    Optional<Route> route = edge.router().route(request.headers().get(HttpHeaderNames.HOST), path);
-    startLog(request, route.orElse(null));
-    if (route.isEmpty()) {
+    Route route = edge.router().route(request.headers().get(HttpHeaderNames.HOST), path);
+    startLog(request, route);
+    if (route == null) {
       return local(
           request, Responses.error(HttpResponseStatus.NOT_FOUND, "No route matches this host and path.", accept(request)));
     }
-    currentRoute = route.get();
-    return switch (route.get().target()) {
+    currentRoute = route;
+    return switch (route.target()) {
       case Route.AppTarget app -> {
-        var backend = edge.backends().find(app.app());
-        if (backend.isEmpty()) {
+        AppBackend backend = edge.backends().get(app.app());
+        if (backend == null) {
           yield local(
               request, Responses.error(HttpResponseStatus.BAD_GATEWAY, "No app \"" + app.app() + "\".", accept(request)));
         }
         if (RequestChecks.expectsContinue(request)
-            && HttpUtil.getContentLength(request, 0L) <= route.get().limits().maxBodySize()) {
+            && HttpUtil.getContentLength(request, 0L) <= route.limits().maxBodySize()) {
           // The body will be read and forwarded: tell the client to send it (the app is not asked).
           ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
         }
-        yield new ProxyExchange(this, ctx, edge, request, route.get(), backend.get(), currentLog, clientAddress());
+        yield new ProxyExchange(this, ctx, edge, request, route, backend, currentLog, clientAddress());
       }
       case Route.StaticTarget files ->
           local(
               request,
               () ->
                   StaticResponder.respond(
-                      ctx, request, files, path.substring(prefixLength(route.get())), draining || !bodyWillCome(request)));
+                      ctx, request, files, path.substring(prefixLength(route)), draining || !bodyWillCome(request)));
     };
   }
 

@@ -10,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * Where routing is decided. Immutable: a new table replaces the old one atomically (see {@link
@@ -73,18 +72,24 @@ public final class RouteTable {
    * @param hostHeader the Host header as sent (may carry a port, upper case, a trailing dot), or
    *     null
    * @param path the request path, without query
+   * @return the route, or null when none matches (per request: no Optional)
    */
-  public Optional<Route> match(String hostHeader, String path) {
+  public Route match(String hostHeader, String path) {
     requireNonNull(path, "path");
-    for (Route route : hostGroup(normalizeHost(hostHeader))) {
+    for (Route route : hostGroup(hostHeader)) {
       if (prefixMatches(route.path(), path)) {
-        return Optional.of(route);
+        return route;
       }
     }
-    return Optional.empty();
+    return null;
   }
 
-  private List<Route> hostGroup(String host) {
+  private List<Route> hostGroup(String hostHeader) {
+    if (exact.isEmpty() && wildcards.isEmpty()) {
+      // No route names a host: the Host field is not even normalized (a copy, when it has a port).
+      return anyHost;
+    }
+    String host = normalizeHost(hostHeader);
     if (!host.isEmpty()) {
       List<Route> byName = exact.get(host);
       if (byName != null) {

@@ -3,7 +3,6 @@ package dev.berth.routing;
 import static java.util.Objects.requireNonNull;
 
 import dev.berth.config.Route;
-import java.util.Optional;
 
 /**
  * The live route table. Swapping it is one volatile write ({@code berth reload}): a request is
@@ -19,7 +18,8 @@ public final class Router {
     this.table = requireNonNull(initial, "initial");
   }
 
-  public Optional<Route> route(String hostHeader, String path) {
+  /** The route for a request, or null when none matches; see {@link RouteTable#match}. */
+  public Route route(String hostHeader, String path) {
     return table.match(hostHeader, path);
   }
 

@@ -21,7 +21,12 @@ public final class Backends {
   }
 
   public Optional<AppBackend> find(String app) {
-    return Optional.ofNullable(byApp.get(app));
+    return Optional.ofNullable(get(app));
+  }
+
+  /** The app's backend, or null: the lookup of every proxied request, which makes no Optional. */
+  public AppBackend get(String app) {
+    return byApp.get(app);
   }
 
   public java.util.Collection<AppBackend> all() {
