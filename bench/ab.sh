@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Two berth builds, or one build under two sets of JVM options, against each other: an alternating
 # A/B on bench/proxy.sh's topology (same backend, same config, wrk -c64), to judge one change.
-# Prints each run (req/s, p50/p99 µs, CPU µs per request user + sys) and then B/A: the median over
-# rounds of each round's ratio. CPU per request is the steadiest of these on a shared machine (an
-# A/A run moved it by about 1%, its p99 by 8%): judge a change by it first.
+# Prints each run (req/s, p50/p99 µs, CPU µs per request user + sys, then p90/p99.9/max µs) and
+# then B/A: the median over rounds of each round's ratio. CPU per request is the steadiest of these
+# on a shared machine (an A/A run moved it by about 1%, its p99 by 8%): judge a change by it first.
 #
 # Environment (defaults): A_HOME and B_HOME (this checkout; each a checkout with target/ built, e.g.
 #   `git worktree add /tmp/base HEAD~1` then `./berth --version` there), A_OPTS and B_OPTS (extra
-#   JVM options, BERTH_EXTRA_JAVA_OPTS), UPSTREAM=unix|tcp (unix), ROUNDS=10, DURATION=7 (s per run),
-#   WARMUP=8 (s, twice per side), KEEP_TMP=1.
+#   JVM options, BERTH_EXTRA_JAVA_OPTS), A_JAVA_OPTS and B_JAVA_OPTS (instead of the launcher's
+#   defaults, BERTH_JAVA_OPTS: another collector, say), UPSTREAM=unix|tcp (unix), ROUNDS=10,
+#   DURATION=7 (s per run), WARMUP=8 (s, twice per side), KEEP_TMP=1.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -38,7 +39,8 @@ for v in A B; do
   BERTH_PORT="${!port_var}" BERTH_HOME="${!home_var}"
   mkdir -p "$TMP/$v"
   write_berth_config "$TMP/$v/berth.toml"
-  BERTH_EXTRA_JAVA_OPTS="${!opts_var:-}" start_berth "$TMP/$v/berth.toml"
+  java_opts_var="${v}_JAVA_OPTS"
+  BERTH_JAVA_OPTS="${!java_opts_var:-}" BERTH_EXTRA_JAVA_OPTS="${!opts_var:-}" start_berth "$TMP/$v/berth.toml"
   PID[$v]=$BERTH_PID
 done
 
@@ -50,7 +52,8 @@ run() {  # $1 = A or B, $2 = seconds
   # Clock ticks are 10 ms: ticks * 1e4 / requests is µs per request.
   awk -v v="$1" -v du=$((u1 - u0)) -v ds=$((s1 - s0)) '{
       for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
-      printf "%s rps=%.0f p50=%d p99=%d cpu_us=%.2f+%.2f\n", v, r["rps"], r["p50_us"], r["p99_us"], du * 1e4 / r["requests"], ds * 1e4 / r["requests"]
+      printf "%s rps=%.0f p50=%d p99=%d cpu_us=%.2f+%.2f p90=%d p999=%d max=%d\n", v, r["rps"], r["p50_us"], r["p99_us"],
+        du * 1e4 / r["requests"], ds * 1e4 / r["requests"], r["p90_us"], r["p999_us"], r["max_us"]
     }' <<<"$line"
 }
 
@@ -66,15 +69,16 @@ done | tee "$TMP/runs.txt"
 import re, statistics, sys
 rounds, cur = [], {}
 for line in open(sys.argv[1]):
-    m = re.match(r'([AB]) rps=(\d+) p50=(\d+) p99=(\d+) cpu_us=([\d.]+)\+([\d.]+)', line)
+    m = re.match(r'([AB]) rps=(\d+) p50=(\d+) p99=(\d+) cpu_us=([\d.]+)\+([\d.]+) p90=(\d+) p999=(\d+)', line)
     if not m:
         continue
-    rps, p50, p99, user, sys_ = (float(x) for x in m.groups()[1:])
-    cur[m.group(1)] = (rps, p50, p99, user, sys_, user + sys_)
+    rps, p50, p99, user, sys_, p90, p999 = (float(x) for x in m.groups()[1:])
+    cur[m.group(1)] = (rps, p50, p99, user, sys_, user + sys_, p90, p999)
     if len(cur) == 2:
         rounds.append(cur)
         cur = {}
 ratio = lambda i: statistics.median(r['B'][i] / r['A'][i] for r in rounds)
 print(f"B/A over {len(rounds)} rounds (median of each round's ratio): req/s {ratio(0):.3f}, p50 {ratio(1):.3f}, "
-      f"p99 {ratio(2):.3f}, CPU per request {ratio(5):.3f} (user {ratio(3):.3f}, sys {ratio(4):.3f})")
+      f"p90 {ratio(6):.3f}, p99 {ratio(2):.3f}, p99.9 {ratio(7):.3f}, CPU per request {ratio(5):.3f} "
+      f"(user {ratio(3):.3f}, sys {ratio(4):.3f})")
 EOF

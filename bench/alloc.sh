@@ -4,13 +4,16 @@
 # leaner. Same backend and berth config as bench/proxy.sh; wrk with 64 keep-alive connections, a
 # warm-up, then a measured run. Every young collection empties eden, so what was allocated between
 # two collections is the heap's size before the second minus its size after the first.
-# Environment: UPSTREAM=unix|tcp (default unix), DURATION=10, BERTH_JAVA_OPTS (the launcher's
+# Environment: UPSTREAM=unix|tcp (default unix), DURATION=10, WARMUP=5 (s; the JIT keeps compiling
+#   the event loop's outer methods for 20-30 s, and what it inlines decides whether some of Netty's
+#   small objects are allocated at all: 40 for a steady state), BERTH_JAVA_OPTS (the launcher's
 # defaults otherwise), BERTH_EXTRA_JAVA_OPTS (-Xlog:gc+heap is added to it).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 UPSTREAM="${UPSTREAM:-unix}"
 DURATION="${DURATION:-10}"
+WARMUP="${WARMUP:-5}"
 
 need "$NGINX" wrk curl "$PY"
 raise_nofile
@@ -25,8 +28,8 @@ start_backend
 export BERTH_EXTRA_JAVA_OPTS="${BERTH_EXTRA_JAVA_OPTS:-} -Xlog:gc+heap=info:file=$TMP/gc.log"
 start_berth
 url="http://127.0.0.1:$BERTH_PORT/$UPSTREAM/"
-log "warm-up: wrk 5 s on $url"
-wrk -t1 -c64 -d5s "$url" >/dev/null
+log "warm-up: wrk ${WARMUP} s on $url"
+wrk -t1 -c64 -d"${WARMUP}s" "$url" >/dev/null
 before=$(wc -l <"$TMP/gc.log")
 log "measured: wrk ${DURATION} s"
 out=$(wrk -t1 -c64 -d"${DURATION}s" "$url")

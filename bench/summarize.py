@@ -8,7 +8,7 @@ import statistics
 import sys
 from collections import defaultdict
 
-COLS = ("proxy kind round rps p50_us p90_us p99_us max_us requests non2xx connect read write timeout upconns"
+COLS = ("proxy kind round rps p50_us p90_us p99_us max_us requests non2xx connect read write timeout p999_us upconns"
         " user_ticks sys_ticks").split()
 TICK_US = 1e6 / 100
 
