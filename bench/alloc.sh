@@ -7,7 +7,7 @@
 # Environment: UPSTREAM=unix|tcp (default unix), DURATION=10, WARMUP=5 (s; the JIT keeps compiling
 #   the event loop's outer methods for 20-30 s, and what it inlines decides whether some of Netty's
 #   small objects are allocated at all: 40 for a steady state), BERTH_JAVA_OPTS (the launcher's
-# defaults otherwise), BERTH_EXTRA_JAVA_OPTS (-Xlog:gc+heap is added to it).
+#   defaults otherwise), BERTH_EXTRA_JAVA_OPTS (-Xlog:gc+heap is added to it).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
