@@ -104,8 +104,8 @@ public final class Transport {
         IoUringSocketChannel::new,
         // Netty 4.2.18 offers no IPv4-only io_uring socket: the dual-stack one, as for other addresses.
         IoUringSocketChannel::new,
-        // One poll armed for good rather than one per read from an app's unix socket, where the
-        // kernel allows it (see BerthDomainSocketChannel).
+        // A receive kept armed on an app's unix socket rather than a poll before each read, where
+        // the kernel allows it (see BerthDomainSocketChannel).
         BerthDomainSocketChannel.isSupported() ? BerthDomainSocketChannel::new : IoUringDomainSocketChannel::new,
         true);
   }

@@ -89,7 +89,7 @@ class TransportsEndToEndTest {
           assertThat(big.status()).isEqualTo(200);
           assertThat(big.body()).hasSize(5_000_000);
           // Every piece comes after the proxy has read the socket empty: its read must be woken
-          // again each time (on io_uring, a unix socket keeps one multishot poll armed for this).
+          // again each time (on io_uring, a unix socket keeps a receive armed for this).
           Curl.Response drip = Curl.get(base + "/" + kind + "/drip?pieces=5");
           assertThat(drip.status()).isEqualTo(200);
           assertThat(drip.body()).isEqualTo("piece\n".repeat(5));

@@ -8,15 +8,16 @@ import java.net.SocketAddress;
 
 /**
  * berth's io_uring channel to an app's unix socket: Netty's {@link IoUringDomainSocketChannel} for
- * bytes only, reading as Netty's TCP channel does. It keeps one multishot poll armed instead of
- * arming a poll before every read: that poll was an io_uring operation more on every response an
- * app sent over a unix socket, the one the TCP upstream did not pay (bench/RESULTS.md).
+ * bytes only, with a receive always armed instead of a poll. Netty's channels wait for a poll to say
+ * "readable" and only then submit the receive, so every response an app sent took two trips through
+ * the event loop; here the kernel fills the armed receive as the bytes arrive (bench/RESULTS.md,
+ * 2026-11-25 evening). The cost is one receive buffer held per connection while it waits, which is
+ * right for the few connections berth keeps to each app and why the edge's client connections keep
+ * Netty's poll.
  *
- * <p>Netty (up to 4.2.20 at least) keeps that poll one-shot. A multishot poll reports edges, so a
- * read loop has to know when it has read the socket empty; before Linux 6.17 a unix socket did not
- * tell io_uring ({@code IORING_CQE_F_SOCK_NONEMPTY}). Where it does ({@link #isSupported()}, Netty's
- * own probe), one more case is left, handled in {@link #shouldCompleteReadLoop}: the end of the
- * stream. berth uses Netty's channel where this one is not supported.
+ * <p>Whether a read has emptied the socket comes from {@code IORING_CQE_F_SOCK_NONEMPTY}, which a
+ * unix socket reports only from Linux 6.17 ({@link #isSupported()}, Netty's own probe); berth uses
+ * Netty's channel where it does not.
  *
  * <p>It lives in Netty's package because the stream channel it extends is package-private there;
  * a Netty upgrade that changes it fails the build, not the proxy.
@@ -54,25 +55,10 @@ public final class BerthDomainSocketChannel extends AbstractIoUringStreamChannel
     return remote;
   }
 
-  /**
-   * A read ends its loop when the socket has no unread bytes, as on TCP, except once the app has
-   * closed its end. TCP counts a pending end of stream as one unread byte; a unix socket does not.
-   * An app that closes right after its last bytes (a close-delimited body) wakes the poll once for
-   * both, and the read that takes the bytes finds the socket "empty": without this, the end would
-   * never be read. Netty's one-shot poll found it by arming again.
-   */
+  /** No poll before a read: the receive itself waits for the bytes. */
   @Override
-  protected boolean shouldCompleteReadLoop(int flags, boolean multishot) {
-    return socketIsEmpty(flags) && !peerClosed();
-  }
-
-  /**
-   * Whether the app's end is known to be closed (the channel's POLLRDHUP came). Netty's read
-   * handle keeps that to itself; it is the one reason that handle goes on reading without more
-   * data, which is what asking it with "no more data" tells.
-   */
-  private boolean peerClosed() {
-    return ((AbstractUringUnsafe) unsafe()).recvBufAllocHandle().continueReading(() -> false);
+  boolean isPollInFirst() {
+    return false;
   }
 
   @Override
