@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class TransportTest {
 
   @Test
-  void ioUringReadsAnAppsUnixSocketThroughOneArmedPollWhereTheKernelSaysWhenItIsEmpty() {
+  void ioUringReadsAnAppsUnixSocketThroughAnArmedReceiveWhereTheKernelSaysWhenItIsEmpty() {
     assumeThat(IoUring.isAvailable()).as("io_uring loads here").isTrue();
     Transport transport = Transport.of(IoTransport.IO_URING);
     Channel channel = transport.clientChannel(transport.unixAddress(Path.of("/run/app.sock"))).newChannel();
