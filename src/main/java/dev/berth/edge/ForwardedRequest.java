@@ -5,6 +5,7 @@ import dev.berth.config.EdgeSettings;
 import dev.berth.config.Route;
 import dev.berth.upstream.AppendedFields;
 import dev.berth.upstream.HopByHop;
+import dev.berth.upstream.SlicedTarget;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.DefaultHttpRequest;
@@ -82,12 +83,8 @@ final class ForwardedRequest {
     String prefix = route.path().equals("/") ? "" : route.path();
     AsciiString cachedPrefix = prefix.isEmpty() ? null : PREFIXES.computeIfAbsent(prefix, AsciiString::cached);
 
-    String target = originForm(request.uri());
-    if (!prefix.isEmpty() && route.stripPrefix()) {
-      target = target.substring(prefix.length());
-      target = target.isEmpty() || target.charAt(0) != '/' ? "/" + target : target;
-    }
-    Head head = new Head(request, target, headers);
+    int stripped = !prefix.isEmpty() && route.stripPrefix() ? prefix.length() : 0;
+    Head head = new Head(request, originForm(request.uri()), stripped, headers);
     // A trusted proxy's chain is extended with its own address, as nginx's $proxy_add_x_forwarded_for.
     head.forwardedFor = peerIp == null ? theirChain : theirChain == null ? peerIp : theirChain + ", " + peerIp;
     head.proto = theirProto != null ? theirProto : HTTP;
@@ -112,7 +109,13 @@ final class ForwardedRequest {
    * The head berth sends upstream: the client's method and map, the target in origin form, and
    * the forwarding fields, each null when it is not sent.
    */
-  static final class Head extends DefaultHttpRequest implements AppendedFields {
+  static final class Head extends DefaultHttpRequest implements AppendedFields, SlicedTarget {
+    /**
+     * The target is the source (Netty's uri field: the client's target in origin form) from
+     * {@code from} on, a stripped prefix's length, after a slash where that rest does not begin
+     * with one ("/app?q" mounted at "/app" goes up as "/?q").
+     */
+    private final int from;
     private CharSequence forwardedFor;
     private CharSequence proto;
     private CharSequence host;
@@ -121,8 +124,33 @@ final class ForwardedRequest {
     private CharSequence forwarded;
     private CharSequence scriptName;
 
-    private Head(HttpRequest request, String target, HttpHeaders headers) {
-      super(HttpVersion.HTTP_1_1, request.method(), target, headers);
+    private Head(HttpRequest request, String source, int from, HttpHeaders headers) {
+      super(HttpVersion.HTTP_1_1, request.method(), source, headers);
+      this.from = from;
+    }
+
+    private boolean needsSlash(String source) {
+      return from == source.length() || source.charAt(from) != '/';
+    }
+
+    /** The target, made as a string only when asked: the encoder writes it from the source. */
+    @Override
+    public String uri() {
+      String source = super.uri();
+      if (from == 0 && !source.isEmpty()) {
+        return source;
+      }
+      String rest = source.substring(from);
+      return needsSlash(source) ? "/" + rest : rest;
+    }
+
+    @Override
+    public void writeTarget(ByteBuf out) {
+      String source = super.uri();
+      if ((from > 0 || source.isEmpty()) && needsSlash(source)) {
+        out.writeByte('/');
+      }
+      ByteBufUtil.writeUtf8(out, source, from, source.length());
     }
 
     @Override

@@ -1,19 +1,43 @@
 package dev.berth.upstream;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpRequestEncoder;
+import io.netty.handler.codec.http.HttpVersion;
+import java.nio.charset.StandardCharsets;
 
-/** Netty's request encoder, which also writes a head's {@link AppendedFields} after its map. */
+/**
+ * Netty's request encoder, which also writes a head's {@link AppendedFields} after its map and a
+ * {@link SlicedTarget}'s target from its slice.
+ */
 final class RequestEncoder extends HttpRequestEncoder {
+
+  private static final int CRLF = ('\r' << 8) | '\n';
+  private static final byte[] HTTP_1_1_END = " HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII);
 
   /** The head being encoded, between its request line and its fields. */
   private HttpRequest encoding;
 
   @Override
   protected void encodeInitialLine(ByteBuf buf, HttpRequest request) throws Exception {
-    super.encodeInitialLine(buf, request);
+    if (request instanceof SlicedTarget sliced) {
+      // Netty's line, less its repair of an absolute-form target without a path: this one is in
+      // origin form already.
+      ByteBufUtil.copy(request.method().asciiName(), buf);
+      buf.writeByte(' ');
+      sliced.writeTarget(buf);
+      if (request.protocolVersion() == HttpVersion.HTTP_1_1) {
+        buf.writeBytes(HTTP_1_1_END);
+      } else {
+        buf.writeByte(' ');
+        buf.writeCharSequence(request.protocolVersion().text(), StandardCharsets.US_ASCII);
+        buf.writeShort(CRLF);
+      }
+    } else {
+      super.encodeInitialLine(buf, request);
+    }
     encoding = request;
   }
 
