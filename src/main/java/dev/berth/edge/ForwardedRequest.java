@@ -129,25 +129,23 @@ final class ForwardedRequest {
       this.from = from;
     }
 
-    private boolean needsSlash(String source) {
-      return from == source.length() || source.charAt(from) != '/';
+    /** Whether the target begins with a slash the source lacks there ("/app?q" at "/app"; ""). */
+    private boolean slashFirst(String source) {
+      return (from > 0 || source.isEmpty()) && (from == source.length() || source.charAt(from) != '/');
     }
 
     /** The target, made as a string only when asked: the encoder writes it from the source. */
     @Override
     public String uri() {
       String source = super.uri();
-      if (from == 0 && !source.isEmpty()) {
-        return source;
-      }
-      String rest = source.substring(from);
-      return needsSlash(source) ? "/" + rest : rest;
+      String rest = from == 0 ? source : source.substring(from);
+      return slashFirst(source) ? "/" + rest : rest;
     }
 
     @Override
     public void writeTarget(ByteBuf out) {
       String source = super.uri();
-      if ((from > 0 || source.isEmpty()) && needsSlash(source)) {
+      if (slashFirst(source)) {
         out.writeByte('/');
       }
       ByteBufUtil.writeUtf8(out, source, from, source.length());

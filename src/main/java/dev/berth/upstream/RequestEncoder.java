@@ -5,7 +5,6 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpRequestEncoder;
-import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -15,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 final class RequestEncoder extends HttpRequestEncoder {
 
   private static final int CRLF = ('\r' << 8) | '\n';
-  private static final byte[] HTTP_1_1_END = " HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII);
 
   /** The head being encoded, between its request line and its fields. */
   private HttpRequest encoding;
@@ -28,13 +26,9 @@ final class RequestEncoder extends HttpRequestEncoder {
       ByteBufUtil.copy(request.method().asciiName(), buf);
       buf.writeByte(' ');
       sliced.writeTarget(buf);
-      if (request.protocolVersion() == HttpVersion.HTTP_1_1) {
-        buf.writeBytes(HTTP_1_1_END);
-      } else {
-        buf.writeByte(' ');
-        buf.writeCharSequence(request.protocolVersion().text(), StandardCharsets.US_ASCII);
-        buf.writeShort(CRLF);
-      }
+      buf.writeByte(' ');
+      buf.writeCharSequence(request.protocolVersion().text(), StandardCharsets.US_ASCII);
+      buf.writeShort(CRLF);
     } else {
       super.encodeInitialLine(buf, request);
     }
