@@ -160,12 +160,17 @@ $(nginx_http_common "$p")
         listen 127.0.0.1:$NGINX_PORT backlog=4096;
         proxy_http_version 1.1;
         proxy_set_header Connection "";
-        # berth sends these too, so both proxies do the same header work.
-        proxy_set_header Host \$host;
+        # What berth sends upstream by default (the client's Host as it came, and X-Forwarded-For,
+        # -Proto, -Host, -Port and -Prefix), so that both proxies, and the backend behind them, do
+        # the same header work.
+        proxy_set_header Host \$http_host;
         proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
         proxy_set_header X-Forwarded-Proto \$scheme;
-        location /tcp/  { proxy_pass http://backend_tcp/; }
-        location /unix/ { proxy_pass http://backend_unix/; }
+        proxy_set_header X-Forwarded-Host \$http_host;
+        proxy_set_header X-Forwarded-Port \$server_port;
+        proxy_set_header X-Forwarded-Prefix \$mount;
+        location /tcp/  { set \$mount /tcp;  proxy_pass http://backend_tcp/; }
+        location /unix/ { set \$mount /unix; proxy_pass http://backend_unix/; }
     }
 }
 EOF2
@@ -310,6 +315,9 @@ cpu_ticks() {
   done
   echo "$u $s"
 }
+
+# Idle time of the whole machine so far, all cores (idle and iowait clock ticks, /proc/stat).
+idle_ticks() { awk '/^cpu / {print $5 + $6}' /proc/stat; }
 
 # Sum of VmRSS (KiB) of an nginx master and its workers.
 nginx_rss_kib() {

@@ -5,12 +5,13 @@
 #   wrk -> berth (proxy)                        -> the same backend, same two upstream kinds
 #   wrk -> backend directly (TCP), for reference
 #
-# Each proxy is warmed up (WARMUP seconds per upstream kind; berth's JIT needs about 10 s), then the
+# Each proxy is warmed up (WARMUP seconds per upstream kind in WARMUP_RUNS runs: berth's JIT needs
+# about 10 s, and new connections more than once, or it deoptimizes in the first rounds), then the
 # runs alternate berth/nginx for ROUNDS rounds (the order flips every round). The table shows
 # medians over the rounds and the berth/nginx ratios.
 #
 # Environment (defaults): DURATION=10 (s per run), CONNECTIONS=64, THREADS=1 (wrk), ROUNDS=3,
-#   WARMUP=10 (s per proxy and upstream kind), NGINX_WORKERS=1 (or auto), UPSTREAM_KEEPALIVE=64
+#   WARMUP=12 (s per proxy and upstream kind), WARMUP_RUNS=3, NGINX_WORKERS=1 (or auto), UPSTREAM_KEEPALIVE=64
 #   (nginx's upstream keepalive per worker; berth's default keepalive, so both keep the same idle
 #   connections), BACKEND_CLOSES=1 (the backend closes every connection after its
 #   response, as gunicorn's sync workers do), OUT= (a directory to keep
@@ -26,7 +27,8 @@ DURATION="${DURATION:-10}"
 CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-1}"
 ROUNDS="${ROUNDS:-3}"
-WARMUP="${WARMUP:-10}"
+WARMUP="${WARMUP:-12}"
+WARMUP_RUNS="${WARMUP_RUNS:-3}"
 NGINX_WORKERS="${NGINX_WORKERS:-1}"
 
 need "$NGINX" wrk curl "$PY"
@@ -55,7 +57,7 @@ RESULTS="$TMP/results.tsv"
 
 # run PROXY KIND ROUND SECONDS: one wrk run; records it unless ROUND is "warm".
 run() {
-  local proxy=$1 kind=$2 round=$3 secs=$4 out line accepts pids u0 s0 u1 s1
+  local proxy=$1 kind=$2 round=$3 secs=$4 out line accepts pids u0 s0 u1 s1 bu0 bs0 bu1 bs1 idle0 idle1 backend
   out="$TMP/wrk/$proxy-$kind-$round.txt"
   # The CPU time the proxy spends on the run: berth's java process, or nginx's workers.
   case $proxy in
@@ -63,8 +65,11 @@ run() {
     nginx) mapfile -t pids < <(pgrep -P "$NGINX_PID") ;;
     *) pids=() ;;
   esac
+  mapfile -t backend < <(pgrep -P "$BACKEND_PID")
   accepts=$(backend_accepts)
   read -r u0 s0 < <(cpu_ticks "${pids[@]}")
+  read -r bu0 bs0 < <(cpu_ticks "${backend[@]}")
+  idle0=$(idle_ticks)
   log "wrk -t$THREADS -c$CONNECTIONS -d${secs}s --latency ${URL[$proxy-$kind]}  ($proxy/$kind, round $round)"
   # In the background and waited for, so that a signal stops the script at once.
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --latency -s "$BENCH_DIR/report.lua" "${URL[$proxy-$kind]}" >"$out" 2>&1 &
@@ -72,21 +77,25 @@ run() {
   wait $! || { cat "$out" >&2; die "wrk failed"; }
   forget_pid $!
   read -r u1 s1 < <(cpu_ticks "${pids[@]}")
+  read -r bu1 bs1 < <(cpu_ticks "${backend[@]}")
+  idle1=$(idle_ticks)
   line="$(grep '^RESULT ' "$out")" || { cat "$out" >&2; die "no RESULT line from wrk"; }
   accepts=$(($(backend_accepts) - accepts - 1))  # the status request itself is one
   grep -E 'Non-2xx|Socket errors' "$out" | sed "s|^|  $proxy/$kind round $round: |" >&2 || true
   log "  $(grep 'Requests/sec' "$out" | tr -s ' '); backend accepted $accepts connections"
   if [[ "$round" != warm ]]; then
     # RESULT k=v ... -> tab-separated values after proxy, kind, round
-    echo -e "$proxy\t$kind\t$round\t$(echo "${line#RESULT }" | sed 's/[a-z0-9_]*=//g' | tr ' ' '\t')\t$accepts\t$((u1 - u0))\t$((s1 - s0))" >>"$RESULTS"
+    echo -e "$proxy\t$kind\t$round\t$(echo "${line#RESULT }" | sed 's/[a-z0-9_]*=//g' | tr ' ' '\t')\t$accepts\t$((u1 - u0))\t$((s1 - s0))\t$((bu1 + bs1 - bu0 - bs0))\t$((idle1 - idle0))" >>"$RESULTS"
   fi
 }
 
 started=$SECONDS
 LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 for kind in tcp unix; do
-  run berth "$kind" warm "$WARMUP"
-  run nginx "$kind" warm "$WARMUP"
+  for ((w = 1; w <= WARMUP_RUNS; w++)); do
+    run berth "$kind" warm $(((WARMUP + WARMUP_RUNS - 1) / WARMUP_RUNS))
+    run nginx "$kind" warm $(((WARMUP + WARMUP_RUNS - 1) / WARMUP_RUNS))
+  done
 done
 BERTH_RSS_AFTER_WARMUP=$(rss_kib "$BERTH_PID")
 for ((r = 1; r <= ROUNDS; r++)); do

@@ -1,15 +1,16 @@
 #!/usr/bin/python3
 """Reads the runs proxy.sh recorded (a TSV) and prints the markdown tables: medians and ratios.
 
-Usage: summarize.py RESULTS.tsv [CLK_TCK]. The last two columns are the proxy's CPU time over the
-run in clock ticks (user, system); CLK_TCK (default 100) turns them into microseconds per request.
+Usage: summarize.py RESULTS.tsv [CLK_TCK]. The last four columns are clock ticks over the run: the
+proxy's CPU time (user, system), the backend's (both) and the machine's idle time (all cores);
+CLK_TCK (default 100) turns them into microseconds per request.
 """
 import statistics
 import sys
 from collections import defaultdict
 
 COLS = ("proxy kind round rps p50_us p90_us p99_us max_us requests non2xx connect read write timeout p999_us upconns"
-        " user_ticks sys_ticks").split()
+        " user_ticks sys_ticks backend_ticks idle_ticks").split()
 TICK_US = 1e6 / 100
 
 def load(path):
@@ -19,7 +20,8 @@ def load(path):
             if line.strip():
                 r = dict(zip(COLS, line.split("\t")))
                 for k in COLS[3:]:
-                    r[k] = float(r[k])
+                    # Files from before the backend and idle columns lack them.
+                    r[k] = float(r.get(k, "nan"))
                 runs.append(r)
     return runs
 
@@ -28,8 +30,9 @@ def per_k(runs):
     return f"{statistics.median(1000 * r['upconns'] / max(r['requests'], 1) for r in runs):.0f}"
 
 def cpu(runs, field):
-    """Median, over runs, of the proxy's CPU time per request in microseconds (user or sys)."""
-    return f"{statistics.median(r[field] * TICK_US / max(r['requests'], 1) for r in runs):.1f}"
+    """Median, over runs, of ticks per request in microseconds (the proxy's user or sys, the backend's, idle)."""
+    value = statistics.median(r[field] * TICK_US / max(r['requests'], 1) for r in runs)
+    return "–" if value != value else f"{value:.1f}"
 
 def paired(by, kind, field):
     """Median, min and max over rounds of berth/nginx for one field, each round's pair on its own.
@@ -53,8 +56,8 @@ def main(path):
         by[(r["proxy"], r["kind"])].append(r)
     med = lambda key, field: statistics.median(r[field] for r in by[key])
     print("| upstream | proxy | runs | req/s (median) | p50 ms | p99 ms | berth/nginx req/s | berth/nginx p99 "
-          "| CPU µs/req user + sys | new backend conns per 1000 req |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| CPU µs/req user + sys | backend CPU µs/req | machine idle µs/req | new backend conns per 1000 req |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     pairs = []
     for kind in ("tcp", "unix"):
         b, n = ("berth", kind), ("nginx", kind)
@@ -66,12 +69,14 @@ def main(path):
             ratio = (f"**{rps_ratio:.2f}x**", f"**{p99_ratio:.2f}x**") if key == b else ("", "")
             print(f"| {kind} | {key[0]} | {len(by[key])} | {med(key, 'rps'):,.0f} | {ms(med(key, 'p50_us'))} "
                   f"| {ms(med(key, 'p99_us'))} | {ratio[0]} | {ratio[1]} "
-                  f"| {cpu(by[key], 'user_ticks')} + {cpu(by[key], 'sys_ticks')} | {per_k(by[key])} |")
+                  f"| {cpu(by[key], 'user_ticks')} + {cpu(by[key], 'sys_ticks')} | {cpu(by[key], 'backend_ticks')} "
+                  f"| {cpu(by[key], 'idle_ticks')} | {per_k(by[key])} |")
         pairs.append(f"| {kind} | {paired(by, kind, 'rps')} | {paired(by, kind, 'p99_us')} |")
     if ("backend", "tcp") in by:
         k = ("backend", "tcp")
         print(f"| tcp | backend alone | {len(by[k])} | {med(k, 'rps'):,.0f} | {ms(med(k, 'p50_us'))} "
-              f"| {ms(med(k, 'p99_us'))} | | | | {per_k(by[k])} |")
+              f"| {ms(med(k, 'p99_us'))} | | | | {cpu(by[k], 'backend_ticks')} | {cpu(by[k], 'idle_ticks')} "
+              f"| {per_k(by[k])} |")
     if pairs:
         print()
         print("berth/nginx within each round (median over rounds, min–max):")
