@@ -11,23 +11,24 @@ import random
 import re
 import statistics
 import sys
+from collections import defaultdict
 
+from summarize import round_ratios
+
+# A row of proxy.sh's "Every run" table: proxy, upstream, round, req/s, p50 ms, p99 ms.
 RUN = re.compile(r"\| (berth|nginx) \| (tcp|unix) \| (\d+) \| ([\d,]+) \| [\d.]+ \| ([\d.]+) \|")
 
 def ratios(paths, kind):
+    """The within-round ratios of every file, each file's rounds paired among themselves."""
     rps, p99 = [], []
     for path in paths:
-        runs = {}
+        by = defaultdict(list)
         with open(path) as f:
-            for line in f:
-                m = RUN.match(line)
-                if m and m.group(2) == kind:
-                    runs[(m.group(1), m.group(3))] = (float(m.group(4).replace(",", "")), float(m.group(5)))
-        for (proxy, rnd), (r, p) in runs.items():
-            other = runs.get(("nginx", rnd))
-            if proxy == "berth" and other:
-                rps.append(r / other[0])
-                p99.append(p / other[1])
+            for m in filter(None, map(RUN.match, f)):
+                by[(m.group(1), m.group(2))].append(
+                    {"round": m.group(3), "rps": float(m.group(4).replace(",", "")), "p99_us": float(m.group(5))})
+        rps += round_ratios(by, kind, "rps")
+        p99 += round_ratios(by, kind, "p99_us")
     return rps, p99
 
 def interval(values, rng):

@@ -91,10 +91,11 @@ run() {
 
 started=$SECONDS
 LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
+warm_secs=$(((WARMUP + WARMUP_RUNS - 1) / WARMUP_RUNS))  # each warm-up run, rounded up
 for kind in tcp unix; do
   for ((w = 1; w <= WARMUP_RUNS; w++)); do
-    run berth "$kind" warm $(((WARMUP + WARMUP_RUNS - 1) / WARMUP_RUNS))
-    run nginx "$kind" warm $(((WARMUP + WARMUP_RUNS - 1) / WARMUP_RUNS))
+    run berth "$kind" warm "$warm_secs"
+    run nginx "$kind" warm "$warm_secs"
   done
 done
 BERTH_RSS_AFTER_WARMUP=$(rss_kib "$BERTH_PID")

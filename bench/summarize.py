@@ -34,14 +34,18 @@ def cpu(runs, field):
     value = statistics.median(r[field] * TICK_US / max(r['requests'], 1) for r in runs)
     return "–" if value != value else f"{value:.1f}"
 
-def paired(by, kind, field):
-    """Median, min and max over rounds of berth/nginx for one field, each round's pair on its own.
+def round_ratios(by, kind, field):
+    """berth/nginx for one field, each round's pair on its own (also used by pool.py).
 
     The two proxies of a round ran back to back, so a machine that slows down over the run moves
     both; the ratio of the medians mixes rounds taken at different speeds.
     """
-    nginx = {r["round"]: r[field] for r in by[("nginx", kind)]}
-    ratios = [r[field] / nginx[r["round"]] for r in by[("berth", kind)] if nginx.get(r["round"])]
+    nginx = {r["round"]: r[field] for r in by.get(("nginx", kind), [])}
+    return [r[field] / nginx[r["round"]] for r in by.get(("berth", kind), []) if nginx.get(r["round"])]
+
+def paired(by, kind, field):
+    """Median, min and max over rounds of round_ratios."""
+    ratios = round_ratios(by, kind, field)
     if not ratios:
         return ""
     return f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}–{max(ratios):.2f})"
