@@ -152,6 +152,28 @@ class AccessLogTest {
   }
 
   @Test
+  void withNoFileOpenTheWriterSleepsUntilALineComesAndWritesItThen() throws Exception {
+    log.close();
+    List<Thread> writer = new ArrayList<>();
+    ThreadFactory seen =
+        task -> {
+          Thread thread = new Thread(task);
+          writer.add(thread);
+          return thread;
+        };
+    log = new AccessLog(new PrintStream(out, true, StandardCharsets.UTF_8), 16, ZoneOffset.UTC, seen);
+
+    // Parked without a deadline (WAITING, where a timed park is TIMED_WAITING): no periodic wake-up.
+    awaitState(writer.get(0), Thread.State.WAITING);
+    AccessLogSpec spec = combined("access.log");
+    log.log(spec, entry("/woken"));
+    assertThat(targets(awaitLines(spec.path(), 1))).containsExactly("/woken");
+
+    log.close();
+    assertThat(writer.get(0).isAlive()).isFalse();
+  }
+
+  @Test
   void closeWritesEverythingQueuedAndLaterEntriesAreDropped() throws Exception {
     AccessLogSpec spec = combined("access.log");
     for (int i = 0; i < 1000; i++) {
@@ -224,6 +246,15 @@ class AccessLogTest {
       }
       Thread.sleep(10);
     }
+  }
+
+  /** Waits up to 10 s for {@code thread} to be in {@code state}, and asserts that it is. */
+  private static void awaitState(Thread thread, Thread.State state) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (thread.getState() != state && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(thread.getState()).isEqualTo(state);
   }
 
   private static void awaitQuietly(CountDownLatch latch) {
