@@ -6,6 +6,7 @@ Every request's first line is appended to $REQUEST_LOG if set, so tests can tell
 """
 import os
 import socket
+import tempfile
 import struct
 import sys
 import threading
@@ -123,6 +124,14 @@ def handle(conn, conn_id):
                 n = min(size, len(block))
                 conn.sendall(block[:n])
                 size -= n
+        elif path == "/bigfile":
+            # The same body from a (sparse) file by sendfile(2), as nginx serves a static file: it
+            # arrives faster than a loop of sends can make it.
+            size = int(query.get("size", "0"))
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size)
+            with tempfile.TemporaryFile() as f:
+                f.truncate(size)
+                conn.sendfile(f)
         elif path == "/drip":
             # A head split over two sends and a body in pieces with pauses: each piece arrives on
             # a socket the proxy has already read empty.

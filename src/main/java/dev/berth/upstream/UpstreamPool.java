@@ -149,6 +149,10 @@ public final class UpstreamPool {
       return;
     }
     connection.idle(backend.keepaliveTimeout().toNanos(), idleHere);
+    // The exchange may have ended while it had stopped reading (its client was slow, and the
+    // last piece was already on its way): a pooled connection reads, so that it notices the app
+    // closing it and the next exchange hears its answer.
+    channel.config().setAutoRead(true);
     idleHere.addFirst(connection);
   }
 

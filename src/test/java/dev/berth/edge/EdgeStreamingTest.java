@@ -74,6 +74,21 @@ class EdgeStreamingTest {
   }
 
   @Test
+  void theAppConnectionOfAStreamedResponseServesTheNextRequest() throws Exception {
+    // The app sends its body faster than curl takes it, so berth stops reading the app until curl
+    // catches up, and the body can end while reading is stopped. The app's connection then goes
+    // back to the pool, and the next request is sent on it (the pool hands out the connection
+    // released last): berth must read it again, not wait for the upstream response timeout.
+    long size = 32L << 20;
+    for (int i = 1; i <= 3; i++) {
+      String streamed = curl("-o", "/dev/null", "-w", "%{http_code} %{size_download}", url("/bigfile?size=" + size));
+      assertThat(streamed).isEqualTo("200 " + size);
+      String next = curl("--max-time", "20", "-w", " %{http_code}", url("/conn"));
+      assertThat(next).as("the request after streamed response %d", i).endsWith(" 200");
+    }
+  }
+
+  @Test
   void oneGibUploadStreams() throws Exception {
     Path file = tmp.resolve("upload.bin");
     try (RandomAccessFile sparse = new RandomAccessFile(file.toFile(), "rw")) {
