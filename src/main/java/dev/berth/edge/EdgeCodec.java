@@ -5,9 +5,12 @@ import static java.util.Objects.requireNonNull;
 import dev.berth.upstream.RawBody;
 import dev.berth.upstream.RawResponse;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
@@ -55,6 +58,24 @@ final class EdgeCodec {
 
   ResponseMeter meter() {
     return meter;
+  }
+
+  /**
+   * Closes the connection once the write it listens to is done: at once, or, while the client is
+   * still sending a request (its body unread to the end, or bytes of another already here), by a
+   * {@link Lingering} close, so that those bytes do not turn into a reset that can destroy the
+   * response before the client reads it.
+   */
+  final ChannelFutureListener closer = this::closeAfter;
+
+  private void closeAfter(ChannelFuture written) {
+    Channel channel = written.channel();
+    if (!written.isSuccess() || decoder.atRest() || !channel.isActive() || !(channel instanceof DuplexChannel duplex)) {
+      channel.close();
+      return;
+    }
+    timeouts.stop();
+    Lingering.start(duplex);
   }
 
   /** Whether no request is half-read and no response is owed: the codec holds nothing of value. */
@@ -171,7 +192,7 @@ final class EdgeCodec {
       meter.count(msg);
       if (keepAlive.closesAfter(msg)) {
         promise = promise.unvoid();
-        promise.addListener(ChannelFutureListener.CLOSE);
+        promise.addListener(closer);
       }
       switch (msg) {
         case RawResponse raw -> ctx.write(rawHead(raw, connectionField), promise);

@@ -263,7 +263,7 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
     current = null;
     logCompleted(lastWrite);
     if (!keepOpen || draining) {
-      lastWrite.addListener(ChannelFutureListener.CLOSE);
+      lastWrite.addListener(codec.closer);
       drop();
       return;
     }

@@ -355,12 +355,22 @@ final class ProxyExchange implements Exchange {
         HttpUtil.setKeepAlive(response, false);
       }
     }
-    if (clientConnection.draining()) {
+    if (closesClient()) {
       HttpUtil.setKeepAlive(response, false);
     }
     response.setProtocolVersion(HttpVersion.HTTP_1_1);
     responseStarted = true;
     client.write(response, client.voidPromise());
+  }
+
+  /**
+   * Whether the client's connection closes after this response, said in its head (RFC 9112 9.6):
+   * when the edge drains, or when the app answers before the request body is all here (an early
+   * 413 or 401): the rest of the body may never come. The connection then closes after the
+   * response, by a {@link Lingering} close while the client is still sending.
+   */
+  private boolean closesClient() {
+    return clientConnection.draining() || !requestDone;
   }
 
   /** Whether the app's absolute redirects are put back under the mount point (see below). */
@@ -371,7 +381,7 @@ final class ProxyExchange implements Exchange {
   /** The head of a response that passes through as bytes (see upstream.PassThrough). */
   private void rawResponseHead(RawResponse response) {
     upstreamKeepAlive = response.keepAlive();
-    if (clientConnection.draining()) {
+    if (closesClient()) {
       response.closeClientConnection();
     }
     responseStarted = true;
