@@ -152,7 +152,9 @@ public final class UpstreamPool {
     // The exchange may have ended while it had stopped reading (its client was slow, and the
     // last piece was already on its way): a pooled connection reads, so that it notices the app
     // closing it and the next exchange hears its answer.
-    channel.config().setAutoRead(true);
+    if (!channel.config().isAutoRead()) {
+      channel.config().setAutoRead(true);
+    }
     idleHere.addFirst(connection);
   }
 
