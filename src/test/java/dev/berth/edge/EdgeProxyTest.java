@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.testing.BerthProcess;
 import dev.berth.testing.Curl;
+import dev.berth.testing.HttpConnection;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -288,66 +289,27 @@ class EdgeProxyTest {
     assertThat(get("/raw/ok").statusCode()).isEqualTo(200);
   }
 
-  // A client still sending its body when it is answered must get the answer, not a reset: berth
-  // ends its side and drops the rest (a lingering close) instead of closing on unread bytes.
+  // A client still sending its body (32 MiB) when it is answered must get the answer, not a
+  // reset: berth ends its side and drops the rest (a lingering close) instead of closing on
+  // unread bytes.
+  private static final long BODY = 32 << 20;
 
   @Test
   void anAppsEarlyAnswerReachesAClientStillSendingItsBody() throws Exception {
-    String answer = sendingWhileReading("POST /roomy/early HTTP/1.1\r\nHost: x\r\nContent-Length: " + (32 << 20) + "\r\n\r\n", false);
+    String answer = HttpConnection.answerWhileSending(port, "POST /roomy/early HTTP/1.1\r\nHost: x\r\nContent-Length: " + BODY + "\r\n\r\n", BODY, false);
     assertThat(answer).startsWith("HTTP/1.1 413 ").contains("Connection: close").endsWith("too large\n");
   }
 
   @Test
   void a413OnTheDeclaredLengthReachesAClientThatSendsTheBodyAnyway() throws Exception {
-    String answer = sendingWhileReading("POST /small/sink HTTP/1.1\r\nHost: x\r\nContent-Length: " + (32 << 20) + "\r\n\r\n", false);
+    String answer = HttpConnection.answerWhileSending(port, "POST /small/sink HTTP/1.1\r\nHost: x\r\nContent-Length: " + BODY + "\r\n\r\n", BODY, false);
     assertThat(answer).startsWith("HTTP/1.1 413 ");
   }
 
   @Test
   void a413WhileStreamingReachesAClientStillSendingChunks() throws Exception {
-    String answer = sendingWhileReading("POST /small/sink HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", true);
+    String answer = HttpConnection.answerWhileSending(port, "POST /small/sink HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", BODY, true);
     assertThat(answer).startsWith("HTTP/1.1 413 ");
-  }
-
-  /**
-   * Sends {@code head}, then 32 MiB of body (as 64 KiB chunks when {@code chunked}) from another
-   * thread, and returns what the client reads until berth ends the connection. A reset instead of
-   * that end fails the read, and so the test.
-   */
-  private String sendingWhileReading(String head, boolean chunked) throws Exception {
-    try (Socket socket = new Socket("127.0.0.1", port)) {
-      socket.setSoTimeout(30_000);
-      OutputStream out = socket.getOutputStream();
-      out.write(head.getBytes(StandardCharsets.ISO_8859_1));
-      Thread sender =
-          Thread.ofPlatform()
-              .start(
-                  () -> {
-                    byte[] piece = new byte[64 << 10];
-                    try {
-                      for (int i = 0; i < 512; i++) {
-                        if (chunked) {
-                          out.write("10000\r\n".getBytes(StandardCharsets.ISO_8859_1));
-                        }
-                        out.write(piece);
-                        if (chunked) {
-                          out.write("\r\n".getBytes(StandardCharsets.ISO_8859_1));
-                        }
-                      }
-                      if (chunked) {
-                        out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
-                      }
-                    } catch (IOException closed) {
-                      // The test is over, or berth stopped taking the body: what it answered counts.
-                    }
-                  });
-      try {
-        return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
-      } finally {
-        socket.close();
-        sender.join(30_000);
-      }
-    }
   }
 
   @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.berth.testing.BerthProcess;
 import dev.berth.testing.Curl;
+import dev.berth.testing.HttpConnection;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.uring.IoUring;
 import java.net.URI;
@@ -90,6 +91,12 @@ class TransportsEndToEndTest {
           assertThat(big.body()).hasSize(5_000_000);
           // Every piece comes after the proxy has read the socket empty: its read must be woken
           // again each time (on io_uring, a unix socket keeps a receive armed for this).
+          // An app answering before the body is in: the answer, then the end of the stream, no reset.
+          // (8 MiB: under the default max_body_size, so that the app answers, not berth.)
+          String early =
+              HttpConnection.answerWhileSending(
+                  port, "POST /" + kind + "/early HTTP/1.1\r\nHost: x\r\nContent-Length: " + (8 << 20) + "\r\n\r\n", 8 << 20, false);
+          assertThat(early).startsWith("HTTP/1.1 413 ").endsWith("too large\n");
           Curl.Response drip = Curl.get(base + "/" + kind + "/drip?pieces=5");
           assertThat(drip.status()).isEqualTo(200);
           assertThat(drip.body()).isEqualTo("piece\n".repeat(5));
@@ -102,6 +109,15 @@ class TransportsEndToEndTest {
             // "raw <connection> <requests it served>"
             assertThat(second.split(" ")[1]).isEqualTo(first.split(" ")[1]);
             assertThat(second.split(" ")[2].trim()).isNotEqualTo(first.split(" ")[2].trim());
+            // A body sent faster than the client takes it (by sendfile, as nginx serves a file)
+            // may end while the proxy has stopped reading the app: that pooled connection must
+            // read again for the next exchange.
+            for (int i = 0; i < 3; i++) {
+              HttpRequest sendfile =
+                  HttpRequest.newBuilder(URI.create(base + "/" + kind + "/bigfile?size=" + (16 << 20))).timeout(Duration.ofSeconds(30)).build();
+              assertThat(client.send(sendfile, HttpResponse.BodyHandlers.ofByteArray()).body()).hasSize(16 << 20);
+              assertThat(client.send(conn, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+            }
             // A body that ends when the app closes, its last bytes and its close sent together:
             // the proxy must read on to the end of the stream (rechunked for the client) however
             // the two arrive, so a few times over.

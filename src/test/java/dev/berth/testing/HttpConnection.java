@@ -58,6 +58,47 @@ public final class HttpConnection implements AutoCloseable {
     socket.close();
   }
 
+  /**
+   * On a new connection to 127.0.0.1:port, sends {@code head}, then {@code size} bytes of body (a
+   * multiple of 64 KiB, as 64 KiB chunks when {@code chunked}) from another thread, and returns all the client reads until the
+   * server ends the connection: for a server that answers before the body is in. A reset instead
+   * of that end fails the read (SocketException), and so the test.
+   */
+  public static String answerWhileSending(int port, String head, long size, boolean chunked) throws IOException, InterruptedException {
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+      socket.setSoTimeout(30_000);
+      OutputStream out = socket.getOutputStream();
+      out.write(head.getBytes(StandardCharsets.ISO_8859_1));
+      Thread sender = Thread.ofPlatform().start(() -> sendBody(out, size, chunked));
+      try {
+        return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+      } finally {
+        socket.close();
+        sender.join(30_000);
+      }
+    }
+  }
+
+  private static void sendBody(OutputStream out, long size, boolean chunked) {
+    byte[] piece = new byte[64 << 10];
+    try {
+      for (long sent = 0; sent < size; sent += piece.length) {
+        if (chunked) {
+          out.write("10000\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        }
+        out.write(piece);
+        if (chunked) {
+          out.write("\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        }
+      }
+      if (chunked) {
+        out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      }
+    } catch (IOException closed) {
+      // The test is over, or the server stopped taking the body: what it answered counts.
+    }
+  }
+
   /** Reads one response (Content-Length, chunked, or up to the close). */
   static Response read(InputStream in) throws IOException {
     String statusLine = line(in);
