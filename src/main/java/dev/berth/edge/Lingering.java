@@ -54,6 +54,7 @@ final class Lingering extends ChannelInboundHandlerAdapter {
 
   @Override
   public void handlerRemoved(ChannelHandlerContext ctx) {
+    // Also when the channel closes: Netty removes every handler of a closed channel's pipeline.
     beat.cancel(false);
   }
 
@@ -66,12 +67,6 @@ final class Lingering extends ChannelInboundHandlerAdapter {
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
     // Nothing read here goes further, so there is nothing to complete.
-  }
-
-  @Override
-  public void channelInactive(ChannelHandlerContext ctx) {
-    beat.cancel(false);
-    ctx.fireChannelInactive();
   }
 
   private void check(ChannelHandlerContext ctx) {
