@@ -17,17 +17,17 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The access log: {@link #log} hands an entry over from an event loop; one writer thread formats
- * it and appends it to the spec's file.
+ * The access log: {@link #log} hands an entry over from an event loop; one writer thread formats it
+ * and appends it to the spec's file.
  *
  * <p>{@code log} never blocks and does no I/O: it puts the entry on a bounded lock-free queue, or
- * drops and counts it when the queue is full. While lines come in, the writer wakes up every
- * 100 ms, writes all that is queued and flushes each file once, so {@code tail -f} sees lines
- * within about 100 ms and a burst costs one write per file, not one per line. Once a second it
- * checks whether a file was renamed or deleted (logrotate without a signal) and opens a new one at
- * the path. After 100 ms with no line it rests: it wakes once a second for that check while a file
- * is open and not at all while none is (an idle server, or every access log disabled), and the
- * next line logged wakes it.
+ * drops and counts it when the queue is full. While lines come in, the writer wakes up every 100
+ * ms, writes all that is queued and flushes each file once, so {@code tail -f} sees lines within
+ * about 100 ms and a burst costs one write per file, not one per line. Once a second it checks
+ * whether a file was renamed or deleted (logrotate without a signal) and opens a new one at the
+ * path. After 100 ms with no line it rests: it wakes once a second for that check while a file is
+ * open and not at all while none is (an idle server, or every access log disabled), and the next
+ * line logged wakes it.
  *
  * <pre>{@code
  * AccessLog accessLog = new AccessLog(out);    // at startup
@@ -62,6 +62,7 @@ public final class AccessLog implements AutoCloseable {
   private final LongAdder dropped = new LongAdder();
   private final Thread writer;
   private volatile boolean closing;
+
   /** Set by the writer while it rests: the next line logged must wake it. */
   private volatile boolean resting;
 
@@ -161,7 +162,10 @@ public final class AccessLog implements AutoCloseable {
         lastRotationCheck = System.nanoTime();
       }
       if (written == 0) {
-        rest(files.isEmpty() ? Long.MAX_VALUE : ROTATION_CHECK_NANOS - (System.nanoTime() - lastRotationCheck));
+        rest(
+            files.isEmpty()
+                ? Long.MAX_VALUE
+                : ROTATION_CHECK_NANOS - (System.nanoTime() - lastRotationCheck));
       } else if (written < MAX_BATCH) {
         LockSupport.parkNanos(this, WAKE_NANOS);
       }
@@ -191,15 +195,16 @@ public final class AccessLog implements AutoCloseable {
     int lines = 0;
     Task task;
     while (lines < MAX_BATCH && (task = queue.poll()) != null) {
+      // No record patterns here: the formatter runs on Maven's JDK 17, whose parser lacks them.
       switch (task) {
-        case Line(AccessLogSpec spec, AccessLogEntry entry) -> {
+        case Line line -> {
           queued.decrementAndGet();
           lines++;
           files
-              .computeIfAbsent(spec.path(), path -> new LogFile(path, out, dropped))
-              .append(lineFormat.format(spec.format(), entry));
+              .computeIfAbsent(line.spec().path(), path -> new LogFile(path, out, dropped))
+              .append(lineFormat.format(line.spec().format(), line.entry()));
         }
-        case Reopen() -> files.values().forEach(LogFile::reopen);
+        case Reopen reopen -> files.values().forEach(LogFile::reopen);
       }
     }
     return lines;

@@ -18,8 +18,8 @@ import java.time.Instant;
  * @param referer the Referer header, or null
  * @param userAgent the User-Agent header, or null
  * @param host the Host header, or null
- * @param upstreamAddress the app instance that answered ("unix:/path" or "127.0.0.1:port"), or
- *     null when berth answered itself
+ * @param upstreamAddress the app instance that answered ("unix:/path" or "127.0.0.1:port"), or null
+ *     when berth answered itself
  * @param upstreamTime from connecting to the app until its response ended, or null
  * @param requestTime from the request head until the response was written
  */

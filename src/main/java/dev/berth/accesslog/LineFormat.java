@@ -51,7 +51,9 @@ final class LineFormat {
     escape(b, e.target()).append(' ');
     escape(b, e.protocol()).append("\" ");
     // nginx prints $status as %03d: a response never sent shows as 000.
-    b.append(e.status() == 0 ? "000" : Integer.toString(e.status())).append(' ').append(e.bodyBytesSent());
+    b.append(e.status() == 0 ? "000" : Integer.toString(e.status()))
+        .append(' ')
+        .append(e.bodyBytesSent());
     quoted(b, e.referer());
     quoted(b, e.userAgent());
     quoted(b, e.upstreamAddress());

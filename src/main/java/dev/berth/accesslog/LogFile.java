@@ -86,7 +86,8 @@ final class LogFile {
       return;
     }
     try {
-      if (!Objects.equals(fileKey, Files.readAttributes(path, BasicFileAttributes.class).fileKey())) {
+      if (!Objects.equals(
+          fileKey, Files.readAttributes(path, BasicFileAttributes.class).fileKey())) {
         reopen();
       }
     } catch (NoSuchFileException e) {

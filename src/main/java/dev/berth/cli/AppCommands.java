@@ -16,16 +16,26 @@ final class AppCommands {
 
   private AppCommands() {}
 
-  @Command(name = "status", description = "Show every app instance: state, pid, uptime, restarts, recycles, memory.")
+  @Command(
+      name = "status",
+      description = "Show every app instance: state, pid, uptime, restarts, recycles, memory.")
   static final class Status extends ControlCommand {
     @Override
     int run(Config config) {
-      return call(config, "status", args(), event -> {}, result -> print(spec.commandLine().getOut(), result));
+      return call(
+          config,
+          "status",
+          args(),
+          event -> {},
+          result -> print(spec.commandLine().getOut(), result));
     }
 
     private static void print(PrintWriter out, JsonNode result) {
       List<String[]> rows = new ArrayList<>();
-      rows.add(new String[] {"INSTANCE", "STATE", "PID", "UPTIME", "RESTARTS", "RECYCLED", "MEMORY", "ENDPOINT"});
+      rows.add(
+          new String[] {
+            "INSTANCE", "STATE", "PID", "UPTIME", "RESTARTS", "RECYCLED", "MEMORY", "ENDPOINT"
+          });
       for (JsonNode i : result.path("instances")) {
         boolean running = "RUNNING".equals(i.path("state").asText());
         rows.add(
@@ -55,21 +65,35 @@ final class AppCommands {
     }
   }
 
-  @Command(name = "logs", description = "Show an app's output: the last lines, or follow new ones with -f.")
+  @Command(
+      name = "logs",
+      description = "Show an app's output: the last lines, or follow new ones with -f.")
   static final class Logs extends ControlCommand {
     @Parameters(index = "0", paramLabel = "APP")
     String app;
 
-    @Option(names = {"-f", "--follow"}, description = "Keep printing new lines until interrupted.")
+    @Option(
+        names = {"-f", "--follow"},
+        description = "Keep printing new lines until interrupted.")
     boolean follow;
 
-    @Option(names = {"-n", "--lines"}, paramLabel = "N", defaultValue = "100", description = "How many past lines (default 100).")
+    @Option(
+        names = {"-n", "--lines"},
+        paramLabel = "N",
+        defaultValue = "100",
+        description = "How many past lines (default 100).")
     int lines;
 
-    @Option(names = "--instance", paramLabel = "N", description = "Only this instance's lines: 2 (web.2), or worker.2.")
+    @Option(
+        names = "--instance",
+        paramLabel = "N",
+        description = "Only this instance's lines: 2 (web.2), or worker.2.")
     String instance;
 
-    @Option(names = "--type", paramLabel = "TYPE", description = "Only this process type's lines (web, worker...).")
+    @Option(
+        names = "--type",
+        paramLabel = "TYPE",
+        description = "Only this process type's lines (web, worker...).")
     String type;
 
     @Override
@@ -88,13 +112,18 @@ final class AppCommands {
           args,
           event ->
               out.println(
-                  event.fields().path("time").asText() + " " + event.fields().path("source").asText() + " | "
+                  event.fields().path("time").asText()
+                      + " "
+                      + event.fields().path("source").asText()
+                      + " | "
                       + event.fields().path("text").asText()),
           result -> {});
     }
   }
 
-  @Command(name = "stop", description = "Stop an app's instances (they stay stopped until 'berth start').")
+  @Command(
+      name = "stop",
+      description = "Stop an app's instances (they stay stopped until 'berth start').")
   static final class Stop extends ControlCommand {
     @Parameters(index = "0", paramLabel = "APP")
     String app;
@@ -136,7 +165,10 @@ final class AppCommands {
     }
   }
 
-  @Command(name = "scale", description = "Set how many instances of each process type run, e.g. 'berth scale blog web=4 worker=2'.")
+  @Command(
+      name = "scale",
+      description =
+          "Set how many instances of each process type run, e.g. 'berth scale blog web=4 worker=2'.")
   static final class Scale extends ControlCommand {
     @Parameters(index = "0", paramLabel = "APP")
     String app;
@@ -159,7 +191,12 @@ final class AppCommands {
       var args = args().put("app", app);
       args.set("counts", map);
       PrintWriter out = spec.commandLine().getOut();
-      return call(config, "scale", args, e -> out.println(e.fields().path("text").asText()), r -> say("scaled " + app));
+      return call(
+          config,
+          "scale",
+          args,
+          e -> out.println(e.fields().path("text").asText()),
+          r -> say("scaled " + app));
     }
 
     private static Integer parse(String s) {
@@ -197,10 +234,14 @@ final class AppCommands {
             "env",
             args().put("app", app),
             e -> {},
-            r -> r.path("env").properties().forEach(e -> out.println(e.getKey() + "=" + e.getValue().asText())));
+            r ->
+                r.path("env")
+                    .properties()
+                    .forEach(e -> out.println(e.getKey() + "=" + e.getValue().asText())));
       }
       if (values.isEmpty() || !(action.equals("set") || action.equals("unset"))) {
-        err.println("berth: env: expected 'berth env APP', 'berth env APP set K=V ...' or 'berth env APP unset K ...'");
+        err.println(
+            "berth: env: expected 'berth env APP', 'berth env APP set K=V ...' or 'berth env APP unset K ...'");
         return BerthCommand.EXIT_USAGE;
       }
       var args = args().put("app", app);
@@ -218,7 +259,12 @@ final class AppCommands {
         }
         set.put(value.substring(0, eq), value.substring(eq + 1));
       }
-      return call(config, "env_change", args, e -> out.println(e.fields().path("text").asText()), r -> say("environment of " + app + " changed"));
+      return call(
+          config,
+          "env_change",
+          args,
+          e -> out.println(e.fields().path("text").asText()),
+          r -> say("environment of " + app + " changed"));
     }
   }
 
@@ -253,7 +299,10 @@ final class AppCommands {
     for (String[] row : rows) {
       StringBuilder line = new StringBuilder();
       for (int c = 0; c < row.length; c++) {
-        line.append(c == row.length - 1 ? row[c] : String.format(Locale.ROOT, "%-" + (widths[c] + 2) + "s", row[c]));
+        line.append(
+            c == row.length - 1
+                ? row[c]
+                : String.format(Locale.ROOT, "%-" + (widths[c] + 2) + "s", row[c]));
       }
       out.println(line.toString().stripTrailing());
     }

@@ -13,7 +13,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** The {@code berth} command line. Exit codes: 0 fine, 1 failed while running, 2 bad usage or config. */
+/**
+ * The {@code berth} command line. Exit codes: 0 fine, 1 failed while running, 2 bad usage or
+ * config.
+ */
 @Command(
     name = "berth",
     mixinStandardHelpOptions = true,
@@ -50,9 +53,9 @@ public final class BerthCommand implements Runnable {
           CommandLine.HelpCommand.class);
 
   /**
-   * The command line for {@code args}. Only the subcommand that {@code args} name is built:
-   * picocli builds each command's model by reflection, which was about half of the time from
-   * {@code berth up} to serving. Anything else (help, a mistyped command) gets all of them.
+   * The command line for {@code args}. Only the subcommand that {@code args} name is built: picocli
+   * builds each command's model by reflection, which was about half of the time from {@code berth
+   * up} to serving. Anything else (help, a mistyped command) gets all of them.
    */
   public static CommandLine commandLine(String... args) {
     CommandLine cli = new CommandLine(new BerthCommand());
@@ -135,7 +138,9 @@ public final class BerthCommand implements Runnable {
     }
   }
 
-  @Command(name = "up", description = "Start the edge and every app, in the foreground, until SIGINT/SIGTERM.")
+  @Command(
+      name = "up",
+      description = "Start the edge and every app, in the foreground, until SIGINT/SIGTERM.")
   static final class Up extends ConfigCommand {
     @Override
     int run(Config config) {
@@ -150,8 +155,14 @@ public final class BerthCommand implements Runnable {
       spec.commandLine()
           .getOut()
           .println(
-              config.file() + ": ok (" + config.listeners().size() + " listener(s), " + config.apps().size()
-                  + " app(s), " + config.routes().size() + " route(s))");
+              config.file()
+                  + ": ok ("
+                  + config.listeners().size()
+                  + " listener(s), "
+                  + config.apps().size()
+                  + " app(s), "
+                  + config.routes().size()
+                  + " route(s))");
       return 0;
     }
   }
@@ -160,7 +171,9 @@ public final class BerthCommand implements Runnable {
     @Override
     public String[] getVersion() {
       String version = BerthCommand.class.getPackage().getImplementationVersion();
-      return new String[] {"berth " + (version == null ? "dev" : version) + " (Java " + Runtime.version() + ")"};
+      return new String[] {
+        "berth " + (version == null ? "dev" : version) + " (Java " + Runtime.version() + ")"
+      };
     }
   }
 }

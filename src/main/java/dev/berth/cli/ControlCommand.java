@@ -18,26 +18,43 @@ import picocli.CommandLine.Option;
  */
 abstract class ControlCommand extends BerthCommand.ConfigCommand {
 
-  @Option(names = "--json", description = "Print the daemon's answer as JSON (one object per line).")
+  @Option(
+      names = "--json",
+      description = "Print the daemon's answer as JSON (one object per line).")
   boolean json;
 
   /** Sends the request; events go to {@code onEvent}. @return the exit code */
-  final int call(Config config, String command, ObjectNode args, Consumer<ControlClient.Event> onEvent, Consumer<JsonNode> onResult) {
+  final int call(
+      Config config,
+      String command,
+      ObjectNode args,
+      Consumer<ControlClient.Event> onEvent,
+      Consumer<JsonNode> onResult) {
     return call(config.stateDir(), command, args, onEvent, onResult);
   }
 
-  /** {@link #call(Config, String, ObjectNode, Consumer, Consumer)} to the berth of this state directory. */
-  final int call(Path stateDir, String command, ObjectNode args, Consumer<ControlClient.Event> onEvent, Consumer<JsonNode> onResult) {
+  /**
+   * {@link #call(Config, String, ObjectNode, Consumer, Consumer)} to the berth of this state
+   * directory.
+   */
+  final int call(
+      Path stateDir,
+      String command,
+      ObjectNode args,
+      Consumer<ControlClient.Event> onEvent,
+      Consumer<JsonNode> onResult) {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    try (ControlClient client = ControlClient.connect(stateDir.resolve(ControlProtocol.SOCKET_NAME))) {
+    try (ControlClient client =
+        ControlClient.connect(stateDir.resolve(ControlProtocol.SOCKET_NAME))) {
       ObjectNode result =
           client.call(
               command,
               args,
               event -> {
                 if (json) {
-                  ObjectNode line = JsonNodeFactory.instance.objectNode().put("event", event.kind());
+                  ObjectNode line =
+                      JsonNodeFactory.instance.objectNode().put("event", event.kind());
                   line.setAll(event.fields());
                   out.println(line);
                 } else {
@@ -54,7 +71,12 @@ abstract class ControlCommand extends BerthCommand.ConfigCommand {
       return 0;
     } catch (ControlException e) {
       if (json) {
-        out.println(JsonNodeFactory.instance.objectNode().put("ok", false).put("error", e.forUser()).put("code", e.code()));
+        out.println(
+            JsonNodeFactory.instance
+                .objectNode()
+                .put("ok", false)
+                .put("error", e.forUser())
+                .put("code", e.code()));
         out.flush();
       } else {
         err.println(e.forUser());

@@ -17,12 +17,17 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** Deploys: {@code berth deploy}, {@code rollback} and {@code releases}, done by the running daemon. */
+/**
+ * Deploys: {@code berth deploy}, {@code rollback} and {@code releases}, done by the running daemon.
+ */
 final class DeployCommands {
 
   /** What git takes as a URL rather than a path: scheme://..., or scp-like user@host:path. */
-  private static final Pattern URL = Pattern.compile("^([a-zA-Z][a-zA-Z0-9+.-]*://.+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:.+)$");
-  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneOffset.UTC);
+  private static final Pattern URL =
+      Pattern.compile("^([a-zA-Z][a-zA-Z0-9+.-]*://.+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:.+)$");
+
+  private static final DateTimeFormatter TIME =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneOffset.UTC);
 
   private DeployCommands() {}
 
@@ -41,13 +46,22 @@ final class DeployCommands {
     @Parameters(index = "1", arity = "0..1", paramLabel = "SRC")
     String source;
 
-    @Option(names = "--ref", paramLabel = "REF", description = "Git branch, tag or commit to deploy (default: HEAD).")
+    @Option(
+        names = "--ref",
+        paramLabel = "REF",
+        description = "Git branch, tag or commit to deploy (default: HEAD).")
     String ref;
 
-    @Option(names = "--revision", paramLabel = "SHA", description = "Record this revision instead of the one found.")
+    @Option(
+        names = "--revision",
+        paramLabel = "SHA",
+        description = "Record this revision instead of the one found.")
     String revision;
 
-    @Option(names = "--source-label", paramLabel = "TEXT", description = "Record this as the release's source.")
+    @Option(
+        names = "--source-label",
+        paramLabel = "TEXT",
+        description = "Record this as the release's source.")
     String sourceLabel;
 
     @Override
@@ -59,7 +73,9 @@ final class DeployCommands {
         } else {
           Path path = Path.of(source).toAbsolutePath().normalize();
           if (!Files.exists(path)) {
-            spec.commandLine().getErr().println("berth: deploy: " + source + ": no such file or directory");
+            spec.commandLine()
+                .getErr()
+                .println("berth: deploy: " + source + ": no such file or directory");
             return BerthCommand.EXIT_USAGE;
           }
           args.put("source", path.toString());
@@ -96,7 +112,9 @@ final class DeployCommands {
       var args = args().put("app", app);
       if (release != null) {
         if (release < 1) {
-          spec.commandLine().getErr().println("berth: rollback: " + release + ": expected a release number (1 or more)");
+          spec.commandLine()
+              .getErr()
+              .println("berth: rollback: " + release + ": expected a release number (1 or more)");
           return BerthCommand.EXIT_USAGE;
         }
         args.put("release", release);
@@ -105,7 +123,9 @@ final class DeployCommands {
     }
   }
 
-  @Command(name = "releases", description = "List an app's releases, oldest first: number, time (UTC), source, revision.")
+  @Command(
+      name = "releases",
+      description = "List an app's releases, oldest first: number, time (UTC), source, revision.")
   static final class Releases extends ControlCommand {
     @Parameters(index = "0", paramLabel = "APP")
     String app;
@@ -113,12 +133,16 @@ final class DeployCommands {
     @Override
     int run(Config config) {
       PrintWriter out = spec.commandLine().getOut();
-      return call(config, "releases", args().put("app", app), event -> {}, result -> print(out, result));
+      return call(
+          config, "releases", args().put("app", app), event -> {}, result -> print(out, result));
     }
 
     private static void print(PrintWriter out, JsonNode result) {
       if (result.path("releases").isEmpty()) {
-        out.println("berth: " + result.path("app").asText() + " has no releases yet (it runs from its configured dir)");
+        out.println(
+            "berth: "
+                + result.path("app").asText()
+                + " has no releases yet (it runs from its configured dir)");
         return;
       }
       List<String[]> rows = new ArrayList<>();

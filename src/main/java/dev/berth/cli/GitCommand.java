@@ -18,7 +18,8 @@ import picocli.CommandLine.Parameters;
 /** {@code berth git init APP}: a bare repository whose pushes deploy the app. */
 @Command(
     name = "git",
-    description = "git push deploys: 'berth git init APP' makes a bare repository whose pushes deploy APP.",
+    description =
+        "git push deploys: 'berth git init APP' makes a bare repository whose pushes deploy APP.",
     subcommands = {GitCommand.Init.class})
 final class GitCommand implements Runnable {
 
@@ -40,13 +41,17 @@ final class GitCommand implements Runnable {
     @Parameters(index = "0", paramLabel = "APP")
     String app;
 
-    @Option(names = "--path", paramLabel = "DIR", description = "Where the bare repository is. Default: <state_dir>/git/APP.git.")
+    @Option(
+        names = "--path",
+        paramLabel = "DIR",
+        description = "Where the bare repository is. Default: <state_dir>/git/APP.git.")
     Path path;
 
     @Option(
         names = "--branch",
         paramLabel = "NAME",
-        description = "The branch whose pushes deploy. Default: main or master, the first of them to deploy.")
+        description =
+            "The branch whose pushes deploy. Default: main or master, the first of them to deploy.")
     String branch;
 
     @Override
@@ -55,10 +60,20 @@ final class GitCommand implements Runnable {
       PrintWriter err = spec.commandLine().getErr();
       App target = config.apps().get(app);
       if (target == null) {
-        return usage(err, "no app named " + app + " in " + config.file() + " (apps: " + String.join(", ", config.apps().keySet()) + ")");
+        return usage(
+            err,
+            "no app named "
+                + app
+                + " in "
+                + config.file()
+                + " (apps: "
+                + String.join(", ", config.apps().keySet())
+                + ")");
       }
       if (target.external()) {
-        return usage(err, "app " + app + " is not run by berth (it has upstreams): there is nothing to deploy");
+        return usage(
+            err,
+            "app " + app + " is not run by berth (it has upstreams): there is nothing to deploy");
       }
       Path repository;
       try {
@@ -82,33 +97,48 @@ final class GitCommand implements Runnable {
         out.println("berth: created bare repository " + repo + " for app " + app);
       } else {
         out.println(
-            "berth: " + repo + " exists; "
-                + (outcome.hookChanged() ? "updated its pre-receive hook" : "its pre-receive hook was already up to date"));
+            "berth: "
+                + repo
+                + " exists; "
+                + (outcome.hookChanged()
+                    ? "updated its pre-receive hook"
+                    : "its pre-receive hook was already up to date"));
       }
       String deployBranch = outcome.branch() != null ? outcome.branch() : "main";
       out.println(
-          "berth: a push to " + (outcome.branch() != null ? outcome.branch() : PushRepository.DEFAULT_BRANCH)
-              + " deploys " + app + "; other branches and tags are accepted without a deploy");
+          "berth: a push to "
+              + (outcome.branch() != null ? outcome.branch() : PushRepository.DEFAULT_BRANCH)
+              + " deploys "
+              + app
+              + "; other branches and tags are accepted without a deploy");
       out.println("berth: the hook runs " + berth.how() + ", with -c " + config.file());
       String user = System.getProperty("user.name");
       out.println("Add it as a remote, then push:");
       out.println("  on this machine:  git remote add berth " + repo);
-      out.println("  over SSH:         git remote add berth ssh://" + user + "@" + hostName() + repo);
+      out.println(
+          "  over SSH:         git remote add berth ssh://" + user + "@" + hostName() + repo);
       out.println("  then:             git push berth " + deployBranch);
       out.println(
-          "Over SSH, log in as " + user + " (berth's control socket admits only the user that runs berth, and root);"
+          "Over SSH, log in as "
+              + user
+              + " (berth's control socket admits only the user that runs berth, and root);"
               + " give the host as the pusher reaches it, with :PORT after it when sshd is not on 22.");
       out.flush();
       return 0;
     }
 
-    /** {@code <state_dir>/git/APP.git}; the directories berth makes for it are private, as state_dir is. */
+    /**
+     * {@code <state_dir>/git/APP.git}; the directories berth makes for it are private, as state_dir
+     * is.
+     */
     private Path defaultRepository(Config config) throws IOException {
       Path git = config.stateDir().resolve("git");
       for (Path dir : new Path[] {config.stateDir(), git}) {
         if (!Files.isDirectory(dir)) {
           Files.createDirectories(dir.getParent());
-          Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+          Files.createDirectory(
+              dir,
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         }
       }
       return git.resolve(app + ".git");

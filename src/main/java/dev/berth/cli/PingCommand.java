@@ -13,7 +13,9 @@ import picocli.CommandLine.Option;
  * {@code berth ping}: whether a daemon answers on the control socket of this config. Exit codes: 0
  * it answers, 3 no daemon running, 1 any other failure (permission denied, say).
  */
-@Command(name = "ping", description = "Check that the berth daemon of this config answers on its control socket.")
+@Command(
+    name = "ping",
+    description = "Check that the berth daemon of this config answers on its control socket.")
 final class PingCommand extends BerthCommand.ConfigCommand {
 
   /** As {@code systemctl status}: 3 means not running. */
@@ -26,20 +28,26 @@ final class PingCommand extends BerthCommand.ConfigCommand {
   int run(Config config) {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    try (ControlClient client = ControlClient.connect(config.stateDir().resolve(ControlProtocol.SOCKET_NAME))) {
+    try (ControlClient client =
+        ControlClient.connect(config.stateDir().resolve(ControlProtocol.SOCKET_NAME))) {
       ObjectNode result = client.call("ping", null);
       if (json) {
         out.println(result);
       } else {
         out.println(
-            "berth: daemon running, pid " + result.path("pid").asLong() + ", up " + result.path("uptime_seconds").asLong()
-                + "s, version " + result.path("version").asText());
+            "berth: daemon running, pid "
+                + result.path("pid").asLong()
+                + ", up "
+                + result.path("uptime_seconds").asLong()
+                + "s, version "
+                + result.path("version").asText());
       }
       out.flush();
       return 0;
     } catch (ControlException e) {
       if (json) {
-        ObjectNode error = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        ObjectNode error =
+            com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
         error.put("ok", false).put("error", e.forUser()).put("code", e.code());
         out.println(error);
         out.flush();
@@ -47,7 +55,9 @@ final class PingCommand extends BerthCommand.ConfigCommand {
         err.println(e.forUser());
         err.flush();
       }
-      return ControlException.NOT_RUNNING.equals(e.code()) ? EXIT_NOT_RUNNING : BerthCommand.EXIT_FAILED;
+      return ControlException.NOT_RUNNING.equals(e.code())
+          ? EXIT_NOT_RUNNING
+          : BerthCommand.EXIT_FAILED;
     }
   }
 }

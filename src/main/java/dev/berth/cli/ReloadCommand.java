@@ -8,9 +8,9 @@ import java.nio.file.Path;
 import picocli.CommandLine.Command;
 
 /**
- * {@code berth reload}: the running berth reads its config file again and applies what changed.
- * The file it reads is the one it was started with; {@code -c} finds that berth (through the
- * file's state_dir), and is checked here first.
+ * {@code berth reload}: the running berth reads its config file again and applies what changed. The
+ * file it reads is the one it was started with; {@code -c} finds that berth (through the file's
+ * state_dir), and is checked here first.
  */
 @Command(
     name = "reload",
@@ -31,11 +31,18 @@ final class ReloadCommand extends ControlCommand {
         "reload",
         args(),
         // A redeploy's steps, indented under the change they belong to.
-        event -> out.println((event.kind().equals("progress") ? "  " : "") + event.fields().path("text").asText()),
+        event ->
+            out.println(
+                (event.kind().equals("progress") ? "  " : "")
+                    + event.fields().path("text").asText()),
         result ->
             say(
-                "reloaded " + result.path("file").asText() + ": "
-                    + (result.path("changes").isEmpty() ? "no changes" : result.path("changes").size() + " change(s)")));
+                "reloaded "
+                    + result.path("file").asText()
+                    + ": "
+                    + (result.path("changes").isEmpty()
+                        ? "no changes"
+                        : result.path("changes").size() + " change(s)")));
   }
 
   /**

@@ -17,30 +17,38 @@ import picocli.CommandLine.Option;
 /** {@code berth service install|uninstall}: start berth at boot (systemd unit or crontab line). */
 @Command(
     name = "service",
-    description = "Start berth at boot: a systemd unit (root, or your own user), else an @reboot crontab line.",
+    description =
+        "Start berth at boot: a systemd unit (root, or your own user), else an @reboot crontab line.",
     subcommands = {ServiceCommand.Install.class, ServiceCommand.Uninstall.class})
 final class ServiceCommand implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+  @Option(
+      names = {"-h", "--help"},
+      usageHelp = true,
+      description = "Show this help and exit.")
   boolean help;
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "service: say what to do: install or uninstall");
+    throw new CommandLine.ParameterException(
+        spec.commandLine(), "service: say what to do: install or uninstall");
   }
 
   /** Options both subcommands take. */
   static final class Common {
-    @Option(names = "--dry-run", description = "Print exactly what would be written and run, and change nothing.")
+    @Option(
+        names = "--dry-run",
+        description = "Print exactly what would be written and run, and change nothing.")
     boolean dryRun;
 
     @Option(
         names = "--name",
         paramLabel = "NAME",
         defaultValue = "berth",
-        description = "The service's name: NAME.service, and the crontab line's marker. Default: ${DEFAULT-VALUE}.")
+        description =
+            "The service's name: NAME.service, and the crontab line's marker. Default: ${DEFAULT-VALUE}.")
     String name;
   }
 
@@ -55,18 +63,23 @@ final class ServiceCommand implements Runnable {
   static final class Install extends BerthCommand.ConfigCommand {
     @CommandLine.Mixin Common common;
 
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "Show this help and exit.")
     boolean help;
 
     @Option(
         names = "--user",
         paramLabel = "NAME",
-        description = "As root: the user berth runs as. Default: $SUDO_USER, else the config file's owner.")
+        description =
+            "As root: the user berth runs as. Default: $SUDO_USER, else the config file's owner.")
     String user;
 
     @Option(
         names = "--cron",
-        description = "As an ordinary user: an @reboot crontab line even where systemd could be used.")
+        description =
+            "As an ordinary user: an @reboot crontab line even where systemd could be used.")
     boolean cron;
 
     @Override
@@ -74,7 +87,9 @@ final class ServiceCommand implements Runnable {
       PrintWriter err = spec.commandLine().getErr();
       // Which config ConfigCommand took: without -c, $BERTH_CONFIG or ./berth.toml, the examples.
       String fromEnv = System.getenv("BERTH_CONFIG");
-      if (file == null && (fromEnv == null || fromEnv.isBlank()) && !Files.exists(Path.of("berth.toml"))) {
+      if (file == null
+          && (fromEnv == null || fromEnv.isBlank())
+          && !Files.exists(Path.of("berth.toml"))) {
         err.println(
             "berth: service install: say which config to start at boot with -c FILE (not the bundled examples)");
         err.flush();
@@ -83,17 +98,26 @@ final class ServiceCommand implements Runnable {
       Host host = new SystemHost();
       ServiceInstaller.Options options = new ServiceInstaller.Options(common.name, user, cron);
       return carryOut(
-          spec, common, host, () -> new ServiceInstaller(host).install(config, options), "berth service install");
+          spec,
+          common,
+          host,
+          () -> new ServiceInstaller(host).install(config, options),
+          "berth service install");
     }
   }
 
-  @Command(name = "uninstall", description = "Stop and remove what berth service install set up under this name.")
+  @Command(
+      name = "uninstall",
+      description = "Stop and remove what berth service install set up under this name.")
   static final class Uninstall implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @CommandLine.Mixin Common common;
 
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "Show this help and exit.")
     boolean help;
 
     @Override
@@ -101,7 +125,11 @@ final class ServiceCommand implements Runnable {
       Host host = new SystemHost();
       ServiceInstaller.Options options = new ServiceInstaller.Options(common.name, null, false);
       return carryOut(
-          spec, common, host, () -> new ServiceInstaller(host).uninstall(options), "berth service uninstall");
+          spec,
+          common,
+          host,
+          () -> new ServiceInstaller(host).uninstall(options),
+          "berth service uninstall");
     }
   }
 
@@ -110,7 +138,11 @@ final class ServiceCommand implements Runnable {
   }
 
   private static int carryOut(
-      CommandLine.Model.CommandSpec spec, Common common, Host host, Planner planner, String command) {
+      CommandLine.Model.CommandSpec spec,
+      Common common,
+      Host host,
+      Planner planner,
+      String command) {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     ServicePlan plan;

@@ -9,8 +9,8 @@ import java.nio.file.Path;
  *
  * @param enabled false to log nothing
  * @param path the log file (absolute)
- * @param format nginx "combined" (with upstream address and time appended) or one JSON object
- *     per line
+ * @param format nginx "combined" (with upstream address and time appended) or one JSON object per
+ *     line
  */
 public record AccessLogSpec(boolean enabled, Path path, Format format) {
 

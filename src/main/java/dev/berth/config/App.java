@@ -29,13 +29,13 @@ import java.util.Map;
  * @param drainTimeout how long an instance taken out of rotation (restart, recycling) may finish
  *     its in-flight requests before it is stopped
  * @param processes process types other than web (workers...), which get no endpoint or traffic
- * @param envFile a file of NAME=value lines read at each start (the app's .env), or null for
- *     {@code dir/.env} if it exists then
+ * @param envFile a file of NAME=value lines read at each start (the app's .env), or null for {@code
+ *     dir/.env} if it exists then
  * @param recycle when a running instance is replaced by a fresh one ({@link Recycle#NONE}: never)
  * @param user who its processes run as when berth is root (null: nobody); a berth that is not root
  *     runs them as itself, and then this may only name that same user
- * @param deploy how deploys build and release it, and what the config said about its commands
- *     (so that a release's own Procfile can be read with the same rules)
+ * @param deploy how deploys build and release it, and what the config said about its commands (so
+ *     that a release's own Procfile can be read with the same rules)
  */
 public record App(
     String name,
@@ -119,9 +119,9 @@ public record App(
   }
 
   /**
-   * Restarts: an instance that exits unexpectedly is started again after a backoff that doubles
-   * (1 s, 2 s, 4 s ... up to a minute, with jitter); after {@code max} unexpected exits within
-   * {@code window} it is FATAL and left stopped, until an operator starts it.
+   * Restarts: an instance that exits unexpectedly is started again after a backoff that doubles (1
+   * s, 2 s, 4 s ... up to a minute, with jitter); after {@code max} unexpected exits within {@code
+   * window} it is FATAL and left stopped, until an operator starts it.
    */
   public record Restarts(int max, Duration window) {
     public Restarts {
@@ -131,9 +131,9 @@ public record App(
 
   /**
    * Recycling, as gunicorn's max_requests but without dropping requests: an instance is replaced
-   * (successor started and ready first, then the old one drained and stopped) once it has been
-   * sent {@code maxRequests} plus a random 0..{@code maxRequestsJitter} requests, or once its
-   * process tree's resident memory exceeds {@code maxMemoryBytes}.
+   * (successor started and ready first, then the old one drained and stopped) once it has been sent
+   * {@code maxRequests} plus a random 0..{@code maxRequestsJitter} requests, or once its process
+   * tree's resident memory exceeds {@code maxMemoryBytes}.
    *
    * @param maxRequests requests per incarnation, >= 1; null for no limit
    * @param maxRequestsJitter >= 0, added at random (0..jitter, per incarnation) to maxRequests
@@ -192,7 +192,15 @@ public record App(
 
     /** No build, no release phase, 5 releases kept; commands given by {@code command} alone. */
     public static final Deploy NONE =
-        new Deploy(null, null, DEFAULT_KEEP_RELEASES, DEFAULT_PHASE_TIMEOUT, DEFAULT_PHASE_TIMEOUT, null, true, List.of());
+        new Deploy(
+            null,
+            null,
+            DEFAULT_KEEP_RELEASES,
+            DEFAULT_PHASE_TIMEOUT,
+            DEFAULT_PHASE_TIMEOUT,
+            null,
+            true,
+            List.of());
 
     public Deploy {
       if (keepReleases < 1) {
@@ -205,7 +213,15 @@ public record App(
 
     /** The same, with this release command (the one a release's Procfile gave). */
     public Deploy withRelease(String release) {
-      return new Deploy(build, release, keepReleases, buildTimeout, releaseTimeout, procfile, configCommand, processTable);
+      return new Deploy(
+          build,
+          release,
+          keepReleases,
+          buildTimeout,
+          releaseTimeout,
+          procfile,
+          configCommand,
+          processTable);
     }
   }
 

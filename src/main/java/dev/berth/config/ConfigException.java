@@ -2,7 +2,9 @@ package dev.berth.config;
 
 import java.util.List;
 
-/** A configuration that cannot be used; each problem reads {@code file:line: what (expected: ...)}. */
+/**
+ * A configuration that cannot be used; each problem reads {@code file:line: what (expected: ...)}.
+ */
 public final class ConfigException extends Exception {
 
   private final List<String> problems;

@@ -31,8 +31,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -72,6 +72,7 @@ public final class ConfigLoader {
           LIMIT_KEYS);
   private static final List<String> ACCESS_LOG_KEYS = List.of("enabled", "path", "format");
   private static final List<String> LISTENER_KEYS = List.of("address");
+
   /** Keys about running processes: meaningless for an app given by its upstreams. */
   private static final List<String> PROCESS_KEYS =
       List.of(
@@ -97,18 +98,26 @@ public final class ConfigLoader {
           "keep_releases",
           "build_timeout",
           "release_timeout");
+
   /** Keys about how the edge reaches an app, run by berth or not. */
   private static final List<String> BACKEND_KEYS =
       List.of("balance", "health_check", "keepalive", "keepalive_timeout", "upstreams");
+
   /** In the order error messages list them: the basics, how it is reached, then the rest. */
   private static final List<String> APP_KEYS =
-      concat(PROCESS_KEYS.subList(0, 7), concat(BACKEND_KEYS, PROCESS_KEYS.subList(7, PROCESS_KEYS.size())));
+      concat(
+          PROCESS_KEYS.subList(0, 7),
+          concat(BACKEND_KEYS, PROCESS_KEYS.subList(7, PROCESS_KEYS.size())));
+
   private static final List<String> PROCESS_TYPE_KEYS = List.of("command", "instances");
   private static final List<String> HEALTH_CHECK_KEYS = List.of("path", "interval", "timeout");
-  private static final List<String> STATIC_KEYS = List.of("cache_control", "gzip", "follow_symlinks");
+  private static final List<String> STATIC_KEYS =
+      List.of("cache_control", "gzip", "follow_symlinks");
   private static final List<String> APP_ROUTE_KEYS = concat(List.of("strip_prefix"), LIMIT_KEYS);
   private static final List<String> ROUTE_KEYS =
-      concat(List.of("host", "path", "app", "static", "access_log"), concat(APP_ROUTE_KEYS, STATIC_KEYS));
+      concat(
+          List.of("host", "path", "app", "static", "access_log"),
+          concat(APP_ROUTE_KEYS, STATIC_KEYS));
 
   private static final Pattern APP_NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,39}");
   private static final Set<String> RESERVED_APP_NAMES = Set.of("berth", "access");
@@ -120,16 +129,21 @@ public final class ConfigLoader {
   private static final Pattern SIZE = Pattern.compile("([0-9]{1,12})([kKmMgG]?)");
 
   private static final Duration MAX_DURATION = Duration.ofHours(24);
+
   /** Stands for durations too long to represent; only ever rejected. */
   private static final Duration TOO_LONG = MAX_DURATION.plusSeconds(1);
+
   private static final int MAX_INSTANCES = 64;
   private static final int MAX_REQUESTS = 1_000_000_000;
+
   /** Below this, an instance would be recycled as soon as it started. */
   private static final long MIN_MAX_MEMORY = 1L << 20;
+
   /** sun_path is 108 bytes on Linux, including the terminating NUL. */
   private static final int MAX_SOCKET_PATH_BYTES = 107;
 
-  private static final String SIZE_EXPECTED = "a size like \"8k\", \"10m\", \"1g\" or a number of bytes";
+  private static final String SIZE_EXPECTED =
+      "a size like \"8k\", \"10m\", \"1g\" or a number of bytes";
   private static final String DURATION_EXPECTED = "a duration like \"30s\", \"500ms\" or \"2m\"";
   private static final String ADDRESS_EXPECTED =
       "\"host:port\" like \"127.0.0.1:8080\", \":8080\" (all interfaces) or \"[::1]:8080\","
@@ -169,9 +183,9 @@ public final class ConfigLoader {
 
   /**
    * The app as it runs from a release: its processes in {@code dir}, and, for an app with a
-   * procfile, its commands read again from the release's own Procfile with the config's rules
-   * (the code decides its commands). The .env file stays where the config says (or the configured
-   * dir's .env): secrets are not part of a release. The release command is the config's, else the
+   * procfile, its commands read again from the release's own Procfile with the config's rules (the
+   * code decides its commands). The .env file stays where the config says (or the configured dir's
+   * .env): secrets are not part of a release. The release command is the config's, else the
    * Procfile's {@code release:} line.
    *
    * @throws ConfigException with one line per problem ("Procfile:3: ..."), when the release's
@@ -184,15 +198,35 @@ public final class ConfigLoader {
     Path envFile = app.envFile() != null ? app.envFile() : app.dir().resolve(".env");
     if (deploy.procfile() == null) {
       return new App(
-          app.name(), dir, app.command(), app.instances(), app.env(), app.socket(), app.startTimeout(),
-          app.stopTimeout(), app.balance(), app.healthCheck(), app.keepalive(), app.keepaliveTimeout(),
-          app.upstreams(), app.restarts(), app.drainTimeout(), app.processes(), envFile, app.recycle(), app.user(),
+          app.name(),
+          dir,
+          app.command(),
+          app.instances(),
+          app.env(),
+          app.socket(),
+          app.startTimeout(),
+          app.stopTimeout(),
+          app.balance(),
+          app.healthCheck(),
+          app.keepalive(),
+          app.keepaliveTimeout(),
+          app.upstreams(),
+          app.restarts(),
+          app.drainTimeout(),
+          app.processes(),
+          envFile,
+          app.recycle(),
+          app.user(),
           deploy);
     }
     Path file = dir.resolve(deploy.procfile()).normalize();
     if (!Files.isRegularFile(file)) {
       throw new ConfigException(
-          List.of(deploy.procfile() + ": not in the release (the app's procfile; expected " + file + ")"));
+          List.of(
+              deploy.procfile()
+                  + ": not in the release (the app's procfile; expected "
+                  + file
+                  + ")"));
     }
     Procfile.Parsed parsed;
     try {
@@ -223,7 +257,11 @@ public final class ConfigLoader {
         commands.put(written.name(), written.command());
       } else if (!commands.containsKey(written.name())) {
         problems.add(
-            name + ": no " + written.name() + ": line, and the config's processes." + written.name()
+            name
+                + ": no "
+                + written.name()
+                + ": line, and the config's processes."
+                + written.name()
                 + " gives only its count");
       }
       counts.put(written.name(), written.instances());
@@ -232,12 +270,31 @@ public final class ConfigLoader {
       throw new ConfigException(problems);
     }
     List<App.ProcessType> processes = new ArrayList<>();
-    commands.forEach((type, line) -> processes.add(new App.ProcessType(type, line, counts.getOrDefault(type, 1))));
+    commands.forEach(
+        (type, line) ->
+            processes.add(new App.ProcessType(type, line, counts.getOrDefault(type, 1))));
     String release = deploy.release() != null ? deploy.release() : types.get("release");
     return new App(
-        app.name(), dir, command, app.instances(), app.env(), app.socket(), app.startTimeout(), app.stopTimeout(),
-        app.balance(), app.healthCheck(), app.keepalive(), app.keepaliveTimeout(), app.upstreams(), app.restarts(),
-        app.drainTimeout(), processes, envFile, app.recycle(), app.user(), deploy.withRelease(release));
+        app.name(),
+        dir,
+        command,
+        app.instances(),
+        app.env(),
+        app.socket(),
+        app.startTimeout(),
+        app.stopTimeout(),
+        app.balance(),
+        app.healthCheck(),
+        app.keepalive(),
+        app.keepaliveTimeout(),
+        app.upstreams(),
+        app.restarts(),
+        app.drainTimeout(),
+        processes,
+        envFile,
+        app.recycle(),
+        app.user(),
+        deploy.withRelease(release));
   }
 
   private static String displayName(Path file) {
@@ -325,7 +382,8 @@ public final class ConfigLoader {
       AccessLogSpec accessLog =
           accessLog(
               top,
-              new AccessLogSpec(true, stateDir.resolve("log/access.log"), AccessLogSpec.Format.COMBINED));
+              new AccessLogSpec(
+                  true, stateDir.resolve("log/access.log"), AccessLogSpec.Format.COMBINED));
       List<Listener> listeners = listeners(top);
       Map<String, App> apps = apps(top);
       List<Route> routes = routes(top, edge.routeDefaults(), accessLog, apps);
@@ -348,8 +406,10 @@ public final class ConfigLoader {
       }
       onlyKeys(t, EDGE_KEYS);
       return new EdgeSettings(
-          optional(t, "max_header_size", (long) d.maxHeaderSize(), v -> size(v, 1024, 1024 * 1024)).intValue(),
-          optional(t, "max_uri_length", (long) d.maxUriLength(), v -> size(v, 256, 1024 * 1024)).intValue(),
+          optional(t, "max_header_size", (long) d.maxHeaderSize(), v -> size(v, 1024, 1024 * 1024))
+              .intValue(),
+          optional(t, "max_uri_length", (long) d.maxUriLength(), v -> size(v, 256, 1024 * 1024))
+              .intValue(),
           optional(t, "client_header_timeout", d.clientHeaderTimeout(), ConfigLoader::duration),
           optional(t, "keepalive_timeout", d.keepaliveTimeout(), ConfigLoader::duration),
           optional(t, "max_connections", d.maxConnections(), v -> integer(v, 1, 1_000_000)),
@@ -364,15 +424,21 @@ public final class ConfigLoader {
     private RouteLimits limits(Table t, RouteLimits d) {
       return new RouteLimits(
           optional(t, "max_body_size", d.maxBodySize(), v -> size(v, 0, Long.MAX_VALUE)),
-          optional(t, "upstream_connect_timeout", d.upstreamConnectTimeout(), ConfigLoader::duration),
-          optional(t, "upstream_response_timeout", d.upstreamResponseTimeout(), ConfigLoader::duration));
+          optional(
+              t, "upstream_connect_timeout", d.upstreamConnectTimeout(), ConfigLoader::duration),
+          optional(
+              t, "upstream_response_timeout", d.upstreamResponseTimeout(), ConfigLoader::duration));
     }
 
     /** The [access_log] table (or a route's access_log) in {@code parent}, over {@code d}. */
     private AccessLogSpec accessLog(Table parent, AccessLogSpec d) {
       String path = parent.child("access_log");
       Table t =
-          optional(parent, "access_log", null, v -> ConfigLoader.table(path, v, "a table like { path = \"access.log\" }"));
+          optional(
+              parent,
+              "access_log",
+              null,
+              v -> ConfigLoader.table(path, v, "a table like { path = \"access.log\" }"));
       if (t == null) {
         return d;
       }
@@ -428,7 +494,11 @@ public final class ConfigLoader {
                   + " (expected: 1 to 40 lower-case letters, digits, \"_\" or \"-\","
                   + " starting with a letter or digit)");
         } else if (RESERVED_APP_NAMES.contains(appName)) {
-          report(path, "app name " + quote(appName) + " is reserved (berth's own logs are berth.log and access.log)");
+          report(
+              path,
+              "app name "
+                  + quote(appName)
+                  + " is reserved (berth's own logs are berth.log and access.log)");
         }
         Table t = table(path, entry.getValue(), "a table like [" + path + "]");
         if (t != null) {
@@ -444,12 +514,16 @@ public final class ConfigLoader {
     /** The app in {@code t}, or null if a problem has been reported. */
     private App app(String appName, Table t) {
       onlyKeys(t, APP_KEYS);
-      List<UpstreamAddress> upstreams = optional(t, "upstreams", List.of(), ConfigLoader::upstreams);
+      List<UpstreamAddress> upstreams =
+          optional(t, "upstreams", List.of(), ConfigLoader::upstreams);
       boolean external = t.get("upstreams") != null;
       if (external) {
         for (String key : PROCESS_KEYS) {
           if (t.get(key) != null) {
-            reject(t.child(key), t.get(key), "no " + key + " for an app given by its upstreams; berth does not run it");
+            reject(
+                t.child(key),
+                t.get(key),
+                "no " + key + " for an app given by its upstreams; berth does not run it");
           }
         }
       }
@@ -457,11 +531,13 @@ public final class ConfigLoader {
       String commandExpected = "a non-blank command line";
       Map<String, String> procfile = dir == null ? Map.of() : procfile(t, dir);
       List<App.ProcessType> processTable = new ArrayList<>();
-      List<App.ProcessType> processes = dir == null ? List.of() : processes(t, procfile, processTable);
+      List<App.ProcessType> processes =
+          dir == null ? List.of() : processes(t, procfile, processTable);
       String command;
       if (external) {
         command = "";
-      } else if (t.get("command") != null || (t.get("procfile") == null && t.get("processes") == null)) {
+      } else if (t.get("command") != null
+          || (t.get("procfile") == null && t.get("processes") == null)) {
         command =
             required(
                 t,
@@ -469,13 +545,19 @@ public final class ConfigLoader {
                 "a non-blank command line, a procfile, or processes",
                 v -> nonBlank(v, commandExpected));
         if (procfile.containsKey("web") && command != null) {
-          reject(t.child("command"), t.get("command"), "no command when the procfile has a web: line; one of them");
+          reject(
+              t.child("command"),
+              t.get("command"),
+              "no command when the procfile has a web: line; one of them");
         }
       } else {
         // From the procfile, or none: a worker-only app (problems in either are reported there).
         command = procfile.getOrDefault("web", "");
       }
-      Path envFile = dir == null ? null : optional(t, "env_file", null, v -> file(dir, v, "a file of NAME=value lines"));
+      Path envFile =
+          dir == null
+              ? null
+              : optional(t, "env_file", null, v -> file(dir, v, "a file of NAME=value lines"));
       int instances = optional(t, "instances", 1, v -> integer(v, 1, MAX_INSTANCES));
       Map<String, String> env = env(t);
       SocketKind socket = optional(t, "socket", SocketKind.UNIX, ConfigLoader::socketKind);
@@ -489,8 +571,10 @@ public final class ConfigLoader {
       Duration keepaliveTimeout =
           optional(t, "keepalive_timeout", Duration.ofSeconds(60), ConfigLoader::duration);
       int maxRestarts = optional(t, "max_restarts", 5, v -> integer(v, 0, 1000));
-      Duration restartWindow = optional(t, "restart_window", Duration.ofSeconds(60), ConfigLoader::duration);
-      Duration drainTimeout = optional(t, "drain_timeout", Duration.ofSeconds(30), ConfigLoader::duration);
+      Duration restartWindow =
+          optional(t, "restart_window", Duration.ofSeconds(60), ConfigLoader::duration);
+      Duration drainTimeout =
+          optional(t, "drain_timeout", Duration.ofSeconds(30), ConfigLoader::duration);
       App.Recycle recycle = recycle(t);
       String user = optional(t, "user", null, ConfigLoader::user);
       App.Deploy deploy = deploy(t, processTable);
@@ -520,18 +604,33 @@ public final class ConfigLoader {
           deploy);
     }
 
-    /** build, release, keep_releases and the phase timeouts, with what the config said about commands. */
+    /**
+     * build, release, keep_releases and the phase timeouts, with what the config said about
+     * commands.
+     */
     private App.Deploy deploy(Table app, List<App.ProcessType> processTable) {
       App.Deploy d = App.Deploy.NONE;
       String commandExpected = "a non-blank command line";
       String build = optional(app, "build", null, v -> nonBlank(v, commandExpected));
       String release = optional(app, "release", null, v -> nonBlank(v, commandExpected));
       int keep = optional(app, "keep_releases", d.keepReleases(), v -> integer(v, 1, 1000));
-      Duration buildTimeout = optional(app, "build_timeout", d.buildTimeout(), ConfigLoader::duration);
-      Duration releaseTimeout = optional(app, "release_timeout", d.releaseTimeout(), ConfigLoader::duration);
-      String procfile = app.get("procfile") != null && app.get("procfile").isTextual() ? app.get("procfile").asText() : null;
+      Duration buildTimeout =
+          optional(app, "build_timeout", d.buildTimeout(), ConfigLoader::duration);
+      Duration releaseTimeout =
+          optional(app, "release_timeout", d.releaseTimeout(), ConfigLoader::duration);
+      String procfile =
+          app.get("procfile") != null && app.get("procfile").isTextual()
+              ? app.get("procfile").asText()
+              : null;
       return new App.Deploy(
-          build, release, keep, buildTimeout, releaseTimeout, procfile, app.get("command") != null, processTable);
+          build,
+          release,
+          keep,
+          buildTimeout,
+          releaseTimeout,
+          procfile,
+          app.get("command") != null,
+          processTable);
     }
 
     /** max_requests (+ jitter) and max_memory; {@link App.Recycle#NONE} when neither is set. */
@@ -539,7 +638,10 @@ public final class ConfigLoader {
       Integer maxRequests = optional(app, "max_requests", null, v -> integer(v, 1, MAX_REQUESTS));
       int jitter = optional(app, "max_requests_jitter", 0, v -> integer(v, 0, MAX_REQUESTS));
       if (app.get("max_requests_jitter") != null && app.get("max_requests") == null) {
-        reject(app.child("max_requests_jitter"), app.get("max_requests_jitter"), "only with max_requests");
+        reject(
+            app.child("max_requests_jitter"),
+            app.get("max_requests_jitter"),
+            "only with max_requests");
       }
       Long maxMemory =
           optional(
@@ -565,7 +667,9 @@ public final class ConfigLoader {
 
     /** The procfile's process types (empty if none, or after reporting its problems). */
     private Map<String, String> procfile(Table app, Path dir) {
-      Path file = optional(app, "procfile", null, v -> file(dir, v, "a Procfile (\"type: command\" lines)"));
+      Path file =
+          optional(
+              app, "procfile", null, v -> file(dir, v, "a Procfile (\"type: command\" lines)"));
       if (file == null) {
         return Map.of();
       }
@@ -586,7 +690,8 @@ public final class ConfigLoader {
      * Process types other than web, in order: the procfile's (one instance each), then those of
      * {@code processes}, which may add types, give a count, or override a procfile's command.
      */
-    private List<App.ProcessType> processes(Table app, Map<String, String> procfile, List<App.ProcessType> written) {
+    private List<App.ProcessType> processes(
+        Table app, Map<String, String> procfile, List<App.ProcessType> written) {
       Map<String, String> commands = new LinkedHashMap<>();
       Map<String, Integer> counts = new LinkedHashMap<>();
       procfile.forEach(
@@ -597,12 +702,16 @@ public final class ConfigLoader {
             }
           });
       String expected = "a table like { worker = \"python worker.py\" }";
-      Table table = optional(app, "processes", null, v -> ConfigLoader.table(app.child("processes"), v, expected));
+      Table table =
+          optional(
+              app, "processes", null, v -> ConfigLoader.table(app.child("processes"), v, expected));
       if (table != null) {
         for (Map.Entry<String, JsonNode> entry : table.node().properties()) {
           String type = entry.getKey();
           String path = table.child(type);
-          if (!Procfile.TYPE.matcher(type).matches() || type.equals("web") || type.equals("release")) {
+          if (!Procfile.TYPE.matcher(type).matches()
+              || type.equals("web")
+              || type.equals("release")) {
             report(
                 path,
                 "process type "
@@ -613,14 +722,19 @@ public final class ConfigLoader {
           }
           JsonNode value = entry.getValue();
           if (value.isTextual()) {
-            String command = optional(table, type, null, v -> nonBlank(v, "a non-blank command line"));
+            String command =
+                optional(table, type, null, v -> nonBlank(v, "a non-blank command line"));
             if (command != null) {
               commands.put(type, command);
               written.add(new App.ProcessType(type, command, 1));
             }
             continue;
           }
-          Table t = table(path, value, "a command line, or a table like { command = \"...\", instances = 2 }");
+          Table t =
+              table(
+                  path,
+                  value,
+                  "a command line, or a table like { command = \"...\", instances = 2 }");
           if (t == null) {
             continue;
           }
@@ -628,17 +742,25 @@ public final class ConfigLoader {
           String command =
               commands.containsKey(type) && t.get("command") == null
                   ? commands.get(type)
-                  : required(t, "command", "a non-blank command line", v -> nonBlank(v, "a non-blank command line"));
+                  : required(
+                      t,
+                      "command",
+                      "a non-blank command line",
+                      v -> nonBlank(v, "a non-blank command line"));
           if (command != null) {
             commands.put(type, command);
           }
           int count = optional(t, "instances", 1, v -> integer(v, 0, MAX_INSTANCES));
           counts.put(type, count);
-          written.add(new App.ProcessType(type, t.get("command") == null ? "" : command == null ? "" : command, count));
+          written.add(
+              new App.ProcessType(
+                  type, t.get("command") == null ? "" : command == null ? "" : command, count));
         }
       }
       List<App.ProcessType> result = new ArrayList<>();
-      commands.forEach((type, command) -> result.add(new App.ProcessType(type, command, counts.getOrDefault(type, 1))));
+      commands.forEach(
+          (type, command) ->
+              result.add(new App.ProcessType(type, command, counts.getOrDefault(type, 1))));
       return result;
     }
 
@@ -661,7 +783,11 @@ public final class ConfigLoader {
     private App.HealthCheck healthCheck(Table app) {
       String path = app.child("health_check");
       Table t =
-          optional(app, "health_check", null, v -> ConfigLoader.table(path, v, "a table like { path = \"/health\" }"));
+          optional(
+              app,
+              "health_check",
+              null,
+              v -> ConfigLoader.table(path, v, "a table like { path = \"/health\" }"));
       if (t == null) {
         return null;
       }
@@ -806,7 +932,10 @@ public final class ConfigLoader {
                 }
                 App target = apps.get(appName);
                 if (target != null && !target.external() && !target.hasWeb()) {
-                  throw new Rejected("an app with a web process; " + appName + " has none (no command, no web: line)");
+                  throw new Rejected(
+                      "an app with a web process; "
+                          + appName
+                          + " has none (no command, no web: line)");
                 }
                 return appName;
               });
@@ -825,7 +954,9 @@ public final class ConfigLoader {
         }
         // As the supervisor names them: app/app-N.G.sock, N at most MAX_INSTANCES (berth scale).
         String socket =
-            stateDir.resolve("run/" + app.name() + "/" + app.name() + "-" + MAX_INSTANCES + ".1.sock").toString();
+            stateDir
+                .resolve("run/" + app.name() + "/" + app.name() + "-" + MAX_INSTANCES + ".1.sock")
+                .toString();
         if (longest == null || bytes(socket) > bytes(longest)) {
           longest = socket;
         }
@@ -892,16 +1023,14 @@ public final class ConfigLoader {
       for (Map.Entry<String, JsonNode> entry : t.node().properties()) {
         String key = entry.getKey();
         if (!allowed.contains(key)) {
-          report(
-              t.child(key),
-              "unknown key (expected one of: " + String.join(", ", allowed) + ")");
+          report(t.child(key), "unknown key (expected one of: " + String.join(", ", allowed) + ")");
         }
       }
     }
 
     /**
-     * Reads an array of at least {@code min} tables; elements that are not tables are reported
-     * on their own and left out, so that the good ones are still checked.
+     * Reads an array of at least {@code min} tables; elements that are not tables are reported on
+     * their own and left out, so that the good ones are still checked.
      */
     private Reader<List<Table>> tables(String key, String expected, int min) {
       return v -> {
@@ -1018,7 +1147,9 @@ public final class ConfigLoader {
   /** Bytes: an integer, or a string with a binary k/m/g suffix as in nginx ("8k", "10m"). */
   private static long size(JsonNode value, long min, long max) throws Rejected {
     String expected =
-        min == 0 && max == Long.MAX_VALUE ? SIZE_EXPECTED : SIZE_EXPECTED + ", from " + min + " to " + max + " bytes";
+        min == 0 && max == Long.MAX_VALUE
+            ? SIZE_EXPECTED
+            : SIZE_EXPECTED + ", from " + min + " to " + max + " bytes";
     long bytes;
     if (value.isIntegralNumber() && value.canConvertToLong()) {
       bytes = value.longValue();
@@ -1116,7 +1247,10 @@ public final class ConfigLoader {
     if (value.isTextual() && value.textValue().equals("auto")) {
       return 0;
     }
-    if (!value.isIntegralNumber() || !value.canConvertToInt() || value.intValue() < 1 || value.intValue() > 256) {
+    if (!value.isIntegralNumber()
+        || !value.canConvertToInt()
+        || value.intValue() < 1
+        || value.intValue() > 256) {
       throw new Rejected(expected);
     }
     return value.intValue();
@@ -1142,12 +1276,16 @@ public final class ConfigLoader {
     };
   }
 
-  /** An account the name service knows; checked here so that a typo fails at load, with its line. */
+  /**
+   * An account the name service knows; checked here so that a typo fails at load, with its line.
+   */
   private static String user(JsonNode value) throws Rejected {
     String expected = "a user name or uid known to this host (getent passwd)";
     String name = nonBlank(value, expected);
     try {
-      return UserAccount.lookup(name).map(UserAccount::name).orElseThrow(() -> new Rejected(expected + "; no such user"));
+      return UserAccount.lookup(name)
+          .map(UserAccount::name)
+          .orElseThrow(() -> new Rejected(expected + "; no such user"));
     } catch (IOException e) {
       throw new Rejected(expected + "; " + e.getMessage());
     }

@@ -12,9 +12,9 @@ import java.util.regex.Pattern;
  * Where each key of a TOML text is, by the dotted path a user would write ({@code apps.web.env},
  * {@code routes[2].path}).
  *
- * <p>Jackson's TOML parser builds a tree without locations, so this scanner reads the text a
- * second time for line numbers only. It is lenient: Jackson has already rejected bad syntax, and
- * a wrong guess here costs a line number in a message, never a wrong config.
+ * <p>Jackson's TOML parser builds a tree without locations, so this scanner reads the text a second
+ * time for line numbers only. It is lenient: Jackson has already rejected bad syntax, and a wrong
+ * guess here costs a line number in a message, never a wrong config.
  */
 final class KeyLines {
 
@@ -83,8 +83,10 @@ final class KeyLines {
   private static final class Scanner {
     private final String s;
     private final Map<String, Integer> lines = new HashMap<>();
+
     /** Array-of-tables path to the number of its [[headers]] seen so far. */
     private final Map<String, Integer> arrayCounts = new HashMap<>();
+
     private int pos;
     private int line = 1;
 

@@ -16,7 +16,8 @@ public record Listener(String host, int port) {
 
   /** The URL a person would open to reach this listener. */
   public String url() {
-    String shown = host.isEmpty() || host.equals("0.0.0.0") || host.equals("::") ? "localhost" : host;
+    String shown =
+        host.isEmpty() || host.equals("0.0.0.0") || host.equals("::") ? "localhost" : host;
     if (shown.contains(":")) {
       shown = "[" + shown + "]";
     }

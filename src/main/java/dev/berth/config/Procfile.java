@@ -39,7 +39,11 @@ final class Procfile {
       if (!m.matches()) {
         problems.add(where + "\"" + line + "\" (expected: type: command)");
       } else if (!TYPE.matcher(m.group(1)).matches()) {
-        problems.add(where + "process type \"" + m.group(1) + "\" (expected: lower-case letters, digits, \"_\" or \"-\")");
+        problems.add(
+            where
+                + "process type \""
+                + m.group(1)
+                + "\" (expected: lower-case letters, digits, \"_\" or \"-\")");
       } else if (m.group(2).isEmpty()) {
         problems.add(where + m.group(1) + ": no command (expected: type: command)");
       } else if (types.putIfAbsent(m.group(1), m.group(2)) != null) {

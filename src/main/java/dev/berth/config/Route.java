@@ -9,17 +9,23 @@ import java.nio.file.Path;
  *
  * @param host an exact host ("example.com"), a wildcard ("*.example.com"), or "" for any host;
  *     lower case, without port
- * @param path a path prefix starting with "/", without a trailing "/" unless it is "/"; matches
- *     on segment boundaries ("/blog" matches "/blog" and "/blog/x", not "/blogger")
+ * @param path a path prefix starting with "/", without a trailing "/" unless it is "/"; matches on
+ *     segment boundaries ("/blog" matches "/blog" and "/blog/x", not "/blogger")
  * @param target where matching requests go
- * @param stripPrefix for app targets: remove the prefix from the forwarded path instead of
- *     passing it through with SCRIPT_NAME
+ * @param stripPrefix for app targets: remove the prefix from the forwarded path instead of passing
+ *     it through with SCRIPT_NAME
  * @param limits body size and upstream timeouts for requests on this route
  * @param accessLog where its requests are logged (the global log unless the route sets its own)
  * @param line the line of the route in the config file, for messages
  */
 public record Route(
-    String host, String path, Target target, boolean stripPrefix, RouteLimits limits, AccessLogSpec accessLog, int line) {
+    String host,
+    String path,
+    Target target,
+    boolean stripPrefix,
+    RouteLimits limits,
+    AccessLogSpec accessLog,
+    int line) {
 
   public Route {
     requireNonNull(host, "host");

@@ -13,7 +13,8 @@ import java.time.Duration;
  * @param upstreamResponseTimeout time an app may stay silent, before or during its response (504
  *     past it when nothing was sent yet)
  */
-public record RouteLimits(long maxBodySize, Duration upstreamConnectTimeout, Duration upstreamResponseTimeout) {
+public record RouteLimits(
+    long maxBodySize, Duration upstreamConnectTimeout, Duration upstreamResponseTimeout) {
 
   public RouteLimits {
     requireNonNull(upstreamConnectTimeout, "upstreamConnectTimeout");

@@ -22,7 +22,8 @@ public record UserAccount(String name, long uid, long gid, String home) {
 
   /** The account with this name or numeric uid, if there is one. */
   public static Optional<UserAccount> lookup(String nameOrUid) throws IOException {
-    Process getent = new ProcessBuilder("getent", "passwd", nameOrUid).redirectErrorStream(true).start();
+    Process getent =
+        new ProcessBuilder("getent", "passwd", nameOrUid).redirectErrorStream(true).start();
     String out;
     try (var in = getent.getInputStream()) {
       out = new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
@@ -44,7 +45,9 @@ public record UserAccount(String name, long uid, long gid, String home) {
     if (fields.length < 7) {
       return Optional.empty();
     }
-    return Optional.of(new UserAccount(fields[0], Long.parseLong(fields[2]), Long.parseLong(fields[3]), fields[5]));
+    return Optional.of(
+        new UserAccount(
+            fields[0], Long.parseLong(fields[2]), Long.parseLong(fields[3]), fields[5]));
   }
 
   /** The real uid of this process (berth), from /proc. */

@@ -11,8 +11,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Commands by name: the handler the daemon gives its {@link ControlServer}. Has {@code ping} built
- * in; the daemon registers the rest ({@code status}, {@code logs}, {@code restart}...). Commands may
- * be registered after the server started.
+ * in; the daemon registers the rest ({@code status}, {@code logs}, {@code restart}...). Commands
+ * may be registered after the server started.
  */
 public final class CommandRegistry implements ControlHandler {
 
@@ -48,7 +48,11 @@ public final class CommandRegistry implements ControlHandler {
     if (handler == null) {
       throw new ControlException(
           ControlException.UNKNOWN_COMMAND,
-          "unknown command \"" + request.command() + "\" (this berth knows: " + String.join(", ", commands()) + ")");
+          "unknown command \""
+              + request.command()
+              + "\" (this berth knows: "
+              + String.join(", ", commands())
+              + ")");
     }
     handler.handle(request, replies);
   }

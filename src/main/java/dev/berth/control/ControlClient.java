@@ -70,17 +70,20 @@ public final class ControlClient implements AutoCloseable {
    * @param args a Map, record or Jackson object (the request's {@code "args"}); null for none
    * @param events gets each event line as it arrives, on this thread
    * @return the final result object
-   * @throws ControlException the daemon's error (message and code), or {@code connection_lost} if the
-   *     connection broke before the final line, or {@code cancelled} if {@link #close} was called
+   * @throws ControlException the daemon's error (message and code), or {@code connection_lost} if
+   *     the connection broke before the final line, or {@code cancelled} if {@link #close} was
+   *     called
    */
-  public ObjectNode call(String command, Object args, Consumer<Event> events) throws ControlException {
+  public ObjectNode call(String command, Object args, Consumer<Event> events)
+      throws ControlException {
     requireNonNull(command, "command");
     requireNonNull(events, "events");
     ObjectNode request = ControlProtocol.request(command, ControlProtocol.object(args));
     SocketChannel connection;
     synchronized (this) {
       if (closed) {
-        throw new ControlException(ControlException.CANCELLED, "berth: the control client is closed");
+        throw new ControlException(
+            ControlException.CANCELLED, "berth: the control client is closed");
       }
       connection = channel != null ? channel : open(socket);
       channel = null;
@@ -105,10 +108,12 @@ public final class ControlClient implements AutoCloseable {
     }
   }
 
-  private ObjectNode readAnswer(SocketChannel connection, Consumer<Event> events, IOException writeFailed)
+  private ObjectNode readAnswer(
+      SocketChannel connection, Consumer<Event> events, IOException writeFailed)
       throws ControlException {
     BufferedReader in =
-        new BufferedReader(new InputStreamReader(Channels.newInputStream(connection), StandardCharsets.UTF_8));
+        new BufferedReader(
+            new InputStreamReader(Channels.newInputStream(connection), StandardCharsets.UTF_8));
     while (true) {
       String line;
       try {
@@ -139,7 +144,9 @@ public final class ControlClient implements AutoCloseable {
       }
       if (ok.booleanValue()) {
         JsonNode result = object.get("result");
-        return result instanceof ObjectNode resultObject ? resultObject : ControlProtocol.JSON.createObjectNode();
+        return result instanceof ObjectNode resultObject
+            ? resultObject
+            : ControlProtocol.JSON.createObjectNode();
       }
       JsonNode code = object.get("code");
       JsonNode message = object.get("error");
@@ -161,7 +168,8 @@ public final class ControlClient implements AutoCloseable {
   }
 
   private static ControlException protocol(String message) {
-    return new ControlException(ControlException.CONNECTION_LOST, "berth: control protocol error: " + message);
+    return new ControlException(
+        ControlException.CONNECTION_LOST, "berth: control protocol error: " + message);
   }
 
   private static SocketChannel open(Path socket) throws ControlException {
@@ -169,7 +177,8 @@ public final class ControlClient implements AutoCloseable {
     try {
       channel = SocketChannel.open(StandardProtocolFamily.UNIX);
     } catch (IOException e) {
-      throw new ControlException(ControlException.FAILED, "berth: cannot open a unix socket: " + e.getMessage(), e);
+      throw new ControlException(
+          ControlException.FAILED, "berth: cannot open a unix socket: " + e.getMessage(), e);
     }
     try {
       channel.connect(UnixDomainSocketAddress.of(socket));
@@ -195,12 +204,15 @@ public final class ControlClient implements AutoCloseable {
     if (reason.contains("Permission denied") || !Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
       return new ControlException(
           ControlException.PERMISSION_DENIED,
-          "berth: permission denied on control socket " + socket
+          "berth: permission denied on control socket "
+              + socket
               + ": only the user that runs berth (and root) may control it",
           e);
     }
     return new ControlException(
-        ControlException.FAILED, "berth: cannot connect to control socket " + socket + ": " + reason, e);
+        ControlException.FAILED,
+        "berth: cannot connect to control socket " + socket + ": " + reason,
+        e);
   }
 
   /** Closes the connection; a call running in another thread ends with code {@code cancelled}. */

@@ -10,22 +10,31 @@ public class ControlException extends Exception {
 
   /** Malformed request: bad JSON, missing or wrong fields, line over the size limit, bad args. */
   public static final String BAD_REQUEST = "bad_request";
+
   /** The request's {@code "v"} is not a protocol version this berth speaks. */
   public static final String UNSUPPORTED_VERSION = "unsupported_version";
+
   /** No handler is registered under the request's command. */
   public static final String UNKNOWN_COMMAND = "unknown_command";
+
   /** The command names something that does not exist (an app, an instance). */
   public static final String NOT_FOUND = "not_found";
+
   /** The command was understood but did not succeed. */
   public static final String FAILED = "failed";
+
   /** The peer is neither berth's own user nor root, or the kernel refused the connect. */
   public static final String PERMISSION_DENIED = "permission_denied";
+
   /** The daemon stopped while the request was running (the end of a follow stream, say). */
   public static final String SHUTTING_DOWN = "shutting_down";
+
   /** Client side only: no daemon listens on the socket. */
   public static final String NOT_RUNNING = "not_running";
+
   /** Client side only: the connection broke, or the daemon's answer was not the protocol. */
   public static final String CONNECTION_LOST = "connection_lost";
+
   /** Client side only: the caller closed the client while a call was running. */
   public static final String CANCELLED = "cancelled";
 

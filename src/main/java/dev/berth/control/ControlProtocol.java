@@ -77,7 +77,8 @@ public final class ControlProtocol {
     }
     JsonNode tree = value instanceof JsonNode node ? node : JSON.valueToTree(value);
     if (!(tree instanceof ObjectNode object)) {
-      throw new IllegalArgumentException("expected something that is a JSON object, got " + tree.getNodeType());
+      throw new IllegalArgumentException(
+          "expected something that is a JSON object, got " + tree.getNodeType());
     }
     return object;
   }

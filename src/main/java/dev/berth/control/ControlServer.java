@@ -41,7 +41,9 @@ public final class ControlServer implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(ControlServer.class.getName());
 
-  /** How long close() waits for handlers to end by themselves, then again after interrupting them. */
+  /**
+   * How long close() waits for handlers to end by themselves, then again after interrupting them.
+   */
   private static final Duration HANDLER_GRACE = Duration.ofSeconds(1);
 
   /** How long close() waits to write the shutting_down line past a write that is blocked. */
@@ -57,7 +59,12 @@ public final class ControlServer implements AutoCloseable {
   private final Thread acceptor;
   private volatile boolean closed;
 
-  private ControlServer(Path socket, ServerSocketChannel server, Object fileKey, PeerCheck peers, ControlHandler handler) {
+  private ControlServer(
+      Path socket,
+      ServerSocketChannel server,
+      Object fileKey,
+      PeerCheck peers,
+      ControlHandler handler) {
     this.socket = socket;
     this.server = server;
     this.fileKey = fileKey;
@@ -84,9 +91,11 @@ public final class ControlServer implements AutoCloseable {
     try {
       server.bind(UnixDomainSocketAddress.of(socket));
       Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
-      BasicFileAttributes attributes = Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      BasicFileAttributes attributes =
+          Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
       PeerCheck peers = new PeerCheck(Files.getOwner(socket, LinkOption.NOFOLLOW_LINKS));
-      ControlServer control = new ControlServer(socket, server, attributes.fileKey(), peers, handler);
+      ControlServer control =
+          new ControlServer(socket, server, attributes.fileKey(), peers, handler);
       control.acceptor.start();
       return control;
     } catch (IOException | RuntimeException e) {
@@ -104,12 +113,15 @@ public final class ControlServer implements AutoCloseable {
   private static void removeStaleSocket(Path socket) throws IOException {
     BasicFileAttributes attributes;
     try {
-      attributes = Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      attributes =
+          Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
     } catch (java.nio.file.NoSuchFileException e) {
       return;
     }
     if (!attributes.isOther()) {
-      throw new IOException(socket + " exists and is not a socket; remove it if berth's control socket belongs there");
+      throw new IOException(
+          socket
+              + " exists and is not a socket; remove it if berth's control socket belongs there");
     }
     SocketChannel probe;
     try {
@@ -185,19 +197,23 @@ public final class ControlServer implements AutoCloseable {
       if (!join(connection.thread, left)) {
         LOG.log(
             System.Logger.Level.WARNING,
-            "control: the handler of \"" + connection.command + "\" did not end after the control socket closed");
+            "control: the handler of \""
+                + connection.command
+                + "\" did not end after the control socket closed");
       }
       join(connection.watcher, Duration.ofMillis(100));
     }
     try {
-      BasicFileAttributes attributes = Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      BasicFileAttributes attributes =
+          Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
       if (Objects.equals(attributes.fileKey(), fileKey)) {
         Files.delete(socket);
       }
     } catch (java.nio.file.NoSuchFileException e) {
       // Already gone.
     } catch (IOException e) {
-      LOG.log(System.Logger.Level.WARNING, "control: cannot remove " + socket + ": " + e.getMessage());
+      LOG.log(
+          System.Logger.Level.WARNING, "control: cannot remove " + socket + ": " + e.getMessage());
     }
   }
 
@@ -223,6 +239,7 @@ public final class ControlServer implements AutoCloseable {
 
     /** Guards writes to the channel and the state below. */
     private final ReentrantLock lock = new ReentrantLock();
+
     private volatile boolean finished;
     private volatile boolean gone;
     private volatile boolean shuttingDown;
@@ -243,15 +260,23 @@ public final class ControlServer implements AutoCloseable {
         try {
           peer = PeerCheck.peerOf(channel);
         } catch (IOException | UnsupportedOperationException e) {
-          LOG.log(System.Logger.Level.WARNING, "control: refused a connection: cannot read its credentials: " + e);
-          error(ControlException.PERMISSION_DENIED, "permission denied: cannot check the peer's credentials");
+          LOG.log(
+              System.Logger.Level.WARNING,
+              "control: refused a connection: cannot read its credentials: " + e);
+          error(
+              ControlException.PERMISSION_DENIED,
+              "permission denied: cannot check the peer's credentials");
           return;
         }
         if (!peers.allowed(peer)) {
           LOG.log(
               System.Logger.Level.WARNING,
-              "control: refused a connection from " + peer.describe() + ": not the owner of this berth");
-          error(ControlException.PERMISSION_DENIED, "permission denied: " + peer.uidOrName() + " is not the owner of this berth");
+              "control: refused a connection from "
+                  + peer.describe()
+                  + ": not the owner of this berth");
+          error(
+              ControlException.PERMISSION_DENIED,
+              "permission denied: " + peer.uidOrName() + " is not the owner of this berth");
           return;
         }
         Request request;
@@ -287,12 +312,17 @@ public final class ControlServer implements AutoCloseable {
       } catch (InterruptedException e) {
         error(ControlException.SHUTTING_DOWN, "berth is shutting down");
       } catch (Exception e) {
-        LOG.log(System.Logger.Level.WARNING, "control: command \"" + request.command() + "\" failed", e);
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "control: command \"" + request.command() + "\" failed",
+            e);
         error(ControlException.FAILED, request.command() + " failed: " + e);
       }
     }
 
-    /** @return the request, or null if the client closed without sending anything */
+    /**
+     * @return the request, or null if the client closed without sending anything
+     */
     private Request readRequest(PeerCheck.Peer peer) throws IOException, ControlException {
       // One byte more than allowed, for the newline.
       ByteBuffer buffer = ByteBuffer.allocate(ControlProtocol.MAX_REQUEST_BYTES + 1);
@@ -309,7 +339,8 @@ public final class ControlServer implements AutoCloseable {
           if (buffer.position() == 0) {
             return null;
           }
-          throw new ControlException(ControlException.BAD_REQUEST, "request line not ended by a newline");
+          throw new ControlException(
+              ControlException.BAD_REQUEST, "request line not ended by a newline");
         }
         for (; scanned < buffer.position(); scanned++) {
           if (buffer.get(scanned) == '\n') {
@@ -322,7 +353,8 @@ public final class ControlServer implements AutoCloseable {
       return parse(buffer.array(), newline, peer);
     }
 
-    private static Request parse(byte[] bytes, int length, PeerCheck.Peer peer) throws ControlException {
+    private static Request parse(byte[] bytes, int length, PeerCheck.Peer peer)
+        throws ControlException {
       if (ControlProtocol.text(bytes, length).isBlank()) {
         throw new ControlException(ControlException.BAD_REQUEST, "empty request line");
       }
@@ -330,35 +362,49 @@ public final class ControlServer implements AutoCloseable {
       try {
         tree = ControlProtocol.LINE_READER.readValue(bytes, 0, length);
       } catch (JsonProcessingException e) {
-        throw new ControlException(ControlException.BAD_REQUEST, "request is not valid JSON: " + e.getOriginalMessage());
+        throw new ControlException(
+            ControlException.BAD_REQUEST, "request is not valid JSON: " + e.getOriginalMessage());
       } catch (IOException e) {
-        throw new ControlException(ControlException.BAD_REQUEST, "request is not valid JSON: " + e.getMessage());
+        throw new ControlException(
+            ControlException.BAD_REQUEST, "request is not valid JSON: " + e.getMessage());
       }
       if (tree == null || tree.isMissingNode()) {
         throw new ControlException(ControlException.BAD_REQUEST, "empty request line");
       }
       if (!(tree instanceof ObjectNode object)) {
-        throw new ControlException(ControlException.BAD_REQUEST, "request must be a JSON object, got " + tree.getNodeType());
+        throw new ControlException(
+            ControlException.BAD_REQUEST,
+            "request must be a JSON object, got " + tree.getNodeType());
       }
       JsonNode version = object.get("v");
       if (version == null) {
         throw new ControlException(
-            ControlException.BAD_REQUEST, "request has no \"v\" (the protocol version; this berth speaks " + ControlProtocol.VERSION + ")");
+            ControlException.BAD_REQUEST,
+            "request has no \"v\" (the protocol version; this berth speaks "
+                + ControlProtocol.VERSION
+                + ")");
       }
       if (!version.isInt() || version.intValue() != ControlProtocol.VERSION) {
         throw new ControlException(
             ControlException.UNSUPPORTED_VERSION,
-            "protocol version " + version + " is not supported (this berth speaks " + ControlProtocol.VERSION + ")");
+            "protocol version "
+                + version
+                + " is not supported (this berth speaks "
+                + ControlProtocol.VERSION
+                + ")");
       }
       JsonNode command = object.get("command");
       if (command == null || !command.isTextual() || command.textValue().isEmpty()) {
-        throw new ControlException(ControlException.BAD_REQUEST, "request has no \"command\" string");
+        throw new ControlException(
+            ControlException.BAD_REQUEST, "request has no \"command\" string");
       }
       JsonNode args = object.get("args");
       if (args == null || args.isNull()) {
         args = ControlProtocol.JSON.createObjectNode();
       } else if (!args.isObject()) {
-        throw new ControlException(ControlException.BAD_REQUEST, "\"args\" must be a JSON object, got " + args.getNodeType());
+        throw new ControlException(
+            ControlException.BAD_REQUEST,
+            "\"args\" must be a JSON object, got " + args.getNodeType());
       }
       return new Request(command.textValue(), (ObjectNode) args, peer.user().getName());
     }
@@ -381,12 +427,15 @@ public final class ControlServer implements AutoCloseable {
     @Override
     public void event(String kind, Object fields) throws ClientGoneException {
       requireNonNull(kind, "kind");
-      byte[] line = ControlProtocol.encode(ControlProtocol.event(kind, ControlProtocol.object(fields)));
+      byte[] line =
+          ControlProtocol.encode(ControlProtocol.event(kind, ControlProtocol.object(fields)));
       lock.lock();
       try {
         if (finished || gone || shuttingDown) {
           throw new ClientGoneException(
-              finished ? "the request already ended" : gone ? "the client disconnected" : "berth is shutting down");
+              finished
+                  ? "the request already ended"
+                  : gone ? "the client disconnected" : "berth is shutting down");
         }
         if (!write(line)) {
           throw new ClientGoneException("the client disconnected");
@@ -403,7 +452,8 @@ public final class ControlServer implements AutoCloseable {
 
     @Override
     public void error(String code, String message) {
-      finish(ControlProtocol.error(requireNonNull(code, "code"), requireNonNull(message, "message")));
+      finish(
+          ControlProtocol.error(requireNonNull(code, "code"), requireNonNull(message, "message")));
     }
 
     private void finish(ObjectNode line) {
@@ -488,7 +538,9 @@ public final class ControlServer implements AutoCloseable {
       try {
         if (locked && !finished && !gone && !shuttingDown) {
           finished = true;
-          write(ControlProtocol.encode(ControlProtocol.error(ControlException.SHUTTING_DOWN, "berth is shutting down")));
+          write(
+              ControlProtocol.encode(
+                  ControlProtocol.error(ControlException.SHUTTING_DOWN, "berth is shutting down")));
         }
         shuttingDown = true;
       } finally {
@@ -522,7 +574,10 @@ public final class ControlServer implements AutoCloseable {
       try {
         action.run();
       } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, "control: an on-close action of \"" + command + "\" failed", e);
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "control: an on-close action of \"" + command + "\" failed",
+            e);
       }
     }
   }

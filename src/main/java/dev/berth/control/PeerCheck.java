@@ -15,8 +15,9 @@ import jdk.net.UnixDomainPrincipal;
  * or root.
  *
  * <p>The JDK gives the peer as a {@link UserPrincipal}, not a number. On Unix, principals compare
- * equal exactly when their uids are equal (whatever the names), so the decision compares principals:
- * the peer's against berth's own (the owner of the socket berth just created) and root's (uid 0).
+ * equal exactly when their uids are equal (whatever the names), so the decision compares
+ * principals: the peer's against berth's own (the owner of the socket berth just created) and
+ * root's (uid 0).
  */
 final class PeerCheck {
 
@@ -39,7 +40,9 @@ final class PeerCheck {
   private final UserPrincipal owner;
   private final UserPrincipal root;
 
-  /** @param owner berth's own user: the owner of the socket file it created */
+  /**
+   * @param owner berth's own user: the owner of the socket file it created
+   */
   PeerCheck(UserPrincipal owner) throws IOException {
     this.owner = owner;
     this.root = lookup().lookupPrincipalByName("0");

@@ -25,14 +25,17 @@ public interface Replies {
    * Sends the final line {@code {"ok":true,"result":result}}; the connection then closes. Ignored
    * when the request is already over.
    *
-   * @param result a Map, record or Jackson object (serialised to a JSON object); null for {@code {}}
+   * @param result a Map, record or Jackson object (serialised to a JSON object); null for {@code
+   *     {}}
    */
   void result(Object result);
 
   /** Sends the final line {@code {"ok":false,"error":message,"code":code}}; ignored when over. */
   void error(String code, String message);
 
-  /** Whether events can still be delivered: no final reply yet, client connected, server running. */
+  /**
+   * Whether events can still be delivered: no final reply yet, client connected, server running.
+   */
   boolean open();
 
   /**
@@ -48,6 +51,8 @@ public interface Replies {
    */
   boolean awaitClosed(Duration timeout) throws InterruptedException;
 
-  /** {@link #awaitClosed(Duration)} without a timeout: how a follower waits for its client to go. */
+  /**
+   * {@link #awaitClosed(Duration)} without a timeout: how a follower waits for its client to go.
+   */
   void awaitClosed() throws InterruptedException;
 }

@@ -36,10 +36,15 @@ public record Request(String command, ObjectNode args, String peer) {
   /** A string argument that must be present. @throws ControlException bad_request otherwise */
   public String requireText(String name) throws ControlException {
     return text(name)
-        .orElseThrow(() -> new ControlException(ControlException.BAD_REQUEST, command + ": missing argument \"" + name + "\""));
+        .orElseThrow(
+            () ->
+                new ControlException(
+                    ControlException.BAD_REQUEST, command + ": missing argument \"" + name + "\""));
   }
 
-  /** An integer argument, or {@code otherwise}. @throws ControlException bad_request if not an int */
+  /**
+   * An integer argument, or {@code otherwise}. @throws ControlException bad_request if not an int
+   */
   public int integer(String name, int otherwise) throws ControlException {
     JsonNode value = args.get(name);
     if (value == null || value.isNull()) {
@@ -51,7 +56,9 @@ public record Request(String command, ObjectNode args, String peer) {
     return value.intValue();
   }
 
-  /** A boolean argument, or {@code otherwise}. @throws ControlException bad_request if not a bool */
+  /**
+   * A boolean argument, or {@code otherwise}. @throws ControlException bad_request if not a bool
+   */
   public boolean flag(String name, boolean otherwise) throws ControlException {
     JsonNode value = args.get(name);
     if (value == null || value.isNull()) {
@@ -65,6 +72,7 @@ public record Request(String command, ObjectNode args, String peer) {
 
   private ControlException badArg(String name, String expected, JsonNode value) {
     return new ControlException(
-        ControlException.BAD_REQUEST, command + ": argument \"" + name + "\" is " + value + " (expected " + expected + ")");
+        ControlException.BAD_REQUEST,
+        command + ": argument \"" + name + "\" is " + value + " (expected " + expected + ")");
   }
 }

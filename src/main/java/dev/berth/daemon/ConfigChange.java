@@ -77,7 +77,10 @@ record ConfigChange(
     List<String> refused = new ArrayList<>();
     if (!running.stateDir().equals(next.stateDir())) {
       refused.add(
-          "state_dir: " + running.stateDir() + " -> " + next.stateDir()
+          "state_dir: "
+              + running.stateDir()
+              + " -> "
+              + next.stateDir()
               + ": it cannot change while berth runs (its control socket, logs and app sockets are there);"
               + " restart berth to use it");
     }
@@ -93,7 +96,9 @@ record ConfigChange(
       }
     }
     List<App> removedApps =
-        running.apps().values().stream().filter(app -> !next.apps().containsKey(app.name())).toList();
+        running.apps().values().stream()
+            .filter(app -> !next.apps().containsKey(app.name()))
+            .toList();
 
     List<Listener> addedListeners =
         next.listeners().stream().filter(l -> !running.listeners().contains(l)).toList();
@@ -122,7 +127,8 @@ record ConfigChange(
         });
     // A route table decides by host and path alone, not by file order: a table needs swapping
     // exactly when a route came, went or changed.
-    boolean routeTableChanged = !addedRoutes.isEmpty() || !changedRoutes.isEmpty() || !removedRoutes.isEmpty();
+    boolean routeTableChanged =
+        !addedRoutes.isEmpty() || !changedRoutes.isEmpty() || !removedRoutes.isEmpty();
 
     List<String> settings = new ArrayList<>();
     if (running.edge().differsAtStart(next.edge())) {
@@ -133,7 +139,10 @@ record ConfigChange(
     }
     if (!running.shutdownTimeout().equals(next.shutdownTimeout())) {
       settings.add(
-          "setting ~ shutdown_timeout: " + seconds(running.shutdownTimeout()) + " -> " + seconds(next.shutdownTimeout()));
+          "setting ~ shutdown_timeout: "
+              + seconds(running.shutdownTimeout())
+              + " -> "
+              + seconds(next.shutdownTimeout()));
     }
     if (!running.accessLog().equals(next.accessLog())) {
       settings.add("setting ~ [access_log]");
@@ -163,7 +172,9 @@ record ConfigChange(
         && settings.isEmpty();
   }
 
-  /** Every change as a line, in the order they are applied ({@link Reloader} adds how each went). */
+  /**
+   * Every change as a line, in the order they are applied ({@link Reloader} adds how each went).
+   */
   List<String> lines() {
     List<String> lines = new ArrayList<>();
     addedApps.forEach(app -> lines.add("app + " + app.name()));
@@ -188,10 +199,12 @@ record ConfigChange(
   /** {@code example.com/api -> api}, {@code /static -> static /srv/site/public}. */
   static String describe(Route route) {
     String where = route.host() + route.path();
-    return where + " -> " + switch (route.target()) {
-      case Route.AppTarget app -> app.app();
-      case Route.StaticTarget files -> "static " + files.root();
-    };
+    return where
+        + " -> "
+        + switch (route.target()) {
+          case Route.AppTarget app -> app.app();
+          case Route.StaticTarget files -> "static " + files.root();
+        };
   }
 
   /** {@code :8080} for all interfaces, {@code 127.0.0.1:8080}, {@code [::1]:8080}. */
@@ -202,7 +215,9 @@ record ConfigChange(
 
   /** {@code 127.0.0.1:9000, unix:/run/legacy.sock}. */
   static String upstreams(App app) {
-    return app.upstreams().stream().map(UpstreamAddress::toString).collect(Collectors.joining(", "));
+    return app.upstreams().stream()
+        .map(UpstreamAddress::toString)
+        .collect(Collectors.joining(", "));
   }
 
   /** Routes by what identifies them: host and path (the config allows one route per pair). */
@@ -223,6 +238,8 @@ record ConfigChange(
   }
 
   private static String seconds(java.time.Duration duration) {
-    return duration.toMillis() % 1000 == 0 ? duration.toSeconds() + "s" : duration.toMillis() + "ms";
+    return duration.toMillis() % 1000 == 0
+        ? duration.toSeconds() + "s"
+        : duration.toMillis() + "ms";
   }
 }

@@ -5,15 +5,15 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.berth.control.ClientGoneException;
 import dev.berth.control.CommandRegistry;
-import dev.berth.control.ControlHandler;
 import dev.berth.control.ControlException;
+import dev.berth.control.ControlHandler;
 import dev.berth.control.Replies;
 import dev.berth.control.Request;
+import dev.berth.deploy.Deployer;
+import dev.berth.deploy.Releases;
 import dev.berth.logs.LogLine;
 import dev.berth.logs.LogStream;
 import dev.berth.logs.Logs;
-import dev.berth.deploy.Deployer;
-import dev.berth.deploy.Releases;
 import dev.berth.supervisor.Supervisor;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,14 +26,16 @@ import java.util.OptionalInt;
 import java.util.function.Predicate;
 
 /**
- * The daemon's control commands (docs/control-protocol.md): what {@code berth status}, {@code logs},
- * {@code start}, {@code stop} and {@code restart} ask for, answered from the supervisor and logs.
+ * The daemon's control commands (docs/control-protocol.md): what {@code berth status}, {@code
+ * logs}, {@code start}, {@code stop} and {@code restart} ask for, answered from the supervisor and
+ * logs.
  */
 final class ControlCommands {
 
   private static final int MAX_TAIL = 10_000;
   private static final int MAX_INSTANCES = 64;
-  private static final java.util.regex.Pattern ENV_NAME = java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+  private static final java.util.regex.Pattern ENV_NAME =
+      java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
   /** An app is busy with another deploy, restart, scale...: try again when it is done. */
   static final String BUSY = "busy";
@@ -52,25 +54,36 @@ final class ControlCommands {
     registry
         .register("status", (request, replies) -> replies.result(status()))
         .register("logs", this::logs)
-        .register("stop", exclusive("stop", (request, replies) -> {
-          String app = app(request);
-          supervisor.stopApp(app);
-          replies.result(Map.of("app", app));
-        }))
-        .register("start", exclusive("start", (request, replies) -> {
-          String app = app(request);
-          List<String> failures = supervisor.startApp(app);
-          if (!failures.isEmpty()) {
-            throw new ControlException(ControlException.FAILED, String.join("\n", failures));
-          }
-          replies.result(Map.of("app", app));
-        }))
+        .register(
+            "stop",
+            exclusive(
+                "stop",
+                (request, replies) -> {
+                  String app = app(request);
+                  supervisor.stopApp(app);
+                  replies.result(Map.of("app", app));
+                }))
+        .register(
+            "start",
+            exclusive(
+                "start",
+                (request, replies) -> {
+                  String app = app(request);
+                  List<String> failures = supervisor.startApp(app);
+                  if (!failures.isEmpty()) {
+                    throw new ControlException(
+                        ControlException.FAILED, String.join("\n", failures));
+                  }
+                  replies.result(Map.of("app", app));
+                }))
         .register("restart", exclusive("restart", this::restart))
         .register("scale", exclusive("scale", this::scale))
-        .register("env", (request, replies) -> {
-          String app = app(request);
-          replies.result(Map.of("app", app, "env", supervisor.environment(app)));
-        })
+        .register(
+            "env",
+            (request, replies) -> {
+              String app = app(request);
+              replies.result(Map.of("app", app, "env", supervisor.environment(app)));
+            })
         .register("env_change", exclusive("env change", this::changeEnv))
         .register("deploy", this::deploy)
         .register("rollback", this::rollback)
@@ -96,7 +109,10 @@ final class ControlCommands {
     };
   }
 
-  /** args: app, source (absolute path or git URL; default the app's dir), ref, revision, source_label. */
+  /**
+   * args: app, source (absolute path or git URL; default the app's dir), ref, revision,
+   * source_label.
+   */
   private void deploy(Request request, Replies replies) throws Exception {
     String app = app(request);
     Deployer.Request what =
@@ -124,11 +140,14 @@ final class ControlCommands {
     String app = app(request);
     int release = request.integer("release", 0);
     if (request.args().has("release") && release < 1) {
-      throw new ControlException(ControlException.BAD_REQUEST, "rollback: release must be a release number (1 or more)");
+      throw new ControlException(
+          ControlException.BAD_REQUEST, "rollback: release must be a release number (1 or more)");
     }
     Deployer.Result result;
     try {
-      result = deployer.rollback(app, release > 0 ? OptionalInt.of(release) : OptionalInt.empty(), progress(replies));
+      result =
+          deployer.rollback(
+              app, release > 0 ? OptionalInt.of(release) : OptionalInt.empty(), progress(replies));
     } catch (IllegalStateException e) {
       throw new ControlException(BUSY, e.getMessage());
     }
@@ -191,14 +210,22 @@ final class ControlCommands {
     String app = app(request);
     JsonNode counts = request.args().path("counts");
     if (!counts.isObject() || counts.isEmpty()) {
-      throw new ControlException(ControlException.BAD_REQUEST, "scale: counts must be an object like {\"web\": 4}");
+      throw new ControlException(
+          ControlException.BAD_REQUEST, "scale: counts must be an object like {\"web\": 4}");
     }
     // All checked before any is applied: one bad count changes nothing.
     for (Map.Entry<String, JsonNode> entry : counts.properties()) {
       int n = entry.getValue().asInt(-1);
       if (!entry.getValue().isInt() || n < 0 || n > MAX_INSTANCES) {
         throw new ControlException(
-            ControlException.BAD_REQUEST, "scale: " + entry.getKey() + "=" + entry.getValue() + " (expected: 0 to " + MAX_INSTANCES + ")");
+            ControlException.BAD_REQUEST,
+            "scale: "
+                + entry.getKey()
+                + "="
+                + entry.getValue()
+                + " (expected: 0 to "
+                + MAX_INSTANCES
+                + ")");
       }
       try {
         supervisor.checkProcessType(app, entry.getKey());
@@ -224,12 +251,17 @@ final class ControlCommands {
   private void changeEnv(Request request, Replies replies) throws Exception {
     String app = app(request);
     Map<String, String> set = new LinkedHashMap<>();
-    request.args().path("set").properties().forEach(e -> set.put(e.getKey(), e.getValue().asText()));
+    request
+        .args()
+        .path("set")
+        .properties()
+        .forEach(e -> set.put(e.getKey(), e.getValue().asText()));
     List<String> unset = new ArrayList<>();
     request.args().path("unset").forEach(n -> unset.add(n.asText()));
     for (String name : set.keySet()) {
       if (!ENV_NAME.matcher(name).matches()) {
-        throw new ControlException(ControlException.BAD_REQUEST, "env: invalid variable name \"" + name + "\"");
+        throw new ControlException(
+            ControlException.BAD_REQUEST, "env: invalid variable name \"" + name + "\"");
       }
     }
     supervisor.changeEnvironment(app, set, unset);
@@ -266,7 +298,10 @@ final class ControlCommands {
     return result;
   }
 
-  /** args: app, n (last lines, default 100), follow (bool), type (e.g. "worker"), instance ("2", "worker.2"). */
+  /**
+   * args: app, n (last lines, default 100), follow (bool), type (e.g. "worker"), instance ("2",
+   * "worker.2").
+   */
   private void logs(Request request, Replies replies) throws Exception {
     String app = app(request);
     int n = Math.min(request.integer("n", 100), MAX_TAIL);
@@ -299,10 +334,7 @@ final class ControlCommands {
 
   private void restart(Request request, Replies replies) throws Exception {
     String app = app(request);
-    Optional<String> failure =
-        supervisor.restartApp(
-            app,
-            step -> progress(replies, step));
+    Optional<String> failure = supervisor.restartApp(app, step -> progress(replies, step));
     if (failure.isPresent()) {
       throw new ControlException(ControlException.FAILED, failure.get());
     }
@@ -310,10 +342,11 @@ final class ControlCommands {
   }
 
   /**
-   * Lines of one process type and/or instance. Sources are tagged app.N for web and app.type.N
-   * for other types; berth's own lines about the app are kept with every filter.
+   * Lines of one process type and/or instance. Sources are tagged app.N for web and app.type.N for
+   * other types; berth's own lines about the app are kept with every filter.
    */
-  private static Predicate<LogLine> sourceFilter(String app, Optional<String> type, Optional<String> instance) {
+  private static Predicate<LogLine> sourceFilter(
+      String app, Optional<String> type, Optional<String> instance) {
     String web = "web";
     String wantedType = type.orElse(null);
     String number = null;
@@ -323,7 +356,10 @@ final class ControlCommands {
       number = i.substring(dot + 1);
       if (dot > 0) {
         String prefix = i.substring(0, dot);
-        wantedType = prefix.equals(app) ? web : prefix.startsWith(app + ".") ? prefix.substring(app.length() + 1) : prefix;
+        wantedType =
+            prefix.equals(app)
+                ? web
+                : prefix.startsWith(app + ".") ? prefix.substring(app.length() + 1) : prefix;
       } else if (wantedType == null) {
         // A bare number is a web instance ("2" is web.2), unless --type names another type.
         wantedType = web;
@@ -367,7 +403,8 @@ final class ControlCommands {
   private String app(Request request) throws ControlException {
     String app = request.requireText("app");
     if (!supervisor.runs(app)) {
-      throw new ControlException(ControlException.NOT_FOUND, "no app \"" + app + "\" run by this berth");
+      throw new ControlException(
+          ControlException.NOT_FOUND, "no app \"" + app + "\" run by this berth");
     }
     return app;
   }

@@ -11,6 +11,8 @@ import dev.berth.control.ControlProtocol;
 import dev.berth.control.ControlServer;
 import dev.berth.deploy.Deployer;
 import dev.berth.edge.Edge;
+import dev.berth.logs.LogSettings;
+import dev.berth.logs.Logs;
 import dev.berth.routing.RouteTable;
 import dev.berth.routing.Router;
 import dev.berth.supervisor.Endpoint;
@@ -18,13 +20,11 @@ import dev.berth.supervisor.InstanceListener;
 import dev.berth.supervisor.Overrides;
 import dev.berth.supervisor.StateFile;
 import dev.berth.supervisor.Supervisor;
-import dev.berth.logs.LogSettings;
-import dev.berth.logs.Logs;
-import dev.berth.upstream.AppBackend;
-import dev.berth.upstream.Peer;
 import dev.berth.transport.Transport;
+import dev.berth.upstream.AppBackend;
 import dev.berth.upstream.Backends;
 import dev.berth.upstream.HealthChecker;
+import dev.berth.upstream.Peer;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -32,8 +32,8 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -50,9 +50,12 @@ public final class Daemon {
   private static final Duration LEFTOVER_STOP_TIMEOUT = Duration.ofSeconds(10);
 
   private final Config config;
+
   /** berth's output; once its log is open, each line goes there too. */
   private PrintStream out;
+
   private final CountDownLatch stopRequested = new CountDownLatch(1);
+
   /** Set once the apps are wired; until then, the config berth started with is what runs. */
   private volatile Reloader reloader;
 
@@ -82,9 +85,11 @@ public final class Daemon {
     ControlServer control;
     CommandRegistry commands = new CommandRegistry();
     try {
-      control = ControlServer.start(config.stateDir().resolve(ControlProtocol.SOCKET_NAME), commands);
+      control =
+          ControlServer.start(config.stateDir().resolve(ControlProtocol.SOCKET_NAME), commands);
     } catch (IOException e) {
-      out.println(e.getMessage().startsWith("berth ") ? e.getMessage() : "berth: " + e.getMessage());
+      out.println(
+          e.getMessage().startsWith("berth ") ? e.getMessage() : "berth: " + e.getMessage());
       return 1;
     }
     Logs logs;
@@ -102,12 +107,14 @@ public final class Daemon {
     StateFile stateFile = new StateFile(config.stateDir().resolve("processes.json"));
     List<String> leftovers = stateFile.endLeftovers(LEFTOVER_STOP_TIMEOUT);
     if (!leftovers.isEmpty()) {
-      out.println("berth: ended processes left running by a previous berth that did not stop cleanly:");
+      out.println(
+          "berth: ended processes left running by a previous berth that did not stop cleanly:");
       leftovers.forEach(line -> out.println("berth:   " + line));
     }
     int eventLoops = eventLoops(config.edge().threads());
     EventLoopGroup group = transport.newEventLoopGroup(eventLoops, "berth-edge");
-    String engine = transport.name() + ", " + eventLoops + (eventLoops == 1 ? " event loop" : " event loops");
+    String engine =
+        transport.name() + ", " + eventLoops + (eventLoops == 1 ? " event loop" : " event loops");
     Backends backends = new Backends();
     config.apps().values().forEach(backends::define);
     AccessLog accessLog = new AccessLog(out);
@@ -133,14 +140,17 @@ public final class Daemon {
       group.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly();
       return 1;
     }
-    Supervisor supervisor = new Supervisor(
+    Supervisor supervisor =
+        new Supervisor(
             runDir,
             logs,
             console,
             registerWith(backends, transport),
             stateFile,
             new Overrides(config.stateDir().resolve("overrides")));
-    Deployer deployer = new Deployer(supervisor, logs, config.stateDir(), config.apps().values(), line -> out.println(line));
+    Deployer deployer =
+        new Deployer(
+            supervisor, logs, config.stateDir(), config.apps().values(), line -> out.println(line));
     new ControlCommands(supervisor, logs, deployer).registerIn(commands);
     HealthChecker healthChecker = new HealthChecker(transport, group);
     healthChecker.start(backends.all());
@@ -157,9 +167,11 @@ public final class Daemon {
     this.reloader = reloader;
     commands.register("reload", reloader::control);
     installSignalHandlers();
-    // As nginx: `kill -HUP` reads the config again; off the signal thread, as a reload may take a while.
+    // As nginx: `kill -HUP` reads the config again; off the signal thread, as a reload may take a
+    // while.
     Signal.handle(
-        new Signal("HUP"), signal -> Thread.ofVirtual().name("berth-reload").start(() -> reloader.onSignal(out)));
+        new Signal("HUP"),
+        signal -> Thread.ofVirtual().name("berth-reload").start(() -> reloader.onSignal(out)));
     // As nginx after logrotate: `kill -USR1` reopens the access logs at their paths.
     Signal.handle(new Signal("USR1"), signal -> accessLog.reopen());
     Runtime.getRuntime().addShutdownHook(new Thread(supervisor::stopAll, "berth-stop-apps"));
@@ -174,19 +186,24 @@ public final class Daemon {
     List<App> supervised =
         config.apps().values().stream()
             .filter(app -> !app.external())
-            .map(app -> deployer.runnable(app, warning -> out.println("berth: WARNING: " + warning)))
+            .map(
+                app -> deployer.runnable(app, warning -> out.println("berth: WARNING: " + warning)))
             .toList();
     // Started off the main thread so that a signal during a slow start stops everything at once.
     // A reload asked meanwhile waits for this start, and then compares with what runs.
     Thread.ofVirtual()
         .name("berth-start")
-        .start(() -> reloader.starting(() -> reportStart(external, supervisor.start(supervised), bound, engine)));
+        .start(
+            () ->
+                reloader.starting(
+                    () -> reportStart(external, supervisor.start(supervised), bound, engine)));
     awaitStop();
 
     reloader.close();
     idleCollector.interrupt();
     Duration shutdownTimeout = running().shutdownTimeout();
-    out.println("berth: stopping: draining connections (up to " + shutdownTimeout.toSeconds() + "s)");
+    out.println(
+        "berth: stopping: draining connections (up to " + shutdownTimeout.toSeconds() + "s)");
     edge.drain(shutdownTimeout);
     accessLog.close();
     out.println("berth: stopping apps");
@@ -225,25 +242,50 @@ public final class Daemon {
   }
 
   private void reportStart(
-      List<App> external, List<Supervisor.StartResult> results, List<InetSocketAddress> bound, String engine) {
+      List<App> external,
+      List<Supervisor.StartResult> results,
+      List<InetSocketAddress> bound,
+      String engine) {
     if (stopRequested.getCount() == 0) {
       return;
     }
     for (App app : external) {
-      out.println("berth: app " + app.name() + ": proxying to " + app.upstreams().stream().map(Object::toString).collect(java.util.stream.Collectors.joining(", ")));
+      out.println(
+          "berth: app "
+              + app.name()
+              + ": proxying to "
+              + app.upstreams().stream()
+                  .map(Object::toString)
+                  .collect(java.util.stream.Collectors.joining(", ")));
     }
     for (Supervisor.StartResult result : results) {
       int wanted = result.ready() + result.failures().size();
-      String state = result.ready() == wanted ? "ready" : result.ready() == 0 ? "FAILED" : "DEGRADED";
+      String state =
+          result.ready() == wanted ? "ready" : result.ready() == 0 ? "FAILED" : "DEGRADED";
       out.println(
-          "berth: app " + result.app().name() + ": " + state + ", " + result.ready() + "/" + wanted
-              + " instance(s) (" + describe(result.app()) + ")" + release(result.app()));
+          "berth: app "
+              + result.app().name()
+              + ": "
+              + state
+              + ", "
+              + result.ready()
+              + "/"
+              + wanted
+              + " instance(s) ("
+              + describe(result.app())
+              + ")"
+              + release(result.app()));
       result.failures().forEach(failure -> out.println("berth:   " + failure));
     }
     for (int i = 0; i < bound.size(); i++) {
       var listener = config.listeners().get(i);
       int port = bound.get(i).getPort();
-      out.println("berth: serving on " + new dev.berth.config.Listener(listener.host(), port).url() + " (" + engine + ")");
+      out.println(
+          "berth: serving on "
+              + new dev.berth.config.Listener(listener.host(), port).url()
+              + " ("
+              + engine
+              + ")");
     }
     out.flush();
   }
@@ -269,7 +311,9 @@ public final class Daemon {
    * same cores, one loop had the better p99 and a second added no req/s (bench/RESULTS.md).
    */
   private static int eventLoops(int configured) {
-    return configured > 0 ? configured : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+    return configured > 0
+        ? configured
+        : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
   }
 
   private static InstanceListener registerWith(Backends backends, Transport transport) {
@@ -323,7 +367,8 @@ public final class Daemon {
   private static SocketAddress addressOf(Endpoint endpoint, Transport transport) {
     return switch (endpoint) {
       case Endpoint.Unix unix -> transport.unixAddress(unix.path());
-      case Endpoint.Tcp tcp -> new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), tcp.port());
+      case Endpoint.Tcp tcp ->
+          new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), tcp.port());
     };
   }
 
@@ -354,18 +399,20 @@ public final class Daemon {
       return;
     }
     Files.createDirectories(dir.getParent());
-    Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Files.createDirectory(
+        dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
   }
 
   /**
-   * The run directory holds the apps' sockets, each app's in a directory of its own, private to
-   * the app's user. A root berth runs apps as other users, who must pass through the state and run
+   * The run directory holds the apps' sockets, each app's in a directory of its own, private to the
+   * app's user. A root berth runs apps as other users, who must pass through the state and run
    * directories (x, not r) to reach theirs; everything else in the state dir has private modes.
    */
   private static void createRunDirectory(Path stateDir, Path dir) throws IOException {
     createPrivateDirectory(dir);
     boolean root = dev.berth.config.UserAccount.currentUid() == 0;
-    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString(root ? "rwx--x--x" : "rwx------"));
+    Files.setPosixFilePermissions(
+        dir, PosixFilePermissions.fromString(root ? "rwx--x--x" : "rwx------"));
     if (root) {
       var modes = new java.util.HashSet<>(Files.getPosixFilePermissions(stateDir));
       modes.add(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE);

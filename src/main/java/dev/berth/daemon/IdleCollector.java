@@ -16,9 +16,9 @@ import java.util.function.LongSupplier;
  *
  * <p>Why: with the launcher's Serial collector and its small survivor spaces, whatever is alive at
  * a young collection is promoted. A burst of new connections therefore leaves their request-time
- * pipelines and exchanges dead in the old generation (about 18 MB for 10,000 connections), and
- * the old generation only shrinks, returning its pages, at a full collection, which a proxy that
- * then sits idle never has. G1 has this built in ({@code G1PeriodicGCInterval}); Serial does not.
+ * pipelines and exchanges dead in the old generation (about 18 MB for 10,000 connections), and the
+ * old generation only shrinks, returning its pages, at a full collection, which a proxy that then
+ * sits idle never has. G1 has this built in ({@code G1PeriodicGCInterval}); Serial does not.
  *
  * <p>A full collection of berth's heap stops the world for tens of milliseconds (85 ms for 35 MiB
  * with 10,000 connections open), so it runs only after a whole interval without any young
@@ -28,6 +28,7 @@ import java.util.function.LongSupplier;
 final class IdleCollector {
 
   static final Duration INTERVAL = Duration.ofSeconds(3);
+
   /** Growth of the old generation since its last collection below which a pause is not worth it. */
   static final long MIN_GROWTH_BYTES = 4L << 20;
 
@@ -68,7 +69,9 @@ final class IdleCollector {
     return new IdleCollector(heap);
   }
 
-  /** One look: collects when nothing was collected since the last look and the old generation grew. */
+  /**
+   * One look: collects when nothing was collected since the last look and the old generation grew.
+   */
   boolean check() {
     long collections = heap.collections();
     boolean quiet = collections == collectionsSeen;
@@ -98,11 +101,16 @@ final class IdleCollector {
     Optional<MemoryPoolMXBean> old =
         ManagementFactory.getMemoryPoolMXBeans().stream()
             .filter(pool -> pool.getType() == MemoryType.HEAP)
-            .filter(pool -> pool.getName().endsWith("Old Gen") || pool.getName().equals("Tenured Gen"))
+            .filter(
+                pool -> pool.getName().endsWith("Old Gen") || pool.getName().equals("Tenured Gen"))
             .filter(pool -> pool.getCollectionUsage() != null)
             .findFirst();
     LongSupplier collections =
-        () -> collectors.stream().mapToLong(GarbageCollectorMXBean::getCollectionCount).filter(n -> n > 0).sum();
+        () ->
+            collectors.stream()
+                .mapToLong(GarbageCollectorMXBean::getCollectionCount)
+                .filter(n -> n > 0)
+                .sum();
     return old.map(
         pool ->
             new Heap() {

@@ -11,8 +11,8 @@ import java.util.logging.SimpleFormatter;
 
 /**
  * berth's own log ({@code <state_dir>/log/berth.log}): what the daemon prints and what its
- * components log (warnings, errors), besides berth's output, so that a berth started at boot
- * leaves a record even when nobody reads its output.
+ * components log (warnings, errors), besides berth's output, so that a berth started at boot leaves
+ * a record even when nobody reads its output.
  */
 final class OwnLog implements AutoCloseable {
 

@@ -37,8 +37,8 @@ import java.util.function.Function;
  * traffic. An invalid file, or one that changes what cannot change while berth runs, is rejected
  * whole and nothing changes.
  *
- * <p>The steps, in this order, so that nothing is ever routed to what is not there yet, and
- * nothing is taken away while a route still leads to it:
+ * <p>The steps, in this order, so that nothing is ever routed to what is not there yet, and nothing
+ * is taken away while a route still leads to it:
  *
  * <ol>
  *   <li>added apps start, and must be ready (their backends are defined first);
@@ -67,8 +67,10 @@ final class Reloader {
   private final HealthChecker healthChecker;
   private final Deployer deployer;
   private final Function<UpstreamAddress, SocketAddress> addresses;
+
   /** The config berth runs now: what it was started with, changed by each reload. */
   private volatile Config running;
+
   private volatile boolean closed;
 
   Reloader(
@@ -95,7 +97,9 @@ final class Reloader {
     return running;
   }
 
-  /** Runs berth's first start; a reload asked meanwhile waits for it, then compares with what runs. */
+  /**
+   * Runs berth's first start; a reload asked meanwhile waits for it, then compares with what runs.
+   */
   synchronized void starting(Runnable start) {
     start.run();
   }
@@ -170,7 +174,9 @@ final class Reloader {
     if (!change.refused().isEmpty()) {
       throw new Rejected(
           NOT_RELOADABLE,
-          "reload rejected: " + old.file() + " changes what cannot change while berth runs; nothing was applied",
+          "reload rejected: "
+              + old.file()
+              + " changes what cannot change while berth runs; nothing was applied",
           change.refused());
     }
     return new Apply(old, next, change, applied, progress).run();
@@ -188,11 +194,18 @@ final class Reloader {
     // What runs, as it becomes true: the running config once an item is applied.
     private final Map<String, App> apps;
     private final List<Listener> listeners;
+
     /** Removed listeners already unbound in step 3, to free their port for an added one. */
     private final List<Listener> unboundEarly = new ArrayList<>();
+
     private boolean routesSwapped;
 
-    Apply(Config old, Config next, ConfigChange change, Consumer<String> applied, Consumer<String> progress) {
+    Apply(
+        Config old,
+        Config next,
+        ConfigChange change,
+        Consumer<String> applied,
+        Consumer<String> progress) {
       this.old = old;
       this.next = next;
       this.change = change;
@@ -204,14 +217,24 @@ final class Reloader {
 
     Outcome run() {
       List<Runnable> steps =
-          List.of(this::addApps, this::changeApps, this::addListeners, this::swapRoutes, this::removeListeners, this::removeApps);
+          List.of(
+              this::addApps,
+              this::changeApps,
+              this::addListeners,
+              this::swapRoutes,
+              this::removeListeners,
+              this::removeApps);
       List<List<String>> plans =
           List.of(
               change.addedApps().stream().map(a -> "app + " + a.name()).toList(),
               change.changedApps().stream().map(c -> "app ~ " + c.after().name()).toList(),
-              change.addedListeners().stream().map(l -> "listener + " + ConfigChange.address(l)).toList(),
+              change.addedListeners().stream()
+                  .map(l -> "listener + " + ConfigChange.address(l))
+                  .toList(),
               concat(change.routeLines(), change.settings()),
-              change.removedListeners().stream().map(l -> "listener - " + ConfigChange.address(l)).toList(),
+              change.removedListeners().stream()
+                  .map(l -> "listener - " + ConfigChange.address(l))
+                  .toList(),
               change.removedApps().stream().map(a -> "app - " + a.name()).toList());
       List<String> skipped = new ArrayList<>();
       for (int i = 0; i < steps.size(); i++) {
@@ -261,20 +284,26 @@ final class Reloader {
       // All at once, as at berth's start; one that was deployed before (and then removed from the
       // config) runs its current release again.
       List<App> runnable =
-          supervised.stream().map(app -> deployer.runnable(app, warning -> progress.accept("WARNING: " + warning))).toList();
+          supervised.stream()
+              .map(app -> deployer.runnable(app, warning -> progress.accept("WARNING: " + warning)))
+              .toList();
       for (Supervisor.StartResult result : supervisor.start(runnable)) {
         App app = next.apps().get(result.app().name());
         if (result.failures().isEmpty()) {
           apps.put(app.name(), app);
           deployer.define(app);
-          applied("app + " + app.name() + ": started (" + supervisor.instanceCounts(app.name()) + ")");
+          applied(
+              "app + " + app.name() + ": started (" + supervisor.instanceCounts(app.name()) + ")");
           continue;
         }
         // Not there before, so not there now: no half-started app left retrying in the background.
         supervisor.removeApp(app.name());
         backends.remove(app.name()).ifPresent(healthChecker::stop);
         failed.add(
-            "app + " + app.name() + ": not started: " + String.join("; ", result.failures())
+            "app + "
+                + app.name()
+                + ": not started: "
+                + String.join("; ", result.failures())
                 + " (stopped again; it is not added)");
       }
     }
@@ -298,17 +327,26 @@ final class Reloader {
       }
     }
 
-    /** An app berth does not run, with other addresses or settings: the new peers join, then the old leave. */
+    /**
+     * An app berth does not run, with other addresses or settings: the new peers join, then the old
+     * leave.
+     */
     private void repoint(AppBackend backend, App before, App after) {
       backend.reconfigure(after);
       List<SocketAddress> wanted = after.upstreams().stream().map(addresses).toList();
       wanted.forEach(backend::add);
-      before.upstreams().stream().map(addresses).filter(a -> !wanted.contains(a)).forEach(backend::remove);
+      before.upstreams().stream()
+          .map(addresses)
+          .filter(a -> !wanted.contains(a))
+          .forEach(backend::remove);
       healthChecker.start(backend);
       apps.put(after.name(), after);
     }
 
-    /** Proxied until now, run by berth from now on: its instances must be ready before the addresses leave. */
+    /**
+     * Proxied until now, run by berth from now on: its instances must be ready before the addresses
+     * leave.
+     */
     private void becomeSupervised(AppBackend backend, App before, App after) {
       backend.reconfigure(after);
       App runnable = deployer.runnable(after, warning -> progress.accept("WARNING: " + warning));
@@ -317,18 +355,31 @@ final class Reloader {
         supervisor.removeApp(after.name());
         backend.reconfigure(before);
         failed.add(
-            "app ~ " + after.name() + ": not started: " + String.join("; ", result.failures())
-                + " (it goes on proxying to " + ConfigChange.upstreams(before) + ")");
+            "app ~ "
+                + after.name()
+                + ": not started: "
+                + String.join("; ", result.failures())
+                + " (it goes on proxying to "
+                + ConfigChange.upstreams(before)
+                + ")");
         return;
       }
       before.upstreams().stream().map(addresses).forEach(backend::remove);
       healthChecker.start(backend);
       apps.put(after.name(), after);
       deployer.define(after);
-      applied("app ~ " + after.name() + ": started (" + supervisor.instanceCounts(after.name()) + "), no longer proxying");
+      applied(
+          "app ~ "
+              + after.name()
+              + ": started ("
+              + supervisor.instanceCounts(after.name())
+              + "), no longer proxying");
     }
 
-    /** Run by berth until now, proxied from now on: the addresses join, then its instances drain and stop. */
+    /**
+     * Run by berth until now, proxied from now on: the addresses join, then its instances drain and
+     * stop.
+     */
     private void becomeExternal(AppBackend backend, App before, App after) {
       after.upstreams().stream().map(addresses).forEach(backend::add);
       Optional<String> busy = remove(after.name());
@@ -340,7 +391,12 @@ final class Reloader {
       backend.reconfigure(after);
       healthChecker.start(backend);
       apps.put(after.name(), after);
-      applied("app ~ " + after.name() + ": proxying to " + ConfigChange.upstreams(after) + "; its processes stopped");
+      applied(
+          "app ~ "
+              + after.name()
+              + ": proxying to "
+              + ConfigChange.upstreams(after)
+              + "; its processes stopped");
     }
 
     /**
@@ -357,7 +413,12 @@ final class Reloader {
       backend.reconfigure(after);
       healthChecker.start(backend);
       apps.put(after.name(), after);
-      applied("app ~ " + after.name() + ": redeployed (" + supervisor.instanceCounts(after.name()) + ")");
+      applied(
+          "app ~ "
+              + after.name()
+              + ": redeployed ("
+              + supervisor.instanceCounts(after.name())
+              + ")");
     }
 
     // 3. Added listeners, before any is removed: no moment without a listener.
@@ -392,7 +453,11 @@ final class Reloader {
         edge.bind(listener);
       } catch (IOException e) {
         listeners.remove(listener);
-        failed.add("listener - " + ConfigChange.address(listener) + ": unbound for its replacement, and cannot listen again: " + e.getMessage());
+        failed.add(
+            "listener - "
+                + ConfigChange.address(listener)
+                + ": unbound for its replacement, and cannot listen again: "
+                + e.getMessage());
       }
     }
 
@@ -427,7 +492,12 @@ final class Reloader {
         if (!app.external()) {
           Optional<String> busy = remove(app.name());
           if (busy.isPresent()) {
-            failed.add("app - " + app.name() + ": " + busy.get() + " (it goes on running, without routes)");
+            failed.add(
+                "app - "
+                    + app.name()
+                    + ": "
+                    + busy.get()
+                    + " (it goes on running, without routes)");
             continue;
           }
         }
@@ -465,14 +535,15 @@ final class Reloader {
 
   /**
    * The {@code reload} control command: {@code change} events as changes apply, {@code progress}
-   * events for the steps of redeploys, then {@code {"file","changes"}}; or an error:
-   * {@code invalid_config} and {@code not_reloadable} (nothing changed), {@code failed} (what is in
-   * the change events was applied; the message says what failed and what was not applied).
+   * events for the steps of redeploys, then {@code {"file","changes"}}; or an error: {@code
+   * invalid_config} and {@code not_reloadable} (nothing changed), {@code failed} (what is in the
+   * change events was applied; the message says what failed and what was not applied).
    */
   void control(Request request, Replies replies) throws ControlException {
     Outcome outcome;
     try {
-      outcome = reload(line -> send(replies, "change", line), line -> send(replies, "progress", line));
+      outcome =
+          reload(line -> send(replies, "change", line), line -> send(replies, "progress", line));
     } catch (Rejected e) {
       List<String> lines = new ArrayList<>(List.of(e.getMessage()));
       lines.addAll(e.lines());
@@ -491,13 +562,18 @@ final class Reloader {
   void onSignal(PrintStream out) {
     String prefix = "berth: reload: ";
     try {
-      Outcome outcome = reload(line -> out.println(prefix + line), line -> out.println(prefix + "  " + line));
+      Outcome outcome =
+          reload(line -> out.println(prefix + line), line -> out.println(prefix + "  " + line));
       if (!outcome.failed().isEmpty()) {
         failureMessage(outcome).lines().forEach(line -> out.println("berth: " + line));
       } else {
         out.println(
-            "berth: reloaded " + outcome.loaded().file() + ": "
-                + (outcome.applied().isEmpty() ? "no changes" : outcome.applied().size() + " change(s)"));
+            "berth: reloaded "
+                + outcome.loaded().file()
+                + ": "
+                + (outcome.applied().isEmpty()
+                    ? "no changes"
+                    : outcome.applied().size() + " change(s)"));
       }
     } catch (Rejected e) {
       out.println("berth: " + e.getMessage());

@@ -30,12 +30,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * Deploys, rollbacks and redeploys of the apps berth runs: <b>the deploy flow</b>. A deploy makes
- * a release (copy -> build -> release phase), then has the supervisor start a new generation from
- * it, switch the traffic to it once every instance is ready, and drain and stop the old one
- * ({@link Supervisor#replaceGeneration}). Any failure before the switch leaves the old generation
- * serving, and the release is removed. One operation per app at a time: a second one fails at once
- * ({@link Supervisor#exclusive}), as do restart, scale, env, start and stop meanwhile.
+ * Deploys, rollbacks and redeploys of the apps berth runs: <b>the deploy flow</b>. A deploy makes a
+ * release (copy -> build -> release phase), then has the supervisor start a new generation from it,
+ * switch the traffic to it once every instance is ready, and drain and stop the old one ({@link
+ * Supervisor#replaceGeneration}). Any failure before the switch leaves the old generation serving,
+ * and the release is removed. One operation per app at a time: a second one fails at once ({@link
+ * Supervisor#exclusive}), as do restart, scale, env, start and stop meanwhile.
  */
 public final class Deployer {
 
@@ -46,12 +46,13 @@ public final class Deployer {
   private final Logs logs;
   private final Path stateDir;
   private final Consumer<String> say;
+
   /** Each app's definition as the config gives it (dir: the configured one), by name. */
   private final Map<String, App> definitions = new ConcurrentHashMap<>();
 
   /** Where a deploy's steps and its build and release output go, as they happen. */
   public interface Progress {
-    /** A step line: {@code -----> build    pip install -r requirements.txt}. */
+    /** A step line: {@code -----> build pip install -r requirements.txt}. */
     void step(String line);
 
     /** A line a build, release phase, git or tar wrote; {@code source} says which. */
@@ -87,12 +88,19 @@ public final class Deployer {
    * @param definitions the config's apps
    * @param say berth's own output (a line per deploy outcome)
    */
-  public Deployer(Supervisor supervisor, Logs logs, Path stateDir, Collection<App> definitions, Consumer<String> say) {
+  public Deployer(
+      Supervisor supervisor,
+      Logs logs,
+      Path stateDir,
+      Collection<App> definitions,
+      Consumer<String> say) {
     this.supervisor = requireNonNull(supervisor, "supervisor");
     this.logs = requireNonNull(logs, "logs");
     this.stateDir = requireNonNull(stateDir, "stateDir");
     this.say = requireNonNull(say, "say");
-    definitions.stream().filter(app -> !app.external()).forEach(app -> this.definitions.put(app.name(), app));
+    definitions.stream()
+        .filter(app -> !app.external())
+        .forEach(app -> this.definitions.put(app.name(), app));
   }
 
   /**
@@ -106,7 +114,9 @@ public final class Deployer {
     }
   }
 
-  /** A reload removed the app, or made it one that berth only proxies to. Its releases stay on disk. */
+  /**
+   * A reload removed the app, or made it one that berth only proxies to. Its releases stay on disk.
+   */
   public void forget(String app) {
     definitions.remove(requireNonNull(app, "app"));
   }
@@ -130,7 +140,13 @@ public final class Deployer {
     try {
       current = releases.current();
     } catch (RuntimeException e) {
-      warn.accept("app " + configured.name() + ": " + e.getMessage() + "; running it from " + configured.dir());
+      warn.accept(
+          "app "
+              + configured.name()
+              + ": "
+              + e.getMessage()
+              + "; running it from "
+              + configured.dir());
       return configured;
     }
     if (current.isEmpty()) {
@@ -139,7 +155,13 @@ public final class Deployer {
     Path dir = releases.dir(current.getAsInt());
     if (!Files.isDirectory(dir)) {
       warn.accept(
-          "app " + configured.name() + ": current release " + current.getAsInt() + " is missing (" + dir + "); running it from "
+          "app "
+              + configured.name()
+              + ": current release "
+              + current.getAsInt()
+              + " is missing ("
+              + dir
+              + "); running it from "
               + configured.dir());
       return configured;
     }
@@ -148,8 +170,14 @@ public final class Deployer {
       app = ConfigLoader.forRelease(configured, dir);
     } catch (ConfigException e) {
       warn.accept(
-          "app " + configured.name() + ": release " + current.getAsInt() + " cannot run (" + String.join("; ", e.problems())
-              + "); running it from " + configured.dir());
+          "app "
+              + configured.name()
+              + ": release "
+              + current.getAsInt()
+              + " cannot run ("
+              + String.join("; ", e.problems())
+              + "); running it from "
+              + configured.dir());
       return configured;
     }
     try {
@@ -173,7 +201,9 @@ public final class Deployer {
     requireNonNull(progress, "progress");
     App definition = definition(name);
     Source source =
-        Source.of(request.source() == null ? definition.dir().toString() : request.source(), request.ref());
+        Source.of(
+            request.source() == null ? definition.dir().toString() : request.source(),
+            request.ref());
     try (Supervisor.Exclusive exclusive = supervisor.exclusive(name, "deploy")) {
       return deploy(definition, source, request, progress);
     }
@@ -195,29 +225,52 @@ public final class Deployer {
       Path incoming = releases.incoming(number, UserAccount.currentUid() == 0);
       made = true;
       long fetching = System.nanoTime();
-      Source.Fetched fetched = source.fetch(incoming, stateDir, FETCH_TIMEOUT, line -> progress.output("fetch", line));
+      Source.Fetched fetched =
+          source.fetch(incoming, stateDir, FETCH_TIMEOUT, line -> progress.output("fetch", line));
       Path dir = releases.adopt(incoming, number);
       own(dir, user);
-      String verb = switch (source.kind()) {
-        case DIRECTORY -> "copy";
-        case TARBALL -> "unpack";
-        case GIT -> "clone";
-      };
+      String verb =
+          switch (source.kind()) {
+            case DIRECTORY -> "copy";
+            case TARBALL -> "unpack";
+            case GIT -> "clone";
+          };
       String revision = request.revision() != null ? request.revision() : fetched.revision();
       progress.step(
           line(
               verb,
-              fetched.description() + (revision == null ? "" : " (" + shortRevision(revision) + ")") + ", "
-                  + size(fetched.bytes()) + " in " + fetched.files() + " files -> release " + number,
+              fetched.description()
+                  + (revision == null ? "" : " (" + shortRevision(revision) + ")")
+                  + ", "
+                  + size(fetched.bytes())
+                  + " in "
+                  + fetched.files()
+                  + " files -> release "
+                  + number,
               since(fetching)));
       App app = forRelease(definition, dir);
-      Double buildSeconds = phase(app, "build", app.deploy().build(), app.deploy().buildTimeout(), number, progress);
+      Double buildSeconds =
+          phase(app, "build", app.deploy().build(), app.deploy().buildTimeout(), number, progress);
       Double releaseSeconds =
-          phase(app, "release", app.deploy().release(), app.deploy().releaseTimeout(), number, progress);
+          phase(
+              app,
+              "release",
+              app.deploy().release(),
+              app.deploy().releaseTimeout(),
+              number,
+              progress);
       // Recorded before the switch: after it, this release serves and must not be lost.
       releases.record(
-          new Releases.Release(number, Instant.now(), label, revision, configHash(definition), buildSeconds, releaseSeconds));
-      Optional<String> failure = supervisor.replaceGeneration(app, "release " + number, steps(progress));
+          new Releases.Release(
+              number,
+              Instant.now(),
+              label,
+              revision,
+              configHash(definition),
+              buildSeconds,
+              releaseSeconds));
+      Optional<String> failure =
+          supervisor.replaceGeneration(app, "release " + number, steps(progress));
       if (failure.isPresent()) {
         throw new DeployException(failure.get(), List.of());
       }
@@ -227,13 +280,23 @@ public final class Deployer {
         releases.markCurrent(number);
         pruned = releases.prune(definition.deploy().keepReleases());
       } catch (IOException e) {
-        String message = "deploy of " + name + ": release " + number + " serves, but recording it failed: " + e.getMessage();
+        String message =
+            "deploy of "
+                + name
+                + ": release "
+                + number
+                + " serves, but recording it failed: "
+                + e.getMessage();
         appLog(name, message);
         say.accept("berth: " + message);
         return Result.failed(message);
       }
       String done = name + " release " + number + " is current";
-      progress.step(line("done", done + (pruned.isEmpty() ? "" : " (removed old " + numbers(pruned) + ")"), since(begun)));
+      progress.step(
+          line(
+              "done",
+              done + (pruned.isEmpty() ? "" : " (removed old " + numbers(pruned) + ")"),
+              since(begun)));
       appLog(name, "deploy: " + done);
       say.accept("berth: deploy: " + done + " (" + label + ")");
       return Result.done(number);
@@ -245,17 +308,25 @@ public final class Deployer {
     }
   }
 
-  private Result failed(String name, String what, int number, boolean made, Releases releases, String why) {
+  private Result failed(
+      String name, String what, int number, boolean made, Releases releases, String why) {
     if (made) {
       try {
         releases.discard(number);
         Releases.delete(releases.dir(number).resolveSibling(Releases.INCOMING + number));
       } catch (IOException e) {
-        LOG.log(System.Logger.Level.WARNING, "cannot remove failed release " + number + " of " + name + ": " + e.getMessage());
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "cannot remove failed release " + number + " of " + name + ": " + e.getMessage());
       }
     }
     String message =
-        what + " of " + name + (number > 0 ? " (release " + number + ")" : "") + " failed, the running version keeps serving: " + why;
+        what
+            + " of "
+            + name
+            + (number > 0 ? " (release " + number + ")" : "")
+            + " failed, the running version keeps serving: "
+            + why;
     appLog(name, message.lines().findFirst().orElse(message));
     say.accept("berth: " + message);
     return Result.failed(message);
@@ -281,8 +352,15 @@ public final class Deployer {
         target = wanted.getAsInt();
         if (all.stream().noneMatch(r -> r.number() == target)) {
           return Result.failed(
-              "rollback of " + name + ": no release " + target
-                  + (all.isEmpty() ? " (it has none)" : " (it has: " + numbers(all.stream().map(Releases.Release::number).toList()) + ")"));
+              "rollback of "
+                  + name
+                  + ": no release "
+                  + target
+                  + (all.isEmpty()
+                      ? " (it has none)"
+                      : " (it has: "
+                          + numbers(all.stream().map(Releases.Release::number).toList())
+                          + ")"));
         }
       } else {
         int below = current.isPresent() ? current.getAsInt() : Integer.MAX_VALUE;
@@ -290,8 +368,11 @@ public final class Deployer {
             all.stream().filter(r -> r.number() < below).reduce((a, b) -> b);
         if (previous.isEmpty()) {
           return Result.failed(
-              "rollback of " + name + ": no release before "
-                  + (current.isPresent() ? "release " + current.getAsInt() : "the first deploy") + " to go back to");
+              "rollback of "
+                  + name
+                  + ": no release before "
+                  + (current.isPresent() ? "release " + current.getAsInt() : "the first deploy")
+                  + " to go back to");
         }
         target = previous.get().number();
       }
@@ -300,10 +381,16 @@ public final class Deployer {
       }
       try {
         progress.step(
-            line("rollback", "to release " + target + (current.isPresent() ? " (from release " + current.getAsInt() + ")" : ""), null));
+            line(
+                "rollback",
+                "to release "
+                    + target
+                    + (current.isPresent() ? " (from release " + current.getAsInt() + ")" : ""),
+                null));
         App app = forRelease(definition, releases.dir(target));
         ownedBy(releases.dir(target), supervisor.appUser(app));
-        Optional<String> failure = supervisor.replaceGeneration(app, "release " + target, steps(progress));
+        Optional<String> failure =
+            supervisor.replaceGeneration(app, "release " + target, steps(progress));
         if (failure.isPresent()) {
           return failed(name, "rollback", target, false, releases, failure.get());
         }
@@ -350,27 +437,35 @@ public final class Deployer {
       long begun = System.nanoTime();
       Releases releases = releases(name);
       OptionalInt current = releases.current();
-      boolean fromRelease = current.isPresent() && Files.isDirectory(releases.dir(current.getAsInt()));
-      App app = fromRelease ? forRelease(newDefinition, releases.dir(current.getAsInt())) : newDefinition;
+      boolean fromRelease =
+          current.isPresent() && Files.isDirectory(releases.dir(current.getAsInt()));
+      App app =
+          fromRelease ? forRelease(newDefinition, releases.dir(current.getAsInt())) : newDefinition;
       if (fromRelease) {
         ownedBy(releases.dir(current.getAsInt()), supervisor.appUser(app));
       }
-      String label = fromRelease ? "release " + current.getAsInt() + ", new definition" : "new definition";
+      String label =
+          fromRelease ? "release " + current.getAsInt() + ", new definition" : "new definition";
       Optional<String> failure = supervisor.replaceGeneration(app, label, steps(lines));
       if (failure.isPresent()) {
         return failed(name, "redeploy", 0, false, releases, failure.get());
       }
       definitions.put(name, newDefinition);
-      String done = name + " runs its new definition" + (fromRelease ? " (release " + current.getAsInt() + ")" : "");
+      String done =
+          name
+              + " runs its new definition"
+              + (fromRelease ? " (release " + current.getAsInt() + ")" : "");
       lines.step(line("done", done, since(begun)));
       appLog(name, "redeploy: " + done);
       return Result.done(fromRelease ? current.getAsInt() : 0);
     } catch (IllegalStateException e) {
       return Result.failed(e.getMessage());
     } catch (DeployException e) {
-      return Result.failed("redeploy of " + name + " failed, the running version keeps serving: " + e.describe());
+      return Result.failed(
+          "redeploy of " + name + " failed, the running version keeps serving: " + e.describe());
     } catch (IOException e) {
-      return Result.failed("redeploy of " + name + " failed, the running version keeps serving: " + e.getMessage());
+      return Result.failed(
+          "redeploy of " + name + " failed, the running version keeps serving: " + e.getMessage());
     }
   }
 
@@ -386,12 +481,16 @@ public final class Deployer {
     try {
       return ConfigLoader.forRelease(definition, dir);
     } catch (ConfigException e) {
-      throw new DeployException("the release cannot run: " + String.join("; ", e.problems()), List.of());
+      throw new DeployException(
+          "the release cannot run: " + String.join("; ", e.problems()), List.of());
     }
   }
 
-  /** Runs a build or release phase, if the app has one. @return how long it took in seconds, or null */
-  private Double phase(App app, String phase, String command, Duration timeout, int number, Progress progress)
+  /**
+   * Runs a build or release phase, if the app has one. @return how long it took in seconds, or null
+   */
+  private Double phase(
+      App app, String phase, String command, Duration timeout, int number, Progress progress)
       throws DeployException, IOException {
     if (command == null) {
       return null;
@@ -399,11 +498,18 @@ public final class Deployer {
     progress.step(line(phase, command, null));
     Supervisor.PhaseResult result =
         supervisor.runPhase(
-            app, phase, command, timeout, Map.of("BERTH_RELEASE", Integer.toString(number)), line -> progress.output(phase, line));
+            app,
+            phase,
+            command,
+            timeout,
+            Map.of("BERTH_RELEASE", Integer.toString(number)),
+            line -> progress.output(phase, line));
     if (!result.ok()) {
       String why =
           result.exitCode() == null
-              ? "did not finish within " + timeout.toSeconds() + "s (build_timeout/release_timeout); its processes were ended"
+              ? "did not finish within "
+                  + timeout.toSeconds()
+                  + "s (build_timeout/release_timeout); its processes were ended"
               : "exited with code " + result.exitCode();
       throw new DeployException(phase + " phase " + why + " (" + command + ")", result.lastLines());
     }
@@ -412,19 +518,27 @@ public final class Deployer {
   }
 
   /**
-   * A root berth running the app as another user gives it the release: the build and release
-   * phases write there as that user. The release's top directory is private to its owner either way.
+   * A root berth running the app as another user gives it the release: the build and release phases
+   * write there as that user. The release's top directory is private to its owner either way.
    */
-  private static void own(Path dir, Optional<UserAccount> user) throws IOException, DeployException {
+  private static void own(Path dir, Optional<UserAccount> user)
+      throws IOException, DeployException {
     if (user.isPresent()) {
       Process chown =
-          new ProcessBuilder("chown", "-R", "--no-dereference", user.get().uid() + ":" + user.get().gid(), dir.toString())
+          new ProcessBuilder(
+                  "chown",
+                  "-R",
+                  "--no-dereference",
+                  user.get().uid() + ":" + user.get().gid(),
+                  dir.toString())
               .redirectErrorStream(true)
               .start();
-      String out = new String(chown.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+      String out =
+          new String(chown.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
       try {
         if (!chown.waitFor(5, TimeUnit.MINUTES) || chown.exitValue() != 0) {
-          throw new DeployException("cannot give the release to user " + user.get().name(), out.lines().toList());
+          throw new DeployException(
+              "cannot give the release to user " + user.get().name(), out.lines().toList());
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -438,8 +552,10 @@ public final class Deployer {
    * A release made when the app ran as another user (the config's user changed since) is given to
    * the user it runs as now.
    */
-  private static void ownedBy(Path dir, Optional<UserAccount> user) throws IOException, DeployException {
-    if (user.isPresent() && ((Number) Files.getAttribute(dir, "unix:uid")).longValue() != user.get().uid()) {
+  private static void ownedBy(Path dir, Optional<UserAccount> user)
+      throws IOException, DeployException {
+    if (user.isPresent()
+        && ((Number) Files.getAttribute(dir, "unix:uid")).longValue() != user.get().uid()) {
       own(dir, user);
     }
   }
@@ -448,7 +564,7 @@ public final class Deployer {
     return (name, detail, took) -> progress.step(line(name, detail, took));
   }
 
-  /** {@code -----> build    done  3.20s}. */
+  /** {@code -----> build done 3.20s}. */
   static String line(String step, String detail, Duration took) {
     String text = String.format(Locale.ROOT, "-----> %-8s %s", step, detail);
     return took == null ? text : text + String.format(Locale.ROOT, "  %.2fs", took.toNanos() / 1e9);
@@ -462,7 +578,9 @@ public final class Deployer {
     }
   }
 
-  /** A SHA-256 of the app's definition, as the config gives it (maps sorted), first 12 hex digits. */
+  /**
+   * A SHA-256 of the app's definition, as the config gives it (maps sorted), first 12 hex digits.
+   */
   static String configHash(App app) {
     StringBuilder text = new StringBuilder();
     for (var component : App.class.getRecordComponents()) {
@@ -478,7 +596,9 @@ public final class Deployer {
       text.append(component.getName()).append('=').append(value).append('\n');
     }
     try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.toString().getBytes(StandardCharsets.UTF_8));
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256")
+              .digest(text.toString().getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(digest).substring(0, 12);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);

@@ -67,7 +67,9 @@ public final class Releases {
       requireNonNull(configHash, "configHash");
     }
 
-    /** Its fields by their JSON names, in order: as {@code N.json} and the control reply hold them. */
+    /**
+     * Its fields by their JSON names, in order: as {@code N.json} and the control reply hold them.
+     */
     public Map<String, Object> fields() {
       Map<String, Object> fields = new LinkedHashMap<>();
       fields.put("number", number);
@@ -81,7 +83,9 @@ public final class Releases {
     }
   }
 
-  /** The releases of {@code app} under {@code stateDir}. Nothing is created before the first deploy. */
+  /**
+   * The releases of {@code app} under {@code stateDir}. Nothing is created before the first deploy.
+   */
   public Releases(Path stateDir, String app) {
     this.appDir = stateDir.resolve("apps").resolve(requireNonNull(app, "app"));
     this.releasesDir = appDir.resolve("releases");
@@ -173,7 +177,8 @@ public final class Releases {
       }
     }
     Path dir = releasesDir.resolve(INCOMING + number);
-    Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Files.createDirectory(
+        dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     return dir;
   }
 
@@ -190,7 +195,8 @@ public final class Releases {
     Path file = releasesDir.resolve(release.number() + ".json");
     Path temp = releasesDir.resolve(release.number() + ".json.tmp");
     Files.deleteIfExists(temp);
-    Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.createFile(
+        temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     Files.write(temp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(release.fields()));
     move(temp, file);
   }
@@ -241,7 +247,9 @@ public final class Releases {
               node.path("revision").isTextual() ? node.path("revision").asText() : null,
               node.path("config_hash").asText(""),
               node.path("build_seconds").isNumber() ? node.path("build_seconds").asDouble() : null,
-              node.path("release_seconds").isNumber() ? node.path("release_seconds").asDouble() : null));
+              node.path("release_seconds").isNumber()
+                  ? node.path("release_seconds").asDouble()
+                  : null));
     } catch (IOException | RuntimeException e) {
       // Half-written by a berth that was killed, or edited by hand: not a release.
       return Optional.empty();
@@ -257,8 +265,8 @@ public final class Releases {
   }
 
   /**
-   * Deletes a tree, symlinks as links. A build may leave directories without write permission
-   * (Go's module cache does): they are made writable first.
+   * Deletes a tree, symlinks as links. A build may leave directories without write permission (Go's
+   * module cache does): they are made writable first.
    */
   static void delete(Path tree) throws IOException {
     if (!Files.exists(tree, LinkOption.NOFOLLOW_LINKS)) {
@@ -268,13 +276,15 @@ public final class Releases {
         tree,
         new SimpleFileVisitor<>() {
           @Override
-          public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+          public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs)
+              throws IOException {
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
             return FileVisitResult.CONTINUE;
           }
 
           @Override
-          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+              throws IOException {
             Files.delete(file);
             return FileVisitResult.CONTINUE;
           }

@@ -26,10 +26,10 @@ import java.util.regex.Pattern;
  * Where a release's code comes from, and how it is fetched into the release's directory:
  *
  * <ul>
- *   <li>a <b>git repository</b>: a URL ({@code https://}, {@code ssh://}, {@code git://},
- *       {@code file://}, {@code user@host:path}), a bare repository, or any repository directory
- *       when a ref is given; cloned with the system {@code git}, checked out at the ref (default:
- *       its HEAD), its {@code .git} removed; the commit is the revision;
+ *   <li>a <b>git repository</b>: a URL ({@code https://}, {@code ssh://}, {@code git://}, {@code
+ *       file://}, {@code user@host:path}), a bare repository, or any repository directory when a
+ *       ref is given; cloned with the system {@code git}, checked out at the ref (default: its
+ *       HEAD), its {@code .git} removed; the commit is the revision;
  *   <li>a <b>tarball</b> ({@code .tar}, {@code .tar.gz}, {@code .tgz}): unpacked with the system
  *       {@code tar}; a single top-level directory (as in GitHub's tarballs) is the tree;
  *   <li>a <b>directory</b>: copied as it is, uncommitted changes included, without its top-level
@@ -41,7 +41,9 @@ import java.util.regex.Pattern;
 final class Source {
 
   /** A URL git understands, or scp-like {@code user@host:path}. */
-  private static final Pattern URL = Pattern.compile("^([a-zA-Z][a-zA-Z0-9+.-]*://.+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:.+)$");
+  private static final Pattern URL =
+      Pattern.compile("^([a-zA-Z][a-zA-Z0-9+.-]*://.+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:.+)$");
+
   private static final List<String> TARBALLS = List.of(".tar", ".tar.gz", ".tgz");
   private static final Duration GIT_QUICK = Duration.ofSeconds(30);
 
@@ -82,7 +84,8 @@ final class Source {
     if (Files.isRegularFile(path)) {
       String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
       if (TARBALLS.stream().noneMatch(name::endsWith)) {
-        throw new IllegalArgumentException(location + ": a file, but not a .tar, .tar.gz or .tgz tarball");
+        throw new IllegalArgumentException(
+            location + ": a file, but not a .tar, .tar.gz or .tgz tarball");
       }
       if (ref != null) {
         throw new IllegalArgumentException(location + ": --ref is for git sources, not tarballs");
@@ -92,7 +95,8 @@ final class Source {
     if (!Files.isDirectory(path)) {
       throw new IllegalArgumentException(location + ": no such file or directory");
     }
-    // A bare repository has no work tree to copy; a ref asks for a commit, not the files as they are.
+    // A bare repository has no work tree to copy; a ref asks for a commit, not the files as they
+    // are.
     if (ref != null || bare(path)) {
       if (!isRepository(path)) {
         throw new IllegalArgumentException(location + ": --ref given, but not a git repository");
@@ -118,7 +122,8 @@ final class Source {
    * @param output gets git's and tar's messages
    * @throws DeployException with the reason and the tool's last lines
    */
-  Fetched fetch(Path into, Path exclude, Duration timeout, Consumer<String> output) throws DeployException, IOException {
+  Fetched fetch(Path into, Path exclude, Duration timeout, Consumer<String> output)
+      throws DeployException, IOException {
     String revision = null;
     switch (kind) {
       case DIRECTORY -> {
@@ -127,7 +132,11 @@ final class Source {
         revision = workTreeRevision(dir);
       }
       case TARBALL -> {
-        run(List.of("tar", "-x", "--no-same-owner", "-f", location, "-C", into.toString()), timeout, output, "tar");
+        run(
+            List.of("tar", "-x", "--no-same-owner", "-f", location, "-C", into.toString()),
+            timeout,
+            output,
+            "tar");
         hoistSingleDirectory(into);
       }
       case GIT -> {
@@ -138,8 +147,13 @@ final class Source {
     return new Fetched(describe(), revision, size[0], size[1]);
   }
 
-  private String clone(Path into, Duration timeout, Consumer<String> output) throws DeployException, IOException {
-    run(git("clone", "--quiet", "--no-hardlinks", location, into.toString()), timeout, output, "git clone");
+  private String clone(Path into, Duration timeout, Consumer<String> output)
+      throws DeployException, IOException {
+    run(
+        git("clone", "--quiet", "--no-hardlinks", location, into.toString()),
+        timeout,
+        output,
+        "git clone");
     String wanted = ref == null ? "HEAD" : ref;
     Optional<String> commit = resolve(into, wanted);
     if (commit.isEmpty() && ref != null) {
@@ -148,17 +162,25 @@ final class Source {
     if (commit.isEmpty()) {
       throw new DeployException("ref \"" + wanted + "\" not found in " + location, List.of());
     }
-    run(git("-C", into.toString(), "checkout", "--quiet", "--detach", commit.get()), timeout, output, "git checkout");
+    run(
+        git("-C", into.toString(), "checkout", "--quiet", "--detach", commit.get()),
+        timeout,
+        output,
+        "git checkout");
     Releases.delete(into.resolve(".git"));
     return commit.get();
   }
 
   private static Optional<String> resolve(Path repo, String ref) throws IOException {
-    Output out = quiet(git("-C", repo.toString(), "rev-parse", "--verify", "--quiet", ref + "^{commit}"));
+    Output out =
+        quiet(git("-C", repo.toString(), "rev-parse", "--verify", "--quiet", ref + "^{commit}"));
     return out.ok() && !out.text().isBlank() ? Optional.of(out.text().strip()) : Optional.empty();
   }
 
-  /** HEAD of the work tree the directory is in, with -dirty when it has changes under the directory; or null. */
+  /**
+   * HEAD of the work tree the directory is in, with -dirty when it has changes under the directory;
+   * or null.
+   */
   private static String workTreeRevision(Path dir) throws IOException {
     Output head = quiet(git("-C", dir.toString(), "rev-parse", "--verify", "--quiet", "HEAD"));
     if (!head.ok() || head.text().isBlank()) {
@@ -201,7 +223,8 @@ final class Source {
 
   /** A short git query: its standard output, whether it exited 0. */
   private static Output quiet(List<String> argv) throws IOException {
-    ProcessBuilder builder = new ProcessBuilder(argv).redirectError(ProcessBuilder.Redirect.DISCARD);
+    ProcessBuilder builder =
+        new ProcessBuilder(argv).redirectError(ProcessBuilder.Redirect.DISCARD);
     builder.environment().put("GIT_TERMINAL_PROMPT", "0");
     Process process = builder.start();
     process.getOutputStream().close();
@@ -219,7 +242,10 @@ final class Source {
     return new Output(process.exitValue() == 0, text);
   }
 
-  /** Runs a tool in a session of its own (no terminal to prompt on); its output lines go to {@code output}. */
+  /**
+   * Runs a tool in a session of its own (no terminal to prompt on); its output lines go to {@code
+   * output}.
+   */
   private static void run(List<String> argv, Duration timeout, Consumer<String> output, String what)
       throws DeployException, IOException {
     List<String> command = new ArrayList<>(List.of("setsid"));
@@ -267,14 +293,20 @@ final class Source {
       Thread.currentThread().interrupt();
     }
     if (!exited || process.exitValue() != 0) {
-      String why = exited ? "exited with code " + process.exitValue() : "did not finish in " + timeout.toSeconds() + "s";
+      String why =
+          exited
+              ? "exited with code " + process.exitValue()
+              : "did not finish in " + timeout.toSeconds() + "s";
       synchronized (last) {
         throw new DeployException(what + " " + why, List.copyOf(last));
       }
     }
   }
 
-  /** A tarball whose only entry is a directory (as GitHub's are): that directory's content is the tree. */
+  /**
+   * A tarball whose only entry is a directory (as GitHub's are): that directory's content is the
+   * tree.
+   */
   private static void hoistSingleDirectory(Path into) throws IOException {
     List<Path> entries = new ArrayList<>();
     try (DirectoryStream<Path> stream = Files.newDirectoryStream(into)) {
@@ -291,7 +323,9 @@ final class Source {
     Files.move(aside, into, StandardCopyOption.ATOMIC_MOVE);
   }
 
-  /** Copies a directory tree: symlinks as links, modes and times kept, sockets and pipes skipped. */
+  /**
+   * Copies a directory tree: symlinks as links, modes and times kept, sockets and pipes skipped.
+   */
   private static void copyTree(Path from, Path to, Path exclude) throws IOException {
     Path root = from.toRealPath();
     Path excluded = exclude != null && Files.isDirectory(exclude) ? exclude.toRealPath() : null;
@@ -300,26 +334,37 @@ final class Source {
         root,
         new SimpleFileVisitor<>() {
           @Override
-          public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+          public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs)
+              throws IOException {
             if (dir.equals(root)) {
               return FileVisitResult.CONTINUE;
             }
-            if ((dir.getParent().equals(root) && skippedAtTop.contains(dir.getFileName().toString()))
+            if ((dir.getParent().equals(root)
+                    && skippedAtTop.contains(dir.getFileName().toString()))
                 || (excluded != null && dir.equals(excluded))) {
               return FileVisitResult.SKIP_SUBTREE;
             }
-            Files.copy(dir, to.resolve(root.relativize(dir).toString()), StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
+            Files.copy(
+                dir,
+                to.resolve(root.relativize(dir).toString()),
+                StandardCopyOption.COPY_ATTRIBUTES,
+                LinkOption.NOFOLLOW_LINKS);
             return FileVisitResult.CONTINUE;
           }
 
           @Override
-          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-            if (file.getParent().equals(root) && skippedAtTop.contains(file.getFileName().toString())) {
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+              throws IOException {
+            if (file.getParent().equals(root)
+                && skippedAtTop.contains(file.getFileName().toString())) {
               return FileVisitResult.CONTINUE;
             }
             if (attrs.isRegularFile() || attrs.isSymbolicLink()) {
               Files.copy(
-                  file, to.resolve(root.relativize(file).toString()), StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
+                  file,
+                  to.resolve(root.relativize(file).toString()),
+                  StandardCopyOption.COPY_ATTRIBUTES,
+                  LinkOption.NOFOLLOW_LINKS);
             }
             return FileVisitResult.CONTINUE;
           }

@@ -22,7 +22,9 @@ record ClientAddress(InetAddress peer, String text, AsciiString ip, AsciiString 
         channel.remoteAddress() instanceof InetSocketAddress inet ? inet.getAddress() : null;
     String text = peer != null ? peer.getHostAddress() : String.valueOf(channel.remoteAddress());
     AsciiString localPort =
-        channel.localAddress() instanceof InetSocketAddress local ? AsciiString.of(Integer.toString(local.getPort())) : null;
+        channel.localAddress() instanceof InetSocketAddress local
+            ? AsciiString.of(Integer.toString(local.getPort()))
+            : null;
     // Header values as AsciiString: Netty's encoder copies those in one go, a String char by char.
     return new ClientAddress(peer, text, peer == null ? null : AsciiString.of(text), localPort);
   }

@@ -34,9 +34,11 @@ final class ClientTimeouts {
 
   ClientTimeouts(EdgeSettings settings) {
     this.settings = requireNonNull(settings, "settings");
-    this.beatMillis = beatMillis(settings.clientHeaderTimeout().compareTo(settings.keepaliveTimeout()) < 0
-        ? settings.clientHeaderTimeout()
-        : settings.keepaliveTimeout());
+    this.beatMillis =
+        beatMillis(
+            settings.clientHeaderTimeout().compareTo(settings.keepaliveTimeout()) < 0
+                ? settings.clientHeaderTimeout()
+                : settings.keepaliveTimeout());
   }
 
   /**
@@ -57,7 +59,10 @@ final class ClientTimeouts {
     }
     // A new connection must send its first request head in time, as nginx's client_header_timeout.
     expectHead();
-    beat = ctx.executor().scheduleAtFixedRate(() -> check(connection, ctx), beatMillis, beatMillis, TimeUnit.MILLISECONDS);
+    beat =
+        ctx.executor()
+            .scheduleAtFixedRate(
+                () -> check(connection, ctx), beatMillis, beatMillis, TimeUnit.MILLISECONDS);
   }
 
   void stop() {

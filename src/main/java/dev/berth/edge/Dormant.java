@@ -13,21 +13,22 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Keep-alive connections at rest: once one has waited a while for its next request, its codec,
- * clocks and handlers (about 1.5 KiB of heap) are taken out and this one shared handler stands
- * in, as nginx frees a keep-alive connection's request buffers. The next byte puts the full
- * pipeline back, fresh, and passes the byte on; the keep-alive clock and a drain still close it.
+ * clocks and handlers (about 1.5 KiB of heap) are taken out and this one shared handler stands in,
+ * as nginx frees a keep-alive connection's request buffers. The next byte puts the full pipeline
+ * back, fresh, and passes the byte on; the keep-alive clock and a drain still close it.
  *
- * <p>A resting connection costs its handler context and one slot in its event loop's
- * {@link Ward}: no timer and no object of its own. A ward sweeps its connections on a beat and
- * closes those whose keep-alive time ran out.
+ * <p>A resting connection costs its handler context and one slot in its event loop's {@link Ward}:
+ * no timer and no object of its own. A ward sweeps its connections on a beat and closes those whose
+ * keep-alive time ran out.
  *
- * <p>Busy connections never come here: a connection rests only after a beat of
- * {@link ClientTimeouts} finds it idle, with nothing buffered and nothing owed.
+ * <p>Busy connections never come here: a connection rests only after a beat of {@link
+ * ClientTimeouts} finds it idle, with nothing buffered and nothing owed.
  */
 @ChannelHandler.Sharable
 final class Dormant extends ChannelInboundHandlerAdapter {
 
   private final Edge edge;
+
   /** One ward per event loop, touched only on its loop. */
   private final FastThreadLocal<Ward> wards =
       new FastThreadLocal<>() {
@@ -42,8 +43,8 @@ final class Dormant extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * Replaces every handler of {@code pipeline} with this resting one, until the next byte or
-   * {@code keepaliveDeadline} (System.nanoTime()). Called on the connection's event loop.
+   * Replaces every handler of {@code pipeline} with this resting one, until the next byte or {@code
+   * keepaliveDeadline} (System.nanoTime()). Called on the connection's event loop.
    */
   void rest(ChannelPipeline pipeline, long keepaliveDeadline) {
     while (pipeline.first() != null) {
@@ -104,7 +105,10 @@ final class Dormant extends ChannelInboundHandlerAdapter {
 
     private void schedule(EventExecutor loop) {
       sweepScheduled = true;
-      loop.schedule(this, ClientTimeouts.beatMillis(edge.settings().keepaliveTimeout()), TimeUnit.MILLISECONDS);
+      loop.schedule(
+          this,
+          ClientTimeouts.beatMillis(edge.settings().keepaliveTimeout()),
+          TimeUnit.MILLISECONDS);
     }
 
     /** The sweep, on the ward's event loop. */

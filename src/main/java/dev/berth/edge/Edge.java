@@ -37,8 +37,8 @@ import java.util.function.Function;
 
 /**
  * The edge: listens for clients and hands each connection an {@link EdgeHandler}. Owns the
- * listening sockets and the set of open client connections, so that shutdown can stop accepting
- * and then let in-flight exchanges finish.
+ * listening sockets and the set of open client connections, so that shutdown can stop accepting and
+ * then let in-flight exchanges finish.
  */
 public final class Edge {
 
@@ -51,17 +51,23 @@ public final class Edge {
   private final UpstreamPool pool;
   private final AccessLog accessLog;
   private final Function<Route, AccessLogSpec> logSpec;
+
   /**
-   * The settings and the decoder config made from them, replaced together by a reload. A
-   * connection reads them when its handlers are made (accepted, or woken from rest), so a reload
-   * reaches new connections, not the exchanges in progress.
+   * The settings and the decoder config made from them, replaced together by a reload. A connection
+   * reads them when its handlers are made (accepted, or woken from rest), so a reload reaches new
+   * connections, not the exchanges in progress.
    */
   private volatile Live live;
+
   private final ServerBootstrap bootstrap;
-  private final ChannelGroup listening = new DefaultChannelGroup("listeners", GlobalEventExecutor.INSTANCE);
-  private final ChannelGroup connections = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
+  private final ChannelGroup listening =
+      new DefaultChannelGroup("listeners", GlobalEventExecutor.INSTANCE);
+  private final ChannelGroup connections =
+      new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
+
   /** The server channel of each bound listener, for taking one away alone. */
   private final Map<Listener, Channel> byListener = new ConcurrentHashMap<>();
+
   private final Dormant dormant = new Dormant(this);
 
   private record Live(EdgeSettings settings, HttpDecoderConfig decoderConfig) {
@@ -111,7 +117,9 @@ public final class Edge {
             // each idle one); the per-connection state is in the handle each read makes anyway.
             // Up to 16 reads per wake-up: what Netty sets on a stream channel's own allocator (a
             // shared one keeps the allocator's default of 1).
-            .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator().maxMessagesPerRead(16))
+            .childOption(
+                ChannelOption.RCVBUF_ALLOCATOR,
+                new AdaptiveRecvByteBufAllocator().maxMessagesPerRead(16))
             .childHandler(
                 new ChannelInitializer<>() {
                   @Override
@@ -161,7 +169,12 @@ public final class Edge {
     ChannelFuture future = bootstrap.bind(address).awaitUninterruptibly();
     if (!future.isSuccess()) {
       throw new IOException(
-          "cannot listen on " + listener.host() + ":" + listener.port() + ": " + future.cause().getMessage(),
+          "cannot listen on "
+              + listener.host()
+              + ":"
+              + listener.port()
+              + ": "
+              + future.cause().getMessage(),
           future.cause());
     }
     listening.add(future.channel());
@@ -189,7 +202,8 @@ public final class Edge {
       ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(EdgeHandler.DRAIN));
     }
     if (!accepted.isEmpty()) {
-      group.next()
+      group
+          .next()
           .schedule(
               () -> accepted.stream().filter(Channel::isOpen).forEach(Channel::close),
               timeout.toNanos(),
@@ -220,7 +234,11 @@ public final class Edge {
       sleep(20);
     }
     if (!connections.isEmpty()) {
-      LOG.log(System.Logger.Level.WARNING, "closing {0} connection(s) still busy after {1}", connections.size(), timeout);
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "closing {0} connection(s) still busy after {1}",
+          connections.size(),
+          timeout);
     }
     connections.close().awaitUninterruptibly();
   }
@@ -230,7 +248,10 @@ public final class Edge {
     Live now = live;
     ClientTimeouts timeouts = new ClientTimeouts(now.settings());
     EdgeCodec codec = new EdgeCodec(now.decoderConfig(), timeouts);
-    pipeline.addLast(codec.decoder()).addLast(codec.encoder()).addLast(new EdgeHandler(this, timeouts, codec));
+    pipeline
+        .addLast(codec.decoder())
+        .addLast(codec.encoder())
+        .addLast(new EdgeHandler(this, timeouts, codec));
   }
 
   /** Puts an idle keep-alive connection to rest (see {@link Dormant}); on its event loop. */

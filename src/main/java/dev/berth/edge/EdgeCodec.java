@@ -70,7 +70,10 @@ final class EdgeCodec {
 
   private void closeAfter(ChannelFuture written) {
     Channel channel = written.channel();
-    if (!written.isSuccess() || decoder.atRest() || !channel.isActive() || !(channel instanceof DuplexChannel duplex)) {
+    if (!written.isSuccess()
+        || decoder.atRest()
+        || !channel.isActive()
+        || !(channel instanceof DuplexChannel duplex)) {
       channel.close();
       return;
     }
@@ -87,8 +90,10 @@ final class EdgeCodec {
   final class Decoder extends HttpRequestDecoder {
     /** True from the start of a message until its head is decoded. */
     private boolean inHead = true;
+
     /** True while no line of the current head has been consumed yet. */
     private boolean atMessageStart = true;
+
     private boolean folded;
 
     Decoder(HttpDecoderConfig config) {
@@ -108,7 +113,8 @@ final class EdgeCodec {
     }
 
     @Override
-    protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+    protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out)
+        throws Exception {
       int before = out.size();
       int readerIndex = buffer.readerIndex();
       if (inHead && !folded) {
@@ -123,7 +129,8 @@ final class EdgeCodec {
         if (msg instanceof HttpMessage message) {
           if (folded && message.decoderResult().isSuccess()) {
             message.setDecoderResult(
-                DecoderResult.failure(new IllegalArgumentException("obsolete line folding in a header field")));
+                DecoderResult.failure(
+                    new IllegalArgumentException("obsolete line folding in a header field")));
           }
           if (msg instanceof HttpRequest request) {
             keepAlive.requested(request);
@@ -181,11 +188,13 @@ final class EdgeCodec {
    */
   final class Encoder extends HttpResponseEncoder {
     @Override
-    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise)
+        throws Exception {
       byte[] connectionField = null;
       if (msg instanceof RawResponse raw) {
         connectionField = keepAlive.responding(raw.closesClientConnection());
-      } else if (msg instanceof HttpResponse response && response.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
+      } else if (msg instanceof HttpResponse response
+          && response.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
         // Interim responses (100 Continue) come before the final one and answer no request alone.
         keepAlive.responding(response);
       }
@@ -203,8 +212,8 @@ final class EdgeCodec {
 
     /**
      * A head that passes through as the app's bytes, and its body after it, go out as they are:
-     * Netty's encoder is not involved and stays between messages. berth's Connection field, if
-     * any, and the blank line are added here.
+     * Netty's encoder is not involved and stays between messages. berth's Connection field, if any,
+     * and the blank line are added here.
      */
     private static ByteBuf rawHead(RawResponse raw, byte[] connectionField) {
       ByteBuf head = raw.content();

@@ -24,8 +24,8 @@ import java.util.ArrayDeque;
 import java.util.Optional;
 
 /**
- * One client connection: takes each request, checks it, asks the router where it goes, and runs
- * one {@link Exchange} at a time. Requests pipelined behind the current one are held (and reading
+ * One client connection: takes each request, checks it, asks the router where it goes, and runs one
+ * {@link Exchange} at a time. Requests pipelined behind the current one are held (and reading
  * paused) until it completes, so responses go out in request order.
  */
 final class EdgeHandler extends ChannelInboundHandlerAdapter {
@@ -85,7 +85,9 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
       dispatch(msg);
       return;
     }
-    if (!current.requestDone() && msg instanceof HttpContent content && !(msg instanceof HttpRequest)) {
+    if (!current.requestDone()
+        && msg instanceof HttpContent content
+        && !(msg instanceof HttpRequest)) {
       current.requestContent(content);
       return;
     }
@@ -134,14 +136,20 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
     Optional<RequestChecks.Rejection> rejection = RequestChecks.check(request);
     if (rejection.isPresent()) {
       startLog(request, null);
-      return closing(request, Responses.error(rejection.get().status(), rejection.get().detail(), accept(request)));
+      return closing(
+          request,
+          Responses.error(rejection.get().status(), rejection.get().detail(), accept(request)));
     }
     String path = pathOf(request.uri());
     Route route = edge.router().route(request.headers().get(HttpHeaderNames.HOST), path);
     startLog(request, route);
     if (route == null) {
       return local(
-          request, Responses.error(HttpResponseStatus.NOT_FOUND, "No route matches this host and path.", accept(request)));
+          request,
+          Responses.error(
+              HttpResponseStatus.NOT_FOUND,
+              "No route matches this host and path.",
+              accept(request)));
     }
     currentRoute = route;
     return switch (route.target()) {
@@ -149,27 +157,37 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
         AppBackend backend = edge.backends().get(app.app());
         if (backend == null) {
           yield local(
-              request, Responses.error(HttpResponseStatus.BAD_GATEWAY, "No app \"" + app.app() + "\".", accept(request)));
+              request,
+              Responses.error(
+                  HttpResponseStatus.BAD_GATEWAY,
+                  "No app \"" + app.app() + "\".",
+                  accept(request)));
         }
         if (RequestChecks.expectsContinue(request)
             && HttpUtil.getContentLength(request, 0L) <= route.limits().maxBodySize()) {
           // The body will be read and forwarded: tell the client to send it (the app is not asked).
-          ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+          ctx.writeAndFlush(
+              new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
         }
-        yield new ProxyExchange(this, ctx, edge, request, route, backend, currentLog, clientAddress());
+        yield new ProxyExchange(
+            this, ctx, edge, request, route, backend, currentLog, clientAddress());
       }
       case Route.StaticTarget files ->
           local(
               request,
               () ->
                   StaticResponder.respond(
-                      ctx, request, files, path.substring(prefixLength(route)), draining || !bodyWillCome(request)));
+                      ctx,
+                      request,
+                      files,
+                      path.substring(prefixLength(route)),
+                      draining || !bodyWillCome(request)));
     };
   }
 
   /**
-   * A client that sent "Expect: 100-continue" and was not told to continue may or may not send
-   * its body; the connection cannot be trusted to carry another request after such an answer.
+   * A client that sent "Expect: 100-continue" and was not told to continue may or may not send its
+   * body; the connection cannot be trusted to carry another request after such an answer.
    */
   private static boolean bodyWillCome(HttpRequest request) {
     return !RequestChecks.expectsContinue(request);
@@ -241,7 +259,8 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
       current.abort();
       current = null;
     }
-    closeWith(Responses.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "Internal error in berth."));
+    closeWith(
+        Responses.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "Internal error in berth."));
   }
 
   /**
@@ -272,7 +291,9 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
       Object msg = queued.poll();
       if (current == null) {
         dispatch(msg);
-      } else if (!current.requestDone() && msg instanceof HttpContent content && !(msg instanceof HttpRequest)) {
+      } else if (!current.requestDone()
+          && msg instanceof HttpContent content
+          && !(msg instanceof HttpRequest)) {
         current.requestContent(content);
       } else {
         queued.addFirst(msg);
@@ -303,12 +324,14 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
   /** The request head did not arrive in time (the clocks said so). */
   void headerTimedOut() {
     // No request is in progress in berth's view: only part of a head arrived.
-    closeWith(Responses.error(HttpResponseStatus.REQUEST_TIMEOUT, "The request head did not arrive in time."));
+    closeWith(
+        Responses.error(
+            HttpResponseStatus.REQUEST_TIMEOUT, "The request head did not arrive in time."));
   }
 
   /**
-   * The connection has waited for its next request for a beat or more (the clocks said so): it
-   * is put to rest (see {@link Dormant}) if nothing is half-done on it.
+   * The connection has waited for its next request for a beat or more (the clocks said so): it is
+   * put to rest (see {@link Dormant}) if nothing is half-done on it.
    */
   void mayRest() {
     boolean quiet =

@@ -3,8 +3,8 @@ package dev.berth.edge;
 import io.netty.handler.codec.http.HttpContent;
 
 /**
- * One request and its response on a client connection. The connection has at most one exchange at
- * a time; requests pipelined behind it wait in {@link EdgeHandler}.
+ * One request and its response on a client connection. The connection has at most one exchange at a
+ * time; requests pipelined behind it wait in {@link EdgeHandler}.
  */
 interface Exchange {
 

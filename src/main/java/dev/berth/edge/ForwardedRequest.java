@@ -26,12 +26,13 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The request head as berth forwards it to an app: origin-form target (prefix kept with
- * SCRIPT_NAME, or stripped), hop-by-hop fields removed, and the X-Forwarded-* fields that tell
- * the app who asked and how. Those are kept from the client only when it is a trusted proxy.
+ * SCRIPT_NAME, or stripped), hop-by-hop fields removed, and the X-Forwarded-* fields that tell the
+ * app who asked and how. Those are kept from the client only when it is a trusted proxy.
  */
 final class ForwardedRequest {
 
   private static final List<AsciiString> HOP_BY_HOP = names(HopByHop.NAMES.toArray(String[]::new));
+
   /** Only berth decides the mount point; a client (even a trusted proxy) never sets it. */
   private static final List<AsciiString> MOUNT = names("script_name", "script-name");
 
@@ -47,22 +48,29 @@ final class ForwardedRequest {
   private static final AsciiString HTTP = AsciiString.cached("http");
   private static final int COLON_SPACE = (':' << 8) | ' ';
   private static final int CRLF = ('\r' << 8) | '\n';
-  /** The fields berth writes: a client's are dropped, a trusted proxy's values carried into berth's. */
-  private static final List<AsciiString> CLIENT_CLAIMS = List.of(XFF, XF_PROTO, XF_HOST, XF_PORT, XF_PREFIX, FORWARDED);
-  // What a forwarded message loses: a response, and a request (whose forwarding fields berth writes).
+
+  /**
+   * The fields berth writes: a client's are dropped, a trusted proxy's values carried into berth's.
+   */
+  private static final List<AsciiString> CLIENT_CLAIMS =
+      List.of(XFF, XF_PROTO, XF_HOST, XF_PORT, XF_PREFIX, FORWARDED);
+
+  // What a forwarded message loses: a response, and a request (whose forwarding fields berth
+  // writes).
   private static final AsciiString[] FROM_APP = HOP_BY_HOP.toArray(AsciiString[]::new);
   private static final AsciiString[] FROM_CLIENT = concat(HOP_BY_HOP, MOUNT, CLIENT_CLAIMS);
+
   /** Route prefixes as header values, by path; as many as routes were ever configured. */
   private static final Map<String, AsciiString> PREFIXES = new ConcurrentHashMap<>();
 
   private ForwardedRequest() {}
 
   /**
-   * Strips {@code request}'s header map in place (the client's request is not forwarded
-   * elsewhere, and copying the map was a third of what a proxied request allocated) and returns
-   * the head to send upstream, which shares that map. berth's own fields are not added to the map:
-   * the head carries them, and the upstream encoder writes them after the map's (adding them had
-   * cost a fifth of what a proxied request allocated, and checks Netty makes on every value).
+   * Strips {@code request}'s header map in place (the client's request is not forwarded elsewhere,
+   * and copying the map was a third of what a proxied request allocated) and returns the head to
+   * send upstream, which shares that map. berth's own fields are not added to the map: the head
+   * carries them, and the upstream encoder writes them after the map's (adding them had cost a
+   * fifth of what a proxied request allocated, and checks Netty makes on every value).
    */
   static Head of(HttpRequest request, Route route, ClientAddress client, EdgeSettings settings) {
     HttpHeaders headers = request.headers();
@@ -81,16 +89,22 @@ final class ForwardedRequest {
     AsciiString peerIp = client.ip();
     String host = headers.get(HttpHeaderNames.HOST);
     String prefix = route.path().equals("/") ? "" : route.path();
-    AsciiString cachedPrefix = prefix.isEmpty() ? null : PREFIXES.computeIfAbsent(prefix, AsciiString::cached);
+    AsciiString cachedPrefix =
+        prefix.isEmpty() ? null : PREFIXES.computeIfAbsent(prefix, AsciiString::cached);
 
     int stripped = !prefix.isEmpty() && route.stripPrefix() ? prefix.length() : 0;
     Head head = new Head(request, originForm(request.uri()), stripped, headers);
-    // A trusted proxy's chain is extended with its own address, as nginx's $proxy_add_x_forwarded_for.
-    head.forwardedFor = peerIp == null ? theirChain : theirChain == null ? peerIp : theirChain + ", " + peerIp;
+    // A trusted proxy's chain is extended with its own address, as nginx's
+    // $proxy_add_x_forwarded_for.
+    head.forwardedFor =
+        peerIp == null ? theirChain : theirChain == null ? peerIp : theirChain + ", " + peerIp;
     head.proto = theirProto != null ? theirProto : HTTP;
     head.host = theirHost != null ? theirHost : host;
     head.port = theirPort != null ? theirPort : client.localPort();
-    head.prefix = prefix.isEmpty() ? theirPrefix : theirPrefix == null ? cachedPrefix : stripTrailingSlash(theirPrefix) + prefix;
+    head.prefix =
+        prefix.isEmpty()
+            ? theirPrefix
+            : theirPrefix == null ? cachedPrefix : stripTrailingSlash(theirPrefix) + prefix;
     if (settings.forwardedHeader()) {
       String ours = forwardedElement(peerIp == null ? null : client.text(), host);
       head.forwarded = theirForwarded == null ? ours : theirForwarded + ", " + ours;
@@ -106,16 +120,17 @@ final class ForwardedRequest {
   }
 
   /**
-   * The head berth sends upstream: the client's method and map, the target in origin form, and
-   * the forwarding fields, each null when it is not sent.
+   * The head berth sends upstream: the client's method and map, the target in origin form, and the
+   * forwarding fields, each null when it is not sent.
    */
   static final class Head extends DefaultHttpRequest implements AppendedFields, SlicedTarget {
     /**
-     * The target is the source (Netty's uri field: the client's target in origin form) from
-     * {@code from} on, a stripped prefix's length, after a slash where that rest does not begin
-     * with one ("/app?q" mounted at "/app" goes up as "/?q").
+     * The target is the source (Netty's uri field: the client's target in origin form) from {@code
+     * from} on, a stripped prefix's length, after a slash where that rest does not begin with one
+     * ("/app?q" mounted at "/app" goes up as "/?q").
      */
     private final int from;
+
     private CharSequence forwardedFor;
     private CharSequence proto;
     private CharSequence host;
@@ -131,7 +146,8 @@ final class ForwardedRequest {
 
     /** Whether the target begins with a slash the source lacks there ("/app?q" at "/app"; ""). */
     private boolean slashFirst(String source) {
-      return (from > 0 || source.isEmpty()) && (from == source.length() || source.charAt(from) != '/');
+      return (from > 0 || source.isEmpty())
+          && (from == source.length() || source.charAt(from) != '/');
     }
 
     /** The target, made as a string only when asked: the encoder writes it from the source. */
@@ -168,7 +184,8 @@ final class ForwardedRequest {
       }
       ByteBufUtil.copy(name, out);
       out.writeShort(COLON_SPACE);
-      // As Netty's encoder writes a value: bytes of an AsciiString as they are, a String's chars as ASCII.
+      // As Netty's encoder writes a value: bytes of an AsciiString as they are, a String's chars as
+      // ASCII.
       if (value instanceof AsciiString ascii) {
         ByteBufUtil.copy(ascii, out);
       } else {
@@ -197,7 +214,8 @@ final class ForwardedRequest {
   private static void strip(HttpHeaders headers, AsciiString[] names) {
     List<CharSequence> doomed = null;
     boolean connection = false;
-    for (Iterator<Map.Entry<CharSequence, CharSequence>> fields = headers.iteratorCharSequence(); fields.hasNext(); ) {
+    for (Iterator<Map.Entry<CharSequence, CharSequence>> fields = headers.iteratorCharSequence();
+        fields.hasNext(); ) {
       CharSequence name = fields.next().getKey();
       if (!isAmong(name, names)) {
         continue;
@@ -241,15 +259,16 @@ final class ForwardedRequest {
   }
 
   /**
-   * Whether a message's body length is certain: no Transfer-Encoding, or exactly "chunked".
-   * Netty's decoder already refuses Content-Length with Transfer-Encoding and repeated lengths.
+   * Whether a message's body length is certain: no Transfer-Encoding, or exactly "chunked". Netty's
+   * decoder already refuses Content-Length with Transfer-Encoding and repeated lengths.
    */
   static boolean framingIsUnambiguous(HttpMessage message) {
     if (!message.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)) {
       return true;
     }
     List<String> codings = message.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
-    return codings.isEmpty() || (codings.size() == 1 && codings.get(0).trim().equalsIgnoreCase("chunked"));
+    return codings.isEmpty()
+        || (codings.size() == 1 && codings.get(0).trim().equalsIgnoreCase("chunked"));
   }
 
   private static boolean isTrusted(InetAddress peer, List<Cidr> trustedProxies) {
@@ -269,7 +288,10 @@ final class ForwardedRequest {
     }
     element.append("proto=http");
     if (host != null && !host.isEmpty()) {
-      element.append(";host=\"").append(host.replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
+      element
+          .append(";host=\"")
+          .append(host.replace("\\", "\\\\").replace("\"", "\\\""))
+          .append('"');
     }
     return element.toString();
   }

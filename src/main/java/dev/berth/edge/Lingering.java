@@ -11,12 +11,12 @@ import java.util.concurrent.TimeUnit;
  * nginx's lingering close, for a connection berth closes while its client is still sending (a
  * request body that an app, or berth, answered before reading it to its end).
  *
- * <p>Closing such a socket at once makes the kernel answer the bytes still coming with a reset,
- * and a reset can destroy the response in the client's receive buffer before the client reads it:
- * an upload form would show "connection reset" instead of the app's 413 or 401. So berth ends its
- * side (FIN after the response), then reads and drops whatever the client still sends, and closes
- * when the client closes, after 5 s without a byte, or after 30 s in all (nginx's
- * lingering_timeout and lingering_time).
+ * <p>Closing such a socket at once makes the kernel answer the bytes still coming with a reset, and
+ * a reset can destroy the response in the client's receive buffer before the client reads it: an
+ * upload form would show "connection reset" instead of the app's 413 or 401. So berth ends its side
+ * (FIN after the response), then reads and drops whatever the client still sends, and closes when
+ * the client closes, after 5 s without a byte, or after 30 s in all (nginx's lingering_timeout and
+ * lingering_time).
  */
 final class Lingering extends ChannelInboundHandlerAdapter {
 
@@ -40,16 +40,21 @@ final class Lingering extends ChannelInboundHandlerAdapter {
     }
     channel.pipeline().addFirst(new Lingering());
     channel.config().setAutoRead(true);
-    channel.shutdownOutput().addListener(shut -> {
-      if (!shut.isSuccess()) {
-        channel.close();
-      }
-    });
+    channel
+        .shutdownOutput()
+        .addListener(
+            shut -> {
+              if (!shut.isSuccess()) {
+                channel.close();
+              }
+            });
   }
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
-    beat = ctx.executor().scheduleAtFixedRate(() -> check(ctx), BEAT_MILLIS, BEAT_MILLIS, TimeUnit.MILLISECONDS);
+    beat =
+        ctx.executor()
+            .scheduleAtFixedRate(() -> check(ctx), BEAT_MILLIS, BEAT_MILLIS, TimeUnit.MILLISECONDS);
   }
 
   @Override

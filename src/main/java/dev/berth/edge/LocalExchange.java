@@ -15,8 +15,10 @@ final class LocalExchange implements Exchange {
 
   private final EdgeHandler connection;
   private final Supplier<ChannelFuture> writeResponse;
+
   /** The response says the connection closes: do not wait for a body that may never come. */
   private final boolean closes;
+
   private ChannelFuture written;
   private boolean requestDone;
   private boolean finished;

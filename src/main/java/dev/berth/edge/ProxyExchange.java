@@ -47,7 +47,13 @@ final class ProxyExchange implements Exchange {
 
   /** Methods that may be sent twice (RFC 9110 9.2.2). */
   private static final Set<HttpMethod> IDEMPOTENT =
-      Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS, HttpMethod.TRACE, HttpMethod.PUT, HttpMethod.DELETE);
+      Set.of(
+          HttpMethod.GET,
+          HttpMethod.HEAD,
+          HttpMethod.OPTIONS,
+          HttpMethod.TRACE,
+          HttpMethod.PUT,
+          HttpMethod.DELETE);
 
   private final EdgeHandler clientConnection;
   private final ChannelHandlerContext client;
@@ -57,32 +63,44 @@ final class ProxyExchange implements Exchange {
   private final Route route;
   private final AppBackend backend;
   private final RouteLimits limits;
+
   /** The access log's fields of this exchange; null when its route is not logged. */
   private final RequestLog log;
+
   private final boolean head;
   private final boolean hasBody;
+
   /** Body pieces that came before the upstream connection; made for the first such piece. */
   private ArrayDeque<HttpContent> pending;
+
   /**
    * The peers the next pick skips: those that failed this request. Made at the first failure, as
    * most requests never need it (nor the two lists it cost each of them).
    */
   private List<Peer> skip = List.of();
+
   /** Hears the upstream connection this exchange holds, whichever that is (one per exchange). */
   private final UpstreamListener listener = new UpstreamListener();
+
   private Peer peer;
+
   /** The upstream connection while this exchange holds it, and its channel. */
   private UpstreamPool.Connection connection;
+
   private Channel upstream;
+
   /** The connection came from the pool: a failure before any answer may just mean it went stale. */
   private boolean reused;
+
   /** Client reads were paused while a connection was being made. */
   private boolean pausedForConnect;
+
   /**
-   * The response timeout's clock: when the upstream side was last found quiet, and whether
-   * anything moved on it since. Each tick reads this, so a message does not read the clock.
+   * The response timeout's clock: when the upstream side was last found quiet, and whether anything
+   * moved on it since. Each tick reads this, so a message does not read the clock.
    */
   private long quietSince;
+
   private boolean stirred;
   private long upstreamStarted;
   private long bodyBytes;
@@ -90,8 +108,10 @@ final class ProxyExchange implements Exchange {
   private boolean requestDone;
   private boolean responseStarted;
   private boolean upstreamKeepAlive;
+
   /** An interim (1xx) response was dropped: its empty end must be dropped too. */
   private boolean inInterim;
+
   private boolean finished;
 
   ProxyExchange(
@@ -112,14 +132,17 @@ final class ProxyExchange implements Exchange {
     this.log = log;
     this.limits = route.limits();
     this.head = request.method().equals(HttpMethod.HEAD);
-    this.hasBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+    this.hasBody =
+        HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
     this.forwarded = ForwardedRequest.of(request, route, clientAddress, edge.settings());
   }
 
   @Override
   public void start() {
     if (HttpUtil.getContentLength(request, 0L) > limits.maxBodySize()) {
-      fail(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "The request body is larger than this route accepts.");
+      fail(
+          HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+          "The request body is larger than this route accepts.");
       return;
     }
     tryNextPeer();
@@ -145,7 +168,8 @@ final class ProxyExchange implements Exchange {
       return;
     }
     Future<UpstreamPool.Lease> lease =
-        edge.pool().connect(client.channel().eventLoop(), peer, limits.upstreamConnectTimeout(), listener);
+        edge.pool()
+            .connect(client.channel().eventLoop(), peer, limits.upstreamConnectTimeout(), listener);
     // Hold the body until the request head is on its way upstream. A pooled connection needs no
     // pause, nor does a request without a body (a pipelined request behind it is held by the
     // connection anyway): each pause costs the client connection two syscalls, which an app that
@@ -216,7 +240,9 @@ final class ProxyExchange implements Exchange {
     bodyBytes += content.content().readableBytes();
     if (bodyBytes > limits.maxBodySize()) {
       content.release();
-      fail(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "The request body is larger than this route accepts.");
+      fail(
+          HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+          "The request body is larger than this route accepts.");
       return;
     }
     if (upstream == null) {
@@ -257,9 +283,9 @@ final class ProxyExchange implements Exchange {
   }
 
   /**
-   * The upstream connection failed before a response began. Retry elsewhere when that cannot
-   * repeat an effect: the request is idempotent and no body went out. A pooled connection that
-   * turned out closed says nothing about the instance; a fresh one that failed does.
+   * The upstream connection failed before a response began. Retry elsewhere when that cannot repeat
+   * an effect: the request is idempotent and no body went out. A pooled connection that turned out
+   * closed says nothing about the instance; a fresh one that failed does.
    */
   private void upstreamFailed(HttpResponseStatus status, String detail, boolean instanceAtFault) {
     if (finished) {
@@ -343,11 +369,14 @@ final class ProxyExchange implements Exchange {
   }
 
   private void responseHead(HttpResponse response) {
-    upstreamKeepAlive = HttpUtil.isKeepAlive(response) && response.protocolVersion().equals(HttpVersion.HTTP_1_1);
+    upstreamKeepAlive =
+        HttpUtil.isKeepAlive(response) && response.protocolVersion().equals(HttpVersion.HTTP_1_1);
     ForwardedRequest.stripHopByHop(response.headers());
     rewriteLocation(response.headers());
     boolean bodyless = head || response.status().code() == 204 || response.status().code() == 304;
-    if (!bodyless && !HttpUtil.isContentLengthSet(response) && !HttpUtil.isTransferEncodingChunked(response)) {
+    if (!bodyless
+        && !HttpUtil.isContentLengthSet(response)
+        && !HttpUtil.isTransferEncodingChunked(response)) {
       // The app ends its body by closing; an HTTP/1.1 client can keep its connection if we chunk.
       if (request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
         HttpUtil.setTransferEncodingChunked(response, true);
@@ -365,9 +394,9 @@ final class ProxyExchange implements Exchange {
 
   /**
    * Whether the client's connection closes after this response, said in its head (RFC 9112 9.6):
-   * when the edge drains, or when the app answers before the request body is all here (an early
-   * 413 or 401): the rest of the body may never come. The connection then closes after the
-   * response, by a {@link Lingering} close while the client is still sending.
+   * when the edge drains, or when the app answers before the request body is all here (an early 413
+   * or 401): the rest of the body may never come. The connection then closes after the response, by
+   * a {@link Lingering} close while the client is still sending.
    */
   private boolean closesClient() {
     return clientConnection.draining() || !requestDone;
@@ -408,7 +437,11 @@ final class ProxyExchange implements Exchange {
     logUpstream();
     peer.succeeded();
     ChannelFuture written =
-        client.writeAndFlush(last, clientConnection.watchesLastWrite(requestDone) ? client.newPromise() : client.voidPromise());
+        client.writeAndFlush(
+            last,
+            clientConnection.watchesLastWrite(requestDone)
+                ? client.newPromise()
+                : client.voidPromise());
     UpstreamPool.Connection done = connection;
     connection = null;
     upstream = null;
@@ -445,9 +478,13 @@ final class ProxyExchange implements Exchange {
         return;
       }
       if (msg instanceof HttpResponse response) {
-        if (response.decoderResult().isFailure() || !ForwardedRequest.framingIsUnambiguous(response)) {
+        if (response.decoderResult().isFailure()
+            || !ForwardedRequest.framingIsUnambiguous(response)) {
           ReferenceCountUtil.release(msg);
-          upstreamFailed(HttpResponseStatus.BAD_GATEWAY, "App \"" + backend.app() + "\" sent a malformed response.", false);
+          upstreamFailed(
+              HttpResponseStatus.BAD_GATEWAY,
+              "App \"" + backend.app() + "\" sent a malformed response.",
+              false);
           return;
         }
         if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
@@ -466,7 +503,10 @@ final class ProxyExchange implements Exchange {
       if (msg instanceof HttpContent content) {
         if (content.decoderResult().isFailure()) {
           content.release();
-          upstreamFailed(HttpResponseStatus.BAD_GATEWAY, "App \"" + backend.app() + "\" sent a malformed response.", false);
+          upstreamFailed(
+              HttpResponseStatus.BAD_GATEWAY,
+              "App \"" + backend.app() + "\" sent a malformed response.",
+              false);
           return;
         }
         if (content instanceof LastHttpContent last) {
@@ -477,7 +517,10 @@ final class ProxyExchange implements Exchange {
       }
     }
 
-    /** A piece of the response body to the client; reading upstream pauses while it cannot take more. */
+    /**
+     * A piece of the response body to the client; reading upstream pauses while it cannot take
+     * more.
+     */
     private void forward(Object piece) {
       client.write(piece, client.voidPromise());
       if (!client.channel().isWritable()) {
@@ -505,7 +548,8 @@ final class ProxyExchange implements Exchange {
         return;
       }
       String detail = closed ? "closed the connection before answering." : "connection failed.";
-      upstreamFailed(HttpResponseStatus.BAD_GATEWAY, "App \"" + backend.app() + "\" " + detail, true);
+      upstreamFailed(
+          HttpResponseStatus.BAD_GATEWAY, "App \"" + backend.app() + "\" " + detail, true);
     }
 
     @Override
@@ -520,8 +564,8 @@ final class ProxyExchange implements Exchange {
 
     /**
      * proxy_read_timeout: the app may not stay silent longer than the route allows. Silence is
-     * counted from the first tick that found nothing moved, so a timeout fires up to two ticks
-     * (2 s) late rather than one.
+     * counted from the first tick that found nothing moved, so a timeout fires up to two ticks (2
+     * s) late rather than one.
      */
     @Override
     public void tick(long now) {
@@ -530,8 +574,13 @@ final class ProxyExchange implements Exchange {
         quietSince = now;
         return;
       }
-      if (!finished && connection != null && now - quietSince >= limits.upstreamResponseTimeout().toNanos()) {
-        upstreamFailed(HttpResponseStatus.GATEWAY_TIMEOUT, "App \"" + backend.app() + "\" did not answer in time.", false);
+      if (!finished
+          && connection != null
+          && now - quietSince >= limits.upstreamResponseTimeout().toNanos()) {
+        upstreamFailed(
+            HttpResponseStatus.GATEWAY_TIMEOUT,
+            "App \"" + backend.app() + "\" did not answer in time.",
+            false);
       }
     }
   }

@@ -12,9 +12,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * What berth checks in a request head beyond Netty's decoder (which already refuses bad field
- * names and values, bare CR/LF, NUL, Content-Length with Transfer-Encoding, repeated lengths, and
- * codings other than a final chunked). Everything ambiguous is refused before it is forwarded.
+ * What berth checks in a request head beyond Netty's decoder (which already refuses bad field names
+ * and values, bare CR/LF, NUL, Content-Length with Transfer-Encoding, repeated lengths, and codings
+ * other than a final chunked). Everything ambiguous is refused before it is forwarded.
  */
 final class RequestChecks {
 
@@ -26,7 +26,9 @@ final class RequestChecks {
   static Optional<Rejection> check(HttpRequest request) {
     HttpVersion version = request.protocolVersion();
     if (!version.equals(HttpVersion.HTTP_1_1) && !version.equals(HttpVersion.HTTP_1_0)) {
-      return reject(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, "Only HTTP/1.0 and HTTP/1.1 are served here.");
+      return reject(
+          HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED,
+          "Only HTTP/1.0 and HTTP/1.1 are served here.");
     }
     int hosts = hostFields(request.headers());
     if (hosts > 1) {
@@ -48,11 +50,13 @@ final class RequestChecks {
       return reject(HttpResponseStatus.BAD_REQUEST, "Invalid request target.");
     }
     if (!ForwardedRequest.framingIsUnambiguous(request)) {
-      return reject(HttpResponseStatus.NOT_IMPLEMENTED, "Only the chunked transfer coding is supported.");
+      return reject(
+          HttpResponseStatus.NOT_IMPLEMENTED, "Only the chunked transfer coding is supported.");
     }
     String expect = request.headers().get(HttpHeaderNames.EXPECT);
     if (expect != null && !expect.trim().equalsIgnoreCase("100-continue")) {
-      return reject(HttpResponseStatus.EXPECTATION_FAILED, "Only \"Expect: 100-continue\" is supported.");
+      return reject(
+          HttpResponseStatus.EXPECTATION_FAILED, "Only \"Expect: 100-continue\" is supported.");
     }
     return Optional.empty();
   }
@@ -63,7 +67,8 @@ final class RequestChecks {
    */
   private static int hostFields(HttpHeaders headers) {
     int count = 0;
-    for (Iterator<Map.Entry<CharSequence, CharSequence>> fields = headers.iteratorCharSequence(); fields.hasNext(); ) {
+    for (Iterator<Map.Entry<CharSequence, CharSequence>> fields = headers.iteratorCharSequence();
+        fields.hasNext(); ) {
       if (HttpHeaderNames.HOST.contentEqualsIgnoreCase(fields.next().getKey())) {
         count++;
       }
@@ -97,7 +102,9 @@ final class RequestChecks {
     return true;
   }
 
-  /** uri-host [":" port]: a reg-name, IPv4 or bracketed IPv6 literal; nothing that ends a URI part. */
+  /**
+   * uri-host [":" port]: a reg-name, IPv4 or bracketed IPv6 literal; nothing that ends a URI part.
+   */
   private static boolean validHost(String host) {
     if (host.isEmpty()) {
       return true;
@@ -105,7 +112,10 @@ final class RequestChecks {
     for (int i = 0; i < host.length(); i++) {
       char c = host.charAt(i);
       boolean ok =
-          (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "-._~:[]!$&'()*+,;=%".indexOf(c) >= 0;
+          (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9')
+              || "-._~:[]!$&'()*+,;=%".indexOf(c) >= 0;
       if (!ok) {
         return false;
       }

@@ -19,7 +19,8 @@ final class ResponseMeter {
 
   /** A message on its way to the client. */
   void count(Object msg) {
-    if (msg instanceof HttpResponse response && response.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
+    if (msg instanceof HttpResponse response
+        && response.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
       status = response.status().code();
       bodyBytes = 0;
     }

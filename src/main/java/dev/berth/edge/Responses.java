@@ -25,8 +25,13 @@ public final class Responses {
       return error(status, detail);
     }
     String json =
-        "{\"status\":" + status.code() + ",\"error\":\"" + jsonEscape(status.reasonPhrase()) + "\",\"detail\":\""
-            + jsonEscape(detail) + "\"}\n";
+        "{\"status\":"
+            + status.code()
+            + ",\"error\":\""
+            + jsonEscape(status.reasonPhrase())
+            + "\",\"detail\":\""
+            + jsonEscape(detail)
+            + "\"}\n";
     return page(status, "application/json", json);
   }
 
@@ -41,8 +46,13 @@ public final class Responses {
   public static FullHttpResponse error(HttpResponseStatus status, String detail) {
     String title = status.code() + " " + status.reasonPhrase();
     String html =
-        "<!DOCTYPE html>\n<html><head><title>" + title + "</title></head>\n<body><h1>" + title
-            + "</h1>\n<p>" + escape(detail) + "</p>\n<hr><p>berth</p></body></html>\n";
+        "<!DOCTYPE html>\n<html><head><title>"
+            + title
+            + "</title></head>\n<body><h1>"
+            + title
+            + "</h1>\n<p>"
+            + escape(detail)
+            + "</p>\n<hr><p>berth</p></body></html>\n";
     return page(status, "text/html; charset=utf-8", html);
   }
 
@@ -50,7 +60,8 @@ public final class Responses {
   private static FullHttpResponse page(HttpResponseStatus status, String contentType, String text) {
     ByteBuf body = Unpooled.copiedBuffer(text, StandardCharsets.UTF_8);
     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
-    response.headers()
+    response
+        .headers()
         .set(HttpHeaderNames.CONTENT_TYPE, contentType)
         .set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
         .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);

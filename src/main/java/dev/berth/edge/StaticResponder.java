@@ -83,11 +83,16 @@ final class StaticResponder {
   private StaticResponder() {}
 
   static ChannelFuture respond(
-      ChannelHandlerContext ctx, HttpRequest request, Route.StaticTarget target, String rawPath, boolean closeAfter) {
+      ChannelHandlerContext ctx,
+      HttpRequest request,
+      Route.StaticTarget target,
+      String rawPath,
+      boolean closeAfter) {
     HttpMethod method = request.method();
     if (!method.equals(HttpMethod.GET) && !method.equals(HttpMethod.HEAD)) {
       FullHttpResponse response =
-          Responses.error(HttpResponseStatus.METHOD_NOT_ALLOWED, "Static files answer GET and HEAD only.");
+          Responses.error(
+              HttpResponseStatus.METHOD_NOT_ALLOWED, "Static files answer GET and HEAD only.");
       response.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
       return send(ctx, response, closeAfter);
     }
@@ -130,9 +135,12 @@ final class StaticResponder {
     // or not: offsets into gzip made here would not survive a change of compression level.
     String range = head ? null : headers.get(HttpHeaderNames.RANGE);
     String type = contentType(file.getFileName().toString());
-    boolean negotiated = target.gzip() && Gzip.compressible(type) && attributes.size() >= Gzip.MIN_LENGTH;
+    boolean negotiated =
+        target.gzip() && Gzip.compressible(type) && attributes.size() >= Gzip.MIN_LENGTH;
     Representation chosen = identity(file, attributes);
-    if (negotiated && range == null && Gzip.accepted(headers.get(HttpHeaderNames.ACCEPT_ENCODING))) {
+    if (negotiated
+        && range == null
+        && Gzip.accepted(headers.get(HttpHeaderNames.ACCEPT_ENCODING))) {
       chosen = gzipped(root, file, attributes).orElse(chosen);
     }
 
@@ -141,7 +149,9 @@ final class StaticResponder {
     HttpHeaders common =
         new DefaultHttpHeaders()
             .set(HttpHeaderNames.ETAG, validator.etag())
-            .set(HttpHeaderNames.LAST_MODIFIED, DateFormatter.format(new Date(validator.modifiedSeconds() * 1000)));
+            .set(
+                HttpHeaderNames.LAST_MODIFIED,
+                DateFormatter.format(new Date(validator.modifiedSeconds() * 1000)));
     if (!target.cacheControl().isEmpty()) {
       common.set(HttpHeaderNames.CACHE_CONTROL, target.cacheControl());
     }
@@ -151,7 +161,10 @@ final class StaticResponder {
     }
     return switch (Preconditions.evaluate(headers, validator)) {
       case PRECONDITION_FAILED ->
-          send(ctx, Responses.error(HttpResponseStatus.PRECONDITION_FAILED, "The file does not match."), closeAfter);
+          send(
+              ctx,
+              Responses.error(HttpResponseStatus.PRECONDITION_FAILED, "The file does not match."),
+              closeAfter);
       case NOT_MODIFIED -> {
         FullHttpResponse notModified = Responses.empty(HttpResponseStatus.NOT_MODIFIED);
         notModified.headers().add(common);
@@ -159,23 +172,37 @@ final class StaticResponder {
       }
       case SEND -> {
         long length = chosen.content().length();
-        boolean rangeApplies = Preconditions.ifRangeHolds(headers.get(HttpHeaderNames.IF_RANGE), validator);
+        boolean rangeApplies =
+            Preconditions.ifRangeHolds(headers.get(HttpHeaderNames.IF_RANGE), validator);
         ByteRange wanted = rangeApplies ? ByteRange.of(range, length) : new ByteRange.Whole();
-        common.set(HttpHeaderNames.CONTENT_TYPE, type).set(HttpHeaderNames.ACCEPT_RANGES, HttpHeaderValues.BYTES);
+        common
+            .set(HttpHeaderNames.CONTENT_TYPE, type)
+            .set(HttpHeaderNames.ACCEPT_RANGES, HttpHeaderValues.BYTES);
         if (chosen.gzip()) {
           common.set(HttpHeaderNames.CONTENT_ENCODING, HttpHeaderValues.GZIP);
         }
         Content body = head || length == 0 ? null : chosen.content();
         yield switch (wanted) {
           case ByteRange.Whole w ->
-              sendContent(ctx, HttpResponseStatus.OK, common, body, new ByteRange.Slice(0, length), closeAfter);
+              sendContent(
+                  ctx,
+                  HttpResponseStatus.OK,
+                  common,
+                  body,
+                  new ByteRange.Slice(0, length),
+                  closeAfter);
           case ByteRange.Slice slice -> {
-            common.set(HttpHeaderNames.CONTENT_RANGE, "bytes " + slice.offset() + "-" + slice.last() + "/" + length);
-            yield sendContent(ctx, HttpResponseStatus.PARTIAL_CONTENT, common, body, slice, closeAfter);
+            common.set(
+                HttpHeaderNames.CONTENT_RANGE,
+                "bytes " + slice.offset() + "-" + slice.last() + "/" + length);
+            yield sendContent(
+                ctx, HttpResponseStatus.PARTIAL_CONTENT, common, body, slice, closeAfter);
           }
           case ByteRange.Unsatisfiable u -> {
             FullHttpResponse unsatisfiable =
-                Responses.error(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, "The range lies outside the file.");
+                Responses.error(
+                    HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
+                    "The range lies outside the file.");
             unsatisfiable.headers().set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + length);
             yield send(ctx, unsatisfiable, closeAfter);
           }
@@ -185,26 +212,31 @@ final class StaticResponder {
   }
 
   private static Representation identity(Path file, BasicFileAttributes attributes) {
-    return new Representation(new OnDisk(file, attributes.size()), validator(attributes, ""), false);
+    return new Representation(
+        new OnDisk(file, attributes.size()), validator(attributes, ""), false);
   }
 
   /**
    * The file's gzip: a .gz sibling at least as new as the file (nginx's gzip_static), else made
    * here for a file small enough to compress on the event loop; empty if neither.
    */
-  private static Optional<Representation> gzipped(StaticRoot root, Path file, BasicFileAttributes attributes) {
+  private static Optional<Representation> gzipped(
+      StaticRoot root, Path file, BasicFileAttributes attributes) {
     try {
       Optional<Path> sibling = root.sibling(file, ".gz");
       if (sibling.isPresent()) {
         BasicFileAttributes gz = Files.readAttributes(sibling.get(), BasicFileAttributes.class);
         if (gz.lastModifiedTime().compareTo(attributes.lastModifiedTime()) >= 0) {
           // Its own tag: the .gz may be rebuilt (say, at a better level) while the file stays.
-          return Optional.of(new Representation(new OnDisk(sibling.get(), gz.size()), validator(gz, "-gzip"), true));
+          return Optional.of(
+              new Representation(
+                  new OnDisk(sibling.get(), gz.size()), validator(gz, "-gzip"), true));
         }
       }
       if (attributes.size() <= Gzip.MAX_ON_THE_FLY) {
         byte[] compressed = GZIP_CACHE.gzip(file, attributes);
-        return Optional.of(new Representation(new InMemory(compressed), validator(attributes, "-gzip"), true));
+        return Optional.of(
+            new Representation(new InMemory(compressed), validator(attributes, "-gzip"), true));
       }
     } catch (IOException e) {
       // Gone or changed meanwhile: the identity file is what is left to try.
@@ -236,7 +268,9 @@ final class StaticResponder {
       }
     } else if (content instanceof InMemory memory) {
       int offset = Math.toIntExact(slice.offset());
-      body = new DefaultHttpContent(Unpooled.wrappedBuffer(memory.bytes(), offset, Math.toIntExact(slice.length())));
+      body =
+          new DefaultHttpContent(
+              Unpooled.wrappedBuffer(memory.bytes(), offset, Math.toIntExact(slice.length())));
     }
     HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, headers);
     response.headers().set(HttpHeaderNames.CONTENT_LENGTH, slice.length());
@@ -254,7 +288,8 @@ final class StaticResponder {
     return send(ctx, Responses.error(HttpResponseStatus.NOT_FOUND, "No such file."), closeAfter);
   }
 
-  private static ChannelFuture send(ChannelHandlerContext ctx, FullHttpResponse response, boolean closeAfter) {
+  private static ChannelFuture send(
+      ChannelHandlerContext ctx, FullHttpResponse response, boolean closeAfter) {
     if (closeAfter) {
       HttpUtil.setKeepAlive(response, false);
     }
@@ -271,6 +306,8 @@ final class StaticResponder {
     if (type == null) {
       return "application/octet-stream";
     }
-    return type.startsWith("text/") || type.equals("application/json") ? type + "; charset=utf-8" : type;
+    return type.startsWith("text/") || type.equals("application/json")
+        ? type + "; charset=utf-8"
+        : type;
   }
 }

@@ -49,10 +49,14 @@ public sealed interface ByteRange {
     if (last < first) {
       return new Whole(); // invalid per RFC 9110 14.1.1, so ignored rather than refused
     }
-    return first < length ? new Slice(first, Math.min(last, length - 1) - first + 1) : new Unsatisfiable();
+    return first < length
+        ? new Slice(first, Math.min(last, length - 1) - first + 1)
+        : new Unsatisfiable();
   }
 
-  /** Digits only, so a sign or a blank inside is a syntax error (-1); so are too many for a length. */
+  /**
+   * Digits only, so a sign or a blank inside is a syntax error (-1); so are too many for a length.
+   */
   private static long number(String digits) {
     if (digits.length() > 18 || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
       return -1;

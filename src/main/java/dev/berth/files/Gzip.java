@@ -53,7 +53,10 @@ public final class Gzip {
   /** Text-like types: the ones deflate shrinks. Images, fonts, archives and wasm are left alone. */
   public static boolean compressible(String contentType) {
     int semicolon = contentType.indexOf(';');
-    String type = (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).trim().toLowerCase(Locale.ROOT);
+    String type =
+        (semicolon < 0 ? contentType : contentType.substring(0, semicolon))
+            .trim()
+            .toLowerCase(Locale.ROOT);
     return type.startsWith("text/")
         || type.endsWith("+json")
         || type.endsWith("+xml")

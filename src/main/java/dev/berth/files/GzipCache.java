@@ -26,7 +26,9 @@ public final class GzipCache {
   private final LinkedHashMap<Key, byte[]> entries = new LinkedHashMap<>(16, 0.75f, true);
   private long total;
 
-  /** @param capacity the most compressed bytes to keep */
+  /**
+   * @param capacity the most compressed bytes to keep
+   */
   public GzipCache(long capacity) {
     this.capacity = capacity;
   }

@@ -6,7 +6,10 @@ import io.netty.handler.codec.http.HttpHeaders;
 import java.util.Date;
 import java.util.List;
 
-/** The conditional request headers of RFC 9110 13, evaluated for a GET or HEAD of a file that exists. */
+/**
+ * The conditional request headers of RFC 9110 13, evaluated for a GET or HEAD of a file that
+ * exists.
+ */
 public final class Preconditions {
 
   /** What the request's conditions say to do. */
@@ -18,7 +21,10 @@ public final class Preconditions {
 
   private Preconditions() {}
 
-  /** The order of RFC 9110 13.2.2: If-Match, else If-Unmodified-Since; then If-None-Match, else If-Modified-Since. */
+  /**
+   * The order of RFC 9110 13.2.2: If-Match, else If-Unmodified-Since; then If-None-Match, else
+   * If-Modified-Since.
+   */
   public static Outcome evaluate(HttpHeaders headers, Validator current) {
     String ifMatch = joined(headers.getAll(HttpHeaderNames.IF_MATCH));
     boolean failed =
@@ -37,8 +43,8 @@ public final class Preconditions {
   }
 
   /**
-   * Whether a Range may be honoured under If-Range (RFC 9110 13.1.5): with no If-Range, yes; with an
-   * entity tag, only a strong match; with a date, only exactly the Last-Modified time.
+   * Whether a Range may be honoured under If-Range (RFC 9110 13.1.5): with no If-Range, yes; with
+   * an entity tag, only a strong match; with a date, only exactly the Last-Modified time.
    */
   public static boolean ifRangeHolds(String ifRange, Validator current) {
     if (ifRange == null) {
@@ -70,11 +76,14 @@ public final class Preconditions {
       }
       boolean isWeak = list.startsWith("W/", i);
       int open = isWeak ? i + 2 : i;
-      int close = open < list.length() && list.charAt(open) == '"' ? list.indexOf('"', open + 1) : -1;
+      int close =
+          open < list.length() && list.charAt(open) == '"' ? list.indexOf('"', open + 1) : -1;
       if (close < 0) {
         return false;
       }
-      if ((weak || !isWeak) && list.regionMatches(open, etag, 0, etag.length()) && close + 1 - open == etag.length()) {
+      if ((weak || !isWeak)
+          && list.regionMatches(open, etag, 0, etag.length())
+          && close + 1 - open == etag.length()) {
         return true;
       }
       i = close + 1;

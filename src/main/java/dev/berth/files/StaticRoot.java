@@ -11,9 +11,9 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * A directory served as static files. Decides which file a request path names, and refuses any
- * path that could leave the root: dot segments, encoded slashes or backslashes, NUL, and (unless
- * told to follow them) symlinks that resolve outside it.
+ * A directory served as static files. Decides which file a request path names, and refuses any path
+ * that could leave the root: dot segments, encoded slashes or backslashes, NUL, and (unless told to
+ * follow them) symlinks that resolve outside it.
  */
 public final class StaticRoot {
 
@@ -26,7 +26,9 @@ public final class StaticRoot {
   /** A directory asked for without its trailing slash: the client should come back with one. */
   public record Redirect() implements Lookup {}
 
-  /** A path that tries to leave the root or cannot be a file name (400), or a link out of it (403). */
+  /**
+   * A path that tries to leave the root or cannot be a file name (400), or a link out of it (403).
+   */
   public record Refused(int status, String reason) implements Lookup {}
 
   public record Missing() implements Lookup {}
@@ -84,8 +86,8 @@ public final class StaticRoot {
 
   /**
    * The regular file beside {@code file} whose name is {@code file}'s plus {@code suffix} (as
-   * "app.js.gz" is to "app.js"), under the same rules as a looked-up file: a sibling that is a
-   * link out of the root does not count unless links are followed.
+   * "app.js.gz" is to "app.js"), under the same rules as a looked-up file: a sibling that is a link
+   * out of the root does not count unless links are followed.
    *
    * @param file a file this root returned from {@link #lookup}
    */
@@ -114,7 +116,9 @@ public final class StaticRoot {
         return new Redirect();
       }
       Path index = real.resolve("index.html");
-      return Files.isRegularFile(index) ? lookupPath(target.resolve("index.html"), false) : new Missing();
+      return Files.isRegularFile(index)
+          ? lookupPath(target.resolve("index.html"), false)
+          : new Missing();
     }
     if (wantsDirectory || !Files.isRegularFile(real) || !Files.isReadable(real)) {
       return new Missing();

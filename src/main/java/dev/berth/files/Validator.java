@@ -10,11 +10,12 @@ package dev.berth.files;
 public record Validator(String etag, long modifiedSeconds) {
 
   /**
-   * The tag nginx gives a file, {@code "<hex mtime seconds>-<hex size>"}, plus {@code suffix} inside
-   * the quotes for a representation other than the file's own bytes (such as its gzip).
+   * The tag nginx gives a file, {@code "<hex mtime seconds>-<hex size>"}, plus {@code suffix}
+   * inside the quotes for a representation other than the file's own bytes (such as its gzip).
    */
   public static Validator of(long modifiedMillis, long size, String suffix) {
     long seconds = Math.floorDiv(modifiedMillis, 1000);
-    return new Validator('"' + Long.toHexString(seconds) + '-' + Long.toHexString(size) + suffix + '"', seconds);
+    return new Validator(
+        '"' + Long.toHexString(seconds) + '-' + Long.toHexString(size) + suffix + '"', seconds);
   }
 }

@@ -27,7 +27,9 @@ public record BerthInvocation(List<String> command, String how) {
     }
   }
 
-  /** The berth running now: its launcher if it was started through one, else its JVM and classpath. */
+  /**
+   * The berth running now: its launcher if it was started through one, else its JVM and classpath.
+   */
   public static BerthInvocation current() {
     return of(
         System.getenv(),
@@ -47,7 +49,11 @@ public record BerthInvocation(List<String> command, String how) {
    * @param classPath java.class.path, entries possibly relative to {@code workingDir}
    */
   static BerthInvocation of(
-      Map<String, String> env, Optional<String> javaCommand, Path javaHome, String classPath, Path workingDir) {
+      Map<String, String> env,
+      Optional<String> javaCommand,
+      Path javaHome,
+      String classPath,
+      Path workingDir) {
     String launcher = env.get("BERTH_LAUNCHER");
     if (launcher != null && !launcher.isBlank()) {
       Path path = Path.of(launcher);
@@ -56,7 +62,10 @@ public record BerthInvocation(List<String> command, String how) {
         return new BerthInvocation(List.of(path.toString()), "the launcher " + path);
       }
     }
-    String java = javaCommand.filter(c -> Path.of(c).isAbsolute()).orElse(javaHome.resolve("bin/java").toString());
+    String java =
+        javaCommand
+            .filter(c -> Path.of(c).isAbsolute())
+            .orElse(javaHome.resolve("bin/java").toString());
     List<String> entries = new ArrayList<>();
     for (String entry : classPath.split(File.pathSeparator)) {
       if (!entry.isEmpty()) {
@@ -64,7 +73,15 @@ public record BerthInvocation(List<String> command, String how) {
       }
     }
     List<String> command =
-        List.of(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", String.join(File.pathSeparator, entries), "dev.berth.Main");
-    return new BerthInvocation(command, "java " + java + " with berth's classpath (no launcher: BERTH_LAUNCHER was not set)");
+        List.of(
+            java,
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-cp",
+            String.join(File.pathSeparator, entries),
+            "dev.berth.Main");
+    return new BerthInvocation(
+        command,
+        "java " + java + " with berth's classpath (no launcher: BERTH_LAUNCHER was not set)");
   }
 }

@@ -10,10 +10,10 @@ import java.util.stream.Collectors;
  * pushed to the deploy branch and fails the push when the deploy fails.
  *
  * <p>pre-receive, not post-receive: git runs it before it updates any ref, and a non-zero exit
- * rejects the push, so a failed deploy leaves the branch where it was. Git keeps the pushed
- * objects in a quarantine directory until then, visible only to processes that inherit the
- * hook's environment; so the hook itself makes the tarball (git archive) and hands that file to
- * berth, rather than asking the daemon to read the repository.
+ * rejects the push, so a failed deploy leaves the branch where it was. Git keeps the pushed objects
+ * in a quarantine directory until then, visible only to processes that inherit the hook's
+ * environment; so the hook itself makes the tarball (git archive) and hands that file to berth,
+ * rather than asking the daemon to read the repository.
  */
 final class PreReceiveHook {
 
@@ -26,7 +26,8 @@ final class PreReceiveHook {
     requireNonNull(app, "app");
     requireNonNull(config, "config");
     requireNonNull(berth, "berth");
-    String command = berth.command().stream().map(PreReceiveHook::quote).collect(Collectors.joining(" "));
+    String command =
+        berth.command().stream().map(PreReceiveHook::quote).collect(Collectors.joining(" "));
     return TEMPLATE
         .replace("@MARKER@", MARKER)
         .replace("@APP_QUOTED@", quote(app))

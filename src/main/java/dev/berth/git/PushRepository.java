@@ -17,8 +17,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * A bare repository to push an app to (Heroku, Dokku, Piku style): made with the system's git,
- * with berth's pre-receive hook in it. Making it again only rewrites the hook and the settings.
+ * A bare repository to push an app to (Heroku, Dokku, Piku style): made with the system's git, with
+ * berth's pre-receive hook in it. Making it again only rewrites the hook and the settings.
  *
  * <p>What berth keeps in the repository's own config: {@code berth.app}, so that a repository is
  * never turned to another app by mistake, and {@code berth.deployBranch}: the branch chosen with
@@ -27,7 +27,8 @@ import java.util.stream.Stream;
 public final class PushRepository {
 
   /** The deploy branch's description when none was chosen: what the hook decides at each push. */
-  public static final String DEFAULT_BRANCH = "main or master (the first of them to deploy stays the deploy branch)";
+  public static final String DEFAULT_BRANCH =
+      "main or master (the first of them to deploy stays the deploy branch)";
 
   /**
    * @param repository the bare repository (absolute)
@@ -51,7 +52,8 @@ public final class PushRepository {
    * @param config the config file the hook passes to berth (absolute)
    * @param branch the deploy branch to set, or null to keep the one set (or the default)
    */
-  public static Outcome install(String app, Path config, Path repository, String branch, BerthInvocation berth)
+  public static Outcome install(
+      String app, Path config, Path repository, String branch, BerthInvocation berth)
       throws GitException {
     requireNonNull(app, "app");
     requireNonNull(config, "config");
@@ -63,7 +65,13 @@ public final class PushRepository {
     try {
       if (created) {
         Files.createDirectories(repo);
-        git("git init", "init", "--bare", "--quiet", "--initial-branch=" + (checkedBranch == null ? "main" : checkedBranch), repo.toString());
+        git(
+            "git init",
+            "init",
+            "--bare",
+            "--quiet",
+            "--initial-branch=" + (checkedBranch == null ? "main" : checkedBranch),
+            repo.toString());
       } else {
         checkOurs(repo, app);
       }
@@ -71,7 +79,12 @@ public final class PushRepository {
       if (checkedBranch != null) {
         git("git config", "--git-dir=" + repo, "config", "berth.deployBranch", checkedBranch);
         // Clones check out the branch that deploys.
-        git("git symbolic-ref", "--git-dir=" + repo, "symbolic-ref", "HEAD", "refs/heads/" + checkedBranch);
+        git(
+            "git symbolic-ref",
+            "--git-dir=" + repo,
+            "symbolic-ref",
+            "HEAD",
+            "refs/heads/" + checkedBranch);
       }
       boolean hookChanged = writeHook(repo, PreReceiveHook.render(app, config, berth));
       String setBranch = gitOptional("--git-dir=" + repo, "config", "--get", "berth.deployBranch");
@@ -117,11 +130,15 @@ public final class PushRepository {
     }
     Path hook = repo.resolve("hooks/pre-receive");
     if (Files.exists(hook) && !readOrEmpty(hook).contains(PreReceiveHook.MARKER)) {
-      throw new GitException(hook + " exists and was not written by berth; move it away, then run this again", true);
+      throw new GitException(
+          hook + " exists and was not written by berth; move it away, then run this again", true);
     }
   }
 
-  /** Writes the hook (0755) in one step, so that a push never runs half a file. @return whether it changed */
+  /**
+   * Writes the hook (0755) in one step, so that a push never runs half a file. @return whether it
+   * changed
+   */
   private static boolean writeHook(Path repo, String text) throws IOException {
     Path hooks = repo.resolve("hooks");
     Files.createDirectories(hooks);
@@ -165,16 +182,21 @@ public final class PushRepository {
   private static String git(String what, String... args) throws GitException {
     List<String> command = new ArrayList<>(List.of(GIT));
     command.addAll(List.of(args));
-    ProcessBuilder builder = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-    // Run from a hook, or from inside a repository's environment: this git works on what it is given only.
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+    // Run from a hook, or from inside a repository's environment: this git works on what it is
+    // given only.
     builder.environment().keySet().removeIf(k -> k.startsWith("GIT_"));
     Process process;
     try {
       process = builder.start();
     } catch (IOException e) {
-      throw new GitException("cannot run git (" + e.getMessage() + "); install it, e.g. 'apt-get install git'", true);
+      throw new GitException(
+          "cannot run git (" + e.getMessage() + "); install it, e.g. 'apt-get install git'", true);
     }
-    CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> readAll(process.getErrorStream()));
+    CompletableFuture<String> err =
+        CompletableFuture.supplyAsync(() -> readAll(process.getErrorStream()));
     String out = readAll(process.getInputStream());
     try {
       if (!process.waitFor(60, TimeUnit.SECONDS)) {
@@ -187,7 +209,8 @@ public final class PushRepository {
       throw new GitException(what + ": interrupted", false);
     }
     if (process.exitValue() != 0) {
-      String last = err.join().strip().lines().reduce((a, b) -> b).orElse("exit code " + process.exitValue());
+      String last =
+          err.join().strip().lines().reduce((a, b) -> b).orElse("exit code " + process.exitValue());
       throw new GitException(what + ": " + last, false);
     }
     return out;

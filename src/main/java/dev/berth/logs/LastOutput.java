@@ -5,17 +5,18 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * The part of a failed process's last output lines that an error message shows: the last 10,
- * which hold the end of a Python traceback, where the reason is. When the process wrote more
- * after the first exception (gunicorn's master, say, adds a traceback of its own when a worker
- * fails to boot), that exception's line comes first, so that the app's own error is never cut.
+ * The part of a failed process's last output lines that an error message shows: the last 10, which
+ * hold the end of a Python traceback, where the reason is. When the process wrote more after the
+ * first exception (gunicorn's master, say, adds a traceback of its own when a worker fails to
+ * boot), that exception's line comes first, so that the app's own error is never cut.
  */
 public final class LastOutput {
 
   static final int TAIL = 10;
 
   /** The last line of a Python traceback, "RuntimeError: ..." or "pkg.mod.SomeException: ...". */
-  private static final Pattern EXCEPTION = Pattern.compile("^[A-Za-z_][\\w.]*(Error|Exception)(: .*)?$");
+  private static final Pattern EXCEPTION =
+      Pattern.compile("^[A-Za-z_][\\w.]*(Error|Exception)(: .*)?$");
 
   private LastOutput() {}
 

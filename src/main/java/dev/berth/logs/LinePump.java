@@ -12,14 +12,14 @@ import java.util.ArrayDeque;
 import java.util.List;
 
 /**
- * Reads a process's output line by line into its app's {@link LogStream}, tagged with the
- * instance, and optionally copies each line to berth's own output as {@code web.1 | line}. Keeps
- * the last lines for error messages ("failed to start: ... last output: ...").
+ * Reads a process's output line by line into its app's {@link LogStream}, tagged with the instance,
+ * and optionally copies each line to berth's own output as {@code web.1 | line}. Keeps the last
+ * lines for error messages ("failed to start: ... last output: ...").
  *
  * <p>A line is what ends with {@code \n} (a {@code \r} before it is dropped), or what is left when
  * the output ends. A line longer than 16 KiB is cut into pieces of at most 16 KiB, at a character
- * boundary, so a process that never writes a newline cannot make berth buffer without limit.
- * Bytes that are not UTF-8 become U+FFFD; they never stop the pump.
+ * boundary, so a process that never writes a newline cannot make berth buffer without limit. Bytes
+ * that are not UTF-8 become U+FFFD; they never stop the pump.
  */
 public final class LinePump {
 
@@ -32,7 +32,11 @@ public final class LinePump {
   private final ArrayDeque<String> last = new ArrayDeque<>();
   private final Thread thread;
 
-  private LinePump(String source, InputStream output, LogStream stream, java.util.function.Consumer<String> copy) {
+  private LinePump(
+      String source,
+      InputStream output,
+      LogStream stream,
+      java.util.function.Consumer<String> copy) {
     this.source = requireNonNull(source, "source");
     requireNonNull(output, "output");
     this.stream = requireNonNull(stream, "stream");
@@ -48,8 +52,8 @@ public final class LinePump {
   }
 
   /**
-   * Starts copying {@code output} into {@code stream} as lines from {@code source} (e.g.
-   * {@code web.1}), until the output ends.
+   * Starts copying {@code output} into {@code stream} as lines from {@code source} (e.g. {@code
+   * web.1}), until the output ends.
    */
   public static LinePump start(String source, InputStream output, LogStream stream) {
     LinePump pump = new LinePump(source, output, stream, null);
@@ -58,27 +62,33 @@ public final class LinePump {
   }
 
   /**
-   * As {@link #start(String, InputStream, LogStream)}, and also prints each line to {@code copy}
-   * as {@code source | line} (berth in the foreground). Unlike the log, this print blocks if
-   * {@code copy} does (a terminal scrolled back, a full pipe), and the process then waits too.
+   * As {@link #start(String, InputStream, LogStream)}, and also prints each line to {@code copy} as
+   * {@code source | line} (berth in the foreground). Unlike the log, this print blocks if {@code
+   * copy} does (a terminal scrolled back, a full pipe), and the process then waits too.
    */
-  public static LinePump start(String source, InputStream output, LogStream stream, PrintStream copy) {
+  public static LinePump start(
+      String source, InputStream output, LogStream stream, PrintStream copy) {
     requireNonNull(copy, "copy");
     return start(source, output, stream, line -> copy.println(source + " | " + line));
   }
 
   /**
-   * As {@link #start(String, InputStream, LogStream)}, and also hands each line to {@code also}
-   * (a deploy's build output, streamed to the CLI); a slow {@code also} makes the process wait.
+   * As {@link #start(String, InputStream, LogStream)}, and also hands each line to {@code also} (a
+   * deploy's build output, streamed to the CLI); a slow {@code also} makes the process wait.
    */
   public static LinePump start(
-      String source, InputStream output, LogStream stream, java.util.function.Consumer<String> also) {
+      String source,
+      InputStream output,
+      LogStream stream,
+      java.util.function.Consumer<String> also) {
     LinePump pump = new LinePump(source, output, stream, requireNonNull(also, "also"));
     pump.thread.start();
     return pump;
   }
 
-  /** The last lines the process wrote, waiting up to 500 ms for its output to be read to the end. */
+  /**
+   * The last lines the process wrote, waiting up to 500 ms for its output to be read to the end.
+   */
   public List<String> lastLines() {
     awaitEnd(Duration.ofMillis(500));
     synchronized (last) {
@@ -123,7 +133,9 @@ public final class LinePump {
       // The process closed its output (it exited, or berth closed the pipe): nothing more to read.
     } catch (RuntimeException e) {
       // Nothing should get here; if something does, the line in hand still goes out below.
-      stream.append(new LogLine(Instant.now(), stream.app(), Logs.BERTH, "output of " + source + " lost: " + e));
+      stream.append(
+          new LogLine(
+              Instant.now(), stream.app(), Logs.BERTH, "output of " + source + " lost: " + e));
     }
     if (length > 0) {
       emit(line, length);

@@ -24,16 +24,16 @@ import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
- * One app's log (or berth's own): its file {@code <dir>/<app>.log}, rotated by size, and the
- * latest lines in memory for {@code berth logs} and {@code logs -f}.
+ * One app's log (or berth's own): its file {@code <dir>/<app>.log}, rotated by size, and the latest
+ * lines in memory for {@code berth logs} and {@code logs -f}.
  *
- * <p>{@link #append} never blocks and does no I/O, because its callers are the threads reading
- * the apps' output pipes: if they stopped reading, an app writing a log line would stop too. It
- * puts the line on a bounded queue, or counts it as dropped when the queue is full. A writer
- * thread of this stream takes everything queued, adds it to the in-memory ring and the followers,
- * then writes it to the file in one write, so the ring, {@code logs -f} and the file show the same
- * lines in the same order. Once the writer has caught up it writes, to the file and the ring,
- * {@code dropped N line(s) from web.1: ...} for the lines it never saw.
+ * <p>{@link #append} never blocks and does no I/O, because its callers are the threads reading the
+ * apps' output pipes: if they stopped reading, an app writing a log line would stop too. It puts
+ * the line on a bounded queue, or counts it as dropped when the queue is full. A writer thread of
+ * this stream takes everything queued, adds it to the in-memory ring and the followers, then writes
+ * it to the file in one write, so the ring, {@code logs -f} and the file show the same lines in the
+ * same order. Once the writer has caught up it writes, to the file and the ring, {@code dropped N
+ * line(s) from web.1: ...} for the lines it never saw.
  *
  * <p>Why a writer thread per stream rather than one for all: each stream's file and rotation state
  * then belong to one thread without locks, and a rename or failing file of one app never delays
@@ -108,7 +108,11 @@ public final class LogStream implements AutoCloseable {
     this.reopenAt = System.nanoTime();
     // A platform thread: file writes block, and a virtual thread blocked in one holds its carrier.
     this.writer =
-        Thread.ofPlatform().daemon().stackSize(256 * 1024).name("berth-log-" + app).unstarted(this::run);
+        Thread.ofPlatform()
+            .daemon()
+            .stackSize(256 * 1024)
+            .name("berth-log-" + app)
+            .unstarted(this::run);
     writer.start();
   }
 
@@ -123,8 +127,8 @@ public final class LogStream implements AutoCloseable {
   }
 
   /**
-   * Logs a line, later. Safe on any thread; never blocks and does no I/O. A line that does not
-   * fit in the queue, or comes after {@link #close}, is dropped and counted.
+   * Logs a line, later. Safe on any thread; never blocks and does no I/O. A line that does not fit
+   * in the queue, or comes after {@link #close}, is dropped and counted.
    *
    * @throws IllegalArgumentException if the line is for another app
    */
@@ -201,7 +205,8 @@ public final class LogStream implements AutoCloseable {
    * is closed it gets what was queued for it and is not called again. The filter runs on the
    * stream's writer thread and must be quick.
    */
-  public Following follow(int backlog, Predicate<? super LogLine> filter, Consumer<? super LogLine> consumer) {
+  public Following follow(
+      int backlog, Predicate<? super LogLine> filter, Consumer<? super LogLine> consumer) {
     requireNonNull(filter, "filter");
     requireNonNull(consumer, "consumer");
     if (backlog < 0) {
@@ -209,7 +214,9 @@ public final class LogStream implements AutoCloseable {
     }
     // More than the ring holds cannot be had; bounding it also bounds the follower's queue.
     int lines = Math.min(backlog, settings.ringLines());
-    Follower follower = new Follower(app, Math.max(tuning.followLines(), lines), filter, consumer, followers::remove);
+    Follower follower =
+        new Follower(
+            app, Math.max(tuning.followLines(), lines), filter, consumer, followers::remove);
     synchronized (ring) {
       for (LogLine line : tail(lines, filter)) {
         follower.offer(line);
@@ -317,7 +324,12 @@ public final class LogStream implements AutoCloseable {
       if (n > 0) {
         queueDropsReported += n;
         batch.add(
-            berthLine("dropped " + n + " line(s) from " + entry.getKey() + ": log writer behind (slow disk?)"));
+            berthLine(
+                "dropped "
+                    + n
+                    + " line(s) from "
+                    + entry.getKey()
+                    + ": log writer behind (slow disk?)"));
       }
     }
   }
@@ -363,7 +375,9 @@ public final class LogStream implements AutoCloseable {
     }
   }
 
-  /** @return whether the file is open; tries at most once a second after a failure */
+  /**
+   * @return whether the file is open; tries at most once a second after a failure
+   */
   private boolean openFile() {
     if (System.nanoTime() - reopenAt < 0) {
       return false;
@@ -377,7 +391,14 @@ public final class LogStream implements AutoCloseable {
     if (failure != null) {
       // The gap goes into the file itself, so a reader of the file knows lines are missing.
       List<LogLine> notice =
-          List.of(berthLine("dropped " + unwritten + " line(s) from this file: cannot write " + path + ": " + failure));
+          List.of(
+              berthLine(
+                  "dropped "
+                      + unwritten
+                      + " line(s) from this file: cannot write "
+                      + path
+                      + ": "
+                      + failure));
       failure = null;
       unwritten = 0;
       publish(notice);

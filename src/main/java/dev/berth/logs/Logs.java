@@ -48,14 +48,15 @@ public final class Logs implements AutoCloseable {
     if (!Files.isDirectory(settings.dir())) {
       // Output of apps holds whatever they print, secrets included: owner only.
       Files.createDirectories(
-          settings.dir(), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+          settings.dir(),
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     }
     this.berth = new LogStream(BERTH, settings, tuning);
   }
 
   /**
-   * The log of {@code app}, made (and its file opened) on first use. After {@link #close}, a
-   * closed stream whose lines are all dropped.
+   * The log of {@code app}, made (and its file opened) on first use. After {@link #close}, a closed
+   * stream whose lines are all dropped.
    *
    * @throws IllegalArgumentException if the name is {@code berth} (that is berth's own log) or
    *     could not be a file name
@@ -65,7 +66,11 @@ public final class Logs implements AutoCloseable {
     if (app.equals(BERTH)) {
       throw new IllegalArgumentException("\"berth\" is berth's own log, not an app's");
     }
-    if (app.isEmpty() || app.equals(".") || app.equals("..") || app.indexOf('/') >= 0 || app.indexOf('\0') >= 0) {
+    if (app.isEmpty()
+        || app.equals(".")
+        || app.equals("..")
+        || app.indexOf('/') >= 0
+        || app.indexOf('\0') >= 0) {
       throw new IllegalArgumentException("not a usable log name: \"" + app + "\"");
     }
     synchronized (this) {

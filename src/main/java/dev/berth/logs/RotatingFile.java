@@ -18,10 +18,10 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * An app's log file, rotated by size: {@code app.log} becomes {@code app.log.1}, {@code .1}
- * becomes {@code .2}, and so on up to {@code keep}. Used by one writer thread only. Lines are
- * never split across files: a file is rotated before a line that would take it past the limit,
- * unless the file is empty (a line longer than the limit gets a file of its own).
+ * An app's log file, rotated by size: {@code app.log} becomes {@code app.log.1}, {@code .1} becomes
+ * {@code .2}, and so on up to {@code keep}. Used by one writer thread only. Lines are never split
+ * across files: a file is rotated before a line that would take it past the limit, unless the file
+ * is empty (a line longer than the limit gets a file of its own).
  */
 final class RotatingFile implements AutoCloseable {
 

@@ -25,12 +25,16 @@ public final class RouteTable {
       Comparator.comparingInt((Route r) -> r.path().length()).reversed();
 
   private final Map<String, List<Route>> exact;
+
   /** Wildcard groups keyed by suffix including the dot (".example.com"), longest suffix first. */
   private final LinkedHashMap<String, List<Route>> wildcards;
+
   private final List<Route> anyHost;
 
   private RouteTable(
-      Map<String, List<Route>> exact, LinkedHashMap<String, List<Route>> wildcards, List<Route> anyHost) {
+      Map<String, List<Route>> exact,
+      LinkedHashMap<String, List<Route>> wildcards,
+      List<Route> anyHost) {
     this.exact = exact;
     this.wildcards = wildcards;
     this.anyHost = anyHost;
@@ -55,7 +59,9 @@ public final class RouteTable {
     exact.forEach((host, list) -> exactSorted.put(host, sorted(list)));
     LinkedHashMap<String, List<Route>> wildSorted = new LinkedHashMap<>();
     wild.entrySet().stream()
-        .sorted(Comparator.comparingInt((Map.Entry<String, List<Route>> e) -> e.getKey().length()).reversed())
+        .sorted(
+            Comparator.comparingInt((Map.Entry<String, List<Route>> e) -> e.getKey().length())
+                .reversed())
         .forEach(e -> wildSorted.put(e.getKey(), sorted(e.getValue())));
     return new RouteTable(exactSorted, wildSorted, sorted(any));
   }

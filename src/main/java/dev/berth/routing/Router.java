@@ -6,9 +6,9 @@ import dev.berth.config.Route;
 
 /**
  * The live route table. Swapping it is one volatile write ({@code berth reload}): a request is
- * routed with the table it read, whole, and requests already routed keep the route they matched.
- * A keep-alive connection reads the table again at its next request, so it follows the swap
- * without being closed.
+ * routed with the table it read, whole, and requests already routed keep the route they matched. A
+ * keep-alive connection reads the table again at its next request, so it follows the swap without
+ * being closed.
  */
 public final class Router {
 

@@ -7,9 +7,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * What {@code berth service} needs to know about the machine it runs on, and the few things it
- * does to it. {@link SystemHost} is the real one; tests pass a fake, so that the plan for root,
- * for an ordinary user and for the crontab fallback can be checked without touching the machine.
+ * What {@code berth service} needs to know about the machine it runs on, and the few things it does
+ * to it. {@link SystemHost} is the real one; tests pass a fake, so that the plan for root, for an
+ * ordinary user and for the crontab fallback can be checked without touching the machine.
  */
 public interface Host {
 
@@ -36,18 +36,25 @@ public interface Host {
   /** A program's absolute path, from $PATH and the usual bin directories, or empty. */
   Optional<Path> program(String name);
 
-  /** Where berth is installed (the directory of the {@code berth} launcher), or empty when unknown. */
+  /**
+   * Where berth is installed (the directory of the {@code berth} launcher), or empty when unknown.
+   */
   Optional<Path> berthHome();
 
   /** The java binary running berth now. */
   Path java();
 
-  /** Writes a file with this mode (e.g. "rw-r--r--"), creating its directory; replaces it atomically. */
+  /**
+   * Writes a file with this mode (e.g. "rw-r--r--"), creating its directory; replaces it
+   * atomically.
+   */
   void write(Path file, String content, String mode) throws IOException;
 
   void delete(Path file) throws IOException;
 
-  /** Runs a command to its end, with this standard input (null: none); its output and error merged. */
+  /**
+   * Runs a command to its end, with this standard input (null: none); its output and error merged.
+   */
   Result run(List<String> command, String stdin) throws IOException;
 
   /** A user account. */

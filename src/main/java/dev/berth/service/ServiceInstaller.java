@@ -31,8 +31,8 @@ import java.util.stream.Collectors;
  *   <li>Otherwise (or with {@code --cron}): an {@code @reboot} line in the user's crontab.
  * </ul>
  *
- * Nothing here changes the machine: it returns a {@link ServicePlan}, which is printed (dry run)
- * or carried out.
+ * Nothing here changes the machine: it returns a {@link ServicePlan}, which is printed (dry run) or
+ * carried out.
  */
 public final class ServiceInstaller {
 
@@ -49,7 +49,8 @@ public final class ServiceInstaller {
   static final Path SYSTEM_UNITS = Path.of("/etc/systemd/system");
   static final Path SYSTEMD_RUNNING = Path.of("/run/systemd/system");
   static final Path LINGER = Path.of("/var/lib/systemd/linger");
-  static final Path UNPRIVILEGED_PORT_START = Path.of("/proc/sys/net/ipv4/ip_unprivileged_port_start");
+  static final Path UNPRIVILEGED_PORT_START =
+      Path.of("/proc/sys/net/ipv4/ip_unprivileged_port_start");
   static final String DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
 
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]*");
@@ -74,7 +75,8 @@ public final class ServiceInstaller {
     Path launcher = launcher();
     for (Path path : List.of(config.file(), launcher, host.java(), config.stateDir())) {
       if (path.toString().contains("\n")) {
-        throw new ServiceException(EXIT_USAGE, "a path with a line break cannot go into a unit or crontab: " + path);
+        throw new ServiceException(
+            EXIT_USAGE, "a path with a line break cannot go into a unit or crontab: " + path);
       }
     }
     if (host.uid() == 0) {
@@ -88,8 +90,11 @@ public final class ServiceInstaller {
     if (options.user() != null && !options.user().equals(host.userName())) {
       throw new ServiceException(
           EXIT_USAGE,
-          "--user " + options.user() + ": only root can install a service for another user (you are "
-              + host.userName() + ")");
+          "--user "
+              + options.user()
+              + ": only root can install a service for another user (you are "
+              + host.userName()
+              + ")");
     }
     if (!options.cron() && userManagerReachable()) {
       return installUserUnit(config, name, launcher);
@@ -123,8 +128,11 @@ public final class ServiceInstaller {
       steps.add(new RemoveFile(userUnit.get()));
       steps.add(new Command(List.of("systemctl", "--user", "daemon-reload")));
       if (!userManagerReachable()) {
-        blocker = new Blocker("no systemd user instance is reachable ($XDG_RUNTIME_DIR/systemd/private), so " + unit
-            + " cannot be stopped and disabled; run this from a login session");
+        blocker =
+            new Blocker(
+                "no systemd user instance is reachable ($XDG_RUNTIME_DIR/systemd/private), so "
+                    + unit
+                    + " cannot be stopped and disabled; run this from a login session");
       }
     }
     Optional<Path> crontab = host.program("crontab");
@@ -139,20 +147,29 @@ public final class ServiceInstaller {
           removed.add(rest.remove(at));
         }
         steps.add(new Crontab(crontab.get(), host.userName(), table(rest), removed, Change.REMOVE));
-        notes.add("a berth started by that line keeps running until it is stopped or the machine restarts");
+        notes.add(
+            "a berth started by that line keeps running until it is stopped or the machine restarts");
       }
     }
     if (steps.isEmpty()) {
-      notes.add("nothing installed as " + name + " for " + host.userName() + ": no "
-          + userUnitDir().map(dir -> dir.resolve(unit).toString()).orElse("~/.config/systemd/user/" + unit)
-          + ", and no such line in the crontab");
+      notes.add(
+          "nothing installed as "
+              + name
+              + " for "
+              + host.userName()
+              + ": no "
+              + userUnitDir()
+                  .map(dir -> dir.resolve(unit).toString())
+                  .orElse("~/.config/systemd/user/" + unit)
+              + ", and no such line in the crontab");
     }
     return new ServicePlan(who, steps, notes, blocker, "berth: uninstalled " + name);
   }
 
   // ---- root: a system unit ----
 
-  private ServicePlan installSystemUnit(Config config, String name, Path launcher, ServiceUser user) {
+  private ServicePlan installSystemUnit(
+      Config config, String name, Path launcher, ServiceUser user) {
     Host.Account account = user.account();
     String unit = name + ".service";
     List<String> lines = new ArrayList<>();
@@ -178,22 +195,46 @@ public final class ServiceInstaller {
     String content = String.join("\n", lines) + "\n";
 
     List<String> notes = new ArrayList<>();
-    List<Step> steps = unitSteps(SYSTEM_UNITS.resolve(unit), content, List.of("systemctl"), unit, notes);
+    List<Step> steps =
+        unitSteps(SYSTEM_UNITS.resolve(unit), content, List.of("systemctl"), unit, notes);
     if (user.source() != null) {
-      notes.add(0, "runs as " + account.name() + " (" + user.source() + "; choose another with --user NAME)");
+      notes.add(
+          0,
+          "runs as "
+              + account.name()
+              + " ("
+              + user.source()
+              + "; choose another with --user NAME)");
     }
     host.owner(config.stateDir())
         .filter(owner -> !owner.equals(account.name()))
         .ifPresent(
-            owner -> notes.add("state_dir " + config.stateDir() + " belongs to " + owner + ", but berth will run as "
-                + account.name() + ": chown -R " + account.name() + ": " + shell(config.stateDir().toString())));
+            owner ->
+                notes.add(
+                    "state_dir "
+                        + config.stateDir()
+                        + " belongs to "
+                        + owner
+                        + ", but berth will run as "
+                        + account.name()
+                        + ": chown -R "
+                        + account.name()
+                        + ": "
+                        + shell(config.stateDir().toString())));
     return new ServicePlan(
         who(),
         steps,
         notes,
         systemdBlocker(),
-        "berth: installed " + unit + ": it runs now as " + account.name() + " and starts at boot. Status: systemctl"
-            + " status " + unit + "; logs: journalctl -u " + unit);
+        "berth: installed "
+            + unit
+            + ": it runs now as "
+            + account.name()
+            + " and starts at boot. Status: systemctl"
+            + " status "
+            + unit
+            + "; logs: journalctl -u "
+            + unit);
   }
 
   private Blocker systemdBlocker() {
@@ -201,7 +242,10 @@ public final class ServiceInstaller {
       return new Blocker("systemctl is not installed: berth service needs systemd as root");
     }
     if (!host.exists(SYSTEMD_RUNNING)) {
-      return new Blocker("systemd is not running on this host (no " + SYSTEMD_RUNNING + "), so no unit can be enabled");
+      return new Blocker(
+          "systemd is not running on this host (no "
+              + SYSTEMD_RUNNING
+              + "), so no unit can be enabled");
     }
     return null;
   }
@@ -233,10 +277,13 @@ public final class ServiceInstaller {
     }
     String what = option != null ? "--user " + name : name + " (" + source + ")";
     Host.Account account =
-        host.account(name).orElseThrow(() -> new ServiceException(EXIT_USAGE, what + ": no such user"));
+        host.account(name)
+            .orElseThrow(() -> new ServiceException(EXIT_USAGE, what + ": no such user"));
     if (account.uid() == 0) {
       throw new ServiceException(
-          EXIT_USAGE, what + ": has uid 0; the service runs as an unprivileged user: say which with --user NAME");
+          EXIT_USAGE,
+          what
+              + ": has uid 0; the service runs as an unprivileged user: say which with --user NAME");
     }
     return new ServiceUser(account, source);
   }
@@ -291,25 +338,47 @@ public final class ServiceInstaller {
     Blocker blocker = null;
     Path file = dir.orElse(Path.of("~/.config/systemd/user")).resolve(unit);
     if (home().filter(host::exists).isEmpty() && host.env().get("XDG_CONFIG_HOME") == null) {
-      blocker = new Blocker("your home directory (" + home().map(Path::toString).orElse("none") + ") does not exist,"
-          + " so there is nowhere to put " + file + "; use --cron");
+      blocker =
+          new Blocker(
+              "your home directory ("
+                  + home().map(Path::toString).orElse("none")
+                  + ") does not exist,"
+                  + " so there is nowhere to put "
+                  + file
+                  + "; use --cron");
     }
     List<Step> steps = unitSteps(file, content, List.of("systemctl", "--user"), unit, notes);
     notes.addAll(portNotes(config));
     boolean lingers = host.exists(LINGER.resolve(user));
     if (lingers) {
-      notes.add("lingering is enabled for " + user + ", so the systemd user instance, and berth, start at boot");
+      notes.add(
+          "lingering is enabled for "
+              + user
+              + ", so the systemd user instance, and berth, start at boot");
     } else {
-      notes.add("to start at boot, before " + user + " logs in (and to keep running after logout): loginctl"
-          + " enable-linger " + user + " (on many systems this needs root; or use --cron instead)");
+      notes.add(
+          "to start at boot, before "
+              + user
+              + " logs in (and to keep running after logout): loginctl"
+              + " enable-linger "
+              + user
+              + " (on many systems this needs root; or use --cron instead)");
     }
     return new ServicePlan(
         who(),
         steps,
         notes,
         blocker,
-        "berth: installed " + unit + " for " + user + ": it runs now" + (lingers ? " and starts at boot" : "")
-            + ". Status: systemctl --user status " + unit + "; logs: journalctl --user -u " + unit);
+        "berth: installed "
+            + unit
+            + " for "
+            + user
+            + ": it runs now"
+            + (lingers ? " and starts at boot" : "")
+            + ". Status: systemctl --user status "
+            + unit
+            + "; logs: journalctl --user -u "
+            + unit);
   }
 
   // ---- both units ----
@@ -329,7 +398,8 @@ public final class ServiceInstaller {
   }
 
   private static void stopLines(List<String> lines, Config config) {
-    lines.add("# berth stops its apps itself on SIGTERM: shutdown_timeout, then each app's stop_timeout.");
+    lines.add(
+        "# berth stops its apps itself on SIGTERM: shutdown_timeout, then each app's stop_timeout.");
     lines.add("# systemd kills whatever is left only after TimeoutStopSec.");
     lines.add("KillMode=mixed");
     lines.add("TimeoutStopSec=" + stopTimeout(config).toSeconds() + "s");
@@ -355,7 +425,8 @@ public final class ServiceInstaller {
    * Writes the unit (unless it is there already, unchanged), reloads systemd, enables and starts
    * it; a unit that replaced a different one is restarted, so that the new one takes effect.
    */
-  private List<Step> unitSteps(Path file, String content, List<String> systemctl, String unit, List<String> notes) {
+  private List<Step> unitSteps(
+      Path file, String content, List<String> systemctl, String unit, List<String> notes) {
     Optional<String> existing = host.read(file);
     List<Step> steps = new ArrayList<>();
     if (existing.isPresent() && existing.get().equals(content)) {
@@ -380,19 +451,29 @@ public final class ServiceInstaller {
     String user = host.userName();
     Path log = config.stateDir().resolve("log/berth.out");
     String command =
-        "cd " + shell(config.file().getParent().toString())
-            + " && mkdir -p " + shell(log.getParent().toString())
-            + " && PATH=" + shell(path())
-            + " BERTH_JAVA=" + shell(host.java().toString())
-            + " " + shell(launcher.toString()) + " up -c " + shell(config.file().toString())
-            + " >> " + shell(log.toString()) + " 2>&1";
+        "cd "
+            + shell(config.file().getParent().toString())
+            + " && mkdir -p "
+            + shell(log.getParent().toString())
+            + " && PATH="
+            + shell(path())
+            + " BERTH_JAVA="
+            + shell(host.java().toString())
+            + " "
+            + shell(launcher.toString())
+            + " up -c "
+            + shell(config.file().toString())
+            + " >> "
+            + shell(log.toString())
+            + " 2>&1";
     // In a crontab, % ends the command (the rest becomes its input) unless escaped.
     String line = "@reboot " + command.replace("%", "\\%");
     String marker = marker(name);
 
     List<String> notes = new ArrayList<>();
     if (!asked) {
-      notes.add("no systemd user instance is reachable ($XDG_RUNTIME_DIR/systemd/private), so cron starts berth");
+      notes.add(
+          "no systemd user instance is reachable ($XDG_RUNTIME_DIR/systemd/private), so cron starts berth");
     }
     Blocker blocker = null;
     Optional<Path> crontab = host.program("crontab");
@@ -424,12 +505,19 @@ public final class ServiceInstaller {
         next.add(line);
         change = Change.ADD;
       }
-      steps.add(new Crontab(crontab.orElse(Path.of("crontab")), user, table(next), List.of(marker, line), change));
+      steps.add(
+          new Crontab(
+              crontab.orElse(Path.of("crontab")),
+              user,
+              table(next),
+              List.of(marker, line),
+              change));
       done = "berth: berth starts at the next boot, as " + user + "; its output goes to " + log;
     }
     notes.addAll(portNotes(config));
-    notes.add("cron starts berth at boot only: it does not restart berth if it exits, and does not start it now"
-        + " (to start it now, run the command after @reboot, with a trailing &)");
+    notes.add(
+        "cron starts berth at boot only: it does not restart berth if it exits, and does not start it now"
+            + " (to start it now, run the command after @reboot, with a trailing &)");
     return new ServicePlan(who(), steps, notes, blocker, done);
   }
 
@@ -457,7 +545,12 @@ public final class ServiceInstaller {
 
   private String crontabError(Path crontab) {
     try {
-      return host.run(List.of(crontab.toString(), "-l"), null).output().strip().lines().findFirst().orElse("no output");
+      return host.run(List.of(crontab.toString(), "-l"), null)
+          .output()
+          .strip()
+          .lines()
+          .findFirst()
+          .orElse("no output");
     } catch (IOException e) {
       return e.getMessage();
     }
@@ -484,15 +577,23 @@ public final class ServiceInstaller {
     return config.listeners().stream()
         .filter(listener -> listener.port() < start)
         .map(
-            listener -> "listener " + address(listener) + ": ports below " + start + " need root on this host, so berth"
-                + " would fail to bind it; install as root (sudo berth service install) or use a port from " + start
-                + " up")
+            listener ->
+                "listener "
+                    + address(listener)
+                    + ": ports below "
+                    + start
+                    + " need root on this host, so berth"
+                    + " would fail to bind it; install as root (sudo berth service install) or use a port from "
+                    + start
+                    + " up")
         .toList();
   }
 
   private static String address(Listener listener) {
     String host = listener.host();
-    return (host.isEmpty() ? "*" : host.contains(":") ? "[" + host + "]" : host) + ":" + listener.port();
+    return (host.isEmpty() ? "*" : host.contains(":") ? "[" + host + "]" : host)
+        + ":"
+        + listener.port();
   }
 
   private String who() {
@@ -500,11 +601,16 @@ public final class ServiceInstaller {
   }
 
   private static String name(String name) throws ServiceException {
-    String plain = name == null ? "berth" : name.endsWith(".service") ? name.substring(0, name.length() - 8) : name;
+    String plain =
+        name == null
+            ? "berth"
+            : name.endsWith(".service") ? name.substring(0, name.length() - 8) : name;
     if (!NAME.matcher(plain).matches() || plain.length() > 200) {
       throw new ServiceException(
           EXIT_USAGE,
-          "--name " + name + ": expected letters, digits, '-', '_' or '.', starting with a letter or digit");
+          "--name "
+              + name
+              + ": expected letters, digits, '-', '_' or '.', starting with a letter or digit");
     }
     return plain;
   }
@@ -514,9 +620,10 @@ public final class ServiceInstaller {
         .map(home -> home.resolve("berth"))
         .filter(host::exists)
         .orElseThrow(
-            () -> new ServiceException(
-                EXIT_FAILED,
-                "cannot tell where berth is installed ($BERTH_HOME is not set): run this through the berth launcher"));
+            () ->
+                new ServiceException(
+                    EXIT_FAILED,
+                    "cannot tell where berth is installed ($BERTH_HOME is not set): run this through the berth launcher"));
   }
 
   /** The installing user's PATH (absolute entries), so that apps find the same programs at boot. */

@@ -16,7 +16,8 @@ import java.util.List;
  * @param blocker why a real run cannot work on this host, or null
  * @param done the last line of a real run that succeeded
  */
-public record ServicePlan(String who, List<Step> steps, List<String> notes, Blocker blocker, String done) {
+public record ServicePlan(
+    String who, List<Step> steps, List<String> notes, Blocker blocker, String done) {
 
   private static final String INDENT = "    ";
 
@@ -50,7 +51,8 @@ public record ServicePlan(String who, List<Step> steps, List<String> notes, Bloc
   }
 
   /** Writes a whole file. */
-  public record WriteFile(Path file, String content, String mode, boolean replaces) implements Step {
+  public record WriteFile(Path file, String content, String mode, boolean replaces)
+      implements Step {
     @Override
     public String planned() {
       return (replaces ? "replace " : "write ") + file + ":";
@@ -111,7 +113,8 @@ public record ServicePlan(String who, List<Step> steps, List<String> notes, Bloc
    * Replaces the user's crontab with {@code table} through {@code crontab -}; {@code changed} are
    * the lines it adds, replaces or removes, shown to the user.
    */
-  public record Crontab(Path crontab, String user, String table, List<String> changed, Change change)
+  public record Crontab(
+      Path crontab, String user, String table, List<String> changed, Change change)
       implements Step {
     public Crontab {
       changed = List.copyOf(changed);
@@ -119,7 +122,10 @@ public record ServicePlan(String who, List<Step> steps, List<String> notes, Bloc
 
     @Override
     public String planned() {
-      return change.planned + " the crontab of " + user + " (crontab -l, then crontab - with the result):";
+      return change.planned
+          + " the crontab of "
+          + user
+          + " (crontab -l, then crontab - with the result):";
     }
 
     @Override
@@ -181,11 +187,16 @@ public record ServicePlan(String who, List<Step> steps, List<String> notes, Bloc
             Host.Result result = host.run(command.argv(), null);
             output = result.output();
             if (result.exit() != 0) {
-              return failed(out, err, String.join(" ", command.argv()) + " exited with " + result.exit(), output);
+              return failed(
+                  out,
+                  err,
+                  String.join(" ", command.argv()) + " exited with " + result.exit(),
+                  output);
             }
           }
           case Crontab crontab -> {
-            Host.Result result = host.run(List.of(crontab.crontab().toString(), "-"), crontab.table());
+            Host.Result result =
+                host.run(List.of(crontab.crontab().toString(), "-"), crontab.table());
             output = result.output();
             if (result.exit() != 0) {
               return failed(out, err, "crontab - exited with " + result.exit(), output);
@@ -214,13 +225,16 @@ public record ServicePlan(String who, List<Step> steps, List<String> notes, Bloc
   }
 
   private static String describe(Exception e) {
-    return switch (e) {
-      case java.nio.file.AccessDeniedException denied -> "permission denied (" + denied.getFile() + ")";
-      case java.nio.file.NoSuchFileException missing -> "no such file or directory (" + missing.getFile() + ")";
-      case java.nio.file.FileSystemException fs when fs.getReason() != null ->
-          fs.getReason() + " (" + fs.getFile() + ")";
-      default -> e.getMessage() == null ? e.toString() : e.getMessage();
-    };
+    if (e instanceof java.nio.file.AccessDeniedException denied) {
+      return "permission denied (" + denied.getFile() + ")";
+    }
+    if (e instanceof java.nio.file.NoSuchFileException missing) {
+      return "no such file or directory (" + missing.getFile() + ")";
+    }
+    if (e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null) {
+      return fs.getReason() + " (" + fs.getFile() + ")";
+    }
+    return e.getMessage() == null ? e.toString() : e.getMessage();
   }
 
   private static void print(PrintWriter out, String line, List<String> body) {

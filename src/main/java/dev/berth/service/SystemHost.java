@@ -20,7 +20,8 @@ import java.util.concurrent.TimeUnit;
 /** The machine berth runs on. */
 public final class SystemHost implements Host {
 
-  private static final List<String> BIN_DIRS = List.of("/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin");
+  private static final List<String> BIN_DIRS =
+      List.of("/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin");
 
   @Override
   public int uid() {
@@ -55,7 +56,8 @@ public final class SystemHost implements Host {
     }
     String gid = fields[3];
     String group = getent("group", gid).map(g -> g.split(":", -1)[0]).orElse(gid);
-    return Optional.of(new Account(fields[0], Integer.parseInt(fields[2]), group, Path.of(fields[5])));
+    return Optional.of(
+        new Account(fields[0], Integer.parseInt(fields[2]), group, Path.of(fields[5])));
   }
 
   /** One line of {@code getent DATABASE KEY}, through NSS, so LDAP and NIS users are found too. */
@@ -128,7 +130,8 @@ public final class SystemHost implements Host {
       return Optional.of(Path.of(home).toAbsolutePath().normalize());
     }
     try {
-      Path code = Path.of(SystemHost.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      Path code =
+          Path.of(SystemHost.class.getProtectionDomain().getCodeSource().getLocation().toURI());
       Path dir = code.getParent() == null ? null : code.getParent().getParent();
       if (dir != null && Files.isExecutable(dir.resolve("berth"))) {
         return Optional.of(dir);
@@ -149,9 +152,14 @@ public final class SystemHost implements Host {
     Files.createDirectories(file.getParent());
     Path temporary = file.resolveSibling("." + file.getFileName() + ".berth-tmp");
     Files.writeString(
-        temporary, content, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
+        temporary,
+        content,
+        StandardCharsets.UTF_8,
+        StandardOpenOption.CREATE,
+        StandardOpenOption.TRUNCATE_EXISTING);
     Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString(mode));
-    Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    Files.move(
+        temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
   @Override

@@ -11,10 +11,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * An app's .env file, read as foreman, Heroku's local tools and python-dotenv read it:
- * {@code NAME=value} lines, an optional {@code export } before the name, values optionally in
- * single quotes (taken as they are) or double quotes (with \n, \" and \\ escapes), # comments on
- * their own line or after an unquoted value. Lines it cannot read are skipped and reported.
+ * An app's .env file, read as foreman, Heroku's local tools and python-dotenv read it: {@code
+ * NAME=value} lines, an optional {@code export } before the name, values optionally in single
+ * quotes (taken as they are) or double quotes (with \n, \" and \\ escapes), # comments on their own
+ * line or after an unquoted value. Lines it cannot read are skipped and reported.
  */
 final class EnvFile {
 

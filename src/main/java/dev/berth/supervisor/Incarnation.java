@@ -6,8 +6,8 @@ import dev.berth.logs.LinePump;
 import java.time.Instant;
 
 /**
- * One run of an instance's command: a process on an endpoint. A restart or a rolling replace
- * makes a new incarnation of the same instance (same number, another endpoint).
+ * One run of an instance's command: a process on an endpoint. A restart or a rolling replace makes
+ * a new incarnation of the same instance (same number, another endpoint).
  */
 final class Incarnation {
 

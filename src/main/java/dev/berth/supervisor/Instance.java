@@ -14,10 +14,10 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One instance of an app (say web.2) over its whole life: <b>where a process is restarted</b>.
- * A virtual thread per instance runs the loop below and alone changes its state; requests from
- * outside (stop, start, rolling replace) and process exits arrive as events on its queue, so no
- * two of them ever race.
+ * One instance of an app (say web.2) over its whole life: <b>where a process is restarted</b>. A
+ * virtual thread per instance runs the loop below and alone changes its state; requests from
+ * outside (stop, start, rolling replace) and process exits arrive as events on its queue, so no two
+ * of them ever race.
  *
  * <pre>
  * STARTING -> RUNNING -(unexpected exit)-> BACKOFF -> STARTING ...
@@ -68,31 +68,39 @@ final class Instance {
   private final int number;
   private final Launcher launcher;
   private final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
+
   /** Times of recent unexpected exits and failed starts, oldest first, within the window. */
   private final ArrayDeque<Long> failures = new ArrayDeque<>();
+
   private final CompletableFuture<Optional<String>> firstStart = new CompletableFuture<>();
   private volatile State state = State.STARTING;
   private volatile Incarnation current;
   private volatile Instant since = Instant.now();
   private volatile int restarts;
-  private final java.util.concurrent.atomic.AtomicInteger recycled = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicInteger recycled =
+      new java.util.concurrent.atomic.AtomicInteger();
   private volatile String lastProblem;
   private int generation;
+
   /**
    * Its incarnations wait out of rotation: a new generation before the deploy's switch, or an old
    * one after it. Guarded by {@link #ROUTING}.
    */
   private boolean held;
+
   /** The loop has ended (berth is stopping): events are answered at once. Guarded by events. */
   private boolean ended;
 
-  /** Starts and stops incarnations; the supervisor's part, so that this class holds only the policy. */
+  /**
+   * Starts and stops incarnations; the supervisor's part, so that this class holds only the policy.
+   */
   interface Launcher {
     /** Starts the command on a fresh endpoint; throws with the reason when it cannot. */
     Incarnation launch(App app, String type, int number, int generation) throws java.io.IOException;
 
     /** Waits until it answers HTTP: empty when ready, else why not (it is then stopped). */
-    Optional<String> awaitReady(App app, Incarnation incarnation, java.util.function.BooleanSupplier cancelled);
+    Optional<String> awaitReady(
+        App app, Incarnation incarnation, java.util.function.BooleanSupplier cancelled);
 
     /** Routes traffic to it. */
     void route(App app, int number, Incarnation incarnation);
@@ -114,7 +122,10 @@ final class Instance {
     this(app, type, number, launcher, false);
   }
 
-  /** @param held whether its incarnations wait out of rotation until {@link #admit} (a new generation) */
+  /**
+   * @param held whether its incarnations wait out of rotation until {@link #admit} (a new
+   *     generation)
+   */
   Instance(App app, String type, int number, Launcher launcher, boolean held) {
     this.app = requireNonNull(app, "app");
     this.type = requireNonNull(type, "type");
@@ -204,7 +215,10 @@ final class Instance {
     held = false;
   }
 
-  /** From now on its incarnations stay out of rotation (a generation being replaced). Call holding {@link #ROUTING}. */
+  /**
+   * From now on its incarnations stay out of rotation (a generation being replaced). Call holding
+   * {@link #ROUTING}.
+   */
   void hold() {
     held = true;
   }
@@ -236,8 +250,8 @@ final class Instance {
   }
 
   /**
-   * Rolling replace: a successor is started and must be ready before it takes the traffic; the
-   * old incarnation is then withdrawn, drained (up to drain_timeout) and stopped. If the successor
+   * Rolling replace: a successor is started and must be ready before it takes the traffic; the old
+   * incarnation is then withdrawn, drained (up to drain_timeout) and stopped. If the successor
    * fails, the old one keeps serving. @return completes with why it failed, or empty
    */
   CompletableFuture<Optional<String>> replace() {
@@ -375,7 +389,9 @@ final class Instance {
     setState(State.BACKOFF);
   }
 
-  /** Doubling from 1 s per recent failure, at most a minute, with ±20% jitter so instances spread. */
+  /**
+   * Doubling from 1 s per recent failure, at most a minute, with ±20% jitter so instances spread.
+   */
   private Duration backoff() {
     int n = Math.max(1, failures.size());
     long millis = Math.min(MAX_BACKOFF.toMillis(), FIRST_BACKOFF.toMillis() << Math.min(n - 1, 16));
@@ -383,7 +399,9 @@ final class Instance {
     return Duration.ofMillis((long) (millis * jitter));
   }
 
-  /** @return why it did not become ready, or empty once it is ready and routed */
+  /**
+   * @return why it did not become ready, or empty once it is ready and routed
+   */
   private Optional<String> launchAndAwait() {
     setState(State.STARTING);
     if (generation > 0) {

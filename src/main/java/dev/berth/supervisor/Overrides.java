@@ -16,10 +16,10 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * What operators changed at run time, kept across restarts of berth as Heroku keeps config vars
- * and the formation: {@code berth env APP set/unset} and {@code berth scale APP type=N}, one file
- * per app under {@code <state_dir>/overrides/}, mode 0600 (the values are often secrets). They win
- * over the config file.
+ * What operators changed at run time, kept across restarts of berth as Heroku keeps config vars and
+ * the formation: {@code berth env APP set/unset} and {@code berth scale APP type=N}, one file per
+ * app under {@code <state_dir>/overrides/}, mode 0600 (the values are often secrets). They win over
+ * the config file.
  */
 public final class Overrides {
 
@@ -46,7 +46,8 @@ public final class Overrides {
   }
 
   /** Sets and removes variables. @throws UncheckedIOException when the file cannot be written */
-  public synchronized void changeEnv(String app, Map<String, String> set, Collection<String> unset) {
+  public synchronized void changeEnv(
+      String app, Map<String, String> set, Collection<String> unset) {
     ObjectNode root = read(app);
     ObjectNode env = root.has("env") ? (ObjectNode) root.get("env") : root.putObject("env");
     set.forEach(env::put);
@@ -83,7 +84,8 @@ public final class Overrides {
     try {
       if (!Files.isDirectory(dir)) {
         Files.createDirectories(
-            dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            dir,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
       }
       PrivateFile.write(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
     } catch (IOException e) {

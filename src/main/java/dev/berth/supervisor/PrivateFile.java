@@ -12,11 +12,14 @@ final class PrivateFile {
 
   private PrivateFile() {}
 
-  /** Writes {@code content} aside, then renames it over {@code file}, so a reader never sees half. */
+  /**
+   * Writes {@code content} aside, then renames it over {@code file}, so a reader never sees half.
+   */
   static void write(Path file, byte[] content) throws IOException {
     Path temp = file.resolveSibling(file.getFileName() + ".tmp");
     Files.deleteIfExists(temp);
-    Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.createFile(
+        temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     Files.write(temp, content);
     try {
       Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

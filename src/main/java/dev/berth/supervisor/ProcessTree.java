@@ -9,8 +9,8 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * The processes that belong to an instance: its leader, every descendant, and anything still in
- * the leader's process group (a daemonized child is no longer a descendant, but keeps the group).
+ * The processes that belong to an instance: its leader, every descendant, and anything still in the
+ * leader's process group (a daemonized child is no longer a descendant, but keeps the group).
  * Signals go through {@link ProcessHandle}, which checks the start time, so a pid reused by an
  * unrelated process is never hit.
  */
@@ -56,8 +56,8 @@ final class ProcessTree {
    * Every process still running from an incarnation a previous berth recorded: the leader, its
    * descendants and its group, if the leader is the same process (same pid and start time); or,
    * when the leader is gone, what is left of its group. Linux never hands out a pid that is still
-   * some group's id, so a group named after a dead leader is that leader's; a live process with
-   * the pid but another start time is someone else's, and nothing is touched.
+   * some group's id, so a group named after a dead leader is that leader's; a live process with the
+   * pid but another start time is someone else's, and nothing is touched.
    */
   static Set<ProcessHandle> leftovers(long leaderPid, java.time.Instant leaderStart) {
     Set<ProcessHandle> found = new LinkedHashSet<>();
@@ -73,7 +73,9 @@ final class ProcessTree {
     return found;
   }
 
-  /** Start times from /proc have a 10 ms clock tick; two readings of one process may differ by it. */
+  /**
+   * Start times from /proc have a 10 ms clock tick; two readings of one process may differ by it.
+   */
   static boolean sameStart(ProcessHandle process, java.time.Instant start) {
     return process
         .info()
@@ -119,7 +121,8 @@ final class ProcessTree {
   private static Optional<Long> processGroupOf(String pid) {
     try {
       String stat = Files.readString(Path.of("/proc", pid, "stat"));
-      // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so cut at the last ')'.
+      // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so cut at the last
+      // ')'.
       String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
       return Optional.of(Long.parseLong(fields[2]));
     } catch (IOException | RuntimeException e) {

@@ -34,24 +34,32 @@ final class ReadinessProbe implements AutoCloseable {
 
   private final Endpoint endpoint;
   private final ByteBuffer request;
+
   /** Enough for "HTTP/1.1 200": the status code is all that is read. */
   private final ByteBuffer answer = ByteBuffer.allocate(12);
+
   private final boolean needsSuccess;
   private Selector selector;
   private SocketChannel channel;
   private boolean connected;
 
-  /** @param needsSuccess whether only a 2xx answer counts (a configured health check) */
+  /**
+   * @param needsSuccess whether only a 2xx answer counts (a configured health check)
+   */
   ReadinessProbe(Endpoint endpoint, String path, boolean needsSuccess) {
     this.endpoint = requireNonNull(endpoint, "endpoint");
     this.needsSuccess = needsSuccess;
     this.request =
         ByteBuffer.wrap(
-            ("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nUser-Agent: berth-readiness\r\nConnection: close\r\n\r\n")
+            ("GET "
+                    + path
+                    + " HTTP/1.1\r\nHost: localhost\r\nUser-Agent: berth-readiness\r\nConnection: close\r\n\r\n")
                 .getBytes(StandardCharsets.ISO_8859_1));
   }
 
-  /** @return true once it answered; otherwise false, after waiting up to {@code wait} */
+  /**
+   * @return true once it answered; otherwise false, after waiting up to {@code wait}
+   */
   boolean answered(Duration wait) {
     long deadline = System.nanoTime() + wait.toNanos();
     try {
@@ -96,14 +104,19 @@ final class ReadinessProbe implements AutoCloseable {
   private boolean open() throws IOException {
     SocketAddress address =
         switch (endpoint) {
-          case Endpoint.Unix unix -> Files.exists(unix.path()) ? UnixDomainSocketAddress.of(unix.path()) : null;
-          case Endpoint.Tcp tcp -> new InetSocketAddress(InetAddress.getLoopbackAddress(), tcp.port());
+          case Endpoint.Unix unix ->
+              Files.exists(unix.path()) ? UnixDomainSocketAddress.of(unix.path()) : null;
+          case Endpoint.Tcp tcp ->
+              new InetSocketAddress(InetAddress.getLoopbackAddress(), tcp.port());
         };
     if (address == null) {
       return false;
     }
     SocketChannel opened =
-        SocketChannel.open(address instanceof UnixDomainSocketAddress ? StandardProtocolFamily.UNIX : StandardProtocolFamily.INET);
+        SocketChannel.open(
+            address instanceof UnixDomainSocketAddress
+                ? StandardProtocolFamily.UNIX
+                : StandardProtocolFamily.INET);
     try {
       opened.connect(address);
       connected = true;

@@ -25,9 +25,9 @@ import java.util.function.ToLongFunction;
  * Instance#replace()}: its successor must be ready and take the traffic before it is drained and
  * stopped, so the app never has fewer instances serving.
  *
- * <p>At most one replace per app is in flight, so recycling never runs two successors of one app
- * at once. A replace that fails leaves the old incarnation serving; that incarnation is tried
- * again after a backoff (10 s, doubling up to 5 min).
+ * <p>At most one replace per app is in flight, so recycling never runs two successors of one app at
+ * once. A replace that fails leaves the old incarnation serving; that incarnation is tried again
+ * after a backoff (10 s, doubling up to 5 min).
  */
 final class Recycler {
 
@@ -44,12 +44,17 @@ final class Recycler {
   private final BiConsumer<String, String> report;
   private final ToLongFunction<Incarnation> rss;
   private final IntUnaryOperator jitter;
+
   /** Apps busy with a deploy, restart or scale: left alone until it is done. */
   private final java.util.function.Predicate<String> busy;
+
   /** Each current incarnation's request limit (max_requests + its jitter); the loop's alone. */
   private final Map<Incarnation, Long> limits = new HashMap<>();
+
   /** Per app, the replace in flight (or the last one, done). */
-  private final Map<String, CompletableFuture<Optional<String>>> replacing = new ConcurrentHashMap<>();
+  private final Map<String, CompletableFuture<Optional<String>>> replacing =
+      new ConcurrentHashMap<>();
+
   private final Map<Instance, Retry> retries = new ConcurrentHashMap<>();
   private volatile boolean closed;
   private Thread thread;
@@ -58,7 +63,10 @@ final class Recycler {
    * @param instances the supervisor's instances by app, read on each check
    * @param report told (app, line) of each recycling and each failure, for the app's log
    */
-  Recycler(Map<String, List<Instance>> instances, BiConsumer<String, String> report, java.util.function.Predicate<String> busy) {
+  Recycler(
+      Map<String, List<Instance>> instances,
+      BiConsumer<String, String> report,
+      java.util.function.Predicate<String> busy) {
     this(
         instances,
         report,
@@ -144,7 +152,10 @@ final class Recycler {
     }
     limits.keySet().retainAll(seen);
     // Instances a deploy replaced are gone from the lists: their retry marks go with them.
-    retries.keySet().removeIf(instance -> instances.values().stream().noneMatch(list -> list.contains(instance)));
+    retries
+        .keySet()
+        .removeIf(
+            instance -> instances.values().stream().noneMatch(list -> list.contains(instance)));
   }
 
   /** Why {@code current} is due for recycling ("recycling after ..."), or empty. */
@@ -153,8 +164,11 @@ final class Recycler {
       long limit =
           limits.computeIfAbsent(
               current,
-              i -> (long) recycle.maxRequests()
-                  + (recycle.maxRequestsJitter() > 0 ? jitter.applyAsInt(recycle.maxRequestsJitter()) : 0));
+              i ->
+                  (long) recycle.maxRequests()
+                      + (recycle.maxRequestsJitter() > 0
+                          ? jitter.applyAsInt(recycle.maxRequestsJitter())
+                          : 0));
       long requests = current.requests();
       if (requests >= limit) {
         String max =
@@ -162,14 +176,23 @@ final class Recycler {
                 ? Long.toString(limit)
                 : recycle.maxRequests() + " + jitter " + (limit - recycle.maxRequests());
         return Optional.of(
-            "recycling after " + requests + (requests == 1 ? " request" : " requests") + " (max_requests " + max + ")");
+            "recycling after "
+                + requests
+                + (requests == 1 ? " request" : " requests")
+                + " (max_requests "
+                + max
+                + ")");
       }
     }
     if (recycle.maxMemoryBytes() != null) {
       long bytes = rss.applyAsLong(current);
       if (bytes > recycle.maxMemoryBytes()) {
         return Optional.of(
-            "recycling: RSS " + mib(bytes) + " MiB > max_memory " + mib(recycle.maxMemoryBytes()) + " MiB");
+            "recycling: RSS "
+                + mib(bytes)
+                + " MiB > max_memory "
+                + mib(recycle.maxMemoryBytes())
+                + " MiB");
       }
     }
     return Optional.empty();
@@ -188,7 +211,8 @@ final class Recycler {
           }
           String reason = error != null ? error.toString() : failure.get();
           Retry previous = retries.get(instance);
-          int failures = previous != null && previous.incarnation() == current ? previous.failures() + 1 : 1;
+          int failures =
+              previous != null && previous.incarnation() == current ? previous.failures() + 1 : 1;
           Duration wait = backoff(failures);
           retries.put(instance, new Retry(current, failures, System.nanoTime() + wait.toNanos()));
           if (closed) {
@@ -197,8 +221,11 @@ final class Recycler {
           say(
               app,
               System.Logger.Level.WARNING,
-              instance.tag() + ": recycling failed (the running process keeps serving; next try in "
-                  + wait.toSeconds() + "s): " + reason);
+              instance.tag()
+                  + ": recycling failed (the running process keeps serving; next try in "
+                  + wait.toSeconds()
+                  + "s): "
+                  + reason);
         });
   }
 
@@ -215,6 +242,8 @@ final class Recycler {
 
   /** "60" for a whole number of MiB, else "60.3". */
   private static String mib(long bytes) {
-    return bytes % MIB == 0 ? Long.toString(bytes / MIB) : String.format(java.util.Locale.ROOT, "%.1f", bytes / (double) MIB);
+    return bytes % MIB == 0
+        ? Long.toString(bytes / MIB)
+        : String.format(java.util.Locale.ROOT, "%.1f", bytes / (double) MIB);
   }
 }

@@ -73,7 +73,10 @@ public final class StateFile {
       JsonNode root = JSON.readTree(file.toFile());
       for (JsonNode p : root.path("processes")) {
         entries.add(
-            new Entry(p.path("instance").asText("?"), p.path("pid").asLong(), Instant.ofEpochMilli(p.path("started_ms").asLong())));
+            new Entry(
+                p.path("instance").asText("?"),
+                p.path("pid").asLong(),
+                Instant.ofEpochMilli(p.path("started_ms").asLong())));
       }
     } catch (IOException | RuntimeException e) {
       LOG.log(System.Logger.Level.WARNING, "ignoring unreadable {0}: {1}", file, e.getMessage());

@@ -28,9 +28,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs apps' processes: starts each instance in its own session and process group on an endpoint
- * berth allocates, decides when it is ready, and stops it with its whole process tree. Each
- * {@link Instance} keeps itself running (restarts with backoff, FATAL); this class launches and
- * stops processes for them, records them in the state file, and answers the control commands.
+ * berth allocates, decides when it is ready, and stops it with its whole process tree. Each {@link
+ * Instance} keeps itself running (restarts with backoff, FATAL); this class launches and stops
+ * processes for them, records them in the state file, and answers the control commands.
  */
 public final class Supervisor {
 
@@ -38,13 +38,19 @@ public final class Supervisor {
   private static final Duration READY_POLL = Duration.ofMillis(50);
   private static final Duration KILL_WAIT = Duration.ofSeconds(5);
   private static final Duration WORKER_SETTLE = Duration.ofSeconds(1);
+
   /** Whom apps run as when berth is root and the config names no user: as nginx's workers. */
   private static final String DEFAULT_USER = "nobody";
-  /** Socket names per instance number: app-N.0.sock to app-N.9.sock (the config checks the length with one digit). */
-  private static final int SOCKET_SLOTS = 10;
+
   /**
-   * After a deploy's switch, before the old generation's in-flight count is trusted: a request
-   * that picked an old peer an instant before the switch has counted itself in by then.
+   * Socket names per instance number: app-N.0.sock to app-N.9.sock (the config checks the length
+   * with one digit).
+   */
+  private static final int SOCKET_SLOTS = 10;
+
+  /**
+   * After a deploy's switch, before the old generation's in-flight count is trusted: a request that
+   * picked an old peer an instant before the switch has counted itself in by then.
    */
   private static final Duration SWITCH_SETTLE = Duration.ofMillis(100);
 
@@ -56,18 +62,29 @@ public final class Supervisor {
   private final Overrides overrides;
   private final Map<String, List<Instance>> instances = new ConcurrentHashMap<>();
   private final Map<String, App> apps = new ConcurrentHashMap<>();
+
   /** A deploy's new generation while it starts, before the switch: stopAll must end it too. */
   private final Map<String, List<Instance>> incoming = new ConcurrentHashMap<>();
-  /** Unix socket paths taken by an incarnation, from allocation until its socket file is removed. */
+
+  /**
+   * Unix socket paths taken by an incarnation, from allocation until its socket file is removed.
+   */
   private final Set<Path> socketsInUse = new java.util.HashSet<>();
-  /** Apps with an operation that must not overlap another (deploy, restart, scale...), and which. */
+
+  /**
+   * Apps with an operation that must not overlap another (deploy, restart, scale...), and which.
+   */
   private final Map<String, Busy> busy = new ConcurrentHashMap<>();
+
   /** Build and release phase processes running now: stopAll ends them. */
   private final Map<Incarnation, App> phases = new ConcurrentHashMap<>();
+
   private final Instance.Launcher launcher = new ProcessLauncher();
   private final Recycler recycler;
+
   /** Set once stopping began: nothing starts after that. */
   private volatile boolean closed;
+
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
 
   /**
@@ -79,7 +96,12 @@ public final class Supervisor {
    * @param overrides env and scale set at run time, which win over the config
    */
   public Supervisor(
-      Path runDir, Logs logs, PrintStream output, InstanceListener listener, StateFile stateFile, Overrides overrides) {
+      Path runDir,
+      Logs logs,
+      PrintStream output,
+      InstanceListener listener,
+      StateFile stateFile,
+      Overrides overrides) {
     this.runDir = requireNonNull(runDir, "runDir");
     this.logs = requireNonNull(logs, "logs");
     this.output = output;
@@ -117,12 +139,13 @@ public final class Supervisor {
       List<Instance> list = new ArrayList<>();
       List<CompletableFuture<Optional<String>>> futures = new ArrayList<>();
       Map<String, Integer> scale = overrides.scale(app.name());
-      configuredCounts(app).forEach(
-          (type, configured) -> {
-            for (int n = 1; n <= scale.getOrDefault(type, configured); n++) {
-              list.add(new Instance(app, type, n, launcher));
-            }
-          });
+      configuredCounts(app)
+          .forEach(
+              (type, configured) -> {
+                for (int n = 1; n <= scale.getOrDefault(type, configured); n++) {
+                  list.add(new Instance(app, type, n, launcher));
+                }
+              });
       this.apps.put(app.name(), app);
       instances.put(app.name(), new CopyOnWriteArrayList<>(list));
       if (closed) {
@@ -223,7 +246,8 @@ public final class Supervisor {
 
   /**
    * @return the app, if it has this process type
-   * @throws IllegalArgumentException if berth runs no such app, or it has no such type (naming its types)
+   * @throws IllegalArgumentException if berth runs no such app, or it has no such type (naming its
+   *     types)
    */
   public App checkProcessType(String appName, String type) {
     App app = apps.get(appName);
@@ -232,7 +256,12 @@ public final class Supervisor {
     }
     if (!configuredCounts(app).containsKey(type)) {
       throw new IllegalArgumentException(
-          appName + " has no process type \"" + type + "\" (it has: " + String.join(", ", configuredCounts(app).keySet()) + ")");
+          appName
+              + " has no process type \""
+              + type
+              + "\" (it has: "
+              + String.join(", ", configuredCounts(app).keySet())
+              + ")");
     }
     return app;
   }
@@ -243,13 +272,16 @@ public final class Supervisor {
     if (app == null) {
       throw new IllegalArgumentException("no app \"" + appName + "\" run by berth");
     }
-    Map<String, String> env = new java.util.TreeMap<>(EnvFile.read(app.envFileOrDefault(), new ArrayList<>()));
+    Map<String, String> env =
+        new java.util.TreeMap<>(EnvFile.read(app.envFileOrDefault(), new ArrayList<>()));
     env.putAll(app.env());
     env.putAll(overrides.env(appName));
     return env;
   }
 
-  /** Stores variables (kept across restarts of berth); they apply from each instance's next start. */
+  /**
+   * Stores variables (kept across restarts of berth); they apply from each instance's next start.
+   */
   public void changeEnvironment(String appName, Map<String, String> set, Collection<String> unset) {
     if (!apps.containsKey(appName)) {
       throw new IllegalArgumentException("no app \"" + appName + "\" run by berth");
@@ -315,7 +347,11 @@ public final class Supervisor {
         continue;
       }
       if (instance.current().isEmpty()) {
-        progress.accept(instance.tag() + ": " + instance.state().name().toLowerCase(java.util.Locale.ROOT) + ", starting it");
+        progress.accept(
+            instance.tag()
+                + ": "
+                + instance.state().name().toLowerCase(java.util.Locale.ROOT)
+                + ", starting it");
         Optional<String> failure = instance.start().join();
         if (failure.isPresent()) {
           return failure;
@@ -329,7 +365,10 @@ public final class Supervisor {
         return Optional.of(failure.get() + " (the running instance keeps serving)");
       }
       progress.accept(
-          instance.tag() + ": replaced in " + Duration.ofNanos(System.nanoTime() - begun).toMillis() + " ms");
+          instance.tag()
+              + ": replaced in "
+              + Duration.ofNanos(System.nanoTime() - begun).toMillis()
+              + " ms");
     }
     return Optional.empty();
   }
@@ -382,8 +421,11 @@ public final class Supervisor {
       incoming.put(name, fresh);
     }
     long begun = System.nanoTime();
-    List<CompletableFuture<Optional<String>>> starting = fresh.stream().map(Instance::begin).toList();
-    List<String> failures = new ArrayList<>(starting.stream().map(CompletableFuture::join).flatMap(Optional::stream).toList());
+    List<CompletableFuture<Optional<String>>> starting =
+        fresh.stream().map(Instance::begin).toList();
+    List<String> failures =
+        new ArrayList<>(
+            starting.stream().map(CompletableFuture::join).flatMap(Optional::stream).toList());
     if (failures.isEmpty() && closed) {
       failures.add("berth is stopping");
     }
@@ -401,19 +443,20 @@ public final class Supervisor {
       // A new definition may be the first with max_requests or max_memory.
       recycler.start();
     }
-    List<String> web = fresh.stream().filter(i -> i.type().equals(Instance.WEB)).map(Instance::tag).toList();
+    List<String> web =
+        fresh.stream().filter(i -> i.type().equals(Instance.WEB)).map(Instance::tag).toList();
     steps.step("switch", (web.isEmpty() ? "no web instances" : tags(web)) + " -> " + label, null);
     retire(old, old.isEmpty() ? next.drainTimeout() : old.get(0).app().drainTimeout(), steps);
     return Optional.empty();
   }
 
   /**
-   * <b>The switch of a deploy</b>, the one place where traffic moves from a generation to the
-   * next. Under {@link Instance#ROUTING}, so no instance joins or leaves the rotation meanwhile:
-   * every new web instance must still have its ready incarnation; then the old instances are held
-   * (a restart of one of them while it drains stays out of rotation), the new ones admitted, the
-   * app's backend set to exactly the new peers in one atomic step, and the new generation becomes
-   * the app's instances (status, logs, restart, scale and recycling see it from now on).
+   * <b>The switch of a deploy</b>, the one place where traffic moves from a generation to the next.
+   * Under {@link Instance#ROUTING}, so no instance joins or leaves the rotation meanwhile: every
+   * new web instance must still have its ready incarnation; then the old instances are held (a
+   * restart of one of them while it drains stays out of rotation), the new ones admitted, the app's
+   * backend set to exactly the new peers in one atomic step, and the new generation becomes the
+   * app's instances (status, logs, restart, scale and recycling see it from now on).
    *
    * @return why the switch did not happen (nothing changed then), or empty
    */
@@ -426,7 +469,8 @@ public final class Supervisor {
         }
         Incarnation current = instance.current().orElse(null);
         if (current == null || current.routed() == null || !current.process().isAlive()) {
-          String why = instance.lastProblem() == null ? "it is " + instance.state() : instance.lastProblem();
+          String why =
+              instance.lastProblem() == null ? "it is " + instance.state() : instance.lastProblem();
           return Optional.of(instance.tag() + ": exited before the switch: " + why);
         }
         serving.add(current.routed());
@@ -444,8 +488,8 @@ public final class Supervisor {
   }
 
   /**
-   * The old generation, out of rotation: its requests in flight finish (up to {@code drainTimeout}),
-   * then its instances stop, each with its process tree.
+   * The old generation, out of rotation: its requests in flight finish (up to {@code
+   * drainTimeout}), then its instances stop, each with its process tree.
    */
   private void retire(List<Instance> old, Duration drainTimeout, Steps steps) {
     long begun = System.nanoTime();
@@ -458,15 +502,24 @@ public final class Supervisor {
     int left = inFlight(old);
     steps.step(
         "drain",
-        "old generation (" + inFlight + " in flight" + (left > 0 ? ", " + left + " cut at drain_timeout" : "") + ")",
+        "old generation ("
+            + inFlight
+            + " in flight"
+            + (left > 0 ? ", " + left + " cut at drain_timeout" : "")
+            + ")",
         since(begun));
     long stopping = System.nanoTime();
     old.stream().map(Instance::shutdown).toList().forEach(CompletableFuture::join);
-    steps.step("stop", "old generation (" + old.size() + " instance" + (old.size() == 1 ? "" : "s") + ")", since(stopping));
+    steps.step(
+        "stop",
+        "old generation (" + old.size() + " instance" + (old.size() == 1 ? "" : "s") + ")",
+        since(stopping));
   }
 
   private static int inFlight(List<Instance> generation) {
-    return generation.stream().mapToInt(i -> i.current().map(Incarnation::inFlight).orElse(0)).sum();
+    return generation.stream()
+        .mapToInt(i -> i.current().map(Incarnation::inFlight).orElse(0))
+        .sum();
   }
 
   /** A new generation that will not serve: stopped, and forgotten. */
@@ -475,11 +528,14 @@ public final class Supervisor {
     incoming.remove(app, fresh);
   }
 
-  /** Instances per type for a new generation: what berth scale stored, else the definition's counts. */
+  /**
+   * Instances per type for a new generation: what berth scale stored, else the definition's counts.
+   */
   private Map<String, Integer> counts(App app) {
     Map<String, Integer> scale = overrides.scale(app.name());
     Map<String, Integer> counts = new java.util.LinkedHashMap<>();
-    configuredCounts(app).forEach((type, configured) -> counts.put(type, scale.getOrDefault(type, configured)));
+    configuredCounts(app)
+        .forEach((type, configured) -> counts.put(type, scale.getOrDefault(type, configured)));
     return counts;
   }
 
@@ -524,14 +580,22 @@ public final class Supervisor {
     if (other != null) {
       long seconds = Duration.ofNanos(System.nanoTime() - other.since()).toSeconds();
       throw new IllegalStateException(
-          app + ": busy: a " + other.what() + " is in progress (for " + seconds + "s); try again when it is done");
+          app
+              + ": busy: a "
+              + other.what()
+              + " is in progress (for "
+              + seconds
+              + "s); try again when it is done");
     }
     return () -> busy.remove(app, mine);
   }
 
   // ---- build and release phases ------------------------------------------------------------
 
-  /** How a phase process ended: its exit code (or null when it was killed at its timeout) and last lines. */
+  /**
+   * How a phase process ended: its exit code (or null when it was killed at its timeout) and last
+   * lines.
+   */
   public record PhaseResult(Integer exitCode, Duration took, List<String> lastLines) {
     public boolean ok() {
       return exitCode != null && exitCode == 0;
@@ -539,16 +603,21 @@ public final class Supervisor {
   }
 
   /**
-   * Runs a deploy's build or release command once, as the app's processes run: in the app's dir,
-   * as its user, with its environment, in a session and process group of its own; recorded in
-   * the state file meanwhile. Its lines go to the app's log (source {@code phase}) and to
-   * {@code output}. At its timeout, or when berth stops, its whole tree is ended.
+   * Runs a deploy's build or release command once, as the app's processes run: in the app's dir, as
+   * its user, with its environment, in a session and process group of its own; recorded in the
+   * state file meanwhile. Its lines go to the app's log (source {@code phase}) and to {@code
+   * output}. At its timeout, or when berth stops, its whole tree is ended.
    *
    * @param phase "build" or "release"
    * @param extra variables added to the app's environment (BERTH_RELEASE)
    */
   public PhaseResult runPhase(
-      App app, String phase, String command, Duration timeout, Map<String, String> extra, java.util.function.Consumer<String> output)
+      App app,
+      String phase,
+      String command,
+      Duration timeout,
+      Map<String, String> extra,
+      java.util.function.Consumer<String> output)
       throws IOException {
     requireNonNull(output, "output");
     if (closed) {
@@ -557,9 +626,13 @@ public final class Supervisor {
     Optional<UserAccount> runAs = runAs(app);
     List<String> argv = new ArrayList<>(List.of("setsid"));
     runAs.ifPresent(
-        user -> argv.addAll(List.of("setpriv", "--reuid=" + user.uid(), "--regid=" + user.gid(), "--init-groups")));
+        user ->
+            argv.addAll(
+                List.of(
+                    "setpriv", "--reuid=" + user.uid(), "--regid=" + user.gid(), "--init-groups")));
     argv.addAll(List.of("/bin/sh", "-c", command));
-    ProcessBuilder builder = new ProcessBuilder(argv).directory(app.dir().toFile()).redirectErrorStream(true);
+    ProcessBuilder builder =
+        new ProcessBuilder(argv).directory(app.dir().toFile()).redirectErrorStream(true);
     environment(builder.environment(), app, overrides.env(app.name()), runAs);
     builder.environment().put("BERTH_PHASE", phase);
     builder.environment().putAll(extra);
@@ -607,8 +680,8 @@ public final class Supervisor {
   }
 
   /**
-   * Who the app's processes run as when berth is root and it is not root (its files must be
-   * theirs to read, and a release dir theirs to write); empty when they run as berth itself.
+   * Who the app's processes run as when berth is root and it is not root (its files must be theirs
+   * to read, and a release dir theirs to write); empty when they run as berth itself.
    */
   public Optional<UserAccount> appUser(App app) throws IOException {
     return runAs(app);
@@ -646,7 +719,9 @@ public final class Supervisor {
     all.forEach(instance -> stopping.add(instance.shutdown()));
     phases.forEach(
         (phase, app) ->
-            stopping.add(CompletableFuture.runAsync(() -> stopTree(phase.tag(), app, phase), r -> Thread.ofVirtual().start(r))));
+            stopping.add(
+                CompletableFuture.runAsync(
+                    () -> stopTree(phase.tag(), app, phase), r -> Thread.ofVirtual().start(r))));
     stopping.forEach(CompletableFuture::join);
     stateFile.write(List.of());
     stopped.complete(null);
@@ -670,7 +745,8 @@ public final class Supervisor {
     if (self == 0) {
       String name = app.user() == null ? DEFAULT_USER : app.user();
       UserAccount account =
-          UserAccount.lookup(name).orElseThrow(() -> new IOException("no user \"" + name + "\" on this host"));
+          UserAccount.lookup(name)
+              .orElseThrow(() -> new IOException("no user \"" + name + "\" on this host"));
       return account.root() ? Optional.empty() : Optional.of(account);
     }
     if (app.user() != null) {
@@ -679,7 +755,10 @@ public final class Supervisor {
               .orElseThrow(() -> new IOException("no user \"" + app.user() + "\" on this host"));
       if (account.uid() != self) {
         throw new IOException(
-            "user = \"" + app.user() + "\": berth runs as uid " + self
+            "user = \""
+                + app.user()
+                + "\": berth runs as uid "
+                + self
                 + " and can run apps only as itself; running them as another user needs berth to run as root");
       }
     }
@@ -689,8 +768,12 @@ public final class Supervisor {
   /** Starting and stopping processes, for the instances. */
   private final class ProcessLauncher implements Instance.Launcher {
 
-    /** Incarnations started and not yet stopped, for the state file: a successor too, while it starts. */
+    /**
+     * Incarnations started and not yet stopped, for the state file: a successor too, while it
+     * starts.
+     */
     private final Set<Incarnation> live = ConcurrentHashMap.newKeySet();
+
     /** Whom each app runs as, looked up (getent) at its first start, not at every restart. */
     private final Map<App, Optional<UserAccount>> accounts = new ConcurrentHashMap<>();
 
@@ -708,25 +791,32 @@ public final class Supervisor {
       Endpoint endpoint = type.equals(Instance.WEB) ? allocate(app, number, runAs) : null;
       Process process;
       try {
-        process = processBuilder(app, type, number, endpoint, overrides.env(app.name()), runAs).start();
+        process =
+            processBuilder(app, type, number, endpoint, overrides.env(app.name()), runAs).start();
       } catch (IOException | RuntimeException e) {
         releaseSocket(endpoint);
         throw e;
       }
       Incarnation incarnation =
-          new Incarnation(tag, endpoint, process, LinePump.start(tag, process.getInputStream(), logs.stream(app.name()), output));
+          new Incarnation(
+              tag,
+              endpoint,
+              process,
+              LinePump.start(tag, process.getInputStream(), logs.stream(app.name()), output));
       live.add(incarnation);
       changed();
       return incarnation;
     }
 
     @Override
-    public Optional<String> awaitReady(App app, Incarnation incarnation, java.util.function.BooleanSupplier cancelled) {
+    public Optional<String> awaitReady(
+        App app, Incarnation incarnation, java.util.function.BooleanSupplier cancelled) {
       if (incarnation.endpoint() == null) {
         return awaitReady(app, incarnation, cancelled, null);
       }
       String path = app.healthCheck() == null ? "/" : app.healthCheck().path();
-      try (ReadinessProbe probe = new ReadinessProbe(incarnation.endpoint(), path, app.healthCheck() != null)) {
+      try (ReadinessProbe probe =
+          new ReadinessProbe(incarnation.endpoint(), path, app.healthCheck() != null)) {
         return awaitReady(app, incarnation, cancelled, probe);
       }
     }
@@ -736,20 +826,25 @@ public final class Supervisor {
      * without a probe (a worker), until it has run for a moment.
      */
     private Optional<String> awaitReady(
-        App app, Incarnation incarnation, java.util.function.BooleanSupplier cancelled, ReadinessProbe probe) {
+        App app,
+        Incarnation incarnation,
+        java.util.function.BooleanSupplier cancelled,
+        ReadinessProbe probe) {
       String tag = incarnation.tag();
       Process process = incarnation.process();
       long deadline = System.nanoTime() + app.startTimeout().toNanos();
       if (incarnation.endpoint() == null) {
         // A worker has nothing to connect to: it is started once it has not exited for a moment.
-        deadline = System.nanoTime() + Math.min(WORKER_SETTLE.toNanos(), app.startTimeout().toNanos());
+        deadline =
+            System.nanoTime() + Math.min(WORKER_SETTLE.toNanos(), app.startTimeout().toNanos());
       }
       while (true) {
         if (!process.isAlive()) {
           forget(incarnation);
           return Optional.of(
               Instance.withOutput(
-                  incarnation, tag + ": exited with code " + process.exitValue() + " before it was ready"));
+                  incarnation,
+                  tag + ": exited with code " + process.exitValue() + " before it was ready"));
         }
         if (cancelled.getAsBoolean() || closed) {
           stop(app, incarnation);
@@ -770,8 +865,14 @@ public final class Supervisor {
           return Optional.of(
               Instance.withOutput(
                   incarnation,
-                  tag + ": " + notReady(app, probe) + " on " + incarnation.endpoint() + " after "
-                      + app.startTimeout().toSeconds() + "s"));
+                  tag
+                      + ": "
+                      + notReady(app, probe)
+                      + " on "
+                      + incarnation.endpoint()
+                      + " after "
+                      + app.startTimeout().toSeconds()
+                      + "s"));
         }
       }
     }
@@ -833,7 +934,9 @@ public final class Supervisor {
         // its socket there and no other app's user can reach it.
         Path dir = runDir.resolve(app.name());
         try {
-          Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+          Files.createDirectory(
+              dir,
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         } catch (java.nio.file.FileAlreadyExistsException e) {
           // Made by an earlier run, or by another instance of the app starting at the same time.
         }
@@ -855,7 +958,8 @@ public final class Supervisor {
           }
         }
         if (socket == null) {
-          throw new IOException("no free socket name for " + app.name() + "." + number + " in " + dir);
+          throw new IOException(
+              "no free socket name for " + app.name() + "." + number + " in " + dir);
         }
         try {
           // A socket file left by an earlier run would make the app's bind fail.
@@ -894,7 +998,8 @@ public final class Supervisor {
     runAs.ifPresent(
         user ->
             argv.addAll(
-                List.of("setpriv", "--reuid=" + user.uid(), "--regid=" + user.gid(), "--init-groups")));
+                List.of(
+                    "setpriv", "--reuid=" + user.uid(), "--regid=" + user.gid(), "--init-groups")));
     argv.addAll(List.of("/bin/sh", "-c", shellLine(command)));
     ProcessBuilder builder = new ProcessBuilder(argv);
     builder.directory(app.dir().toFile());
@@ -928,7 +1033,8 @@ public final class Supervisor {
    * it runs as another, its .env file (read now, so an edit applies at the next start), the
    * config's env, what {@code berth env set} stored, BERTH_APP.
    */
-  private static void environment(Map<String, String> env, App app, Map<String, String> stored, Optional<UserAccount> runAs)
+  private static void environment(
+      Map<String, String> env, App app, Map<String, String> stored, Optional<UserAccount> runAs)
       throws IOException {
     runAs.ifPresent(
         user -> {
@@ -950,7 +1056,8 @@ public final class Supervisor {
         .filter(p -> p.name().equals(type))
         .map(App.ProcessType::command)
         .findFirst()
-        .orElseThrow(() -> new IllegalArgumentException(app.name() + " has no process type " + type));
+        .orElseThrow(
+            () -> new IllegalArgumentException(app.name() + " has no process type " + type));
   }
 
   /**

@@ -15,17 +15,17 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketProtocolFamily;
+import io.netty.channel.socket.nio.NioDomainSocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.channel.uring.BerthDomainSocketChannel;
 import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringDomainSocketChannel;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
-import io.netty.channel.socket.SocketProtocolFamily;
-import io.netty.channel.socket.nio.NioDomainSocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.channel.unix.DomainSocketAddress;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -42,9 +42,12 @@ public final class Transport {
   private final IoHandlerFactory ioHandlerFactory;
   private final Class<? extends ServerChannel> serverChannel;
   private final ChannelFactory<? extends Channel> tcpChannels;
+
   /** For IPv4 addresses: with epoll an IPv4 socket, see {@link #clientChannel}. */
   private final ChannelFactory<? extends Channel> tcp4Channels;
+
   private final ChannelFactory<? extends Channel> unixChannels;
+
   /** Native (epoll or io_uring): unix socket addresses are Netty's {@link DomainSocketAddress}. */
   private final boolean nativeUnix;
 
@@ -92,7 +95,10 @@ public final class Transport {
 
   private static IllegalStateException unavailable(IoTransport wanted, Throwable cause) {
     return new IllegalStateException(
-        "[edge] transport = \"" + wanted.configName() + "\" is not available here: " + cause.getMessage()
+        "[edge] transport = \""
+            + wanted.configName()
+            + "\" is not available here: "
+            + cause.getMessage()
             + " (\"auto\" picks what is)");
   }
 
@@ -102,11 +108,14 @@ public final class Transport {
         IoUringIoHandler.newFactory(),
         IoUringServerSocketChannel.class,
         IoUringSocketChannel::new,
-        // Netty 4.2.18 offers no IPv4-only io_uring socket: the dual-stack one, as for other addresses.
+        // Netty 4.2.18 offers no IPv4-only io_uring socket: the dual-stack one, as for other
+        // addresses.
         IoUringSocketChannel::new,
         // A receive kept armed on an app's unix socket rather than a poll before each read, where
         // the kernel allows it (see BerthDomainSocketChannel).
-        BerthDomainSocketChannel.isSupported() ? BerthDomainSocketChannel::new : IoUringDomainSocketChannel::new,
+        BerthDomainSocketChannel.isSupported()
+            ? BerthDomainSocketChannel::new
+            : IoUringDomainSocketChannel::new,
         true);
   }
 
@@ -139,7 +148,9 @@ public final class Transport {
   public EventLoopGroup newEventLoopGroup(int threads, String threadName) {
     requireNonNull(threadName, "threadName");
     return new MultiThreadIoEventLoopGroup(
-        threads, new io.netty.util.concurrent.DefaultThreadFactory(threadName, true), ioHandlerFactory);
+        threads,
+        new io.netty.util.concurrent.DefaultThreadFactory(threadName, true),
+        ioHandlerFactory);
   }
 
   public Class<? extends ServerChannel> serverChannel() {
@@ -155,13 +166,16 @@ public final class Transport {
     if (isUnix(address)) {
       return unixChannels;
     }
-    boolean ipv4 = address instanceof InetSocketAddress inet && inet.getAddress() instanceof Inet4Address;
+    boolean ipv4 =
+        address instanceof InetSocketAddress inet && inet.getAddress() instanceof Inet4Address;
     return ipv4 ? tcp4Channels : tcpChannels;
   }
 
   /** A unix socket address in the form this transport's channels take. */
   public SocketAddress unixAddress(Path socket) {
-    return nativeUnix ? new DomainSocketAddress(socket.toFile()) : UnixDomainSocketAddress.of(socket);
+    return nativeUnix
+        ? new DomainSocketAddress(socket.toFile())
+        : UnixDomainSocketAddress.of(socket);
   }
 
   private static boolean isUnix(SocketAddress address) {

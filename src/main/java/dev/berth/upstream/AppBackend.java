@@ -25,13 +25,21 @@ public final class AppBackend {
   private volatile int keepalive;
   private volatile Duration keepaliveTimeout;
   private volatile App.HealthCheck healthCheck;
+
   /** Replaced whole, under the lock of this object; read without locking. */
   private volatile Peer[] peers = new Peer[0];
+
   private final AtomicInteger next = new AtomicInteger();
 
-  /** @param healthCheck the active health check, or null for none */
+  /**
+   * @param healthCheck the active health check, or null for none
+   */
   public AppBackend(
-      String app, App.Balance balance, int keepalive, Duration keepaliveTimeout, App.HealthCheck healthCheck) {
+      String app,
+      App.Balance balance,
+      int keepalive,
+      Duration keepaliveTimeout,
+      App.HealthCheck healthCheck) {
     this.app = requireNonNull(app, "app");
     this.balance = requireNonNull(balance, "balance");
     this.keepalive = keepalive;
@@ -41,7 +49,8 @@ public final class AppBackend {
 
   /** A backend with the settings of an app definition. */
   public static AppBackend of(App app) {
-    return new AppBackend(app.name(), app.balance(), app.keepalive(), app.keepaliveTimeout(), app.healthCheck());
+    return new AppBackend(
+        app.name(), app.balance(), app.keepalive(), app.keepaliveTimeout(), app.healthCheck());
   }
 
   /**
@@ -52,7 +61,8 @@ public final class AppBackend {
   public void reconfigure(App definition) {
     requireNonNull(definition, "definition");
     if (!definition.name().equals(app)) {
-      throw new IllegalArgumentException("backend of " + app + " cannot take the definition of " + definition.name());
+      throw new IllegalArgumentException(
+          "backend of " + app + " cannot take the definition of " + definition.name());
     }
     balance = definition.balance();
     keepaliveTimeout = definition.keepaliveTimeout();
@@ -94,8 +104,8 @@ public final class AppBackend {
   }
 
   /**
-   * A peer for the address that is not in rotation yet: an instance of a new generation, ready
-   * and waiting for the switch ({@link #replaceAll}).
+   * A peer for the address that is not in rotation yet: an instance of a new generation, ready and
+   * waiting for the switch ({@link #replaceAll}).
    */
   public Peer standby(SocketAddress address) {
     return new Peer(requireNonNull(address, "address"));
@@ -147,9 +157,9 @@ public final class AppBackend {
   }
 
   /**
-   * The peer for the next request, skipping those already tried for it. Peers in backoff or
-   * failing their health check are passed over, unless no other is left: then they are tried
-   * anyway, as a stale mark must not turn a working app into a 502.
+   * The peer for the next request, skipping those already tried for it. Peers in backoff or failing
+   * their health check are passed over, unless no other is left: then they are tried anyway, as a
+   * stale mark must not turn a working app into a 502.
    *
    * @param now System.nanoTime(), which the caller has read anyway
    * @return the peer, or null when none is left (per request: no Optional)

@@ -6,8 +6,8 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
 
 /**
- * Header maps for Netty's HTTP decoders, with Netty's validation but smaller hash tables than
- * its 16 slots, which every decoded message allocates:
+ * Header maps for Netty's HTTP decoders, with Netty's validation but smaller hash tables than its
+ * 16 slots, which every decoded message allocates:
  *
  * <ul>
  *   <li>{@link #TRAILERS}: 2 slots. The decoder makes one for the last piece of every body, and
@@ -19,8 +19,10 @@ import io.netty.handler.codec.http.HttpHeadersFactory;
  */
 public final class HeaderMaps implements HttpHeadersFactory {
 
-  public static final HeaderMaps TRAILERS = new HeaderMaps(DefaultHttpHeadersFactory.trailersFactory(), 2);
-  public static final HeaderMaps HEADS = new HeaderMaps(DefaultHttpHeadersFactory.headersFactory(), 8);
+  public static final HeaderMaps TRAILERS =
+      new HeaderMaps(DefaultHttpHeadersFactory.trailersFactory(), 2);
+  public static final HeaderMaps HEADS =
+      new HeaderMaps(DefaultHttpHeadersFactory.headersFactory(), 8);
 
   private final DefaultHttpHeadersFactory netty;
   private final int slots;

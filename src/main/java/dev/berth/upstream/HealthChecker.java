@@ -28,10 +28,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Active health checks: for each app that has one, a GET of its path on every peer each
- * interval. A peer that answers 2xx or 3xx in time is healthy; any other answer, a refused
- * connection or silence takes it out of rotation until a later check passes. Runs on the event
- * loops, so a thousand peers cost no threads.
+ * Active health checks: for each app that has one, a GET of its path on every peer each interval. A
+ * peer that answers 2xx or 3xx in time is healthy; any other answer, a refused connection or
+ * silence takes it out of rotation until a later check passes. Runs on the event loops, so a
+ * thousand peers cost no threads.
  */
 public final class HealthChecker implements AutoCloseable {
 
@@ -39,8 +39,10 @@ public final class HealthChecker implements AutoCloseable {
 
   private final Transport transport;
   private final EventLoopGroup group;
+
   /** Each backend's checks; a reload starts, stops or restarts one without touching the others. */
   private final Map<AppBackend, ScheduledFuture<?>> schedules = new ConcurrentHashMap<>();
+
   private volatile boolean closed;
 
   public HealthChecker(Transport transport, EventLoopGroup group) {
@@ -56,8 +58,8 @@ public final class HealthChecker implements AutoCloseable {
   }
 
   /**
-   * Checks the backend with its health check as it is now (none: no checks), replacing its
-   * earlier checks, if any: after a reload changed the app's {@code health_check}.
+   * Checks the backend with its health check as it is now (none: no checks), replacing its earlier
+   * checks, if any: after a reload changed the app's {@code health_check}.
    */
   public synchronized void start(AppBackend backend) {
     stop(backend);
@@ -67,7 +69,11 @@ public final class HealthChecker implements AutoCloseable {
     }
     long interval = check.interval().toMillis();
     schedules.put(
-        backend, group.next().scheduleAtFixedRate(() -> checkAll(backend, check), 0, interval, TimeUnit.MILLISECONDS));
+        backend,
+        group
+            .next()
+            .scheduleAtFixedRate(
+                () -> checkAll(backend, check), 0, interval, TimeUnit.MILLISECONDS));
   }
 
   /** No more checks of the backend (its app was removed). */
@@ -107,8 +113,12 @@ public final class HealthChecker implements AutoCloseable {
                 mark(backend, peer, false, "connection failed");
                 return;
               }
-              var request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, check.path());
-              request.headers().set(HttpHeaderNames.HOST, "localhost").set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+              var request =
+                  new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, check.path());
+              request
+                  .headers()
+                  .set(HttpHeaderNames.HOST, "localhost")
+                  .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
               request.headers().set(HttpHeaderNames.USER_AGENT, "berth-health-check");
               f.channel().writeAndFlush(request);
             });
@@ -147,7 +157,8 @@ public final class HealthChecker implements AutoCloseable {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      if (msg instanceof HttpResponse response && !answered
+      if (msg instanceof HttpResponse response
+          && !answered
           && response.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
         answered = true;
         HttpStatusClass kind = response.status().codeClass();
@@ -169,7 +180,13 @@ public final class HealthChecker implements AutoCloseable {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       if (!answered) {
         answered = true;
-        mark(backend, peer, false, cause instanceof io.netty.handler.timeout.ReadTimeoutException ? "no answer in time" : "error");
+        mark(
+            backend,
+            peer,
+            false,
+            cause instanceof io.netty.handler.timeout.ReadTimeoutException
+                ? "no answer in time"
+                : "error");
       }
       ctx.close();
     }

@@ -11,11 +11,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * The common case of an app's response, passed through as bytes: an HTTP/1.1 head that is whole
- * in one read, strictly well-formed, and framed by one Content-Length (or without a body: 204,
- * 304, an answer to HEAD). Its head is copied less its hop-by-hop fields ({@link RawResponse}) and
- * its body goes on in the slices it arrived in ({@link RawBody}), so none of it is decoded into a
- * header map and encoded again: that was about 40% of what a proxied request allocated.
+ * The common case of an app's response, passed through as bytes: an HTTP/1.1 head that is whole in
+ * one read, strictly well-formed, and framed by one Content-Length (or without a body: 204, 304, an
+ * answer to HEAD). Its head is copied less its hop-by-hop fields ({@link RawResponse}) and its body
+ * goes on in the slices it arrived in ({@link RawBody}), so none of it is decoded into a header map
+ * and encoded again: that was about 40% of what a proxied request allocated.
  *
  * <p>Anything else goes to Netty's decoder, which sits behind this handler, for the rest of the
  * exchange: a head split over reads, chunked or close-delimited bodies, interim (1xx) responses,
@@ -37,6 +37,7 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
   private static final byte[] LOCATION = ascii("location")[0];
   private static final byte[] CLOSE = ascii("close")[0];
   private static final byte[] KEEP_ALIVE = ascii("keep-alive")[0];
+
   /** Each event loop's copy of the head being scanned, and where its field lines are. */
   private static final FastThreadLocal<Scratch> SCRATCH =
       new FastThreadLocal<>() {
@@ -48,21 +49,28 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
 
   private static final class Scratch {
     final byte[] bytes = new byte[MAX_HEAD];
+
     /** Where each field line starts; one more entry for where the blank line starts. */
     final int[] lineStarts = new int[MAX_FIELDS + 1];
+
     /** Where each field's name ends (its colon), negated for a hop-by-hop field. */
     final int[] nameEnds = new int[MAX_FIELDS];
   }
 
   private static final byte TOKEN = 1;
   private static final byte FIELD = 2;
+
   /** What each byte value may be, as bits: a table, as the scan asks for every byte of a head. */
   private static final byte[] CLASSES = new byte[256];
 
   static {
     for (int c = 0; c < 256; c++) {
       boolean field = (c >= 0x20 && c != 0x7f) || c == '\t';
-      boolean token = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+      boolean token =
+          (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9')
+              || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
       CLASSES[c] = (byte) ((field ? FIELD : 0) | (token ? TOKEN : 0));
     }
   }
@@ -98,7 +106,10 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
     }
     if (mode == Mode.HEAD) {
       UpstreamPool.Listener listener = connection.listener();
-      RawResponse head = listener == null ? null : scan(in, listener.headRequest(), listener.rewritesLocation(), ctx.alloc());
+      RawResponse head =
+          listener == null
+              ? null
+              : scan(in, listener.headRequest(), listener.rewritesLocation(), ctx.alloc());
       if (head == null) {
         mode = Mode.NETTY;
         ctx.fireChannelRead(in);
@@ -141,7 +152,8 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
    * @param rewritesLocation the exchange rewrites Location (a stripped mount), which the decoded
    *     path does
    */
-  static RawResponse scan(ByteBuf in, boolean headRequest, boolean rewritesLocation, ByteBufAllocator alloc) {
+  static RawResponse scan(
+      ByteBuf in, boolean headRequest, boolean rewritesLocation, ByteBufAllocator alloc) {
     int start = in.readerIndex();
     int limit = Math.min(in.readableBytes(), MAX_HEAD);
     // One copy into an array, then plain indexing: a ByteBuf's checked getByte per byte cost more
@@ -151,7 +163,8 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
     int[] lineStarts = scratch.lineStarts;
     int[] nameEnds = scratch.nameEnds;
     in.getBytes(start, b, 0, limit);
-    if (limit < VERSION.length + 6 || !Arrays.equals(b, 0, VERSION.length, VERSION, 0, VERSION.length)) {
+    if (limit < VERSION.length + 6
+        || !Arrays.equals(b, 0, VERSION.length, VERSION, 0, VERSION.length)) {
       return null;
     }
     int p = VERSION.length;
@@ -240,10 +253,13 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
     if (!bodyless && contentLength < 0) {
       return null;
     }
-    boolean keepAlive = connectionStart < 0 || !listsToken(b, connectionStart, connectionEnd, CLOSE, 0, CLOSE.length);
+    boolean keepAlive =
+        connectionStart < 0
+            || !listsToken(b, connectionStart, connectionEnd, CLOSE, 0, CLOSE.length);
 
     // "Connection: keep-alive" names only a hop-by-hop field: no other line need be matched to it.
-    boolean listsFields = connectionStart >= 0 && !equalsIgnoreCase(b, connectionStart, connectionEnd, KEEP_ALIVE);
+    boolean listsFields =
+        connectionStart >= 0 && !equalsIgnoreCase(b, connectionStart, connectionEnd, KEEP_ALIVE);
     ByteBuf head = alloc.buffer(headEnd + 32);
     // The lines that go on, copied in runs: the status line and the fields up to the first that
     // does not, then from the next one on.
@@ -251,7 +267,9 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
     for (int i = 0; i < fields; i++) {
       int nameEnd = nameEnds[i];
       boolean dropped =
-          nameEnd < 0 || (listsFields && listsToken(b, connectionStart, connectionEnd, b, lineStarts[i], nameEnd));
+          nameEnd < 0
+              || (listsFields
+                  && listsToken(b, connectionStart, connectionEnd, b, lineStarts[i], nameEnd));
       if (dropped) {
         head.writeBytes(b, runStart, lineStarts[i] - runStart);
         runStart = lineStarts[i + 1];
@@ -277,10 +295,11 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * Whether the comma-separated tokens in [from, to) of {@code b} include the name in
-   * [nameStart, nameEnd) of {@code names}, in any case.
+   * Whether the comma-separated tokens in [from, to) of {@code b} include the name in [nameStart,
+   * nameEnd) of {@code names}, in any case.
    */
-  private static boolean listsToken(byte[] b, int from, int to, byte[] names, int nameStart, int nameEnd) {
+  private static boolean listsToken(
+      byte[] b, int from, int to, byte[] names, int nameStart, int nameEnd) {
     int p = from;
     while (p < to) {
       while (p < to && (isBlank(b[p]) || b[p] == ',')) {
@@ -338,7 +357,8 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
     return true;
   }
 
-  private static boolean sameIgnoringCase(byte[] a, int aFrom, int aTo, byte[] b, int bFrom, int bTo) {
+  private static boolean sameIgnoringCase(
+      byte[] a, int aFrom, int aTo, byte[] b, int bFrom, int bTo) {
     if (aTo - aFrom != bTo - bFrom) {
       return false;
     }

@@ -19,13 +19,19 @@ public final class Peer {
   private final SocketAddress address;
   private final String label;
   private final AtomicInteger active = new AtomicInteger();
+
   /** Requests sent to it since it joined (a LongAdder: bumped from every event loop). */
   private final LongAdder requests = new LongAdder();
+
   private final AtomicInteger failures = new AtomicInteger();
   private volatile long downUntilNanos;
+
   /** Set by the active health check; a peer failing it takes no traffic until it passes. */
   private volatile boolean unhealthy;
-  /** Out of rotation for good (stopped, or replaced by a deploy): its connections are not reused. */
+
+  /**
+   * Out of rotation for good (stopped, or replaced by a deploy): its connections are not reused.
+   */
   private volatile boolean retired;
 
   Peer(SocketAddress address) {
@@ -75,8 +81,8 @@ public final class Peer {
   }
 
   /**
-   * A connection was refused or reset: take the peer out of rotation for a while, longer after
-   * each failure in a row (1 s, 2 s, 4 s ... 30 s), so a dead instance costs few requests.
+   * A connection was refused or reset: take the peer out of rotation for a while, longer after each
+   * failure in a row (1 s, 2 s, 4 s ... 30 s), so a dead instance costs few requests.
    */
   public void failed() {
     int n = Math.min(failures.incrementAndGet(), 16);
@@ -101,7 +107,8 @@ public final class Peer {
 
   private static String label(SocketAddress address) {
     if (address instanceof InetSocketAddress inet) {
-      String host = inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress();
+      String host =
+          inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress();
       return (host.contains(":") ? "[" + host + "]" : host) + ":" + inet.getPort();
     }
     // Netty's DomainSocketAddress and the JDK's UnixDomainSocketAddress both print their path.

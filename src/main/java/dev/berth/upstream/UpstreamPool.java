@@ -34,8 +34,8 @@ import java.util.concurrent.TimeUnit;
  * an exchange that completed cleanly; while idle, any data or close from the app discards it.
  *
  * <p>Nothing is scheduled or added to a pipeline per request: each connection has one {@link
- * Connection} handler for its life, which hands events to the exchange that holds it, and one
- * clock that ticks once a second for response timeouts and idle expiry.
+ * Connection} handler for its life, which hands events to the exchange that holds it, and one clock
+ * that ticks once a second for response timeouts and idle expiry.
  */
 public final class UpstreamPool {
 
@@ -100,14 +100,17 @@ public final class UpstreamPool {
   }
 
   /** A new connection to {@code peer} on {@code loop}, bound to {@code listener}. */
-  public Promise<Lease> connect(EventLoop loop, Peer peer, Duration connectTimeout, Listener listener) {
+  public Promise<Lease> connect(
+      EventLoop loop, Peer peer, Duration connectTimeout, Listener listener) {
     Promise<Lease> promise = loop.newPromise();
     Connection connection = new Connection();
     connection.bind(listener);
     new Bootstrap()
         .group(loop)
         .channelFactory(transport.clientChannel(peer.address()))
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
+        .option(
+            ChannelOption.CONNECT_TIMEOUT_MILLIS,
+            (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
         .handler(
             new ChannelInitializer<>() {
               @Override
@@ -139,11 +142,15 @@ public final class UpstreamPool {
   public void release(Connection connection, AppBackend backend, Peer peer) {
     Channel channel = connection.channel();
     connection.unbind();
-    if (!channel.isActive() || backend.keepalive() == 0 || peer.retired() || connection.holdsUnaskedBytes()) {
+    if (!channel.isActive()
+        || backend.keepalive() == 0
+        || peer.retired()
+        || connection.holdsUnaskedBytes()) {
       channel.close();
       return;
     }
-    ArrayDeque<Connection> idleHere = idle.get().computeIfAbsent(channel.remoteAddress(), a -> new ArrayDeque<>());
+    ArrayDeque<Connection> idleHere =
+        idle.get().computeIfAbsent(channel.remoteAddress(), a -> new ArrayDeque<>());
     if (idleHere.size() >= backend.keepalive()) {
       channel.close();
       return;
@@ -196,8 +203,10 @@ public final class UpstreamPool {
     private Listener listener;
     private ScheduledFuture<?> clock;
     private ArrayDeque<Connection> pool;
+
     /** When the connection was first found idle by its clock (it is not read per exchange). */
     private long idleSince;
+
     private boolean idleClockStarted;
     private long idleTimeout;
 
@@ -249,7 +258,9 @@ public final class UpstreamPool {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-      clock = ctx.executor().scheduleAtFixedRate(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+      clock =
+          ctx.executor()
+              .scheduleAtFixedRate(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
       ctx.fireChannelActive();
     }
 

@@ -41,7 +41,18 @@ class AccessLogTest {
 
   private static AccessLogEntry entry(String target) {
     return new AccessLogEntry(
-        Instant.now(), "127.0.0.1", "GET", target, "HTTP/1.1", 200, 5, null, "test", "localhost", null, null,
+        Instant.now(),
+        "127.0.0.1",
+        "GET",
+        target,
+        "HTTP/1.1",
+        200,
+        5,
+        null,
+        "test",
+        "localhost",
+        null,
+        null,
         Duration.ofMillis(1));
   }
 
@@ -63,7 +74,8 @@ class AccessLogTest {
     List<String> json = awaitLines(b.path(), 1);
     assertThat(json).hasSize(1);
     assertThat(new ObjectMapper().readTree(json.get(0)).get("target").asText()).isEqualTo("/b1");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(a.path()))).isEqualTo("rw-r-----");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(a.path())))
+        .isEqualTo("rw-r-----");
     log.close();
     assertThat(tmp.resolve("off.log")).doesNotExist();
     assertThat(log.dropped()).isZero();
@@ -93,7 +105,8 @@ class AccessLogTest {
     Files.move(spec.path(), rotated);
     // Lines keep going to the renamed file until the writer's once-a-second check notices.
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!(Files.exists(spec.path()) && Files.size(spec.path()) > 0) && System.nanoTime() < deadline) {
+    while (!(Files.exists(spec.path()) && Files.size(spec.path()) > 0)
+        && System.nanoTime() < deadline) {
       String target = "/after-" + logged.size();
       logged.add(target);
       log.log(spec, entry(target));
@@ -137,7 +150,9 @@ class AccessLogTest {
                   awaitQuietly(writerMayStart);
                   task.run();
                 });
-    log = new AccessLog(new PrintStream(out, true, StandardCharsets.UTF_8), 4, ZoneOffset.UTC, heldWriter);
+    log =
+        new AccessLog(
+            new PrintStream(out, true, StandardCharsets.UTF_8), 4, ZoneOffset.UTC, heldWriter);
     AccessLogSpec spec = combined("access.log");
 
     // Returning at all proves it: the writer is not running, so nothing frees room in the queue.
@@ -161,9 +176,11 @@ class AccessLogTest {
           writer.add(thread);
           return thread;
         };
-    log = new AccessLog(new PrintStream(out, true, StandardCharsets.UTF_8), 16, ZoneOffset.UTC, seen);
+    log =
+        new AccessLog(new PrintStream(out, true, StandardCharsets.UTF_8), 16, ZoneOffset.UTC, seen);
 
-    // Parked without a deadline (WAITING, where a timed park is TIMED_WAITING): no periodic wake-up.
+    // Parked without a deadline (WAITING, where a timed park is TIMED_WAITING): no periodic
+    // wake-up.
     awaitState(writer.get(0), Thread.State.WAITING);
     AccessLogSpec spec = combined("access.log");
     log.log(spec, entry("/woken"));
@@ -207,8 +224,13 @@ class AccessLogTest {
     log.close();
 
     List<String> lines = Files.readAllLines(spec.path());
-    assertThat(lines).hasSize(20_000).allMatch(line -> line.startsWith("127.0.0.1 - - [") && line.endsWith(" 0.001"));
-    assertThat(targets(lines)).filteredOn(target -> target.startsWith("/t2-")).hasSize(5000).endsWith("/t2-4999");
+    assertThat(lines)
+        .hasSize(20_000)
+        .allMatch(line -> line.startsWith("127.0.0.1 - - [") && line.endsWith(" 0.001"));
+    assertThat(targets(lines))
+        .filteredOn(target -> target.startsWith("/t2-"))
+        .hasSize(5000)
+        .endsWith("/t2-4999");
   }
 
   @Test
@@ -237,7 +259,8 @@ class AccessLogTest {
   }
 
   /** The file's lines once it has at least {@code count} of them, or what it has after 10 s. */
-  private static List<String> awaitLines(Path file, int count) throws IOException, InterruptedException {
+  private static List<String> awaitLines(Path file, int count)
+      throws IOException, InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (true) {
       List<String> lines = Files.exists(file) ? Files.readAllLines(file) : List.of();

@@ -37,7 +37,19 @@ class LineFormatTest {
 
   private static AccessLogEntry answeredByBerth(String userAgent) {
     return new AccessLogEntry(
-        TIME, "::1", "HEAD", "/missing", "HTTP/1.0", 0, 0, null, userAgent, null, null, null, Duration.ofSeconds(2));
+        TIME,
+        "::1",
+        "HEAD",
+        "/missing",
+        "HTTP/1.0",
+        0,
+        0,
+        null,
+        userAgent,
+        null,
+        null,
+        null,
+        Duration.ofSeconds(2));
   }
 
   @Test
@@ -51,12 +63,16 @@ class LineFormatTest {
   @Test
   void combinedUsesTheZoneOffsetAndDashesForAbsentValues() {
     assertThat(new LineFormat(ZoneId.of("Asia/Kolkata")).combined(answeredByBerth(null)))
-        .isEqualTo("::1 - - [24/Nov/2026:22:51:13 +0530] \"HEAD /missing HTTP/1.0\" 000 0 \"-\" \"-\" \"-\" - 2.000");
+        .isEqualTo(
+            "::1 - - [24/Nov/2026:22:51:13 +0530] \"HEAD /missing HTTP/1.0\" 000 0 \"-\" \"-\" \"-\" - 2.000");
   }
 
   @Test
   void combinedEscapesLikeNginxSoNoLineCanBeForged() {
-    String forged = "a\"b\\c\r\n1.2.3.4 - - [x] \"GET / HTTP/1.1\" 200 " + E_ACUTE_BYTES + " \u20ac \u0000\u007f";
+    String forged =
+        "a\"b\\c\r\n1.2.3.4 - - [x] \"GET / HTTP/1.1\" 200 "
+            + E_ACUTE_BYTES
+            + " \u20ac \u0000\u007f";
     String line = utc.combined(answeredByBerth(forged));
 
     assertThat(line)
@@ -70,10 +86,22 @@ class LineFormatTest {
   void jsonHasStableFieldsAndParsesBack() throws Exception {
     JsonNode json = new ObjectMapper().readTree(utc.json(proxied()));
 
-    assertThat(json.properties()).extracting(p -> p.getKey())
+    assertThat(json.properties())
+        .extracting(p -> p.getKey())
         .containsExactly(
-            "time", "remote_addr", "method", "target", "protocol", "status", "body_bytes_sent", "referer",
-            "user_agent", "host", "upstream_addr", "upstream_time", "request_time");
+            "time",
+            "remote_addr",
+            "method",
+            "target",
+            "protocol",
+            "status",
+            "body_bytes_sent",
+            "referer",
+            "user_agent",
+            "host",
+            "upstream_addr",
+            "upstream_time",
+            "request_time");
     assertThat(json.get("time").asText()).isEqualTo("2026-11-24T17:21:13.456+00:00");
     assertThat(json.get("remote_addr").asText()).isEqualTo("203.0.113.7");
     assertThat(json.get("target").asText()).isEqualTo("/tasks/?page=2");

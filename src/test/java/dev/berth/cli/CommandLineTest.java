@@ -59,29 +59,49 @@ class CommandLineTest {
 
   @Test
   void checkAcceptsTheBundledExamples() throws Exception {
-    assertThat(run(0, "check", "--config", BerthProcess.repo().resolve("examples/berth.toml").toString()))
+    assertThat(
+            run(
+                0,
+                "check",
+                "--config",
+                BerthProcess.repo().resolve("examples/berth.toml").toString()))
         .endsWith("examples/berth.toml: ok (1 listener(s), 2 app(s), 3 route(s))");
   }
 
   @Test
   void badCommandsGetOneLineAndExit2() throws Exception {
-    assertThat(run(2, "frobnicate")).isEqualTo("berth: Unmatched argument at index 0: 'frobnicate' (see 'berth --help')");
+    assertThat(run(2, "frobnicate"))
+        .isEqualTo("berth: Unmatched argument at index 0: 'frobnicate' (see 'berth --help')");
     assertThat(run(2, "up", "--no-such-flag").lines()).hasSize(1);
-    assertThat(run(2, "up", "--config", tmp.resolve("absent.toml").toString())).contains("absent.toml: cannot read");
+    assertThat(run(2, "up", "--config", tmp.resolve("absent.toml").toString()))
+        .contains("absent.toml: cannot read");
     assertThat(run(0, "--help")).contains("up").contains("check");
   }
 
   @Test
   void onlyTheNamedSubcommandIsBuiltAndHelpListsThemAll() {
-    assertThat(BerthCommand.commandLine("status", "--json").getSubcommands()).containsOnlyKeys("status");
-    assertThat(BerthCommand.commandLine("env", "blog", "set", "A=1").getSubcommands()).containsOnlyKeys("env");
-    assertThat(BerthCommand.commandLine("env").getSubcommands().get("env").getCommandSpec().options())
+    assertThat(BerthCommand.commandLine("status", "--json").getSubcommands())
+        .containsOnlyKeys("status");
+    assertThat(BerthCommand.commandLine("env", "blog", "set", "A=1").getSubcommands())
+        .containsOnlyKeys("env");
+    assertThat(
+            BerthCommand.commandLine("env").getSubcommands().get("env").getCommandSpec().options())
         .as("the options every command inherits from berth")
         .anyMatch(option -> option.longestName().equals("--help"));
     for (String[] args : new String[][] {{}, {"--help"}, {"help", "deploy"}, {"stauts"}}) {
       assertThat(BerthCommand.commandLine(args).getSubcommands())
           .as(String.join(" ", args))
-          .containsKeys("up", "check", "status", "deploy", "rollback", "releases", "reload", "service", "git", "help")
+          .containsKeys(
+              "up",
+              "check",
+              "status",
+              "deploy",
+              "rollback",
+              "releases",
+              "reload",
+              "service",
+              "git",
+              "help")
           .hasSize(17);
     }
   }

@@ -56,25 +56,47 @@ class ServiceCommandTest {
 
   private record Run(int exit, String output) {}
 
-  /** Runs berth, in {@code dir}, as root or (through setpriv with a clean environment) as nobody. */
+  /**
+   * Runs berth, in {@code dir}, as root or (through setpriv with a clean environment) as nobody.
+   */
   private Run berth(boolean asNobody, Path dir, String... args) throws Exception {
     List<String> command = new ArrayList<>();
     String classpath = System.getProperty("java.class.path");
     if (asNobody) {
-      command.addAll(List.of(SETPRIV.toString(), "--reuid", "nobody", "--regid", "nogroup", "--clear-groups", "--reset-env"));
+      command.addAll(
+          List.of(
+              SETPRIV.toString(),
+              "--reuid",
+              "nobody",
+              "--regid",
+              "nogroup",
+              "--clear-groups",
+              "--reset-env"));
       classpath = readableClasspath();
     }
     command.add(ProcessHandle.current().info().command().orElseThrow());
-    command.addAll(List.of("-XX:+UseSerialGC", "-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp", classpath, "dev.berth.Main"));
+    command.addAll(
+        List.of(
+            "-XX:+UseSerialGC",
+            "-Xmx64m",
+            "-XX:TieredStopAtLevel=1",
+            "-cp",
+            classpath,
+            "dev.berth.Main"));
     command.addAll(List.of(args));
-    ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
+    ProcessBuilder builder =
+        new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
     // As root: no sudo in the picture, so the service user comes from --user or the config's owner.
-    builder.environment().keySet().removeAll(List.of("SUDO_USER", "DOAS_USER", "BERTH_CONFIG", "XDG_RUNTIME_DIR"));
+    builder
+        .environment()
+        .keySet()
+        .removeAll(List.of("SUDO_USER", "DOAS_USER", "BERTH_CONFIG", "XDG_RUNTIME_DIR"));
     // As the launcher does. (For nobody, setpriv clears it: berth finds itself from its classes.)
     builder.environment().put("BERTH_HOME", BerthProcess.repo().toString());
     Process process = builder.start();
     process.getOutputStream().close();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+    String output =
+        new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
     assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
     return new Run(process.exitValue(), output);
   }
@@ -123,12 +145,23 @@ class ServiceCommandTest {
   @Test
   void asRootTheDryRunPrintsTheSystemUnitAndTheCommands() throws Exception {
     assumeTrue(root(), "runs as root");
-    Run run = berth(false, tmp, "service", "install", "--dry-run", "-c", config.toString(), "--user", "nobody");
+    Run run =
+        berth(
+            false,
+            tmp,
+            "service",
+            "install",
+            "--dry-run",
+            "-c",
+            config.toString(),
+            "--user",
+            "nobody");
 
     assertThat(run.exit()).as(run.output()).isZero();
     List<String> lines = run.output().lines().toList();
     assertThat(lines.getFirst())
-        .isEqualTo("berth service install --dry-run: nothing was changed. A real run as root would:");
+        .isEqualTo(
+            "berth service install --dry-run: nothing was changed. A real run as root would:");
     assertThat(lines.get(1)).isEqualTo("write /etc/systemd/system/berth.service:");
     assertThat(lines)
         .contains(
@@ -145,7 +178,8 @@ class ServiceCommandTest {
             "    TimeoutStopSec=23s",
             "    Restart=on-failure",
             "    WantedBy=multi-user.target")
-        .containsSubsequence("run: systemctl daemon-reload", "run: systemctl enable --now berth.service");
+        .containsSubsequence(
+            "run: systemctl daemon-reload", "run: systemctl enable --now berth.service");
     if (!Files.exists(SYSTEMD_RUNNING)) {
       assertThat(lines.getLast())
           .isEqualTo(
@@ -162,10 +196,22 @@ class ServiceCommandTest {
     Path unit = Path.of("/etc/systemd/system/berth-service-test.service");
     assumeFalse(Files.exists(unit));
 
-    Run run = berth(false, tmp, "service", "install", "--name", "berth-service-test", "-c", config.toString(), "--user", "nobody");
+    Run run =
+        berth(
+            false,
+            tmp,
+            "service",
+            "install",
+            "--name",
+            "berth-service-test",
+            "-c",
+            config.toString(),
+            "--user",
+            "nobody");
     assertThat(run.exit()).as(run.output()).isEqualTo(1);
     assertThat(run.output())
-        .isEqualTo("berth: systemd is not running on this host (no /run/systemd/system), so no unit can be enabled");
+        .isEqualTo(
+            "berth: systemd is not running on this host (no /run/systemd/system), so no unit can be enabled");
     assertThat(unit).doesNotExist();
   }
 
@@ -176,7 +222,8 @@ class ServiceCommandTest {
     Run run = berth(false, tmp, "service", "install", "--dry-run", "-c", config.toString());
     assertThat(run.exit()).isEqualTo(2);
     assertThat(run.output())
-        .isEqualTo("berth: as root, berth installs a unit that runs berth as an unprivileged user: say which with --user NAME");
+        .isEqualTo(
+            "berth: as root, berth installs a unit that runs berth as an unprivileged user: say which with --user NAME");
   }
 
   @Test
@@ -190,8 +237,18 @@ class ServiceCommandTest {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     // setpriv --reset-env gives nobody PATH=/usr/local/bin:/bin:/usr/bin.
     String line =
-        "    @reboot cd " + dir + " && mkdir -p " + dir + "/.berth/log && PATH=/usr/local/bin:/bin:/usr/bin BERTH_JAVA="
-            + java + " " + BerthProcess.repo().resolve("berth") + " up -c " + config + " >> " + dir
+        "    @reboot cd "
+            + dir
+            + " && mkdir -p "
+            + dir
+            + "/.berth/log && PATH=/usr/local/bin:/bin:/usr/bin BERTH_JAVA="
+            + java
+            + " "
+            + BerthProcess.repo().resolve("berth")
+            + " up -c "
+            + config
+            + " >> "
+            + dir
             + "/.berth/log/berth.out 2>&1";
     assertThat(lines.subList(0, 4))
         .containsExactly(
@@ -200,7 +257,8 @@ class ServiceCommandTest {
             "    # berth service berth (berth service uninstall removes this line and the next)",
             line);
     assertThat(lines)
-        .contains("note: no systemd user instance is reachable ($XDG_RUNTIME_DIR/systemd/private), so cron starts berth");
+        .contains(
+            "note: no systemd user instance is reachable ($XDG_RUNTIME_DIR/systemd/private), so cron starts berth");
     if (unprivilegedPortStart() > 80) {
       assertThat(lines).anyMatch(l -> l.startsWith("note: listener 127.0.0.1:80: ports below "));
     }
@@ -220,7 +278,8 @@ class ServiceCommandTest {
     Run run = berth(true, tmp, "service", "install", "-c", config.toString());
     assertThat(run.exit()).as(run.output()).isEqualTo(1);
     assertThat(run.output())
-        .startsWith("berth: crontab is not installed; add this line to your crontab by hand: @reboot cd ")
+        .startsWith(
+            "berth: crontab is not installed; add this line to your crontab by hand: @reboot cd ")
         .endsWith(" up -c " + config + " >> " + config.getParent() + "/.berth/log/berth.out 2>&1")
         .hasLineCount(1);
   }
@@ -229,14 +288,26 @@ class ServiceCommandTest {
   void serviceNeedsASubcommandAndInstallAConfigOtherThanTheExamples() throws Exception {
     Run bare = berth(false, tmp, "service");
     assertThat(bare.exit()).isEqualTo(2);
-    assertThat(bare.output()).isEqualTo("berth: service: say what to do: install or uninstall (see 'berth --help')");
+    assertThat(bare.output())
+        .isEqualTo("berth: service: say what to do: install or uninstall (see 'berth --help')");
 
     Run examples = berth(false, tmp, "service", "install", "--dry-run");
     assertThat(examples.exit()).isEqualTo(2);
     assertThat(examples.output())
-        .isEqualTo("berth: service install: say which config to start at boot with -c FILE (not the bundled examples)");
+        .isEqualTo(
+            "berth: service install: say which config to start at boot with -c FILE (not the bundled examples)");
 
-    Run badName = berth(false, tmp, "service", "install", "--dry-run", "-c", config.toString(), "--name", "a/b");
+    Run badName =
+        berth(
+            false,
+            tmp,
+            "service",
+            "install",
+            "--dry-run",
+            "-c",
+            config.toString(),
+            "--name",
+            "a/b");
     assertThat(badName.exit()).isEqualTo(2);
     assertThat(badName.output()).startsWith("berth: --name a/b: expected");
   }

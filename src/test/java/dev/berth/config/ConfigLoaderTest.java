@@ -131,14 +131,23 @@ class ConfigLoaderTest {
                 App.Deploy.NONE));
     RouteLimits limits = RouteLimits.standard();
     AccessLogSpec log =
-        new AccessLogSpec(true, dir.toAbsolutePath().resolve("state/log/access.log"), AccessLogSpec.Format.COMBINED);
+        new AccessLogSpec(
+            true,
+            dir.toAbsolutePath().resolve("state/log/access.log"),
+            AccessLogSpec.Format.COMBINED);
     assertThat(config.edge()).isEqualTo(EdgeSettings.standard());
     assertThat(config.accessLog()).isEqualTo(log);
     assertThat(config.routes())
         .containsExactly(
             new Route("example.com", "/blog", new AppTarget("blog"), true, limits, log, 22),
             new Route(
-                "*.example.com", "/", new StaticTarget(realDir.resolve("public"), "", true, false), false, limits, log, 28),
+                "*.example.com",
+                "/",
+                new StaticTarget(realDir.resolve("public"), "", true, false),
+                false,
+                limits,
+                log,
+                28),
             new Route("", "/", new AppTarget("web"), false, limits, log, 32));
   }
 
@@ -248,8 +257,18 @@ class ConfigLoaderTest {
 
   @ParameterizedTest
   @ValueSource(
-      strings = {"", "http://example.com", "example.com:80", "a.*.com", "*example.com", "ex ample",
-        "example.com/", "-a.com", "300.1.1.1", "*.*"})
+      strings = {
+        "",
+        "http://example.com",
+        "example.com:80",
+        "a.*.com",
+        "*example.com",
+        "ex ample",
+        "example.com/",
+        "-a.com",
+        "300.1.1.1",
+        "*.*"
+      })
   void badRouteHosts(String host) {
     assertThat(problems(LISTENER + "[[routes]]\nstatic = \"public\"\nhost = \"" + host + "\"\n"))
         .containsExactly(
@@ -356,8 +375,19 @@ class ConfigLoaderTest {
 
   @ParameterizedTest
   @ValueSource(
-      strings = {"8080", "localhost", ":0", ":65536", "::1:8080", "[zz]:80", "[::1]", "host:abc",
-        "a b:80", "http://x:80", ":+80"})
+      strings = {
+        "8080",
+        "localhost",
+        ":0",
+        ":65536",
+        "::1:8080",
+        "[zz]:80",
+        "[::1]",
+        "host:abc",
+        "a b:80",
+        "http://x:80",
+        ":+80"
+      })
   void badListenerAddresses(String address) {
     assertThat(problems("[[listeners]]\naddress = \"" + address + "\"\n"))
         .containsExactly(
@@ -385,8 +415,13 @@ class ConfigLoaderTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"'\"500ms\"', PT0.5S", "'\"30s\"', PT30S", "'\"2m\"', PT2M", "'\"24h\"', PT24H",
-    "45, PT45S"})
+  @CsvSource({
+    "'\"500ms\"', PT0.5S",
+    "'\"30s\"', PT30S",
+    "'\"2m\"', PT2M",
+    "'\"24h\"', PT24H",
+    "45, PT45S"
+  })
   void durations(String toml, Duration expected) throws Exception {
     assertThat(parse("shutdown_timeout = " + toml + "\n" + LISTENER).shutdownTimeout())
         .isEqualTo(expected);
@@ -634,7 +669,8 @@ class ConfigLoaderTest {
                 RouteLimits.standard(),
                 0,
                 IoTransport.AUTO));
-    assertThat(parse(LISTENER + "[edge]\nthreads = \"auto\"\ntransport = \"auto\"\n").edge()).isEqualTo(standard);
+    assertThat(parse(LISTENER + "[edge]\nthreads = \"auto\"\ntransport = \"auto\"\n").edge())
+        .isEqualTo(standard);
   }
 
   @ParameterizedTest
@@ -654,16 +690,34 @@ class ConfigLoaderTest {
     "'\"8589934591g\"', 9223372035781033984",
   })
   void sizes(String toml, long bytes) throws Exception {
-    assertThat(parse(LISTENER + "[edge]\nmax_body_size = " + toml + "\n").edge().routeDefaults().maxBodySize())
+    assertThat(
+            parse(LISTENER + "[edge]\nmax_body_size = " + toml + "\n")
+                .edge()
+                .routeDefaults()
+                .maxBodySize())
         .isEqualTo(bytes);
   }
 
   @ParameterizedTest
   @ValueSource(
-      strings = {"\"10 mb\"", "\"10mb\"", "\"1t\"", "-1", "\"-1\"", "\"\"", "\"k\"", "\"1.5m\"", "1.5",
-        "true", "[1]", "9223372036854775808", "\"9999999999999\"",
+      strings = {
+        "\"10 mb\"",
+        "\"10mb\"",
+        "\"1t\"",
+        "-1",
+        "\"-1\"",
+        "\"\"",
+        "\"k\"",
+        "\"1.5m\"",
+        "1.5",
+        "true",
+        "[1]",
+        "9223372036854775808",
+        "\"9999999999999\"",
         // 2^34 + 1 gigabytes: past a long, must not wrap around to 1g.
-        "\"17179869185g\"", "\"8589934592g\""})
+        "\"17179869185g\"",
+        "\"8589934592g\""
+      })
   void badSizes(String toml) {
     String shown = toml.equals("[1]") ? "an array" : toml;
     assertThat(problems(LISTENER + "[edge]\nmax_body_size = " + toml + "\n"))
@@ -681,7 +735,8 @@ class ConfigLoaderTest {
             + " bytes)";
 
     assertThat(parse(edge + "max_header_size = \"1k\"\n").edge().maxHeaderSize()).isEqualTo(1024);
-    assertThat(parse(edge + "max_header_size = \"1m\"\n").edge().maxHeaderSize()).isEqualTo(1 << 20);
+    assertThat(parse(edge + "max_header_size = \"1m\"\n").edge().maxHeaderSize())
+        .isEqualTo(1 << 20);
     assertThat(parse(edge + "max_uri_length = 256\n").edge().maxUriLength()).isEqualTo(256);
     assertThat(problems(edge + "max_header_size = 1023\n"))
         .containsExactly("berth.toml:4: edge.max_header_size: 1023" + header);
@@ -835,7 +890,9 @@ class ConfigLoaderTest {
             edge);
     // Without [edge], routes inherit the standard limits.
     assertThat(
-            parse(LISTENER + "[apps.web]\ncommand = \"x\"\n[[routes]]\napp = \"web\"\nmax_body_size = 0\n")
+            parse(
+                    LISTENER
+                        + "[apps.web]\ncommand = \"x\"\n[[routes]]\napp = \"web\"\nmax_body_size = 0\n")
                 .routes())
         .extracting(Route::limits)
         .containsExactly(new RouteLimits(0, Duration.ofSeconds(5), Duration.ofSeconds(60)));
@@ -954,7 +1011,8 @@ class ConfigLoaderTest {
             "berth.toml:6: routes[0].cache_control: \"\" " + cacheControl,
             "berth.toml:7: routes[0].gzip: \"yes\" (expected: true or false)",
             "berth.toml:8: routes[0].follow_symlinks: 1 (expected: true or false)",
-            "berth.toml:12: routes[1].cache_control: \"max-age=1\\u000D\\nX-Evil: 1\" " + cacheControl,
+            "berth.toml:12: routes[1].cache_control: \"max-age=1\\u000D\\nX-Evil: 1\" "
+                + cacheControl,
             "berth.toml:16: routes[2].cache_control: 3600 " + cacheControl);
   }
 
@@ -965,11 +1023,15 @@ class ConfigLoaderTest {
     assertThat(parse(LISTENER).accessLog())
         .isEqualTo(
             new AccessLogSpec(
-                true, dir.toAbsolutePath().resolve(".berth/log/access.log"), AccessLogSpec.Format.COMBINED));
+                true,
+                dir.toAbsolutePath().resolve(".berth/log/access.log"),
+                AccessLogSpec.Format.COMBINED));
     assertThat(parse("state_dir = \"var\"\n" + LISTENER).accessLog())
         .isEqualTo(
             new AccessLogSpec(
-                true, dir.toAbsolutePath().resolve("var/log/access.log"), AccessLogSpec.Format.COMBINED));
+                true,
+                dir.toAbsolutePath().resolve("var/log/access.log"),
+                AccessLogSpec.Format.COMBINED));
     assertThat(parse(LISTENER + "[access_log]\nformat = \"combined\"\n").accessLog())
         .isEqualTo(parse(LISTENER).accessLog());
   }
@@ -989,7 +1051,9 @@ class ConfigLoaderTest {
     assertThat(config.accessLog())
         .isEqualTo(
             new AccessLogSpec(
-                false, dir.toAbsolutePath().resolve("logs/access.json"), AccessLogSpec.Format.JSON));
+                false,
+                dir.toAbsolutePath().resolve("logs/access.json"),
+                AccessLogSpec.Format.JSON));
     assertThat(parse(LISTENER + "[access_log]\npath = \"/var/log/berth.log\"\n").accessLog().path())
         .isEqualTo(Path.of("/var/log/berth.log"));
   }
@@ -1038,12 +1102,14 @@ class ConfigLoaderTest {
                 """);
 
     Path all = dir.toAbsolutePath().resolve("logs/all.log");
-    assertThat(config.accessLog()).isEqualTo(new AccessLogSpec(true, all, AccessLogSpec.Format.COMBINED));
+    assertThat(config.accessLog())
+        .isEqualTo(new AccessLogSpec(true, all, AccessLogSpec.Format.COMBINED));
     assertThat(config.routes())
         .extracting(Route::accessLog)
         .containsExactly(
             new AccessLogSpec(true, all, AccessLogSpec.Format.JSON),
-            new AccessLogSpec(false, dir.toAbsolutePath().resolve("b.log"), AccessLogSpec.Format.COMBINED),
+            new AccessLogSpec(
+                false, dir.toAbsolutePath().resolve("b.log"), AccessLogSpec.Format.COMBINED),
             config.accessLog());
   }
 
@@ -1122,7 +1188,8 @@ class ConfigLoaderTest {
     App api = config.apps().get("api");
     assertThat(api.balance()).isEqualTo(App.Balance.ROUND_ROBIN);
     assertThat(api.healthCheck())
-        .isEqualTo(new App.HealthCheck("/ping?full=1", Duration.ofSeconds(30), Duration.ofMillis(500)));
+        .isEqualTo(
+            new App.HealthCheck("/ping?full=1", Duration.ofSeconds(30), Duration.ofMillis(500)));
     assertThat(api.keepalive()).isEqualTo(1024);
     assertThat(api.keepaliveTimeout()).isEqualTo(Duration.ofSeconds(60));
   }
@@ -1245,7 +1312,10 @@ class ConfigLoaderTest {
     assertThat(problems).hasSize(29);
     assertThat(problems)
         .allSatisfy(
-            p -> assertThat(p).matches("berth\\.toml:[0-9]+: [a-z_.\\[\\]0-9]+: .* \\(expected( one of)?: .+\\)"));
+            p ->
+                assertThat(p)
+                    .matches(
+                        "berth\\.toml:[0-9]+: [a-z_.\\[\\]0-9]+: .* \\(expected( one of)?: .+\\)"));
   }
 
   @Test

@@ -13,7 +13,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** The deploy keys of an app, and an app as it runs from a release (its Procfile read there). */
 class DeployConfigTest {
 
-  private static final String HEAD = "[[listeners]]\naddress = \":8080\"\n\n[apps.blog]\ndir = \"app\"\n";
+  private static final String HEAD =
+      "[[listeners]]\naddress = \":8080\"\n\n[apps.blog]\ndir = \"app\"\n";
 
   @TempDir Path dir;
 
@@ -82,18 +83,24 @@ class DeployConfigTest {
                 ConfigLoader.parse(
                     dir.resolve("berth.toml"),
                     "[[listeners]]\naddress = \":8080\"\n\n[apps.legacy]\nupstreams = [\"127.0.0.1:9000\"]\nbuild = \"make\"\n"))
-        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems())
-        .containsExactly(
-            "berth.toml:6: apps.legacy.build: \"make\" (expected: no build for an app given by its upstreams; berth does not run it)"));
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .containsExactly(
+                        "berth.toml:6: apps.legacy.build: \"make\" (expected: no build for an app given by its upstreams; berth does not run it)"));
   }
 
   @Test
   void aReleaseRunsFromItsDirWithItsOwnProcfileAndTheConfiguredEnvFile() throws Exception {
     Files.createDirectories(dir.resolve("app"));
-    Files.writeString(dir.resolve("app/Procfile"), "web: gunicorn old:app\nworker: python old_worker.py\n");
+    Files.writeString(
+        dir.resolve("app/Procfile"), "web: gunicorn old:app\nworker: python old_worker.py\n");
     App configured =
-        load("procfile = \"Procfile\"\ninstances = 2\nprocesses = { worker = { instances = 3 }, clock = \"python clock.py\" }\n");
-    Path release = release("web: gunicorn new:app\nworker: python new_worker.py\nrelease: flask db upgrade\n");
+        load(
+            "procfile = \"Procfile\"\ninstances = 2\nprocesses = { worker = { instances = 3 }, clock = \"python clock.py\" }\n");
+    Path release =
+        release("web: gunicorn new:app\nworker: python new_worker.py\nrelease: flask db upgrade\n");
 
     App app = ConfigLoader.forRelease(configured, release);
 
@@ -101,7 +108,9 @@ class DeployConfigTest {
     assertThat(app.command()).isEqualTo("gunicorn new:app");
     assertThat(app.instances()).isEqualTo(2);
     assertThat(app.processes())
-        .containsExactly(new App.ProcessType("worker", "python new_worker.py", 3), new App.ProcessType("clock", "python clock.py", 1));
+        .containsExactly(
+            new App.ProcessType("worker", "python new_worker.py", 3),
+            new App.ProcessType("clock", "python clock.py", 1));
     assertThat(app.deploy().release()).isEqualTo("flask db upgrade");
     assertThat(app.envFileOrDefault()).isEqualTo(configured.dir().resolve(".env"));
   }
@@ -118,10 +127,14 @@ class DeployConfigTest {
   @Test
   void aReleaseWhoseProcfileDoesNotFitTheConfigCannotRun() throws Exception {
     Files.createDirectories(dir.resolve("app"));
-    Files.writeString(dir.resolve("app/Procfile"), "web: gunicorn wsgi:app\nworker: python worker.py\n");
+    Files.writeString(
+        dir.resolve("app/Procfile"), "web: gunicorn wsgi:app\nworker: python worker.py\n");
     App configured = load("procfile = \"Procfile\"\nprocesses = { worker = { instances = 2 } }\n");
 
-    assertThatThrownBy(() -> ConfigLoader.forRelease(configured, release("clock: python clock.py\nnot a line\n")))
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.forRelease(
+                    configured, release("clock: python clock.py\nnot a line\n")))
         .isInstanceOfSatisfying(
             ConfigException.class,
             e ->
@@ -134,6 +147,8 @@ class DeployConfigTest {
     assertThatThrownBy(() -> ConfigLoader.forRelease(configured, dir.resolve("releases/7")))
         .isInstanceOfSatisfying(
             ConfigException.class,
-            e -> assertThat(e.problems().get(0)).startsWith("Procfile: not in the release (the app's procfile; expected "));
+            e ->
+                assertThat(e.problems().get(0))
+                    .startsWith("Procfile: not in the release (the app's procfile; expected "));
   }
 }

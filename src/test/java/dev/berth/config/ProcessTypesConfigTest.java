@@ -11,7 +11,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** Process types: command + instances for web, a Procfile, the processes table, env_file. */
 class ProcessTypesConfigTest {
 
-  private static final String HEAD = "[[listeners]]\naddress = \":8080\"\n\n[apps.blog]\ndir = \"app\"\n";
+  private static final String HEAD =
+      "[[listeners]]\naddress = \":8080\"\n\n[apps.blog]\ndir = \"app\"\n";
 
   @TempDir Path dir;
 
@@ -36,25 +37,33 @@ class ProcessTypesConfigTest {
 
   @Test
   void procfileGivesWebAndWorkersAndSkipsRelease() throws Exception {
-    procfile("# types\nweb: gunicorn wsgi:app\nworker:   python worker.py  \nrelease: flask db upgrade\n\nclock: python clock.py\n");
-    App app = load("procfile = \"Procfile\"\ninstances = 2\nprocesses = { clock = { instances = 0 } }\n").apps().get("blog");
+    procfile(
+        "# types\nweb: gunicorn wsgi:app\nworker:   python worker.py  \nrelease: flask db upgrade\n\nclock: python clock.py\n");
+    App app =
+        load("procfile = \"Procfile\"\ninstances = 2\nprocesses = { clock = { instances = 0 } }\n")
+            .apps()
+            .get("blog");
 
     assertThat(app.command()).isEqualTo("gunicorn wsgi:app");
     assertThat(app.instances()).isEqualTo(2);
     assertThat(app.processes())
         .containsExactly(
-            new App.ProcessType("worker", "python worker.py", 1), new App.ProcessType("clock", "python clock.py", 0));
+            new App.ProcessType("worker", "python worker.py", 1),
+            new App.ProcessType("clock", "python clock.py", 0));
   }
 
   @Test
   void processesTableAloneMakesAWorkerOnlyApp() throws Exception {
-    App app = load("processes = { worker = \"python worker.py\", mailer = { command = \"python mail.py\", instances = 3 } }\n")
-        .apps()
-        .get("blog");
+    App app =
+        load("processes = { worker = \"python worker.py\", mailer = { command = \"python mail.py\", instances = 3 } }\n")
+            .apps()
+            .get("blog");
 
     assertThat(app.hasWeb()).isFalse();
     assertThat(app.processes())
-        .containsExactly(new App.ProcessType("worker", "python worker.py", 1), new App.ProcessType("mailer", "python mail.py", 3));
+        .containsExactly(
+            new App.ProcessType("worker", "python worker.py", 1),
+            new App.ProcessType("mailer", "python mail.py", 3));
   }
 
   @Test
@@ -69,14 +78,16 @@ class ProcessTypesConfigTest {
     assertThat(problems("procfile = \"Nope\"\n"))
         .singleElement()
         .asString()
-        .startsWith("berth.toml:6: apps.blog.procfile: \"Nope\" (expected: a Procfile (\"type: command\" lines); ")
+        .startsWith(
+            "berth.toml:6: apps.blog.procfile: \"Nope\" (expected: a Procfile (\"type: command\" lines); ")
         .endsWith("Nope is not a file)");
     assertThat(problems("command = \"y\"\nprocesses = { web = \"x\" }\n"))
         .singleElement()
         .asString()
         .startsWith("berth.toml:7: apps.blog.processes.web: process type \"web\" (expected:");
     assertThat(problems("processes = { worker = { instances = 2 } }\n"))
-        .containsExactly("berth.toml:6: apps.blog.processes.worker.command: missing (expected: a non-blank command line)");
+        .containsExactly(
+            "berth.toml:6: apps.blog.processes.worker.command: missing (expected: a non-blank command line)");
   }
 
   @Test
@@ -102,7 +113,8 @@ class ProcessTypesConfigTest {
     assertThat(problems("command = \"x\"\nenv_file = \"prod.env\"\n"))
         .singleElement()
         .asString()
-        .startsWith("berth.toml:7: apps.blog.env_file: \"prod.env\" (expected: a file of NAME=value lines;");
+        .startsWith(
+            "berth.toml:7: apps.blog.env_file: \"prod.env\" (expected: a file of NAME=value lines;");
   }
 
   @Test
@@ -110,12 +122,15 @@ class ProcessTypesConfigTest {
     Files.createDirectories(dir.resolve("app"));
     List<String> problems;
     try {
-      ConfigLoader.parse(dir.resolve("berth.toml"), "[[listeners]]\naddress = \":8080\"\n[apps.berth]\ncommand = \"x\"\n");
+      ConfigLoader.parse(
+          dir.resolve("berth.toml"),
+          "[[listeners]]\naddress = \":8080\"\n[apps.berth]\ncommand = \"x\"\n");
       problems = List.of();
     } catch (ConfigException e) {
       problems = e.problems();
     }
     assertThat(problems)
-        .containsExactly("berth.toml:3: apps.berth: app name \"berth\" is reserved (berth's own logs are berth.log and access.log)");
+        .containsExactly(
+            "berth.toml:3: apps.berth: app name \"berth\" is reserved (berth's own logs are berth.log and access.log)");
   }
 }

@@ -15,7 +15,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** An app's recycling keys: max_requests, max_requests_jitter, max_memory. */
 class RecycleConfigTest {
 
-  private static final String APP = "[[listeners]]\naddress = \":8080\"\n[apps.web]\ncommand = \"x\"\n";
+  private static final String APP =
+      "[[listeners]]\naddress = \":8080\"\n[apps.web]\ncommand = \"x\"\n";
   private static final String SIZE =
       "(expected: a size like \"8k\", \"10m\", \"1g\" or a number of bytes, at least \"1m\")";
 
@@ -52,7 +53,8 @@ class RecycleConfigTest {
   void eachAlone() throws Exception {
     assertThat(parse(APP + "max_requests = 1\n").apps().get("web").recycle())
         .isEqualTo(new App.Recycle(1, 0, null));
-    assertThat(parse(APP + "max_requests = 10\nmax_requests_jitter = 0\n").apps().get("web").recycle())
+    assertThat(
+            parse(APP + "max_requests = 10\nmax_requests_jitter = 0\n").apps().get("web").recycle())
         .isEqualTo(new App.Recycle(10, 0, null));
     assertThat(parse(APP + "max_memory = \"1g\"\n").apps().get("web").recycle())
         .isEqualTo(new App.Recycle(null, 0, 1L << 30));
@@ -81,7 +83,8 @@ class RecycleConfigTest {
         .containsExactly(
             "berth.toml:6: apps.web.max_requests_jitter: -1 (expected: an integer from 0 to 1000000000)");
     assertThat(problems(APP + "\nmax_requests_jitter = 5\n"))
-        .containsExactly("berth.toml:6: apps.web.max_requests_jitter: 5 (expected: only with max_requests)");
+        .containsExactly(
+            "berth.toml:6: apps.web.max_requests_jitter: 5 (expected: only with max_requests)");
   }
 
   @ParameterizedTest

@@ -19,7 +19,10 @@ class ControlClientTest {
 
     assertThatThrownBy(() -> ControlClient.connect(socket))
         .isInstanceOf(NotRunningException.class)
-        .hasMessage("berth: no daemon running (no control socket at " + socket + "); start it with 'berth up'")
+        .hasMessage(
+            "berth: no daemon running (no control socket at "
+                + socket
+                + "); start it with 'berth up'")
         .extracting(e -> ((ControlException) e).code())
         .isEqualTo(ControlException.NOT_RUNNING);
   }
@@ -38,7 +41,10 @@ class ControlClientTest {
 
     assertThatThrownBy(() -> ControlClient.connect(socket))
         .isInstanceOf(NotRunningException.class)
-        .hasMessage("berth: no daemon running (no control socket at " + socket + "); start it with 'berth up'");
+        .hasMessage(
+            "berth: no daemon running (no control socket at "
+                + socket
+                + "); start it with 'berth up'");
     assertThat(Files.exists(socket)).as("the client never removes it").isTrue();
   }
 
@@ -71,7 +77,8 @@ class ControlClientTest {
     Path socket = tmp.resolve("control.sock");
     CommandRegistry commands = new CommandRegistry();
     ControlServer server = ControlServer.start(socket, commands);
-    // The handler closes the whole server while answering: the client sees shutting_down, not a hang.
+    // The handler closes the whole server while answering: the client sees shutting_down, not a
+    // hang.
     commands.register("die", (request, replies) -> Thread.ofVirtual().start(server::close).join());
     try (ControlClient client = ControlClient.connect(socket)) {
       assertThatThrownBy(() -> client.call("die", null))

@@ -22,7 +22,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The control server over real unix sockets: protocol, errors, followers, one daemon per socket. */
+/**
+ * The control server over real unix sockets: protocol, errors, followers, one daemon per socket.
+ */
 class ControlServerTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -78,7 +80,8 @@ class ControlServerTest {
 
   @Test
   void socketFileIsPrivateAndRemovedOnClose() throws Exception {
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket))).isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)))
+        .isEqualTo("rw-------");
 
     server.close();
 
@@ -105,8 +108,12 @@ class ControlServerTest {
     }
 
     assertThat(result.get("restarted").asInt()).isEqualTo(3);
-    assertThat(events).extracting(ControlClient.Event::kind).containsExactly("progress", "progress", "progress");
-    assertThat(events).extracting(event -> event.fields().get("instance").asInt()).containsExactly(1, 2, 3);
+    assertThat(events)
+        .extracting(ControlClient.Event::kind)
+        .containsExactly("progress", "progress", "progress");
+    assertThat(events)
+        .extracting(event -> event.fields().get("instance").asInt())
+        .containsExactly(1, 2, 3);
     assertThat(events.getFirst().fields().get("app").asText()).isEqualTo("web");
     assertThat(events.getFirst().fields().has("event")).isFalse();
   }
@@ -175,7 +182,8 @@ class ControlServerTest {
           }
         });
     // Raw: read one event line, then close.
-    try (var channel = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(socket))) {
+    try (var channel =
+        java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(socket))) {
       channel.write(java.nio.ByteBuffer.wrap("{\"v\":1,\"command\":\"follow\"}\n".getBytes()));
       var buffer = java.nio.ByteBuffer.allocate(64);
       assertThat(channel.read(buffer)).isPositive();
@@ -215,7 +223,9 @@ class ControlServerTest {
 
     assertThat(caller.join(WAIT)).isTrue();
     assertThat(events).hasSize(1);
-    assertThat(outcome.get()).isInstanceOf(ControlException.class).hasMessage("berth is shutting down");
+    assertThat(outcome.get())
+        .isInstanceOf(ControlException.class)
+        .hasMessage("berth is shutting down");
     assertThat(((ControlException) outcome.get()).code()).isEqualTo(ControlException.SHUTTING_DOWN);
     assertThat(followerEnded.getCount()).isZero();
     assertThat(socket).doesNotExist();
@@ -263,14 +273,29 @@ class ControlServerTest {
     record Case(String request, String code, String message) {}
     List<Case> cases =
         List.of(
-            new Case("{\"v\":1,\"command\":\n", ControlException.BAD_REQUEST, "request is not valid JSON"),
-            new Case("not json at all\n", ControlException.BAD_REQUEST, "request is not valid JSON"),
-            new Case("{\"v\":1,\"command\":\"ping\"} {}\n", ControlException.BAD_REQUEST, "request is not valid JSON"),
+            new Case(
+                "{\"v\":1,\"command\":\n",
+                ControlException.BAD_REQUEST,
+                "request is not valid JSON"),
+            new Case(
+                "not json at all\n", ControlException.BAD_REQUEST, "request is not valid JSON"),
+            new Case(
+                "{\"v\":1,\"command\":\"ping\"} {}\n",
+                ControlException.BAD_REQUEST,
+                "request is not valid JSON"),
             new Case("\n", ControlException.BAD_REQUEST, "empty request line"),
-            new Case("[1,2]\n", ControlException.BAD_REQUEST, "request must be a JSON object, got ARRAY"),
-            new Case("{\"command\":\"ping\"}\n", ControlException.BAD_REQUEST, "request has no \"v\""),
-            new Case("{\"v\":1}\n", ControlException.BAD_REQUEST, "request has no \"command\" string"),
-            new Case("{\"v\":1,\"command\":\"ping\",\"args\":[]}\n", ControlException.BAD_REQUEST, "\"args\" must be a JSON object"),
+            new Case(
+                "[1,2]\n",
+                ControlException.BAD_REQUEST,
+                "request must be a JSON object, got ARRAY"),
+            new Case(
+                "{\"command\":\"ping\"}\n", ControlException.BAD_REQUEST, "request has no \"v\""),
+            new Case(
+                "{\"v\":1}\n", ControlException.BAD_REQUEST, "request has no \"command\" string"),
+            new Case(
+                "{\"v\":1,\"command\":\"ping\",\"args\":[]}\n",
+                ControlException.BAD_REQUEST,
+                "\"args\" must be a JSON object"),
             new Case(
                 "{\"v\":2,\"command\":\"ping\"}\n",
                 ControlException.UNSUPPORTED_VERSION,
@@ -280,16 +305,39 @@ class ControlServerTest {
                 ControlException.UNKNOWN_COMMAND,
                 "unknown command \"launch-missiles\" (this berth knows: ping)"),
             new Case(tooLong, ControlException.BAD_REQUEST, "request line longer than 65536 bytes"),
-            new Case("{\"v\":1,\"command\":\"ping\"}", ControlException.BAD_REQUEST, "request line not ended by a newline"),
+            new Case(
+                "{\"v\":1,\"command\":\"ping\"}",
+                ControlException.BAD_REQUEST,
+                "request line not ended by a newline"),
             new Case("BAD-UTF-8", ControlException.BAD_REQUEST, "request is not valid JSON"));
 
     for (Case c : cases) {
       byte[] bytes =
           c.request().equals("BAD-UTF-8")
-              ? new byte[] {'{', '"', 'v', '"', ':', '1', ',', '"', 'x', '"', ':', '"', (byte) 0xc3, '(', '"', '}', '\n'}
+              ? new byte[] {
+                '{',
+                '"',
+                'v',
+                '"',
+                ':',
+                '1',
+                ',',
+                '"',
+                'x',
+                '"',
+                ':',
+                '"',
+                (byte) 0xc3,
+                '(',
+                '"',
+                '}',
+                '\n'
+              }
               : c.request().getBytes(java.nio.charset.StandardCharsets.UTF_8);
       List<String> lines =
-          c.request().endsWith("\n") || c.request().equals("BAD-UTF-8") ? Sockets.exchange(socket, bytes) : halfClosed(bytes);
+          c.request().endsWith("\n") || c.request().equals("BAD-UTF-8")
+              ? Sockets.exchange(socket, bytes)
+              : halfClosed(bytes);
       assertThat(lines).as(c.request().length() > 80 ? "(oversize)" : c.request()).hasSize(1);
       JsonNode reply = json(lines.getFirst());
       assertThat(reply.get("ok").asBoolean()).isFalse();
@@ -302,17 +350,22 @@ class ControlServerTest {
 
   /** Sends without a newline, then half-closes: the server can still answer. */
   private List<String> halfClosed(byte[] bytes) throws IOException {
-    try (var channel = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(socket))) {
+    try (var channel =
+        java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(socket))) {
       channel.write(java.nio.ByteBuffer.wrap(bytes));
       channel.shutdownOutput();
-      return List.of(new String(java.nio.channels.Channels.newInputStream(channel).readAllBytes()).strip().split("\n"));
+      return List.of(
+          new String(java.nio.channels.Channels.newInputStream(channel).readAllBytes())
+              .strip()
+              .split("\n"));
     }
   }
 
   @Test
   void aRequestOfExactlyTheLimitIsAccepted() throws Exception {
     String request = "{\"v\":1,\"command\":\"ping\"}";
-    String padded = request + " ".repeat(ControlProtocol.MAX_REQUEST_BYTES - request.length()) + "\n";
+    String padded =
+        request + " ".repeat(ControlProtocol.MAX_REQUEST_BYTES - request.length()) + "\n";
 
     List<String> lines = Sockets.exchange(socket, padded);
 
@@ -324,14 +377,16 @@ class ControlServerTest {
     commands.register(
         "status",
         (request, replies) -> {
-          throw new ControlException(ControlException.NOT_FOUND, "no app named \"" + request.requireText("app") + "\"");
+          throw new ControlException(
+              ControlException.NOT_FOUND, "no app named \"" + request.requireText("app") + "\"");
         });
     commands.register(
         "broken",
         (request, replies) -> {
           throw new IllegalStateException("boom");
         });
-    commands.register("typed", (request, replies) -> replies.result(Map.of("n", request.integer("n", 0))));
+    commands.register(
+        "typed", (request, replies) -> replies.result(Map.of("n", request.integer("n", 0))));
 
     try (ControlClient client = ControlClient.connect(socket)) {
       assertThatThrownBy(() -> client.call("status", Map.of("app", "nope")))
@@ -371,7 +426,8 @@ class ControlServerTest {
 
     try (ControlServer second = ControlServer.start(stale, new CommandRegistry());
         ControlClient client = ControlClient.connect(stale)) {
-      assertThat(client.call("ping", null).get("pid").asLong()).isEqualTo(ProcessHandle.current().pid());
+      assertThat(client.call("ping", null).get("pid").asLong())
+          .isEqualTo(ProcessHandle.current().pid());
       assertThat(second.socket()).isEqualTo(stale);
     }
   }

@@ -61,10 +61,14 @@ class PeerCredentialsTest {
   @BeforeEach
   void start() throws IOException {
     assumeTrue(uid(Path.of("/proc/self")) == 0, "needs root to run a client as nobody");
-    assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")) && Files.isExecutable(Path.of(PYTHON)));
+    assumeTrue(
+        Files.isExecutable(Path.of("/usr/bin/setpriv")) && Files.isExecutable(Path.of(PYTHON)));
     socket = tmp.resolve("control.sock");
     CommandRegistry commands = new CommandRegistry();
-    commands.register("count", (request, replies) -> replies.result(java.util.Map.of("count", executed.incrementAndGet())));
+    commands.register(
+        "count",
+        (request, replies) ->
+            replies.result(java.util.Map.of("count", executed.incrementAndGet())));
     server = ControlServer.start(socket, commands);
     // nobody may pass through the temp dir, but not list it.
     Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwx--x--x"));
@@ -87,7 +91,15 @@ class PeerCredentialsTest {
     Process process =
         new ProcessBuilder(
                 List.of(
-                    "setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups", PYTHON, "-c", CLIENT,
+                    "setpriv",
+                    "--reuid",
+                    "nobody",
+                    "--regid",
+                    "nogroup",
+                    "--clear-groups",
+                    PYTHON,
+                    "-c",
+                    CLIENT,
                     socket.toString()))
             .directory(Path.of("/").toFile())
             .redirectErrorStream(true)
@@ -95,7 +107,9 @@ class PeerCredentialsTest {
     try {
       process.getOutputStream().close();
       String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("client exits; output: %s", output).isTrue();
+      assertThat(process.waitFor(30, TimeUnit.SECONDS))
+          .as("client exits; output: %s", output)
+          .isTrue();
       return new Run(process.exitValue(), output.strip());
     } finally {
       process.destroyForcibly();
@@ -105,7 +119,8 @@ class PeerCredentialsTest {
 
   @Test
   void theFileModeAloneKeepsOtherUsersOut() throws Exception {
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket))).isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)))
+        .isEqualTo("rw-------");
 
     Run run = asNobody();
 

@@ -48,7 +48,8 @@ class PingCliTest {
   private static Result berth(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    CommandLine cli = BerthCommand.commandLine(args).setOut(new PrintWriter(out)).setErr(new PrintWriter(err));
+    CommandLine cli =
+        BerthCommand.commandLine(args).setOut(new PrintWriter(out)).setErr(new PrintWriter(err));
     int exit = cli.execute(args);
     return new Result(exit, out.toString().strip(), err.toString().strip());
   }
@@ -60,11 +61,13 @@ class PingCliTest {
       assertThat(server.socket()).isEqualTo(socket);
       Result text = berth("ping", "--config", config.toString());
       assertThat(text.exit()).as(text.err()).isZero();
-      assertThat(text.out()).startsWith("berth: daemon running, pid " + ProcessHandle.current().pid() + ", up ");
+      assertThat(text.out())
+          .startsWith("berth: daemon running, pid " + ProcessHandle.current().pid() + ", up ");
 
       Result json = berth("ping", "--json", "--config", config.toString());
       assertThat(json.exit()).isZero();
-      assertThat(new ObjectMapper().readTree(json.out()).get("pid").asLong()).isEqualTo(ProcessHandle.current().pid());
+      assertThat(new ObjectMapper().readTree(json.out()).get("pid").asLong())
+          .isEqualTo(ProcessHandle.current().pid());
     }
   }
 
@@ -73,26 +76,35 @@ class PingCliTest {
     Result text = berth("ping", "--config", config.toString());
     assertThat(text.exit()).isEqualTo(3);
     assertThat(text.err())
-        .isEqualTo("berth: no daemon running (no control socket at " + socket + "); start it with 'berth up'");
+        .isEqualTo(
+            "berth: no daemon running (no control socket at "
+                + socket
+                + "); start it with 'berth up'");
     assertThat(text.out()).isEmpty();
 
     Result json = berth("ping", "--json", "--config", config.toString());
     assertThat(json.exit()).isEqualTo(3);
-    assertThat(new ObjectMapper().readTree(json.out()).get("code").asText()).isEqualTo("not_running");
+    assertThat(new ObjectMapper().readTree(json.out()).get("code").asText())
+        .isEqualTo("not_running");
   }
 
-  /** The wiring in Daemon: `berth up` serves the socket, a second `berth up` is refused, stop removes it. */
+  /**
+   * The wiring in Daemon: `berth up` serves the socket, a second `berth up` is refused, stop
+   * removes it.
+   */
   @Test
   void theDaemonServesItsControlSocket() throws Exception {
     try (BerthProcess daemon = BerthProcess.up(config)) {
       Result ping = berth("ping", "--json", "--config", config.toString());
       assertThat(ping.exit()).as(ping.err()).isZero();
-      assertThat(new ObjectMapper().readTree(ping.out()).get("pid").asLong()).isEqualTo(daemon.pid());
+      assertThat(new ObjectMapper().readTree(ping.out()).get("pid").asLong())
+          .isEqualTo(daemon.pid());
       assertThat(PosixPermissions.of(socket)).isEqualTo("rw-------");
 
       try (BerthProcess second = BerthProcess.start("up", "--config", config.toString())) {
         assertThat(second.waitFor(Duration.ofSeconds(60))).isEqualTo(1);
-        assertThat(second.output()).contains("berth is already running (control socket " + socket + ")");
+        assertThat(second.output())
+            .contains("berth is already running (control socket " + socket + ")");
       }
 
       assertThat(daemon.terminate(Duration.ofSeconds(30))).isZero();
@@ -102,7 +114,8 @@ class PingCliTest {
 
   private static final class PosixPermissions {
     static String of(Path path) throws java.io.IOException {
-      return java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(path));
+      return java.nio.file.attribute.PosixFilePermissions.toString(
+          Files.getPosixFilePermissions(path));
     }
   }
 }

@@ -63,7 +63,8 @@ final class Sockets {
   }
 
   /** Bounded polling: waits up to {@code timeout} for the condition. */
-  static boolean eventually(Duration timeout, BooleanSupplier condition) throws InterruptedException {
+  static boolean eventually(Duration timeout, BooleanSupplier condition)
+      throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {

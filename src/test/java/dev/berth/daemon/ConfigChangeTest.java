@@ -83,7 +83,8 @@ class ConfigChangeTest {
   @Test
   void aRouteMovedToAnotherPathIsOneRemovedAndOneAdded() throws Exception {
     ConfigChange change =
-        ConfigChange.between(load(BASE), load(BASE.replace("path = \"/blog\"", "path = \"/journal\"")));
+        ConfigChange.between(
+            load(BASE), load(BASE.replace("path = \"/blog\"", "path = \"/journal\"")));
     assertThat(change.addedRoutes()).extracting(Route::path).containsExactly("/journal");
     assertThat(change.removedRoutes()).extracting(Route::path).containsExactly("/blog");
     assertThat(change.changedRoutes()).isEmpty();
@@ -97,7 +98,9 @@ class ConfigChangeTest {
   void aRouteToAnotherTargetOrWithOtherOptionsIsChanged() throws Exception {
     String next =
         BASE.replace("path = \"/api\"\napp = \"api\"", "path = \"/api\"\napp = \"blog\"")
-            .replace("path = \"/blog\"\napp = \"blog\"", "path = \"/blog\"\napp = \"blog\"\nstrip_prefix = true");
+            .replace(
+                "path = \"/blog\"\napp = \"blog\"",
+                "path = \"/blog\"\napp = \"blog\"\nstrip_prefix = true");
     ConfigChange change = ConfigChange.between(load(BASE), load(next));
     assertThat(change.changedRoutes())
         .extracting(c -> c.after().path())
@@ -123,7 +126,8 @@ class ConfigChangeTest {
     ConfigChange change = ConfigChange.between(load(BASE), load(next));
     assertThat(change.lines())
         .containsExactly(
-            "route + example.com/api -> api", "route + /static -> static " + tmp.resolve("public").toRealPath());
+            "route + example.com/api -> api",
+            "route + /static -> static " + tmp.resolve("public").toRealPath());
   }
 
   @Test
@@ -152,19 +156,28 @@ class ConfigChangeTest {
     Config old = load(BASE);
     ConfigChange change = ConfigChange.between(old, load(next));
     assertThat(change.addedApps()).extracting(App::name).containsExactly("shop");
-    assertThat(change.changedApps()).singleElement().satisfies(c -> {
-      assertThat(c.before()).isEqualTo(old.apps().get("blog"));
-      assertThat(c.after().env()).containsEntry("GREETING", "hello");
-    });
+    assertThat(change.changedApps())
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.before()).isEqualTo(old.apps().get("blog"));
+              assertThat(c.after().env()).containsEntry("GREETING", "hello");
+            });
     assertThat(change.removedApps()).extracting(App::name).containsExactly("api");
     // In the order they are applied: added apps, changed apps, listeners, routes, removed apps.
     assertThat(change.lines())
-        .containsExactly("app + shop", "app ~ blog", "route + /shop -> shop", "route - /api -> api", "app - api");
+        .containsExactly(
+            "app + shop",
+            "app ~ blog",
+            "route + /shop -> shop",
+            "route - /api -> api",
+            "app - api");
   }
 
   @Test
   void aChangedInstanceCountIsAChangedApp() throws Exception {
-    ConfigChange change = ConfigChange.between(load(BASE), load(BASE.replace("instances = 2", "instances = 3")));
+    ConfigChange change =
+        ConfigChange.between(load(BASE), load(BASE.replace("instances = 2", "instances = 3")));
     assertThat(change.changedApps()).extracting(c -> c.after().instances()).containsExactly(3);
     assertThat(change.routeTableChanged()).isFalse();
     assertThat(change.isEmpty()).isFalse();
@@ -177,7 +190,8 @@ class ConfigChangeTest {
             "address = \"127.0.0.1:8080\"",
             "address = \":8081\"\n\n[[listeners]]\naddress = \"[::1]:8082\"");
     ConfigChange change = ConfigChange.between(load(BASE), load(next));
-    assertThat(change.addedListeners()).containsExactly(new Listener("", 8081), new Listener("::1", 8082));
+    assertThat(change.addedListeners())
+        .containsExactly(new Listener("", 8081), new Listener("::1", 8082));
     assertThat(change.removedListeners()).containsExactly(new Listener("127.0.0.1", 8080));
     assertThat(change.lines())
         .containsExactly("listener + :8081", "listener + [::1]:8082", "listener - 127.0.0.1:8080");
@@ -189,7 +203,9 @@ class ConfigChangeTest {
     String next = "shutdown_timeout = \"30s\"\n\n[edge]\nkeepalive_timeout = \"5s\"\n\n" + BASE;
     ConfigChange change = ConfigChange.between(load(BASE), load(next));
     assertThat(change.settings())
-        .containsExactly("setting ~ [edge]: applies to new connections", "setting ~ shutdown_timeout: 10s -> 30s");
+        .containsExactly(
+            "setting ~ [edge]: applies to new connections",
+            "setting ~ shutdown_timeout: 10s -> 30s");
     assertThat(change.isEmpty()).isFalse();
     assertThat(change.routeTableChanged()).isFalse();
   }
@@ -200,16 +216,23 @@ class ConfigChangeTest {
     ConfigChange change = ConfigChange.between(load(BASE), load(next));
     assertThat(change.settings())
         .containsExactly("setting ~ [edge] threads, transport: apply when berth restarts");
-    assertThat(ConfigChange.between(load(BASE), load(next.replace("[edge]\n", "[edge]\nmax_connections = 5\n"))).settings())
+    assertThat(
+            ConfigChange.between(
+                    load(BASE), load(next.replace("[edge]\n", "[edge]\nmax_connections = 5\n")))
+                .settings())
         .containsExactly(
             "setting ~ [edge] threads, transport: apply when berth restarts",
             "setting ~ [edge]: applies to new connections");
-    assertThat(ConfigChange.between(load(BASE), load("[edge]\nthreads = \"auto\"\n\n" + BASE)).isEmpty()).isTrue();
+    assertThat(
+            ConfigChange.between(load(BASE), load("[edge]\nthreads = \"auto\"\n\n" + BASE))
+                .isEmpty())
+        .isTrue();
   }
 
   @Test
   void edgeDefaultsThatReachRoutesChangeThem() throws Exception {
-    // Route limits are resolved at load: a new default body size is a change of every route without its own.
+    // Route limits are resolved at load: a new default body size is a change of every route without
+    // its own.
     String next = "[edge]\nmax_body_size = \"1m\"\n\n" + BASE;
     ConfigChange change = ConfigChange.between(load(BASE), load(next));
     assertThat(change.changedRoutes()).hasSize(2);
@@ -218,7 +241,8 @@ class ConfigChangeTest {
 
   @Test
   void aNewStateDirIsRefused() throws Exception {
-    ConfigChange change = ConfigChange.between(load(BASE), load("state_dir = \"elsewhere\"\n" + BASE));
+    ConfigChange change =
+        ConfigChange.between(load(BASE), load("state_dir = \"elsewhere\"\n" + BASE));
     assertThat(change.refused())
         .singleElement()
         .asString()

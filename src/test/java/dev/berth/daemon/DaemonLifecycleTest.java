@@ -64,15 +64,21 @@ class DaemonLifecycleTest {
       }
       assertThat(tree).hasSizeGreaterThanOrEqualTo(6);
       assertThat(socketFiles()).hasSize(2);
-      // Passable (not readable) for the apps' users when berth is root; each app's own dir is private.
-      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tmp.resolve("state/run"))))
+      // Passable (not readable) for the apps' users when berth is root; each app's own dir is
+      // private.
+      assertThat(
+              PosixFilePermissions.toString(
+                  Files.getPosixFilePermissions(tmp.resolve("state/run"))))
           .isEqualTo(dev.berth.config.UserAccount.currentUid() == 0 ? "rwx--x--x" : "rwx------");
-      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tmp.resolve("state/run/web"))))
+      assertThat(
+              PosixFilePermissions.toString(
+                  Files.getPosixFilePermissions(tmp.resolve("state/run/web"))))
           .isEqualTo("rwx------");
 
       CompletableFuture<HttpResponse<String>> slow =
           http.sendAsync(
-              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/slow?seconds=2")).build(),
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/slow?seconds=2"))
+                  .build(),
               HttpResponse.BodyHandlers.ofString());
       Thread.sleep(500);
       new ProcessBuilder("kill", "-" + signal, Long.toString(berth.pid())).start().waitFor();
@@ -151,7 +157,8 @@ class DaemonLifecycleTest {
           user = "root"
           dir = "%s"
           command = "/usr/bin/python3 rawserver.py"
-          """.formatted(i, BerthProcess.testApp()));
+          """
+              .formatted(i, BerthProcess.testApp()));
     }
     Path config =
         BerthProcess.write(
@@ -172,12 +179,19 @@ class DaemonLifecycleTest {
     int port = BerthProcess.freePort();
     try (BerthProcess berth = BerthProcess.up(config(port, 1))) {
       String url = "http://127.0.0.1:" + port + "/";
-      assertThat(http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString()).statusCode())
+      assertThat(
+              http.send(
+                      HttpRequest.newBuilder(URI.create(url)).build(),
+                      HttpResponse.BodyHandlers.ofString())
+                  .statusCode())
           .isEqualTo(200);
       berth.descendants().forEach(ProcessHandle::destroyForcibly);
       HttpResponse<String> after = null;
       for (int i = 0; i < 100; i++) {
-        after = http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+        after =
+            http.send(
+                HttpRequest.newBuilder(URI.create(url)).build(),
+                HttpResponse.BodyHandlers.ofString());
         if (after.statusCode() == 502) {
           break;
         }
@@ -191,9 +205,11 @@ class DaemonLifecycleTest {
   @Test
   void listenerAlreadyInUseFailsClearlyAndStartsNothing() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
-        BerthProcess berth = BerthProcess.start("up", "--config", config(taken.getLocalPort(), 1).toString())) {
+        BerthProcess berth =
+            BerthProcess.start("up", "--config", config(taken.getLocalPort(), 1).toString())) {
       assertThat(berth.waitFor(Duration.ofSeconds(30))).isEqualTo(1);
-      assertThat(berth.output()).contains("berth: cannot listen on 127.0.0.1:" + taken.getLocalPort());
+      assertThat(berth.output())
+          .contains("berth: cannot listen on 127.0.0.1:" + taken.getLocalPort());
       assertThat(berth.output()).doesNotContain("web.1 |");
     }
   }
@@ -209,7 +225,8 @@ class DaemonLifecycleTest {
   }
 
   private static boolean portIsFree(int port) {
-    try (ServerSocket socket = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+    try (ServerSocket socket =
+        new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
       return true;
     } catch (java.io.IOException e) {
       return false;

@@ -9,7 +9,10 @@ class IdleCollectorTest {
 
   private static final long MIB = 1L << 20;
 
-  /** A heap whose numbers the test sets; a collection empties the old generation down to {@code live}. */
+  /**
+   * A heap whose numbers the test sets; a collection empties the old generation down to {@code
+   * live}.
+   */
   private static final class FakeHeap implements IdleCollector.Heap {
     long collections;
     long oldUsed;
@@ -89,6 +92,8 @@ class IdleCollectorTest {
 
   @Test
   void findsThisJvmsOldGeneration() {
-    assertThat(IdleCollector.jvmHeap()).as("the test JVM's collector has a pool named as an old generation").isPresent();
+    assertThat(IdleCollector.jvmHeap())
+        .as("the test JVM's collector has a pool named as an old generation")
+        .isPresent();
   }
 }

@@ -47,13 +47,19 @@ class ReloadEndToEndTest {
       try (HttpConnection open = HttpConnection.open(port)) {
         assertThat(open.get("/page/x").status()).isEqualTo(200);
 
-        write(listener(port) + app("web", "instances = 0\n") + route("/", "web") + route("/x", "nope"));
+        write(
+            listener(port)
+                + app("web", "instances = 0\n")
+                + route("/", "web")
+                + route("/x", "nope"));
         Cli reload = cli("reload");
         assertThat(reload.exit()).as(reload.out()).isEqualTo(2);
         assertThat(reload.out()).isEmpty();
         assertThat(reload.err().lines())
-            .anyMatch(l -> l.matches("berth\\.toml:\\d+: apps\\.web\\.instances: 0 \\(expected: .*"))
-            .anyMatch(l -> l.matches("berth\\.toml:\\d+: routes\\[1]\\.app: \"nope\" \\(expected: .*"))
+            .anyMatch(
+                l -> l.matches("berth\\.toml:\\d+: apps\\.web\\.instances: 0 \\(expected: .*"))
+            .anyMatch(
+                l -> l.matches("berth\\.toml:\\d+: routes\\[1]\\.app: \"nope\" \\(expected: .*"))
             .last()
             .isEqualTo("berth: reload not sent: the running berth keeps its current config");
 
@@ -97,12 +103,18 @@ class ReloadEndToEndTest {
         // Mounted under /a: the app builds its links with the prefix.
         assertThat(first.body()).contains("\"url\":\"/a/page/x\"");
 
-        write(listener(port) + app("web", "instances = 2\n") + route("/b", "web") + route("/other", "web"));
+        write(
+            listener(port)
+                + app("web", "instances = 2\n")
+                + route("/b", "web")
+                + route("/other", "web"));
         Cli reload = cli("reload");
         assertThat(reload.exit()).as(reload.err()).isZero();
         assertThat(reload.out().lines())
             .containsExactly(
-                "route + /b -> web", "route - /a -> web", "berth: reloaded " + config + ": 2 change(s)");
+                "route + /b -> web",
+                "route - /a -> web",
+                "berth: reloaded " + config + ": 2 change(s)");
         load.awaitMore(100, WAIT);
 
         // The same connection, its next requests: routed by the new table.
@@ -137,12 +149,18 @@ class ReloadEndToEndTest {
       load.awaitMore(50, WAIT);
       Set<Long> webPids = pids();
 
-      write(listener(port) + base + app("second", "env = { GREETING = \"from second\" }\n") + route("/second", "second"));
+      write(
+          listener(port)
+              + base
+              + app("second", "env = { GREETING = \"from second\" }\n")
+              + route("/second", "second"));
       Cli add = cli("reload");
       assertThat(add.exit()).as(add.err()).isZero();
       assertThat(add.out().lines())
           .containsExactly(
-              "app + second: started (1 web)", "route + /second -> second", "berth: reloaded " + config + ": 2 change(s)");
+              "app + second: started (1 web)",
+              "route + /second -> second",
+              "berth: reloaded " + config + ": 2 change(s)");
       HttpConnection.Response greeting;
       try (HttpConnection c = HttpConnection.open(port)) {
         greeting = c.get("/second/env/GREETING");
@@ -160,7 +178,9 @@ class ReloadEndToEndTest {
       assertThat(remove.exit()).as(remove.err()).isZero();
       assertThat(remove.out().lines())
           .containsExactly(
-              "route - /second -> second", "app - second: stopped", "berth: reloaded " + config + ": 2 change(s)");
+              "route - /second -> second",
+              "app - second: stopped",
+              "berth: reloaded " + config + ": 2 change(s)");
       try (HttpConnection c = HttpConnection.open(port)) {
         assertThat(c.get("/second/env/GREETING").status()).isEqualTo(404);
       }
@@ -179,14 +199,16 @@ class ReloadEndToEndTest {
   @Test
   void changedAppIsRedeployedUnderLoadWithoutAFailedRequest() throws Exception {
     String routes = route("/", "web");
-    try (BerthProcess berth = up(app("web", "instances = 2\nenv = { GREETING = \"one\" }\n") + routes)) {
+    try (BerthProcess berth =
+        up(app("web", "instances = 2\nenv = { GREETING = \"one\" }\n") + routes)) {
       Set<Long> before = pids();
       try (HttpConnection open = HttpConnection.open(port);
           HttpLoad load = HttpLoad.start(port, "/page/load", 4)) {
         assertThat(open.get("/env/GREETING").body()).isEqualTo("one");
         load.awaitMore(100, WAIT);
 
-        write(listener(port) + app("web", "instances = 3\nenv = { GREETING = \"two\" }\n") + routes);
+        write(
+            listener(port) + app("web", "instances = 3\nenv = { GREETING = \"two\" }\n") + routes);
         Cli reload = cli("reload");
         assertThat(reload.exit()).as(reload.err()).isZero();
         // The deploy flow's steps, indented, then the change.
@@ -194,7 +216,8 @@ class ReloadEndToEndTest {
             .anyMatch(l -> l.strip().startsWith("-----> start    3 web (new definition)"))
             .anyMatch(l -> l.strip().startsWith("-----> switch   web.1-3 -> new definition"))
             .anyMatch(l -> l.strip().startsWith("-----> drain    old generation"))
-            .containsSubsequence("app ~ web: redeployed (3 web)", "berth: reloaded " + config + ": 1 change(s)");
+            .containsSubsequence(
+                "app ~ web: redeployed (3 web)", "berth: reloaded " + config + ": 1 change(s)");
         load.awaitMore(100, WAIT);
         load.close();
         assertThat(load.failed()).as("failed requests: %s", load.failures()).isZero();
@@ -205,7 +228,9 @@ class ReloadEndToEndTest {
         }
       }
       JsonNode now = status();
-      assertThat(now.path("instances")).hasSize(3).allMatch(i -> i.path("state").asText().equals("RUNNING"));
+      assertThat(now.path("instances"))
+          .hasSize(3)
+          .allMatch(i -> i.path("state").asText().equals("RUNNING"));
       assertThat(pids()).doesNotContainAnyElementsOf(before);
       assertThat(berth.terminate(WAIT)).isZero();
     }
@@ -222,12 +247,14 @@ class ReloadEndToEndTest {
         load.awaitMore(100, WAIT);
         // A new definition whose processes cannot start (the import fails), and a new route.
         String broken =
-            app("web", "instances = 2\nenv = { BROKEN_FLAG = \"" + flag + "\" }\n").replace("wsgi:app", "flagged:app");
+            app("web", "instances = 2\nenv = { BROKEN_FLAG = \"" + flag + "\" }\n")
+                .replace("wsgi:app", "flagged:app");
         write(listener(port) + broken + routes + route("/b", "web"));
         Cli reload = cli("reload");
         assertThat(reload.exit()).as(reload.out()).isEqualTo(1);
         assertThat(reload.err())
-            .startsWith("berth: reload failed; what it applied before the failure stays applied\nfailed: app ~ web: not redeployed: ")
+            .startsWith(
+                "berth: reload failed; what it applied before the failure stays applied\nfailed: app ~ web: not redeployed: ")
             .endsWith("\nnot applied: route + /b -> web");
         load.awaitMore(100, WAIT);
         load.close();
@@ -268,7 +295,8 @@ class ReloadEndToEndTest {
       write(listener(port) + base);
       Cli remove = cli("reload");
       assertThat(remove.exit()).as(remove.err()).isZero();
-      assertThat(remove.out().lines()).startsWith("route - /legacy -> legacy", "app - legacy: no longer proxied");
+      assertThat(remove.out().lines())
+          .startsWith("route - /legacy -> legacy", "app - legacy: no longer proxied");
       assertThat(open.get("/legacy/page/x").status()).isEqualTo(404);
       assertThat(open.get("/web/page/x").status()).isEqualTo(200);
       assertThat(berth.terminate(WAIT)).isZero();
@@ -338,7 +366,12 @@ class ReloadEndToEndTest {
                 reload.err().lines().toList().get(1),
                 "not applied: route + /c -> web");
         assertThat(reload.err().lines().toList().get(1))
-            .startsWith("failed: listener + 127.0.0.1:" + busy + ": cannot listen on 127.0.0.1:" + busy + ": ");
+            .startsWith(
+                "failed: listener + 127.0.0.1:"
+                    + busy
+                    + ": cannot listen on 127.0.0.1:"
+                    + busy
+                    + ": ");
         assertThat(open.get("/c/page/x").status()).isEqualTo(404);
         assertThat(open.get("/a/page/x").status()).isEqualTo(200);
       }
@@ -347,7 +380,9 @@ class ReloadEndToEndTest {
       assertThat(again.exit()).as(again.err()).isZero();
       assertThat(again.out().lines())
           .containsExactly(
-              "listener + 127.0.0.1:" + busy, "route + /c -> web", "berth: reloaded " + config + ": 2 change(s)");
+              "listener + 127.0.0.1:" + busy,
+              "route + /c -> web",
+              "berth: reloaded " + config + ": 2 change(s)");
       assertThat(open.get("/c/page/x").status()).isEqualTo(200);
       try (HttpConnection onBusy = HttpConnection.open(busy)) {
         assertThat(onBusy.get("/a/page/x").status()).isEqualTo(200);
@@ -371,12 +406,17 @@ class ReloadEndToEndTest {
       berth.awaitLine("berth:   berth.toml:", WAIT);
       assertThat(open.get("/a/page/x").status()).isEqualTo(200);
 
-      // A state_dir of its own: refused whole, as the control socket and the logs are in the old one.
+      // A state_dir of its own: refused whole, as the control socket and the logs are in the old
+      // one.
       BerthProcess.write(
-          config, "state_dir = \"" + tmp + "/elsewhere\"\n" + listener(port) + app + route("/b", "web"));
+          config,
+          "state_dir = \"" + tmp + "/elsewhere\"\n" + listener(port) + app + route("/b", "web"));
       hangUp(berth);
-      berth.awaitLine("berth: reload rejected: " + config + " changes what cannot change while berth runs", WAIT);
-      berth.awaitLine("berth:   state_dir: " + tmp.resolve("state") + " -> " + tmp.resolve("elsewhere"), WAIT);
+      berth.awaitLine(
+          "berth: reload rejected: " + config + " changes what cannot change while berth runs",
+          WAIT);
+      berth.awaitLine(
+          "berth:   state_dir: " + tmp.resolve("state") + " -> " + tmp.resolve("elsewhere"), WAIT);
       assertThat(open.get("/a/page/x").status()).isEqualTo(200);
 
       write(listener(port) + app + route("/b", "web"));
@@ -388,14 +428,17 @@ class ReloadEndToEndTest {
       assertThat(open.get("/b/page/x").status()).isEqualTo(200);
       assertThat(open.get("/a/page/x").status()).isEqualTo(404);
       // berth's own log has it too.
-      assertThat(java.nio.file.Files.readString(tmp.resolve("state/log/berth.log"))).contains("route + /b -> web");
+      assertThat(java.nio.file.Files.readString(tmp.resolve("state/log/berth.log")))
+          .contains("route + /b -> web");
       assertThat(berth.terminate(WAIT)).isZero();
     }
   }
 
   // --- helpers ----------------------------------------------------------------------------------
 
-  /** An app running the test app under Debian's gunicorn, one worker, as root (tests run as root). */
+  /**
+   * An app running the test app under Debian's gunicorn, one worker, as root (tests run as root).
+   */
   private static String app(String name, String extra) {
     return """
 
@@ -451,7 +494,9 @@ class ReloadEndToEndTest {
             });
     try {
       for (JsonNode i : status().path("instances")) {
-        assertThat(i.path("state").asText()).as("%s\noutput:\n%s", i, berth.output()).isEqualTo("RUNNING");
+        assertThat(i.path("state").asText())
+            .as("%s\noutput:\n%s", i, berth.output())
+            .isEqualTo("RUNNING");
       }
     } catch (AssertionError e) {
       berth.close();
@@ -461,7 +506,8 @@ class ReloadEndToEndTest {
   }
 
   private static void hangUp(BerthProcess berth) throws Exception {
-    Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(berth.pid())).inheritIO().start();
+    Process kill =
+        new ProcessBuilder("kill", "-HUP", Long.toString(berth.pid())).inheritIO().start();
     assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
     assertThat(kill.exitValue()).isZero();
   }

@@ -30,12 +30,14 @@ class DeployEndToEndTest {
 
   private static final Duration WAIT = Duration.ofSeconds(60);
   private static final ObjectMapper JSON = new ObjectMapper();
+
   /**
    * Threads, so that 2 s requests do not hold up the load beside them; gunicorn's threaded worker
    * keeps upstream connections alive, so berth's pooled connections to an old generation are there
    * at its switch.
    */
   private static final String GUNICORN = "/usr/bin/gunicorn --workers 1 --threads 8 wsgi:app";
+
   /**
    * For many deploys: sync workers stop at once when idle (the threaded worker takes a second), and
    * the app is imported once per instance, not once per worker.
@@ -62,7 +64,9 @@ class DeployEndToEndTest {
           Cli deploy = cli("deploy", "web", source.toString());
           assertThat(deploy.exit()).as("deploy %d: %s\n%s", i, deploy.out(), deploy.err()).isZero();
           assertThat(deploy.out()).contains("-----> done     web release " + i + " is current");
-          deploy.out().lines()
+          deploy
+              .out()
+              .lines()
               .map(java.util.regex.Pattern.compile("-----> (\\S+) .*  ([0-9.]+)s$")::matcher)
               .filter(java.util.regex.Matcher::matches)
               .forEach(m -> seconds.merge(m.group(1), Double.parseDouble(m.group(2)), Double::sum));
@@ -84,12 +88,16 @@ class DeployEndToEndTest {
       System.out.println("50 deploys, seconds per step in all: " + seconds);
       JsonNode releases = releasesJson();
       assertThat(releases.path("current").asInt()).isEqualTo(50);
-      assertThat(releases.path("releases").findValues("number").stream().map(JsonNode::asInt)).containsExactly(48, 49, 50);
+      assertThat(releases.path("releases").findValues("number").stream().map(JsonNode::asInt))
+          .containsExactly(48, 49, 50);
       try (Stream<Path> dirs = Files.list(tmp.resolve("state/apps/web/releases"))) {
-        assertThat(dirs.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("48", "49", "50", "48.json", "49.json", "50.json");
+        assertThat(dirs.map(p -> p.getFileName().toString()))
+            .containsExactlyInAnyOrder("48", "49", "50", "48.json", "49.json", "50.json");
       }
       // One generation runs: the old ones were stopped, with their process trees.
-      assertThat(status().path("instances")).hasSize(2).allMatch(i -> i.path("state").asText().equals("RUNNING"));
+      assertThat(status().path("instances"))
+          .hasSize(2)
+          .allMatch(i -> i.path("state").asText().equals("RUNNING"));
       assertThat(gunicornMasters(berth)).hasSize(2);
     }
   }
@@ -97,7 +105,8 @@ class DeployEndToEndTest {
   // --- 2. broken releases -----------------------------------------------------------------------
 
   @Test
-  void aReleaseThatFailsAtImportOrInItsReleasePhaseIsRejectedAndTheOldVersionServes() throws Exception {
+  void aReleaseThatFailsAtImportOrInItsReleasePhaseIsRejectedAndTheOldVersionServes()
+      throws Exception {
     Path source = source("src", "v1");
     Files.writeString(
         source.resolve("Procfile"),
@@ -121,19 +130,23 @@ class DeployEndToEndTest {
     try (BerthProcess berth = up(app)) {
       Cli first = cli("deploy", "web");
       assertThat(first.exit()).as(first.err()).isZero();
-      assertThat(first.out()).contains("-----> release  /usr/bin/python3 -c").contains("       migrating to v1");
+      assertThat(first.out())
+          .contains("-----> release  /usr/bin/python3 -c")
+          .contains("       migrating to v1");
       Set<Long> before = pids();
       assertThat(before).hasSize(3);
 
       // Its web process cannot import the app: the new generation never becomes ready.
       Path broken = copy(source, "broken", "v2-broken");
-      Files.writeString(broken.resolve("wsgi.py"), "raise RuntimeError(\"broken release: cannot import\")\n");
+      Files.writeString(
+          broken.resolve("wsgi.py"), "raise RuntimeError(\"broken release: cannot import\")\n");
       try (HttpLoad load = HttpLoad.start(port, "/", 4)) {
         load.awaitMore(50, WAIT);
         Cli deploy = cli("deploy", "web", broken.toString());
         assertThat(deploy.exit()).as(deploy.out()).isEqualTo(1);
         assertThat(deploy.err())
-            .startsWith("berth: deploy of web (release 2) failed, the running version keeps serving: web.")
+            .startsWith(
+                "berth: deploy of web (release 2) failed, the running version keeps serving: web.")
             .contains("exited with code")
             .contains("RuntimeError: broken release: cannot import");
         assertThat(deploy.out()).doesNotContain("-----> switch");
@@ -161,7 +174,9 @@ class DeployEndToEndTest {
         assertThat(deploy.err())
             .contains("release phase exited with code 3")
             .contains("migration 0042 failed: no such column");
-        assertThat(deploy.out()).contains("       migration 0042 failed: no such column").doesNotContain("-----> start");
+        assertThat(deploy.out())
+            .contains("       migration 0042 failed: no such column")
+            .doesNotContain("-----> start");
         load.awaitMore(50, WAIT);
         load.close();
         assertThat(load.failed()).as("failed requests: %s", load.failures()).isZero();
@@ -200,7 +215,8 @@ class DeployEndToEndTest {
     String app = webApp(configured, "");
     try (BerthProcess berth = up(app)) {
       assertThat(version()).isEqualTo("configured-dir");
-      assertThat(cli("rollback", "web").err()).isEqualTo("berth: rollback of web: no release before the first deploy to go back to");
+      assertThat(cli("rollback", "web").err())
+          .isEqualTo("berth: rollback of web: no release before the first deploy to go back to");
       assertThat(cli("deploy", "web", v1.toString()).exit()).isZero();
       assertThat(cli("deploy", "web", v2.toString()).exit()).isZero();
       assertThat(version()).isEqualTo("v2");
@@ -226,11 +242,20 @@ class DeployEndToEndTest {
       assertThat(releases.exit()).isZero();
       assertThat(releases.out().lines())
           .hasSize(3)
-          .satisfies(lines -> assertThat(lines.get(0)).matches("RELEASE\\s+CREATED\\s+SOURCE\\s+REVISION"))
-          .anySatisfy(l -> assertThat(l).matches("1\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s+" + v1 + "\\s+-\\s+current"))
+          .satisfies(
+              lines -> assertThat(lines.get(0)).matches("RELEASE\\s+CREATED\\s+SOURCE\\s+REVISION"))
+          .anySatisfy(
+              l ->
+                  assertThat(l)
+                      .matches(
+                          "1\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s+"
+                              + v1
+                              + "\\s+-\\s+current"))
           .anySatisfy(l -> assertThat(l).matches("2\\s+.*" + v2 + "\\s+-"));
-      assertThat(cli("rollback", "web", "1").err()).isEqualTo("berth: rollback of web: release 1 is current already");
-      assertThat(cli("rollback", "web", "7").err()).isEqualTo("berth: rollback of web: no release 7 (it has: 1, 2)");
+      assertThat(cli("rollback", "web", "1").err())
+          .isEqualTo("berth: rollback of web: release 1 is current already");
+      assertThat(cli("rollback", "web", "7").err())
+          .isEqualTo("berth: rollback of web: no release 7 (it has: 1, 2)");
       assertThat(cli("rollback", "web", "2").exit()).isZero();
       assertThat(version()).isEqualTo("v2");
       assertThat(berth.terminate(WAIT)).isZero();
@@ -238,7 +263,8 @@ class DeployEndToEndTest {
     // The next berth runs the current release, not the configured dir.
     try (BerthProcess berth = BerthProcess.up(config)) {
       assertThat(version()).isEqualTo("v2");
-      assertThat(berth.output()).containsPattern("berth: app web: ready, 2/2 instance\\(s\\) \\(.*\\), release 2");
+      assertThat(berth.output())
+          .containsPattern("berth: app web: ready, 2/2 instance\\(s\\) \\(.*\\), release 2");
       assertThat(berth.terminate(WAIT)).isZero();
     }
   }
@@ -246,7 +272,8 @@ class DeployEndToEndTest {
   // --- 4. sources --------------------------------------------------------------------------------
 
   @Test
-  void gitRepositoriesAndTarballsAreDeployedWithTheirRevisionAndOldReleasesArePruned() throws Exception {
+  void gitRepositoriesAndTarballsAreDeployedWithTheirRevisionAndOldReleasesArePruned()
+      throws Exception {
     Path repo = source("repo", "git-v1");
     git(repo, "init", "--quiet", "--initial-branch=main");
     git(repo, "add", "-A");
@@ -262,10 +289,12 @@ class DeployEndToEndTest {
     // As GitHub makes them: one top-level directory.
     run(List.of("tar", "-czf", tarball.toString(), "-C", tmp.toString(), "--exclude=.git", "repo"));
 
-    try (BerthProcess berth = up(webApp(source("configured", "configured-dir"), "keep_releases = 2"))) {
+    try (BerthProcess berth =
+        up(webApp(source("configured", "configured-dir"), "keep_releases = 2"))) {
       Cli byRef = cli("deploy", "web", repo.toString(), "--ref", first);
       assertThat(byRef.exit()).as(byRef.err()).isZero();
-      assertThat(byRef.out()).contains("-----> clone    " + repo + "@" + first + " (" + first.substring(0, 12) + ")");
+      assertThat(byRef.out())
+          .contains("-----> clone    " + repo + "@" + first + " (" + first.substring(0, 12) + ")");
       assertThat(version()).isEqualTo("git-v1");
 
       Cli fromBare = cli("deploy", "web", "file://" + bare, "--ref", "v2");
@@ -276,7 +305,14 @@ class DeployEndToEndTest {
       assertThat(fromWorkTree.exit()).as(fromWorkTree.err()).isZero();
 
       Cli fromTarball =
-          cli("deploy", "web", tarball.toString(), "--revision", second, "--source-label", "git push refs/heads/main");
+          cli(
+              "deploy",
+              "web",
+              tarball.toString(),
+              "--revision",
+              second,
+              "--source-label",
+              "git push refs/heads/main");
       assertThat(fromTarball.exit()).as(fromTarball.err()).isZero();
       assertThat(fromTarball.out()).contains("-----> unpack   " + tarball);
       assertThat(version()).isEqualTo("git-v2");
@@ -300,12 +336,14 @@ class DeployEndToEndTest {
       // A dirty work tree says so.
       Files.writeString(repo.resolve("VERSION"), "git-v3-uncommitted\n");
       assertThat(cli("deploy", "web", repo.toString()).exit()).isZero();
-      assertThat(releasesJson().path("releases").get(1).path("revision").asText()).isEqualTo(second + "-dirty");
+      assertThat(releasesJson().path("releases").get(1).path("revision").asText())
+          .isEqualTo(second + "-dirty");
       assertThat(version()).isEqualTo("git-v3-uncommitted");
 
       Cli missing = cli("deploy", "web", tmp.resolve("nowhere").toString());
       assertThat(missing.exit()).isEqualTo(2);
-      assertThat(missing.err()).isEqualTo("berth: deploy: " + tmp.resolve("nowhere") + ": no such file or directory");
+      assertThat(missing.err())
+          .isEqualTo("berth: deploy: " + tmp.resolve("nowhere") + ": no such file or directory");
       Cli badRef = cli("deploy", "web", repo.toString(), "--ref", "no-such-branch");
       assertThat(badRef.exit()).isEqualTo(1);
       assertThat(badRef.err()).contains("ref \"no-such-branch\" not found");
@@ -319,7 +357,9 @@ class DeployEndToEndTest {
   // --- 5. one at a time -------------------------------------------------------------------------
 
   @Test
-  void whileADeployRunsASecondDeployARestartAndAScaleOfTheAppFailAtOnceAndAPhasePastItsTimeoutIsEnded() throws Exception {
+  void
+      whileADeployRunsASecondDeployARestartAndAScaleOfTheAppFailAtOnceAndAPhasePastItsTimeoutIsEnded()
+          throws Exception {
     Path source = source("src", "v1");
     Path gate = tmp.resolve("gate");
     Path hang = tmp.resolve("hang");
@@ -335,11 +375,21 @@ class DeployEndToEndTest {
     try (BerthProcess berth = up(app)) {
       Thread deploying = Thread.ofPlatform().start(() -> cli("deploy", "web"));
       try {
-        awaitTrue("the first deploy is in its build", () -> Files.readString(tmp.resolve("state/log/web.log")).contains("deploy: release 1 from"));
-        for (List<String> args : List.of(List.of("deploy", "web"), List.of("restart", "web"), List.of("scale", "web", "web=3"))) {
+        awaitTrue(
+            "the first deploy is in its build",
+            () ->
+                Files.readString(tmp.resolve("state/log/web.log"))
+                    .contains("deploy: release 1 from"));
+        for (List<String> args :
+            List.of(
+                List.of("deploy", "web"),
+                List.of("restart", "web"),
+                List.of("scale", "web", "web=3"))) {
           Cli busy = cli(args.toArray(String[]::new));
           assertThat(busy.exit()).as("%s", args).isEqualTo(1);
-          assertThat(busy.err()).as("%s", args).startsWith("berth: web: busy: a deploy is in progress (for ");
+          assertThat(busy.err())
+              .as("%s", args)
+              .startsWith("berth: web: busy: a deploy is in progress (for ");
         }
         assertThat(status().path("instances")).hasSize(2);
       } finally {
@@ -354,27 +404,32 @@ class DeployEndToEndTest {
       Cli deploy = cli("deploy", "web");
       assertThat(deploy.exit()).isEqualTo(1);
       assertThat(deploy.err())
-          .contains("release phase did not finish within 2s (build_timeout/release_timeout); its processes were ended")
+          .contains(
+              "release phase did not finish within 2s (build_timeout/release_timeout); its processes were ended")
           .contains("hanging");
-      assertThat(berth.descendants()).noneMatch(p -> p.info().commandLine().orElse("").contains("sleep 600"));
+      assertThat(berth.descendants())
+          .noneMatch(p -> p.info().commandLine().orElse("").contains("sleep 600"));
       assertThat(releasesJson().path("current").asInt()).isEqualTo(1);
 
       // --json: the events, then the result.
       Cli json = cli("rollback", "web", "1", "--json");
       assertThat(json.exit()).isEqualTo(1);
-      assertThat(JSON.readTree(json.out()).path("error").asText()).isEqualTo("berth: rollback of web: release 1 is current already");
+      assertThat(JSON.readTree(json.out()).path("error").asText())
+          .isEqualTo("berth: rollback of web: release 1 is current already");
       Files.delete(hang);
       json = cli("deploy", "web", "--json");
       assertThat(json.exit()).as(json.out()).isZero();
       List<String> lines = json.out().lines().toList();
       assertThat(JSON.readTree(lines.get(0)).path("event").asText()).isEqualTo("progress");
       assertThat(lines)
-          .anyMatch(l -> l.equals("{\"event\":\"output\",\"source\":\"release\",\"text\":\"migrated\"}"));
+          .anyMatch(
+              l -> l.equals("{\"event\":\"output\",\"source\":\"release\",\"text\":\"migrated\"}"));
       assertThat(JSON.readTree(lines.get(lines.size() - 1)).path("release").asInt()).isEqualTo(2);
     }
   }
 
-  // --- 6. the app's user --------------------------------------------------------------------------
+  // --- 6. the app's user
+  // --------------------------------------------------------------------------
 
   @Test
   void aRootBerthGivesTheReleaseToTheAppsUserWhoRunsTheBuildAndReleasePhases() throws Exception {
@@ -399,14 +454,18 @@ class DeployEndToEndTest {
       assertThat(deploy.out()).contains("       migrated as nobody");
       Path release = tmp.resolve("state/apps/web/releases/1");
       assertThat(Files.readString(release.resolve("BUILT"))).isEqualTo(Long.toString(nobody.uid()));
-      assertThat(Files.readString(release.resolve("MIGRATED")).strip()).isEqualTo(Long.toString(nobody.uid()));
-      assertThat(((Number) Files.getAttribute(release.resolve("wsgi.py"), "unix:uid")).longValue()).isEqualTo(nobody.uid());
-      assertThat(Files.getPosixFilePermissions(release)).isEqualTo(PosixFilePermissions.fromString("rwx------"));
+      assertThat(Files.readString(release.resolve("MIGRATED")).strip())
+          .isEqualTo(Long.toString(nobody.uid()));
+      assertThat(((Number) Files.getAttribute(release.resolve("wsgi.py"), "unix:uid")).longValue())
+          .isEqualTo(nobody.uid());
+      assertThat(Files.getPosixFilePermissions(release))
+          .isEqualTo(PosixFilePermissions.fromString("rwx------"));
       JsonNode whoami = JSON.readTree(Curl.get("http://127.0.0.1:" + port + "/whoami").body());
       assertThat(whoami.path("uid").asLong()).isEqualTo(nobody.uid());
       assertThat(version()).isEqualTo("v1");
       // The release phase's output is in the app's log.
-      assertThat(Files.readString(tmp.resolve("state/log/web.log"))).contains(" release | migrated as nobody");
+      assertThat(Files.readString(tmp.resolve("state/log/web.log")))
+          .contains(" release | migrated as nobody");
     }
   }
 
@@ -506,12 +565,25 @@ class DeployEndToEndTest {
   private static List<ProcessHandle> gunicornMasters(BerthProcess berth) {
     return berth.descendants().stream()
         .filter(p -> p.info().commandLine().orElse("").contains("gunicorn"))
-        .filter(p -> p.parent().map(parent -> !parent.info().commandLine().orElse("").contains("gunicorn")).orElse(true))
+        .filter(
+            p ->
+                p.parent()
+                    .map(parent -> !parent.info().commandLine().orElse("").contains("gunicorn"))
+                    .orElse(true))
         .toList();
   }
 
   private static String git(Path dir, String... args) throws Exception {
-    List<String> argv = new java.util.ArrayList<>(List.of("git", "-C", dir.toString(), "-c", "user.name=test", "-c", "user.email=test@example.com"));
+    List<String> argv =
+        new java.util.ArrayList<>(
+            List.of(
+                "git",
+                "-C",
+                dir.toString(),
+                "-c",
+                "user.name=test",
+                "-c",
+                "user.email=test@example.com"));
     argv.addAll(List.of(args));
     return run(argv);
   }

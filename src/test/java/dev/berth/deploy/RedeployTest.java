@@ -29,8 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@link Deployer#redeploy}, what {@code berth reload} calls for an app whose definition changed:
  * the new definition runs (new env, new count) from the code the app runs now, through a new
- * generation and one switch. Real gunicorn processes under a real supervisor; the edge's side is
- * a listener that records which endpoints serve.
+ * generation and one switch. Real gunicorn processes under a real supervisor; the edge's side is a
+ * listener that records which endpoints serve.
  */
 class RedeployTest {
 
@@ -38,9 +38,11 @@ class RedeployTest {
 
   /** Which endpoints take traffic, as the edge's backend would have them. */
   private final Set<Endpoint> serving = ConcurrentHashMap.newKeySet();
+
   private final List<String> switches = new CopyOnWriteArrayList<>();
 
-  private record Handle(Endpoint endpoint, Set<Endpoint> serving) implements InstanceListener.Routed {
+  private record Handle(Endpoint endpoint, Set<Endpoint> serving)
+      implements InstanceListener.Routed {
     @Override
     public void withdraw() {
       serving.remove(endpoint);
@@ -119,7 +121,8 @@ class RedeployTest {
 
       // After a deploy: the current release's code, with the definition of the day.
       Files.writeString(source.resolve("VERSION"), "released\n");
-      Deployer.Result deployed = deployer.deploy("web", new Deployer.Request(null, null, null, null), progress());
+      Deployer.Result deployed =
+          deployer.deploy("web", new Deployer.Request(null, null, null, null), progress());
       assertThat(deployed.ok()).as(deployed.failure()).isTrue();
       Files.writeString(source.resolve("VERSION"), "edited after the release\n");
       result = deployer.redeploy(app(source, "hallo", 1), steps::add);
@@ -130,10 +133,13 @@ class RedeployTest {
 
       // A definition whose processes cannot start: refused, the running generation untouched.
       Set<Endpoint> before = Set.copyOf(serving);
-      App broken = app(source, "hallo", 1, "/usr/bin/python3 -c 'raise SystemExit(\"no such server\")'");
+      App broken =
+          app(source, "hallo", 1, "/usr/bin/python3 -c 'raise SystemExit(\"no such server\")'");
       result = deployer.redeploy(broken, steps::add);
       assertThat(result.ok()).isFalse();
-      assertThat(result.failure()).contains("web.1: exited with code 1 before it was ready").contains("no such server");
+      assertThat(result.failure())
+          .contains("web.1: exited with code 1 before it was ready")
+          .contains("no such server");
       assertThat(serving).isEqualTo(before);
       assertThat(get("/env/GREETING")).containsExactly("hallo");
     } finally {

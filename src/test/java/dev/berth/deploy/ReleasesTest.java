@@ -25,7 +25,15 @@ class ReleasesTest {
     Path incoming = releases.incoming(n, false);
     Files.writeString(incoming.resolve("VERSION"), "v" + n);
     releases.adopt(incoming, n);
-    releases.record(new Releases.Release(n, Instant.parse("2026-11-24T19:35:03Z"), "/srv/blog", revision, "abc123def456", 1.5, null));
+    releases.record(
+        new Releases.Release(
+            n,
+            Instant.parse("2026-11-24T19:35:03Z"),
+            "/srv/blog",
+            revision,
+            "abc123def456",
+            1.5,
+            null));
     return n;
   }
 
@@ -41,11 +49,26 @@ class ReleasesTest {
     releases.markCurrent(2);
 
     assertThat(releases.current()).isEqualTo(OptionalInt.of(2));
-    assertThat(Files.readSymbolicLink(state.resolve("apps/blog/current"))).isEqualTo(Path.of("releases/2"));
+    assertThat(Files.readSymbolicLink(state.resolve("apps/blog/current")))
+        .isEqualTo(Path.of("releases/2"));
     assertThat(releases.list())
         .containsExactly(
-            new Releases.Release(1, Instant.parse("2026-11-24T19:35:03Z"), "/srv/blog", "9b1e2f0a", "abc123def456", 1.5, null),
-            new Releases.Release(2, Instant.parse("2026-11-24T19:35:03Z"), "/srv/blog", null, "abc123def456", 1.5, null));
+            new Releases.Release(
+                1,
+                Instant.parse("2026-11-24T19:35:03Z"),
+                "/srv/blog",
+                "9b1e2f0a",
+                "abc123def456",
+                1.5,
+                null),
+            new Releases.Release(
+                2,
+                Instant.parse("2026-11-24T19:35:03Z"),
+                "/srv/blog",
+                null,
+                "abc123def456",
+                1.5,
+                null));
     assertThat(Files.readString(releases.dir(2).resolve("VERSION"))).isEqualTo("v2");
     assertThat(Files.getPosixFilePermissions(state.resolve("apps/blog/releases/2.json")))
         .isEqualTo(PosixFilePermissions.fromString("rw-------"));
@@ -75,9 +98,12 @@ class ReleasesTest {
     make(releases, null);
     Path left = releases.incoming(2, false);
     Files.writeString(left.resolve("half"), "x");
-    // A directory without metadata (killed between adopt and record): not listed, but its number is taken.
+    // A directory without metadata (killed between adopt and record): not listed, but its number is
+    // taken.
     Files.createDirectories(releases.dir(3));
-    Files.setPosixFilePermissions(Files.createDirectories(releases.dir(3).resolve("readonly")), PosixFilePermissions.fromString("r-x------"));
+    Files.setPosixFilePermissions(
+        Files.createDirectories(releases.dir(3).resolve("readonly")),
+        PosixFilePermissions.fromString("r-x------"));
 
     assertThat(releases.list()).extracting(Releases.Release::number).containsExactly(1);
     assertThat(releases.next()).isEqualTo(4);

@@ -41,7 +41,10 @@ class EdgeEndToEndTest {
   private String base;
   private int port;
   private final HttpClient http =
-      HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(10)).build();
+      HttpClient.newBuilder()
+          .followRedirects(HttpClient.Redirect.NEVER)
+          .connectTimeout(Duration.ofSeconds(10))
+          .build();
 
   @BeforeAll
   void startBerth(@TempDir Path tmp) throws Exception {
@@ -146,7 +149,9 @@ class EdgeEndToEndTest {
   }
 
   private HttpResponse<String> get(String path) throws IOException, InterruptedException {
-    return http.send(HttpRequest.newBuilder(URI.create(base + path)).build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        HttpRequest.newBuilder(URI.create(base + path)).build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   private HttpResponse<String> post(String path, String contentType, String body)
@@ -170,10 +175,12 @@ class EdgeEndToEndTest {
     assertThat(index.get("service").asText()).isEqualTo("onboarding");
     assertThat(index.get("activities").asText()).isEqualTo("/activities");
 
-    assertThat(json(get("/activities/3")).get("name").asText()).isEqualTo("Read the deploy runbook");
+    assertThat(json(get("/activities/3")).get("name").asText())
+        .isEqualTo("Read the deploy runbook");
     assertThat(get("/activities/99").statusCode()).isEqualTo(404);
 
-    HttpResponse<String> plan = post("/plan", "application/json", "{\"name\": \"Ada\", \"team\": \"engineering\"}");
+    HttpResponse<String> plan =
+        post("/plan", "application/json", "{\"name\": \"Ada\", \"team\": \"engineering\"}");
     assertThat(json(plan).get("total_minutes").asInt()).isEqualTo(60 + 30 + 45 + 90);
   }
 
@@ -187,9 +194,13 @@ class EdgeEndToEndTest {
         .contains("action=\"/tasks/add\"");
     assertThat(get("/tasks/task/2").body()).contains("href=\"/tasks/\"");
 
-    HttpResponse<String> added = post("/tasks/add", "application/x-www-form-urlencoded", "title=Water+the+plants");
+    HttpResponse<String> added =
+        post("/tasks/add", "application/x-www-form-urlencoded", "title=Water+the+plants");
     assertThat(added.statusCode()).isEqualTo(302);
-    assertThat(URI.create(base).resolve(added.headers().firstValue("Location").orElseThrow()).getPath())
+    assertThat(
+            URI.create(base)
+                .resolve(added.headers().firstValue("Location").orElseThrow())
+                .getPath())
         .isEqualTo("/tasks/");
     assertThat(get("/tasks/").body()).contains("Water the plants");
   }
@@ -199,11 +210,16 @@ class EdgeEndToEndTest {
     Curl.Response response =
         Curl.get(
             base + "/t/echo?x=1",
-            "-H", "X-Forwarded-For: 6.6.6.6",
-            "-H", "X-Forwarded-Proto: https",
-            "-H", "SCRIPT_NAME: /evil",
-            "-H", "Connection: keep-alive, X-Drop-Me",
-            "-H", "X-Drop-Me: 1");
+            "-H",
+            "X-Forwarded-For: 6.6.6.6",
+            "-H",
+            "X-Forwarded-Proto: https",
+            "-H",
+            "SCRIPT_NAME: /evil",
+            "-H",
+            "Connection: keep-alive, X-Drop-Me",
+            "-H",
+            "X-Drop-Me: 1");
     assertThat(response.status()).isEqualTo(200);
     JsonNode echo = JSON.readTree(response.body());
     assertThat(echo.get("path").asText()).isEqualTo("/echo");
@@ -258,7 +274,9 @@ class EdgeEndToEndTest {
     HttpResponse<String> chunked =
         http.send(
             HttpRequest.newBuilder(URI.create(base + "/t/echo"))
-                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(upload)))
+                .POST(
+                    HttpRequest.BodyPublishers.ofInputStream(
+                        () -> new ByteArrayInputStream(upload)))
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(json(chunked).get("body_length").asInt()).isEqualTo(upload.length);
@@ -273,7 +291,9 @@ class EdgeEndToEndTest {
   void headAndBodylessResponses() throws Exception {
     HttpResponse<String> head =
         http.send(
-            HttpRequest.newBuilder(URI.create(base + "/t/")).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+            HttpRequest.newBuilder(URI.create(base + "/t/"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                .build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(head.statusCode()).isEqualTo(200);
     assertThat(head.body()).isEmpty();
@@ -295,7 +315,9 @@ class EdgeEndToEndTest {
     String lastModified = css.headers().firstValue("Last-Modified").orElseThrow();
     HttpResponse<String> notModified =
         http.send(
-            HttpRequest.newBuilder(URI.create(base + "/static/style.css")).header("If-Modified-Since", lastModified).build(),
+            HttpRequest.newBuilder(URI.create(base + "/static/style.css"))
+                .header("If-Modified-Since", lastModified)
+                .build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(notModified.statusCode()).isEqualTo(304);
 
@@ -308,9 +330,12 @@ class EdgeEndToEndTest {
 
   @Test
   void staticFilesNeverEscapeTheirRoot() throws Exception {
-    assertThat(Curl.get(base + "/static/../../../../etc/passwd", "--path-as-is").status()).isEqualTo(400);
-    assertThat(Curl.get(base + "/static/%2e%2e/%2e%2e/etc/passwd", "--path-as-is").status()).isEqualTo(400);
-    assertThat(Curl.get(base + "/static/..%2f..%2fsecret.txt", "--path-as-is").status()).isEqualTo(400);
+    assertThat(Curl.get(base + "/static/../../../../etc/passwd", "--path-as-is").status())
+        .isEqualTo(400);
+    assertThat(Curl.get(base + "/static/%2e%2e/%2e%2e/etc/passwd", "--path-as-is").status())
+        .isEqualTo(400);
+    assertThat(Curl.get(base + "/static/..%2f..%2fsecret.txt", "--path-as-is").status())
+        .isEqualTo(400);
     Curl.Response link = Curl.get(base + "/static/leak.txt");
     assertThat(link.status()).isEqualTo(403);
     assertThat(link.body()).doesNotContain("not for you");
@@ -328,9 +353,13 @@ class EdgeEndToEndTest {
     assertThat(none.body()).contains("No route matches");
 
     Curl.Response wild = Curl.get(base + "/echo", "-H", "Host: tenant.wild.test");
-    assertThat(JSON.readTree(wild.body()).get("headers").get("host").asText()).isEqualTo("tenant.wild.test");
+    assertThat(JSON.readTree(wild.body()).get("headers").get("host").asText())
+        .isEqualTo("tenant.wild.test");
 
-    assertThat(JSON.readTree(Curl.get(base + "/", "-H", "Host: elsewhere.test").body()).get("service").asText())
+    assertThat(
+            JSON.readTree(Curl.get(base + "/", "-H", "Host: elsewhere.test").body())
+                .get("service")
+                .asText())
         .isEqualTo("onboarding");
   }
 
@@ -342,11 +371,14 @@ class EdgeEndToEndTest {
 
     HttpResponse<String> json =
         http.send(
-            HttpRequest.newBuilder(URI.create(base + "/never/api")).header("Accept", "application/json").build(),
+            HttpRequest.newBuilder(URI.create(base + "/never/api"))
+                .header("Accept", "application/json")
+                .build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(json.headers().firstValue("Content-Type")).contains("application/json");
     assertThat(JSON.readTree(json.body()).get("status").asInt()).isEqualTo(502);
-    assertThat(JSON.readTree(json.body()).get("detail").asText()).isEqualTo("No instance of app \"never\" is ready.");
+    assertThat(JSON.readTree(json.body()).get("detail").asText())
+        .isEqualTo("No instance of app \"never\" is ready.");
   }
 
   @Test
@@ -366,7 +398,9 @@ class EdgeEndToEndTest {
     Path log = tmp.resolve("state/log/access.log");
     HttpResponse<byte[]> answered =
         http.send(
-            HttpRequest.newBuilder(URI.create(base + "/activities/3?from=log")).header("User-Agent", "log-test").build(),
+            HttpRequest.newBuilder(URI.create(base + "/activities/3?from=log"))
+                .header("User-Agent", "log-test")
+                .build(),
             HttpResponse.BodyHandlers.ofByteArray());
     String line = awaitLogLine(log, "/activities/3?from=log");
     assertThat(line)
@@ -376,19 +410,23 @@ class EdgeEndToEndTest {
                 + " \"-\" \"log-test\""
                 + " \"unix:[^\"]+onboarding-1\\.[01]\\.sock\" \\d+\\.\\d{3} \\d+\\.\\d{3}");
     get("/static/missing.css?from=log");
-    assertThat(awaitLogLine(log, "/static/missing.css?from=log")).contains("\" 404 ").contains("\"-\" - ");
+    assertThat(awaitLogLine(log, "/static/missing.css?from=log"))
+        .contains("\" 404 ")
+        .contains("\"-\" - ");
 
     // As logrotate does: move the file away, then signal.
     Files.move(log, tmp.resolve("state/log/access.log.1"));
     new ProcessBuilder("kill", "-USR1", Long.toString(berth.pid())).start().waitFor();
-    // The signal is handled asynchronously: a request logged before the reopen goes to the old file.
+    // The signal is handled asynchronously: a request logged before the reopen goes to the old
+    // file.
     long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
     while (!Files.exists(log) && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
     get("/activities/1?from=rotated");
     assertThat(awaitLogLine(log, "/activities/1?from=rotated")).contains("\" 200 ");
-    assertThat(Files.readString(tmp.resolve("state/log/access.log.1"))).contains("/activities/3?from=log");
+    assertThat(Files.readString(tmp.resolve("state/log/access.log.1")))
+        .contains("/activities/3?from=log");
   }
 
   private static String awaitLogLine(Path log, String text) throws Exception {
@@ -408,29 +446,38 @@ class EdgeEndToEndTest {
 
   @Test
   void bodilessAnswersKeepTheConnection() throws Exception {
-    String lastModified = get("/static/style.css").headers().firstValue("Last-Modified").orElseThrow();
+    String lastModified =
+        get("/static/style.css").headers().firstValue("Last-Modified").orElseThrow();
     String answers =
         raw(
-            "GET /static/style.css HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: " + lastModified + "\r\n\r\n"
+            "GET /static/style.css HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: "
+                + lastModified
+                + "\r\n\r\n"
                 + "HEAD /t/ HTTP/1.1\r\nHost: x\r\n\r\n"
                 + "GET /t/status/204 HTTP/1.1\r\nHost: x\r\n\r\n"
                 + "GET /static/style.css HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     assertThat(answers.split("HTTP/1.1 ", -1)).hasSize(5);
     assertThat(answers).contains("HTTP/1.1 304 ").contains("HTTP/1.1 204 ").endsWith("}\n");
-    assertThat(answers.indexOf("onnection: close")).isEqualTo(answers.lastIndexOf("onnection: close"));
+    assertThat(answers.indexOf("onnection: close"))
+        .isEqualTo(answers.lastIndexOf("onnection: close"));
 
     // HTTP/1.0 keep-alive is answered in kind.
-    String http10 = raw("GET /static/style.css HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /static/style.css HTTP/1.0\r\n\r\n");
+    String http10 =
+        raw(
+            "GET /static/style.css HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /static/style.css HTTP/1.0\r\n\r\n");
     assertThat(http10.split("HTTP/1.1 200 ", -1)).hasSize(3);
     assertThat(http10.toLowerCase(java.util.Locale.ROOT)).contains("connection: keep-alive");
   }
 
   @Test
   void malformedRequestsGet400AndTheConnectionCloses() throws Exception {
-    assertThat(raw("GET / HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n")).startsWith("HTTP/1.1 400");
+    assertThat(raw("GET / HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n"))
+        .startsWith("HTTP/1.1 400");
     assertThat(raw("GET / HTTP/1.1\r\n\r\n")).startsWith("HTTP/1.1 400");
-    assertThat(raw("GET /" + "a".repeat(10_000) + " HTTP/1.1\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 414");
-    assertThat(raw("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(10_000) + "\r\n\r\n")).startsWith("HTTP/1.1 431");
+    assertThat(raw("GET /" + "a".repeat(10_000) + " HTTP/1.1\r\nHost: x\r\n\r\n"))
+        .startsWith("HTTP/1.1 414");
+    assertThat(raw("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(10_000) + "\r\n\r\n"))
+        .startsWith("HTTP/1.1 431");
   }
 
   /** Sends raw bytes, returns everything the server sent until it closed the connection. */

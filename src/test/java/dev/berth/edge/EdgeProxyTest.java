@@ -45,7 +45,10 @@ class EdgeProxyTest {
   private int port;
   private String base;
   private final HttpClient http =
-      HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(10)).build();
+      HttpClient.newBuilder()
+          .followRedirects(HttpClient.Redirect.NEVER)
+          .connectTimeout(Duration.ofSeconds(10))
+          .build();
 
   @BeforeAll
   void start(@TempDir Path tmp) throws Exception {
@@ -53,7 +56,10 @@ class EdgeProxyTest {
     Path app = BerthProcess.testApp();
     // A peer berth does not run, next to a dead one: berth must route around the dead one.
     live =
-        new ProcessBuilder("/usr/bin/python3", app.resolve("rawserver.py").toString(), tmp.resolve("live.sock").toString())
+        new ProcessBuilder(
+                "/usr/bin/python3",
+                app.resolve("rawserver.py").toString(),
+                tmp.resolve("live.sock").toString())
             .redirectErrorStream(true)
             .redirectOutput(tmp.resolve("live.out").toFile())
             .start();
@@ -152,7 +158,8 @@ class EdgeProxyTest {
     }
   }
 
-  private HttpResponse<String> get(String path, String... headers) throws IOException, InterruptedException {
+  private HttpResponse<String> get(String path, String... headers)
+      throws IOException, InterruptedException {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path));
     for (int i = 0; i < headers.length; i += 2) {
       request.header(headers[i], headers[i + 1]);
@@ -160,9 +167,12 @@ class EdgeProxyTest {
     return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  private HttpResponse<String> post(String path, byte[] body) throws IOException, InterruptedException {
+  private HttpResponse<String> post(String path, byte[] body)
+      throws IOException, InterruptedException {
     return http.send(
-        HttpRequest.newBuilder(URI.create(base + path)).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+        HttpRequest.newBuilder(URI.create(base + path))
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+            .build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
@@ -179,7 +189,8 @@ class EdgeProxyTest {
 
   @Test
   void trustedProxyChainIsExtendedAndForwardedIsSent() throws Exception {
-    String seen = get("/raw/headers", "X-Forwarded-For", "203.0.113.9", "X-Forwarded-Proto", "https").body();
+    String seen =
+        get("/raw/headers", "X-Forwarded-For", "203.0.113.9", "X-Forwarded-Proto", "https").body();
     assertThat(seen)
         .contains("x-forwarded-for: 203.0.113.9, 127.0.0.1\n")
         .contains("x-forwarded-proto: https\n")
@@ -193,10 +204,14 @@ class EdgeProxyTest {
     String seen =
         get(
                 "/raw/headers",
-                "X-Forwarded-Prefix", "/outer/",
-                "X-Forwarded-Host", "example.org",
-                "X-Forwarded-Port", "443",
-                "Forwarded", "for=203.0.113.9;proto=https")
+                "X-Forwarded-Prefix",
+                "/outer/",
+                "X-Forwarded-Host",
+                "example.org",
+                "X-Forwarded-Port",
+                "443",
+                "Forwarded",
+                "for=203.0.113.9;proto=https")
             .body();
     assertThat(seen)
         .contains("x-forwarded-for: 127.0.0.1\n")
@@ -204,7 +219,10 @@ class EdgeProxyTest {
         .contains("x-forwarded-host: example.org\n")
         .contains("x-forwarded-port: 443\n")
         .contains("x-forwarded-proto: http\n")
-        .contains("forwarded: for=203.0.113.9;proto=https, for=127.0.0.1;proto=http;host=\"127.0.0.1:" + port + "\"\n");
+        .contains(
+            "forwarded: for=203.0.113.9;proto=https, for=127.0.0.1;proto=http;host=\"127.0.0.1:"
+                + port
+                + "\"\n");
   }
 
   @Test
@@ -241,12 +259,16 @@ class EdgeProxyTest {
     Path log = tmp.resolve("raw.log");
     HttpResponse<String> post = post("/raw/reset?post", "body".getBytes(StandardCharsets.UTF_8));
     assertThat(post.statusCode()).isEqualTo(502);
-    assertThat(count(log, "POST /reset?post ")).as("a POST with a body is never sent twice").isEqualTo(1);
+    assertThat(count(log, "POST /reset?post "))
+        .as("a POST with a body is never sent twice")
+        .isEqualTo(1);
 
     assertThat(get("/raw/reset?get").statusCode()).isEqualTo(502);
     // Once on each instance; one more when the first try was on a pooled connection, since a
     // reset there may only mean the connection had gone stale.
-    assertThat(count(log, "GET /reset?get ")).as("a GET is tried on each instance").isBetween(2L, 3L);
+    assertThat(count(log, "GET /reset?get "))
+        .as("a GET is tried on each instance")
+        .isBetween(2L, 3L);
     assertThat(get("/raw/ok").statusCode()).isEqualTo(200);
   }
 
@@ -264,19 +286,42 @@ class EdgeProxyTest {
     Path log = tmp.resolve("raw.log");
     assertThat(post("/small/sink?fits", new byte[1000]).body()).isEqualTo("1000\n");
     assertThat(post("/small/sink?declared", new byte[2000]).statusCode()).isEqualTo(413);
-    assertThat(count(log, "/sink?declared")).as("refused on Content-Length, the app never asked").isZero();
+    assertThat(count(log, "/sink?declared"))
+        .as("refused on Content-Length, the app never asked")
+        .isZero();
 
     Path big = Files.write(tmp.resolve("big.bin"), new byte[5000]);
     Curl.Response chunked =
-        Curl.get(base + "/small/sink?chunked", "-X", "POST", "-H", "Transfer-Encoding: chunked", "--data-binary", "@" + big);
+        Curl.get(
+            base + "/small/sink?chunked",
+            "-X",
+            "POST",
+            "-H",
+            "Transfer-Encoding: chunked",
+            "--data-binary",
+            "@" + big);
     assertThat(chunked.status()).isEqualTo(413);
 
     Curl.Response expect =
-        Curl.get(base + "/small/sink?expect", "-X", "POST", "-H", "Expect: 100-continue", "--data-binary", "@" + big);
+        Curl.get(
+            base + "/small/sink?expect",
+            "-X",
+            "POST",
+            "-H",
+            "Expect: 100-continue",
+            "--data-binary",
+            "@" + big);
     assertThat(expect.status()).isEqualTo(413);
     assertThat(expect.headers()).doesNotContain("100 Continue");
     Curl.Response continued =
-        Curl.get(base + "/raw/sink", "-X", "POST", "-H", "Expect: 100-continue", "--data-binary", "@" + big);
+        Curl.get(
+            base + "/raw/sink",
+            "-X",
+            "POST",
+            "-H",
+            "Expect: 100-continue",
+            "--data-binary",
+            "@" + big);
     assertThat(continued.headers()).startsWith("HTTP/1.1 100 Continue");
     assertThat(continued.body()).isEqualTo("5000\n");
   }
@@ -296,26 +341,46 @@ class EdgeProxyTest {
 
   @Test
   void anAppsEarlyAnswerReachesAClientStillSendingItsBody() throws Exception {
-    String answer = HttpConnection.answerWhileSending(port, "POST /roomy/early HTTP/1.1\r\nHost: x\r\nContent-Length: " + BODY + "\r\n\r\n", BODY, false);
-    assertThat(answer).startsWith("HTTP/1.1 413 ").contains("Connection: close").endsWith("too large\n");
+    String answer =
+        HttpConnection.answerWhileSending(
+            port,
+            "POST /roomy/early HTTP/1.1\r\nHost: x\r\nContent-Length: " + BODY + "\r\n\r\n",
+            BODY,
+            false);
+    assertThat(answer)
+        .startsWith("HTTP/1.1 413 ")
+        .contains("Connection: close")
+        .endsWith("too large\n");
   }
 
   @Test
   void a413OnTheDeclaredLengthReachesAClientThatSendsTheBodyAnyway() throws Exception {
-    String answer = HttpConnection.answerWhileSending(port, "POST /small/sink HTTP/1.1\r\nHost: x\r\nContent-Length: " + BODY + "\r\n\r\n", BODY, false);
+    String answer =
+        HttpConnection.answerWhileSending(
+            port,
+            "POST /small/sink HTTP/1.1\r\nHost: x\r\nContent-Length: " + BODY + "\r\n\r\n",
+            BODY,
+            false);
     assertThat(answer).startsWith("HTTP/1.1 413 ");
   }
 
   @Test
   void a413WhileStreamingReachesAClientStillSendingChunks() throws Exception {
-    String answer = HttpConnection.answerWhileSending(port, "POST /small/sink HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", BODY, true);
+    String answer =
+        HttpConnection.answerWhileSending(
+            port,
+            "POST /small/sink HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+            BODY,
+            true);
     assertThat(answer).startsWith("HTTP/1.1 413 ");
   }
 
   @Test
   void leastConnectionsAvoidsTheBusyInstance() throws Exception {
     CompletableFuture<HttpResponse<String>> slow =
-        http.sendAsync(HttpRequest.newBuilder(URI.create(base + "/least/slow?seconds=5")).build(), HttpResponse.BodyHandlers.ofString());
+        http.sendAsync(
+            HttpRequest.newBuilder(URI.create(base + "/least/slow?seconds=5")).build(),
+            HttpResponse.BodyHandlers.ofString());
     awaitLine(tmp.resolve("least.log"), "GET /slow");
     Set<String> answered = new HashSet<>();
     for (int i = 0; i < 6; i++) {
@@ -362,7 +427,8 @@ class EdgeProxyTest {
     cases.put(post + "Content-Length: 4\r\nContent-Length: 4\r\n\r\nabcd", "400");
     cases.put(post + "Content-Length: 4, 5\r\n\r\nabcd", "400");
     cases.put(post + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", "501");
-    cases.put(post + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "400");
+    cases.put(
+        post + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "400");
     cases.put(post + "Transfer-Encoding: identity\r\n\r\n", "400");
     cases.put("GET /raw/smuggle HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n", "400");
     cases.put("GET /raw/smuggle HTTP/1.1\r\n X-A: a\r\nHost: x\r\n\r\n", "400");
@@ -382,7 +448,9 @@ class EdgeProxyTest {
     for (Map.Entry<String, String> c : cases.entrySet()) {
       String answer = raw(c.getKey());
       assertThat(answer).as(c.getKey()).startsWith("HTTP/1.1 " + c.getValue() + " ");
-      assertThat(answer.toLowerCase(java.util.Locale.ROOT)).as(c.getKey()).contains("connection: close");
+      assertThat(answer.toLowerCase(java.util.Locale.ROOT))
+          .as(c.getKey())
+          .contains("connection: close");
     }
     assertThat(count(tmp.resolve("raw.log"), "smuggle")).isZero();
 
@@ -395,15 +463,21 @@ class EdgeProxyTest {
   void slowClientHeadGets408AndIdleKeepAliveCloses() throws Exception {
     try (Socket socket = new Socket("127.0.0.1", port)) {
       socket.setSoTimeout(20_000);
-      socket.getOutputStream().write("GET /raw/ok HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.ISO_8859_1));
-      String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+      socket
+          .getOutputStream()
+          .write("GET /raw/ok HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      String answer =
+          new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
       assertThat(answer).startsWith("HTTP/1.1 408 ");
     }
     try (Socket socket = new Socket("127.0.0.1", port)) {
       socket.setSoTimeout(20_000);
-      socket.getOutputStream().write("GET /raw/ok HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      socket
+          .getOutputStream()
+          .write("GET /raw/ok HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
       // The answer, then nothing more: berth closes the idle connection after keepalive_timeout.
-      String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+      String answer =
+          new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
       assertThat(answer).startsWith("HTTP/1.1 200 ").endsWith("GET /ok\n").doesNotContain("408");
     }
   }
@@ -417,7 +491,9 @@ class EdgeProxyTest {
       OutputStream out = socket.getOutputStream();
       InputStream in = socket.getInputStream();
       for (int i = 0; i < 3; i++) {
-        out.write(("GET /raw/rest" + i + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        out.write(
+            ("GET /raw/rest" + i + " HTTP/1.1\r\nHost: x\r\n\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1));
         assertThat(readResponse(in)).startsWith("HTTP/1.1 200 ").endsWith("GET /rest" + i + "\n");
         Thread.sleep(1_300);
       }

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Bodies far larger than berth's memory stream through it in both directions: berth runs here
- * with a 48 MiB heap and 32 MiB of direct memory, so buffering a 1 GiB body would kill it.
+ * Bodies far larger than berth's memory stream through it in both directions: berth runs here with
+ * a 48 MiB heap and 32 MiB of direct memory, so buffering a 1 GiB body would kill it.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class EdgeStreamingTest {
@@ -69,7 +69,8 @@ class EdgeStreamingTest {
 
   @Test
   void oneGibDownloadStreams() throws Exception {
-    String written = curl("-o", "/dev/null", "-w", "%{http_code} %{size_download}", url("/big?size=" + GIB));
+    String written =
+        curl("-o", "/dev/null", "-w", "%{http_code} %{size_download}", url("/big?size=" + GIB));
     assertThat(written).isEqualTo("200 " + GIB);
   }
 
@@ -81,7 +82,13 @@ class EdgeStreamingTest {
     // released last): berth must read it again, not wait for the upstream response timeout.
     long size = 32L << 20;
     for (int i = 1; i <= 3; i++) {
-      String streamed = curl("-o", "/dev/null", "-w", "%{http_code} %{size_download}", url("/bigfile?size=" + size));
+      String streamed =
+          curl(
+              "-o",
+              "/dev/null",
+              "-w",
+              "%{http_code} %{size_download}",
+              url("/bigfile?size=" + size));
       assertThat(streamed).isEqualTo("200 " + size);
       String next = curl("--max-time", "20", "-w", " %{http_code}", url("/conn"));
       assertThat(next).as("the request after streamed response %d", i).endsWith(" 200");
@@ -124,7 +131,9 @@ class EdgeStreamingTest {
           extra.setSoTimeout(10_000);
           extra
               .getOutputStream()
-              .write("GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+              .write(
+                  "GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                      .getBytes(StandardCharsets.ISO_8859_1));
           refused = readAll(extra);
         }
       } while (!refused.isEmpty() && System.nanoTime() < deadline);
@@ -143,7 +152,11 @@ class EdgeStreamingTest {
     while (System.nanoTime() < deadline && !answer.startsWith("HTTP/1.1 200")) {
       try (Socket socket = new Socket("127.0.0.1", port)) {
         socket.setSoTimeout(10_000);
-        socket.getOutputStream().write("GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        socket
+            .getOutputStream()
+            .write(
+                "GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.ISO_8859_1));
         answer = readAll(socket);
       }
     }

@@ -25,7 +25,11 @@ import org.junit.jupiter.params.provider.CsvSource;
 class ForwardedRequestTest {
 
   private static final ClientAddress CLIENT =
-      new ClientAddress(InetAddress.getLoopbackAddress(), "127.0.0.1", AsciiString.of("127.0.0.1"), AsciiString.of("80"));
+      new ClientAddress(
+          InetAddress.getLoopbackAddress(),
+          "127.0.0.1",
+          AsciiString.of("127.0.0.1"),
+          AsciiString.of("80"));
 
   @ParameterizedTest(name = "{0} at {1} (strip {2}) goes up as {3}")
   @CsvSource({
@@ -39,14 +43,23 @@ class ForwardedRequestTest {
     "http://example.com, /, false, /",
     "*, /, false, *",
   })
-  void targetIsTheClientsLessTheStrippedMount(String clientTarget, String mount, boolean strip, String expected) {
-    Route route = new Route(
-        "", mount, new Route.AppTarget("app"), strip, RouteLimits.standard(),
-        new AccessLogSpec(false, Path.of("/dev/null"), AccessLogSpec.Format.COMBINED), 1);
-    DefaultHttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, clientTarget);
+  void targetIsTheClientsLessTheStrippedMount(
+      String clientTarget, String mount, boolean strip, String expected) {
+    Route route =
+        new Route(
+            "",
+            mount,
+            new Route.AppTarget("app"),
+            strip,
+            RouteLimits.standard(),
+            new AccessLogSpec(false, Path.of("/dev/null"), AccessLogSpec.Format.COMBINED),
+            1);
+    DefaultHttpRequest request =
+        new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, clientTarget);
     request.headers().set("Host", "example.com");
 
-    ForwardedRequest.Head head = ForwardedRequest.of(request, route, CLIENT, EdgeSettings.standard());
+    ForwardedRequest.Head head =
+        ForwardedRequest.of(request, route, CLIENT, EdgeSettings.standard());
 
     assertThat(head.uri()).isEqualTo(expected);
     ByteBuf written = Unpooled.buffer();

@@ -40,7 +40,10 @@ class StaticFilesEndToEndTest {
   private BerthProcess berth;
   private String base;
   private final HttpClient http =
-      HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(10)).build();
+      HttpClient.newBuilder()
+          .followRedirects(HttpClient.Redirect.NEVER)
+          .connectTimeout(Duration.ofSeconds(10))
+          .build();
 
   private byte[] text;
   private byte[] binary;
@@ -61,11 +64,14 @@ class StaticFilesEndToEndTest {
     FileTime now = FileTime.fromMillis(System.currentTimeMillis());
     Files.setLastModifiedTime(Files.write(www.resolve("app.js"), script), now);
     Files.setLastModifiedTime(Files.write(www.resolve("app.js.gz"), scriptGz), now);
-    Files.setLastModifiedTime(Files.write(www.resolve("stale.css"), lines("body { color: red; }", 50)), now);
-    Path staleGz = Files.write(www.resolve("stale.css.gz"), gzip("old".getBytes(StandardCharsets.UTF_8)));
+    Files.setLastModifiedTime(
+        Files.write(www.resolve("stale.css"), lines("body { color: red; }", 50)), now);
+    Path staleGz =
+        Files.write(www.resolve("stale.css.gz"), gzip("old".getBytes(StandardCharsets.UTF_8)));
     Files.setLastModifiedTime(staleGz, FileTime.fromMillis(now.toMillis() - 60_000));
     Files.writeString(www.resolve("small.txt"), "too small to compress\n");
-    Files.write(www.resolve("big.txt"), lines("a big file is compressed only when precompressed", 25_000));
+    Files.write(
+        www.resolve("big.txt"), lines("a big file is compressed only when precompressed", 25_000));
     Files.write(www.resolve("empty.txt"), new byte[0]);
     Files.createDirectories(www.resolve("docs"));
     Files.writeString(www.resolve("docs/index.html"), "<h1>docs</h1>\n");
@@ -118,7 +124,8 @@ class StaticFilesEndToEndTest {
     assertThat(header(blob, "Content-Type")).isEqualTo("application/octet-stream");
     assertThat(header(blob, "Content-Length")).isEqualTo("100000");
     // Not text: never compressed, so nothing varies; and this route sets no Cache-Control.
-    assertThat(blob.headers().map()).doesNotContainKeys("content-encoding", "vary", "cache-control");
+    assertThat(blob.headers().map())
+        .doesNotContainKeys("content-encoding", "vary", "cache-control");
   }
 
   @Test
@@ -132,12 +139,15 @@ class StaticFilesEndToEndTest {
     assertThat(notModified.headers().map()).doesNotContainKeys("content-length", "content-type");
 
     for (String list : new String[] {"W/" + etag, "\"nope\", " + etag, "*"}) {
-      assertThat(get("/files/blob.bin", "If-None-Match", list).statusCode()).as(list).isEqualTo(304);
+      assertThat(get("/files/blob.bin", "If-None-Match", list).statusCode())
+          .as(list)
+          .isEqualTo(304);
     }
     assertThat(head("/files/blob.bin", "If-None-Match", etag).statusCode()).isEqualTo(304);
 
     String lastModified = header(get("/files/blob.bin"), "Last-Modified");
-    assertThat(get("/files/blob.bin", "If-Modified-Since", lastModified).statusCode()).isEqualTo(304);
+    assertThat(get("/files/blob.bin", "If-Modified-Since", lastModified).statusCode())
+        .isEqualTo(304);
     // If-None-Match takes precedence: a tag that does not match means the whole file.
     HttpResponse<byte[]> changed =
         get("/files/blob.bin", "If-None-Match", "\"nope\"", "If-Modified-Since", lastModified);
@@ -188,7 +198,8 @@ class StaticFilesEndToEndTest {
     assertSlice(get("/files/blob.bin", "Range", "bytes=10-19", "If-Range", etag), 10, 10);
     assertSlice(get("/files/blob.bin", "Range", "bytes=10-19", "If-Range", lastModified), 10, 10);
     for (String other : new String[] {"\"1-2\"", "W/" + etag, "Thu, 01 Jan 2015 00:00:00 GMT"}) {
-      HttpResponse<byte[]> whole = get("/files/blob.bin", "Range", "bytes=10-19", "If-Range", other);
+      HttpResponse<byte[]> whole =
+          get("/files/blob.bin", "Range", "bytes=10-19", "If-Range", other);
       assertThat(whole.statusCode()).as(other).isEqualTo(200);
       assertThat(whole.body()).as(other).isEqualTo(binary);
     }
@@ -196,7 +207,8 @@ class StaticFilesEndToEndTest {
 
   @Test
   void textIsGzippedOnTheFlyForClientsThatAcceptIt() throws Exception {
-    HttpResponse<byte[]> gzipped = get("/files/text.txt", "Accept-Encoding", "br;q=1.0, gzip;q=0.8");
+    HttpResponse<byte[]> gzipped =
+        get("/files/text.txt", "Accept-Encoding", "br;q=1.0, gzip;q=0.8");
     assertThat(gzipped.statusCode()).isEqualTo(200);
     assertThat(header(gzipped, "Content-Encoding")).isEqualTo("gzip");
     assertThat(header(gzipped, "Vary")).isEqualTo("Accept-Encoding");
@@ -215,12 +227,19 @@ class StaticFilesEndToEndTest {
     assertThat(header(head, "Content-Length")).isEqualTo(String.valueOf(gzipped.body().length));
 
     HttpResponse<byte[]> notModified =
-        get("/files/text.txt", "Accept-Encoding", "gzip", "If-None-Match", etag("text.txt", "-gzip"));
+        get(
+            "/files/text.txt",
+            "Accept-Encoding",
+            "gzip",
+            "If-None-Match",
+            etag("text.txt", "-gzip"));
     assertThat(notModified.statusCode()).isEqualTo(304);
     assertThat(header(notModified, "Vary")).isEqualTo("Accept-Encoding");
     assertThat(notModified.headers().map()).doesNotContainKey("content-encoding");
     // The identity tag does not validate the gzip, nor the other way round.
-    assertThat(get("/files/text.txt", "Accept-Encoding", "gzip", "If-None-Match", etag("text.txt", "")).statusCode())
+    assertThat(
+            get("/files/text.txt", "Accept-Encoding", "gzip", "If-None-Match", etag("text.txt", ""))
+                .statusCode())
         .isEqualTo(200);
   }
 
@@ -234,7 +253,8 @@ class StaticFilesEndToEndTest {
       assertThat(header(identity, "Vary")).isEqualTo("Accept-Encoding");
       assertThat(header(identity, "ETag")).isEqualTo(etag("text.txt", ""));
     }
-    HttpResponse<byte[]> range = get("/files/text.txt", "Accept-Encoding", "gzip", "Range", "bytes=0-99");
+    HttpResponse<byte[]> range =
+        get("/files/text.txt", "Accept-Encoding", "gzip", "Range", "bytes=0-99");
     assertThat(range.statusCode()).isEqualTo(206);
     assertThat(range.headers().map()).doesNotContainKey("content-encoding");
     assertThat(range.body()).isEqualTo(Arrays.copyOf(text, 100));
@@ -291,14 +311,17 @@ class StaticFilesEndToEndTest {
             get("/linked/blob.bin", "Range", "bytes=0-0"),
             get("/linked/blob.bin", "If-None-Match", etag));
     for (HttpResponse<byte[]> response : answers) {
-      assertThat(header(response, "Cache-Control")).as("%d", response.statusCode()).isEqualTo(CACHE_CONTROL);
+      assertThat(header(response, "Cache-Control"))
+          .as("%d", response.statusCode())
+          .isEqualTo(CACHE_CONTROL);
     }
     assertThat(get("/files/blob.bin").headers().map()).doesNotContainKey("cache-control");
   }
 
   @Test
   void methodsIndexRedirectsAndErrors() throws Exception {
-    HttpRequest postRequest = request("/files/text.txt").POST(HttpRequest.BodyPublishers.ofString("x")).build();
+    HttpRequest postRequest =
+        request("/files/text.txt").POST(HttpRequest.BodyPublishers.ofString("x")).build();
     HttpResponse<byte[]> post = http.send(postRequest, HttpResponse.BodyHandlers.ofByteArray());
     assertThat(post.statusCode()).isEqualTo(405);
     assertThat(header(post, "Allow")).isEqualTo("GET, HEAD");
@@ -306,7 +329,8 @@ class StaticFilesEndToEndTest {
     HttpResponse<byte[]> redirect = get("/files/docs?x=1");
     assertThat(redirect.statusCode()).isEqualTo(301);
     assertThat(header(redirect, "Location")).isEqualTo("/files/docs/?x=1");
-    assertThat(new String(get("/files/docs/").body(), StandardCharsets.UTF_8)).isEqualTo("<h1>docs</h1>\n");
+    assertThat(new String(get("/files/docs/").body(), StandardCharsets.UTF_8))
+        .isEqualTo("<h1>docs</h1>\n");
 
     HttpResponse<byte[]> head = head("/files/blob.bin");
     assertThat(head.statusCode()).isEqualTo(200);
@@ -335,23 +359,32 @@ class StaticFilesEndToEndTest {
     try {
       Path path = www.resolve(file);
       long seconds = Files.getLastModifiedTime(path).toMillis() / 1000;
-      return "\"" + Long.toHexString(seconds) + "-" + Long.toHexString(Files.size(path)) + suffix + "\"";
+      return "\""
+          + Long.toHexString(seconds)
+          + "-"
+          + Long.toHexString(Files.size(path))
+          + suffix
+          + "\"";
     } catch (IOException e) {
       throw new AssertionError(e);
     }
   }
 
   private HttpRequest.Builder request(String path, String... headers) {
-    HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
+    HttpRequest.Builder builder =
+        HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
     return headers.length == 0 ? builder : builder.headers(headers);
   }
 
-  private HttpResponse<byte[]> get(String path, String... headers) throws IOException, InterruptedException {
+  private HttpResponse<byte[]> get(String path, String... headers)
+      throws IOException, InterruptedException {
     return http.send(request(path, headers).build(), HttpResponse.BodyHandlers.ofByteArray());
   }
 
-  private HttpResponse<byte[]> head(String path, String... headers) throws IOException, InterruptedException {
-    return http.send(request(path, headers).HEAD().build(), HttpResponse.BodyHandlers.ofByteArray());
+  private HttpResponse<byte[]> head(String path, String... headers)
+      throws IOException, InterruptedException {
+    return http.send(
+        request(path, headers).HEAD().build(), HttpResponse.BodyHandlers.ofByteArray());
   }
 
   private static String header(HttpResponse<?> response, String name) {

@@ -23,8 +23,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The same proxying and static serving on each transport {@code [edge] transport} can name, where it
- * loads: the other suites run on whichever {@code "auto"} picks here.
+ * The same proxying and static serving on each transport {@code [edge] transport} can name, where
+ * it loads: the other suites run on whichever {@code "auto"} picks here.
  */
 class TransportsEndToEndTest {
 
@@ -80,7 +80,8 @@ class TransportsEndToEndTest {
           static = "%1$s/www"
           """
               .formatted(tmp, transport, port, upstreamPort);
-      try (BerthProcess berth = BerthProcess.up(BerthProcess.write(tmp.resolve("berth.toml"), config))) {
+      try (BerthProcess berth =
+          BerthProcess.up(BerthProcess.write(tmp.resolve("berth.toml"), config))) {
         assertThat(berth.output()).contains("(" + transport + ", 2 event loops)");
         String base = "http://127.0.0.1:" + port;
         for (String kind : List.of("unix", "tcp")) {
@@ -91,19 +92,31 @@ class TransportsEndToEndTest {
           assertThat(big.body()).hasSize(5_000_000);
           // Every piece comes after the proxy has read the socket empty: its read must be woken
           // again each time (on io_uring, a unix socket keeps a receive armed for this).
-          // An app answering before the body is in: the answer, then the end of the stream, no reset.
+          // An app answering before the body is in: the answer, then the end of the stream, no
+          // reset.
           // (8 MiB: under the default max_body_size, so that the app answers, not berth.)
           String early =
               HttpConnection.answerWhileSending(
-                  port, "POST /" + kind + "/early HTTP/1.1\r\nHost: x\r\nContent-Length: " + (8 << 20) + "\r\n\r\n", 8 << 20, false);
+                  port,
+                  "POST /"
+                      + kind
+                      + "/early HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                      + (8 << 20)
+                      + "\r\n\r\n",
+                  8 << 20,
+                  false);
           assertThat(early).startsWith("HTTP/1.1 413 ").endsWith("too large\n");
           Curl.Response drip = Curl.get(base + "/" + kind + "/drip?pieces=5");
           assertThat(drip.status()).isEqualTo(200);
           assertThat(drip.body()).isEqualTo("piece\n".repeat(5));
           // ... and a pooled connection still reads its next exchange. One client connection
           // keeps to one event loop, so its second request gets the first one's app connection.
-          try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
-            HttpRequest conn = HttpRequest.newBuilder(URI.create(base + "/" + kind + "/conn")).timeout(Duration.ofSeconds(30)).build();
+          try (HttpClient client =
+              HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+            HttpRequest conn =
+                HttpRequest.newBuilder(URI.create(base + "/" + kind + "/conn"))
+                    .timeout(Duration.ofSeconds(30))
+                    .build();
             String first = client.send(conn, HttpResponse.BodyHandlers.ofString()).body();
             String second = client.send(conn, HttpResponse.BodyHandlers.ofString()).body();
             // "raw <connection> <requests it served>"
@@ -114,25 +127,36 @@ class TransportsEndToEndTest {
             // read again for the next exchange.
             for (int i = 0; i < 3; i++) {
               HttpRequest sendfile =
-                  HttpRequest.newBuilder(URI.create(base + "/" + kind + "/bigfile?size=" + (16 << 20))).timeout(Duration.ofSeconds(30)).build();
-              assertThat(client.send(sendfile, HttpResponse.BodyHandlers.ofByteArray()).body()).hasSize(16 << 20);
-              assertThat(client.send(conn, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+                  HttpRequest.newBuilder(
+                          URI.create(base + "/" + kind + "/bigfile?size=" + (16 << 20)))
+                      .timeout(Duration.ofSeconds(30))
+                      .build();
+              assertThat(client.send(sendfile, HttpResponse.BodyHandlers.ofByteArray()).body())
+                  .hasSize(16 << 20);
+              assertThat(client.send(conn, HttpResponse.BodyHandlers.ofString()).statusCode())
+                  .isEqualTo(200);
             }
             // A body that ends when the app closes, its last bytes and its close sent together:
             // the proxy must read on to the end of the stream (rechunked for the client) however
             // the two arrive, so a few times over.
-            HttpRequest closing = HttpRequest.newBuilder(URI.create(base + "/" + kind + "/nolength")).timeout(Duration.ofSeconds(30)).build();
+            HttpRequest closing =
+                HttpRequest.newBuilder(URI.create(base + "/" + kind + "/nolength"))
+                    .timeout(Duration.ofSeconds(30))
+                    .build();
             for (int i = 0; i < 10; i++) {
-              HttpResponse<String> response = client.send(closing, HttpResponse.BodyHandlers.ofString());
+              HttpResponse<String> response =
+                  client.send(closing, HttpResponse.BodyHandlers.ofString());
               assertThat(response.statusCode()).isEqualTo(200);
               assertThat(response.body()).isEqualTo("until the end\n");
             }
           }
         }
-        // A file over plain HTTP goes out zero-copy: a FileRegion, which each transport writes its own way.
+        // A file over plain HTTP goes out zero-copy: a FileRegion, which each transport writes its
+        // own way.
         Curl.Response served = Curl.get(base + "/files/big.txt", "-H", "Accept-Encoding: identity");
         assertThat(served.status()).isEqualTo(200);
-        assertThat(served.body()).isEqualTo(new String(file, java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertThat(served.body())
+            .isEqualTo(new String(file, java.nio.charset.StandardCharsets.ISO_8859_1));
       }
     } finally {
       for (Process server : servers) {
@@ -142,7 +166,8 @@ class TransportsEndToEndTest {
   }
 
   @Test
-  void aNamedTransportThatDoesNotLoadStopsTheStartAndAutoFallsBack(@TempDir Path tmp) throws Exception {
+  void aNamedTransportThatDoesNotLoadStopsTheStartAndAutoFallsBack(@TempDir Path tmp)
+      throws Exception {
     // Netty's switch for turning its native transports off stands in for a kernel without them.
     List<String> noNative = List.of("-Xmx256m", "-Dio.netty.transport.noNative=true");
     int port = BerthProcess.freePort();
@@ -156,11 +181,13 @@ class TransportsEndToEndTest {
         [[listeners]]
         address = "127.0.0.1:%d"
         """;
-    Path named = BerthProcess.write(tmp.resolve("named.toml"), config.formatted(tmp, "io_uring", port));
+    Path named =
+        BerthProcess.write(tmp.resolve("named.toml"), config.formatted(tmp, "io_uring", port));
     try (BerthProcess berth = BerthProcess.start(noNative, "up", "--config", named.toString())) {
       assertThat(berth.waitFor(Duration.ofSeconds(60))).isEqualTo(1);
       assertThat(berth.output())
-          .contains("berth: " + named + ": [edge] transport = \"io_uring\" is not available here: ");
+          .contains(
+              "berth: " + named + ": [edge] transport = \"io_uring\" is not available here: ");
     }
     assertThat(tmp.resolve("state")).doesNotExist();
 

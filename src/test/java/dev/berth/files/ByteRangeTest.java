@@ -39,8 +39,19 @@ class ByteRangeTest {
   void invalidOrMultipleRangesAreIgnored() {
     for (String header :
         new String[] {
-          "bytes=abc", "bytes=-", "bytes=5", "bytes=9-5", "bytes=+1-2", "bytes=1 -2", "bytes=0x1-2",
-          "bytes=1234567890123456789-", "items=0-9", "0-9", "", "bytes=0-1,5-6", "bytes=0-1, 200-300"
+          "bytes=abc",
+          "bytes=-",
+          "bytes=5",
+          "bytes=9-5",
+          "bytes=+1-2",
+          "bytes=1 -2",
+          "bytes=0x1-2",
+          "bytes=1234567890123456789-",
+          "items=0-9",
+          "0-9",
+          "",
+          "bytes=0-1,5-6",
+          "bytes=0-1, 200-300"
         }) {
       assertThat(ByteRange.of(header, 100)).as(header).isEqualTo(new Whole());
     }

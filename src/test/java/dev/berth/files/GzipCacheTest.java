@@ -52,7 +52,8 @@ class GzipCacheTest {
     GzipCache cache = new GzipCache(1 << 20);
     byte[] before = cache.gzip(file, attributes(file));
     Files.writeString(file, "two ".repeat(100));
-    Files.setLastModifiedTime(file, FileTime.fromMillis(attributes(file).lastModifiedTime().toMillis() + 5000));
+    Files.setLastModifiedTime(
+        file, FileTime.fromMillis(attributes(file).lastModifiedTime().toMillis() + 5000));
     assertThat(gunzip(cache.gzip(file, attributes(file))))
         .isEqualTo(Files.readAllBytes(file))
         .isNotEqualTo(gunzip(before));
@@ -74,7 +75,8 @@ class GzipCacheTest {
     Path big = randomFile("big", 30_000);
     assertThat(gunzip(cache.gzip(big, attributes(big)))).isEqualTo(Files.readAllBytes(big));
     assertThat(cache.size()).isLessThanOrEqualTo(25_000);
-    assertThat(cache.gzip(a, attributes(a))).isSameAs(gzipOfA); // too big to keep, so it evicted nothing
+    assertThat(cache.gzip(a, attributes(a)))
+        .isSameAs(gzipOfA); // too big to keep, so it evicted nothing
   }
 
   @Test

@@ -29,7 +29,8 @@ class PreconditionsTest {
   @Test
   void tagsAreNginxsHexSecondsAndSize() {
     assertThat(FILE).isEqualTo(new Validator("\"6553f100-1a2\"", MODIFIED));
-    assertThat(Validator.of(MODIFIED * 1000, 0x1a2, "-gzip").etag()).isEqualTo("\"6553f100-1a2-gzip\"");
+    assertThat(Validator.of(MODIFIED * 1000, 0x1a2, "-gzip").etag())
+        .isEqualTo("\"6553f100-1a2-gzip\"");
   }
 
   @Test
@@ -38,7 +39,8 @@ class PreconditionsTest {
     assertThat(evaluate("If-None-Match", FILE.etag())).isEqualTo(NOT_MODIFIED);
     assertThat(evaluate("If-None-Match", "W/" + FILE.etag())).isEqualTo(NOT_MODIFIED);
     assertThat(evaluate("If-None-Match", "\"a,b\", " + FILE.etag())).isEqualTo(NOT_MODIFIED);
-    assertThat(evaluate("If-None-Match", "\"x\"", "If-None-Match", FILE.etag())).isEqualTo(NOT_MODIFIED);
+    assertThat(evaluate("If-None-Match", "\"x\"", "If-None-Match", FILE.etag()))
+        .isEqualTo(NOT_MODIFIED);
     assertThat(evaluate("If-None-Match", "*")).isEqualTo(NOT_MODIFIED);
     assertThat(evaluate("If-None-Match", "\"6553f100-1a2-gzip\"")).isEqualTo(SEND);
     assertThat(evaluate("If-None-Match", "\"6553f100\"")).isEqualTo(SEND);
@@ -52,7 +54,8 @@ class PreconditionsTest {
     assertThat(evaluate("If-Modified-Since", BEFORE)).isEqualTo(SEND);
     assertThat(evaluate("If-Modified-Since", "yesterday")).isEqualTo(SEND);
     assertThat(evaluate("If-None-Match", "\"other\"", "If-Modified-Since", AT)).isEqualTo(SEND);
-    assertThat(evaluate("If-None-Match", FILE.etag(), "If-Modified-Since", BEFORE)).isEqualTo(NOT_MODIFIED);
+    assertThat(evaluate("If-None-Match", FILE.etag(), "If-Modified-Since", BEFORE))
+        .isEqualTo(NOT_MODIFIED);
   }
 
   @Test
@@ -64,7 +67,8 @@ class PreconditionsTest {
     assertThat(evaluate("If-Unmodified-Since", AT)).isEqualTo(SEND);
     assertThat(evaluate("If-Unmodified-Since", BEFORE)).isEqualTo(PRECONDITION_FAILED);
     assertThat(evaluate("If-Match", FILE.etag(), "If-Unmodified-Since", BEFORE)).isEqualTo(SEND);
-    assertThat(evaluate("If-Match", FILE.etag(), "If-None-Match", FILE.etag())).isEqualTo(NOT_MODIFIED);
+    assertThat(evaluate("If-Match", FILE.etag(), "If-None-Match", FILE.etag()))
+        .isEqualTo(NOT_MODIFIED);
   }
 
   @Test

@@ -30,11 +30,14 @@ class StaticRootTest {
 
   @Test
   void servesFilesAndIndex() {
-    assertThat(root.lookup("/docs/guide.txt")).isEqualTo(new StaticRoot.File(root.root().resolve("docs/guide.txt")));
+    assertThat(root.lookup("/docs/guide.txt"))
+        .isEqualTo(new StaticRoot.File(root.root().resolve("docs/guide.txt")));
     assertThat(root.lookup("/")).isEqualTo(new StaticRoot.File(root.root().resolve("index.html")));
     assertThat(root.lookup("")).isInstanceOf(StaticRoot.Redirect.class);
-    assertThat(root.lookup("/a%20b.txt")).isEqualTo(new StaticRoot.File(root.root().resolve("a b.txt")));
-    assertThat(root.lookup("/inside")).isEqualTo(new StaticRoot.File(root.root().resolve("docs/guide.txt")));
+    assertThat(root.lookup("/a%20b.txt"))
+        .isEqualTo(new StaticRoot.File(root.root().resolve("a b.txt")));
+    assertThat(root.lookup("/inside"))
+        .isEqualTo(new StaticRoot.File(root.root().resolve("docs/guide.txt")));
   }
 
   @Test
@@ -63,13 +66,15 @@ class StaticRootTest {
       assertThat(root.lookup(attack)).as(attack).isInstanceOf(StaticRoot.Refused.class);
       assertThat(((StaticRoot.Refused) root.lookup(attack)).status()).as(attack).isEqualTo(400);
     }
-    assertThat(root.lookup("/out")).isEqualTo(new StaticRoot.Refused(403, "link leads outside the static root"));
+    assertThat(root.lookup("/out"))
+        .isEqualTo(new StaticRoot.Refused(403, "link leads outside the static root"));
   }
 
   @Test
   void followingSymlinksServesLinksOutButStillRefusesDotSegments() throws IOException {
     StaticRoot following = new StaticRoot(root.root(), true);
-    assertThat(following.lookup("/out")).isEqualTo(new StaticRoot.File(tmp.resolve("secret.txt").toRealPath()));
+    assertThat(following.lookup("/out"))
+        .isEqualTo(new StaticRoot.File(tmp.resolve("secret.txt").toRealPath()));
     assertThat(following.lookup("/../secret.txt")).isInstanceOf(StaticRoot.Refused.class);
     assertThat(following.lookup("/%2e%2e/secret.txt")).isInstanceOf(StaticRoot.Refused.class);
   }

@@ -21,7 +21,12 @@ class BerthInvocationTest {
     Path launcher = executable(tmp.resolve("berth"));
 
     BerthInvocation berth =
-        BerthInvocation.of(Map.of("BERTH_LAUNCHER", launcher.toString()), Optional.of("/usr/bin/java"), JAVA_HOME, "x.jar", tmp);
+        BerthInvocation.of(
+            Map.of("BERTH_LAUNCHER", launcher.toString()),
+            Optional.of("/usr/bin/java"),
+            JAVA_HOME,
+            "x.jar",
+            tmp);
 
     assertThat(berth.command()).containsExactly(launcher.toString());
     assertThat(berth.how()).isEqualTo("the launcher " + launcher);
@@ -31,7 +36,11 @@ class BerthInvocationTest {
   void theJvmAndAnAbsoluteClasspathWithoutALauncher() {
     BerthInvocation berth =
         BerthInvocation.of(
-            Map.of(), Optional.of("/opt/jdk/bin/java"), JAVA_HOME, "target/berth.jar:/abs/lib/picocli.jar:", tmp);
+            Map.of(),
+            Optional.of("/opt/jdk/bin/java"),
+            JAVA_HOME,
+            "target/berth.jar:/abs/lib/picocli.jar:",
+            tmp);
 
     assertThat(berth.command())
         .containsExactly(
@@ -46,16 +55,28 @@ class BerthInvocationTest {
 
   @Test
   void aLauncherThatIsNotThereOrNotAbsoluteIsIgnored() throws Exception {
-    for (String launcher : new String[] {tmp.resolve("gone").toString(), "berth", "", Files.createFile(tmp.resolve("plain")).toString()}) {
+    for (String launcher :
+        new String[] {
+          tmp.resolve("gone").toString(),
+          "berth",
+          "",
+          Files.createFile(tmp.resolve("plain")).toString()
+        }) {
       BerthInvocation berth =
-          BerthInvocation.of(Map.of("BERTH_LAUNCHER", launcher), Optional.of("/opt/jdk/bin/java"), JAVA_HOME, "/a.jar", tmp);
+          BerthInvocation.of(
+              Map.of("BERTH_LAUNCHER", launcher),
+              Optional.of("/opt/jdk/bin/java"),
+              JAVA_HOME,
+              "/a.jar",
+              tmp);
       assertThat(berth.command()).as(launcher).first().isEqualTo("/opt/jdk/bin/java");
     }
   }
 
   @Test
   void javaHomeWhenTheOsDoesNotTellTheJvmsPath() {
-    BerthInvocation berth = BerthInvocation.of(Map.of(), Optional.empty(), JAVA_HOME, "/a.jar", tmp);
+    BerthInvocation berth =
+        BerthInvocation.of(Map.of(), Optional.empty(), JAVA_HOME, "/a.jar", tmp);
 
     assertThat(berth.command()).first().isEqualTo("/usr/lib/jvm/some-jdk/bin/java");
   }

@@ -62,12 +62,17 @@ class GitInitTest {
     assertThat(git(repo, "rev-parse", "--is-bare-repository").strip()).isEqualTo("true");
     assertThat(git(repo, "config", "berth.app").strip()).isEqualTo("blog");
     // The state dir's directories berth made are private, as state_dir is.
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(repo.getParent()))).isEqualTo("rwx------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(repo.getParent())))
+        .isEqualTo("rwx------");
 
     Path hook = repo.resolve("hooks/pre-receive");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(hook))).isEqualTo("rwxr-xr-x");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(hook)))
+        .isEqualTo("rwxr-xr-x");
     String text = Files.readString(hook);
-    assertThat(text).startsWith("#!/bin/sh\n").contains(PreReceiveHook.MARKER).contains("config='" + config + "'");
+    assertThat(text)
+        .startsWith("#!/bin/sh\n")
+        .contains(PreReceiveHook.MARKER)
+        .contains("config='" + config + "'");
     // berth by absolute paths (the in-process CLI has no launcher: the JVM and classpath).
     assertThat(text).contains("'" + ProcessHandle.current().info().command().orElseThrow() + "'");
     assertThat(Exec.run(tmp, "sh", "-n", hook.toString()).exit()).as("sh -n").isZero();
@@ -82,7 +87,8 @@ class GitInitTest {
 
     Cli same = Cli.run(config, "git", "init", "blog");
     assertThat(same.exit()).as(same.err()).isZero();
-    assertThat(same.out()).startsWith("berth: " + repo + " exists; its pre-receive hook was already up to date");
+    assertThat(same.out())
+        .startsWith("berth: " + repo + " exists; its pre-receive hook was already up to date");
 
     Files.writeString(hook, written.replace("config=", "config_was_edited=1\nconfig="));
     Cli again = Cli.run(config, "git", "init", "blog", "--branch", "production");
@@ -116,21 +122,27 @@ class GitInitTest {
     Path notRepo = Files.createDirectories(tmp.resolve("notrepo"));
     Files.writeString(notRepo.resolve("file"), "x");
     Path otherApps = tmp.resolve("other.git");
-    assertThat(Cli.run(config, "git", "init", "blog", "--path", otherApps.toString()).exit()).isZero();
+    assertThat(Cli.run(config, "git", "init", "blog", "--path", otherApps.toString()).exit())
+        .isZero();
     Path foreignHook = tmp.resolve("foreign.git");
     git(tmp, "init", "--bare", "--quiet", foreignHook.toString());
     Files.writeString(foreignHook.resolve("hooks/pre-receive"), "#!/bin/sh\nexit 0\n");
 
     Map<List<String>, String> cases =
         Map.of(
-            List.of("nope"), "berth: git init: no app named nope in " + config + " (apps: blog, legacy)",
-            List.of("legacy"), "berth: git init: app legacy is not run by berth (it has upstreams): there is nothing to deploy",
-            List.of("blog", "--branch", "a b"), "berth: git init: --branch a b: not a valid branch name",
-            List.of("blog", "--path", notRepo.toString()), "berth: git init: " + notRepo + " exists and is not a bare git repository",
+            List.of("nope"),
+                "berth: git init: no app named nope in " + config + " (apps: blog, legacy)",
+            List.of("legacy"),
+                "berth: git init: app legacy is not run by berth (it has upstreams): there is nothing to deploy",
+            List.of("blog", "--branch", "a b"),
+                "berth: git init: --branch a b: not a valid branch name",
+            List.of("blog", "--path", notRepo.toString()),
+                "berth: git init: " + notRepo + " exists and is not a bare git repository",
             List.of("blog", "--path", notRepo.resolve("file").toString()),
                 "berth: git init: " + notRepo.resolve("file") + " exists and is not a directory",
             List.of("blog", "--path", foreignHook.toString()),
-                "berth: git init: " + foreignHook.resolve("hooks/pre-receive")
+                "berth: git init: "
+                    + foreignHook.resolve("hooks/pre-receive")
                     + " exists and was not written by berth; move it away, then run this again");
     for (var c : cases.entrySet()) {
       List<String> args = new java.util.ArrayList<>(List.of("git", "init"));
@@ -147,7 +159,8 @@ class GitInitTest {
     Cli other = Cli.run(config, "git", "init", "blog", "--path", blogs.toString());
     assertThat(other.exit()).isEqualTo(2);
     assertThat(other.err()).isEqualTo("berth: git init: " + blogs + " deploys app shop, not blog");
-    assertThat(Files.readString(foreignHook.resolve("hooks/pre-receive"))).isEqualTo("#!/bin/sh\nexit 0\n");
+    assertThat(Files.readString(foreignHook.resolve("hooks/pre-receive")))
+        .isEqualTo("#!/bin/sh\nexit 0\n");
   }
 
   @Test
@@ -158,7 +171,8 @@ class GitInitTest {
     Exec feature = push(work, repo, "main:feature");
     assertThat(feature.exit()).as(feature.output()).isZero();
     assertThat(feature.output())
-        .contains("remote: berth: refs/heads/feature: accepted, not deployed (app blog deploys branch main or master)");
+        .contains(
+            "remote: berth: refs/heads/feature: accepted, not deployed (app blog deploys branch main or master)");
 
     git(work, "tag", "v1");
     Exec tag = push(work, repo, "v1");
@@ -187,7 +201,17 @@ class GitInitTest {
         .contains("remote: berth: deploy of " + sha + " failed (berth exited with code 3)")
         .contains("push rejected, main not updated")
         .contains("[remote rejected] main -> main (pre-receive hook declined)");
-    assertThat(Exec.run(repo, "git", "--git-dir=.", "show-ref", "--verify", "--quiet", "refs/heads/main").exit()).isNotZero();
+    assertThat(
+            Exec.run(
+                    repo,
+                    "git",
+                    "--git-dir=.",
+                    "show-ref",
+                    "--verify",
+                    "--quiet",
+                    "refs/heads/main")
+                .exit())
+        .isNotZero();
     // The tarball's private directory is gone.
     try (var left = Files.list(hookTmp)) {
       assertThat(left).isEmpty();
@@ -214,7 +238,9 @@ class GitInitTest {
 
     Exec main = push(work, repo, "main");
     assertThat(main.exit()).as(main.output()).isZero();
-    assertThat(main.output()).contains("remote: berth: refs/heads/main: accepted, not deployed (app blog deploys branch production)");
+    assertThat(main.output())
+        .contains(
+            "remote: berth: refs/heads/main: accepted, not deployed (app blog deploys branch production)");
 
     Exec production = push(work, repo, "main:production");
     assertThat(production.exit()).isNotZero();
@@ -229,7 +255,8 @@ class GitInitTest {
     Exec push = push(work, repo, "main", "main:master");
 
     assertThat(push.output())
-        .contains("remote: berth: refs/heads/master: accepted, not deployed (app blog deploys branch main)")
+        .contains(
+            "remote: berth: refs/heads/master: accepted, not deployed (app blog deploys branch main)")
         .contains("remote: berth: deploying main (");
   }
 
@@ -256,7 +283,9 @@ class GitInitTest {
   }
 
   private static String git(Path dir, String... args) throws Exception {
-    List<String> command = new java.util.ArrayList<>(List.of("git", "-c", "user.name=berth test", "-c", "user.email=test@berth.invalid"));
+    List<String> command =
+        new java.util.ArrayList<>(
+            List.of("git", "-c", "user.name=berth test", "-c", "user.email=test@berth.invalid"));
     if (dir.toString().endsWith(".git")) {
       command.add("--git-dir=" + dir);
     }

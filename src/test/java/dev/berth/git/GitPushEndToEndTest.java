@@ -22,8 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * git push deploys end to end: a real `berth up` serving the test app under gunicorn, the bare
- * repository `berth git init` made, and real `git push`es to it, by its path and over SSH to a
- * real sshd. Each push runs under load, and no request may fail.
+ * repository `berth git init` made, and real `git push`es to it, by its path and over SSH to a real
+ * sshd. Each push runs under load, and no request may fail.
  */
 class GitPushEndToEndTest {
 
@@ -68,10 +68,17 @@ class GitPushEndToEndTest {
 
       assertThat(push.exit()).as(push.output()).isZero();
       String sha = head();
-      assertThat(push.output().lines().filter(l -> l.startsWith("remote: ")).map(l -> l.substring(8).strip()).toList())
+      assertThat(
+              push.output()
+                  .lines()
+                  .filter(l -> l.startsWith("remote: "))
+                  .map(l -> l.substring(8).strip())
+                  .toList())
           .as(push.output())
           .startsWith("berth: deploying main (" + sha.substring(0, 7) + ") to app web")
-          .contains("berth: deployed " + sha.substring(0, 7) + " to app web", "berth: main is now the deploy branch of app web")
+          .contains(
+              "berth: deployed " + sha.substring(0, 7) + " to app web",
+              "berth: main is now the deploy branch of app web")
           .hasSizeGreaterThan(4);
       assertThat(push.output()).contains("* [new branch]      main -> main");
       assertThat(version()).isEqualTo("version 2");
@@ -79,7 +86,10 @@ class GitPushEndToEndTest {
       assertThat(git(repo, "config", "berth.deployBranch").strip()).isEqualTo("main");
       // The release records the commit and where it came from.
       Cli releases = Cli.run(config, "releases", "web");
-      assertThat(releases.out()).as(releases.err()).contains("git push main").contains(sha.substring(0, 7));
+      assertThat(releases.out())
+          .as(releases.err())
+          .contains("git push main")
+          .contains(sha.substring(0, 7));
       try (Stream<Path> left = Files.list(hookTmp)) {
         assertThat(left).as("the hook's temporary tarball is gone").isEmpty();
       }
@@ -87,8 +97,12 @@ class GitPushEndToEndTest {
       // Another branch is accepted and deploys nothing.
       Exec feature = push(Map.of(), repo.toString(), "main:feature");
       assertThat(feature.exit()).as(feature.output()).isZero();
-      assertThat(feature.output()).contains("remote: berth: refs/heads/feature: accepted, not deployed (app web deploys branch main)");
-      assertThat(Cli.run(config, "releases", "web").out().lines().filter(l -> l.contains("git push"))).hasSize(1);
+      assertThat(feature.output())
+          .contains(
+              "remote: berth: refs/heads/feature: accepted, not deployed (app web deploys branch main)");
+      assertThat(
+              Cli.run(config, "releases", "web").out().lines().filter(l -> l.contains("git push")))
+          .hasSize(1);
     }
   }
 
@@ -100,7 +114,8 @@ class GitPushEndToEndTest {
       String goodSha = head();
       assertThat(version()).isEqualTo("version 2");
 
-      Files.writeString(work.resolve("version.py"), "import no_such_module_for_berth\n" + version("3"));
+      Files.writeString(
+          work.resolve("version.py"), "import no_such_module_for_berth\n" + version("3"));
       git(work, "commit", "--quiet", "-am", "version 3, broken");
       Exec bad;
       try (HttpLoad load = HttpLoad.start(port, "/", 4)) {
@@ -152,7 +167,8 @@ class GitPushEndToEndTest {
           .contains("remote: berth: deployed " + sha.substring(0, 7) + " to app web");
       assertThat(version()).isEqualTo("version 2");
       assertThat(bareRef("main")).isEqualTo(sha);
-      assertThat(sshd.output()).contains("Accepted publickey for " + System.getProperty("user.name"));
+      assertThat(sshd.output())
+          .contains("Accepted publickey for " + System.getProperty("user.name"));
     }
   }
 
@@ -237,7 +253,9 @@ class GitPushEndToEndTest {
   }
 
   private static String git(Path dir, String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of("git", "-c", "user.name=berth test", "-c", "user.email=test@berth.invalid"));
+    List<String> command =
+        new ArrayList<>(
+            List.of("git", "-c", "user.name=berth test", "-c", "user.email=test@berth.invalid"));
     if (dir.toString().endsWith(".git")) {
       command.add("--git-dir=" + dir);
     }

@@ -44,8 +44,9 @@ class LastOutputTest {
     for (int i = 1; i <= 15; i++) {
       lines.add("line " + i);
     }
-    assertThat(LastOutput.excerpt(lines)).containsExactly(
-        "...", "line 6", "line 7", "line 8", "line 9", "line 10", "line 11", "line 12", "line 13", "line 14",
-        "line 15");
+    assertThat(LastOutput.excerpt(lines))
+        .containsExactly(
+            "...", "line 6", "line 7", "line 8", "line 9", "line 10", "line 11", "line 12",
+            "line 13", "line 14", "line 15");
   }
 }

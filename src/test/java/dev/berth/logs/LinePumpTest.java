@@ -48,7 +48,9 @@ class LinePumpTest {
   private List<LogLine> linesOnceWritten() {
     // A marker line through the same stream: once it is in the ring, all before it is too.
     web.append("test", "end");
-    Await.until("the stream wrote the lines", () -> web.tail(1, l -> true).stream().anyMatch(l -> l.source().equals("test")));
+    Await.until(
+        "the stream wrote the lines",
+        () -> web.tail(1, l -> true).stream().anyMatch(l -> l.source().equals("test")));
     return web.tail(1000, l -> l.source().equals("web.1"));
   }
 
@@ -65,12 +67,14 @@ class LinePumpTest {
 
     assertThat(texts(lines)).containsExactly("a", "b", "partial");
     assertThat(lines).allMatch(l -> l.app().equals("web") && l.source().equals("web.1"));
-    assertThat(copied.toString(StandardCharsets.UTF_8).lines()).containsExactly("web.1 | a", "web.1 | b", "web.1 | partial");
+    assertThat(copied.toString(StandardCharsets.UTF_8).lines())
+        .containsExactly("web.1 | a", "web.1 | b", "web.1 | partial");
   }
 
   @Test
   void aLongLineIsSplitIntoPiecesOfAtMost16KiB() throws Exception {
-    List<LogLine> lines = pumpProcess("head -c 40000 /dev/zero | tr '\\0' x; echo; echo after", null);
+    List<LogLine> lines =
+        pumpProcess("head -c 40000 /dev/zero | tr '\\0' x; echo; echo after", null);
 
     assertThat(lines).extracting(l -> l.text().length()).containsExactly(16384, 16384, 7232, 5);
     assertThat(String.join("", texts(lines.subList(0, 3)))).isEqualTo("x".repeat(40000));
@@ -78,7 +82,9 @@ class LinePumpTest {
 
   @Test
   void invalidUtf8BecomesReplacementCharactersAndCrLfEndsALine() throws Exception {
-    List<LogLine> lines = pumpProcess("printf 'ok\\377\\376end\\n'; printf 'caf\\303\\251\\r\\n'; echo still here", null);
+    List<LogLine> lines =
+        pumpProcess(
+            "printf 'ok\\377\\376end\\n'; printf 'caf\\303\\251\\r\\n'; echo still here", null);
 
     assertThat(texts(lines)).containsExactly("ok\uFFFD\uFFFDend", "café", "still here");
   }
@@ -86,7 +92,9 @@ class LinePumpTest {
   @Test
   void aSplitNeverCutsACharacterInTwo() {
     String text = "a" + "é".repeat(10_000); // the 16 KiB boundary falls inside an é
-    LinePump pump = LinePump.start("web.1", new ByteArrayInputStream((text + "\n").getBytes(StandardCharsets.UTF_8)), web);
+    LinePump pump =
+        LinePump.start(
+            "web.1", new ByteArrayInputStream((text + "\n").getBytes(StandardCharsets.UTF_8)), web);
     assertThat(pump.awaitEnd(Duration.ofSeconds(10))).isTrue();
 
     List<String> pieces = texts(linesOnceWritten());
@@ -112,6 +120,9 @@ class LinePumpTest {
     assertThat(LinePump.boundary(new byte[] {'a', euro[0], euro[1]}, 3)).isEqualTo(1);
     assertThat(LinePump.boundary(new byte[] {'a', euro[0], euro[1], euro[2]}, 4)).isEqualTo(4);
     assertThat(LinePump.boundary(new byte[] {'a', 'b'}, 2)).isEqualTo(2);
-    assertThat(LinePump.boundary(new byte[] {'a', (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80}, 5)).isEqualTo(5);
+    assertThat(
+            LinePump.boundary(
+                new byte[] {'a', (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80}, 5))
+        .isEqualTo(5);
   }
 }

@@ -9,7 +9,8 @@ class LogLineTest {
 
   @Test
   void formatsUtcWithMillisecondsSourceAndText() {
-    LogLine line = new LogLine(Instant.parse("2026-11-24T19:35:03.123456Z"), "web", "web.1", "GET / 200");
+    LogLine line =
+        new LogLine(Instant.parse("2026-11-24T19:35:03.123456Z"), "web", "web.1", "GET / 200");
     assertThat(line.format()).isEqualTo("2026-11-24T19:35:03.123Z web.1 | GET / 200");
   }
 
@@ -21,7 +22,12 @@ class LogLineTest {
 
   @Test
   void eachLineOfAMultiLineTextGetsThePrefix() {
-    LogLine line = new LogLine(Instant.parse("2026-01-02T03:04:05.006Z"), "berth", "berth", "failed:\r\n    last\nend");
+    LogLine line =
+        new LogLine(
+            Instant.parse("2026-01-02T03:04:05.006Z"),
+            "berth",
+            "berth",
+            "failed:\r\n    last\nend");
     assertThat(line.format())
         .isEqualTo(
             "2026-01-02T03:04:05.006Z berth | failed:\n"

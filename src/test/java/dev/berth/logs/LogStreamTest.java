@@ -78,14 +78,17 @@ class LogStreamTest {
     Path file = dir.resolve("web.log");
     assertThat(read(file)).containsExactly(PREFIX + "web.1 | hello", PREFIX + "web.2 | world");
     assertThat(read(dir.resolve("berth.log"))).containsExactly(PREFIX + "berth | started");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir))).isEqualTo("rwx------");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-r-----");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)))
+        .isEqualTo("rwx------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+        .isEqualTo("rw-r-----");
 
     Logs again = logs(LogSettings.defaults(dir));
     again.stream("web").append(line("web.1", "after restart"));
     again.close();
     assertThat(read(file))
-        .containsExactly(PREFIX + "web.1 | hello", PREFIX + "web.2 | world", PREFIX + "web.1 | after restart");
+        .containsExactly(
+            PREFIX + "web.1 | hello", PREFIX + "web.2 | world", PREFIX + "web.1 | after restart");
     assertThat(logs.dropped() + again.dropped()).isZero();
   }
 
@@ -129,7 +132,8 @@ class LogStreamTest {
     logs.close();
 
     assertThat(read(dir.resolve("web.log.2"))).containsExactly(PREFIX + "web.1 | short");
-    assertThat(read(dir.resolve("web.log.1"))).containsExactly(PREFIX + "web.1 | " + "x".repeat(300));
+    assertThat(read(dir.resolve("web.log.1")))
+        .containsExactly(PREFIX + "web.1 | " + "x".repeat(300));
     assertThat(read(dir.resolve("web.log"))).containsExactly(PREFIX + "web.1 | next");
   }
 
@@ -175,7 +179,10 @@ class LogStreamTest {
                 .mapToObj(i -> PREFIX + "web.1 | " + (i < 0 ? "first" : "queued-" + i))
                 .toList());
     assertThat(file.subList(9, 11))
-        .allMatch(l -> l.matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z berth \\| dropped .*"))
+        .allMatch(
+            l ->
+                l.matches(
+                    "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z berth \\| dropped .*"))
         .map(l -> l.substring(l.indexOf(" | ") + 3))
         .containsExactlyInAnyOrder(web1, web2);
     List<LogLine> ring = web.tail(100, l -> true);
@@ -213,7 +220,8 @@ class LogStreamTest {
       all.addAll(read(dir.resolve("web.log." + n)));
     }
     all.addAll(read(dir.resolve("web.log")));
-    Pattern format = Pattern.compile("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z (\\S+) \\| (.*)");
+    Pattern format =
+        Pattern.compile("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z (\\S+) \\| (.*)");
     Pattern drop = Pattern.compile("dropped (\\d+) line\\(s\\) from (\\S+): .*");
     Map<String, Integer> next = new HashMap<>();
     Map<String, Long> accounted = new HashMap<>();
@@ -227,7 +235,9 @@ class LogStreamTest {
         continue;
       }
       int i = Integer.parseInt(m.group(2));
-      assertThat(i).as("order of " + m.group(1)).isGreaterThanOrEqualTo(next.getOrDefault(m.group(1), 0));
+      assertThat(i)
+          .as("order of " + m.group(1))
+          .isGreaterThanOrEqualTo(next.getOrDefault(m.group(1), 0));
       next.put(m.group(1), i + 1);
       accounted.merge(m.group(1), 1L, Long::sum);
     }
@@ -235,7 +245,8 @@ class LogStreamTest {
       assertThat(accounted.get("web." + t)).as("web." + t).isEqualTo(perThread);
     }
     assertThat(accounted).hasSize(threads);
-    assertThat(web.dropped()).isEqualTo((long) threads * perThread - (all.size() - countBerth(all)));
+    assertThat(web.dropped())
+        .isEqualTo((long) threads * perThread - (all.size() - countBerth(all)));
   }
 
   private static long countBerth(List<String> lines) {
@@ -249,7 +260,8 @@ class LogStreamTest {
     for (int i = 1; i <= 10; i++) {
       web.append(line("web." + (i % 2 + 1), "l" + i));
     }
-    Await.until("the ring has the last line", () -> texts(web.tail(1, l -> true)).equals(List.of("l10")));
+    Await.until(
+        "the ring has the last line", () -> texts(web.tail(1, l -> true)).equals(List.of("l10")));
 
     assertThat(texts(web.tail(100, l -> true))).containsExactly("l6", "l7", "l8", "l9", "l10");
     assertThat(texts(web.tail(2, l -> true))).containsExactly("l9", "l10");
@@ -271,7 +283,8 @@ class LogStreamTest {
     List<String> all = new CopyOnWriteArrayList<>();
     List<String> web1 = new CopyOnWriteArrayList<>();
     LogStream.Following following = web.follow(line -> all.add(line.text()));
-    LogStream.Following following1 = web.follow(5, l -> l.source().equals("web.1"), line -> web1.add(line.text()));
+    LogStream.Following following1 =
+        web.follow(5, l -> l.source().equals("web.1"), line -> web1.add(line.text()));
     web.append(line("web.1", "a"));
     web.append(line("web.2", "b"));
     Await.until("both lines followed", () -> all.size() == 2 && web1.size() == 3);
@@ -312,14 +325,23 @@ class LogStreamTest {
     for (int i = 1; i <= 11; i++) {
       web.append(line("web.1", "l" + i));
     }
-    Await.until("the file has every line although the follower is stuck", () -> read(web.file()).size() == 12);
+    Await.until(
+        "the file has every line although the follower is stuck",
+        () -> read(web.file()).size() == 12);
 
     release.countDown();
     Await.until("the follower got what was queued for it", () -> got.size() == 5);
     web.append(line("web.1", "l12"));
     Await.until("the follower got the notice and the next line", () -> got.size() == 7);
     assertThat(got)
-        .containsExactly("l0", "l1", "l2", "l3", "l4", "dropped 7 line(s) from this log: follower behind", "l12");
+        .containsExactly(
+            "l0",
+            "l1",
+            "l2",
+            "l3",
+            "l4",
+            "dropped 7 line(s) from this log: follower behind",
+            "l12");
     assertThat(web.dropped()).isZero();
   }
 
@@ -330,7 +352,9 @@ class LogStreamTest {
     LogStream web = stream(settings, LogStream.Tuning.DEFAULT);
 
     web.append(line("web.1", "unwritten"));
-    Await.until("the failure is in memory and counted", () -> web.tail(10, l -> true).size() == 2 && web.dropped() == 1);
+    Await.until(
+        "the failure is in memory and counted",
+        () -> web.tail(10, l -> true).size() == 2 && web.dropped() == 1);
     assertThat(web.tail(10, l -> true).get(0).text()).isEqualTo("unwritten");
     assertThat(web.tail(10, l -> true).get(1).text()).startsWith("cannot write " + web.file());
 
@@ -347,7 +371,8 @@ class LogStreamTest {
 
     List<String> file = read(web.file());
     long missed = web.dropped();
-    assertThat(file.get(0)).contains(" berth | dropped " + missed + " line(s) from this file: cannot write ");
+    assertThat(file.get(0))
+        .contains(" berth | dropped " + missed + " line(s) from this file: cannot write ");
     assertThat(file.get(1)).contains(" web.1 | retry-");
   }
 

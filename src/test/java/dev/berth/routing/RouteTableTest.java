@@ -34,7 +34,8 @@ class RouteTableTest {
               route("*.eu.example.com", "/", "eu")));
 
   private static Optional<String> app(String host, String path) {
-    return Optional.ofNullable(TABLE.match(host, path)).map(r -> ((Route.AppTarget) r.target()).app());
+    return Optional.ofNullable(TABLE.match(host, path))
+        .map(r -> ((Route.AppTarget) r.target()).app());
   }
 
   @Test
@@ -71,7 +72,10 @@ class RouteTableTest {
   @Test
   void routesForAnyHostMatchWhateverTheHostField() {
     RouteTable anyHost = RouteTable.of(List.of(route("", "/", "root"), route("", "/blog", "blog")));
-    for (String host : new String[] {null, "", "example.com", "Example.COM:8080", "[::1]:80", "shop.example.com."}) {
+    for (String host :
+        new String[] {
+          null, "", "example.com", "Example.COM:8080", "[::1]:80", "shop.example.com."
+        }) {
       assertThat(anyHost.match(host, "/blog/x").target()).isEqualTo(new Route.AppTarget("blog"));
       assertThat(anyHost.match(host, "/")).isSameAs(anyHost.match("localhost", "/"));
     }

@@ -17,7 +17,8 @@ class FakeHost implements Host {
 
   int uid = 0;
   String userName = "root";
-  final Map<String, String> env = new HashMap<>(Map.of("PATH", "/home/alice/.local/bin:/usr/bin:/bin"));
+  final Map<String, String> env =
+      new HashMap<>(Map.of("PATH", "/home/alice/.local/bin:/usr/bin:/bin"));
   final Map<String, Account> accounts = new HashMap<>();
   final Map<Path, String> owners = new HashMap<>();
   final Set<Path> dirs = new HashSet<>();
@@ -124,7 +125,9 @@ class FakeHost implements Host {
   @Override
   public Result run(List<String> command, String stdin) {
     if (command.equals(List.of("/usr/bin/crontab", "-l"))) {
-      return crontab == null ? new Result(1, "no crontab for " + userName + "\n") : new Result(0, crontab);
+      return crontab == null
+          ? new Result(1, "no crontab for " + userName + "\n")
+          : new Result(0, crontab);
     }
     done.add(String.join(" ", command));
     if (command.equals(List.of("/usr/bin/crontab", "-"))) {

@@ -15,7 +15,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The plans for root, an ordinary user with systemd, and the crontab fallback, on a described host. */
+/**
+ * The plans for root, an ordinary user with systemd, and the crontab fallback, on a described host.
+ */
 class ServiceInstallerTest {
 
   private static final Options DEFAULTS = new Options("berth", null, false);
@@ -89,7 +91,9 @@ class ServiceInstallerTest {
     assertThat(plan.steps())
         .extracting(ServicePlan.Step::planned)
         .containsExactly(
-            "write " + UNIT + ":", "run: systemctl daemon-reload", "run: systemctl enable --now berth.service");
+            "write " + UNIT + ":",
+            "run: systemctl daemon-reload",
+            "run: systemctl enable --now berth.service");
     String unit = ((ServicePlan.WriteFile) plan.steps().getFirst()).content();
     assertThat(unit)
         .isEqualTo(
@@ -124,17 +128,21 @@ class ServiceInstallerTest {
             WantedBy=multi-user.target
             """
                 .formatted(site));
-    assertThat(plan.notes()).containsExactly("runs as alice (from $SUDO_USER; choose another with --user NAME)");
+    assertThat(plan.notes())
+        .containsExactly("runs as alice (from $SUDO_USER; choose another with --user NAME)");
     assertThat(plan.blocker()).isNull();
 
     String output = execute(plan);
     assertThat(host.done)
         .containsExactly(
-            "write " + UNIT + " rw-r--r--", "systemctl daemon-reload", "systemctl enable --now berth.service");
+            "write " + UNIT + " rw-r--r--",
+            "systemctl daemon-reload",
+            "systemctl enable --now berth.service");
     assertThat(host.files.get(UNIT)).isEqualTo(unit);
     assertThat(output)
         .startsWith("0\nwrote " + UNIT + ":\n    # Written by berth service install;")
-        .contains("\n    WantedBy=multi-user.target\nran: systemctl daemon-reload\nran: systemctl enable --now berth.service\n")
+        .contains(
+            "\n    WantedBy=multi-user.target\nran: systemctl daemon-reload\nran: systemctl enable --now berth.service\n")
         .contains("\n    Created symlink.\n")
         .endsWith(
             "berth: installed berth.service: it runs now as alice and starts at boot. Status: systemctl status"
@@ -153,7 +161,9 @@ class ServiceInstallerTest {
     ServicePlan plan = installer().install(config, new Options("berth", "bob", false));
 
     assertThat(dryRun(plan))
-        .startsWith("berth service install --dry-run: nothing was changed. A real run as root would:\nwrite " + UNIT)
+        .startsWith(
+            "berth service install --dry-run: nothing was changed. A real run as root would:\nwrite "
+                + UNIT)
         .contains("    User=bob\n    Group=bob\n")
         .endsWith(
             "run: systemctl enable --now berth.service\n"
@@ -173,7 +183,8 @@ class ServiceInstallerTest {
   void asRootTheUserIsTheOptionElseSudoUserElseTheConfigsOwnerNeverRoot() throws Exception {
     host.systemd();
     assertThat(usageError(DEFAULTS))
-        .isEqualTo("as root, berth installs a unit that runs berth as an unprivileged user: say which with --user NAME");
+        .isEqualTo(
+            "as root, berth installs a unit that runs berth as an unprivileged user: say which with --user NAME");
 
     host.owners.put(config.file(), "root");
     host.env.put("SUDO_USER", "root");
@@ -182,25 +193,32 @@ class ServiceInstallerTest {
     host.owners.put(config.file(), "bob");
     ServicePlan plan = installer().install(config, DEFAULTS);
     assertThat(plan.notes().getFirst())
-        .isEqualTo("runs as bob (the owner of " + config.file() + "; choose another with --user NAME)");
+        .isEqualTo(
+            "runs as bob (the owner of " + config.file() + "; choose another with --user NAME)");
 
     host.env.put("SUDO_USER", "alice");
-    assertThat(installer().install(config, DEFAULTS).notes().getFirst()).startsWith("runs as alice (from $SUDO_USER");
+    assertThat(installer().install(config, DEFAULTS).notes().getFirst())
+        .startsWith("runs as alice (from $SUDO_USER");
 
     ServicePlan chosen = installer().install(config, new Options("berth", "bob", false));
-    assertThat(((ServicePlan.WriteFile) chosen.steps().getFirst()).content()).contains("\nUser=bob\n");
+    assertThat(((ServicePlan.WriteFile) chosen.steps().getFirst()).content())
+        .contains("\nUser=bob\n");
     assertThat(chosen.notes()).isEmpty();
 
     assertThat(usageError(new Options("berth", "root", false)))
-        .isEqualTo("--user root: has uid 0; the service runs as an unprivileged user: say which with --user NAME");
-    assertThat(usageError(new Options("berth", "ghost", false))).isEqualTo("--user ghost: no such user");
+        .isEqualTo(
+            "--user root: has uid 0; the service runs as an unprivileged user: say which with --user NAME");
+    assertThat(usageError(new Options("berth", "ghost", false)))
+        .isEqualTo("--user ghost: no such user");
     host.env.put("SUDO_USER", "ghost");
     assertThat(usageError(DEFAULTS)).isEqualTo("ghost (from $SUDO_USER): no such user");
-    assertThat(usageError(new Options("berth", "bob", true))).startsWith("--cron is for ordinary users");
+    assertThat(usageError(new Options("berth", "bob", true)))
+        .startsWith("--cron is for ordinary users");
   }
 
   private String usageError(Options options) {
-    ServiceException e = catchThrowableOfType(ServiceException.class, () -> installer().install(config, options));
+    ServiceException e =
+        catchThrowableOfType(ServiceException.class, () -> installer().install(config, options));
     assertThat(e).as("a usage error").isNotNull();
     assertThat(e.exitCode()).isEqualTo(2);
     return e.getMessage();
@@ -212,7 +230,9 @@ class ServiceInstallerTest {
     ServicePlan plan = installer().install(config, new Options("berth", "alice", false));
     assertThat(plan.notes())
         .containsExactly(
-            "state_dir " + config.stateDir() + " belongs to root, but berth will run as alice: chown -R alice: "
+            "state_dir "
+                + config.stateDir()
+                + " belongs to root, but berth will run as alice: chown -R alice: "
                 + config.stateDir());
   }
 
@@ -225,7 +245,9 @@ class ServiceInstallerTest {
     assertThat(host.files).containsKey(unit);
 
     ServicePlan same = installer().install(config, named);
-    assertThat(same.steps()).extracting(ServicePlan.Step::planned).containsExactly("run: systemctl enable --now site-a.service");
+    assertThat(same.steps())
+        .extracting(ServicePlan.Step::planned)
+        .containsExactly("run: systemctl enable --now site-a.service");
     assertThat(same.notes()).containsExactly(unit + " is already installed, unchanged");
 
     ServicePlan moved = installer().install(config(tmp.resolve("other"), 8080), named);
@@ -241,7 +263,8 @@ class ServiceInstallerTest {
   @Test
   void badNamesAreUsageErrors() {
     host.systemd();
-    assertThat(usageError(new Options("../evil", "alice", false))).startsWith("--name ../evil: expected letters");
+    assertThat(usageError(new Options("../evil", "alice", false)))
+        .startsWith("--name ../evil: expected letters");
     assertThat(usageError(new Options("", "alice", false))).startsWith("--name : expected");
   }
 
@@ -249,7 +272,9 @@ class ServiceInstallerTest {
   void withoutKnowingWhereBerthIsInstalledNothingIsPlanned() {
     host.systemd().berthHome = null;
     ServiceException e =
-        catchThrowableOfType(ServiceException.class, () -> installer().install(config, new Options("berth", "bob", false)));
+        catchThrowableOfType(
+            ServiceException.class,
+            () -> installer().install(config, new Options("berth", "bob", false)));
     assertThat(e.exitCode()).isEqualTo(1);
     assertThat(e.getMessage()).contains("$BERTH_HOME is not set");
   }
@@ -259,12 +284,19 @@ class ServiceInstallerTest {
     host.systemd();
     Path odd = tmp.resolve("my site 100%");
     Config oddConfig = config(odd, 8080);
-    String unit = ((ServicePlan.WriteFile) installer().install(oddConfig, new Options("berth", "bob", false)).steps().getFirst()).content();
+    String unit =
+        ((ServicePlan.WriteFile)
+                installer()
+                    .install(oddConfig, new Options("berth", "bob", false))
+                    .steps()
+                    .getFirst())
+            .content();
     String escaped = odd.toString().replace("%", "%%");
     assertThat(unit)
         .contains("\nWorkingDirectory=" + escaped + "\n")
         .contains("\nExecStart=/opt/berth/berth up -c \"" + escaped + "/berth.toml\"\n");
-    assertThat(ServiceInstaller.environment("PATH", "/a b:/c")).isEqualTo("Environment=\"PATH=/a b:/c\"");
+    assertThat(ServiceInstaller.environment("PATH", "/a b:/c"))
+        .isEqualTo("Environment=\"PATH=/a b:/c\"");
     assertThat(ServiceInstaller.exec("/x", "a$b")).isEqualTo("/x \"a$$b\"");
 
     FakeHost user = new FakeHost().alice(false);
@@ -273,7 +305,8 @@ class ServiceInstallerTest {
     String line = ((ServicePlan.Crontab) plan.steps().getFirst()).changed().get(1);
     assertThat(line)
         .startsWith("@reboot cd '" + odd.toString().replace("%", "\\%") + "' && mkdir -p '")
-        .contains(" /opt/berth/berth up -c '" + odd.toString().replace("%", "\\%") + "/berth.toml' >> '");
+        .contains(
+            " /opt/berth/berth up -c '" + odd.toString().replace("%", "\\%") + "/berth.toml' >> '");
   }
 
   // ---- an ordinary user with systemd ----
@@ -306,11 +339,15 @@ class ServiceInstallerTest {
                 + " (on many systems this needs root; or use --cron instead)");
     assertThat(plan.blocker()).isNull();
 
-    assertThat(execute(plan)).endsWith("berth: installed berth.service for alice: it runs now. Status: systemctl --user"
-        + " status berth.service; logs: journalctl --user -u berth.service\n");
+    assertThat(execute(plan))
+        .endsWith(
+            "berth: installed berth.service for alice: it runs now. Status: systemctl --user"
+                + " status berth.service; logs: journalctl --user -u berth.service\n");
     assertThat(host.done)
         .containsExactly(
-            "write " + USER_UNIT + " rw-r--r--", "systemctl --user daemon-reload", "systemctl --user enable --now berth.service");
+            "write " + USER_UNIT + " rw-r--r--",
+            "systemctl --user daemon-reload",
+            "systemctl --user enable --now berth.service");
   }
 
   @Test
@@ -320,10 +357,13 @@ class ServiceInstallerTest {
     host.files.put(ServiceInstaller.UNPRIVILEGED_PORT_START, "0\n");
     host.env.put("XDG_CONFIG_HOME", "/home/alice/cfg");
     ServicePlan plan = installer().install(config(site, 80), DEFAULTS);
-    assertThat(plan.steps().getFirst().planned()).isEqualTo("write /home/alice/cfg/systemd/user/berth.service:");
+    assertThat(plan.steps().getFirst().planned())
+        .isEqualTo("write /home/alice/cfg/systemd/user/berth.service:");
     assertThat(plan.notes())
-        .containsExactly("lingering is enabled for alice, so the systemd user instance, and berth, start at boot");
-    assertThat(plan.done()).startsWith("berth: installed berth.service for alice: it runs now and starts at boot.");
+        .containsExactly(
+            "lingering is enabled for alice, so the systemd user instance, and berth, start at boot");
+    assertThat(plan.done())
+        .startsWith("berth: installed berth.service for alice: it runs now and starts at boot.");
   }
 
   @Test
@@ -336,12 +376,20 @@ class ServiceInstallerTest {
   // ---- an ordinary user without systemd: crontab ----
 
   private String cronLine() {
-    return "@reboot cd " + site + " && mkdir -p " + site + "/.berth/log && PATH=/home/alice/.local/bin:/usr/bin:/bin"
-        + " BERTH_JAVA=/usr/lib/jvm/jdk-21/bin/java /opt/berth/berth up -c " + site + "/berth.toml >> " + site
+    return "@reboot cd "
+        + site
+        + " && mkdir -p "
+        + site
+        + "/.berth/log && PATH=/home/alice/.local/bin:/usr/bin:/bin"
+        + " BERTH_JAVA=/usr/lib/jvm/jdk-21/bin/java /opt/berth/berth up -c "
+        + site
+        + "/berth.toml >> "
+        + site
         + "/.berth/log/berth.out 2>&1";
   }
 
-  private static final String MARKER = "# berth service berth (berth service uninstall removes this line and the next)";
+  private static final String MARKER =
+      "# berth service berth (berth service uninstall removes this line and the next)";
 
   @Test
   void withoutASystemdUserInstanceAnAtRebootLineIsAppendedToTheCrontabOnce() throws Exception {
@@ -364,15 +412,20 @@ class ServiceInstallerTest {
     assertThat(host.crontab).isEqualTo("MAILTO=alice\n0 3 * * * backup\n");
 
     assertThat(execute(plan))
-        .startsWith("0\nadded to the crontab of alice:\n    " + MARKER + "\n    " + cronLine() + "\n")
-        .endsWith("berth: berth starts at the next boot, as alice; its output goes to " + site
-            + "/.berth/log/berth.out\n");
-    assertThat(host.crontab).isEqualTo("MAILTO=alice\n0 3 * * * backup\n" + MARKER + "\n" + cronLine() + "\n");
+        .startsWith(
+            "0\nadded to the crontab of alice:\n    " + MARKER + "\n    " + cronLine() + "\n")
+        .endsWith(
+            "berth: berth starts at the next boot, as alice; its output goes to "
+                + site
+                + "/.berth/log/berth.out\n");
+    assertThat(host.crontab)
+        .isEqualTo("MAILTO=alice\n0 3 * * * backup\n" + MARKER + "\n" + cronLine() + "\n");
 
     host.done.clear();
     ServicePlan again = installer().install(config, DEFAULTS);
     assertThat(again.steps()).isEmpty();
-    assertThat(execute(again)).endsWith("berth: nothing to do: the crontab of alice already starts berth at boot\n");
+    assertThat(execute(again))
+        .endsWith("berth: nothing to do: the crontab of alice already starts berth at boot\n");
     assertThat(host.done).isEmpty();
 
     // Another config under the same name replaces berth's line, and keeps the others.
@@ -380,7 +433,12 @@ class ServiceInstallerTest {
     assertThat(moved.steps().getFirst().planned()).startsWith("replace in the crontab of alice");
     execute(moved);
     assertThat(host.crontab)
-        .startsWith("MAILTO=alice\n0 3 * * * backup\n" + MARKER + "\n@reboot cd " + tmp.resolve("other") + " && ")
+        .startsWith(
+            "MAILTO=alice\n0 3 * * * backup\n"
+                + MARKER
+                + "\n@reboot cd "
+                + tmp.resolve("other")
+                + " && ")
         .hasLineCount(4);
   }
 
@@ -402,7 +460,10 @@ class ServiceInstallerTest {
         .endsWith(
             "note: a real run would fail here: crontab is not installed; add the line above to your crontab by hand\n");
     assertThat(execute(plan))
-        .isEqualTo("1\nERR berth: crontab is not installed; add this line to your crontab by hand: " + cronLine() + "\n");
+        .isEqualTo(
+            "1\nERR berth: crontab is not installed; add this line to your crontab by hand: "
+                + cronLine()
+                + "\n");
     assertThat(host.done).isEmpty();
   }
 
@@ -411,8 +472,10 @@ class ServiceInstallerTest {
     host.systemd().alice(true);
     host.dirs.remove(Path.of("/home/alice"));
     assertThat(installer().install(config, DEFAULTS).blocker().error())
-        .isEqualTo("your home directory (/home/alice) does not exist, so there is nowhere to put " + USER_UNIT
-            + "; use --cron");
+        .isEqualTo(
+            "your home directory (/home/alice) does not exist, so there is nowhere to put "
+                + USER_UNIT
+                + "; use --cron");
   }
 
   // ---- uninstall ----
@@ -425,7 +488,8 @@ class ServiceInstallerTest {
     ServicePlan plan = installer().uninstall(DEFAULTS);
     assertThat(execute(plan)).endsWith("berth: uninstalled berth.service\n");
     assertThat(host.done)
-        .containsExactly("systemctl disable --now berth.service", "delete " + UNIT, "systemctl daemon-reload");
+        .containsExactly(
+            "systemctl disable --now berth.service", "delete " + UNIT, "systemctl daemon-reload");
 
     assertThat(installer().uninstall(DEFAULTS).steps()).isEmpty();
   }
@@ -464,12 +528,15 @@ class ServiceInstallerTest {
           }
         };
     failing.systemd();
-    ServicePlan plan = new ServiceInstaller(failing).install(config, new Options("berth", "alice", false));
+    ServicePlan plan =
+        new ServiceInstaller(failing).install(config, new Options("berth", "alice", false));
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     assertThat(plan.execute(failing, new PrintWriter(out), new PrintWriter(err))).isEqualTo(1);
-    assertThat(out.toString()).endsWith("    Failed to enable unit: Unit file berth.service is masked.\n");
+    assertThat(out.toString())
+        .endsWith("    Failed to enable unit: Unit file berth.service is masked.\n");
     assertThat(err.toString()).isEqualTo("berth: systemctl daemon-reload exited with 1\n");
-    assertThat(failing.done).containsExactly("write " + UNIT + " rw-r--r--", "systemctl daemon-reload");
+    assertThat(failing.done)
+        .containsExactly("write " + UNIT + " rw-r--r--", "systemctl daemon-reload");
   }
 }

@@ -34,12 +34,17 @@ class ProcessTypesEndToEndTest {
   private static final Duration WAIT = Duration.ofSeconds(30);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String APP = "shop";
+
   /** What the app's directory gets from the test resources. */
-  private static final List<String> APP_FILES = List.of("Procfile", "testapp.py", "wsgi.py", "worker.py");
+  private static final List<String> APP_FILES =
+      List.of("Procfile", "testapp.py", "wsgi.py", "worker.py");
 
   @TempDir Path tmp;
   private final HttpClient http =
-      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(10))
+          .build();
   private Path appDir;
   private int port;
   private Path config;
@@ -49,7 +54,8 @@ class ProcessTypesEndToEndTest {
     http.close();
   }
 
-  // --- 1. Procfile and .env -----------------------------------------------------------------------
+  // --- 1. Procfile and .env
+  // -----------------------------------------------------------------------
 
   @Test
   void procfileAppRunsWebAndWorkersWithTheDotEnv() throws Exception {
@@ -67,7 +73,8 @@ class ProcessTypesEndToEndTest {
                   + " worker: /usr/bin/python3 worker.py)")
           .doesNotContain("release");
       JsonNode instances = status().path("instances");
-      assertThat(tags(instances)).containsExactly("shop.1", "shop.2", "shop.worker.1", "shop.worker.2");
+      assertThat(tags(instances))
+          .containsExactly("shop.1", "shop.2", "shop.worker.1", "shop.worker.2");
       assertThat(instances).allMatch(ProcessTypesEndToEndTest::running);
       Cli status = cli("status");
       assertThat(status.exit()).as(status.err()).isZero();
@@ -93,13 +100,17 @@ class ProcessTypesEndToEndTest {
       assertThat(workers.out().lines())
           .hasSizeGreaterThan(2)
           .allMatch(
-              l -> l.matches("\\S+ shop\\.worker\\.([12]) \\| worker\\.\\1 greeting=from-dotenv tick=\\d+"),
+              l ->
+                  l.matches(
+                      "\\S+ shop\\.worker\\.([12]) \\| worker\\.\\1 greeting=from-dotenv tick=\\d+"),
               "worker lines with the .env's GREETING");
       assertThat(cli("logs", APP, "--instance", "worker.2", "-n", "20").out().lines())
           .isNotEmpty()
           .allMatch(l -> l.contains(" shop.worker.2 | worker.2 greeting=from-dotenv"));
       Cli web = cli("logs", APP, "--type", "web", "-n", "100");
-      assertThat(web.out().lines()).isNotEmpty().allMatch(l -> l.matches("\\S+ shop\\.[12] \\| .*"));
+      assertThat(web.out().lines())
+          .isNotEmpty()
+          .allMatch(l -> l.matches("\\S+ shop\\.[12] \\| .*"));
       // A bare number is a web instance ("2 (web.2)"), not every type's second one.
       Cli second = cli("logs", APP, "--instance", "2", "-n", "100");
       assertThat(second.out().lines()).isNotEmpty().allMatch(l -> l.contains(" shop.2 | "));
@@ -110,13 +121,15 @@ class ProcessTypesEndToEndTest {
     }
   }
 
-  // --- 2. scale -----------------------------------------------------------------------------------
+  // --- 2. scale
+  // -----------------------------------------------------------------------------------
 
   @Test
   void scaleUpAndDownUnderLoadFailsNoRequestAndIsKeptAcrossRestarts() throws Exception {
     writeApp("");
     try (BerthProcess berth = up("instances = 2\n")) {
-      assertThat(tags(status().path("instances"))).containsExactly("shop.1", "shop.2", "shop.worker.1");
+      assertThat(tags(status().path("instances")))
+          .containsExactly("shop.1", "shop.2", "shop.worker.1");
       long first = instance("shop.1").path("pid").asLong();
 
       try (HttpLoad load = HttpLoad.start(port, "/", 3)) {
@@ -155,7 +168,9 @@ class ProcessTypesEndToEndTest {
         assertThat(down.out().lines()).containsExactly("shop: web=1", "berth: scaled shop");
         assertThat(tags(status().path("instances"))).containsExactly("shop.1", "shop.worker.1");
         assertThat(instance("shop.1").path("pid").asLong()).isEqualTo(first);
-        awaitTrue("the removed instances' processes are gone: " + removed, () -> removed.stream().noneMatch(Proc::running));
+        awaitTrue(
+            "the removed instances' processes are gone: " + removed,
+            () -> removed.stream().noneMatch(Proc::running));
         load.awaitMore(50, WAIT);
 
         Proc worker = Proc.of(instance("shop.worker.1").path("pid").asLong()).orElseThrow();
@@ -168,7 +183,9 @@ class ProcessTypesEndToEndTest {
         assertThat(load.failed()).as("failed requests: %s", load.failures()).isZero();
       }
       assertOverridesFile(
-          overrides -> assertThat(overrides.path("scale")).isEqualTo(JSON.readTree("{\"web\":1,\"worker\":0}")));
+          overrides ->
+              assertThat(overrides.path("scale"))
+                  .isEqualTo(JSON.readTree("{\"web\":1,\"worker\":0}")));
       assertThat(berth.terminate(WAIT)).isZero();
     }
 
@@ -183,7 +200,8 @@ class ProcessTypesEndToEndTest {
     }
   }
 
-  // --- 3. env set / unset -------------------------------------------------------------------------
+  // --- 3. env set / unset
+  // -------------------------------------------------------------------------
 
   @Test
   void envSetAndUnsetUnderLoadFailNoRequestAndAreKeptAcrossRestarts() throws Exception {
@@ -213,13 +231,18 @@ class ProcessTypesEndToEndTest {
         assertThat(body("/env/SECRET")).isEqualTo("s3=cr3t");
         awaitTrue(
             "the worker prints the new value",
-            () -> cli("logs", APP, "--instance", "worker.1", "-n", "1").out().contains(" shop.worker.1 | worker.1 greeting=hi tick="));
+            () ->
+                cli("logs", APP, "--instance", "worker.1", "-n", "1")
+                    .out()
+                    .contains(" shop.worker.1 | worker.1 greeting=hi tick="));
         Cli env = cli("env", APP);
         assertThat(env.exit()).as(env.err()).isZero();
-        assertThat(env.out().lines()).containsExactly("FROM_CONFIG=yes", "GREETING=hi", "SECRET=s3=cr3t");
+        assertThat(env.out().lines())
+            .containsExactly("FROM_CONFIG=yes", "GREETING=hi", "SECRET=s3=cr3t");
         assertOverridesFile(
             overrides ->
-                assertThat(overrides.path("env")).isEqualTo(JSON.readTree("{\"GREETING\":\"hi\",\"SECRET\":\"s3=cr3t\"}")));
+                assertThat(overrides.path("env"))
+                    .isEqualTo(JSON.readTree("{\"GREETING\":\"hi\",\"SECRET\":\"s3=cr3t\"}")));
 
         Cli unset = cli("env", APP, "unset", "GREETING");
         assertThat(unset.exit()).as(unset.err()).isZero();
@@ -232,8 +255,12 @@ class ProcessTypesEndToEndTest {
       for (int i = 0; i < 4; i++) {
         assertThat(body("/env/GREETING")).isEqualTo("from-dotenv");
       }
-      assertThat(cli("env", APP).out().lines()).containsExactly("FROM_CONFIG=yes", "GREETING=from-dotenv", "SECRET=s3=cr3t");
-      assertOverridesFile(overrides -> assertThat(overrides.path("env")).isEqualTo(JSON.readTree("{\"SECRET\":\"s3=cr3t\"}")));
+      assertThat(cli("env", APP).out().lines())
+          .containsExactly("FROM_CONFIG=yes", "GREETING=from-dotenv", "SECRET=s3=cr3t");
+      assertOverridesFile(
+          overrides ->
+              assertThat(overrides.path("env"))
+                  .isEqualTo(JSON.readTree("{\"SECRET\":\"s3=cr3t\"}")));
       assertThat(berth.terminate(WAIT)).isZero();
     }
 
@@ -242,12 +269,14 @@ class ProcessTypesEndToEndTest {
         assertThat(body("/env/SECRET")).isEqualTo("s3=cr3t");
         assertThat(body("/env/GREETING")).isEqualTo("from-dotenv");
       }
-      assertThat(cli("env", APP).out().lines()).containsExactly("FROM_CONFIG=yes", "GREETING=from-dotenv", "SECRET=s3=cr3t");
+      assertThat(cli("env", APP).out().lines())
+          .containsExactly("FROM_CONFIG=yes", "GREETING=from-dotenv", "SECRET=s3=cr3t");
       assertThat(again.terminate(WAIT)).isZero();
     }
   }
 
-  // --- 4. bad commands ----------------------------------------------------------------------------
+  // --- 4. bad commands
+  // ----------------------------------------------------------------------------
 
   @Test
   void badScaleAndEnvCommandsAreRefusedAndChangeNothing() throws Exception {
@@ -257,7 +286,9 @@ class ProcessTypesEndToEndTest {
       Set<Long> pids = pids();
       assertThat(tags(instances)).containsExactly("shop.1", "shop.worker.1");
 
-      assertThat(usageError(cli("scale", APP, "nope=1"))).contains("\"nope\"").contains("(it has: web, worker)");
+      assertThat(usageError(cli("scale", APP, "nope=1")))
+          .contains("\"nope\"")
+          .contains("(it has: web, worker)");
       assertThat(usageError(cli("scale", APP, "web=x"))).contains("web=x");
       assertThat(usageError(cli("scale", APP, "web"))).contains("web");
       assertThat(usageError(cli("scale", APP, "web=-1"))).contains("web=-1");
@@ -270,12 +301,20 @@ class ProcessTypesEndToEndTest {
       assertThat(usageError(cli("env", APP, "frob", "A=b"))).isNotEmpty();
 
       for (Cli unknown :
-          List.of(cli("scale", "nosuch", "web=1"), cli("env", "nosuch"), cli("env", "nosuch", "set", "A=b"))) {
+          List.of(
+              cli("scale", "nosuch", "web=1"),
+              cli("env", "nosuch"),
+              cli("env", "nosuch", "set", "A=b"))) {
         assertThat(unknown.exit()).as(unknown.err()).isEqualTo(1);
         assertThat(unknown.out()).isEmpty();
-        assertThat(unknown.err().lines().toList()).singleElement().asString().startsWith("berth: ").contains("\"nosuch\"");
+        assertThat(unknown.err().lines().toList())
+            .singleElement()
+            .asString()
+            .startsWith("berth: ")
+            .contains("\"nosuch\"");
       }
-      assertThat(JSON.readTree(cli("scale", "nosuch", "web=1", "--json").out()).path("code").asText())
+      assertThat(
+              JSON.readTree(cli("scale", "nosuch", "web=1", "--json").out()).path("code").asText())
           .isEqualTo("not_found");
 
       // Nothing changed: the same processes, nothing stored.
@@ -289,7 +328,8 @@ class ProcessTypesEndToEndTest {
     }
   }
 
-  // --- helpers ------------------------------------------------------------------------------------
+  // --- helpers
+  // ------------------------------------------------------------------------------------
 
   /** The app's directory: the test app, its Procfile and worker, and this .env. */
   private void writeApp(String dotEnv) throws Exception {
@@ -300,7 +340,9 @@ class ProcessTypesEndToEndTest {
     Files.writeString(appDir.resolve(".env"), dotEnv);
   }
 
-  /** The app table of every config here: the Procfile app with short timeouts, plus {@code extra}. */
+  /**
+   * The app table of every config here: the Procfile app with short timeouts, plus {@code extra}.
+   */
   private String appTable(String extra) {
     return String.join(
         "\n",
@@ -348,7 +390,9 @@ class ProcessTypesEndToEndTest {
 
   /** A refused command: exit 2, nothing on stdout, one line on stderr, which is returned. */
   private static String usageError(Cli cli) {
-    assertThat(cli.exit()).as("exit of a bad command; stdout: %s; stderr: %s", cli.out(), cli.err()).isEqualTo(2);
+    assertThat(cli.exit())
+        .as("exit of a bad command; stdout: %s; stderr: %s", cli.out(), cli.err())
+        .isEqualTo(2);
     assertThat(cli.out()).isEmpty();
     assertThat(cli.err().lines().toList()).singleElement().asString().startsWith("berth: ");
     return cli.err();
@@ -401,7 +445,8 @@ class ProcessTypesEndToEndTest {
   /** The app's overrides file: mode 0600, and what it holds. */
   private void assertOverridesFile(JsonCheck check) throws Exception {
     Path file = tmp.resolve("state/overrides/" + APP + ".json");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+        .isEqualTo("rw-------");
     check.check(JSON.readTree(file.toFile()));
   }
 

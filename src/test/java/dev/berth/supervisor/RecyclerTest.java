@@ -48,7 +48,9 @@ class RecyclerTest {
   @AfterEach
   void tearDown() {
     launcher.gate.release(100);
-    instances.values().forEach(list -> list.stream().map(Instance::shutdown).toList().forEach(f -> f.join()));
+    instances
+        .values()
+        .forEach(list -> list.stream().map(Instance::shutdown).toList().forEach(f -> f.join()));
     launcher.processes.forEach(Process::destroyForcibly);
     logs.close();
   }
@@ -94,7 +96,8 @@ class RecyclerTest {
     launcher.requests(first).set(13);
     recycler.check(System.nanoTime());
     await(() -> one.recycled() == 1);
-    assertThat(reports).containsExactly("web: web.1: recycling after 13 requests (max_requests 10 + jitter 3)");
+    assertThat(reports)
+        .containsExactly("web: web.1: recycling after 13 requests (max_requests 10 + jitter 3)");
   }
 
   @Test
@@ -136,7 +139,10 @@ class RecyclerTest {
     await(() -> launcher.launches.get() == 4);
     launcher.gate.release();
     await(() -> web.get(1).recycled() == 1);
-    assertThat(reports).hasSize(2).last().isEqualTo("web: web.2: recycling after 1 request (max_requests 1)");
+    assertThat(reports)
+        .hasSize(2)
+        .last()
+        .isEqualTo("web: web.2: recycling after 1 request (max_requests 1)");
   }
 
   @Test
@@ -151,7 +157,8 @@ class RecyclerTest {
     recycler.check(System.nanoTime());
     await(() -> reports.size() == 2);
     assertThat(reports.get(1))
-        .isEqualTo("web: web.1: recycling failed (the running process keeps serving; next try in 10s): web.1: broken");
+        .isEqualTo(
+            "web: web.1: recycling failed (the running process keeps serving; next try in 10s): web.1: broken");
     assertThat(one.current()).containsSame(first);
     assertThat(first.process().isAlive()).isTrue();
     assertThat(one.state()).isEqualTo(Instance.State.RUNNING);
@@ -192,7 +199,12 @@ class RecyclerTest {
 
   private Recycler recycler() {
     ToLongFunction<Incarnation> measure = i -> rss.getOrDefault(i, 0L);
-    return new Recycler(instances, (app, line) -> reports.add(app + ": " + line), measure, bound -> jitterDrawn, app -> false);
+    return new Recycler(
+        instances,
+        (app, line) -> reports.add(app + ": " + line),
+        measure,
+        bound -> jitterDrawn,
+        app -> false);
   }
 
   private List<Instance> start(App app, int count) {
@@ -236,13 +248,17 @@ class RecyclerTest {
     assertThat(condition.getAsBoolean()).as("condition reached within 5 s").isTrue();
   }
 
-  /** Incarnations are real `sleep` processes; readiness, routing and request counts are the test's. */
+  /**
+   * Incarnations are real `sleep` processes; readiness, routing and request counts are the test's.
+   */
   private final class FakeLauncher implements Instance.Launcher {
     final List<Process> processes = new CopyOnWriteArrayList<>();
     final Map<Incarnation, AtomicLong> requests = new ConcurrentHashMap<>();
     final AtomicLong launches = new AtomicLong();
+
     /** A successor (not a first start) takes a permit before it is ready. */
     final Semaphore gate = new Semaphore(100);
+
     volatile boolean failing;
 
     AtomicLong requests(Incarnation incarnation) {
@@ -258,11 +274,13 @@ class RecyclerTest {
           app.name() + "." + number,
           new Endpoint.Unix(tmp.resolve(app.name() + "-" + number + "." + generation + ".sock")),
           process,
-          LinePump.start(app.name() + "." + number, process.getInputStream(), logs.stream(app.name())));
+          LinePump.start(
+              app.name() + "." + number, process.getInputStream(), logs.stream(app.name())));
     }
 
     @Override
-    public Optional<String> awaitReady(App app, Incarnation incarnation, BooleanSupplier cancelled) {
+    public Optional<String> awaitReady(
+        App app, Incarnation incarnation, BooleanSupplier cancelled) {
       if (launches.get() > instances.get(app.name()).size()) {
         try {
           while (!gate.tryAcquire(50, TimeUnit.MILLISECONDS)) {

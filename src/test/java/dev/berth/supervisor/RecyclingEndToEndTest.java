@@ -40,7 +40,10 @@ class RecyclingEndToEndTest {
 
   @TempDir Path tmp;
   private final HttpClient http =
-      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(10))
+          .build();
 
   /** What one /pid response said. */
   private record Seen(long master, long worker) {}
@@ -79,7 +82,8 @@ class RecyclingEndToEndTest {
       AtomicInteger sent = new AtomicInteger();
       long deadline = System.nanoTime() + LOAD_LIMIT.toNanos();
       // Until the instance was replaced 3 times and at least 100 requests went through.
-      BooleanSupplier enough = () -> (masters.size() >= 4 && sent.get() >= 100) || System.nanoTime() > deadline;
+      BooleanSupplier enough =
+          () -> (masters.size() >= 4 && sent.get() >= 100) || System.nanoTime() > deadline;
       ExecutorService load = Executors.newFixedThreadPool(4);
       try {
         List<Future<?>> clients = new ArrayList<>();
@@ -110,9 +114,13 @@ class RecyclingEndToEndTest {
       }
 
       assertThat(failures).as("failed requests out of %d", sent.get()).isEmpty();
-      assertThat(masters).as("gunicorn masters seen in %d requests; output:\n%s", sent.get(), berth.output()).hasSizeGreaterThanOrEqualTo(4);
+      assertThat(masters)
+          .as("gunicorn masters seen in %d requests; output:\n%s", sent.get(), berth.output())
+          .hasSizeGreaterThanOrEqualTo(4);
       // Every recycling came after at least max_requests requests to that incarnation.
-      Matcher recycled = Pattern.compile("web\\.1: recycling after (\\d+) requests \\(max_requests 20\\)").matcher(berth.output());
+      Matcher recycled =
+          Pattern.compile("web\\.1: recycling after (\\d+) requests \\(max_requests 20\\)")
+              .matcher(berth.output());
       int lines = 0;
       while (recycled.find()) {
         lines++;
@@ -127,7 +135,8 @@ class RecyclingEndToEndTest {
       JsonNode web1 = awaitStatus(config, s -> s.path("recycled").asInt() >= 3);
       assertThat(web1.path("state").asText()).isEqualTo("RUNNING");
       assertThat(web1.path("recycled").asInt()).isGreaterThanOrEqualTo(3);
-      assertThat(web1.path("restarts").asInt()).isGreaterThanOrEqualTo(web1.path("recycled").asInt());
+      assertThat(web1.path("restarts").asInt())
+          .isGreaterThanOrEqualTo(web1.path("recycled").asInt());
 
       assertThat(berth.terminate(Duration.ofSeconds(60))).isZero();
     }
@@ -199,7 +208,9 @@ class RecyclingEndToEndTest {
 
   private HttpResponse<String> get(int port, String path) throws Exception {
     return http.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(30)).build(),
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(Duration.ofSeconds(30))
+            .build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
@@ -207,7 +218,8 @@ class RecyclingEndToEndTest {
   private static JsonNode status(Path config) throws Exception {
     try (BerthProcess cli = BerthProcess.start("status", "--json", "--config", config.toString())) {
       assertThat(cli.waitFor(Duration.ofSeconds(60))).as(cli.output()).isZero();
-      String line = cli.output().lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElseThrow();
+      String line =
+          cli.output().lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElseThrow();
       for (JsonNode instance : JSON.readTree(line).path("instances")) {
         if (instance.path("app").asText().equals("web") && instance.path("instance").asInt() == 1) {
           return instance;
@@ -221,7 +233,8 @@ class RecyclingEndToEndTest {
    * web.1's status once {@code wanted} holds: a recycle is counted when its replace is complete,
    * after the old instance drained and stopped.
    */
-  private static JsonNode awaitStatus(Path config, java.util.function.Predicate<JsonNode> wanted) throws Exception {
+  private static JsonNode awaitStatus(Path config, java.util.function.Predicate<JsonNode> wanted)
+      throws Exception {
     JsonNode status = status(config);
     for (int i = 0; i < 20 && !wanted.test(status); i++) {
       Thread.sleep(250);
@@ -243,7 +256,11 @@ class RecyclingEndToEndTest {
       live.add(current);
       ProcessHandle.of(current).ifPresent(p -> p.descendants().forEach(d -> live.add(d.pid())));
       seen.addAll(live);
-      left = seen.stream().filter(p -> !live.contains(p)).filter(RecyclingEndToEndTest::running).toList();
+      left =
+          seen.stream()
+              .filter(p -> !live.contains(p))
+              .filter(RecyclingEndToEndTest::running)
+              .toList();
       if (left.isEmpty()) {
         break;
       }

@@ -8,7 +8,8 @@ class ShellLineTest {
 
   @Test
   void singleCommandsAreExecdListsAndPipelinesAreNot() {
-    assertThat(Supervisor.shellLine("gunicorn --workers 2 wsgi:app")).isEqualTo("exec gunicorn --workers 2 wsgi:app");
+    assertThat(Supervisor.shellLine("gunicorn --workers 2 wsgi:app"))
+        .isEqualTo("exec gunicorn --workers 2 wsgi:app");
     assertThat(Supervisor.shellLine("node server.js --port $PORT")).startsWith("exec ");
     assertThat(Supervisor.shellLine("make build && ./serve")).isEqualTo("make build && ./serve");
     assertThat(Supervisor.shellLine("a; b")).isEqualTo("a; b");

@@ -30,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SupervisorEndToEndTest {
 
   private static final Duration WAIT = Duration.ofSeconds(30);
+
   /** Debian's gunicorn on Debian's python3 (the first python3 on PATH may be another one). */
   private static final String GUNICORN = "/usr/bin/gunicorn --workers 2";
 
@@ -59,7 +60,12 @@ class SupervisorEndToEndTest {
         master.kill();
         JsonNode after =
             awaitInstance(
-                "web", 1, i -> running(i) && i.path("pid").asLong() != master.pid() && i.path("restarts").asInt() >= 1);
+                "web",
+                1,
+                i ->
+                    running(i)
+                        && i.path("pid").asLong() != master.pid()
+                        && i.path("restarts").asInt() >= 1);
         assertThat(after.path("restarts").asInt()).isEqualTo(1);
         // Load goes on after the comeback, and reaches the new incarnation too.
         load.awaitMore(200, WAIT);
@@ -68,13 +74,16 @@ class SupervisorEndToEndTest {
         load.close();
         assertThat(load.failed()).as("failed requests: %s", load.failures()).isZero();
       }
-      awaitTrue("the killed incarnation's workers are gone: " + incarnation, () -> incarnation.stream().noneMatch(Proc::running));
+      awaitTrue(
+          "the killed incarnation's workers are gone: " + incarnation,
+          () -> incarnation.stream().noneMatch(Proc::running));
       assertThat(instance("web", 2).path("restarts").asInt()).isZero();
       assertThat(berth.output()).contains("web.1: exited unexpectedly with code");
     }
   }
 
-  // --- 2. crash loop ------------------------------------------------------------------------------
+  // --- 2. crash loop
+  // ------------------------------------------------------------------------------
 
   @Test
   void crashLoopEndsFatalAfterMaxRestartsAndStartTriesAgain() throws Exception {
@@ -97,8 +106,12 @@ class SupervisorEndToEndTest {
       JsonNode fatal = awaitInstance("crash", 1, i -> i.path("state").asText().equals("FATAL"));
       assertThat(fatal.path("restarts").asInt()).isEqualTo(2);
       assertThat(fatal.path("pid").asLong()).isZero();
-      assertThat(fatal.path("last_problem").asText()).contains("exited with code 3").contains("boom");
-      awaitTrue("3 attempts in the log", () -> logText("crash").lines().filter(l -> l.endsWith(" | boom")).count() >= 3);
+      assertThat(fatal.path("last_problem").asText())
+          .contains("exited with code 3")
+          .contains("boom");
+      awaitTrue(
+          "3 attempts in the log",
+          () -> logText("crash").lines().filter(l -> l.endsWith(" | boom")).count() >= 3);
       assertThat(logText("crash").lines().filter(l -> l.endsWith(" | boom"))).hasSize(3);
       assertThat(get("/").statusCode()).isEqualTo(200);
 
@@ -106,23 +119,31 @@ class SupervisorEndToEndTest {
       assertThat(status.exit()).as(status.err()).isZero();
       assertThat(status.out()).containsPattern("(?m)^crash\\.1\\s+FATAL\\s+-\\s+for \\S+\\s+2\\s");
       assertThat(status.out()).containsPattern("(?m)^web\\.1\\s+RUNNING\\s+\\d+");
-      assertThat(status.out()).containsPattern("(?m)^crash\\.1: exited with code 3").doesNotContain("crash.1: crash.1:");
+      assertThat(status.out())
+          .containsPattern("(?m)^crash\\.1: exited with code 3")
+          .doesNotContain("crash.1: crash.1:");
       assertThat(status.out()).contains("boom");
 
       // A FATAL app is tried again on demand; this attempt fails too, and says why.
       Cli start = cli("start", "crash");
       assertThat(start.exit()).as(start.out()).isEqualTo(1);
-      assertThat(start.err()).startsWith("berth: crash.1: exited with code 3 before it was ready").contains("boom");
+      assertThat(start.err())
+          .startsWith("berth: crash.1: exited with code 3 before it was ready")
+          .contains("boom");
       // Its failures were cleared: it gets max_restarts restarts again, then FATAL again.
       JsonNode again =
-          awaitInstance("crash", 1, i -> i.path("state").asText().equals("FATAL") && i.path("restarts").asInt() > 2);
+          awaitInstance(
+              "crash",
+              1,
+              i -> i.path("state").asText().equals("FATAL") && i.path("restarts").asInt() > 2);
       assertThat(again.path("restarts").asInt()).isEqualTo(5);
       assertThat(get("/").statusCode()).isEqualTo(200);
       assertThat(berth.output()).contains("crash.1: FATAL");
     }
   }
 
-  // --- 3. berth SIGKILLed -------------------------------------------------------------------------
+  // --- 3. berth SIGKILLed
+  // -------------------------------------------------------------------------
 
   @Test
   void nextBerthEndsTheAppsOfAKilledOne() throws Exception {
@@ -144,7 +165,8 @@ class SupervisorEndToEndTest {
       assertThat(apps).allMatch(Proc::running);
       try (BerthProcess next = BerthProcess.up(config)) {
         assertThat(next.output())
-            .contains("berth: ended processes left running by a previous berth that did not stop cleanly:")
+            .contains(
+                "berth: ended processes left running by a previous berth that did not stop cleanly:")
             .containsPattern("berth:   web\\.1 \\(pid \\d+\\): 3 process\\(es\\)")
             .containsPattern("berth:   web\\.2 \\(pid \\d+\\): 3 process\\(es\\)");
         awaitTrue("the old apps are gone: " + apps, () -> apps.stream().noneMatch(Proc::running));
@@ -158,12 +180,14 @@ class SupervisorEndToEndTest {
     }
   }
 
-  // --- 4. rolling restart -------------------------------------------------------------------------
+  // --- 4. rolling restart
+  // -------------------------------------------------------------------------
 
   @Test
   void rollingRestartUnderLoadFailsNoRequestAndAFailingSuccessorKeepsTheOldOnes() throws Exception {
     Path flag = tmp.resolve("broken");
-    try (BerthProcess berth = up(web(2, "flagged:app", "env = { BROKEN_FLAG = \"" + flag + "\" }"))) {
+    try (BerthProcess berth =
+        up(web(2, "flagged:app", "env = { BROKEN_FLAG = \"" + flag + "\" }"))) {
       awaitInstance("web", 1, i -> running(i) && workers(i) == 2);
       awaitInstance("web", 2, i -> running(i) && workers(i) == 2);
       Set<Long> before = pids();
@@ -174,7 +198,9 @@ class SupervisorEndToEndTest {
         assertThat(restart.exit()).as(restart.err()).isZero();
         assertThat(restart.out().lines())
             .containsSubsequence(
-                "web.1: starting its successor", "web.2: starting its successor", "berth: restarted web")
+                "web.1: starting its successor",
+                "web.2: starting its successor",
+                "berth: restarted web")
             .anyMatch(l -> l.matches("web\\.1: replaced in \\d+ ms"))
             .anyMatch(l -> l.matches("web\\.2: replaced in \\d+ ms"));
         load.awaitMore(100, WAIT);
@@ -183,7 +209,8 @@ class SupervisorEndToEndTest {
       }
       Set<Long> restarted = pids();
       assertThat(restarted).hasSize(2).doesNotContainAnyElementsOf(before);
-      assertThat(status().path("instances")).allMatch(i -> running(i) && i.path("restarts").asInt() == 1);
+      assertThat(status().path("instances"))
+          .allMatch(i -> running(i) && i.path("restarts").asInt() == 1);
 
       // A bad deploy: the successor cannot load the app.
       Files.writeString(flag, "");
@@ -209,7 +236,8 @@ class SupervisorEndToEndTest {
     }
   }
 
-  // --- 5. stop and start --------------------------------------------------------------------------
+  // --- 5. stop and start
+  // --------------------------------------------------------------------------
 
   @Test
   void stoppedAppAnswers502UntilStarted() throws Exception {
@@ -238,7 +266,8 @@ class SupervisorEndToEndTest {
     }
   }
 
-  // --- 6. logs ------------------------------------------------------------------------------------
+  // --- 6. logs
+  // ------------------------------------------------------------------------------------
 
   @Test
   void logsShowsTheLastLinesAndFollowsNewOnes() throws Exception {
@@ -246,22 +275,27 @@ class SupervisorEndToEndTest {
       awaitInstance("web", 1, i -> running(i) && workers(i) == 2);
       awaitInstance("web", 2, i -> running(i) && workers(i) == 2);
       assertThat(get("/print?line=before-follow").statusCode()).isEqualTo(200);
-      awaitTrue("the line reached the log", () -> cli("logs", "web", "-n", "1").out().endsWith(" | before-follow"));
+      awaitTrue(
+          "the line reached the log",
+          () -> cli("logs", "web", "-n", "1").out().endsWith(" | before-follow"));
 
       Cli last = cli("logs", "web", "-n", "5");
       assertThat(last.exit()).as(last.err()).isZero();
       assertThat(last.out().lines().toList())
           .hasSize(5)
-          .allMatch(l -> l.matches("\\d{4}-\\d\\d-\\d\\dT\\S+ web\\.[12] \\| .*"), "time source | text")
+          .allMatch(
+              l -> l.matches("\\d{4}-\\d\\d-\\d\\dT\\S+ web\\.[12] \\| .*"), "time source | text")
           .last()
           .satisfies(l -> assertThat(l).endsWith(" | before-follow"));
       Cli one = cli("logs", "web", "-n", "100", "--instance", "2");
       assertThat(one.out().lines()).isNotEmpty().allMatch(l -> l.contains(" web.2 | "));
 
-      try (BerthProcess follower = BerthProcess.start("logs", "web", "-f", "-n", "1", "--config", config.toString())) {
+      try (BerthProcess follower =
+          BerthProcess.start("logs", "web", "-f", "-n", "1", "--config", config.toString())) {
         follower.awaitLine(" | before-follow", WAIT);
         assertThat(get("/print?line=while-following").statusCode()).isEqualTo(200);
-        assertThat(follower.awaitLine(" | while-following", WAIT)).matches("\\S+ web\\.[12] \\| while-following");
+        assertThat(follower.awaitLine(" | while-following", WAIT))
+            .matches("\\S+ web\\.[12] \\| while-following");
         // Ctrl-C, as a user ends it.
         ProcessHandle.of(follower.pid()).orElseThrow().destroy();
         assertThat(follower.waitFor(WAIT)).isEqualTo(128 + 15);
@@ -276,7 +310,8 @@ class SupervisorEndToEndTest {
     }
   }
 
-  // --- 7. no daemon -------------------------------------------------------------------------------
+  // --- 7. no daemon
+  // -------------------------------------------------------------------------------
 
   @Test
   void statusWithoutADaemonSaysSoAndExits3() throws Exception {
@@ -285,10 +320,14 @@ class SupervisorEndToEndTest {
     Cli status = cli("status");
     assertThat(status.exit()).isEqualTo(3);
     assertThat(status.out()).isEmpty();
-    assertThat(status.err().lines().toList()).singleElement().asString().contains("no daemon running");
+    assertThat(status.err().lines().toList())
+        .singleElement()
+        .asString()
+        .contains("no daemon running");
   }
 
-  // --- helpers ------------------------------------------------------------------------------------
+  // --- helpers
+  // ------------------------------------------------------------------------------------
 
   /** An app "web" running the test app under gunicorn (2 workers), with short timeouts. */
   private static String web(int instances, String module, String extra) {
@@ -336,7 +375,9 @@ class SupervisorEndToEndTest {
       // between two instances creating the app's socket directory once failed one of them.
       for (JsonNode i : status().path("instances")) {
         if (!i.path("app").asText().equals("crash")) {
-          assertThat(i.path("state").asText()).as("%s\noutput:\n%s", i, berth.output()).isEqualTo("RUNNING");
+          assertThat(i.path("state").asText())
+              .as("%s\noutput:\n%s", i, berth.output())
+              .isEqualTo("RUNNING");
         }
       }
     } catch (AssertionError e) {
@@ -363,7 +404,10 @@ class SupervisorEndToEndTest {
     boolean test(JsonNode instance) throws Exception;
   }
 
-  /** Polls `berth status` until the instance passes the check; fails with its last status if it never does. */
+  /**
+   * Polls `berth status` until the instance passes the check; fails with its last status if it
+   * never does.
+   */
   private JsonNode awaitInstance(String app, int number, Check check) throws Exception {
     long deadline = System.nanoTime() + WAIT.toNanos();
     while (true) {

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A root berth runs each app as its user: nobody when the config names none, root only when it
- * says so. (The tests run as root, as CI does; elsewhere they are skipped.)
+ * A root berth runs each app as its user: nobody when the config names none, root only when it says
+ * so. (The tests run as root, as CI does; elsewhere they are skipped.)
  */
 class UserSwitchEndToEndTest {
 
@@ -85,10 +85,15 @@ class UserSwitchEndToEndTest {
       // Its socket directory is its own; the state dir lets it pass, and shows nothing else.
       Path sockets = tmp.resolve("state/run/plain");
       assertThat(Files.getAttribute(sockets, "unix:uid")).isEqualTo((int) nobody.uid());
-      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(sockets))).isEqualTo("rwx------");
-      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tmp.resolve("state/run"))))
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(sockets)))
+          .isEqualTo("rwx------");
+      assertThat(
+              PosixFilePermissions.toString(
+                  Files.getPosixFilePermissions(tmp.resolve("state/run"))))
           .isEqualTo("rwx--x--x");
-      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tmp.resolve("state/processes.json"))))
+      assertThat(
+              PosixFilePermissions.toString(
+                  Files.getPosixFilePermissions(tmp.resolve("state/processes.json"))))
           .isEqualTo("rw-------");
       assertThat(berth.terminate(Duration.ofSeconds(30))).isZero();
     }

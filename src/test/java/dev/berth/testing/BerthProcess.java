@@ -62,8 +62,8 @@ public final class BerthProcess implements AutoCloseable {
   }
 
   /**
-   * {@code berth up} on a free port; on another one if that was taken between choosing and
-   * binding (up to three tries).
+   * {@code berth up} on a free port; on another one if that was taken between choosing and binding
+   * (up to three tries).
    */
   public static BerthProcess upOnFreePort(ConfigForPort config) throws Exception {
     for (int attempt = 1; ; attempt++) {
@@ -88,12 +88,16 @@ public final class BerthProcess implements AutoCloseable {
     return berth;
   }
 
-  /** Waits for an output line containing {@code text}; fails with the output so far if none comes. */
+  /**
+   * Waits for an output line containing {@code text}; fails with the output so far if none comes.
+   */
   public String awaitLine(String text, Duration timeout) {
     try {
       return output
           .await(line -> line.contains(text), timeout)
-          .orElseThrow(() -> new AssertionError("berth never printed \"" + text + "\"; output:\n" + output()));
+          .orElseThrow(
+              () ->
+                  new AssertionError("berth never printed \"" + text + "\"; output:\n" + output()));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AssertionError(e);
@@ -126,7 +130,9 @@ public final class BerthProcess implements AutoCloseable {
 
   /** Waits for berth to exit by itself (a command that is not a daemon); returns the exit code. */
   public int waitFor(Duration timeout) throws InterruptedException {
-    assertThat(process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)).as("berth exits").isTrue();
+    assertThat(process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS))
+        .as("berth exits")
+        .isTrue();
     output.awaitEnd(Duration.ofSeconds(5));
     return process.exitValue();
   }

@@ -11,7 +11,6 @@ import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import picocli.CommandLine;
 
 /** A berth CLI command run in this JVM: its exit code and what it printed (stripped). */
 public record Cli(int exit, String out, String err) {

@@ -9,7 +9,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
-/** curl, the real client most users test with; for what java.net.http will not send (Host, raw paths). */
+/**
+ * curl, the real client most users test with; for what java.net.http will not send (Host, raw
+ * paths).
+ */
 public final class Curl {
 
   private Curl() {}
@@ -32,7 +35,19 @@ public final class Curl {
     Path headers = Files.createTempFile("curl", ".headers");
     Path body = Files.createTempFile("curl", ".body");
     try {
-      List<String> command = new ArrayList<>(List.of("curl", "-sS", "--max-time", "30", "-D", headers.toString(), "-o", body.toString(), "-w", "%{http_code}"));
+      List<String> command =
+          new ArrayList<>(
+              List.of(
+                  "curl",
+                  "-sS",
+                  "--max-time",
+                  "30",
+                  "-D",
+                  headers.toString(),
+                  "-o",
+                  body.toString(),
+                  "-w",
+                  "%{http_code}"));
       command.addAll(List.of(args));
       command.add(url);
       Process curl = new ProcessBuilder(command).redirectErrorStream(true).start();

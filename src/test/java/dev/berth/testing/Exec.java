@@ -9,10 +9,16 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-/** A command run to its end (git, ssh-keygen...): its exit code and its output, stdout and stderr merged. */
+/**
+ * A command run to its end (git, ssh-keygen...): its exit code and its output, stdout and stderr
+ * merged.
+ */
 public record Exec(int exit, String output) {
 
-  /** Runs {@code command} in {@code dir} with these variables added; kills it (and fails) past {@code timeout}. */
+  /**
+   * Runs {@code command} in {@code dir} with these variables added; kills it (and fails) past
+   * {@code timeout}.
+   */
   public static Exec run(Path dir, Map<String, String> env, Duration timeout, List<String> command)
       throws IOException, InterruptedException {
     ProcessBuilder builder =
@@ -35,7 +41,8 @@ public record Exec(int exit, String output) {
       process.descendants().forEach(ProcessHandle::destroyForcibly);
       process.destroyForcibly();
       process.waitFor(10, TimeUnit.SECONDS);
-      throw new AssertionError(command + " did not finish within " + timeout + "; output:\n" + output.getNow(""));
+      throw new AssertionError(
+          command + " did not finish within " + timeout + "; output:\n" + output.getNow(""));
     }
     return new Exec(process.exitValue(), output.join());
   }
@@ -49,7 +56,8 @@ public record Exec(int exit, String output) {
   public static String ok(Path dir, String... command) throws IOException, InterruptedException {
     Exec exec = run(dir, command);
     if (exec.exit != 0) {
-      throw new AssertionError(String.join(" ", command) + " exited with " + exec.exit + ":\n" + exec.output);
+      throw new AssertionError(
+          String.join(" ", command) + " exited with " + exec.exit + ":\n" + exec.output);
     }
     return exec.output;
   }

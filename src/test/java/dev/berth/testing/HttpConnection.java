@@ -39,7 +39,9 @@ public final class HttpConnection implements AutoCloseable {
 
   /** GET {@code path} on this connection, and its whole response. */
   public Response get(String path) throws IOException {
-    out.write(("GET " + path + " HTTP/1.1\r\nHost: load.test\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+    out.write(
+        ("GET " + path + " HTTP/1.1\r\nHost: load.test\r\n\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1));
     out.flush();
     return read(in);
   }
@@ -60,11 +62,12 @@ public final class HttpConnection implements AutoCloseable {
 
   /**
    * On a new connection to 127.0.0.1:port, sends {@code head}, then {@code size} bytes of body (a
-   * multiple of 64 KiB, as 64 KiB chunks when {@code chunked}) from another thread, and returns all the client reads until the
-   * server ends the connection: for a server that answers before the body is in. A reset instead
-   * of that end fails the read (SocketException), and so the test.
+   * multiple of 64 KiB, as 64 KiB chunks when {@code chunked}) from another thread, and returns all
+   * the client reads until the server ends the connection: for a server that answers before the
+   * body is in. A reset instead of that end fails the read (SocketException), and so the test.
    */
-  public static String answerWhileSending(int port, String head, long size, boolean chunked) throws IOException, InterruptedException {
+  public static String answerWhileSending(int port, String head, long size, boolean chunked)
+      throws IOException, InterruptedException {
     try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
       socket.setSoTimeout(30_000);
       OutputStream out = socket.getOutputStream();
@@ -152,11 +155,14 @@ public final class HttpConnection implements AutoCloseable {
     while (true) {
       int b = in.read();
       if (b == -1) {
-        throw new EOFException("connection closed" + (line.isEmpty() ? "" : " in \"" + line + "\""));
+        throw new EOFException(
+            "connection closed" + (line.isEmpty() ? "" : " in \"" + line + "\""));
       }
       if (b == '\n') {
         int end = line.length();
-        return end > 0 && line.charAt(end - 1) == '\r' ? line.substring(0, end - 1) : line.toString();
+        return end > 0 && line.charAt(end - 1) == '\r'
+            ? line.substring(0, end - 1)
+            : line.toString();
       }
       line.append((char) b);
     }

@@ -59,14 +59,21 @@ public final class HttpLoad implements AutoCloseable {
     }
   }
 
-  /** Waits until {@code more} further requests succeeded; fails if they do not within the timeout. */
+  /**
+   * Waits until {@code more} further requests succeeded; fails if they do not within the timeout.
+   */
   public void awaitMore(long more, Duration timeout) throws InterruptedException {
     long target = ok.get() + more;
     long deadline = System.nanoTime() + timeout.toNanos();
     while (ok.get() < target) {
       if (System.nanoTime() > deadline) {
         throw new AssertionError(
-            "load: only " + ok.get() + " of " + target + " requests succeeded; failures: " + failures());
+            "load: only "
+                + ok.get()
+                + " of "
+                + target
+                + " requests succeeded; failures: "
+                + failures());
       }
       Thread.sleep(20);
     }
@@ -123,7 +130,9 @@ public final class HttpLoad implements AutoCloseable {
   }
 
   private HttpConnection.Response exchange(OutputStream out, InputStream in) throws IOException {
-    out.write(("GET " + path + " HTTP/1.1\r\nHost: load.test\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+    out.write(
+        ("GET " + path + " HTTP/1.1\r\nHost: load.test\r\n\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1));
     out.flush();
     return HttpConnection.read(in);
   }

@@ -27,7 +27,9 @@ final class OutputLines {
             .start(
                 () -> {
                   try (BufferedReader in =
-                      new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                      new BufferedReader(
+                          new InputStreamReader(
+                              process.getInputStream(), StandardCharsets.UTF_8))) {
                     String line;
                     while ((line = in.readLine()) != null) {
                       synchronized (lines) {

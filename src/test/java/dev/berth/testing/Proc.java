@@ -20,12 +20,16 @@ public record Proc(long pid, long startTicks) {
 
   /** Running: there, with the same start time, and not a zombie waiting for its reaper. */
   public boolean running() {
-    return stat(pid).map(f -> Long.parseLong(f[19]) == startTicks && !f[0].equals("Z")).orElse(false);
+    return stat(pid)
+        .map(f -> Long.parseLong(f[19]) == startTicks && !f[0].equals("Z"))
+        .orElse(false);
   }
 
   /** The processes whose parent this is. */
   public List<Proc> children() {
-    return all().filter(p -> stat(p.pid).map(f -> Long.parseLong(f[1]) == pid).orElse(false)).toList();
+    return all()
+        .filter(p -> stat(p.pid).map(f -> Long.parseLong(f[1]) == pid).orElse(false))
+        .toList();
   }
 
   /** Sends SIGKILL if it is still this process. */
@@ -49,7 +53,9 @@ public record Proc(long pid, long startTicks) {
     }
   }
 
-  /** The fields of /proc/PID/stat after "(comm)": [0] state, [1] ppid, [2] pgrp, ... [19] starttime. */
+  /**
+   * The fields of /proc/PID/stat after "(comm)": [0] state, [1] ppid, [2] pgrp, ... [19] starttime.
+   */
   private static Optional<String[]> stat(long pid) {
     try {
       String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));

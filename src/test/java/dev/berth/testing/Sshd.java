@@ -7,8 +7,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A real OpenSSH server for one test: {@code /usr/sbin/sshd -D -e} on a free port of 127.0.0.1,
- * with a host key and a client key made for it, admitting that key for the user running the
- * tests (root here). Stopped by {@link #close()}. Without sshd the test fails: it is a dependency
+ * with a host key and a client key made for it, admitting that key for the user running the tests
+ * (root here). Stopped by {@link #close()}. Without sshd the test fails: it is a dependency
  * (scripts/install-deps.sh installs it), not an option.
  */
 public final class Sshd implements AutoCloseable {
@@ -28,10 +28,14 @@ public final class Sshd implements AutoCloseable {
     this.output = new OutputLines(process);
   }
 
-  /** Starts sshd with its files in {@code dir}; on another port if the chosen one was taken meanwhile. */
+  /**
+   * Starts sshd with its files in {@code dir}; on another port if the chosen one was taken
+   * meanwhile.
+   */
   public static Sshd start(Path dir) throws Exception {
     if (!Files.isExecutable(SSHD)) {
-      throw new AssertionError(SSHD + " is not installed: run scripts/install-deps.sh (Debian package openssh-server)");
+      throw new AssertionError(
+          SSHD + " is not installed: run scripts/install-deps.sh (Debian package openssh-server)");
     }
     Files.createDirectories(dir);
     Path hostKey = keyPair(dir.resolve("host_key"));
@@ -58,7 +62,14 @@ public final class Sshd implements AutoCloseable {
     for (int attempt = 1; ; attempt++) {
       int port = BerthProcess.freePort();
       Process process =
-          new ProcessBuilder(SSHD.toString(), "-D", "-e", "-f", config.toString(), "-p", Integer.toString(port))
+          new ProcessBuilder(
+                  SSHD.toString(),
+                  "-D",
+                  "-e",
+                  "-f",
+                  config.toString(),
+                  "-p",
+                  Integer.toString(port))
               .redirectErrorStream(true)
               .start();
       Sshd sshd = new Sshd(process, port, clientKey);
@@ -74,7 +85,10 @@ public final class Sshd implements AutoCloseable {
 
   /** For GIT_SSH_COMMAND: ssh with the client key, to this port, trusting this run's host key. */
   public String sshCommand() {
-    return "ssh -i " + clientKey + " -p " + port
+    return "ssh -i "
+        + clientKey
+        + " -p "
+        + port
         + " -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o IdentitiesOnly=yes -o LogLevel=ERROR";
   }
 
@@ -92,7 +106,18 @@ public final class Sshd implements AutoCloseable {
   }
 
   private static Path keyPair(Path file) throws Exception {
-    Exec.ok(file.getParent(), "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "berth-test", "-f", file.toString());
+    Exec.ok(
+        file.getParent(),
+        "ssh-keygen",
+        "-q",
+        "-t",
+        "ed25519",
+        "-N",
+        "",
+        "-C",
+        "berth-test",
+        "-f",
+        file.toString());
     return file;
   }
 

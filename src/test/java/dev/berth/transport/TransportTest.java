@@ -17,10 +17,14 @@ class TransportTest {
   void ioUringReadsAnAppsUnixSocketThroughAnArmedReceiveWhereTheKernelSaysWhenItIsEmpty() {
     assumeThat(IoUring.isAvailable()).as("io_uring loads here").isTrue();
     Transport transport = Transport.of(IoTransport.IO_URING);
-    Channel channel = transport.clientChannel(transport.unixAddress(Path.of("/run/app.sock"))).newChannel();
+    Channel channel =
+        transport.clientChannel(transport.unixAddress(Path.of("/run/app.sock"))).newChannel();
     try {
       assertThat(channel)
-          .isInstanceOf(BerthDomainSocketChannel.isSupported() ? BerthDomainSocketChannel.class : IoUringDomainSocketChannel.class);
+          .isInstanceOf(
+              BerthDomainSocketChannel.isSupported()
+                  ? BerthDomainSocketChannel.class
+                  : IoUringDomainSocketChannel.class);
     } finally {
       channel.unsafe().closeForcibly();
     }

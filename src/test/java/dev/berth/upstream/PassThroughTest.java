@@ -21,8 +21,11 @@ class PassThroughTest {
 
   @Test
   void aPlainResponseLosesItsHopByHopFieldsAndKeepsTheRest() {
-    ByteBuf in = bytes("HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 6\r\nConnection: keep-alive\r\n"
-        + "Keep-Alive: timeout=5\r\nContent-Type: text/plain\r\n\r\n" + BODY);
+    ByteBuf in =
+        bytes(
+            "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 6\r\nConnection: keep-alive\r\n"
+                + "Keep-Alive: timeout=5\r\nContent-Type: text/plain\r\n\r\n"
+                + BODY);
     RawResponse scanned = PassThrough.scan(in, false, false, ByteBufAllocator.DEFAULT);
 
     assertThat(scanned).isNotNull();
@@ -30,7 +33,8 @@ class PassThroughTest {
     assertThat(scanned.status()).isEqualTo(200);
     assertThat(scanned.keepAlive()).isTrue();
     assertThat(text(scanned.content()))
-        .isEqualTo("HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 6\r\nContent-Type: text/plain\r\n");
+        .isEqualTo(
+            "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 6\r\nContent-Type: text/plain\r\n");
     assertThat(text(in)).isEqualTo(BODY);
     scanned.release();
     in.release();
@@ -38,8 +42,10 @@ class PassThroughTest {
 
   @Test
   void connectionCloseAndTheFieldsItNamesAreNotForwarded() {
-    ByteBuf in = bytes("HTTP/1.1 404 Not Found\r\nconnection: X-Trace, CLOSE\r\nx-trace: 1\r\nTE: trailers\r\n"
-        + "Upgrade: h2c\r\nProxy-Connection: close\r\nContent-Length: 0\r\nVary: Accept\r\n\r\n");
+    ByteBuf in =
+        bytes(
+            "HTTP/1.1 404 Not Found\r\nconnection: X-Trace, CLOSE\r\nx-trace: 1\r\nTE: trailers\r\n"
+                + "Upgrade: h2c\r\nProxy-Connection: close\r\nContent-Length: 0\r\nVary: Accept\r\n\r\n");
     RawResponse scanned = PassThrough.scan(in, false, false, ByteBufAllocator.DEFAULT);
 
     assertThat(scanned).isNotNull();
@@ -53,17 +59,23 @@ class PassThroughTest {
 
   @Test
   void droppedFieldsFirstOrLastLeaveTheOthersWhole() {
-    ByteBuf in = bytes("HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5\r\nContent-Length: 0\r\nX-A: 1\r\n"
-        + "Connection: Keep-Alive\r\nX-B: 2\r\nTrailer: x\r\n\r\n");
+    ByteBuf in =
+        bytes(
+            "HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5\r\nContent-Length: 0\r\nX-A: 1\r\n"
+                + "Connection: Keep-Alive\r\nX-B: 2\r\nTrailer: x\r\n\r\n");
     RawResponse scanned = PassThrough.scan(in, false, false, ByteBufAllocator.DEFAULT);
-    assertThat(text(scanned.content())).isEqualTo("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-A: 1\r\nX-B: 2\r\n");
+    assertThat(text(scanned.content()))
+        .isEqualTo("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-A: 1\r\nX-B: 2\r\n");
     scanned.release();
     in.release();
   }
 
   @Test
   void responsesWithoutABodyNeedNoLength() {
-    for (String head : new String[] {"HTTP/1.1 204 No Content\r\n\r\n", "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n"}) {
+    for (String head :
+        new String[] {
+          "HTTP/1.1 204 No Content\r\n\r\n", "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n"
+        }) {
       ByteBuf in = bytes(head);
       RawResponse scanned = PassThrough.scan(in, false, false, ByteBufAllocator.DEFAULT);
       assertThat(scanned).as(head).isNotNull();
@@ -123,12 +135,20 @@ class PassThroughTest {
 
   @Test
   void aHeadLargerThanTheScanTakesIsLeftToNetty() {
-    assertLeftToNetty("HTTP/1.1 200 OK\r\nX-Big: " + "a".repeat(PassThrough.MAX_HEAD) + "\r\nContent-Length: 0\r\n\r\n", false, false);
+    assertLeftToNetty(
+        "HTTP/1.1 200 OK\r\nX-Big: "
+            + "a".repeat(PassThrough.MAX_HEAD)
+            + "\r\nContent-Length: 0\r\n\r\n",
+        false,
+        false);
   }
 
-  private static void assertLeftToNetty(String response, boolean headRequest, boolean rewritesLocation) {
+  private static void assertLeftToNetty(
+      String response, boolean headRequest, boolean rewritesLocation) {
     ByteBuf in = bytes(response);
-    assertThat(PassThrough.scan(in, headRequest, rewritesLocation, ByteBufAllocator.DEFAULT)).as(response).isNull();
+    assertThat(PassThrough.scan(in, headRequest, rewritesLocation, ByteBufAllocator.DEFAULT))
+        .as(response)
+        .isNull();
     assertThat(in.readerIndex()).as("nothing consumed").isZero();
     in.release();
   }

@@ -11,11 +11,15 @@ import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
-/** What the upstream encoder writes for a head with a sliced target and appended fields, and for a plain one. */
+/**
+ * What the upstream encoder writes for a head with a sliced target and appended fields, and for a
+ * plain one.
+ */
 class RequestEncoderTest {
 
   /** A head whose target is "/rest?q" of "/mount/rest?q", with one field after its map. */
-  private static final class Sliced extends DefaultHttpRequest implements SlicedTarget, AppendedFields {
+  private static final class Sliced extends DefaultHttpRequest
+      implements SlicedTarget, AppendedFields {
     Sliced() {
       super(HttpVersion.HTTP_1_1, HttpMethod.POST, "/mount/rest?q");
       headers().set("Host", "example.com");
