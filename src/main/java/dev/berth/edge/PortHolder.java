@@ -40,7 +40,10 @@ final class PortHolder {
     return new PortHolder(Path.of("/proc"));
   }
 
-  /** {@code "nginx, pid 1234"} for the process listening where {@code address} would. */
+  /**
+   * {@code "nginx, pid 1234"} for the process listening where {@code address} would, or {@code
+   * "another listener of this berth"}.
+   */
   Optional<String> describe(InetSocketAddress address) {
     requireNonNull(address, "address");
     try {
@@ -122,6 +125,10 @@ final class PortHolder {
       for (Path process : processes) {
         if (holds(process.resolve("fd"), links)) {
           String pid = process.getFileName().toString();
+          if (pid.equals(Long.toString(ProcessHandle.current().pid()))) {
+            // Two listeners of one config that overlap (":8080" and "127.0.0.1:8080").
+            return Optional.of("another listener of this berth");
+          }
           return Optional.of(name(process).map(name -> name + ", ").orElse("") + "pid " + pid);
         }
       }
