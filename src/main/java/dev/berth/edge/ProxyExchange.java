@@ -102,7 +102,9 @@ final class ProxyExchange implements Exchange {
   /** When the first instance was tried: the upstream time covers every try. */
   private long upstreamStarted;
 
+  /** An instance was tried, so upstreamStarted is set. */
   private boolean tried;
+
   private long bodyBytes;
   private boolean bodySent;
   private boolean requestDone;
