@@ -26,7 +26,9 @@ import java.util.function.Predicate;
  * names all it starts), as another user if asked ({@code setpriv}). Its stdout and stderr are read
  * while it runs, so neither a full pipe nor a child that keeps the output open past its parent can
  * block the caller beyond the timeout. It is done when it exited and its output closed; then what
- * it left running in its session is ended too, so that no short command outlives its call.
+ * it left running in its session is ended too, so that no short command outlives its call. (When
+ * the first process exits, the JDK drains and closes its pipes unless a read is under way: what a
+ * process it left behind writes later may be lost, or hold the call to the timeout.)
  *
  * <pre>{@code
  * String head = ShortCommand.of("git", "rev-parse", "HEAD").named("git rev-parse")
