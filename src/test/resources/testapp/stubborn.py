@@ -12,8 +12,13 @@ pids_file = os.environ["PIDS_FILE"]
 
 
 def record(pid):
-    with open(pids_file, "a") as f:
-        f.write("%d\n" % pid)
+    # One write(2) of a whole line with O_APPEND: a reader never sees half of a line (it may see
+    # fewer lines than three while the helpers start: it waits for all three).
+    fd = os.open(pids_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, b"%d\n" % pid)
+    finally:
+        os.close(fd)
 
 
 def linger():

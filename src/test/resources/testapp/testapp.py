@@ -29,7 +29,11 @@ def echo():
 
 @app.route("/slow")
 def slow():
+    """Sleeps; creates the file named by ?started= first, so a test knows the request is here."""
     seconds = float(request.args.get("seconds", "2"))
+    started = request.args.get("started")
+    if started:
+        open(started, "w").close()
     time.sleep(seconds)
     return "slept %s\n" % seconds
 

@@ -172,9 +172,10 @@ public final class Daemon {
     installSignalHandlers();
     // As nginx: `kill -HUP` reads the config again; off the signal thread, as a reload may take a
     // while.
-    Signal.handle(
-        new Signal("HUP"),
-        signal -> Thread.ofVirtual().name("berth-reload").start(() -> reloader.onSignal(out)));
+    Signals.handle(
+            "HUP",
+            () -> Thread.ofVirtual().name("berth-reload").start(() -> reloader.onSignal(out)))
+        .ifPresent(problem -> out.println("berth: WARNING: " + problem + ": it will not reload"));
     // As nginx after logrotate: `kill -USR1` reopens the access logs at their paths.
     Signal.handle(new Signal("USR1"), signal -> accessLog.reopen());
     Runtime.getRuntime().addShutdownHook(new Thread(supervisor::stopAll, "berth-stop-apps"));
@@ -387,7 +388,9 @@ public final class Daemon {
   private void installSignalHandlers() {
     // Handled rather than left to shutdown hooks: berth must finish draining and exit 0.
     for (String name : List.of("TERM", "INT")) {
-      Signal.handle(new Signal(name), signal -> stopRequested.countDown());
+      Signals.handle(name, stopRequested::countDown)
+          .ifPresent(
+              problem -> out.println("berth: WARNING: " + problem + ": it will not stop berth"));
     }
   }
 

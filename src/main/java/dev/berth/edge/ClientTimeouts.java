@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.berth.config.EdgeSettings;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.netty.util.concurrent.Ticker;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -32,6 +33,9 @@ final class ClientTimeouts {
   private long deadline;
   private ScheduledFuture<?> beat;
 
+  /** The event loop's clock (Netty's, so that a test can move it); set when the clocks start. */
+  private Ticker ticker = Ticker.systemTicker();
+
   ClientTimeouts(EdgeSettings settings) {
     this.settings = requireNonNull(settings, "settings");
     this.beatMillis =
@@ -57,6 +61,7 @@ final class ClientTimeouts {
     if (beat != null) {
       return;
     }
+    ticker = ctx.executor().ticker();
     // A new connection must send its first request head in time, as nginx's client_header_timeout.
     expectHead();
     beat =
@@ -86,15 +91,15 @@ final class ClientTimeouts {
   /** The exchange completed and the connection waits for the next request. */
   void idle() {
     state = State.IDLE;
-    deadline = System.nanoTime() + settings.keepaliveTimeout().toNanos();
+    deadline = ticker.nanoTime() + settings.keepaliveTimeout().toNanos();
   }
 
   private void expectHead() {
     state = State.HEAD;
-    deadline = System.nanoTime() + settings.clientHeaderTimeout().toNanos();
+    deadline = ticker.nanoTime() + settings.clientHeaderTimeout().toNanos();
   }
 
-  /** When the keep-alive clock runs out, in System.nanoTime() terms; only meaningful while idle. */
+  /** When the keep-alive clock runs out, on the event loop's ticker; only meaningful while idle. */
   long keepaliveDeadline() {
     return deadline;
   }
@@ -103,7 +108,7 @@ final class ClientTimeouts {
     if (state == State.BUSY) {
       return;
     }
-    long now = System.nanoTime();
+    long now = ticker.nanoTime();
     if (now - deadline < 0) {
       long idleFor = now - (deadline - settings.keepaliveTimeout().toNanos());
       if (state == State.IDLE && idleFor >= TimeUnit.MILLISECONDS.toNanos(beatMillis)) {

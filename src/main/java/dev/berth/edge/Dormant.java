@@ -44,7 +44,7 @@ final class Dormant extends ChannelInboundHandlerAdapter {
 
   /**
    * Replaces every handler of {@code pipeline} with this resting one, until the next byte or {@code
-   * keepaliveDeadline} (System.nanoTime()). Called on the connection's event loop.
+   * keepaliveDeadline} (on the event loop's ticker). Called on the connection's event loop.
    */
   void rest(ChannelPipeline pipeline, long keepaliveDeadline) {
     while (pipeline.first() != null) {
@@ -91,6 +91,9 @@ final class Dormant extends ChannelInboundHandlerAdapter {
     private int size;
     private boolean sweepScheduled;
 
+    /** The event loop this ward's sweep runs on, whose clock the deadlines are on. */
+    private EventExecutor sweeping;
+
     void admit(ChannelHandlerContext ctx, long deadline) {
       if (size == resting.length) {
         resize(resting.length * 2);
@@ -105,6 +108,7 @@ final class Dormant extends ChannelInboundHandlerAdapter {
 
     private void schedule(EventExecutor loop) {
       sweepScheduled = true;
+      sweeping = loop;
       loop.schedule(
           this,
           ClientTimeouts.beatMillis(edge.settings().keepaliveTimeout()),
@@ -115,7 +119,7 @@ final class Dormant extends ChannelInboundHandlerAdapter {
     @Override
     public void run() {
       sweepScheduled = false;
-      long now = System.nanoTime();
+      long now = sweeping.ticker().nanoTime();
       EventExecutor loop = null;
       int kept = 0;
       for (int i = 0; i < size; i++) {

@@ -24,8 +24,9 @@ final class Lingering extends ChannelInboundHandlerAdapter {
   private static final long MAX_NANOS = TimeUnit.SECONDS.toNanos(30);
   private static final long BEAT_MILLIS = 500;
 
-  private final long started = System.nanoTime();
-  private long lastRead = started;
+  // On the event loop's ticker (Netty's clock, which a test can move), from handlerAdded.
+  private long started;
+  private long lastRead;
   private ScheduledFuture<?> beat;
 
   private Lingering() {}
@@ -52,6 +53,8 @@ final class Lingering extends ChannelInboundHandlerAdapter {
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
+    started = ctx.executor().ticker().nanoTime();
+    lastRead = started;
     beat =
         ctx.executor()
             .scheduleAtFixedRate(() -> check(ctx), BEAT_MILLIS, BEAT_MILLIS, TimeUnit.MILLISECONDS);
@@ -65,7 +68,7 @@ final class Lingering extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    lastRead = System.nanoTime();
+    lastRead = ctx.executor().ticker().nanoTime();
     ReferenceCountUtil.release(msg);
   }
 
@@ -75,7 +78,7 @@ final class Lingering extends ChannelInboundHandlerAdapter {
   }
 
   private void check(ChannelHandlerContext ctx) {
-    long now = System.nanoTime();
+    long now = ctx.executor().ticker().nanoTime();
     if (now - lastRead >= QUIET_NANOS || now - started >= MAX_NANOS) {
       ctx.close();
     }

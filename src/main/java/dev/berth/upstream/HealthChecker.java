@@ -145,7 +145,7 @@ public final class HealthChecker implements AutoCloseable {
   }
 
   /** Reads the status of one check's response. */
-  private static final class Probe extends ChannelInboundHandlerAdapter {
+  static final class Probe extends ChannelInboundHandlerAdapter {
     private final AppBackend backend;
     private final Peer peer;
     private boolean answered;

@@ -265,10 +265,13 @@ public final class UpstreamPool {
     }
 
     private void tick() {
-      long now = System.nanoTime();
       if (listener != null) {
-        listener.tick(now);
-      } else if (pool != null && !idleClockStarted) {
+        listener.tick(System.nanoTime());
+        return;
+      }
+      // The idle clock is the event loop's ticker (Netty's clock, which a test can move).
+      long now = ctx.executor().ticker().nanoTime();
+      if (pool != null && !idleClockStarted) {
         idleClockStarted = true;
         idleSince = now;
       } else if (pool != null && now - idleSince >= idleTimeout) {

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.config.AccessLogSpec;
 import dev.berth.config.AccessLogSpec.Format;
+import dev.berth.testing.Await;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -104,14 +103,17 @@ class AccessLogTest {
 
     Files.move(spec.path(), rotated);
     // Lines keep going to the renamed file until the writer's once-a-second check notices.
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!(Files.exists(spec.path()) && Files.size(spec.path()) > 0)
-        && System.nanoTime() < deadline) {
-      String target = "/after-" + logged.size();
-      logged.add(target);
-      log.log(spec, entry(target));
-      Thread.sleep(20);
-    }
+    Await.until(
+        "a new file at the old path, with lines in it",
+        () -> {
+          if (Files.exists(spec.path()) && Files.size(spec.path()) > 0) {
+            return true;
+          }
+          String target = "/after-" + logged.size();
+          logged.add(target);
+          log.log(spec, entry(target));
+          return false;
+        });
     log.close();
 
     List<String> old = targets(Files.readAllLines(rotated));
@@ -258,26 +260,16 @@ class AccessLogTest {
     return targets;
   }
 
-  /** The file's lines once it has at least {@code count} of them, or what it has after 10 s. */
-  private static List<String> awaitLines(Path file, int count)
-      throws IOException, InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (true) {
-      List<String> lines = Files.exists(file) ? Files.readAllLines(file) : List.of();
-      if (lines.size() >= count || System.nanoTime() > deadline) {
-        return lines;
-      }
-      Thread.sleep(10);
-    }
+  /** The file's lines once it has at least {@code count} of them. */
+  private static List<String> awaitLines(Path file, int count) {
+    return Await.value(
+        count + " line(s) in " + file,
+        () -> Files.exists(file) ? Files.readAllLines(file) : List.<String>of(),
+        lines -> lines.size() >= count);
   }
 
-  /** Waits up to 10 s for {@code thread} to be in {@code state}, and asserts that it is. */
-  private static void awaitState(Thread thread, Thread.State state) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (thread.getState() != state && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
-    assertThat(thread.getState()).isEqualTo(state);
+  private static void awaitState(Thread thread, Thread.State state) {
+    Await.until(thread.getName() + " is " + state, () -> thread.getState() == state);
   }
 
   private static void awaitQuietly(CountDownLatch latch) {

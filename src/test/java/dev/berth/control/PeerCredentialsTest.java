@@ -3,12 +3,12 @@ package dev.berth.control;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.berth.testing.Await;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -147,7 +147,7 @@ class PeerCredentialsTest {
     try (ControlClient client = ControlClient.connect(socket)) {
       assertThat(client.call("count", null).get("count").asInt()).isEqualTo(1);
     }
-    assertThat(Sockets.eventually(Duration.ofSeconds(5), () -> executed.get() == 1)).isTrue();
+    Await.until("the command ran", () -> executed.get() == 1);
   }
 
   @Test

@@ -9,10 +9,8 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 
 /** Raw access to a control socket, below ControlClient: what any program could send. */
 final class Sockets {
@@ -60,18 +58,5 @@ final class Sockets {
     if (!Files.exists(socket)) {
       throw new IllegalStateException("closing the channel removed the socket file");
     }
-  }
-
-  /** Bounded polling: waits up to {@code timeout} for the condition. */
-  static boolean eventually(Duration timeout, BooleanSupplier condition)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        return false;
-      }
-      Thread.sleep(10);
-    }
-    return true;
   }
 }

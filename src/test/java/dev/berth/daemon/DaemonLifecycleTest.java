@@ -2,7 +2,9 @@ package dev.berth.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.testing.Await;
 import dev.berth.testing.BerthProcess;
+import dev.berth.testing.Proc;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -51,18 +53,20 @@ class DaemonLifecycleTest {
             .formatted(tmp, port, BerthProcess.testApp(), instances));
   }
 
+  /**
+   * berth is started with the signal ignored, as a background job of a non-interactive shell or a
+   * CI runner's {@code trap '' INT} starts it (and as this test's JVM may have been started): the
+   * JVM alone would leave it ignored, and berth would never stop.
+   */
   @ParameterizedTest
   @ValueSource(strings = {"TERM", "INT"})
   void signalLetsInFlightRequestsFinishThenLeavesNoProcess(String signal) throws Exception {
     int port = BerthProcess.freePort();
-    try (BerthProcess berth = BerthProcess.up(config(port, 2))) {
+    try (BerthProcess berth = BerthProcess.upIgnoring(signal, config(port, 2))) {
+      assertThat(berth.output()).doesNotContain("WARNING");
       // Each instance: the gunicorn master and 2 workers, which boot after the master listens.
-      Set<ProcessHandle> tree = berth.descendants();
-      for (int i = 0; i < 100 && tree.size() < 6; i++) {
-        Thread.sleep(100);
-        tree = berth.descendants();
-      }
-      assertThat(tree).hasSizeGreaterThanOrEqualTo(6);
+      Set<ProcessHandle> tree =
+          Await.value("both instances' gunicorn trees", berth::descendants, t -> t.size() >= 6);
       assertThat(socketFiles()).hasSize(2);
       // Passable (not readable) for the apps' users when berth is root; each app's own dir is
       // private.
@@ -75,12 +79,14 @@ class DaemonLifecycleTest {
                   Files.getPosixFilePermissions(tmp.resolve("state/run/web"))))
           .isEqualTo("rwx------");
 
+      Path started = tmp.resolve("slow-started");
       CompletableFuture<HttpResponse<String>> slow =
           http.sendAsync(
-              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/slow?seconds=2"))
+              HttpRequest.newBuilder(
+                      URI.create("http://127.0.0.1:" + port + "/slow?seconds=2&started=" + started))
                   .build(),
               HttpResponse.BodyHandlers.ofString());
-      Thread.sleep(500);
+      Await.until("the slow request reached the app", () -> Files.exists(started));
       new ProcessBuilder("kill", "-" + signal, Long.toString(berth.pid())).start().waitFor();
       berth.awaitLine("berth: stopping", Duration.ofSeconds(10));
 
@@ -122,23 +128,34 @@ class DaemonLifecycleTest {
                 .formatted(tmp, BerthProcess.freePort(), BerthProcess.testApp(), pids));
     try (BerthProcess berth = BerthProcess.up(config)) {
       berth.awaitLine("stubborn: listening", Duration.ofSeconds(10));
-      List<Long> started = Files.readAllLines(pids).stream().map(Long::parseLong).toList();
-      assertThat(started).hasSize(3).allMatch(DaemonLifecycleTest::running);
+      // The app and its two helpers each append their pid as they start, in no set order.
+      List<Proc> started =
+          Await.value("three pids in " + pids, () -> pidsIn(pids), list -> list.size() == 3);
+      assertThat(started).allMatch(Proc::running);
 
       assertThat(berth.terminate(Duration.ofSeconds(30))).isZero();
       assertThat(berth.output()).contains("still running 1s after SIGTERM; sending SIGKILL");
-      assertThat(started).noneMatch(DaemonLifecycleTest::running);
+      // An orphan's reaper (init) may take a moment to collect it.
+      Await.until(
+          "every stubborn process is gone", () -> started.stream().noneMatch(Proc::running));
+    } finally {
+      // Whatever failed above: no stubborn.py outlives the test, found by the variable it carries.
+      String sign = "PIDS_FILE=" + pids + "\0";
+      Proc.all().stream().filter(p -> p.mentionsAny(List.of(sign))).forEach(Proc::kill);
     }
   }
 
-  /** Alive and not a zombie (an orphan's reaper may take a moment). */
-  private static boolean running(long pid) {
-    try {
-      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-      return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
-    } catch (java.io.IOException e) {
-      return false;
+  /** The pids of the complete lines of {@code file} (a line still being written is left out). */
+  private static List<Proc> pidsIn(Path file) throws java.io.IOException {
+    if (!Files.exists(file)) {
+      return List.of();
     }
+    String text = Files.readString(file);
+    return text.substring(0, text.lastIndexOf('\n') + 1)
+        .lines()
+        .map(line -> Proc.of(Long.parseLong(line)))
+        .flatMap(java.util.Optional::stream)
+        .toList();
   }
 
   @Test
@@ -166,8 +183,9 @@ class DaemonLifecycleTest {
             "state_dir = \"%s/state\"\n\n[[listeners]]\naddress = \"127.0.0.1:%d\"\n%s"
                 .formatted(tmp, BerthProcess.freePort(), apps));
     try (BerthProcess berth = BerthProcess.up(config)) {
+      // Every app is ready once berth serves; their output readers are blocked in a read now.
       Set<ProcessHandle> tree = berth.descendants();
-      Thread.sleep(500);
+      assertThat(tree).hasSizeGreaterThanOrEqualTo(count);
       assertThat(berth.terminate(Duration.ofSeconds(30))).isZero();
       assertThat(berth.output()).contains("berth: stopped");
       assertThat(tree.stream().filter(ProcessHandle::isAlive)).isEmpty();
@@ -186,18 +204,14 @@ class DaemonLifecycleTest {
                   .statusCode())
           .isEqualTo(200);
       berth.descendants().forEach(ProcessHandle::destroyForcibly);
-      HttpResponse<String> after = null;
-      for (int i = 0; i < 100; i++) {
-        after =
-            http.send(
-                HttpRequest.newBuilder(URI.create(url)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        if (after.statusCode() == 502) {
-          break;
-        }
-        Thread.sleep(100);
-      }
-      assertThat(after.statusCode()).isEqualTo(502);
+      Await.value(
+          "a 502 once the only instance died",
+          () ->
+              http.send(
+                      HttpRequest.newBuilder(URI.create(url)).build(),
+                      HttpResponse.BodyHandlers.ofString())
+                  .statusCode(),
+          status -> status == 502);
       assertThat(berth.terminate(Duration.ofSeconds(30))).isZero();
     }
   }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.config.UserAccount;
+import dev.berth.testing.Await;
 import dev.berth.testing.BerthProcess;
 import dev.berth.testing.Cli;
 import dev.berth.testing.Curl;
@@ -375,8 +376,9 @@ class DeployEndToEndTest {
     try (BerthProcess berth = up(app)) {
       Thread deploying = Thread.ofPlatform().start(() -> cli("deploy", "web"));
       try {
-        awaitTrue(
+        Await.until(
             "the first deploy is in its build",
+            WAIT,
             () ->
                 Files.readString(tmp.resolve("state/log/web.log"))
                     .contains("deploy: release 1 from"));
@@ -593,17 +595,5 @@ class DeployEndToEndTest {
     String out = new String(process.getInputStream().readAllBytes()).strip();
     assertThat(process.waitFor()).as("%s: %s", argv, out).isZero();
     return out;
-  }
-
-  private interface Condition {
-    boolean holds() throws Exception;
-  }
-
-  private static void awaitTrue(String what, Condition condition) throws Exception {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!condition.holds()) {
-      assertThat(System.nanoTime()).as(what).isLessThan(deadline);
-      Thread.sleep(50);
-    }
   }
 }

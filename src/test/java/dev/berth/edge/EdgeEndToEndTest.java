@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.testing.Await;
 import dev.berth.testing.BerthProcess;
 import dev.berth.testing.Curl;
 import java.io.ByteArrayInputStream;
@@ -419,29 +420,20 @@ class EdgeEndToEndTest {
     new ProcessBuilder("kill", "-USR1", Long.toString(berth.pid())).start().waitFor();
     // The signal is handled asynchronously: a request logged before the reopen goes to the old
     // file.
-    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
-    while (!Files.exists(log) && System.nanoTime() < deadline) {
-      Thread.sleep(20);
-    }
+    Await.until("berth reopened " + log, () -> Files.exists(log));
     get("/activities/1?from=rotated");
     assertThat(awaitLogLine(log, "/activities/1?from=rotated")).contains("\" 200 ");
     assertThat(Files.readString(tmp.resolve("state/log/access.log.1")))
         .contains("/activities/3?from=log");
   }
 
-  private static String awaitLogLine(Path log, String text) throws Exception {
-    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
-    while (System.nanoTime() < deadline) {
-      if (Files.exists(log)) {
-        for (String line : Files.readAllLines(log)) {
-          if (line.contains(text)) {
-            return line;
-          }
-        }
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError(text + " never reached " + log);
+  private static String awaitLogLine(Path log, String text) {
+    return Await.present(
+        text + " in " + log,
+        () ->
+            Files.exists(log)
+                ? Files.readAllLines(log).stream().filter(line -> line.contains(text)).findFirst()
+                : java.util.Optional.<String>empty());
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.berth.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.testing.Await;
 import dev.berth.testing.BerthProcess;
 import dev.berth.testing.Curl;
 import dev.berth.testing.HttpConnection;
@@ -402,21 +403,18 @@ class EdgeProxyTest {
     awaitOnly("/checked/conn", Set.of("1", "2"));
   }
 
-  /** Polls until 8 requests in a row are answered by exactly these instances. */
-  private void awaitOnly(String path, Set<String> instances) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    Set<String> seen = Set.of();
-    while (System.nanoTime() < deadline) {
-      seen = new HashSet<>();
-      for (int i = 0; i < 8; i++) {
-        seen.add(get(path).body().split(" ")[0]);
-      }
-      if (seen.equals(instances)) {
-        return;
-      }
-      Thread.sleep(200);
-    }
-    assertThat(seen).as("instances answering " + path).isEqualTo(instances);
+  /** Waits until 8 requests in a row are answered by exactly these instances. */
+  private void awaitOnly(String path, Set<String> instances) {
+    Await.value(
+        "8 requests to " + path + " answered by instances " + instances + " only",
+        () -> {
+          Set<String> seen = new HashSet<>();
+          for (int i = 0; i < 8; i++) {
+            seen.add(get(path).body().split(" ")[0]);
+          }
+          return seen;
+        },
+        instances::equals);
   }
 
   @Test
@@ -559,19 +557,11 @@ class EdgeProxyTest {
     return Files.readAllLines(log).stream().filter(line -> line.contains(text)).count();
   }
 
-  private static void awaitLine(Path log, String text) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (count(log, text) == 0) {
-      assertThat(System.nanoTime()).as("%s never appeared in %s", text, log).isLessThan(deadline);
-      Thread.sleep(20);
-    }
+  private static void awaitLine(Path log, String text) {
+    Await.until(text + " in " + log, () -> count(log, text) > 0);
   }
 
-  private static void awaitFile(Path file) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (!Files.exists(file)) {
-      assertThat(System.nanoTime()).as("%s never appeared", file).isLessThan(deadline);
-      Thread.sleep(20);
-    }
+  private static void awaitFile(Path file) {
+    Await.until(file + " exists", () -> Files.exists(file));
   }
 }

@@ -3,6 +3,7 @@ package dev.berth.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
+import dev.berth.testing.Await;
 import dev.berth.testing.BerthProcess;
 import dev.berth.testing.Curl;
 import dev.berth.testing.HttpConnection;
@@ -212,21 +213,17 @@ class TransportsEndToEndTest {
         .start();
   }
 
-  private static void awaitPort(int port) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (System.nanoTime() < deadline) {
-      try (java.net.Socket probe = new java.net.Socket("127.0.0.1", port)) {
-        return;
-      } catch (java.io.IOException notYet) {
-        Thread.sleep(20);
-      }
-    }
+  private static void awaitPort(int port) {
+    Await.until(
+        "a server listening on port " + port,
+        () -> {
+          try (java.net.Socket probe = new java.net.Socket("127.0.0.1", port)) {
+            return true;
+          }
+        });
   }
 
-  private static void await(Path socket) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (!Files.exists(socket) && System.nanoTime() < deadline) {
-      Thread.sleep(20);
-    }
+  private static void await(Path socket) {
+    Await.until(socket + " exists", () -> Files.exists(socket));
   }
 }

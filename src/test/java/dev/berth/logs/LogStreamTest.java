@@ -3,6 +3,7 @@ package dev.berth.logs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.berth.testing.Await;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -360,13 +361,16 @@ class LogStreamTest {
 
     Files.delete(web.file());
     // The writer tries again at most once a second; until then, lines still miss the file.
-    for (int i = 0; !Files.isRegularFile(web.file()) || read(web.file()).size() < 2; i++) {
-      if (i > 1000) {
-        throw new AssertionError("the file never came back");
-      }
-      web.append(line("web.1", "retry-" + i));
-      Thread.sleep(10);
-    }
+    int[] retries = {0};
+    Await.until(
+        "the file comes back with the drop notice and a line",
+        () -> {
+          if (Files.isRegularFile(web.file()) && read(web.file()).size() >= 2) {
+            return true;
+          }
+          web.append(line("web.1", "retry-" + retries[0]++));
+          return false;
+        });
     web.close();
 
     List<String> file = read(web.file());

@@ -37,7 +37,29 @@ public final class BerthProcess implements AutoCloseable {
 
   /** Runs {@code berth ARGS...} in a child JVM with these JVM options (heap size, say). */
   public static BerthProcess start(List<String> jvmOptions, String... args) throws IOException {
-    List<String> command = new ArrayList<>();
+    return launch(List.of(), jvmOptions, args);
+  }
+
+  /**
+   * {@code berth up} started with {@code signal} ("INT") ignored, as a background job of a
+   * non-interactive shell or a CI runner's {@code trap '' INT} starts it; waits until it serves.
+   */
+  public static BerthProcess upIgnoring(String signal, Path config) throws IOException {
+    BerthProcess berth =
+        launch(
+            List.of("/bin/sh", "-c", "trap '' " + signal + "; exec \"$@\"", "sh"),
+            List.of("-Xmx256m"),
+            "up",
+            "--config",
+            config.toString());
+    berth.awaitLine("berth: serving on", READY_TIMEOUT);
+    return berth;
+  }
+
+  /** berth's JVM, exec'd by {@code prefix} (a shell that sets something up first) if any. */
+  private static BerthProcess launch(List<String> prefix, List<String> jvmOptions, String... args)
+      throws IOException {
+    List<String> command = new ArrayList<>(prefix);
     command.add(ProcessHandle.current().info().command().orElse("java"));
     command.add("-XX:+UseSerialGC");
     command.addAll(jvmOptions);
@@ -47,7 +69,7 @@ public final class BerthProcess implements AutoCloseable {
     command.add("dev.berth.Main");
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-    return new BerthProcess(builder.start());
+    return new BerthProcess(LeftoverProcesses.mark(builder).start());
   }
 
   /** Starts `berth up` on the config and waits until it says it is serving. */

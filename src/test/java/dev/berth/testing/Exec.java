@@ -27,7 +27,7 @@ public record Exec(int exit, String output) {
             .redirectErrorStream(true)
             .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
     builder.environment().putAll(env);
-    Process process = builder.start();
+    Process process = LeftoverProcesses.mark(builder).start();
     CompletableFuture<String> output =
         CompletableFuture.supplyAsync(
             () -> {

@@ -62,20 +62,12 @@ public final class HttpLoad implements AutoCloseable {
   /**
    * Waits until {@code more} further requests succeeded; fails if they do not within the timeout.
    */
-  public void awaitMore(long more, Duration timeout) throws InterruptedException {
+  public void awaitMore(long more, Duration timeout) {
     long target = ok.get() + more;
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (ok.get() < target) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError(
-            "load: only "
-                + ok.get()
-                + " of "
-                + target
-                + " requests succeeded; failures: "
-                + failures());
-      }
-      Thread.sleep(20);
+    try {
+      Await.value("load: " + target + " requests succeeded", timeout, ok::get, n -> n >= target);
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + "; failures: " + failures(), e);
     }
   }
 

@@ -27,7 +27,7 @@ public record Proc(long pid, long startTicks) {
 
   /** The processes whose parent this is. */
   public List<Proc> children() {
-    return all()
+    return list()
         .filter(p -> stat(p.pid).map(f -> Long.parseLong(f[1]) == pid).orElse(false))
         .toList();
   }
@@ -39,7 +39,52 @@ public record Proc(long pid, long startTicks) {
     }
   }
 
-  private static Stream<Proc> all() {
+  /** Every process now, as /proc lists them. */
+  public static List<Proc> all() {
+    return list().toList();
+  }
+
+  /**
+   * Whether its command line, working directory or environment holds one of {@code texts}. False,
+   * not an error, for a process that is gone or that this user may not read.
+   */
+  public boolean mentionsAny(java.util.Collection<String> texts) {
+    if (texts.isEmpty()) {
+      return false;
+    }
+    Path dir = Path.of("/proc", Long.toString(pid));
+    try {
+      String seen =
+          read(dir.resolve("cmdline"))
+              + '\0'
+              + read(dir.resolve("environ"))
+              + '\0'
+              + Files.readSymbolicLink(dir.resolve("cwd"));
+      return texts.stream().anyMatch(seen::contains) && running();
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  /** Its command line, arguments separated by spaces ("" once it is gone). */
+  public String commandLine() {
+    try {
+      return read(Path.of("/proc", Long.toString(pid), "cmdline")).replace('\0', ' ').strip();
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  /** Its parent's pid (0 once it is gone). */
+  public long parent() {
+    return stat(pid).map(f -> Long.parseLong(f[1])).orElse(0L);
+  }
+
+  private static String read(Path file) throws IOException {
+    return new String(Files.readAllBytes(file), java.nio.charset.StandardCharsets.ISO_8859_1);
+  }
+
+  private static Stream<Proc> list() {
     try (Stream<Path> entries = Files.list(Path.of("/proc"))) {
       return entries
           .map(p -> p.getFileName().toString())
