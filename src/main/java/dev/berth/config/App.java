@@ -23,6 +23,9 @@ import java.util.Map;
  * @param healthCheck an HTTP path probed on each instance, or null for none
  * @param keepalive idle upstream connections kept per instance (0: a new connection per request)
  * @param keepaliveTimeout how long an idle upstream connection is kept
+ * @param retries how many times a request that was fully sent and then lost its instance (closed or
+ *     reset before any response byte) is retried on another instance; connect failures and refused
+ *     connections are retried on every instance regardless
  * @param upstreams for an app berth does not run: the addresses it already listens on; empty
  *     otherwise
  * @param restarts how often an instance that exits unexpectedly is started again
@@ -50,6 +53,7 @@ public record App(
     HealthCheck healthCheck,
     int keepalive,
     Duration keepaliveTimeout,
+    int retries,
     List<UpstreamAddress> upstreams,
     Restarts restarts,
     Duration drainTimeout,
@@ -69,6 +73,9 @@ public record App(
     requireNonNull(stopTimeout, "stopTimeout");
     requireNonNull(balance, "balance");
     requireNonNull(keepaliveTimeout, "keepaliveTimeout");
+    if (retries < 0) {
+      throw new IllegalArgumentException("retries < 0");
+    }
     upstreams = List.copyOf(upstreams);
     requireNonNull(restarts, "restarts");
     requireNonNull(drainTimeout, "drainTimeout");

@@ -231,6 +231,7 @@ class RecyclerTest {
         null,
         0,
         Duration.ofSeconds(60),
+        1,
         List.of(),
         new App.Restarts(5, Duration.ofSeconds(60)),
         Duration.ofMillis(100),
