@@ -5,7 +5,6 @@ import static dev.berth.config.Types.show;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.dataformat.toml.TomlMapper;
@@ -21,6 +20,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -70,7 +70,10 @@ public final class ConfigLoader {
     try {
       root = TOML.readTree(text);
     } catch (JacksonException e) {
-      throw new ConfigException(List.of(syntaxProblem(displayName(file), e)));
+      throw new ConfigException(List.of(SyntaxError.of(displayName(file), text, e)));
+    } catch (DateTimeException e) {
+      // Jackson's parser lets java.time reject a date such as 2021-13-40.
+      throw new ConfigException(List.of(SyntaxError.of(displayName(file), text, e)));
     }
     return new Checker(file, KeyLines.scan(text)).check(root);
   }
@@ -209,17 +212,6 @@ public final class ConfigLoader {
       return "not valid UTF-8";
     }
     return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-  }
-
-  private static String syntaxProblem(String name, JacksonException e) {
-    // getOriginalMessage() is the message without Jackson's " at [Source: ...]" suffix.
-    String message = e.getOriginalMessage() == null ? "syntax error" : e.getOriginalMessage();
-    message = message.lines().findFirst().orElse("syntax error");
-    JsonLocation at = e.getLocation();
-    if (at == null || at.getLineNr() < 1) {
-      return name + ": " + message;
-    }
-    return name + ":" + at.getLineNr() + ":" + Math.max(at.getColumnNr(), 1) + ": " + message;
   }
 
   /** Validation of one file: collects every problem, then builds the config only if none. */

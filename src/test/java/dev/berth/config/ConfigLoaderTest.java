@@ -248,7 +248,10 @@ class ConfigLoaderTest {
 
   @Test
   void syntaxErrorNamesLineAndColumn() {
-    assertThat(problems("a = 1\nb = = 2\n")).containsExactly("berth.toml:2:5: Unknown token");
+    assertThat(problems("a = 1\nb = = 2\n"))
+        .containsExactly(
+            "berth.toml:2:5: syntax error: unexpected \"=\" (expected: a value: \"text\" in quotes,"
+                + " a number, true or false, [a list] or { a table })");
     assertThat(problems("[x]\ny = 1\n[x]\n"))
         .singleElement()
         .asString()
