@@ -120,8 +120,8 @@ final class AppKeys {
           "health_check",
           Types.table("a table like { path = \"/health\" }"),
           """
-          Active health checks, as a table: see [apps.NAME.health_check]. Without it an instance
-          leaves rotation only when connections to it fail.
+          Active health checks of each instance. Without it an instance leaves rotation only when
+          connections to it fail.
           """);
 
   static final Key<Integer> KEEPALIVE =
@@ -229,8 +229,8 @@ final class AppKeys {
               "processes",
               Types.table("a table like { worker = \"python worker.py\" }"),
               """
-              Process types besides web (workers, schedulers), which get no socket and no traffic:
-              see [apps.NAME.processes.TYPE].
+              Process types besides web (workers, schedulers), which get no socket and no
+              traffic.
               """)
           .runOnly();
 

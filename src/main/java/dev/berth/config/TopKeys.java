@@ -17,8 +17,7 @@ final class TopKeys {
           "\"/var/lib/berth\"",
           """
           Where berth keeps what it makes while running: sockets of app instances (run/), logs
-          (log/), releases of deployed apps (apps/), apps' data directories and the control
-          socket. Created when missing. Unix socket paths must fit in 107 bytes, so a deep
+          (log/), releases of deployed apps (apps/) and the control socket. Created when missing. Unix socket paths must fit in 107 bytes, so a deep
           state_dir is refused with the path it would make.
           """);
 
@@ -38,31 +37,31 @@ final class TopKeys {
       Key.table(
           "edge",
           Types.table("an [edge] table"),
-          "Connection limits, timeouts and forwarded headers: see [edge].");
+          "Connection limits, timeouts, forwarded headers and the defaults of the per-route limits.");
 
   static final Key<JsonNode> ACCESS_LOG =
       Key.table(
           "access_log",
           Types.table("a table like { path = \"access.log\" }"),
-          "Where and how requests are logged: see [access_log].");
+          "Where and how requests are logged, for every route that does not set its own.");
 
   static final Key<JsonNode> LISTENERS =
       Key.table(
           "listeners",
           Types.tables("at least one [[listeners]] table with an address like \":8080\"", 1),
-          "The addresses berth accepts connections on: see [[listeners]]. At least one.");
+          "The addresses berth accepts client connections on, one [[listeners]] table each; at least one.");
 
   static final Key<JsonNode> APPS =
       Key.table(
           "apps",
           Types.table("[apps.NAME] tables"),
-          "The apps, one [apps.NAME] table each: see [apps.NAME].");
+          "The apps berth runs or proxies to, one [apps.NAME] table each.");
 
   static final Key<JsonNode> ROUTES =
       Key.table(
           "routes",
           Types.tables("[[routes]] tables", 0),
-          "Which requests go to which app or directory: see [[routes]].");
+          "Which requests go to which app or directory, one [[routes]] table each, in any order.");
 
   static final List<Key<?>> TOP =
       List.of(STATE_DIR, SHUTDOWN_TIMEOUT, EDGE, ACCESS_LOG, LISTENERS, APPS, ROUTES);
