@@ -84,6 +84,14 @@ public record App(
     requireNonNull(deploy, "deploy");
   }
 
+  /**
+   * A short hash of the app's whole definition (12 hex digits of a SHA-256), from a stable
+   * serialization: equal definitions hash alike in any berth run, whatever the order of env.
+   */
+  public String definitionHash() {
+    return Canonical.hash(this);
+  }
+
   /** Whether it has a web process (command non-blank), which the edge routes to. */
   public boolean hasWeb() {
     return !command.isBlank();
