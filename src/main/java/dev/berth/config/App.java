@@ -92,6 +92,36 @@ public record App(
     return Canonical.hash(this);
   }
 
+  /**
+   * The same app run from {@code dir} with these processes: what a release changes (see {@link
+   * ConfigLoader#forRelease}).
+   */
+  App inRelease(
+      Path dir, String command, List<ProcessType> processes, Path envFile, Deploy deploy) {
+    return new App(
+        name,
+        dir,
+        command,
+        instances,
+        env,
+        socket,
+        startTimeout,
+        stopTimeout,
+        balance,
+        healthCheck,
+        keepalive,
+        keepaliveTimeout,
+        retries,
+        upstreams,
+        restarts,
+        drainTimeout,
+        processes,
+        envFile,
+        recycle,
+        user,
+        deploy);
+  }
+
   /** Whether it has a web process (command non-blank), which the edge routes to. */
   public boolean hasWeb() {
     return !command.isBlank();

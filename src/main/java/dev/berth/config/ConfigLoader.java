@@ -94,28 +94,7 @@ public final class ConfigLoader {
     App.Deploy deploy = app.deploy();
     Path envFile = app.envFile() != null ? app.envFile() : app.dir().resolve(".env");
     if (deploy.procfile() == null) {
-      return new App(
-          app.name(),
-          dir,
-          app.command(),
-          app.instances(),
-          app.env(),
-          app.socket(),
-          app.startTimeout(),
-          app.stopTimeout(),
-          app.balance(),
-          app.healthCheck(),
-          app.keepalive(),
-          app.keepaliveTimeout(),
-          app.retries(),
-          app.upstreams(),
-          app.restarts(),
-          app.drainTimeout(),
-          app.processes(),
-          envFile,
-          app.recycle(),
-          app.user(),
-          deploy);
+      return app.inRelease(dir, app.command(), app.processes(), envFile, deploy);
     }
     Path file = dir.resolve(deploy.procfile()).normalize();
     if (!Files.isRegularFile(file)) {
@@ -172,28 +151,7 @@ public final class ConfigLoader {
         (type, line) ->
             processes.add(new App.ProcessType(type, line, counts.getOrDefault(type, 1))));
     String release = deploy.release() != null ? deploy.release() : types.get("release");
-    return new App(
-        app.name(),
-        dir,
-        command,
-        app.instances(),
-        app.env(),
-        app.socket(),
-        app.startTimeout(),
-        app.stopTimeout(),
-        app.balance(),
-        app.healthCheck(),
-        app.keepalive(),
-        app.keepaliveTimeout(),
-        app.retries(),
-        app.upstreams(),
-        app.restarts(),
-        app.drainTimeout(),
-        processes,
-        envFile,
-        app.recycle(),
-        app.user(),
-        deploy.withRelease(release));
+    return app.inRelease(dir, command, processes, envFile, deploy.withRelease(release));
   }
 
   private static String displayName(Path file) {
