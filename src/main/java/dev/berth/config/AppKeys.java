@@ -168,9 +168,8 @@ final class AppKeys {
           """
           How many times a request that was fully sent and then lost its instance (the connection
           closed or reset before any response byte) is retried on another instance; connect
-          failures and refused connections are always retried on every instance. 0 never sends a
-          request twice, so that one request that crashes its instance cannot take down the
-          others.
+          failures and refused connections are always retried on every instance. With 0 a request
+          is never sent twice; with 1 a request that crashes its instance reaches at most two.
           """);
 
   static final Key<Integer> MAX_RESTARTS =

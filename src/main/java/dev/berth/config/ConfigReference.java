@@ -107,7 +107,7 @@ final class ConfigReference {
       if (!section.written().isEmpty() && !section.written().equals(section.title())) {
         out.append("Written as `").append(section.written()).append("`. ");
       }
-      out.append(wrap(section.intro())).append('\n');
+      out.append(wrap(escape(section.intro()))).append('\n');
       for (Key<?> key : section.keys()) {
         out.append('\n').append(key(section, key));
       }
@@ -131,12 +131,15 @@ final class ConfigReference {
       out.append("- **type:** ")
           .append(key.type().name())
           .append(" (")
-          .append(key.type().expected())
+          .append(escape(key.type().expected()))
           .append(")\n");
     }
     if (key.example() != null) {
       out.append("- **default:** ")
-          .append(key.prose() ? unwrapParens(key.shownDefault()) : "`" + key.shownDefault() + "`")
+          .append(
+              key.prose()
+                  ? escape(unwrapParens(key.shownDefault()))
+                  : "`" + key.shownDefault() + "`")
           .append('\n');
       out.append("- **example:** `")
           .append(key.name())
@@ -150,7 +153,7 @@ final class ConfigReference {
     if (key.processOnly()) {
       out.append("- not for an app given by `upstreams`\n");
     }
-    out.append('\n').append(wrap(key.doc())).append('\n');
+    out.append('\n').append(wrap(escape(key.doc()))).append('\n');
     return out.toString();
   }
 
@@ -166,6 +169,11 @@ final class ConfigReference {
           case PROCESS_TYPE -> "apps.NAME.processes.TYPE.";
         }
         + (section == Section.TOP ? "" : key.name());
+  }
+
+  /** Prose as Markdown shows it: no HTML tag out of {@code <state_dir>}, no emphasis out of *. */
+  private static String escape(String prose) {
+    return prose.replace("<", "&lt;").replace("*", "\\*");
   }
 
   private static String unwrapParens(String prose) {
