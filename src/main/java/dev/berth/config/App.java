@@ -8,83 +8,226 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * An app: one command run as N instances, each on its own socket that berth allocates.
+ * An app: one command run as N instances, each on its own socket that berth allocates; or, with
+ * upstreams, addresses of an app berth does not run.
  *
  * @param name the app's name (the key under [apps])
- * @param dir working directory of its processes (absolute)
- * @param command shell command line, run as {@code sh -c "exec <command>"}; "" for an app that
- *     berth does not run (see {@code upstreams})
- * @param instances how many instances to run, >= 1
- * @param env extra environment for its processes
- * @param socket how instances listen: a unix socket (default) or a TCP port on 127.0.0.1
- * @param startTimeout how long an instance may take to accept connections
- * @param stopTimeout how long after SIGTERM before SIGKILL
- * @param balance how requests are spread over instances
- * @param healthCheck an HTTP path probed on each instance, or null for none
- * @param keepalive idle upstream connections kept per instance (0: a new connection per request)
- * @param keepaliveTimeout how long an idle upstream connection is kept
- * @param upstreams for an app berth does not run: the addresses it already listens on; empty
- *     otherwise
- * @param restarts how often an instance that exits unexpectedly is started again
- * @param drainTimeout how long an instance taken out of rotation (restart, recycling) may finish
- *     its in-flight requests before it is stopped
- * @param processes process types other than web (workers...), which get no endpoint or traffic
- * @param envFile a file of NAME=value lines read at each start (the app's .env), or null for {@code
- *     dir/.env} if it exists then
- * @param recycle when a running instance is replaced by a fresh one ({@link Recycle#NONE}: never)
- * @param user who its processes run as when berth is root (null: nobody); a berth that is not root
- *     runs them as itself, and then this may only name that same user
+ * @param run how its processes run (meaningless for an app given by its upstreams)
+ * @param backend how the edge reaches its instances
  * @param deploy how deploys build and release it, and what the config said about its commands (so
  *     that a release's own Procfile can be read with the same rules)
  */
-public record App(
-    String name,
-    Path dir,
-    String command,
-    int instances,
-    Map<String, String> env,
-    SocketKind socket,
-    Duration startTimeout,
-    Duration stopTimeout,
-    Balance balance,
-    HealthCheck healthCheck,
-    int keepalive,
-    Duration keepaliveTimeout,
-    List<UpstreamAddress> upstreams,
-    Restarts restarts,
-    Duration drainTimeout,
-    List<ProcessType> processes,
-    Path envFile,
-    Recycle recycle,
-    String user,
-    Deploy deploy) {
+public record App(String name, Run run, Backend backend, Deploy deploy) {
 
   public App {
     requireNonNull(name, "name");
-    requireNonNull(dir, "dir");
-    requireNonNull(command, "command");
-    env = Map.copyOf(env);
-    requireNonNull(socket, "socket");
-    requireNonNull(startTimeout, "startTimeout");
-    requireNonNull(stopTimeout, "stopTimeout");
-    requireNonNull(balance, "balance");
-    requireNonNull(keepaliveTimeout, "keepaliveTimeout");
-    upstreams = List.copyOf(upstreams);
-    requireNonNull(restarts, "restarts");
-    requireNonNull(drainTimeout, "drainTimeout");
-    processes = List.copyOf(processes);
-    requireNonNull(recycle, "recycle");
+    requireNonNull(run, "run");
+    requireNonNull(backend, "backend");
     requireNonNull(deploy, "deploy");
+  }
+
+  /**
+   * How an app's processes run.
+   *
+   * @param dir working directory of its processes (absolute)
+   * @param command shell command line, run as {@code sh -c "exec <command>"}; "" for an app that
+   *     berth does not run, or one with workers only
+   * @param instances how many web instances to run, >= 1
+   * @param env extra environment for its processes
+   * @param socket how instances listen: a unix socket (default) or a TCP port on 127.0.0.1
+   * @param startTimeout how long an instance may take to accept connections
+   * @param stopTimeout how long after SIGTERM before SIGKILL
+   * @param restarts how often an instance that exits unexpectedly is started again
+   * @param drainTimeout how long an instance taken out of rotation (restart, recycling) may finish
+   *     its in-flight requests before it is stopped
+   * @param processes process types other than web (workers...), which get no endpoint or traffic
+   * @param envFile a file of NAME=value lines read at each start (the app's .env), or null for
+   *     {@code dir/.env} if it exists then
+   * @param recycle when a running instance is replaced by a fresh one ({@link Recycle#NONE}: never)
+   * @param user who its processes run as when berth is root (null: nobody); a berth that is not
+   *     root runs them as itself, and then this may only name that same user
+   */
+  public record Run(
+      Path dir,
+      String command,
+      int instances,
+      Map<String, String> env,
+      SocketKind socket,
+      Duration startTimeout,
+      Duration stopTimeout,
+      Restarts restarts,
+      Duration drainTimeout,
+      List<ProcessType> processes,
+      Path envFile,
+      Recycle recycle,
+      String user) {
+
+    public Run {
+      requireNonNull(dir, "dir");
+      requireNonNull(command, "command");
+      env = Map.copyOf(env);
+      requireNonNull(socket, "socket");
+      requireNonNull(startTimeout, "startTimeout");
+      requireNonNull(stopTimeout, "stopTimeout");
+      requireNonNull(restarts, "restarts");
+      requireNonNull(drainTimeout, "drainTimeout");
+      processes = List.copyOf(processes);
+      requireNonNull(recycle, "recycle");
+    }
+  }
+
+  /**
+   * How the edge reaches an app's instances.
+   *
+   * @param balance how requests are spread over instances
+   * @param healthCheck an HTTP path probed on each instance, or null for none
+   * @param keepalive idle upstream connections kept per instance (0: a new connection per request)
+   * @param keepaliveTimeout how long an idle upstream connection is kept
+   * @param retries how many times a request that was fully sent and then lost its instance (closed
+   *     or reset before any response byte) is retried on another instance; connect failures and
+   *     refused connections are retried on every instance regardless
+   * @param upstreams for an app berth does not run: the addresses it already listens on; empty
+   *     otherwise
+   */
+  public record Backend(
+      Balance balance,
+      HealthCheck healthCheck,
+      int keepalive,
+      Duration keepaliveTimeout,
+      int retries,
+      List<UpstreamAddress> upstreams) {
+
+    public Backend {
+      requireNonNull(balance, "balance");
+      requireNonNull(keepaliveTimeout, "keepaliveTimeout");
+      if (retries < 0) {
+        throw new IllegalArgumentException("retries < 0");
+      }
+      upstreams = List.copyOf(upstreams);
+    }
+  }
+
+  // The flat accessors below keep the callers in other packages as they were.
+
+  public Path dir() {
+    return run.dir();
+  }
+
+  public String command() {
+    return run.command();
+  }
+
+  public int instances() {
+    return run.instances();
+  }
+
+  public Map<String, String> env() {
+    return run.env();
+  }
+
+  public SocketKind socket() {
+    return run.socket();
+  }
+
+  public Duration startTimeout() {
+    return run.startTimeout();
+  }
+
+  public Duration stopTimeout() {
+    return run.stopTimeout();
+  }
+
+  public Restarts restarts() {
+    return run.restarts();
+  }
+
+  public Duration drainTimeout() {
+    return run.drainTimeout();
+  }
+
+  public List<ProcessType> processes() {
+    return run.processes();
+  }
+
+  public Path envFile() {
+    return run.envFile();
+  }
+
+  public Recycle recycle() {
+    return run.recycle();
+  }
+
+  public String user() {
+    return run.user();
+  }
+
+  public Balance balance() {
+    return backend.balance();
+  }
+
+  public HealthCheck healthCheck() {
+    return backend.healthCheck();
+  }
+
+  public int keepalive() {
+    return backend.keepalive();
+  }
+
+  public Duration keepaliveTimeout() {
+    return backend.keepaliveTimeout();
+  }
+
+  public int retries() {
+    return backend.retries();
+  }
+
+  public List<UpstreamAddress> upstreams() {
+    return backend.upstreams();
+  }
+
+  /**
+   * A short hash of the app's whole definition (12 hex digits of a SHA-256), from a stable
+   * serialization: equal definitions hash alike in any berth run, whatever the order of env.
+   */
+  public String definitionHash() {
+    return Canonical.hash(this);
+  }
+
+  /**
+   * The same app run from {@code dir} with these processes: what a release changes (see {@link
+   * ConfigLoader#forRelease}).
+   */
+  App inRelease(
+      Path dir, String command, List<ProcessType> processes, Path envFile, Deploy deploy) {
+    Run r = run;
+    return new App(
+        name,
+        new Run(
+            dir,
+            command,
+            r.instances(),
+            r.env(),
+            r.socket(),
+            r.startTimeout(),
+            r.stopTimeout(),
+            r.restarts(),
+            r.drainTimeout(),
+            processes,
+            envFile,
+            r.recycle(),
+            r.user()),
+        backend,
+        deploy);
   }
 
   /** Whether it has a web process (command non-blank), which the edge routes to. */
   public boolean hasWeb() {
-    return !command.isBlank();
+    return !run.command().isBlank();
   }
 
   /** The app's .env file: the configured one, or dir/.env. */
   public Path envFileOrDefault() {
-    return envFile != null ? envFile : dir.resolve(".env");
+    return run.envFile() != null ? run.envFile() : run.dir().resolve(".env");
   }
 
   /** A process type: its command run as {@code instances} processes. */
@@ -97,7 +240,7 @@ public record App(
 
   /** True for an app that berth proxies to but does not run. */
   public boolean external() {
-    return !upstreams.isEmpty();
+    return !backend.upstreams().isEmpty();
   }
 
   /** How the edge picks an instance for a request. */

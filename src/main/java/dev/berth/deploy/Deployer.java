@@ -15,18 +15,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
@@ -581,31 +577,9 @@ public final class Deployer {
     }
   }
 
-  /**
-   * A SHA-256 of the app's definition, as the config gives it (maps sorted), first 12 hex digits.
-   */
+  /** A hash of the app's definition as the config gives it: {@link App#definitionHash()}. */
   static String configHash(App app) {
-    StringBuilder text = new StringBuilder();
-    for (var component : App.class.getRecordComponents()) {
-      Object value;
-      try {
-        value = component.getAccessor().invoke(app);
-      } catch (ReflectiveOperationException e) {
-        throw new IllegalStateException(e);
-      }
-      if (value instanceof Map<?, ?> map) {
-        value = new TreeMap<>(map);
-      }
-      text.append(component.getName()).append('=').append(value).append('\n');
-    }
-    try {
-      byte[] digest =
-          MessageDigest.getInstance("SHA-256")
-              .digest(text.toString().getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(digest).substring(0, 12);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return app.definitionHash();
   }
 
   static String shortRevision(String revision) {

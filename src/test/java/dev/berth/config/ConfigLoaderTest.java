@@ -87,47 +87,43 @@ class ConfigLoaderTest {
         .isEqualTo(
             new App(
                 "web",
-                realDir.resolve("app"),
-                "gunicorn app:app",
-                3,
-                Map.of("DEBUG", "false", "WORKERS", "2", "NAME", "x y"),
-                SocketKind.TCP,
-                Duration.ofMillis(500),
-                Duration.ofSeconds(20),
-                App.Balance.ROUND_ROBIN,
-                null,
-                64,
-                Duration.ofSeconds(60),
-                List.of(),
-                new App.Restarts(5, Duration.ofSeconds(60)),
-                Duration.ofSeconds(30),
-                List.of(),
-                null,
-                App.Recycle.NONE,
-                null,
+                new App.Run(
+                    realDir.resolve("app"),
+                    "gunicorn app:app",
+                    3,
+                    Map.of("DEBUG", "false", "WORKERS", "2", "NAME", "x y"),
+                    SocketKind.TCP,
+                    Duration.ofMillis(500),
+                    Duration.ofSeconds(20),
+                    new App.Restarts(5, Duration.ofSeconds(60)),
+                    Duration.ofSeconds(30),
+                    List.of(),
+                    null,
+                    App.Recycle.NONE,
+                    null),
+                new App.Backend(
+                    App.Balance.ROUND_ROBIN, null, 64, Duration.ofSeconds(60), 1, List.of()),
                 App.Deploy.NONE));
     assertThat(config.apps().get("blog"))
         .isEqualTo(
             new App(
                 "blog",
-                realDir,
-                "python -m blog",
-                1,
-                Map.of(),
-                SocketKind.UNIX,
-                Duration.ofSeconds(30),
-                Duration.ofSeconds(10),
-                App.Balance.ROUND_ROBIN,
-                null,
-                64,
-                Duration.ofSeconds(60),
-                List.of(),
-                new App.Restarts(5, Duration.ofSeconds(60)),
-                Duration.ofSeconds(30),
-                List.of(),
-                null,
-                App.Recycle.NONE,
-                null,
+                new App.Run(
+                    realDir,
+                    "python -m blog",
+                    1,
+                    Map.of(),
+                    SocketKind.UNIX,
+                    Duration.ofSeconds(30),
+                    Duration.ofSeconds(10),
+                    new App.Restarts(5, Duration.ofSeconds(60)),
+                    Duration.ofSeconds(30),
+                    List.of(),
+                    null,
+                    App.Recycle.NONE,
+                    null),
+                new App.Backend(
+                    App.Balance.ROUND_ROBIN, null, 64, Duration.ofSeconds(60), 1, List.of()),
                 App.Deploy.NONE));
     RouteLimits limits = RouteLimits.standard();
     AccessLogSpec log =
@@ -171,12 +167,60 @@ class ConfigLoaderTest {
 
                     [apps.web]
                     command = "x"
-                    instanses = 2
+                    replicas = 2
                     """))
         .containsExactly(
-            "berth.toml:6: apps.web.instanses: unknown key (expected one of: dir, command,"
+            "berth.toml:6: apps.web.replicas: unknown key (expected one of: dir, command,"
                 + " instances, env, socket, start_timeout, stop_timeout, balance, health_check, keepalive,"
-                + " keepalive_timeout, upstreams, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory, user, build, release, keep_releases, build_timeout, release_timeout)");
+                + " keepalive_timeout, upstreams, retries, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory, user, build, release, keep_releases, build_timeout, release_timeout)");
+  }
+
+  @Test
+  void unknownKeySuggestsTheClosestKnownOne() {
+    assertThat(
+            problems(
+                LISTENER
+                    + """
+                    [apps.web]
+                    comand = "x"
+                    instnaces = 2
+                    health = { path = "/h" }
+                    max_req = 5
+                    max = 5
+                    [[routes]]
+                    app = "web"
+                    stirp_prefix = true
+                    """))
+        .containsExactly(
+            "berth.toml:3: apps.web.command: missing (expected: a non-blank command line, a"
+                + " procfile, or processes)",
+            "berth.toml:4: apps.web.comand: unknown key (did you mean command?)",
+            "berth.toml:5: apps.web.instnaces: unknown key (did you mean instances?)",
+            "berth.toml:6: apps.web.health: unknown key (did you mean health_check?)",
+            "berth.toml:7: apps.web.max_req: unknown key (did you mean max_requests?)",
+            "berth.toml:8: apps.web.max: unknown key (expected one of: dir, command, instances,"
+                + " env, socket, start_timeout, stop_timeout, balance, health_check, keepalive,"
+                + " keepalive_timeout, upstreams, retries, max_restarts, restart_window,"
+                + " drain_timeout, procfile, processes, env_file, max_requests,"
+                + " max_requests_jitter, max_memory, user, build, release, keep_releases,"
+                + " build_timeout, release_timeout)",
+            "berth.toml:11: routes[0].stirp_prefix: unknown key (did you mean strip_prefix?)");
+  }
+
+  @Test
+  void retriesDefaultToOneAndMayBeZero() throws Exception {
+    String app = LISTENER + "[apps.web]\ncommand = \"x\"\n";
+
+    assertThat(parse(app).apps().get("web").retries()).isEqualTo(1);
+    assertThat(parse(app + "retries = 0\n").apps().get("web").retries()).isZero();
+    assertThat(
+            parse(LISTENER + "[apps.ext]\nupstreams = [\"127.0.0.1:9000\"]\nretries = 3\n")
+                .apps()
+                .get("ext")
+                .retries())
+        .isEqualTo(3);
+    assertThat(problems(app + "retries = -1\n"))
+        .containsExactly("berth.toml:5: apps.web.retries: -1 (expected: an integer from 0 to 64)");
   }
 
   @Test
@@ -198,7 +242,10 @@ class ConfigLoaderTest {
 
   @Test
   void syntaxErrorNamesLineAndColumn() {
-    assertThat(problems("a = 1\nb = = 2\n")).containsExactly("berth.toml:2:5: Unknown token");
+    assertThat(problems("a = 1\nb = = 2\n"))
+        .containsExactly(
+            "berth.toml:2:5: syntax error: unexpected \"=\" (expected: a value: \"text\" in quotes,"
+                + " a number, true or false, [a list] or { a table })");
     assertThat(problems("[x]\ny = 1\n[x]\n"))
         .singleElement()
         .asString()
@@ -528,7 +575,7 @@ class ConfigLoaderTest {
         .containsExactly(
             "berth.toml:9: apps.web.bogus: unknown key (expected one of: dir, command, instances,"
                 + " env, socket, start_timeout, stop_timeout, balance, health_check, keepalive,"
-                + " keepalive_timeout, upstreams, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory, user, build, release, keep_releases, build_timeout, release_timeout)",
+                + " keepalive_timeout, upstreams, retries, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory, user, build, release, keep_releases, build_timeout, release_timeout)",
             "berth.toml:13: apps.web.instances: 0 (expected: an integer from 1 to 64)");
   }
 
@@ -574,8 +621,10 @@ class ConfigLoaderTest {
   @Test
   void unknownTopLevelKey() {
     assertThat(problems("lsteners = 1\n" + LISTENER))
+        .containsExactly("berth.toml:1: lsteners: unknown key (did you mean listeners?)");
+    assertThat(problems("routing = 1\n" + LISTENER))
         .containsExactly(
-            "berth.toml:1: lsteners: unknown key (expected one of: state_dir, shutdown_timeout,"
+            "berth.toml:1: routing: unknown key (expected one of: state_dir, shutdown_timeout,"
                 + " edge, access_log, listeners, apps, routes)");
   }
 
@@ -774,10 +823,7 @@ class ConfigLoaderTest {
                 + " \"500ms\" or \"2m\")",
             "berth.toml:6: edge.max_connections: 0 (expected: an integer from 1 to 1000000)",
             "berth.toml:7: edge.forwarded_header: \"yes\" (expected: true or false)",
-            "berth.toml:8: edge.max_conections: unknown key (expected one of: max_header_size,"
-                + " max_uri_length, client_header_timeout, keepalive_timeout, max_connections,"
-                + " trusted_proxies, forwarded_header, threads, transport, max_body_size,"
-                + " upstream_connect_timeout, upstream_response_timeout)",
+            "berth.toml:8: edge.max_conections: unknown key (did you mean max_connections?)",
             "berth.toml:9: edge.upstream_connect_timeout: -5 (expected: a duration more than 0 and"
                 + " at most 24h)",
             "berth.toml:10: edge.upstream_response_timeout: \"25h\" (expected: a duration more than"
@@ -1166,24 +1212,27 @@ class ConfigLoaderTest {
         .isEqualTo(
             new App(
                 "web",
-                dir.toRealPath(),
-                "x",
-                1,
-                Map.of(),
-                SocketKind.UNIX,
-                Duration.ofSeconds(30),
-                Duration.ofSeconds(10),
-                App.Balance.LEAST_CONN,
-                new App.HealthCheck("/healthz", Duration.ofSeconds(10), Duration.ofSeconds(2)),
-                0,
-                Duration.ofSeconds(90),
-                List.of(),
-                new App.Restarts(5, Duration.ofSeconds(60)),
-                Duration.ofSeconds(30),
-                List.of(),
-                null,
-                App.Recycle.NONE,
-                null,
+                new App.Run(
+                    dir.toRealPath(),
+                    "x",
+                    1,
+                    Map.of(),
+                    SocketKind.UNIX,
+                    Duration.ofSeconds(30),
+                    Duration.ofSeconds(10),
+                    new App.Restarts(5, Duration.ofSeconds(60)),
+                    Duration.ofSeconds(30),
+                    List.of(),
+                    null,
+                    App.Recycle.NONE,
+                    null),
+                new App.Backend(
+                    App.Balance.LEAST_CONN,
+                    new App.HealthCheck("/healthz", Duration.ofSeconds(10), Duration.ofSeconds(2)),
+                    0,
+                    Duration.ofSeconds(90),
+                    1,
+                    List.of()),
                 App.Deploy.NONE));
     App api = config.apps().get("api");
     assertThat(api.balance()).isEqualTo(App.Balance.ROUND_ROBIN);
@@ -1254,11 +1303,9 @@ class ConfigLoaderTest {
                     """))
         .containsExactly(
             "berth.toml:5: apps.web.health_check.path: missing " + path,
-            "berth.toml:8: apps.api.health_check.intervl: unknown key (expected one of: path,"
-                + " interval, timeout)",
+            "berth.toml:8: apps.api.health_check.intervl: unknown key (did you mean interval?)",
             "berth.toml:8: apps.api.health_check.path: \"health\" " + path,
-            "berth.toml:13: apps.db.health_check.timout: unknown key (expected one of: path,"
-                + " interval, timeout)",
+            "berth.toml:13: apps.db.health_check.timout: unknown key (did you mean timeout?)",
             "berth.toml:14: apps.db.health_check.interval: \"0s\" (expected: a duration more than 0"
                 + " and at most 24h)",
             "berth.toml:17: apps.x.health_check: \"/health\" (expected: a table like { path ="

@@ -1,0 +1,178 @@
+package dev.berth.config;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The keys of {@code [edge]}: connection-level settings, and the defaults of the per-route limits,
+ * which {@code [[routes]]} may override.
+ */
+final class EdgeKeys {
+
+  private static final EdgeSettings D = EdgeSettings.standard();
+
+  static final Key<Long> MAX_HEADER_SIZE =
+      Key.of(
+          "max_header_size",
+          Types.size(1024, 1024 * 1024),
+          (long) D.maxHeaderSize(),
+          "\"8k\"",
+          "\"16k\"",
+          "The largest request header block a client may send; past it berth answers 431.");
+
+  static final Key<Long> MAX_URI_LENGTH =
+      Key.of(
+          "max_uri_length",
+          Types.size(256, 1024 * 1024),
+          (long) D.maxUriLength(),
+          "\"8k\"",
+          "\"4k\"",
+          "The longest request target a client may send; past it berth answers 414.");
+
+  static final Key<Duration> CLIENT_HEADER_TIMEOUT =
+      Key.of(
+          "client_header_timeout",
+          Types.DURATION_TYPE,
+          D.clientHeaderTimeout(),
+          "\"20s\"",
+          "\"10s\"",
+          """
+          How long a client has to send a whole request head; past it berth answers 408 and
+          closes (slowloris).
+          """);
+
+  static final Key<Duration> KEEPALIVE_TIMEOUT =
+      Key.of(
+          "keepalive_timeout",
+          Types.DURATION_TYPE,
+          D.keepaliveTimeout(),
+          "\"75s\"",
+          "\"30s\"",
+          "How long an idle client connection stays open between requests.");
+
+  static final Key<Integer> MAX_CONNECTIONS =
+      Key.of(
+          "max_connections",
+          Types.integer(1, 1_000_000),
+          D.maxConnections(),
+          "10000",
+          "50000",
+          "Client connections open at once; a connection past it is closed when accepted.");
+
+  static final Key<List<Cidr>> TRUSTED_PROXIES =
+      Key.of(
+          "trusted_proxies",
+          Addresses.CIDRS,
+          D.trustedProxies(),
+          "[]",
+          "[\"10.0.0.0/8\", \"127.0.0.1\"]",
+          """
+          Peers whose X-Forwarded-* and Forwarded headers are kept and extended (berth behind
+          Apache or a load balancer). From any other peer these headers are removed and berth
+          sets its own.
+          """);
+
+  static final Key<Boolean> FORWARDED_HEADER =
+      Key.of(
+          "forwarded_header",
+          Types.BOOLEAN,
+          D.forwardedHeader(),
+          "false",
+          "true",
+          "Also send an RFC 7239 Forwarded header to apps, besides X-Forwarded-*.");
+
+  /** "auto" (0) or a count of event loops. */
+  static final Key<Integer> THREADS =
+      Key.of(
+          "threads",
+          ValueType.of(
+              "integer or \"auto\"",
+              "\"auto\" or an integer from 1 to 256",
+              v -> {
+                if (v.isTextual() && v.textValue().equals("auto")) {
+                  return 0;
+                }
+                if (!v.isIntegralNumber()
+                    || !v.canConvertToInt()
+                    || v.intValue() < 1
+                    || v.intValue() > 256) {
+                  throw new Rejected("\"auto\" or an integer from 1 to 256");
+                }
+                return v.intValue();
+              }),
+          D.threads(),
+          "\"auto\"",
+          "2",
+          """
+          Event loops serving every connection, client and upstream. "auto" is half the cores,
+          at least one: berth shares the host with the apps it runs. Read when berth starts; a
+          reload that changes it says so and keeps the running loops.
+          """);
+
+  static final Key<EdgeSettings.IoTransport> TRANSPORT =
+      Key.of(
+          "transport",
+          Types.choice(EdgeSettings.IoTransport.class),
+          D.transport(),
+          "\"auto\"",
+          "\"epoll\"",
+          """
+          How the event loops do I/O: "io_uring", "epoll" or "nio"; "auto" takes the first this
+          kernel allows. A transport that does not load stops berth up with the reason. Read when
+          berth starts, as threads.
+          """);
+
+  static final Key<Long> MAX_BODY_SIZE =
+      Key.of(
+          "max_body_size",
+          Types.size(0, Long.MAX_VALUE),
+          D.routeDefaults().maxBodySize(),
+          "\"10m\"",
+          "\"100m\"",
+          """
+          The largest request body, for routes that do not set their own; past it berth answers
+          413 (from Content-Length at once, or while the body streams).
+          """);
+
+  static final Key<Duration> UPSTREAM_CONNECT_TIMEOUT =
+      Key.of(
+          "upstream_connect_timeout",
+          Types.DURATION_TYPE,
+          D.routeDefaults().upstreamConnectTimeout(),
+          "\"5s\"",
+          "\"2s\"",
+          """
+          How long connecting to an app instance may take, for routes that do not set their own;
+          past it the request tries another instance, or gets a 502.
+          """);
+
+  static final Key<Duration> UPSTREAM_RESPONSE_TIMEOUT =
+      Key.of(
+          "upstream_response_timeout",
+          Types.DURATION_TYPE,
+          D.routeDefaults().upstreamResponseTimeout(),
+          "\"60s\"",
+          "\"5m\"",
+          """
+          How long an app may stay silent, before or during its response, for routes that do not
+          set their own; past it the client gets a 504 if nothing was sent yet, else its
+          connection is cut.
+          """);
+
+  static final List<Key<?>> ALL =
+      List.of(
+          MAX_HEADER_SIZE,
+          MAX_URI_LENGTH,
+          CLIENT_HEADER_TIMEOUT,
+          KEEPALIVE_TIMEOUT,
+          MAX_CONNECTIONS,
+          TRUSTED_PROXIES,
+          FORWARDED_HEADER,
+          THREADS,
+          TRANSPORT,
+          MAX_BODY_SIZE,
+          UPSTREAM_CONNECT_TIMEOUT,
+          UPSTREAM_RESPONSE_TIMEOUT);
+
+  private EdgeKeys() {}
+}

@@ -1,0 +1,124 @@
+package dev.berth.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/** The keys at the top of berth.toml, of {@code [access_log]} and of {@code [[listeners]]}. */
+final class TopKeys {
+
+  static final Key<Path> STATE_DIR =
+      Key.of(
+          "state_dir",
+          Types.DIRECTORY_PATH,
+          null,
+          "(.berth beside the config file)",
+          "\"/var/lib/berth\"",
+          """
+          Where berth keeps what it makes while running: sockets of app instances (run/), logs
+          (log/), releases of deployed apps (apps/) and the control socket. Created when missing. Unix socket paths must fit in 107 bytes, so a deep
+          state_dir is refused with the path it would make.
+          """);
+
+  static final Key<Duration> SHUTDOWN_TIMEOUT =
+      Key.of(
+          "shutdown_timeout",
+          Types.DURATION_TYPE,
+          Duration.ofSeconds(10),
+          "\"10s\"",
+          "\"30s\"",
+          """
+          On SIGTERM or SIGINT, how long requests in flight may take to finish before berth
+          closes their connections and stops the apps.
+          """);
+
+  static final Key<JsonNode> EDGE =
+      Key.table(
+          "edge",
+          Types.table("an [edge] table"),
+          "Connection limits, timeouts, forwarded headers and the defaults of the per-route limits.");
+
+  static final Key<JsonNode> ACCESS_LOG =
+      Key.table(
+          "access_log",
+          Types.table("a table like { path = \"access.log\" }"),
+          "Where and how requests are logged, for every route that does not set its own.");
+
+  static final Key<JsonNode> LISTENERS =
+      Key.table(
+          "listeners",
+          Types.tables("at least one [[listeners]] table with an address like \":8080\"", 1),
+          "The addresses berth accepts client connections on, one [[listeners]] table each; at least one.");
+
+  static final Key<JsonNode> APPS =
+      Key.table(
+          "apps",
+          Types.table("[apps.NAME] tables"),
+          "The apps berth runs or proxies to, one [apps.NAME] table each.");
+
+  static final Key<JsonNode> ROUTES =
+      Key.table(
+          "routes",
+          Types.tables("[[routes]] tables", 0),
+          "Which requests go to which app or directory, one [[routes]] table each, in any order.");
+
+  static final List<Key<?>> TOP =
+      List.of(STATE_DIR, SHUTDOWN_TIMEOUT, EDGE, ACCESS_LOG, LISTENERS, APPS, ROUTES);
+
+  // ---- [access_log], and a route's access_log = { ... } ----
+
+  static final Key<Boolean> LOG_ENABLED =
+      Key.of(
+          "enabled",
+          Types.BOOLEAN,
+          true,
+          "true",
+          "false",
+          "false logs nothing (for every route, or for this route).");
+
+  static final Key<Path> LOG_PATH =
+      Key.of(
+          "path",
+          Types.FILE_PATH,
+          null,
+          "(<state_dir>/log/access.log)",
+          "\"/var/log/berth/access.log\"",
+          """
+          The log file, relative to the config file's directory. berth creates it (mode 0640) and
+          its directories, appends to it, and reopens it on SIGUSR1 or when it was rotated away.
+          """);
+
+  static final Key<AccessLogSpec.Format> LOG_FORMAT =
+      Key.of(
+          "format",
+          Types.choice(AccessLogSpec.Format.class),
+          AccessLogSpec.Format.COMBINED,
+          "\"combined\"",
+          "\"json\"",
+          """
+          "combined" is nginx's combined format followed by the instance that answered, its
+          response time and the request's time in seconds; "json" is one JSON object per line.
+          """);
+
+  static final List<Key<?>> ACCESS_LOG_KEYS = List.of(LOG_ENABLED, LOG_PATH, LOG_FORMAT);
+
+  // ---- [[listeners]] ----
+
+  static final Key<Listener> ADDRESS =
+      Key.of(
+          "address",
+          Addresses.ADDRESS,
+          null,
+          "(required)",
+          "\"127.0.0.1:8080\"",
+          """
+          The address and port to accept connections on: "127.0.0.1:8080", "localhost:8080",
+          ":8080" or "*:8080" for all interfaces, "[::1]:8080" for IPv6. Two listeners may not
+          share a host and port.
+          """);
+
+  static final List<Key<?>> LISTENER_KEYS = List.of(ADDRESS);
+
+  private TopKeys() {}
+}
