@@ -11,7 +11,6 @@ import dev.berth.process.CommandException;
 import dev.berth.process.ShortCommand;
 import dev.berth.supervisor.Supervisor;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;

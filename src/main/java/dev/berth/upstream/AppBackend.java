@@ -18,12 +18,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class AppBackend {
 
-  /**
-   * nginx's default lets a lost request go on to every instance; berth's to one more, so that a
-   * request that ends the instance it reaches ends at most two.
-   */
-  public static final int DEFAULT_RETRIES = 1;
-
   private final String app;
   // Volatile, not final: a reload changes them in place, so that the peers (the running
   // instances) stay where they are and no request finds the app without them.
@@ -37,16 +31,6 @@ public final class AppBackend {
   private volatile Peer[] peers = new Peer[0];
 
   private final AtomicInteger next = new AtomicInteger();
-
-  /** A backend whose lost requests go on {@link #DEFAULT_RETRIES} time(s). */
-  public AppBackend(
-      String app,
-      App.Balance balance,
-      int keepalive,
-      Duration keepaliveTimeout,
-      App.HealthCheck healthCheck) {
-    this(app, balance, keepalive, keepaliveTimeout, healthCheck, DEFAULT_RETRIES);
-  }
 
   /**
    * @param healthCheck the active health check, or null for none
@@ -76,15 +60,7 @@ public final class AppBackend {
         app.keepalive(),
         app.keepaliveTimeout(),
         app.healthCheck(),
-        retriesOf(app));
-  }
-
-  /**
-   * The app's {@code retries}. Until the config declares that key, every app has the default: this
-   * is the one place to read {@code app.retries()} instead.
-   */
-  private static int retriesOf(App app) {
-    return DEFAULT_RETRIES;
+        app.retries());
   }
 
   private static int checkedRetries(int retries) {
@@ -109,7 +85,7 @@ public final class AppBackend {
     keepaliveTimeout = definition.keepaliveTimeout();
     keepalive = definition.keepalive();
     healthCheck = definition.healthCheck();
-    retries = retriesOf(definition);
+    retries = checkedRetries(definition.retries());
   }
 
   /**

@@ -21,7 +21,7 @@ class AppBackendTest {
   private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
 
   private static AppBackend backend(App.Balance balance) {
-    return new AppBackend("web", balance, 8, Duration.ofSeconds(30), null);
+    return new AppBackend("web", balance, 8, Duration.ofSeconds(30), null, 1);
   }
 
   /** Three peers a, b, c (ports 8001..8003), in that order. */

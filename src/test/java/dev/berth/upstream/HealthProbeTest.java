@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 class HealthProbeTest {
 
   private final AppBackend backend =
-      new AppBackend("web", App.Balance.ROUND_ROBIN, 8, Duration.ofSeconds(30), null);
+      new AppBackend("web", App.Balance.ROUND_ROBIN, 8, Duration.ofSeconds(30), null, 1);
   private final Peer peer = backend.add(new java.net.InetSocketAddress("127.0.0.1", 8001));
   private final Peer other = backend.add(new java.net.InetSocketAddress("127.0.0.1", 8002));
 

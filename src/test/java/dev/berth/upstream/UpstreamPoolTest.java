@@ -25,7 +25,12 @@ class UpstreamPoolTest {
 
   private static AppBackend backend(int keepalive) {
     return new AppBackend(
-        "web", dev.berth.config.App.Balance.ROUND_ROBIN, keepalive, Duration.ofSeconds(30), null);
+        "web",
+        dev.berth.config.App.Balance.ROUND_ROBIN,
+        keepalive,
+        Duration.ofSeconds(30),
+        null,
+        1);
   }
 
   /** A connection as the pool's connect makes it, once up. */
