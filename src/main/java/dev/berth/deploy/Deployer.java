@@ -7,6 +7,7 @@ import dev.berth.config.ConfigException;
 import dev.berth.config.ConfigLoader;
 import dev.berth.config.UserAccount;
 import dev.berth.logs.Logs;
+import dev.berth.supervisor.PhaseResult;
 import dev.berth.supervisor.Supervisor;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -496,7 +497,7 @@ public final class Deployer {
       return null;
     }
     progress.step(line(phase, command, null));
-    Supervisor.PhaseResult result =
+    PhaseResult result =
         supervisor.runPhase(
             app,
             phase,
