@@ -254,6 +254,7 @@ final class Instance {
           Incarnation gone = slot.vacate();
           setState(State.STOPPING);
           launcher.stop(app, gone);
+          launcher.changed();
           int code = gone.process().exitValue();
           lastProblem = describe(gone, "exited unexpectedly with code " + code);
           LOG.log(System.Logger.Level.WARNING, lastProblem);
