@@ -67,7 +67,7 @@ final class PhaseRunner {
     if (closed) {
       throw new IOException("berth is stopping");
     }
-    Optional<UserAccount> runAs = RunAs.of(app);
+    Optional<UserAccount> runAs = AppUser.of(app);
     ProcessBuilder builder = AppCommand.builder(app, AppCommand.argv(runAs, command));
     AppEnvironment.apply(builder.environment(), app, overrides.env(app.name()), runAs);
     AppEnvironment.phase(builder.environment(), phase, extra);

@@ -16,7 +16,7 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The real {@link Launcher}: starts an instance's command ({@link AppCommand}) as the app's user
- * ({@link RunAs}) with its environment ({@link AppEnvironment}) on an endpoint of its own ({@link
+ * ({@link AppUser}) with its environment ({@link AppEnvironment}) on an endpoint of its own ({@link
  * Endpoints}), copies its output into the app's log, polls it until ready ({@link ReadinessProbe}),
  * and stops its whole tree ({@link ProcessTree#stop}). Every process it started is in the state
  * file until it is stopped.
@@ -68,7 +68,7 @@ final class ProcessLauncher implements Launcher {
     String tag = Instance.tag(app.name(), type, number);
     Optional<UserAccount> runAs = accounts.get(app);
     if (runAs == null) {
-      runAs = RunAs.of(app);
+      runAs = AppUser.of(app);
       accounts.put(app, runAs);
     }
     Endpoint endpoint = type.equals(Instance.WEB) ? endpoints.allocate(app, number, runAs) : null;

@@ -427,7 +427,7 @@ public final class Supervisor {
    * to read, and a release dir theirs to write); empty when they run as berth itself.
    */
   public Optional<UserAccount> appUser(App app) throws IOException {
-    return RunAs.of(app);
+    return AppUser.of(app);
   }
 
   /**

@@ -6,12 +6,12 @@ import java.io.IOException;
 import java.util.Optional;
 
 /** Whom an app's processes run as. */
-final class RunAs {
+final class AppUser {
 
   /** Whom apps run as when berth is root and the config names no user: as nginx's workers. */
   private static final String DEFAULT_USER = "nobody";
 
-  private RunAs() {}
+  private AppUser() {}
 
   /**
    * Who the app's processes run as, when not as berth itself: as root, the app's user (nobody by
