@@ -18,9 +18,10 @@ import java.time.Instant;
  * @param referer the Referer header, or null
  * @param userAgent the User-Agent header, or null
  * @param host the Host header, or null
- * @param upstreamAddress the app instance that answered ("unix:/path" or "127.0.0.1:port"), or null
+ * @param upstreamAddress the app instances tried, in order and separated by ", " as nginx's {@code
+ *     $upstream_addr} ("unix:/path" or "127.0.0.1:port"; the last one answered or failed), or null
  *     when berth answered itself
- * @param upstreamTime from connecting to the app until its response ended, or null
+ * @param upstreamTime from the first try at an app instance until its response ended, or null
  * @param requestTime from the request head until the response was written
  */
 public record AccessLogEntry(

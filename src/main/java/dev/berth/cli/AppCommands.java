@@ -18,7 +18,10 @@ final class AppCommands {
 
   @Command(
       name = "status",
-      description = "Show every app instance: state, pid, uptime, restarts, recycles, memory.")
+      description = {
+        "Show the state of every app instance.",
+        "For each: state, pid, uptime, restarts, recycles and memory."
+      })
   static final class Status extends ControlCommand {
     @Override
     int run(Config config) {
@@ -147,8 +150,11 @@ final class AppCommands {
 
   @Command(
       name = "restart",
-      description =
-          "Rolling restart: each instance's successor starts and must be ready before it takes the traffic; the old one drains and stops.")
+      description = {
+        "Restart an app's instances one at a time, without failing a request.",
+        "Each instance's successor starts and must be ready before it takes the traffic;"
+            + " the old one drains and stops."
+      })
   static final class Restart extends ControlCommand {
     @Parameters(index = "0", paramLabel = "APP")
     String app;
@@ -167,8 +173,10 @@ final class AppCommands {
 
   @Command(
       name = "scale",
-      description =
-          "Set how many instances of each process type run, e.g. 'berth scale blog web=4 worker=2'.")
+      description = {
+        "Set how many instances of each process type run.",
+        "For example: berth scale blog web=4 worker=2"
+      })
   static final class Scale extends ControlCommand {
     @Parameters(index = "0", paramLabel = "APP")
     String app;
@@ -211,7 +219,8 @@ final class AppCommands {
   @Command(
       name = "env",
       description = {
-        "Show an app's environment, or change it: 'berth env APP set K=V ...', 'berth env APP unset K ...'.",
+        "Show an app's environment, or set and unset its variables.",
+        "berth env APP set K=V ... sets variables; berth env APP unset K ... removes them.",
         "Changes are kept in the state dir (mode 0600) and applied by a rolling restart."
       })
   static final class Env extends ControlCommand {

@@ -93,8 +93,12 @@ public final class BerthCommand implements Runnable {
     @Option(
         names = {"-c", "--config"},
         paramLabel = "FILE",
-        description =
-            "Config file. Default: $BERTH_CONFIG, else ./berth.toml, else the bundled examples/berth.toml.")
+        // Short lines: picocli would break a long one inside "./berth.toml".
+        description = {
+          "Config file; default: $BERTH_CONFIG if set,",
+          "else ./berth.toml if it exists,",
+          "else the bundled examples/berth.toml."
+        })
     Path file;
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -140,7 +144,10 @@ public final class BerthCommand implements Runnable {
 
   @Command(
       name = "up",
-      description = "Start the edge and every app, in the foreground, until SIGINT/SIGTERM.")
+      description = {
+        "Start the edge and every app, in the foreground.",
+        "Runs until SIGINT or SIGTERM, then drains connections and stops the apps."
+      })
   static final class Up extends ConfigCommand {
     @Override
     int run(Config config) {

@@ -34,10 +34,12 @@ final class DeployCommands {
   @Command(
       name = "deploy",
       description = {
-        "Deploy a new release of an app with no failed request: copy (or clone, unpack) the source,",
-        "run the build and release phases, start a new generation, switch the traffic once it is ready,",
-        "drain and stop the old one. SRC: a directory, a .tar/.tar.gz/.tgz, or a git URL or repository;",
-        "default: the app's configured dir. Exit 1 when it failed (the running version keeps serving)."
+        "Deploy a new release of an app, without failing a request.",
+        "Copies (or clones, unpacks) the source, runs the build and release phases, starts a new"
+            + " generation, switches the traffic once it is ready, then drains and stops the old one.",
+        "SRC: a directory, a .tar/.tar.gz/.tgz, or a git URL or repository;"
+            + " default: the app's configured dir.",
+        "Exit 1 when it failed (the running version keeps serving)."
       })
   static final class Deploy extends ControlCommand {
     @Parameters(index = "0", paramLabel = "APP")
@@ -97,7 +99,8 @@ final class DeployCommands {
   @Command(
       name = "rollback",
       description = {
-        "Run an earlier release of an app again, by the same flow as a deploy (no build or release phase).",
+        "Run an earlier release of an app again, as a deploy would.",
+        "The same flow as a deploy, without the build and release phases.",
         "N: the release (see 'berth releases'); default: the one before the current one."
       })
   static final class Rollback extends ControlCommand {
@@ -125,7 +128,10 @@ final class DeployCommands {
 
   @Command(
       name = "releases",
-      description = "List an app's releases, oldest first: number, time (UTC), source, revision.")
+      description = {
+        "List an app's releases, oldest first.",
+        "For each: number, time (UTC), source and revision."
+      })
   static final class Releases extends ControlCommand {
     @Parameters(index = "0", paramLabel = "APP")
     String app;

@@ -18,8 +18,10 @@ import picocli.CommandLine.Parameters;
 /** {@code berth git init APP}: a bare repository whose pushes deploy the app. */
 @Command(
     name = "git",
-    description =
-        "git push deploys: 'berth git init APP' makes a bare repository whose pushes deploy APP.",
+    description = {
+      "Deploy an app by git push to a repository berth makes.",
+      "berth git init APP makes a bare repository whose pushes deploy APP."
+    },
     subcommands = {GitCommand.Init.class})
 final class GitCommand implements Runnable {
 
@@ -33,8 +35,10 @@ final class GitCommand implements Runnable {
   @Command(
       name = "init",
       description = {
-        "Make a bare repository (default <state_dir>/git/APP.git) whose pushes to the deploy branch deploy APP;"
-            + " a failed deploy fails the push. Run again to rewrite its hook (after moving berth or the config).",
+        "Make a bare repository whose pushes deploy an app.",
+        "The repository (default <state_dir>/git/APP.git) deploys APP on each push to the deploy"
+            + " branch; a failed deploy fails the push.",
+        "Run again to rewrite its hook (after moving berth or the config).",
         "Push to it by its path on this machine, or over SSH as the user that runs berth."
       })
   static final class Init extends BerthCommand.ConfigCommand {

@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "ping",
-    description = "Check that the berth daemon of this config answers on its control socket.")
+    description = "Check that this config's daemon answers on its control socket.")
 final class PingCommand extends BerthCommand.ConfigCommand {
 
   /** As {@code systemctl status}: 3 means not running. */

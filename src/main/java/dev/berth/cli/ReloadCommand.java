@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
 @Command(
     name = "reload",
     description = {
-      "Make the running berth read its config file again and apply what changed, without dropping connections.",
+      "Make the running berth apply what changed in its config file.",
+      "It reads the file again and applies the difference without dropping connections.",
       "Prints one line per change. An invalid file changes nothing (exit 2)."
     })
 final class ReloadCommand extends ControlCommand {

@@ -17,8 +17,10 @@ import picocli.CommandLine.Option;
 /** {@code berth service install|uninstall}: start berth at boot (systemd unit or crontab line). */
 @Command(
     name = "service",
-    description =
-        "Start berth at boot: a systemd unit (root, or your own user), else an @reboot crontab line.",
+    description = {
+      "Make berth start at boot, or stop doing so.",
+      "A systemd unit (root, or your own user), else an @reboot crontab line."
+    },
     subcommands = {ServiceCommand.Install.class, ServiceCommand.Uninstall.class})
 final class ServiceCommand implements Runnable {
 
@@ -55,7 +57,8 @@ final class ServiceCommand implements Runnable {
   @Command(
       name = "install",
       description = {
-        "Make berth start at boot with this config (berth up -c FILE); with systemd, start it now too.",
+        "Make berth start at boot with this config (berth up -c FILE).",
+        "With systemd, it starts now too.",
         "As root: /etc/systemd/system/NAME.service, running berth as an unprivileged user with CAP_NET_BIND_SERVICE."
             + " As an ordinary user: ~/.config/systemd/user/NAME.service when a systemd user instance is reachable,"
             + " else an @reboot line in your crontab."
@@ -108,7 +111,7 @@ final class ServiceCommand implements Runnable {
 
   @Command(
       name = "uninstall",
-      description = "Stop and remove what berth service install set up under this name.")
+      description = "Stop and remove what 'service install' set up under this name.")
   static final class Uninstall implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -2,12 +2,14 @@ package dev.berth.config;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.berth.process.CommandResult;
+import dev.berth.process.RunAs;
+import dev.berth.process.ShortCommand;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A system account, as the name service knows it ({@code getent passwd}, so LDAP accounts of a lab
@@ -22,22 +24,13 @@ public record UserAccount(String name, long uid, long gid, String home) {
 
   /** The account with this name or numeric uid, if there is one. */
   public static Optional<UserAccount> lookup(String nameOrUid) throws IOException {
-    Process getent =
-        new ProcessBuilder("getent", "passwd", nameOrUid).redirectErrorStream(true).start();
-    String out;
-    try (var in = getent.getInputStream()) {
-      out = new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
-    }
-    try {
-      if (!getent.waitFor(10, TimeUnit.SECONDS)) {
-        getent.destroyForcibly();
-        throw new IOException("getent passwd " + nameOrUid + " did not answer");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted", e);
-    }
-    if (getent.exitValue() != 0 || out.isEmpty()) {
+    CommandResult getent =
+        ShortCommand.of("getent", "passwd", nameOrUid)
+            .named("getent passwd " + nameOrUid)
+            .timeout(Duration.ofSeconds(10))
+            .run();
+    String out = getent.stdout().strip();
+    if (!getent.ok() || out.isEmpty()) {
       return Optional.empty();
     }
     // name:password:uid:gid:gecos:home:shell
@@ -62,6 +55,11 @@ public record UserAccount(String name, long uid, long gid, String home) {
       // Not Linux: fall through.
     }
     return -1;
+  }
+
+  /** The uid and gid to run a command as this user. */
+  public RunAs runAs() {
+    return new RunAs(uid, gid);
   }
 
   public boolean root() {

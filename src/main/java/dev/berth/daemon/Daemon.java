@@ -5,11 +5,14 @@ import static java.util.Objects.requireNonNull;
 import dev.berth.accesslog.AccessLog;
 import dev.berth.config.App;
 import dev.berth.config.Config;
+import dev.berth.config.KeyLocation;
+import dev.berth.config.Listener;
 import dev.berth.config.UpstreamAddress;
 import dev.berth.control.CommandRegistry;
 import dev.berth.control.ControlProtocol;
 import dev.berth.control.ControlServer;
 import dev.berth.deploy.Deployer;
+import dev.berth.edge.CannotListen;
 import dev.berth.edge.Edge;
 import dev.berth.logs.LogSettings;
 import dev.berth.logs.Logs;
@@ -131,8 +134,8 @@ public final class Daemon {
     List<InetSocketAddress> bound;
     try {
       bound = edge.bind(config.listeners());
-    } catch (IOException e) {
-      out.println("berth: " + e.getMessage());
+    } catch (CannotListen e) {
+      out.println(where(config, e.listener()) + ": " + e.getMessage());
       control.close();
       ownLog.close();
       logs.close();
@@ -303,6 +306,15 @@ public final class Daemon {
     }
     app.processes().forEach(p -> parts.add(p.name() + ": " + p.command()));
     return String.join("; ", parts);
+  }
+
+  /**
+   * Where a listener is in the config, as a config error names a key: {@code berth.toml:3:
+   * listeners[0].address}.
+   */
+  static String where(Config config, Listener listener) {
+    return KeyLocation.of(
+        config.file(), KeyLocation.listenerAddress(config.listeners().indexOf(listener)));
   }
 
   /**

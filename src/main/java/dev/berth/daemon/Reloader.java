@@ -13,6 +13,7 @@ import dev.berth.control.ControlException;
 import dev.berth.control.Replies;
 import dev.berth.control.Request;
 import dev.berth.deploy.Deployer;
+import dev.berth.edge.CannotListen;
 import dev.berth.edge.Edge;
 import dev.berth.routing.RouteTable;
 import dev.berth.routing.Router;
@@ -20,7 +21,6 @@ import dev.berth.supervisor.Supervisor;
 import dev.berth.upstream.AppBackend;
 import dev.berth.upstream.Backends;
 import dev.berth.upstream.HealthChecker;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.net.SocketAddress;
 import java.util.ArrayList;
@@ -431,9 +431,9 @@ final class Reloader {
         samePort.ifPresent(l -> edge.unbind(l, next.shutdownTimeout()));
         try {
           edge.bind(listener);
-        } catch (IOException e) {
+        } catch (CannotListen e) {
           samePort.ifPresent(this::rebind);
-          failed.add("listener + " + ConfigChange.address(listener) + ": " + e.getMessage());
+          failed.add(Daemon.where(next, listener) + ": " + e.getMessage());
           continue;
         }
         listeners.add(listener);
@@ -451,7 +451,7 @@ final class Reloader {
     private void rebind(Listener listener) {
       try {
         edge.bind(listener);
-      } catch (IOException e) {
+      } catch (CannotListen e) {
         listeners.remove(listener);
         failed.add(
             "listener - "

@@ -7,6 +7,8 @@ import dev.berth.config.ConfigException;
 import dev.berth.config.ConfigLoader;
 import dev.berth.config.UserAccount;
 import dev.berth.logs.Logs;
+import dev.berth.process.CommandException;
+import dev.berth.process.ShortCommand;
 import dev.berth.supervisor.PhaseResult;
 import dev.berth.supervisor.Supervisor;
 import java.io.IOException;
@@ -27,7 +29,6 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -525,25 +526,27 @@ public final class Deployer {
   private static void own(Path dir, Optional<UserAccount> user)
       throws IOException, DeployException {
     if (user.isPresent()) {
-      Process chown =
-          new ProcessBuilder(
-                  "chown",
-                  "-R",
-                  "--no-dereference",
-                  user.get().uid() + ":" + user.get().gid(),
-                  dir.toString())
-              .redirectErrorStream(true)
-              .start();
-      String out =
-          new String(chown.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
       try {
-        if (!chown.waitFor(5, TimeUnit.MINUTES) || chown.exitValue() != 0) {
-          throw new DeployException(
-              "cannot give the release to user " + user.get().name(), out.lines().toList());
+        ShortCommand.of(
+                "chown",
+                "-R",
+                "--no-dereference",
+                user.get().uid() + ":" + user.get().gid(),
+                dir.toString())
+            .mergeStderr()
+            .timeout(Duration.ofMinutes(5))
+            .check();
+      } catch (CommandException e) {
+        switch (e.reason()) {
+          case FAILED ->
+              throw new DeployException(
+                  "cannot give the release to user " + user.get().name(), e.lastLines());
+          case TIMED_OUT ->
+              throw new DeployException(
+                  "cannot give the release to user " + user.get().name() + ": " + e.getMessage(),
+                  e.lastLines());
+          default -> throw e;
         }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IOException("interrupted");
       }
     }
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));

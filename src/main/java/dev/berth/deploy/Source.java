@@ -2,8 +2,10 @@ package dev.berth.deploy;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.berth.process.CommandException;
+import dev.berth.process.CommandResult;
+import dev.berth.process.ShortCommand;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -18,7 +20,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
@@ -221,25 +222,21 @@ final class Source {
 
   private record Output(boolean ok, String text) {}
 
-  /** A short git query: its standard output, whether it exited 0. */
+  /**
+   * A short git query: its standard output, whether it exited 0 (not when it did not answer in
+   * time).
+   */
   private static Output quiet(List<String> argv) throws IOException {
-    ProcessBuilder builder =
-        new ProcessBuilder(argv).redirectError(ProcessBuilder.Redirect.DISCARD);
-    builder.environment().put("GIT_TERMINAL_PROMPT", "0");
-    Process process = builder.start();
-    process.getOutputStream().close();
-    String text = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     try {
-      if (!process.waitFor(GIT_QUICK.toMillis(), TimeUnit.MILLISECONDS)) {
-        process.destroyForcibly();
-        return new Output(false, "");
+      CommandResult result =
+          ShortCommand.of(argv).env("GIT_TERMINAL_PROMPT", "0").timeout(GIT_QUICK).run();
+      return new Output(result.ok(), result.stdout());
+    } catch (CommandException e) {
+      if (e.reason() == CommandException.Reason.NOT_STARTED) {
+        throw e;
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      process.destroyForcibly();
       return new Output(false, "");
     }
-    return new Output(process.exitValue() == 0, text);
   }
 
   /**
@@ -248,57 +245,23 @@ final class Source {
    */
   private static void run(List<String> argv, Duration timeout, Consumer<String> output, String what)
       throws DeployException, IOException {
-    List<String> command = new ArrayList<>(List.of("setsid"));
-    command.addAll(argv);
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-    builder.environment().put("GIT_TERMINAL_PROMPT", "0");
-    Process process = builder.start();
-    process.getOutputStream().close();
-    List<String> last = new ArrayList<>();
-    Thread reader =
-        Thread.ofPlatform()
-            .daemon()
-            .name("deploy-" + what)
-            .start(
-                () -> {
-                  try (var in = process.inputReader(StandardCharsets.UTF_8)) {
-                    String line;
-                    while ((line = in.readLine()) != null) {
-                      synchronized (last) {
-                        last.add(line);
-                        if (last.size() > 10) {
-                          last.remove(0);
-                        }
-                      }
-                      output.accept(line);
-                    }
-                  } catch (IOException e) {
-                    // It exited.
-                  }
-                });
-    boolean exited;
     try {
-      exited = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      exited = false;
-    }
-    if (!exited) {
-      process.descendants().forEach(ProcessHandle::destroyForcibly);
-      process.destroyForcibly();
-    }
-    try {
-      reader.join(Duration.ofSeconds(2));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    if (!exited || process.exitValue() != 0) {
-      String why =
-          exited
-              ? "exited with code " + process.exitValue()
-              : "did not finish in " + timeout.toSeconds() + "s";
-      synchronized (last) {
-        throw new DeployException(what + " " + why, List.copyOf(last));
+      ShortCommand.of(argv)
+          .named(what)
+          .env("GIT_TERMINAL_PROMPT", "0")
+          .mergeStderr()
+          .onLine(output)
+          .timeout(timeout)
+          .check();
+    } catch (CommandException e) {
+      switch (e.reason()) {
+        case FAILED ->
+            throw new DeployException(
+                what + " exited with code " + e.exitCode().orElseThrow(), e.lastLines());
+        case TIMED_OUT ->
+            throw new DeployException(
+                what + " did not finish in " + timeout.toSeconds() + "s", e.lastLines());
+        default -> throw e;
       }
     }
   }

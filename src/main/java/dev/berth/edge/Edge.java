@@ -139,13 +139,14 @@ public final class Edge {
    * Binds every listener, or none: if one cannot be bound, those already bound are closed again.
    *
    * @return the bound addresses, in order (with the real port where the config said 0)
+   * @throws CannotListen naming the listener that could not be bound, and why
    */
-  public List<InetSocketAddress> bind(List<Listener> listeners) throws IOException {
+  public List<InetSocketAddress> bind(List<Listener> listeners) throws CannotListen {
     List<InetSocketAddress> bound = new ArrayList<>();
     for (Listener listener : listeners) {
       try {
         bound.add(bind(listener));
-      } catch (IOException e) {
+      } catch (CannotListen e) {
         byListener.clear();
         listening.close().awaitUninterruptibly();
         throw e;
@@ -158,9 +159,10 @@ public final class Edge {
    * Binds one more listener (a reload added it); the others are not touched.
    *
    * @return the bound address
-   * @throws IOException naming the address, when it cannot be bound (in use, not permitted...)
+   * @throws CannotListen saying why it cannot be bound (in use, and by which process; not
+   *     permitted...)
    */
-  public InetSocketAddress bind(Listener listener) throws IOException {
+  public InetSocketAddress bind(Listener listener) throws CannotListen {
     requireNonNull(listener, "listener");
     InetSocketAddress address =
         listener.host().isEmpty()
@@ -168,14 +170,7 @@ public final class Edge {
             : new InetSocketAddress(listener.host(), listener.port());
     ChannelFuture future = bootstrap.bind(address).awaitUninterruptibly();
     if (!future.isSuccess()) {
-      throw new IOException(
-          "cannot listen on "
-              + listener.host()
-              + ":"
-              + listener.port()
-              + ": "
-              + future.cause().getMessage(),
-          future.cause());
+      throw CannotListen.of(listener, address, future.cause(), PortHolder.system());
     }
     listening.add(future.channel());
     byListener.put(listener, future.channel());

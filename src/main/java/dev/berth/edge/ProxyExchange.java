@@ -28,7 +28,6 @@ import io.netty.util.concurrent.Future;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Forwards one request to an instance of an app and streams the response back.
@@ -37,23 +36,14 @@ import java.util.Set;
  *   <li>Both directions stream with backpressure: reading from one side pauses while the other
  *       cannot take more.
  *   <li>Connections come from the {@link UpstreamPool} and go back only after a clean exchange.
- *   <li>A request moves to another instance when that is safe: the connection failed before the
- *       request went out, or the request is idempotent and has no body.
+ *   <li>A request moves to another instance when that is safe (see {@link RetryRule}): the
+ *       connection failed before the request went out; or the request went out and was lost, but is
+ *       idempotent, has no body, and the app's {@code retries} are not used up.
  * </ul>
  *
  * Everything runs on the client connection's event loop, so nothing here needs locking.
  */
 final class ProxyExchange implements Exchange {
-
-  /** Methods that may be sent twice (RFC 9110 9.2.2). */
-  private static final Set<HttpMethod> IDEMPOTENT =
-      Set.of(
-          HttpMethod.GET,
-          HttpMethod.HEAD,
-          HttpMethod.OPTIONS,
-          HttpMethod.TRACE,
-          HttpMethod.PUT,
-          HttpMethod.DELETE);
 
   private final EdgeHandler clientConnection;
   private final ChannelHandlerContext client;
@@ -92,6 +82,12 @@ final class ProxyExchange implements Exchange {
   /** The connection came from the pool: a failure before any answer may just mean it went stale. */
   private boolean reused;
 
+  /** How many times the request was sent and lost (see {@link RetryRule}). */
+  private int lost;
+
+  /** The next try makes a new connection: one from the pool was lost, others may be stale too. */
+  private boolean freshConnection;
+
   /** Client reads were paused while a connection was being made. */
   private boolean pausedForConnect;
 
@@ -102,7 +98,13 @@ final class ProxyExchange implements Exchange {
   private long quietSince;
 
   private boolean stirred;
+
+  /** When the first instance was tried: the upstream time covers every try. */
   private long upstreamStarted;
+
+  /** An instance was tried, so upstreamStarted is set. */
+  private boolean tried;
+
   private long bodyBytes;
   private boolean bodySent;
   private boolean requestDone;
@@ -152,6 +154,9 @@ final class ProxyExchange implements Exchange {
     long now = System.nanoTime();
     Peer next = backend.pick(skip, now);
     if (next == null) {
+      if (tried) {
+        logUpstream();
+      }
       fail(
           HttpResponseStatus.BAD_GATEWAY,
           skip.isEmpty()
@@ -161,8 +166,15 @@ final class ProxyExchange implements Exchange {
     }
     peer = next;
     peer.begin();
-    upstreamStarted = now;
-    UpstreamPool.Lease idle = edge.pool().takeIdle(client.channel().eventLoop(), peer, listener);
+    if (log != null) {
+      log.upstreamTried(peer.label());
+    }
+    if (!tried) {
+      tried = true;
+      upstreamStarted = now;
+    }
+    UpstreamPool.Lease idle =
+        freshConnection ? null : edge.pool().takeIdle(client.channel().eventLoop(), peer, listener);
     if (idle != null) {
       leased(idle);
       return;
@@ -283,9 +295,9 @@ final class ProxyExchange implements Exchange {
   }
 
   /**
-   * The upstream connection failed before a response began. Retry elsewhere when that cannot repeat
-   * an effect: the request is idempotent and no body went out. A pooled connection that turned out
-   * closed says nothing about the instance; a fresh one that failed does.
+   * The upstream connection failed after the request went out, before a response began. Retry
+   * elsewhere when {@link RetryRule} allows. A pooled connection that turned out closed says
+   * nothing sure about the instance; a fresh one that failed does.
    */
   private void upstreamFailed(HttpResponseStatus status, String detail, boolean instanceAtFault) {
     if (finished) {
@@ -300,13 +312,17 @@ final class ProxyExchange implements Exchange {
     if (instanceAtFault && !reused) {
       peer.failed();
     }
-    boolean retryable = IDEMPOTENT.contains(request.method()) && !hasBody && !bodySent;
     closeUpstream();
-    if (retryable && status == HttpResponseStatus.BAD_GATEWAY) {
-      if (!reused) {
+    if (status == HttpResponseStatus.BAD_GATEWAY
+        && RetryRule.retryAfterLoss(
+            request.method(), hasBody || bodySent, ++lost, backend.retries())) {
+      if (reused) {
+        // The instance may be fine and only this connection stale: it stays a candidate, on a
+        // new connection.
+        freshConnection = true;
+      } else {
         skip(peer);
       }
-      // else the same instance is fine: only that connection was stale.
       tryNextPeer();
       return;
     }
@@ -338,10 +354,10 @@ final class ProxyExchange implements Exchange {
     clientConnection.exchangeDone(this, keepOpen, written);
   }
 
-  /** Tells the access log which instance answered (or was tried last), and how long it took. */
+  /** Tells the access log how long the instances tried took, from the first try to the end. */
   private void logUpstream() {
     if (log != null) {
-      log.upstreamDone(peer.label(), System.nanoTime() - upstreamStarted);
+      log.upstreamDone(System.nanoTime() - upstreamStarted);
     }
   }
 

@@ -31,9 +31,17 @@ final class RequestLog {
     this.host = request.headers().get(HttpHeaderNames.HOST);
   }
 
-  /** The app instance that answered (or was last tried) and how long it took. */
-  void upstreamDone(String address, long nanos) {
-    this.upstreamAddress = address;
+  /**
+   * One more app instance tried, in order: listed as nginx's {@code $upstream_addr} lists them ("a,
+   * b"), so that a request that went on to another instance shows where it went first. Most
+   * requests try one, so nothing is made for them.
+   */
+  void upstreamTried(String address) {
+    upstreamAddress = upstreamAddress == null ? address : upstreamAddress + ", " + address;
+  }
+
+  /** How long the instances took, from the first try until the response ended (or failed). */
+  void upstreamDone(long nanos) {
     this.upstreamNanos = nanos;
   }
 

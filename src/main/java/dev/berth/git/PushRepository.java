@@ -2,18 +2,17 @@ package dev.berth.git;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.berth.process.CommandException;
+import dev.berth.process.ShortCommand;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -43,6 +42,7 @@ public final class PushRepository {
   }
 
   private static final String GIT = "git";
+  private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
   private PushRepository() {}
 
@@ -182,45 +182,34 @@ public final class PushRepository {
   private static String git(String what, String... args) throws GitException {
     List<String> command = new ArrayList<>(List.of(GIT));
     command.addAll(List.of(args));
-    ProcessBuilder builder =
-        new ProcessBuilder(command)
-            .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-    // Run from a hook, or from inside a repository's environment: this git works on what it is
-    // given only.
-    builder.environment().keySet().removeIf(k -> k.startsWith("GIT_"));
-    Process process;
     try {
-      process = builder.start();
-    } catch (IOException e) {
-      throw new GitException(
-          "cannot run git (" + e.getMessage() + "); install it, e.g. 'apt-get install git'", true);
-    }
-    CompletableFuture<String> err =
-        CompletableFuture.supplyAsync(() -> readAll(process.getErrorStream()));
-    String out = readAll(process.getInputStream());
-    try {
-      if (!process.waitFor(60, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        throw new GitException(what + ": git did not finish within 60 s", false);
-      }
-    } catch (InterruptedException e) {
-      process.destroyForcibly();
-      Thread.currentThread().interrupt();
-      throw new GitException(what + ": interrupted", false);
-    }
-    if (process.exitValue() != 0) {
-      String last =
-          err.join().strip().lines().reduce((a, b) -> b).orElse("exit code " + process.exitValue());
-      throw new GitException(what + ": " + last, false);
-    }
-    return out;
-  }
-
-  private static String readAll(InputStream in) {
-    try (in) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      return "";
+      return ShortCommand.of(command)
+          .named(what)
+          // Run from a hook, or from inside a repository's environment: this git works on what it
+          // is given only.
+          .withoutEnv(name -> name.startsWith("GIT_"))
+          .timeout(TIMEOUT)
+          .check()
+          .stdout();
+    } catch (CommandException e) {
+      throw switch (e.reason()) {
+        case NOT_STARTED ->
+            new GitException(e.getMessage() + "; install it, e.g. 'apt-get install git'", true);
+        case TIMED_OUT ->
+            new GitException(
+                what + ": git did not finish within " + TIMEOUT.toSeconds() + " s", false);
+        case INTERRUPTED -> new GitException(what + ": interrupted", false);
+        case FAILED -> {
+          List<String> last = e.lastLines();
+          yield new GitException(
+              what
+                  + ": "
+                  + (last.isEmpty()
+                      ? "exit code " + e.exitCode().orElseThrow()
+                      : last.get(last.size() - 1).strip()),
+              false);
+        }
+      };
     }
   }
 }

@@ -1,7 +1,8 @@
 package dev.berth.service;
 
+import dev.berth.process.CommandResult;
+import dev.berth.process.ShortCommand;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -11,11 +12,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /** The machine berth runs on. */
 public final class SystemHost implements Host {
@@ -171,23 +172,13 @@ public final class SystemHost implements Host {
 
   @Override
   public Result run(List<String> command, String stdin) throws IOException {
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    try (OutputStream in = process.getOutputStream()) {
-      if (stdin != null) {
-        in.write(stdin.getBytes(StandardCharsets.UTF_8));
-      }
-    }
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    try {
-      if (!process.waitFor(5, TimeUnit.MINUTES)) {
-        process.destroyForcibly();
-        throw new IOException(String.join(" ", command) + ": did not finish in 5 minutes");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      process.destroyForcibly();
-      throw new IOException("interrupted", e);
-    }
-    return new Result(process.exitValue(), output);
+    CommandResult result =
+        ShortCommand.of(command)
+            .named(String.join(" ", command))
+            .mergeStderr()
+            .stdin(stdin)
+            .timeout(Duration.ofMinutes(5))
+            .run();
+    return new Result(result.exitCode(), result.stdout());
   }
 }

@@ -18,6 +18,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class AppBackend {
 
+  /**
+   * nginx's default lets a lost request go on to every instance; berth's to one more, so that a
+   * request that ends the instance it reaches ends at most two.
+   */
+  public static final int DEFAULT_RETRIES = 1;
+
   private final String app;
   // Volatile, not final: a reload changes them in place, so that the peers (the running
   // instances) stay where they are and no request finds the app without them.
@@ -25,38 +31,73 @@ public final class AppBackend {
   private volatile int keepalive;
   private volatile Duration keepaliveTimeout;
   private volatile App.HealthCheck healthCheck;
+  private volatile int retries;
 
   /** Replaced whole, under the lock of this object; read without locking. */
   private volatile Peer[] peers = new Peer[0];
 
   private final AtomicInteger next = new AtomicInteger();
 
-  /**
-   * @param healthCheck the active health check, or null for none
-   */
+  /** A backend whose lost requests go on {@link #DEFAULT_RETRIES} time(s). */
   public AppBackend(
       String app,
       App.Balance balance,
       int keepalive,
       Duration keepaliveTimeout,
       App.HealthCheck healthCheck) {
+    this(app, balance, keepalive, keepaliveTimeout, healthCheck, DEFAULT_RETRIES);
+  }
+
+  /**
+   * @param healthCheck the active health check, or null for none
+   * @param retries how many times a request that was sent and lost its instance may go on to
+   *     another (a refused connection does not count)
+   */
+  public AppBackend(
+      String app,
+      App.Balance balance,
+      int keepalive,
+      Duration keepaliveTimeout,
+      App.HealthCheck healthCheck,
+      int retries) {
     this.app = requireNonNull(app, "app");
     this.balance = requireNonNull(balance, "balance");
     this.keepalive = keepalive;
     this.keepaliveTimeout = requireNonNull(keepaliveTimeout, "keepaliveTimeout");
     this.healthCheck = healthCheck;
+    this.retries = checkedRetries(retries);
   }
 
   /** A backend with the settings of an app definition. */
   public static AppBackend of(App app) {
     return new AppBackend(
-        app.name(), app.balance(), app.keepalive(), app.keepaliveTimeout(), app.healthCheck());
+        app.name(),
+        app.balance(),
+        app.keepalive(),
+        app.keepaliveTimeout(),
+        app.healthCheck(),
+        retriesOf(app));
   }
 
   /**
-   * Takes the balancing, keep-alive and health-check settings of a new definition of the app; the
-   * peers stay. Requests picking a peer from now on use them; idle connections already pooled keep
-   * the timeout they were given.
+   * The app's {@code retries}. Until the config declares that key, every app has the default: this
+   * is the one place to read {@code app.retries()} instead.
+   */
+  private static int retriesOf(App app) {
+    return DEFAULT_RETRIES;
+  }
+
+  private static int checkedRetries(int retries) {
+    if (retries < 0) {
+      throw new IllegalArgumentException("retries: " + retries + " (expected: >= 0)");
+    }
+    return retries;
+  }
+
+  /**
+   * Takes the balancing, keep-alive, health-check and retry settings of a new definition of the
+   * app; the peers stay. Requests picking a peer from now on use them; idle connections already
+   * pooled keep the timeout they were given.
    */
   public void reconfigure(App definition) {
     requireNonNull(definition, "definition");
@@ -68,6 +109,15 @@ public final class AppBackend {
     keepaliveTimeout = definition.keepaliveTimeout();
     keepalive = definition.keepalive();
     healthCheck = definition.healthCheck();
+    retries = retriesOf(definition);
+  }
+
+  /**
+   * How many times a request that was sent to an instance and lost it may go on to another (see
+   * edge.RetryRule).
+   */
+  public int retries() {
+    return retries;
   }
 
   /** The active health check, or null. */

@@ -60,6 +60,35 @@ class LineFormatTest {
                 + " \"https://example.com/\" \"curl/8.5.0\" \"unix:/srv/.berth/run/tasks-1.sock\" 0.012 0.015");
   }
 
+  /** A request that went on to another instance lists both, as nginx's $upstream_addr does. */
+  private static AccessLogEntry retried() {
+    return new AccessLogEntry(
+        TIME,
+        "203.0.113.7",
+        "GET",
+        "/crash",
+        "HTTP/1.1",
+        502,
+        120,
+        null,
+        "curl/8.5.0",
+        "example.com",
+        "127.0.0.1:8001, unix:/srv/.berth/run/tasks-2.sock",
+        Duration.ofMillis(40),
+        Duration.ofMillis(41));
+  }
+
+  @Test
+  void everyInstanceTriedIsListedInBothFormats() throws Exception {
+    assertThat(utc.combined(retried()))
+        .endsWith(
+            " \"curl/8.5.0\" \"127.0.0.1:8001, unix:/srv/.berth/run/tasks-2.sock\" 0.040 0.041");
+    JsonNode json = new ObjectMapper().readTree(utc.json(retried()));
+    assertThat(json.get("upstream_addr").asText())
+        .isEqualTo("127.0.0.1:8001, unix:/srv/.berth/run/tasks-2.sock");
+    assertThat(json.get("upstream_time").decimalValue()).isEqualByComparingTo("0.040");
+  }
+
   @Test
   void combinedUsesTheZoneOffsetAndDashesForAbsentValues() {
     assertThat(new LineFormat(ZoneId.of("Asia/Kolkata")).combined(answeredByBerth(null)))

@@ -208,8 +208,14 @@ class DaemonLifecycleTest {
         BerthProcess berth =
             BerthProcess.start("up", "--config", config(taken.getLocalPort(), 1).toString())) {
       assertThat(berth.waitFor(Duration.ofSeconds(30))).isEqualTo(1);
-      assertThat(berth.output())
-          .contains("berth: cannot listen on 127.0.0.1:" + taken.getLocalPort());
+      // Where the listener is, as a config error says it, and who holds the port: this test.
+      assertThat(berth.output().lines())
+          .contains(
+              "berth.toml:5: listeners[0].address: 127.0.0.1:"
+                  + taken.getLocalPort()
+                  + " is already in use (by java, pid "
+                  + ProcessHandle.current().pid()
+                  + ")");
       assertThat(berth.output()).doesNotContain("web.1 |");
     }
   }

@@ -366,12 +366,12 @@ class ReloadEndToEndTest {
                 reload.err().lines().toList().get(1),
                 "not applied: route + /c -> web");
         assertThat(reload.err().lines().toList().get(1))
-            .startsWith(
-                "failed: listener + 127.0.0.1:"
+            .isEqualTo(
+                "failed: berth.toml:8: listeners[1].address: 127.0.0.1:"
                     + busy
-                    + ": cannot listen on 127.0.0.1:"
-                    + busy
-                    + ": ");
+                    + " is already in use (by java, pid "
+                    + ProcessHandle.current().pid()
+                    + ")");
         assertThat(open.get("/c/page/x").status()).isEqualTo(404);
         assertThat(open.get("/a/page/x").status()).isEqualTo(200);
       }

@@ -74,7 +74,7 @@ public final class BerthProcess implements AutoCloseable {
         return berth;
       } catch (AssertionError e) {
         berth.close();
-        if (attempt == 3 || !berth.output().contains("cannot listen on")) {
+        if (attempt == 3 || !berth.output().contains("is already in use")) {
           throw e;
         }
       }
