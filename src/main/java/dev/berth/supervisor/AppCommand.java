@@ -2,6 +2,7 @@ package dev.berth.supervisor;
 
 import dev.berth.config.App;
 import dev.berth.config.UserAccount;
+import dev.berth.process.ShortCommand;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -16,17 +17,13 @@ final class AppCommand {
   private AppCommand() {}
 
   /**
-   * {@code setsid [setpriv --reuid --regid --init-groups] /bin/sh -c LINE}. setsid: its own session
-   * and process group, so a terminal's Ctrl-C reaches berth alone and berth stops the apps in
-   * order; the group lets berth find the whole tree later.
+   * {@code setsid [setpriv --reuid --regid --init-groups] /bin/sh -c LINE}, the prefix built by the
+   * process layer ({@link ShortCommand#sessionPrefix}). setsid: its own session and process group,
+   * so a terminal's Ctrl-C reaches berth alone and berth stops the apps in order; the group lets
+   * berth find the whole tree later.
    */
   static List<String> argv(Optional<UserAccount> runAs, String shellLine) {
-    List<String> argv = new ArrayList<>(List.of("setsid"));
-    runAs.ifPresent(
-        user ->
-            argv.addAll(
-                List.of(
-                    "setpriv", "--reuid=" + user.uid(), "--regid=" + user.gid(), "--init-groups")));
+    List<String> argv = new ArrayList<>(ShortCommand.sessionPrefix(runAs.map(UserAccount::runAs)));
     argv.addAll(List.of("/bin/sh", "-c", shellLine));
     return argv;
   }
