@@ -9,6 +9,7 @@ import dev.berth.config.UserAccount;
 import dev.berth.logs.Logs;
 import dev.berth.process.CommandException;
 import dev.berth.process.ShortCommand;
+import dev.berth.supervisor.PhaseResult;
 import dev.berth.supervisor.Supervisor;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -492,7 +493,7 @@ public final class Deployer {
       return null;
     }
     progress.step(line(phase, command, null));
-    Supervisor.PhaseResult result =
+    PhaseResult result =
         supervisor.runPhase(
             app,
             phase,

@@ -24,11 +24,23 @@ final class Incarnation {
    * @param endpoint where it listens; null for a process type other than web
    */
   Incarnation(String tag, Endpoint endpoint, Process process, LinePump output) {
+    this(
+        tag,
+        endpoint,
+        process,
+        output,
+        process.toHandle().info().startInstant().orElse(Instant.now()));
+  }
+
+  /**
+   * @param started when the process started (a fake process in a test has no handle to ask)
+   */
+  Incarnation(String tag, Endpoint endpoint, Process process, LinePump output, Instant started) {
     this.tag = requireNonNull(tag, "tag");
     this.endpoint = endpoint;
     this.process = requireNonNull(process, "process");
     this.output = requireNonNull(output, "output");
-    this.started = process.toHandle().info().startInstant().orElse(Instant.now());
+    this.started = requireNonNull(started, "started");
   }
 
   String tag() {

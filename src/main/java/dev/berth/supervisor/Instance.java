@@ -11,13 +11,13 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One instance of an app (say web.2) over its whole life: <b>where a process is restarted</b>. A
  * virtual thread per instance runs the loop below and alone changes its state; requests from
- * outside (stop, start, rolling replace) and process exits arrive as events on its queue, so no two
- * of them ever race.
+ * outside (stop, start, rolling replace), process exits and the end of a backoff arrive as events
+ * on its queue, so no two of them ever race. Processes are started and stopped by its {@link
+ * Launcher}; a ready one joins the rotation through its {@link TrafficSwitch.Slot}.
  *
  * <pre>
  * STARTING -> RUNNING -(unexpected exit)-> BACKOFF -> STARTING ...
@@ -30,6 +30,7 @@ final class Instance {
   private static final System.Logger LOG = System.getLogger(Instance.class.getName());
   private static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(60);
+  private static final Duration DRAIN_POLL = Duration.ofMillis(20);
 
   /** What an instance is doing, as {@code berth status} shows it. */
   enum State {
@@ -53,28 +54,28 @@ final class Instance {
 
   private record Shutdown(CompletableFuture<Void> done) implements Event {}
 
+  /** The backoff that began at the {@code failures}-th failure is over. */
+  private record BackoffOver(int failures) implements Event {}
+
   /** The type of the routed process, whose instances are tagged app.N; others are app.type.N. */
   static final String WEB = "web";
-
-  /**
-   * Held while an instance decides whether its ready incarnation joins the rotation, and while a
-   * deploy switches generations: so a switch never misses an incarnation that just became ready,
-   * nor lets one of the old generation in after it. Routing changes are rare; one lock will do.
-   */
-  static final Object ROUTING = new Object();
 
   private final App app;
   private final String type;
   private final int number;
   private final Launcher launcher;
+  private final TrafficSwitch.Slot slot;
+  private final Ticker ticker;
   private final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
 
   /** Times of recent unexpected exits and failed starts, oldest first, within the window. */
   private final ArrayDeque<Long> failures = new ArrayDeque<>();
 
+  /** Failures counted so far, ever: names a backoff, so that one outdated by a start is ignored. */
+  private int failuresEver;
+
   private final CompletableFuture<Optional<String>> firstStart = new CompletableFuture<>();
   private volatile State state = State.STARTING;
-  private volatile Incarnation current;
   private volatile Instant since = Instant.now();
   private volatile int restarts;
   private final java.util.concurrent.atomic.AtomicInteger recycled =
@@ -82,56 +83,21 @@ final class Instance {
   private volatile String lastProblem;
   private int generation;
 
-  /**
-   * Its incarnations wait out of rotation: a new generation before the deploy's switch, or an old
-   * one after it. Guarded by {@link #ROUTING}.
-   */
-  private boolean held;
-
   /** The loop has ended (berth is stopping): events are answered at once. Guarded by events. */
   private boolean ended;
 
   /**
-   * Starts and stops incarnations; the supervisor's part, so that this class holds only the policy.
+   * @param slot its place in the rotation ({@link TrafficSwitch#slot}), for the same app and number
+   * @param ticker the time it goes by ({@link Ticker#SYSTEM} but in tests)
    */
-  interface Launcher {
-    /** Starts the command on a fresh endpoint; throws with the reason when it cannot. */
-    Incarnation launch(App app, String type, int number, int generation) throws java.io.IOException;
-
-    /** Waits until it answers HTTP: empty when ready, else why not (it is then stopped). */
-    Optional<String> awaitReady(
-        App app, Incarnation incarnation, java.util.function.BooleanSupplier cancelled);
-
-    /** Routes traffic to it. */
-    void route(App app, int number, Incarnation incarnation);
-
-    /** Gives it a peer out of rotation: its generation is not serving (yet, or any more). */
-    void standby(App app, int number, Incarnation incarnation);
-
-    /**
-     * Stops its whole process tree (TERM, stop_timeout, KILL) and waits; after the leader died,
-     * what is left of its group (a killed gunicorn master's workers).
-     */
-    void stop(App app, Incarnation incarnation);
-
-    /** It exited, or started, or stopped: the state file must say so. */
-    void changed();
-  }
-
-  Instance(App app, String type, int number, Launcher launcher) {
-    this(app, type, number, launcher, false);
-  }
-
-  /**
-   * @param held whether its incarnations wait out of rotation until {@link #admit} (a new
-   *     generation)
-   */
-  Instance(App app, String type, int number, Launcher launcher, boolean held) {
+  Instance(
+      App app, String type, int number, Launcher launcher, TrafficSwitch.Slot slot, Ticker ticker) {
     this.app = requireNonNull(app, "app");
     this.type = requireNonNull(type, "type");
     this.number = number;
     this.launcher = requireNonNull(launcher, "launcher");
-    this.held = held;
+    this.slot = requireNonNull(slot, "slot");
+    this.ticker = requireNonNull(ticker, "ticker");
   }
 
   /** Starts the instance's loop. @return completes with the first start's failure, or empty */
@@ -206,33 +172,14 @@ final class Instance {
     return lastProblem;
   }
 
+  /** Its ready incarnation, if it has one. */
   Optional<Incarnation> current() {
-    return Optional.ofNullable(current);
+    return Optional.ofNullable(slot.current());
   }
 
-  /** From now on its incarnations join the rotation. Call holding {@link #ROUTING}. */
-  void admit() {
-    held = false;
-  }
-
-  /**
-   * From now on its incarnations stay out of rotation (a generation being replaced). Call holding
-   * {@link #ROUTING}.
-   */
-  void hold() {
-    held = true;
-  }
-
-  /** Routes a ready incarnation, or keeps it on standby while this instance is held. */
-  private void enter(Incarnation next) {
-    synchronized (ROUTING) {
-      current = next;
-      if (held) {
-        launcher.standby(app, number, next);
-      } else {
-        launcher.route(app, number, next);
-      }
-    }
+  /** Its place in the rotation, for a deploy's switch. */
+  TrafficSwitch.Slot slot() {
+    return slot;
   }
 
   /** Stops it and keeps it stopped until {@link #start}. */
@@ -290,21 +237,24 @@ final class Instance {
           failedOnce();
         }
       }
-      Event event = nextEvent(wantRunning);
+      Event event = nextEvent();
       switch (event) {
-        case null -> launchNow = true; // the backoff is over
-
+        case BackoffOver over -> {
+          // One that a start or stop made pointless since is ignored.
+          launchNow =
+              over.failures() == failuresEver
+                  && wantRunning
+                  && slot.current() == null
+                  && state == State.BACKOFF;
+        }
         case Exited exited -> {
-          if (exited.incarnation() != current || exited.incarnation().stopping()) {
+          if (exited.incarnation() != slot.current() || exited.incarnation().stopping()) {
             continue;
           }
-          Incarnation gone = current;
-          synchronized (ROUTING) {
-            current = null;
-          }
+          Incarnation gone = slot.vacate();
           setState(State.STOPPING);
-          gone.withdraw();
           launcher.stop(app, gone);
+          launcher.changed();
           int code = gone.process().exitValue();
           lastProblem = describe(gone, "exited unexpectedly with code " + code);
           LOG.log(System.Logger.Level.WARNING, lastProblem);
@@ -317,7 +267,7 @@ final class Instance {
           stop.done().complete(null);
         }
         case Start start -> {
-          if (current != null) {
+          if (slot.current() != null) {
             start.done().complete(Optional.empty());
             continue;
           }
@@ -349,15 +299,9 @@ final class Instance {
     }
   }
 
-  /**
-   * The next event; while in BACKOFF, null when the backoff is over. Only a running instance (or
-   * one wanted running) waits in backoff; a stopped or FATAL one waits for an operator.
-   */
-  private Event nextEvent(boolean wantRunning) {
+  /** The next event; the end of a backoff is one too. */
+  private Event nextEvent() {
     try {
-      if (wantRunning && current == null && state == State.BACKOFF) {
-        return events.poll(backoff().toMillis(), TimeUnit.MILLISECONDS);
-      }
       return events.take();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -366,11 +310,13 @@ final class Instance {
   }
 
   /**
-   * Counts a failure and decides what follows: BACKOFF, or FATAL once more than max_restarts
-   * failures fell within restart_window.
+   * Counts a failure and decides what follows: BACKOFF (and a start once it is over), or FATAL once
+   * more than max_restarts failures fell within restart_window. A stopped or FATAL instance waits
+   * for an operator.
    */
   private void failedOnce() {
-    long now = System.nanoTime();
+    long now = ticker.nanoTime();
+    failuresEver++;
     failures.addLast(now);
     while (!failures.isEmpty() && now - failures.peekFirst() > app.restarts().window().toNanos()) {
       failures.removeFirst();
@@ -387,6 +333,8 @@ final class Instance {
       return;
     }
     setState(State.BACKOFF);
+    int failure = failuresEver;
+    ticker.schedule(backoff(), () -> submit(new BackoffOver(failure)));
   }
 
   /**
@@ -421,7 +369,7 @@ final class Instance {
       launcher.changed();
       return failure;
     }
-    enter(next);
+    slot.enter(next);
     launcher.changed();
     setState(State.RUNNING);
     return Optional.empty();
@@ -432,7 +380,7 @@ final class Instance {
   }
 
   private Optional<String> replaceCurrent(boolean wantRunning) {
-    Incarnation old = current;
+    Incarnation old = slot.current();
     if (old == null || !wantRunning) {
       return Optional.of(tag() + ": not running (" + state.name() + ")");
     }
@@ -449,7 +397,7 @@ final class Instance {
       return failure;
     }
     // The switch: the successor takes new requests before the old one stops taking them.
-    enter(next);
+    slot.enter(next);
     old.markStopping();
     old.withdraw();
     since = Instant.now();
@@ -463,24 +411,19 @@ final class Instance {
 
   /** Waits for the requests in flight on a withdrawn incarnation, up to drain_timeout. */
   private void drain(Incarnation old) {
-    long deadline = System.nanoTime() + app.drainTimeout().toNanos();
-    while (old.inFlight() > 0 && old.process().isAlive() && System.nanoTime() < deadline) {
-      sleep(Duration.ofMillis(20));
+    long deadline = ticker.nanoTime() + app.drainTimeout().toNanos();
+    while (old.inFlight() > 0 && old.process().isAlive() && ticker.nanoTime() < deadline) {
+      ticker.sleep(DRAIN_POLL);
     }
   }
 
   private void stopCurrent() {
-    Incarnation running;
-    synchronized (ROUTING) {
-      running = current;
-      current = null;
-    }
+    Incarnation running = slot.vacate();
     if (running == null) {
       return;
     }
     setState(State.STOPPING);
     running.markStopping();
-    running.withdraw();
     drain(running);
     launcher.stop(app, running);
     launcher.changed();
@@ -497,6 +440,7 @@ final class Instance {
       case Replace replace -> replace.done().complete(Optional.of(tag() + ": berth is stopping"));
       case Shutdown shutdown -> shutdown.done().complete(null);
       case Exited exited -> {}
+      case BackoffOver over -> {}
     }
   }
 
@@ -512,13 +456,5 @@ final class Instance {
 
   private String describe(Incarnation incarnation, String what) {
     return withOutput(incarnation, tag() + ": " + what);
-  }
-
-  private static void sleep(Duration duration) {
-    try {
-      Thread.sleep(duration);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 }

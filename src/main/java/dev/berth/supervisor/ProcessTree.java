@@ -3,9 +3,12 @@ package dev.berth.supervisor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashSet;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -16,7 +19,61 @@ import java.util.stream.Stream;
  */
 final class ProcessTree {
 
+  private static final System.Logger LOG = System.getLogger(ProcessTree.class.getName());
+  private static final Duration KILL_WAIT = Duration.ofSeconds(5);
+  private static final Duration EXIT_POLL = Duration.ofMillis(50);
+
   private ProcessTree() {}
+
+  /**
+   * Stops a process and its tree: SIGTERM to the tree and group, up to {@code stopTimeout} for them
+   * to exit, then SIGKILL to whatever is left, including processes that appeared meanwhile. When
+   * the leader has exited already, what is left of its group.
+   *
+   * @param tag names it in the warning when SIGKILL was needed (web.1)
+   * @param started when the leader started, to recognise its group once it has exited
+   */
+  static void stop(String tag, Process leader, Instant started, Duration stopTimeout) {
+    ProcessHandle handle = leader.toHandle();
+    // Taken before the leader exits: afterwards its children are re-parented and no longer found.
+    Set<ProcessHandle> members =
+        handle.isAlive() ? members(handle) : leftovers(handle.pid(), started);
+    if (members.isEmpty()) {
+      return;
+    }
+    signal(members, false);
+    waitForExit(members, stopTimeout);
+    Set<ProcessHandle> left = new LinkedHashSet<>(members);
+    left.addAll(members(handle));
+    left.removeIf(p -> !p.isAlive());
+    if (!left.isEmpty()) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "{0}: {1} process(es) still running {2}s after SIGTERM; sending SIGKILL",
+          tag,
+          left.size(),
+          stopTimeout.toSeconds());
+      signal(left, true);
+      waitForExit(left, KILL_WAIT);
+    }
+    try {
+      leader.waitFor(KILL_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void waitForExit(Set<ProcessHandle> processes, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (anyAlive(processes) && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(EXIT_POLL);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
 
   /** The leader (first, if alive), its descendants, and the members of its process group. */
   static Set<ProcessHandle> members(ProcessHandle leader) {
@@ -59,7 +116,7 @@ final class ProcessTree {
    * some group's id, so a group named after a dead leader is that leader's; a live process with the
    * pid but another start time is someone else's, and nothing is touched.
    */
-  static Set<ProcessHandle> leftovers(long leaderPid, java.time.Instant leaderStart) {
+  static Set<ProcessHandle> leftovers(long leaderPid, Instant leaderStart) {
     Set<ProcessHandle> found = new LinkedHashSet<>();
     Optional<ProcessHandle> leader = ProcessHandle.of(leaderPid);
     if (leader.isPresent()) {
@@ -76,7 +133,7 @@ final class ProcessTree {
   /**
    * Start times from /proc have a 10 ms clock tick; two readings of one process may differ by it.
    */
-  static boolean sameStart(ProcessHandle process, java.time.Instant start) {
+  static boolean sameStart(ProcessHandle process, Instant start) {
     return process
         .info()
         .startInstant()

@@ -35,6 +35,7 @@ class RecyclerTest {
   @TempDir Path tmp;
   private Logs logs;
   private final FakeLauncher launcher = new FakeLauncher();
+  private final TrafficSwitch traffic = new TrafficSwitch(new CountingListener());
   private final Map<String, List<Instance>> instances = new ConcurrentHashMap<>();
   private final List<String> reports = new CopyOnWriteArrayList<>();
   private final Map<Incarnation, Long> rss = new ConcurrentHashMap<>();
@@ -210,7 +211,9 @@ class RecyclerTest {
   private List<Instance> start(App app, int count) {
     List<Instance> list = new ArrayList<>();
     for (int n = 1; n <= count; n++) {
-      list.add(new Instance(app, Instance.WEB, n, launcher));
+      list.add(
+          new Instance(
+              app, Instance.WEB, n, launcher, traffic.slot(app.name(), n, true), Ticker.SYSTEM));
     }
     instances.put(app.name(), new CopyOnWriteArrayList<>(list));
     list.stream().map(Instance::begin).toList().forEach(f -> assertThat(f.join()).isEmpty());
@@ -248,9 +251,9 @@ class RecyclerTest {
   /**
    * Incarnations are real `sleep` processes; readiness, routing and request counts are the test's.
    */
-  private final class FakeLauncher implements Instance.Launcher {
+  private final class FakeLauncher implements Launcher {
     final List<Process> processes = new CopyOnWriteArrayList<>();
-    final Map<Incarnation, AtomicLong> requests = new ConcurrentHashMap<>();
+    final Map<Endpoint, AtomicLong> requests = new ConcurrentHashMap<>();
     final AtomicLong launches = new AtomicLong();
 
     /** A successor (not a first start) takes a permit before it is ready. */
@@ -259,7 +262,11 @@ class RecyclerTest {
     volatile boolean failing;
 
     AtomicLong requests(Incarnation incarnation) {
-      return requests.computeIfAbsent(incarnation, i -> new AtomicLong());
+      return requests(incarnation.endpoint());
+    }
+
+    AtomicLong requests(Endpoint endpoint) {
+      return requests.computeIfAbsent(endpoint, e -> new AtomicLong());
     }
 
     @Override
@@ -298,31 +305,6 @@ class RecyclerTest {
     }
 
     @Override
-    public void standby(App app, int number, Incarnation incarnation) {
-      route(app, number, incarnation);
-    }
-
-    @Override
-    public void route(App app, int number, Incarnation incarnation) {
-      AtomicLong count = requests(incarnation);
-      incarnation.routed(
-          new InstanceListener.Routed() {
-            @Override
-            public void withdraw() {}
-
-            @Override
-            public int inFlight() {
-              return 0;
-            }
-
-            @Override
-            public long requests() {
-              return count.get();
-            }
-          });
-    }
-
-    @Override
     public void stop(App app, Incarnation incarnation) {
       incarnation.markStopping();
       incarnation.process().destroy();
@@ -335,5 +317,37 @@ class RecyclerTest {
 
     @Override
     public void changed() {}
+  }
+
+  /** Every peer, in rotation or on standby, counts the requests the test sets. */
+  private final class CountingListener implements InstanceListener {
+    @Override
+    public Routed ready(String app, int instance, Endpoint endpoint) {
+      AtomicLong count = launcher.requests(endpoint);
+      return new Routed() {
+        @Override
+        public void withdraw() {}
+
+        @Override
+        public int inFlight() {
+          return 0;
+        }
+
+        @Override
+        public long requests() {
+          return count.get();
+        }
+      };
+    }
+
+    @Override
+    public Routed standby(String app, int instance, Endpoint endpoint) {
+      return ready(app, instance, endpoint);
+    }
+
+    @Override
+    public void switchOver(String app, List<Routed> serving) {
+      throw new UnsupportedOperationException("no deploys here");
+    }
   }
 }

@@ -1,0 +1,47 @@
+package dev.berth.supervisor;
+
+import dev.berth.config.App;
+import dev.berth.config.UserAccount;
+import java.io.IOException;
+import java.util.Optional;
+
+/** Whom an app's processes run as. */
+final class AppUser {
+
+  /** Whom apps run as when berth is root and the config names no user: as nginx's workers. */
+  private static final String DEFAULT_USER = "nobody";
+
+  private AppUser() {}
+
+  /**
+   * Who the app's processes run as, when not as berth itself: as root, the app's user (nobody by
+   * default, as nginx's workers; root only when the config says so); otherwise nobody else.
+   *
+   * @return empty when they run as berth itself
+   * @throws IOException when the user does not exist, or berth cannot switch to it
+   */
+  static Optional<UserAccount> of(App app) throws IOException {
+    long self = UserAccount.currentUid();
+    if (self == 0) {
+      String name = app.user() == null ? DEFAULT_USER : app.user();
+      UserAccount account =
+          UserAccount.lookup(name)
+              .orElseThrow(() -> new IOException("no user \"" + name + "\" on this host"));
+      return account.root() ? Optional.empty() : Optional.of(account);
+    }
+    if (app.user() != null) {
+      UserAccount account =
+          UserAccount.lookup(app.user())
+              .orElseThrow(() -> new IOException("no user \"" + app.user() + "\" on this host"));
+      if (account.uid() != self) {
+        throw new IOException(
+            "user = \""
+                + app.user()
+                + "\": berth runs as uid "
+                + self
+                + " and can run apps only as itself; running them as another user needs berth to run as root");
+      }
+    }
+    return Optional.empty();
+  }
+}

@@ -1,0 +1,203 @@
+package dev.berth.supervisor;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.berth.config.App;
+import dev.berth.config.UserAccount;
+import dev.berth.logs.LinePump;
+import dev.berth.logs.Logs;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The real {@link Launcher}: starts an instance's command ({@link AppCommand}) as the app's user
+ * ({@link AppUser}) with its environment ({@link AppEnvironment}) on an endpoint of its own ({@link
+ * Endpoints}), copies its output into the app's log, polls it until ready ({@link ReadinessProbe}),
+ * and stops its whole tree ({@link ProcessTree#stop}). Every process it started is in the state
+ * file until it is stopped.
+ */
+final class ProcessLauncher implements Launcher {
+
+  private static final Duration READY_POLL = Duration.ofMillis(50);
+  private static final Duration WORKER_SETTLE = Duration.ofSeconds(1);
+
+  private final Endpoints endpoints;
+  private final RunningProcesses running;
+  private final Logs logs;
+  private final PrintStream output;
+  private final Overrides overrides;
+
+  /** Whom each app runs as, looked up (getent) at its first start, not at every restart. */
+  private final Map<App, Optional<UserAccount>> accounts = new ConcurrentHashMap<>();
+
+  /** Set once berth is stopping: nothing starts after that, and a start under way is cancelled. */
+  private volatile boolean closed;
+
+  /**
+   * @param output berth's own output, where the lines are copied too (null: not copied)
+   * @param overrides what {@code berth env set} stored, read at each start
+   */
+  ProcessLauncher(
+      Endpoints endpoints,
+      RunningProcesses running,
+      Logs logs,
+      PrintStream output,
+      Overrides overrides) {
+    this.endpoints = requireNonNull(endpoints, "endpoints");
+    this.running = requireNonNull(running, "running");
+    this.logs = requireNonNull(logs, "logs");
+    this.output = output;
+    this.overrides = requireNonNull(overrides, "overrides");
+  }
+
+  /** Berth is stopping: launches fail from now on, and waits for readiness end. */
+  void close() {
+    closed = true;
+  }
+
+  @Override
+  public Incarnation launch(App app, String type, int number, int generation) throws IOException {
+    if (closed) {
+      throw new IOException("berth is stopping");
+    }
+    String tag = Instance.tag(app.name(), type, number);
+    Optional<UserAccount> runAs = accounts.get(app);
+    if (runAs == null) {
+      runAs = AppUser.of(app);
+      accounts.put(app, runAs);
+    }
+    Endpoint endpoint = type.equals(Instance.WEB) ? endpoints.allocate(app, number, runAs) : null;
+    Process process;
+    try {
+      process = builder(app, type, number, endpoint, runAs).start();
+    } catch (IOException | RuntimeException e) {
+      endpoints.release(endpoint);
+      throw e;
+    }
+    LinePump pump =
+        output == null
+            ? LinePump.start(tag, process.getInputStream(), logs.stream(app.name()))
+            : LinePump.start(tag, process.getInputStream(), logs.stream(app.name()), output);
+    Incarnation incarnation = new Incarnation(tag, endpoint, process, pump);
+    running.add(incarnation);
+    changed();
+    return incarnation;
+  }
+
+  /** The process of instance {@code number} of {@code type}: its command line and environment. */
+  private ProcessBuilder builder(
+      App app, String type, int number, Endpoint endpoint, Optional<UserAccount> runAs)
+      throws IOException {
+    String line = AppCommand.shellLine(AppCommand.commandOf(app, type));
+    ProcessBuilder builder = AppCommand.builder(app, AppCommand.argv(runAs, line));
+    AppEnvironment.apply(builder.environment(), app, overrides.env(app.name()), runAs);
+    AppEnvironment.instance(builder.environment(), type, number, endpoint);
+    return builder;
+  }
+
+  @Override
+  public Optional<String> awaitReady(App app, Incarnation incarnation, BooleanSupplier cancelled) {
+    if (incarnation.endpoint() == null) {
+      return awaitReady(app, incarnation, cancelled, null);
+    }
+    String path = app.healthCheck() == null ? "/" : app.healthCheck().path();
+    try (ReadinessProbe probe =
+        new ReadinessProbe(incarnation.endpoint(), path, app.healthCheck() != null)) {
+      return awaitReady(app, incarnation, cancelled, probe);
+    }
+  }
+
+  /**
+   * Polls until it answers HTTP (see {@link ReadinessProbe}), exits, is cancelled or times out;
+   * without a probe (a worker), until it has run for a moment.
+   */
+  private Optional<String> awaitReady(
+      App app, Incarnation incarnation, BooleanSupplier cancelled, ReadinessProbe probe) {
+    String tag = incarnation.tag();
+    Process process = incarnation.process();
+    long deadline = System.nanoTime() + app.startTimeout().toNanos();
+    if (incarnation.endpoint() == null) {
+      // A worker has nothing to connect to: it is started once it has not exited for a moment.
+      deadline =
+          System.nanoTime() + Math.min(WORKER_SETTLE.toNanos(), app.startTimeout().toNanos());
+    }
+    while (true) {
+      if (!process.isAlive()) {
+        forget(incarnation);
+        return Optional.of(
+            Instance.withOutput(
+                incarnation,
+                tag + ": exited with code " + process.exitValue() + " before it was ready"));
+      }
+      if (cancelled.getAsBoolean() || closed) {
+        stop(app, incarnation);
+        return Optional.of(tag + ": stopped before it was ready");
+      }
+      if (probe == null) {
+        if (System.nanoTime() > deadline) {
+          return Optional.empty();
+        }
+        sleep(READY_POLL);
+        continue;
+      }
+      if (probe.answered(READY_POLL)) {
+        return Optional.empty();
+      }
+      if (System.nanoTime() > deadline) {
+        stop(app, incarnation);
+        return Optional.of(
+            Instance.withOutput(
+                incarnation,
+                tag
+                    + ": "
+                    + notReady(app, probe)
+                    + " on "
+                    + incarnation.endpoint()
+                    + " after "
+                    + app.startTimeout().toSeconds()
+                    + "s"));
+      }
+    }
+  }
+
+  private static String notReady(App app, ReadinessProbe probe) {
+    if (!probe.connected()) {
+      return "not accepting connections";
+    }
+    return app.healthCheck() == null
+        ? "not answering HTTP"
+        : "not answering 2xx to its health check (GET " + app.healthCheck().path() + ")";
+  }
+
+  @Override
+  public void stop(App app, Incarnation incarnation) {
+    incarnation.markStopping();
+    incarnation.withdraw();
+    ProcessTree.stop(
+        incarnation.tag(), incarnation.process(), incarnation.started(), app.stopTimeout());
+    forget(incarnation);
+  }
+
+  @Override
+  public void changed() {
+    running.write();
+  }
+
+  private void forget(Incarnation incarnation) {
+    endpoints.release(incarnation.endpoint());
+    running.remove(incarnation);
+  }
+
+  private static void sleep(Duration duration) {
+    try {
+      Thread.sleep(duration);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

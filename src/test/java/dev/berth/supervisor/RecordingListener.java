@@ -1,0 +1,84 @@
+package dev.berth.supervisor;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * An edge that only takes notes, in order: {@code ready web.1-1}, {@code standby web.1-2}, {@code
+ * withdraw web.1-1}, {@code switch web.1-2 web.2-3} (named after the socket's file, as {@link
+ * ScriptedLauncher} names them).
+ */
+final class RecordingListener implements InstanceListener {
+
+  private static final Duration HANDOFF = Duration.ofSeconds(20);
+
+  private final BlockingQueue<String> events = new LinkedBlockingQueue<>();
+
+  @Override
+  public Routed ready(String app, int instance, Endpoint endpoint) {
+    events.add("ready " + name(endpoint));
+    return new Peer(name(endpoint));
+  }
+
+  @Override
+  public Routed standby(String app, int instance, Endpoint endpoint) {
+    events.add("standby " + name(endpoint));
+    return new Peer(name(endpoint));
+  }
+
+  @Override
+  public void switchOver(String app, List<Routed> serving) {
+    events.add(
+        "switch "
+            + String.join(" ", serving.stream().map(routed -> ((Peer) routed).name).toList()));
+  }
+
+  /** The next note, waited for. */
+  String next() throws InterruptedException {
+    String next = events.poll(HANDOFF.toMillis(), TimeUnit.MILLISECONDS);
+    if (next == null) {
+      throw new AssertionError("no routing change within " + HANDOFF.toSeconds() + " s");
+    }
+    return next;
+  }
+
+  /** The notes taken and not yet read. */
+  List<String> taken() {
+    return List.copyOf(events);
+  }
+
+  static String name(Endpoint endpoint) {
+    String file = ((Endpoint.Unix) endpoint).path().getFileName().toString();
+    return file.substring(0, file.length() - ".sock".length());
+  }
+
+  private final class Peer implements Routed {
+    private final String name;
+    private final AtomicBoolean withdrawn = new AtomicBoolean();
+
+    Peer(String name) {
+      this.name = name;
+    }
+
+    @Override
+    public void withdraw() {
+      if (withdrawn.compareAndSet(false, true)) {
+        events.add("withdraw " + name);
+      }
+    }
+
+    @Override
+    public int inFlight() {
+      return 0;
+    }
+
+    @Override
+    public long requests() {
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,142 @@
+package dev.berth.supervisor;
+
+import static dev.berth.supervisor.ScriptedLauncher.process;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.berth.config.App;
+import dev.berth.config.ConfigLoader;
+import dev.berth.logs.LogSettings;
+import dev.berth.logs.Logs;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A deploy's switch between two generations of one instance (web.1), in-process, with the fakes of
+ * {@link InstanceTest}: the new generation waits on standby, the switch hands the traffic over in
+ * one step, and an instance that restarts afterwards lands where its generation now is.
+ */
+class TrafficSwitchTest {
+
+  private static final String APP =
+      """
+      [[listeners]]
+      address = "127.0.0.1:8080"
+
+      [apps.web]
+      dir = "%s"
+      command = "serve"
+      drain_timeout = "1s"
+      """;
+
+  @TempDir Path tmp;
+  private Logs logs;
+  private App app;
+  private ScriptedLauncher launcher;
+  private final FakeTicker ticker = new FakeTicker();
+  private final RecordingListener edge = new RecordingListener();
+  private final TrafficSwitch traffic = new TrafficSwitch(edge);
+  private final List<Instance> instances = new ArrayList<>();
+
+  @BeforeEach
+  void setUp() throws Exception {
+    logs = new Logs(LogSettings.defaults(tmp.resolve("log")));
+    launcher = new ScriptedLauncher(logs, tmp);
+    Path config = tmp.resolve("berth.toml");
+    Files.writeString(config, APP.formatted(tmp));
+    app = ConfigLoader.load(config).apps().get("web");
+  }
+
+  @AfterEach
+  void tearDown() {
+    instances.forEach(instance -> instance.shutdown().join());
+    logs.close();
+  }
+
+  @Test
+  void theNewGenerationWaitsOnStandbyAndTheSwitchGivesItAllTheTraffic() throws Exception {
+    Instance old = begun(true);
+    assertThat(edge.next()).isEqualTo("ready web.1-1");
+    Instance fresh = begun(false);
+    assertThat(edge.next()).isEqualTo("standby web.1-2");
+
+    assertThat(traffic.switchOver(app, List.of(old), List.of(fresh))).isEmpty();
+
+    assertThat(edge.next()).isEqualTo("switch web.1-2");
+    assertThat(edge.taken()).isEmpty();
+  }
+
+  @Test
+  void afterTheSwitchAnOldInstanceThatRestartsStaysOutOfRotationAndANewOneIsIn() throws Exception {
+    Instance old = begun(true);
+    Instance fresh = begun(false);
+    traffic.switchOver(app, List.of(old), List.of(fresh));
+    assertThat(edge.taken()).containsExactly("ready web.1-1", "standby web.1-2", "switch web.1-2");
+    edge.next();
+    edge.next();
+    edge.next();
+
+    process(old.current().orElseThrow()).exit(1);
+    assertThat(edge.next()).isEqualTo("withdraw web.1-1");
+    ticker.advance(ticker.nextScheduled());
+    assertThat(edge.next()).isEqualTo("standby web.1-3");
+
+    process(fresh.current().orElseThrow()).exit(1);
+    assertThat(edge.next()).isEqualTo("withdraw web.1-2");
+    ticker.advance(ticker.nextScheduled());
+    assertThat(edge.next()).isEqualTo("ready web.1-4");
+  }
+
+  @Test
+  void aNewInstanceThatExitedBeforeTheSwitchMakesItRefuseAndNothingChanges() throws Exception {
+    Instance old = begun(true);
+    Instance fresh = begun(false);
+    process(fresh.current().orElseThrow()).exit(1);
+    ticker.nextScheduled(); // in backoff
+
+    assertThat(traffic.switchOver(app, List.of(old), List.of(fresh)))
+        .contains("web.1: exited before the switch: web.1: exited unexpectedly with code 1");
+
+    assertThat(edge.taken())
+        .containsExactly("ready web.1-1", "standby web.1-2", "withdraw web.1-2");
+    // The old generation still serves: its successor joins the rotation.
+    assertThat(old.replace().join()).isEmpty();
+    assertThat(edge.taken()).contains("ready web.1-3");
+  }
+
+  @Test
+  void retireDrainsAndStopsTheOldGenerationAndAbandonStopsANewOne() throws Exception {
+    Instance old = begun(true);
+    Instance fresh = begun(false);
+    Incarnation oldProcess = old.current().orElseThrow();
+    Incarnation freshProcess = fresh.current().orElseThrow();
+    List<String> steps = new CopyOnWriteArrayList<>();
+
+    traffic.retire(
+        List.of(old), app.drainTimeout(), (name, detail, took) -> steps.add(name + ": " + detail));
+    traffic.abandon(List.of(fresh));
+
+    assertThat(steps)
+        .containsExactly(
+            "drain: old generation (0 in flight)", "stop: old generation (1 instance)");
+    assertThat(old.state()).isEqualTo(Instance.State.STOPPED);
+    assertThat(fresh.state()).isEqualTo(Instance.State.STOPPED);
+    assertThat(oldProcess.process().isAlive()).isFalse();
+    assertThat(freshProcess.process().isAlive()).isFalse();
+  }
+
+  /** Instance web.1 of a generation, started and ready. */
+  private Instance begun(boolean serving) {
+    Instance instance =
+        new Instance(app, Instance.WEB, 1, launcher, traffic.slot("web", 1, serving), ticker);
+    instances.add(instance);
+    assertThat(instance.begin().join()).isEmpty();
+    return instance;
+  }
+}
