@@ -39,9 +39,6 @@ public final class Supervisor {
   private static final Duration KILL_WAIT = Duration.ofSeconds(5);
   private static final Duration WORKER_SETTLE = Duration.ofSeconds(1);
 
-  /** Whom apps run as when berth is root and the config names no user: as nginx's workers. */
-  private static final String DEFAULT_USER = "nobody";
-
   /**
    * Socket names per instance number: app-N.0.sock to app-N.9.sock (the config checks the length
    * with one digit).
@@ -80,6 +77,7 @@ public final class Supervisor {
   private final Map<Incarnation, App> phases = new ConcurrentHashMap<>();
 
   private final Instance.Launcher launcher = new ProcessLauncher();
+  private final AppDataDir dataDirs; // userenv hook
   private final Recycler recycler;
 
   /** Set once stopping began: nothing starts after that. */
@@ -109,6 +107,16 @@ public final class Supervisor {
     this.stateFile = requireNonNull(stateFile, "stateFile");
     this.overrides = requireNonNull(overrides, "overrides");
     this.recycler = new Recycler(instances, this::logToApp, busy::containsKey);
+    // userenv hook: the apps' data directories, in the state dir (runDir is state_dir/run).
+    this.dataDirs = new AppDataDir(runDir.getParent(), this::warnAbout);
+  }
+
+  /** A warning about an app: in its log, and in berth's output. userenv hook */
+  private void warnAbout(String app, String line) {
+    logToApp(app, "WARNING: " + line);
+    if (output != null) {
+      output.println("berth: WARNING: app " + app + ": " + line);
+    }
   }
 
   /** How starting an app went: how many instances became ready, and why the others did not. */
@@ -634,6 +642,7 @@ public final class Supervisor {
     ProcessBuilder builder =
         new ProcessBuilder(argv).directory(app.dir().toFile()).redirectErrorStream(true);
     environment(builder.environment(), app, overrides.env(app.name()), runAs);
+    dataDirs.prepare(app.name(), runAs, builder.environment()); // userenv hook
     builder.environment().put("BERTH_PHASE", phase);
     builder.environment().putAll(extra);
     long begun = System.nanoTime();
@@ -741,28 +750,7 @@ public final class Supervisor {
    * default, as nginx's workers; root only when the config says so); otherwise nobody else.
    */
   private static Optional<UserAccount> runAs(App app) throws IOException {
-    long self = UserAccount.currentUid();
-    if (self == 0) {
-      String name = app.user() == null ? DEFAULT_USER : app.user();
-      UserAccount account =
-          UserAccount.lookup(name)
-              .orElseThrow(() -> new IOException("no user \"" + name + "\" on this host"));
-      return account.root() ? Optional.empty() : Optional.of(account);
-    }
-    if (app.user() != null) {
-      UserAccount account =
-          UserAccount.lookup(app.user())
-              .orElseThrow(() -> new IOException("no user \"" + app.user() + "\" on this host"));
-      if (account.uid() != self) {
-        throw new IOException(
-            "user = \""
-                + app.user()
-                + "\": berth runs as uid "
-                + self
-                + " and can run apps only as itself; running them as another user needs berth to run as root");
-      }
-    }
-    return Optional.empty();
+    return RunAs.of(app); // userenv hook: the rule moved to RunAs, which the checks use too
   }
 
   /** Starting and stopping processes, for the instances. */
@@ -791,8 +779,10 @@ public final class Supervisor {
       Endpoint endpoint = type.equals(Instance.WEB) ? allocate(app, number, runAs) : null;
       Process process;
       try {
-        process =
-            processBuilder(app, type, number, endpoint, overrides.env(app.name()), runAs).start();
+        ProcessBuilder builder =
+            processBuilder(app, type, number, endpoint, overrides.env(app.name()), runAs);
+        dataDirs.prepare(app.name(), runAs, builder.environment()); // userenv hook
+        process = builder.start();
       } catch (IOException | RuntimeException e) {
         releaseSocket(endpoint);
         throw e;
@@ -1042,6 +1032,7 @@ public final class Supervisor {
           env.put("USER", user.name());
           env.put("LOGNAME", user.name());
         });
+    ChildPath.forUser(env, runAs); // userenv hook
     List<String> problems = new ArrayList<>();
     env.putAll(EnvFile.read(app.envFileOrDefault(), problems));
     problems.forEach(problem -> LOG.log(System.Logger.Level.WARNING, problem));

@@ -1,0 +1,59 @@
+package dev.berth.supervisor;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.berth.config.App;
+import dev.berth.config.UserAccount;
+import java.io.IOException;
+import java.util.Optional;
+
+/**
+ * Who an app's processes run as: as root, the app's {@code user} (nobody by default, as nginx's
+ * workers; root only when the config says so); otherwise berth's own user, and nobody else. The
+ * launch, the build and release phases, the data directory's owner and the checks before a start
+ * all ask here, so that they agree.
+ */
+public final class RunAs {
+
+  /** Whom apps run as when berth is root and the config names no user. */
+  static final String DEFAULT_USER = "nobody";
+
+  private RunAs() {}
+
+  /**
+   * The account the app's processes switch to, or empty when they run as berth itself.
+   *
+   * @throws IOException when the user does not exist, or berth is not root and the config names
+   *     another user
+   */
+  public static Optional<UserAccount> of(App app) throws IOException {
+    requireNonNull(app, "app");
+    long self = UserAccount.currentUid();
+    if (self == 0) {
+      String name = app.user() == null ? DEFAULT_USER : app.user();
+      UserAccount account =
+          UserAccount.lookup(name)
+              .orElseThrow(() -> new IOException("no user \"" + name + "\" on this host"));
+      return account.root() ? Optional.empty() : Optional.of(account);
+    }
+    if (app.user() != null) {
+      UserAccount account =
+          UserAccount.lookup(app.user())
+              .orElseThrow(() -> new IOException("no user \"" + app.user() + "\" on this host"));
+      if (account.uid() != self) {
+        throw new IOException(
+            "user = \""
+                + app.user()
+                + "\": berth runs as uid "
+                + self
+                + " and can run apps only as itself; running them as another user needs berth to run as root");
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** The name of whom a process runs as, for messages: the account's, else berth's own user. */
+  public static String name(Optional<UserAccount> runAs) {
+    return runAs.map(UserAccount::name).orElseGet(() -> System.getProperty("user.name", "berth"));
+  }
+}
