@@ -7,6 +7,7 @@ import dev.berth.config.ConfigException;
 import dev.berth.config.ConfigLoader;
 import dev.berth.config.UserAccount;
 import dev.berth.logs.Logs;
+import dev.berth.supervisor.AppChecks;
 import dev.berth.supervisor.Supervisor;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -251,6 +252,11 @@ public final class Deployer {
       App app = forRelease(definition, dir);
       Double buildSeconds =
           phase(app, "build", app.deploy().build(), app.deploy().buildTimeout(), number, progress);
+      // userenv hook: after the build (which may make a virtualenv), before migrations run.
+      List<String> missing = AppChecks.commandErrors(app, supervisor.environment(name));
+      if (!missing.isEmpty()) {
+        throw new DeployException(String.join("; ", missing), List.of());
+      }
       Double releaseSeconds =
           phase(
               app,
