@@ -79,8 +79,10 @@ public final class AppDataDir {
     // A root berth's apps run as other users, who pass through (x, not r) to their own.
     Files.setPosixFilePermissions(base, perms(root ? "rwx--x--x" : PRIVATE));
     Path dir = base.resolve(requireNonNull(app, "app"));
+    boolean made = false;
     try {
       Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(perms(PRIVATE)));
+      made = true;
     } catch (FileAlreadyExistsException e) {
       // Kept from an earlier start: that is the point.
     }
@@ -88,7 +90,7 @@ public final class AppDataDir {
       throw new IOException(dir + " is not a directory (the app's data directory)");
     }
     if (runAs.isPresent()) {
-      adopt(dir, runAs.get(), warn);
+      adopt(dir, runAs.get(), made ? line -> {} : warn);
     } else if (root) {
       // An app that runs as root (user = "root"): root's directory, whoever had it before.
       adopt(dir, new UserAccount("root", 0, 0, "/root"), warn);
