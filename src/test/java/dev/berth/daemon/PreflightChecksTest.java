@@ -134,7 +134,56 @@ class PreflightChecksTest {
     assertThat(Cli.run(config, "check").err()).isEmpty();
   }
 
+  @Test
+  void aReloadThatWouldStartAMissingProgramIsRejectedAndNothingChanges() throws Exception {
+    String running =
+        """
+        [apps.web]
+        user = "root"
+        dir = "%s"
+        command = "/usr/bin/gunicorn --workers 1 wsgi:app"
+        stop_timeout = "2s"
+        """
+            .formatted(BerthProcess.testApp());
+    Path[] config = new Path[1];
+    try (BerthProcess berth =
+        BerthProcess.upOnFreePort(port -> config[0] = config(running, port))) {
+      List<Long> before = pids(config[0]);
+      Files.writeString(
+          config[0],
+          Files.readString(config[0])
+              + """
+
+              [apps.extra]
+              dir = "%s"
+              command = "no-such-program"
+              """
+                  .formatted(site));
+      Cli reload = Cli.run(config[0], "reload");
+      assertThat(reload.exit()).as(reload.out()).isNotZero();
+      assertThat(reload.err())
+          .contains(
+              "berth.toml:"
+                  + lineOf(config[0], "command = \"no-such-program\"")
+                  + ": apps.extra.command: no-such-program: not found for user nobody (PATH="
+                  + SYSTEM_PATH
+                  + ")");
+      assertThat(pids(config[0])).isEqualTo(before);
+      assertThat(berth.output()).doesNotContain("app + extra");
+    }
+  }
+
+  private static List<Long> pids(Path config) throws Exception {
+    List<Long> pids = new java.util.ArrayList<>();
+    Cli.status(config).path("instances").forEach(i -> pids.add(i.path("pid").asLong()));
+    return pids;
+  }
+
   private Path config(String apps) throws Exception {
+    return config(apps, BerthProcess.freePort());
+  }
+
+  private Path config(String apps, int port) throws Exception {
     return BerthProcess.write(
         tmp.resolve("berth.toml"),
         """
@@ -148,7 +197,7 @@ class PreflightChecksTest {
         path = "/"
         app = "web"
         """
-            .formatted(tmp, BerthProcess.freePort(), apps));
+            .formatted(tmp, port, apps));
   }
 
   private static int lineOf(Path config, String start) throws Exception {

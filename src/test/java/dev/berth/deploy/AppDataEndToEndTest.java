@@ -152,6 +152,20 @@ class AppDataEndToEndTest {
       assertThat(env("/env").path("version").asText()).isEqualTo("v1");
       assertThat(rows()).isEqualTo("before any deploy\non release 1\non release 2");
 
+      // A deploy checks the new release's commands after its build: with a PATH (set with berth
+      // env) on which the program is not, it fails before anything starts.
+      Path config = tmp.resolve("berth.toml");
+      // (env set's rolling restart fails already: the running instance keeps serving.)
+      Cli set = Cli.run(config, "env", "pathy", "set", "PATH=/nowhere");
+      assertThat(set.exit()).as(set.out() + set.err()).isEqualTo(1);
+      Cli refused = Cli.run(config, "deploy", "pathy");
+      assertThat(refused.exit()).isNotZero();
+      assertThat(refused.out() + refused.err())
+          .contains("web: python3: not found for user nobody (PATH=/nowhere)");
+      assertThat(env("/pathy/env").path("path").asText())
+          .as("the running version keeps serving")
+          .isEqualTo("/usr/bin:/bin:/opt/custom/bin");
+
       assertThat(Files.getAttribute(data, "unix:uid", LinkOption.NOFOLLOW_LINKS))
           .isEqualTo((int) nobody.uid());
       assertThat(Files.getPosixFilePermissions(data))
