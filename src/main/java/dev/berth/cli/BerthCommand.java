@@ -4,6 +4,7 @@ import dev.berth.config.Config;
 import dev.berth.config.ConfigException;
 import dev.berth.config.ConfigLoader;
 import dev.berth.daemon.Daemon;
+import dev.berth.daemon.PreflightChecks;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -125,6 +126,21 @@ public final class BerthCommand implements Runnable {
       return run(config);
     }
 
+    /**
+     * The checks of the config against this host (programs found, dirs writable, as the apps'
+     * users): warnings printed to {@code warnings}, errors to stderr as config errors are.
+     *
+     * @return whether the apps can start
+     */
+    final boolean preflight(Config config, java.util.function.Consumer<String> warnings) {
+      PreflightChecks.Report report = PreflightChecks.of(config);
+      report.warnings().forEach(line -> warnings.accept("berth: WARNING: " + line));
+      PrintWriter err = spec.commandLine().getErr();
+      report.errors().forEach(err::println);
+      err.flush();
+      return report.ok();
+    }
+
     final Path configFile() {
       if (file != null) {
         return file;
@@ -151,6 +167,10 @@ public final class BerthCommand implements Runnable {
   static final class Up extends ConfigCommand {
     @Override
     int run(Config config) {
+      // Before anything starts: an app whose program is missing could not start anyway.
+      if (!preflight(config, System.out::println)) {
+        return EXIT_USAGE;
+      }
       return new Daemon(config, System.out).run();
     }
   }
@@ -159,6 +179,11 @@ public final class BerthCommand implements Runnable {
   static final class Check extends ConfigCommand {
     @Override
     int run(Config config) {
+      PrintWriter err = spec.commandLine().getErr();
+      if (!preflight(config, err::println)) {
+        return EXIT_USAGE;
+      }
+      err.flush();
       spec.commandLine()
           .getOut()
           .println(

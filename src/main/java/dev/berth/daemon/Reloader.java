@@ -179,6 +179,15 @@ final class Reloader {
               + " changes what cannot change while berth runs; nothing was applied",
           change.refused());
     }
+    // userenv hook: the apps this reload starts are checked as berth up checks them.
+    PreflightChecks.Report preflight = PreflightChecks.of(next, PreflightChecks.starting(change));
+    preflight.warnings().forEach(line -> progress.accept("WARNING: " + line));
+    if (!preflight.ok()) {
+      throw new Rejected(
+          INVALID_CONFIG,
+          "reload rejected: " + old.file() + ": an app could not start; nothing was applied",
+          preflight.errors());
+    }
     return new Apply(old, next, change, applied, progress).run();
   }
 

@@ -9,6 +9,7 @@ import dev.berth.config.UserAccount;
 import dev.berth.logs.Logs;
 import dev.berth.process.CommandException;
 import dev.berth.process.ShortCommand;
+import dev.berth.supervisor.AppChecks;
 import dev.berth.supervisor.PhaseResult;
 import dev.berth.supervisor.Supervisor;
 import java.io.IOException;
@@ -248,6 +249,11 @@ public final class Deployer {
       App app = forRelease(definition, dir);
       Double buildSeconds =
           phase(app, "build", app.deploy().build(), app.deploy().buildTimeout(), number, progress);
+      // userenv hook: after the build (which may make a virtualenv), before migrations run.
+      List<String> missing = AppChecks.commandErrors(app, supervisor.environment(name));
+      if (!missing.isEmpty()) {
+        throw new DeployException(String.join("; ", missing), List.of());
+      }
       Double releaseSeconds =
           phase(
               app,

@@ -35,6 +35,7 @@ final class AppEnvironment {
           env.put("USER", user.name());
           env.put("LOGNAME", user.name());
         });
+    ChildPath.forUser(env, runAs);
     List<String> problems = new ArrayList<>();
     env.putAll(EnvFile.read(app.envFileOrDefault(), problems));
     problems.forEach(problem -> LOG.log(System.Logger.Level.WARNING, problem));

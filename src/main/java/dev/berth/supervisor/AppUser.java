@@ -1,11 +1,18 @@
 package dev.berth.supervisor;
 
+import static java.util.Objects.requireNonNull;
+
 import dev.berth.config.App;
 import dev.berth.config.UserAccount;
 import java.io.IOException;
 import java.util.Optional;
 
-/** Whom an app's processes run as. */
+/**
+ * Whom an app's processes run as: as root, the app's {@code user} (nobody by default, as nginx's
+ * workers; root only when the config says so); otherwise berth's own user, and nobody else. The
+ * launch, the build and release phases, the data directory's owner and the checks before a start
+ * all ask here, so that they agree.
+ */
 final class AppUser {
 
   /** Whom apps run as when berth is root and the config names no user: as nginx's workers. */
@@ -21,6 +28,7 @@ final class AppUser {
    * @throws IOException when the user does not exist, or berth cannot switch to it
    */
   static Optional<UserAccount> of(App app) throws IOException {
+    requireNonNull(app, "app");
     long self = UserAccount.currentUid();
     if (self == 0) {
       String name = app.user() == null ? DEFAULT_USER : app.user();
@@ -43,5 +51,10 @@ final class AppUser {
       }
     }
     return Optional.empty();
+  }
+
+  /** The name of whom a process runs as, for messages: the account's, else berth's own user. */
+  static String name(Optional<UserAccount> runAs) {
+    return runAs.map(UserAccount::name).orElseGet(() -> System.getProperty("user.name", "berth"));
   }
 }

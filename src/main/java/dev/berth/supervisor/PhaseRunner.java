@@ -26,6 +26,7 @@ final class PhaseRunner {
 
   private static final Duration OUTPUT_END = Duration.ofSeconds(2);
 
+  private final AppDataDir dataDirs;
   private final RunningProcesses running;
   private final Logs logs;
   private final PrintStream console;
@@ -40,7 +41,13 @@ final class PhaseRunner {
    * @param console berth's own output, where the lines are copied too (null: not copied)
    * @param overrides what {@code berth env set} stored
    */
-  PhaseRunner(RunningProcesses running, Logs logs, PrintStream console, Overrides overrides) {
+  PhaseRunner(
+      AppDataDir dataDirs,
+      RunningProcesses running,
+      Logs logs,
+      PrintStream console,
+      Overrides overrides) {
+    this.dataDirs = requireNonNull(dataDirs, "dataDirs");
     this.running = requireNonNull(running, "running");
     this.logs = requireNonNull(logs, "logs");
     this.console = console;
@@ -70,6 +77,7 @@ final class PhaseRunner {
     Optional<UserAccount> runAs = AppUser.of(app);
     ProcessBuilder builder = AppCommand.builder(app, AppCommand.argv(runAs, command));
     AppEnvironment.apply(builder.environment(), app, overrides.env(app.name()), runAs);
+    dataDirs.prepare(app.name(), runAs, builder.environment());
     AppEnvironment.phase(builder.environment(), phase, extra);
     long begun = System.nanoTime();
     Process process = builder.start();

@@ -30,6 +30,7 @@ final class ProcessLauncher implements Launcher {
   private final RunningProcesses running;
   private final Logs logs;
   private final PrintStream output;
+  private final AppDataDir dataDirs;
   private final Overrides overrides;
 
   /** Whom each app runs as, looked up (getent) at its first start, not at every restart. */
@@ -44,11 +45,13 @@ final class ProcessLauncher implements Launcher {
    */
   ProcessLauncher(
       Endpoints endpoints,
+      AppDataDir dataDirs,
       RunningProcesses running,
       Logs logs,
       PrintStream output,
       Overrides overrides) {
     this.endpoints = requireNonNull(endpoints, "endpoints");
+    this.dataDirs = requireNonNull(dataDirs, "dataDirs");
     this.running = requireNonNull(running, "running");
     this.logs = requireNonNull(logs, "logs");
     this.output = output;
@@ -96,6 +99,7 @@ final class ProcessLauncher implements Launcher {
     String line = AppCommand.shellLine(AppCommand.commandOf(app, type));
     ProcessBuilder builder = AppCommand.builder(app, AppCommand.argv(runAs, line));
     AppEnvironment.apply(builder.environment(), app, overrides.env(app.name()), runAs);
+    dataDirs.prepare(app.name(), runAs, builder.environment());
     AppEnvironment.instance(builder.environment(), type, number, endpoint);
     return builder;
   }

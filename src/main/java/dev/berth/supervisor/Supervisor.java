@@ -38,6 +38,10 @@ public final class Supervisor {
   private final ProcessLauncher launcher;
   private final TrafficSwitch traffic;
   private final PhaseRunner phases;
+
+  /** berth's own output (null: none), for warnings about an app. */
+  private final PrintStream output;
+
   private final Recycler recycler;
 
   /** The instances of each app, in rotation or not. */
@@ -79,9 +83,13 @@ public final class Supervisor {
     this.logs = requireNonNull(logs, "logs");
     this.overrides = requireNonNull(overrides, "overrides");
     this.running = new RunningProcesses(stateFile);
-    this.launcher = new ProcessLauncher(new Endpoints(runDir), running, logs, output, overrides);
+    // runDir is state_dir/run: the apps' data directories are state_dir/data/APP.
+    AppDataDir dataDirs = new AppDataDir(runDir.getParent(), this::warnAbout);
+    this.output = output;
+    this.launcher =
+        new ProcessLauncher(new Endpoints(runDir), dataDirs, running, logs, output, overrides);
     this.traffic = new TrafficSwitch(listener);
-    this.phases = new PhaseRunner(running, logs, output, overrides);
+    this.phases = new PhaseRunner(dataDirs, running, logs, output, overrides);
     this.recycler = new Recycler(instances, this::logToApp, busy::containsKey);
   }
 
@@ -541,6 +549,14 @@ public final class Supervisor {
 
   private static Duration since(long nanos) {
     return Duration.ofNanos(System.nanoTime() - nanos);
+  }
+
+  /** A warning about an app: in its log, and in berth's output. */
+  private void warnAbout(String app, String line) {
+    logToApp(app, "WARNING: " + line);
+    if (output != null) {
+      output.println("berth: WARNING: app " + app + ": " + line);
+    }
   }
 
   /** A line from berth about the app (recycling), in the app's log beside its output. */

@@ -1,0 +1,212 @@
+package dev.berth.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.berth.config.UserAccount;
+import dev.berth.testing.BerthProcess;
+import dev.berth.testing.Cli;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code berth check} and {@code berth up} check each app against this host as its user: a missing
+ * program is one line with the file and line, and nothing starts; a dir the user cannot write is a
+ * warning. As root (as CI runs), apps run as nobody; elsewhere the tests are skipped.
+ */
+class PreflightChecksTest {
+
+  private static final String SYSTEM_PATH =
+      "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+  @TempDir Path tmp;
+
+  /** The apps' dir, nobody's (so writable, no warning), unless a test says otherwise. */
+  private Path site;
+
+  @BeforeEach
+  void asRoot() throws Exception {
+    Assumptions.assumeTrue(UserAccount.currentUid() == 0, "berth must run as root for this test");
+    // nobody must reach what it runs, as on a real host.
+    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+    site = Files.createDirectory(tmp.resolve("site"));
+    Files.setAttribute(site, "unix:uid", (int) UserAccount.lookup("nobody").orElseThrow().uid());
+  }
+
+  @Test
+  void aMissingProgramIsOneLineWithFileAndLineAndBerthUpStartsNothing() throws Exception {
+    Path config =
+        config(
+            """
+            [apps.web]
+            dir = "%s"
+            command = "no-such-program --flag"
+            """
+                .formatted(site));
+    String expected =
+        "berth.toml:"
+            + lineOf(config, "command =")
+            + ": apps.web.command: no-such-program: not found for user nobody (PATH="
+            + SYSTEM_PATH
+            + ")";
+    Cli check = Cli.run(config, "check");
+    assertThat(check.exit()).isEqualTo(2);
+    assertThat(check.err()).isEqualTo(expected);
+    assertThat(check.out()).isEmpty();
+
+    try (BerthProcess up = BerthProcess.start("up", "--config", config.toString())) {
+      assertThat(up.waitFor(Duration.ofSeconds(60))).isEqualTo(2);
+      assertThat(up.output().strip()).isEqualTo(expected);
+    }
+    assertThat(tmp.resolve("state")).as("nothing started, nothing made").doesNotExist();
+  }
+
+  @Test
+  void theAppsOwnPathIsUsedAndEachProcessTypeIsChecked() throws Exception {
+    Path tools = Files.createDirectories(tmp.resolve("tools"));
+    Path tool = Files.writeString(tools.resolve("mytool"), "#!/bin/sh\n");
+    Files.setPosixFilePermissions(tool, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path config =
+        config(
+            """
+            [apps.web]
+            dir = "%1$s"
+            command = "PORT_HINT=1 exec mytool --serve"
+            env = { PATH = "%2$s:/usr/bin" }
+
+            [apps.web.processes]
+            worker = "/usr/bin/python3 worker.py"
+            mailer = "sendmail-ish --queue"
+            """
+                .formatted(site, tools));
+    Cli check = Cli.run(config, "check");
+    assertThat(check.exit()).as(check.out()).isEqualTo(2);
+    assertThat(check.err())
+        .isEqualTo(
+            "berth.toml:"
+                + lineOf(config, "mailer =")
+                + ": apps.web.processes.mailer.command: sendmail-ish: not found for user nobody"
+                + " (PATH="
+                + tools
+                + ":/usr/bin)");
+
+    // Without the app's PATH, mytool is not on nobody's.
+    Files.writeString(
+        config,
+        Files.readString(config).replace("env = { PATH = \"" + tools + ":/usr/bin\" }", ""));
+    assertThat(Cli.run(config, "check").err())
+        .contains("apps.web.command: mytool: not found for user nobody (PATH=" + SYSTEM_PATH + ")");
+  }
+
+  @Test
+  void aDirTheAppsUserCannotWriteIsAWarningAndTheCheckPasses() throws Exception {
+    Files.setAttribute(site, "unix:uid", 0);
+    Path config =
+        config(
+            """
+            [apps.web]
+            dir = "%s"
+            command = "/usr/bin/python3 -m http.server"
+            """
+                .formatted(site));
+    Cli check = Cli.run(config, "check");
+    assertThat(check.exit()).as(check.err()).isZero();
+    assertThat(check.out()).endsWith(": ok (1 listener(s), 1 app(s), 1 route(s))");
+    assertThat(check.err())
+        .isEqualTo(
+            "berth: WARNING: berth.toml:"
+                + lineOf(config, "dir =")
+                + ": apps.web.dir: "
+                + site
+                + " is not writable by user nobody; write app data to $BERTH_DATA_DIR ("
+                + tmp.resolve("state/data/web")
+                + ")");
+
+    // Given to nobody, it is writable: no warning.
+    UserAccount nobody = UserAccount.lookup("nobody").orElseThrow();
+    Files.setAttribute(site, "unix:uid", (int) nobody.uid());
+    assertThat(Cli.run(config, "check").err()).isEmpty();
+  }
+
+  @Test
+  void aReloadThatWouldStartAMissingProgramIsRejectedAndNothingChanges() throws Exception {
+    String running =
+        """
+        [apps.web]
+        user = "root"
+        dir = "%s"
+        command = "/usr/bin/gunicorn --workers 1 wsgi:app"
+        stop_timeout = "2s"
+        """
+            .formatted(BerthProcess.testApp());
+    Path[] config = new Path[1];
+    try (BerthProcess berth =
+        BerthProcess.upOnFreePort(port -> config[0] = config(running, port))) {
+      List<Long> before = pids(config[0]);
+      Files.writeString(
+          config[0],
+          Files.readString(config[0])
+              + """
+
+              [apps.extra]
+              dir = "%s"
+              command = "no-such-program"
+              """
+                  .formatted(site));
+      Cli reload = Cli.run(config[0], "reload");
+      assertThat(reload.exit()).as(reload.out()).isNotZero();
+      assertThat(reload.err())
+          .contains(
+              "berth.toml:"
+                  + lineOf(config[0], "command = \"no-such-program\"")
+                  + ": apps.extra.command: no-such-program: not found for user nobody (PATH="
+                  + SYSTEM_PATH
+                  + ")");
+      assertThat(pids(config[0])).isEqualTo(before);
+      assertThat(berth.output()).doesNotContain("app + extra");
+    }
+  }
+
+  private static List<Long> pids(Path config) throws Exception {
+    List<Long> pids = new java.util.ArrayList<>();
+    Cli.status(config).path("instances").forEach(i -> pids.add(i.path("pid").asLong()));
+    return pids;
+  }
+
+  private Path config(String apps) throws Exception {
+    return config(apps, BerthProcess.freePort());
+  }
+
+  private Path config(String apps, int port) throws Exception {
+    return BerthProcess.write(
+        tmp.resolve("berth.toml"),
+        """
+        state_dir = "%s/state"
+
+        [[listeners]]
+        address = "127.0.0.1:%d"
+
+        %s
+        [[routes]]
+        path = "/"
+        app = "web"
+        """
+            .formatted(tmp, port, apps));
+  }
+
+  private static int lineOf(Path config, String start) throws Exception {
+    List<String> lines = Files.readAllLines(config);
+    for (int i = 0; i < lines.size(); i++) {
+      if (lines.get(i).strip().startsWith(start)) {
+        return i + 1;
+      }
+    }
+    throw new AssertionError("no line starting with " + start);
+  }
+}
