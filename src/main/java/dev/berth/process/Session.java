@@ -1,13 +1,8 @@
 package dev.berth.process;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashSet;
-import java.util.Optional;
 import java.util.Set;
-import java.util.stream.Stream;
 
 /**
  * The processes of a command started in a session of its own: its leader, the leader's descendants,
@@ -55,7 +50,7 @@ final class Session {
       members.add(leader);
       leader.descendants().filter(Session::running).forEach(members::add);
     }
-    inSession(leader.pid()).forEach(members::add);
+    ProcFs.inSession(leader.pid()).forEach(members::add);
     members.removeIf(p -> p.pid() == ProcessHandle.current().pid());
     return members;
   }
@@ -78,44 +73,7 @@ final class Session {
     return true;
   }
 
-  /**
-   * Running: alive, and not a zombie (a dead process whose parent has not reaped it yet; in a
-   * container, the reaper of orphans may never do it).
-   */
   private static boolean running(ProcessHandle process) {
-    return process.isAlive() && stat(process.pid()).map(f -> !f[0].equals("Z")).orElse(false);
-  }
-
-  /** The running processes whose session id is {@code sid}, from /proc. */
-  private static Stream<ProcessHandle> inSession(long sid) {
-    try (Stream<Path> entries = Files.list(Path.of("/proc"))) {
-      return entries
-          .map(p -> p.getFileName().toString())
-          .filter(name -> !name.isEmpty() && name.chars().allMatch(Character::isDigit))
-          .filter(
-              name ->
-                  stat(Long.parseLong(name))
-                      .map(f -> !f[0].equals("Z") && Long.parseLong(f[3]) == sid)
-                      .orElse(false))
-          .map(name -> ProcessHandle.of(Long.parseLong(name)))
-          .flatMap(Optional::stream)
-          .toList()
-          .stream();
-    } catch (IOException e) {
-      return Stream.empty();
-    }
-  }
-
-  /**
-   * The fields of /proc/PID/stat after "(comm)": [0] state, [1] ppid, [2] pgrp, [3] session...;
-   * empty when it is gone. The command name may hold spaces and parentheses: cut at the last ')'.
-   */
-  private static Optional<String[]> stat(long pid) {
-    try {
-      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-      return Optional.of(stat.substring(stat.lastIndexOf(')') + 2).split(" "));
-    } catch (IOException | RuntimeException e) {
-      return Optional.empty();
-    }
+    return ProcFs.running(process);
   }
 }

@@ -1,5 +1,6 @@
 package dev.berth.supervisor;
 
+import dev.berth.process.ProcFs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,7 +10,6 @@ import java.util.LinkedHashSet;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * The processes that belong to an instance: its leader, every descendant, and anything still in the
@@ -82,7 +82,7 @@ final class ProcessTree {
       members.add(leader);
     }
     leader.descendants().forEach(members::add);
-    groupMembers(leader.pid()).forEach(members::add);
+    ProcFs.inGroup(leader.pid()).forEach(members::add);
     return members;
   }
 
@@ -124,7 +124,7 @@ final class ProcessTree {
         found.addAll(members(leader.get()));
       }
     } else {
-      groupMembers(leaderPid).forEach(found::add);
+      ProcFs.inGroup(leaderPid).forEach(found::add);
     }
     found.removeIf(p -> p.pid() == ProcessHandle.current().pid());
     return found;
@@ -153,38 +153,5 @@ final class ProcessTree {
 
   static boolean anyAlive(Set<ProcessHandle> processes) {
     return processes.stream().anyMatch(ProcessHandle::isAlive);
-  }
-
-  /** Processes whose process group id is {@code pgid}, read from /proc. */
-  private static Stream<ProcessHandle> groupMembers(long pgid) {
-    Path proc = Path.of("/proc");
-    if (!Files.isDirectory(proc)) {
-      return Stream.empty();
-    }
-    try (Stream<Path> entries = Files.list(proc)) {
-      return entries
-          .map(p -> p.getFileName().toString())
-          .filter(name -> !name.isEmpty() && name.chars().allMatch(Character::isDigit))
-          .filter(name -> processGroupOf(name).orElse(-1L) == pgid)
-          .map(name -> ProcessHandle.of(Long.parseLong(name)))
-          .flatMap(Optional::stream)
-          .toList()
-          .stream();
-    } catch (IOException e) {
-      return Stream.empty();
-    }
-  }
-
-  private static Optional<Long> processGroupOf(String pid) {
-    try {
-      String stat = Files.readString(Path.of("/proc", pid, "stat"));
-      // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so cut at the last
-      // ')'.
-      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      return Optional.of(Long.parseLong(fields[2]));
-    } catch (IOException | RuntimeException e) {
-      // Gone between listing and reading, or not ours to read.
-      return Optional.empty();
-    }
   }
 }
