@@ -108,7 +108,7 @@ public final class Transport {
         IoUringIoHandler.newFactory(),
         IoUringServerSocketChannel.class,
         IoUringSocketChannel::new,
-        // Netty 4.2.18 offers no IPv4-only io_uring socket: the dual-stack one, as for other
+        // Netty (to 4.2.21) offers no IPv4-only io_uring socket: the dual-stack one, as for other
         // addresses.
         IoUringSocketChannel::new,
         // A receive kept armed on an app's unix socket rather than a poll before each read, where
