@@ -20,7 +20,6 @@ import io.netty.channel.socket.nio.NioDomainSocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
-import io.netty.channel.uring.BerthDomainSocketChannel;
 import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringDomainSocketChannel;
 import io.netty.channel.uring.IoUringIoHandler;
@@ -108,14 +107,10 @@ public final class Transport {
         IoUringIoHandler.newFactory(),
         IoUringServerSocketChannel.class,
         IoUringSocketChannel::new,
-        // Netty 4.2.18 offers no IPv4-only io_uring socket: the dual-stack one, as for other
+        // Netty (to 4.2.21) offers no IPv4-only io_uring socket: the dual-stack one, as for other
         // addresses.
         IoUringSocketChannel::new,
-        // A receive kept armed on an app's unix socket rather than a poll before each read, where
-        // the kernel allows it (see BerthDomainSocketChannel).
-        BerthDomainSocketChannel.isSupported()
-            ? BerthDomainSocketChannel::new
-            : IoUringDomainSocketChannel::new,
+        IoUringDomainSocketChannel::new,
         true);
   }
 
