@@ -8,9 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Where a key of a loaded config is written, for checks made after loading (those that look at the
- * host: whether a program is there, whether a directory is writable), so that their messages read
- * as the loader's do: {@code berth.toml:12: apps.web.command: ...}.
+ * Where a key of a loaded config is written, for problems found after loading (those that look at
+ * the host: whether a program is there, whether a directory is writable, whether a listener's
+ * address is free), so that their messages read as the loader's do: {@code berth.toml:12:
+ * apps.web.command: ...}.
  */
 public final class ConfigLines {
 
@@ -41,9 +42,19 @@ public final class ConfigLines {
 
   /** {@code berth.toml:12: apps.web.command: } followed by {@code what}. */
   public String problem(String key, String what) {
-    requireNonNull(key, "key");
     requireNonNull(what, "what");
-    return name + ":" + lines.line(key) + ": " + key + ": " + what;
+    return where(key) + ": " + what;
+  }
+
+  /** {@code berth.toml:12: apps.web.command}: the file, the key's line and the key. */
+  public String where(String key) {
+    requireNonNull(key, "key");
+    return name + ":" + lines.line(key) + ": " + key;
+  }
+
+  /** The key of the address of listener {@code index}: {@code listeners[2].address}. */
+  public static String listenerAddress(int index) {
+    return KeyLines.join(KeyLines.index("listeners", index), "address");
   }
 
   /** The dotted key of an app's key, quoted as TOML would: {@code apps.web.processes.worker}. */

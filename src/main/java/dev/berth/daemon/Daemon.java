@@ -5,7 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.berth.accesslog.AccessLog;
 import dev.berth.config.App;
 import dev.berth.config.Config;
-import dev.berth.config.KeyLocation;
+import dev.berth.config.ConfigLines;
 import dev.berth.config.Listener;
 import dev.berth.config.UpstreamAddress;
 import dev.berth.control.CommandRegistry;
@@ -314,8 +314,8 @@ public final class Daemon {
    * listeners[0].address}.
    */
   static String where(Config config, Listener listener) {
-    return KeyLocation.of(
-        config.file(), KeyLocation.listenerAddress(config.listeners().indexOf(listener)));
+    return ConfigLines.of(config)
+        .where(ConfigLines.listenerAddress(config.listeners().indexOf(listener)));
   }
 
   /**
