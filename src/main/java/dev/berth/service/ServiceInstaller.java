@@ -1,18 +1,13 @@
 package dev.berth.service;
 
-import dev.berth.config.App;
 import dev.berth.config.Config;
 import dev.berth.config.Listener;
 import dev.berth.service.ServicePlan.Blocker;
-import dev.berth.service.ServicePlan.Change;
 import dev.berth.service.ServicePlan.Command;
-import dev.berth.service.ServicePlan.Crontab;
 import dev.berth.service.ServicePlan.RemoveFile;
 import dev.berth.service.ServicePlan.Step;
 import dev.berth.service.ServicePlan.WriteFile;
-import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -32,19 +27,12 @@ import java.util.stream.Collectors;
  * </ul>
  *
  * Nothing here changes the machine: it returns a {@link ServicePlan}, which is printed (dry run) or
- * carried out.
+ * carried out. The units' text is {@link SystemdUnit}'s; the crontab way is {@link CronInstaller}.
  */
 public final class ServiceInstaller {
 
   public static final int EXIT_FAILED = 1;
   public static final int EXIT_USAGE = 2;
-
-  /**
-   * Added to shutdown_timeout + the longest stop_timeout for systemd's TimeoutStopSec: berth waits
-   * up to 5s after its SIGKILLs, up to 5s more for each instance's leader, then 1s for its event
-   * loops.
-   */
-  static final Duration STOP_MARGIN = Duration.ofSeconds(15);
 
   static final Path SYSTEM_UNITS = Path.of("/etc/systemd/system");
   static final Path SYSTEMD_RUNNING = Path.of("/run/systemd/system");
@@ -54,7 +42,6 @@ public final class ServiceInstaller {
   static final String DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
 
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]*");
-  private static final Pattern PLAIN = Pattern.compile("[A-Za-z0-9_@%+=:,./-]+");
 
   /**
    * @param name the service's name: the unit is NAME.service, the crontab marker names it too
@@ -99,7 +86,8 @@ public final class ServiceInstaller {
     if (!options.cron() && userManagerReachable()) {
       return installUserUnit(config, name, launcher);
     }
-    return installCron(config, name, launcher, options.cron());
+    return new CronInstaller(host)
+        .install(config, name, launcher, options.cron(), who(), path(), portNotes(config));
   }
 
   /** The plan for undoing {@link #install}: the unit, or the crontab lines, of this name. */
@@ -135,22 +123,7 @@ public final class ServiceInstaller {
                     + " cannot be stopped and disabled; run this from a login session");
       }
     }
-    Optional<Path> crontab = host.program("crontab");
-    if (crontab.isPresent()) {
-      List<String> table = readCrontab(crontab.get()).orElse(List.of());
-      int at = table.indexOf(marker(name));
-      if (at >= 0) {
-        List<String> removed = new ArrayList<>(List.of(table.get(at)));
-        List<String> rest = new ArrayList<>(table);
-        rest.remove(at);
-        if (at < rest.size() && rest.get(at).startsWith("@reboot ")) {
-          removed.add(rest.remove(at));
-        }
-        steps.add(new Crontab(crontab.get(), host.userName(), table(rest), removed, Change.REMOVE));
-        notes.add(
-            "a berth started by that line keeps running until it is stopped or the machine restarts");
-      }
-    }
+    new CronInstaller(host).uninstall(name, steps, notes);
     if (steps.isEmpty()) {
       notes.add(
           "nothing installed as "
@@ -172,27 +145,7 @@ public final class ServiceInstaller {
       Config config, String name, Path launcher, ServiceUser user) {
     Host.Account account = user.account();
     String unit = name + ".service";
-    List<String> lines = new ArrayList<>();
-    lines.add("# Written by berth service install; berth service uninstall removes it.");
-    lines.add("[Unit]");
-    lines.add("Description=" + specifiers("berth: " + config.file()));
-    lines.add("Wants=network-online.target");
-    lines.add("After=network-online.target");
-    lines.add("");
-    lines.add("[Service]");
-    lines.add("Type=simple");
-    lines.add("User=" + account.name());
-    lines.add("Group=" + account.group());
-    serviceLines(lines, config, launcher, false);
-    lines.add("# Ports below 1024 without root, and no other privilege.");
-    lines.add("AmbientCapabilities=CAP_NET_BIND_SERVICE");
-    lines.add("CapabilityBoundingSet=CAP_NET_BIND_SERVICE");
-    lines.add("NoNewPrivileges=true");
-    stopLines(lines, config);
-    lines.add("");
-    lines.add("[Install]");
-    lines.add("WantedBy=multi-user.target");
-    String content = String.join("\n", lines) + "\n";
+    String content = SystemdUnit.system(config, launcher, host.java(), account);
 
     List<String> notes = new ArrayList<>();
     List<Step> steps =
@@ -220,7 +173,7 @@ public final class ServiceInstaller {
                         + ": chown -R "
                         + account.name()
                         + ": "
-                        + shell(config.stateDir().toString())));
+                        + SystemdUnit.shell(config.stateDir().toString())));
     return new ServicePlan(
         who(),
         steps,
@@ -319,19 +272,7 @@ public final class ServiceInstaller {
   private ServicePlan installUserUnit(Config config, String name, Path launcher) {
     String unit = name + ".service";
     String user = host.userName();
-    List<String> lines = new ArrayList<>();
-    lines.add("# Written by berth service install; berth service uninstall removes it.");
-    lines.add("[Unit]");
-    lines.add("Description=" + specifiers("berth: " + config.file()));
-    lines.add("");
-    lines.add("[Service]");
-    lines.add("Type=simple");
-    serviceLines(lines, config, launcher, true);
-    stopLines(lines, config);
-    lines.add("");
-    lines.add("[Install]");
-    lines.add("WantedBy=default.target");
-    String content = String.join("\n", lines) + "\n";
+    String content = SystemdUnit.user(config, launcher, host.java(), path());
 
     List<String> notes = new ArrayList<>();
     Optional<Path> dir = userUnitDir();
@@ -384,44 +325,6 @@ public final class ServiceInstaller {
   // ---- both units ----
 
   /**
-   * WorkingDirectory, environment and ExecStart. A user unit gets the user's PATH, so that apps
-   * find what they find in the user's shell (~/.local/bin, a virtualenv); a system unit keeps
-   * systemd's PATH, as root's may point into /root, which the service user cannot read.
-   */
-  private void serviceLines(List<String> lines, Config config, Path launcher, boolean userPath) {
-    lines.add("WorkingDirectory=" + specifiers(config.file().getParent().toString()));
-    lines.add(environment("BERTH_JAVA", host.java().toString()));
-    if (userPath) {
-      lines.add(environment("PATH", path()));
-    }
-    lines.add("ExecStart=" + exec(launcher.toString(), "up", "-c", config.file().toString()));
-  }
-
-  private static void stopLines(List<String> lines, Config config) {
-    lines.add(
-        "# berth stops its apps itself on SIGTERM: shutdown_timeout, then each app's stop_timeout.");
-    lines.add("# systemd kills whatever is left only after TimeoutStopSec.");
-    lines.add("KillMode=mixed");
-    lines.add("TimeoutStopSec=" + stopTimeout(config).toSeconds() + "s");
-    lines.add("Restart=on-failure");
-    lines.add("RestartSec=5s");
-    lines.add("# Exit code 2 is a bad config: restarting would not help.");
-    lines.add("RestartPreventExitStatus=2");
-  }
-
-  /** shutdown_timeout + the longest stop_timeout of the apps berth runs + {@link #STOP_MARGIN}. */
-  static Duration stopTimeout(Config config) {
-    Duration longest =
-        config.apps().values().stream()
-            .filter(app -> !app.external())
-            .map(App::stopTimeout)
-            .max(Duration::compareTo)
-            .orElse(Duration.ZERO);
-    Duration total = config.shutdownTimeout().plus(longest).plus(STOP_MARGIN);
-    return Duration.ofSeconds((total.toMillis() + 999) / 1000);
-  }
-
-  /**
    * Writes the unit (unless it is there already, unchanged), reloads systemd, enables and starts
    * it; a unit that replaced a different one is restarted, so that the new one takes effect.
    */
@@ -443,125 +346,6 @@ public final class ServiceInstaller {
       steps.add(new Command(concat(systemctl, "enable", "--now", unit)));
     }
     return steps;
-  }
-
-  // ---- an ordinary user without systemd: crontab ----
-
-  private ServicePlan installCron(Config config, String name, Path launcher, boolean asked) {
-    String user = host.userName();
-    Path log = config.stateDir().resolve("log/berth.out");
-    String command =
-        "cd "
-            + shell(config.file().getParent().toString())
-            + " && mkdir -p "
-            + shell(log.getParent().toString())
-            + " && PATH="
-            + shell(path())
-            + " BERTH_JAVA="
-            + shell(host.java().toString())
-            + " "
-            + shell(launcher.toString())
-            + " up -c "
-            + shell(config.file().toString())
-            + " >> "
-            + shell(log.toString())
-            + " 2>&1";
-    // In a crontab, % ends the command (the rest becomes its input) unless escaped.
-    String line = "@reboot " + command.replace("%", "\\%");
-    String marker = marker(name);
-
-    List<String> notes = new ArrayList<>();
-    if (!asked) {
-      notes.add(
-          "no systemd user instance is reachable ($XDG_RUNTIME_DIR/systemd/private), so cron starts berth");
-    }
-    Blocker blocker = null;
-    Optional<Path> crontab = host.program("crontab");
-    List<String> table = List.of();
-    if (crontab.isEmpty()) {
-      blocker = byHand("crontab is not installed", line);
-    } else {
-      Optional<List<String>> current = readCrontab(crontab.get());
-      if (current.isEmpty()) {
-        blocker = byHand("crontab -l failed: " + crontabError(crontab.get()), line);
-      } else {
-        table = current.get();
-      }
-    }
-    List<Step> steps = new ArrayList<>();
-    String done;
-    if (table.contains(line)) {
-      notes.add("the crontab of " + user + " already has this line: " + line);
-      done = "berth: nothing to do: the crontab of " + user + " already starts berth at boot";
-    } else {
-      List<String> next = new ArrayList<>(table);
-      int at = next.indexOf(marker);
-      Change change;
-      if (at >= 0 && at + 1 < next.size() && next.get(at + 1).startsWith("@reboot ")) {
-        next.set(at + 1, line);
-        change = Change.REPLACE;
-      } else {
-        next.add(marker);
-        next.add(line);
-        change = Change.ADD;
-      }
-      steps.add(
-          new Crontab(
-              crontab.orElse(Path.of("crontab")),
-              user,
-              table(next),
-              List.of(marker, line),
-              change));
-      done = "berth: berth starts at the next boot, as " + user + "; its output goes to " + log;
-    }
-    notes.addAll(portNotes(config));
-    notes.add(
-        "cron starts berth at boot only: it does not restart berth if it exits, and does not start it now"
-            + " (to start it now, run the command after @reboot, with a trailing &)");
-    return new ServicePlan(who(), steps, notes, blocker, done);
-  }
-
-  private static Blocker byHand(String reason, String line) {
-    return new Blocker(
-        reason + "; add this line to your crontab by hand: " + line,
-        reason + "; add the line above to your crontab by hand");
-  }
-
-  /** The crontab's lines; empty when the user has none yet; absent when crontab -l fails. */
-  private Optional<List<String>> readCrontab(Path crontab) {
-    try {
-      Host.Result result = host.run(List.of(crontab.toString(), "-l"), null);
-      if (result.exit() == 0) {
-        return Optional.of(result.output().lines().toList());
-      }
-      if (result.output().toLowerCase(java.util.Locale.ROOT).contains("no crontab for")) {
-        return Optional.of(List.of());
-      }
-    } catch (IOException e) {
-      // Reported by crontabError.
-    }
-    return Optional.empty();
-  }
-
-  private String crontabError(Path crontab) {
-    try {
-      return host.run(List.of(crontab.toString(), "-l"), null)
-          .output()
-          .strip()
-          .lines()
-          .findFirst()
-          .orElse("no output");
-    } catch (IOException e) {
-      return e.getMessage();
-    }
-  }
-
-  private static String marker(String name) {
-    return "# berth service " + name + " (berth service uninstall removes this line and the next)";
-  }
-
-  private static String table(List<String> lines) {
-    return lines.isEmpty() ? "" : String.join("\n", lines) + "\n";
   }
 
   // ---- shared ----
@@ -643,33 +427,5 @@ public final class ServiceInstaller {
     List<String> all = new ArrayList<>(head);
     all.addAll(List.of(tail));
     return all;
-  }
-
-  /** A value where systemd expands specifiers (%n, %h, ...): a literal % is %%. */
-  static String specifiers(String value) {
-    return value.replace("%", "%%");
-  }
-
-  /** An Environment= line, quoted when the value has spaces, quotes or backslashes. */
-  static String environment(String name, String value) {
-    String assignment = specifiers(name + "=" + value);
-    return "Environment=" + (PLAIN.matcher(assignment).matches() ? assignment : quoted(assignment));
-  }
-
-  /** An ExecStart= command line: each word quoted when needed, % and $ escaped. */
-  static String exec(String... words) {
-    return Arrays.stream(words)
-        .map(word -> specifiers(word).replace("$", "$$"))
-        .map(word -> PLAIN.matcher(word).matches() ? word : quoted(word))
-        .collect(Collectors.joining(" "));
-  }
-
-  private static String quoted(String value) {
-    return "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
-  }
-
-  /** A word for sh: as it is when plain, else in single quotes. */
-  static String shell(String word) {
-    return PLAIN.matcher(word).matches() ? word : "'" + word.replace("'", "'\\''") + "'";
   }
 }

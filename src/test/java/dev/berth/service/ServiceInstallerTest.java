@@ -152,7 +152,7 @@ class ServiceInstallerTest {
   @Test
   void timeoutStopSecCoversTheDrainAndTheLongestStopOfAnAppBerthRuns() {
     // shutdown_timeout 10s + web's stop_timeout 20s (legacy is not run by berth) + 15s.
-    assertThat(ServiceInstaller.stopTimeout(config)).hasSeconds(45);
+    assertThat(SystemdUnit.stopTimeout(config)).hasSeconds(45);
   }
 
   @Test
@@ -295,9 +295,9 @@ class ServiceInstallerTest {
     assertThat(unit)
         .contains("\nWorkingDirectory=" + escaped + "\n")
         .contains("\nExecStart=/opt/berth/berth up -c \"" + escaped + "/berth.toml\"\n");
-    assertThat(ServiceInstaller.environment("PATH", "/a b:/c"))
+    assertThat(SystemdUnit.environment("PATH", "/a b:/c"))
         .isEqualTo("Environment=\"PATH=/a b:/c\"");
-    assertThat(ServiceInstaller.exec("/x", "a$b")).isEqualTo("/x \"a$$b\"");
+    assertThat(SystemdUnit.exec("/x", "a$b")).isEqualTo("/x \"a$$b\"");
 
     FakeHost user = new FakeHost().alice(false);
     user.programs.add("crontab");
