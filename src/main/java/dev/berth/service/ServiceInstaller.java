@@ -1,6 +1,5 @@
 package dev.berth.service;
 
-import dev.berth.config.App;
 import dev.berth.config.Config;
 import dev.berth.config.Listener;
 import dev.berth.service.ServicePlan.Blocker;
@@ -414,7 +413,7 @@ public final class ServiceInstaller {
     Duration longest =
         config.apps().values().stream()
             .filter(app -> !app.external())
-            .map(App::stopTimeout)
+            .map(app -> app.run().stopTimeout())
             .max(Duration::compareTo)
             .orElse(Duration.ZERO);
     Duration total = config.shutdownTimeout().plus(longest).plus(STOP_MARGIN);
