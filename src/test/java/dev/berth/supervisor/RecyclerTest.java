@@ -129,11 +129,12 @@ class RecyclerTest {
     launcher.gate.drainPermits(); // successors wait for a permit before they are ready
     recycler.check(System.nanoTime());
     Await.until("web.1's successor launched (3 launches)", () -> launcher.launches.get() == 3);
+    // check decides synchronously, and reports a replace before it starts one: with no new report
+    // when it returns, it started none (web.2 is over its limit too, but web.1's is in flight).
     recycler.check(System.nanoTime());
     recycler.check(System.nanoTime());
-    Thread.sleep(200);
-    assertThat(launcher.launches.get()).isEqualTo(3);
     assertThat(reports).containsExactly("web: web.1: recycling after 1 request (max_requests 1)");
+    assertThat(launcher.launches.get()).isEqualTo(3);
 
     launcher.gate.release();
     Await.until("web.1 recycled once", () -> web.get(0).recycled() == 1);
@@ -167,6 +168,7 @@ class RecyclerTest {
 
     recycler.check(System.nanoTime());
     recycler.check(System.nanoTime() + Duration.ofSeconds(9).toNanos());
+    assertThat(reports).as("no replace started within the backoff").hasSize(2);
     assertThat(launcher.launches.get()).isEqualTo(2);
 
     recycler.check(System.nanoTime() + Duration.ofSeconds(11).toNanos());
@@ -193,10 +195,10 @@ class RecyclerTest {
   void appsWithoutLimitsAreLeftAlone() throws Exception {
     List<Instance> web = start(app(App.Recycle.NONE), 1);
     launcher.requests(web.get(0).current().orElseThrow()).set(1_000_000);
+    // check decides synchronously and reports each replace it starts: none by the time it returns.
     recycler().check(System.nanoTime());
-    Thread.sleep(100);
-    assertThat(launcher.launches.get()).isEqualTo(1);
     assertThat(reports).isEmpty();
+    assertThat(launcher.launches.get()).isEqualTo(1);
   }
 
   private Recycler recycler() {
