@@ -92,9 +92,10 @@ public final class ConfigLoader {
     requireNonNull(app, "app");
     requireNonNull(dir, "dir");
     App.Deploy deploy = app.deploy();
-    Path envFile = app.envFile() != null ? app.envFile() : app.dir().resolve(".env");
+    Path envFile =
+        app.run().envFile() != null ? app.run().envFile() : app.run().dir().resolve(".env");
     if (deploy.procfile() == null) {
-      return app.inRelease(dir, app.command(), app.processes(), envFile, deploy);
+      return app.inRelease(dir, app.run().command(), app.run().processes(), envFile, deploy);
     }
     Path file = dir.resolve(deploy.procfile()).normalize();
     if (!Files.isRegularFile(file)) {
@@ -114,7 +115,7 @@ public final class ConfigLoader {
     List<String> problems = new ArrayList<>(parsed.problems());
     Map<String, String> types = parsed.types();
     String name = file.getFileName().toString();
-    String command = deploy.configCommand() ? app.command() : types.getOrDefault("web", "");
+    String command = deploy.configCommand() ? app.run().command() : types.getOrDefault("web", "");
     if (deploy.configCommand() && types.containsKey("web")) {
       problems.add(name + ": web: the config gives the command already (expected: one of them)");
     }
@@ -367,7 +368,7 @@ public final class ConfigLoader {
     private void checkSocketPaths(Table top, Path stateDir, Map<String, App> apps) {
       String longest = null;
       for (App app : apps.values()) {
-        if (app.external() || !app.hasWeb() || app.socket() != SocketKind.UNIX) {
+        if (app.external() || !app.hasWeb() || app.run().socket() != SocketKind.UNIX) {
           continue;
         }
         // As the supervisor names them: app/app-N.G.sock, N at most MAX_INSTANCES (berth scale).

@@ -215,7 +215,7 @@ record ConfigChange(
 
   /** {@code 127.0.0.1:9000, unix:/run/legacy.sock}. */
   static String upstreams(App app) {
-    return app.upstreams().stream()
+    return app.backend().upstreams().stream()
         .map(UpstreamAddress::toString)
         .collect(Collectors.joining(", "));
   }

@@ -184,7 +184,9 @@ public final class Daemon {
     // Apps berth does not run take traffic at once; a dead address is found by the edge.
     List<App> external = config.apps().values().stream().filter(App::external).toList();
     for (App app : external) {
-      app.upstreams().forEach(address -> backends.define(app).add(addressOf(address, transport)));
+      app.backend()
+          .upstreams()
+          .forEach(address -> backends.define(app).add(addressOf(address, transport)));
     }
     // An app that was deployed runs its current release, as it did before berth stopped.
     List<App> supervised =
@@ -258,7 +260,7 @@ public final class Daemon {
           "berth: app "
               + app.name()
               + ": proxying to "
-              + app.upstreams().stream()
+              + app.backend().upstreams().stream()
                   .map(Object::toString)
                   .collect(java.util.stream.Collectors.joining(", ")));
     }
@@ -297,15 +299,16 @@ public final class Daemon {
   /** ", release 7" for an app that runs a release (made by berth deploy), else "". */
   private String release(App app) {
     Path releases = config.stateDir().resolve("apps").resolve(app.name()).resolve("releases");
-    return app.dir().startsWith(releases) ? ", release " + app.dir().getFileName() : "";
+    return app.run().dir().startsWith(releases) ? ", release " + app.run().dir().getFileName() : "";
   }
 
   private static String describe(App app) {
     List<String> parts = new java.util.ArrayList<>();
     if (app.hasWeb()) {
-      parts.add(app.processes().isEmpty() ? app.command() : "web: " + app.command());
+      parts.add(
+          app.run().processes().isEmpty() ? app.run().command() : "web: " + app.run().command());
     }
-    app.processes().forEach(p -> parts.add(p.name() + ": " + p.command()));
+    app.run().processes().forEach(p -> parts.add(p.name() + ": " + p.command()));
     return String.join("; ", parts);
   }
 

@@ -69,7 +69,7 @@ public final class PreflightChecks {
         findings = AppChecks.of(app, stored, AppDataDir.of(config.stateDir(), name));
       } catch (IOException | UncheckedIOException e) {
         // No such user, say: its start says so too; the rest of the config is still checked.
-        String key = ConfigLines.appKey(name, configured.user() == null ? "command" : "user");
+        String key = ConfigLines.appKey(name, configured.run().user() == null ? "command" : "user");
         warnings.add(lines.problem(key, e.getMessage() + " (not checked)"));
         continue;
       }

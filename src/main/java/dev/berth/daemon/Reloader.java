@@ -280,7 +280,7 @@ final class Reloader {
         AppBackend backend = backends.define(app);
         healthChecker.start(backend);
         if (app.external()) {
-          app.upstreams().forEach(address -> backend.add(addresses.apply(address)));
+          app.backend().upstreams().forEach(address -> backend.add(addresses.apply(address)));
           apps.put(app.name(), app);
           applied("app + " + app.name() + ": proxying to " + ConfigChange.upstreams(app));
         } else {
@@ -342,9 +342,9 @@ final class Reloader {
      */
     private void repoint(AppBackend backend, App before, App after) {
       backend.reconfigure(after);
-      List<SocketAddress> wanted = after.upstreams().stream().map(addresses).toList();
+      List<SocketAddress> wanted = after.backend().upstreams().stream().map(addresses).toList();
       wanted.forEach(backend::add);
-      before.upstreams().stream()
+      before.backend().upstreams().stream()
           .map(addresses)
           .filter(a -> !wanted.contains(a))
           .forEach(backend::remove);
@@ -373,7 +373,7 @@ final class Reloader {
                 + ")");
         return;
       }
-      before.upstreams().stream().map(addresses).forEach(backend::remove);
+      before.backend().upstreams().stream().map(addresses).forEach(backend::remove);
       healthChecker.start(backend);
       apps.put(after.name(), after);
       deployer.define(after);
@@ -390,10 +390,10 @@ final class Reloader {
      * stop.
      */
     private void becomeExternal(AppBackend backend, App before, App after) {
-      after.upstreams().stream().map(addresses).forEach(backend::add);
+      after.backend().upstreams().stream().map(addresses).forEach(backend::add);
       Optional<String> busy = remove(after.name());
       if (busy.isPresent()) {
-        after.upstreams().stream().map(addresses).forEach(backend::remove);
+        after.backend().upstreams().stream().map(addresses).forEach(backend::remove);
         failed.add("app ~ " + after.name() + ": " + busy.get() + " (it goes on running)");
         return;
       }

@@ -144,7 +144,7 @@ public final class Deployer {
               + ": "
               + e.getMessage()
               + "; running it from "
-              + configured.dir());
+              + configured.run().dir());
       return configured;
     }
     if (current.isEmpty()) {
@@ -160,7 +160,7 @@ public final class Deployer {
               + " is missing ("
               + dir
               + "); running it from "
-              + configured.dir());
+              + configured.run().dir());
       return configured;
     }
     App app;
@@ -175,7 +175,7 @@ public final class Deployer {
               + " cannot run ("
               + String.join("; ", e.problems())
               + "); running it from "
-              + configured.dir());
+              + configured.run().dir());
       return configured;
     }
     try {
@@ -200,7 +200,7 @@ public final class Deployer {
     App definition = definition(name);
     Source source =
         Source.of(
-            request.source() == null ? definition.dir().toString() : request.source(),
+            request.source() == null ? definition.run().dir().toString() : request.source(),
             request.ref());
     try (Supervisor.Exclusive exclusive = supervisor.exclusive(name, "deploy")) {
       return deploy(definition, source, request, progress);

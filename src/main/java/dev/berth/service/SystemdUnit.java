@@ -1,6 +1,5 @@
 package dev.berth.service;
 
-import dev.berth.config.App;
 import dev.berth.config.Config;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -101,7 +100,7 @@ final class SystemdUnit {
     Duration longest =
         config.apps().values().stream()
             .filter(app -> !app.external())
-            .map(App::stopTimeout)
+            .map(app -> app.run().stopTimeout())
             .max(Duration::compareTo)
             .orElse(Duration.ZERO);
     Duration total = config.shutdownTimeout().plus(longest).plus(STOP_MARGIN);

@@ -116,7 +116,7 @@ public final class AppChecks {
     }
     Optional<UserAccount> runAs = AppUser.of(app);
     findings.addAll(commands(app, stored, runAs));
-    Path dir = app.dir();
+    Path dir = app.run().dir();
     if (Files.isDirectory(dir) && !UserAccess.canWrite(runAs, dir)) {
       findings.add(
           new Finding(
@@ -157,11 +157,11 @@ public final class AppChecks {
     List<Finding> findings = new ArrayList<>();
     String path = ChildPath.of(app, stored, runAs, System.getenv("PATH"));
     if (app.hasWeb()) {
-      missing(app.command(), app.dir(), path, runAs)
+      missing(app.run().command(), app.run().dir(), path, runAs)
           .ifPresent(m -> findings.add(new Finding(true, List.of("command"), m)));
     }
-    for (App.ProcessType type : app.processes()) {
-      missing(type.command(), app.dir(), path, runAs)
+    for (App.ProcessType type : app.run().processes()) {
+      missing(type.command(), app.run().dir(), path, runAs)
           .ifPresent(
               m ->
                   findings.add(new Finding(true, List.of("processes", type.name(), "command"), m)));

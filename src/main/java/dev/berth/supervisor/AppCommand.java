@@ -30,15 +30,15 @@ final class AppCommand {
 
   /** A process builder for {@code argv} in the app's dir, its errors merged into its output. */
   static ProcessBuilder builder(App app, List<String> argv) {
-    return new ProcessBuilder(argv).directory(app.dir().toFile()).redirectErrorStream(true);
+    return new ProcessBuilder(argv).directory(app.run().dir().toFile()).redirectErrorStream(true);
   }
 
   /** The command of a process type: the app's command for web, else its process's. */
   static String commandOf(App app, String type) {
     if (type.equals(Instance.WEB)) {
-      return app.command();
+      return app.run().command();
     }
-    return app.processes().stream()
+    return app.run().processes().stream()
         .filter(p -> p.name().equals(type))
         .map(App.ProcessType::command)
         .findFirst()

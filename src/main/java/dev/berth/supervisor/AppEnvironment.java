@@ -39,7 +39,7 @@ final class AppEnvironment {
     List<String> problems = new ArrayList<>();
     env.putAll(EnvFile.read(app.envFileOrDefault(), problems));
     problems.forEach(problem -> LOG.log(System.Logger.Level.WARNING, problem));
-    env.putAll(app.env());
+    env.putAll(app.run().env());
     env.putAll(stored);
     env.put("BERTH_APP", app.name());
     env.putIfAbsent("PYTHONUNBUFFERED", "1");
@@ -87,7 +87,7 @@ final class AppEnvironment {
   static Map<String, String> configured(App app, Map<String, String> stored) throws IOException {
     Map<String, String> env =
         new TreeMap<>(EnvFile.read(app.envFileOrDefault(), new ArrayList<>()));
-    env.putAll(app.env());
+    env.putAll(app.run().env());
     env.putAll(stored);
     return env;
   }

@@ -31,20 +31,21 @@ final class AppUser {
     requireNonNull(app, "app");
     long self = UserAccount.currentUid();
     if (self == 0) {
-      String name = app.user() == null ? DEFAULT_USER : app.user();
+      String name = app.run().user() == null ? DEFAULT_USER : app.run().user();
       UserAccount account =
           UserAccount.lookup(name)
               .orElseThrow(() -> new IOException("no user \"" + name + "\" on this host"));
       return account.root() ? Optional.empty() : Optional.of(account);
     }
-    if (app.user() != null) {
+    if (app.run().user() != null) {
       UserAccount account =
-          UserAccount.lookup(app.user())
-              .orElseThrow(() -> new IOException("no user \"" + app.user() + "\" on this host"));
+          UserAccount.lookup(app.run().user())
+              .orElseThrow(
+                  () -> new IOException("no user \"" + app.run().user() + "\" on this host"));
       if (account.uid() != self) {
         throw new IOException(
             "user = \""
-                + app.user()
+                + app.run().user()
                 + "\": berth runs as uid "
                 + self
                 + " and can run apps only as itself; running them as another user needs berth to run as root");

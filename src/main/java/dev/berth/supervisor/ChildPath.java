@@ -51,7 +51,7 @@ public final class ChildPath {
     // The same layers, in the same order, as the launch applies them.
     String path = runAs.isPresent() ? SYSTEM_DEFAULT : inherited;
     path = EnvFile.read(app.envFileOrDefault(), new ArrayList<>()).getOrDefault("PATH", path);
-    path = app.env().getOrDefault("PATH", path);
+    path = app.run().env().getOrDefault("PATH", path);
     path = stored.getOrDefault("PATH", path);
     // No PATH at all: sh searches its built-in default, which is this one.
     return path == null ? SYSTEM_DEFAULT : path;

@@ -44,7 +44,7 @@ final class Endpoints {
 
   /** A fresh endpoint for instance {@code number} of {@code app}, reachable by its user. */
   Endpoint allocate(App app, int number, Optional<UserAccount> runAs) throws IOException {
-    return switch (app.socket()) {
+    return switch (app.run().socket()) {
       case UNIX -> socket(app, number, runAs);
       case TCP -> {
         try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {

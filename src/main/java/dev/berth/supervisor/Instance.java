@@ -318,17 +318,18 @@ final class Instance {
     long now = ticker.nanoTime();
     failuresEver++;
     failures.addLast(now);
-    while (!failures.isEmpty() && now - failures.peekFirst() > app.restarts().window().toNanos()) {
+    while (!failures.isEmpty()
+        && now - failures.peekFirst() > app.run().restarts().window().toNanos()) {
       failures.removeFirst();
     }
-    if (failures.size() > app.restarts().max()) {
+    if (failures.size() > app.run().restarts().max()) {
       setState(State.FATAL);
       LOG.log(
           System.Logger.Level.ERROR,
           "{0}: FATAL: {1} failures within {2}s; not restarting it (berth start {3} does)",
           tag(),
           failures.size(),
-          app.restarts().window().toSeconds(),
+          app.run().restarts().window().toSeconds(),
           app.name());
       return;
     }
@@ -411,7 +412,7 @@ final class Instance {
 
   /** Waits for the requests in flight on a withdrawn incarnation, up to drain_timeout. */
   private void drain(Incarnation old) {
-    long deadline = ticker.nanoTime() + app.drainTimeout().toNanos();
+    long deadline = ticker.nanoTime() + app.run().drainTimeout().toNanos();
     while (old.inFlight() > 0 && old.process().isAlive() && ticker.nanoTime() < deadline) {
       ticker.sleep(DRAIN_POLL);
     }

@@ -133,6 +133,6 @@ final class PhaseRunner {
   }
 
   private static void stop(Incarnation phase, App app) {
-    ProcessTree.stop(phase.tag(), phase.process(), phase.started(), app.stopTimeout());
+    ProcessTree.stop(phase.tag(), phase.process(), phase.started(), app.run().stopTimeout());
   }
 }

@@ -109,9 +109,9 @@ final class ProcessLauncher implements Launcher {
     if (incarnation.endpoint() == null) {
       return awaitReady(app, incarnation, cancelled, null);
     }
-    String path = app.healthCheck() == null ? "/" : app.healthCheck().path();
+    String path = app.backend().healthCheck() == null ? "/" : app.backend().healthCheck().path();
     try (ReadinessProbe probe =
-        new ReadinessProbe(incarnation.endpoint(), path, app.healthCheck() != null)) {
+        new ReadinessProbe(incarnation.endpoint(), path, app.backend().healthCheck() != null)) {
       return awaitReady(app, incarnation, cancelled, probe);
     }
   }
@@ -124,11 +124,11 @@ final class ProcessLauncher implements Launcher {
       App app, Incarnation incarnation, BooleanSupplier cancelled, ReadinessProbe probe) {
     String tag = incarnation.tag();
     Process process = incarnation.process();
-    long deadline = System.nanoTime() + app.startTimeout().toNanos();
+    long deadline = System.nanoTime() + app.run().startTimeout().toNanos();
     if (incarnation.endpoint() == null) {
       // A worker has nothing to connect to: it is started once it has not exited for a moment.
       deadline =
-          System.nanoTime() + Math.min(WORKER_SETTLE.toNanos(), app.startTimeout().toNanos());
+          System.nanoTime() + Math.min(WORKER_SETTLE.toNanos(), app.run().startTimeout().toNanos());
     }
     while (true) {
       if (!process.isAlive()) {
@@ -163,7 +163,7 @@ final class ProcessLauncher implements Launcher {
                     + " on "
                     + incarnation.endpoint()
                     + " after "
-                    + app.startTimeout().toSeconds()
+                    + app.run().startTimeout().toSeconds()
                     + "s"));
       }
     }
@@ -173,9 +173,9 @@ final class ProcessLauncher implements Launcher {
     if (!probe.connected()) {
       return "not accepting connections";
     }
-    return app.healthCheck() == null
+    return app.backend().healthCheck() == null
         ? "not answering HTTP"
-        : "not answering 2xx to its health check (GET " + app.healthCheck().path() + ")";
+        : "not answering 2xx to its health check (GET " + app.backend().healthCheck().path() + ")";
   }
 
   @Override
@@ -183,7 +183,7 @@ final class ProcessLauncher implements Launcher {
     incarnation.markStopping();
     incarnation.withdraw();
     ProcessTree.stop(
-        incarnation.tag(), incarnation.process(), incarnation.started(), app.stopTimeout());
+        incarnation.tag(), incarnation.process(), incarnation.started(), app.run().stopTimeout());
     forget(incarnation);
   }
 

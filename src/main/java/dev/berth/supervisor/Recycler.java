@@ -124,7 +124,7 @@ final class Recycler {
   synchronized void check(long now) {
     Set<Incarnation> seen = new HashSet<>();
     for (List<Instance> list : instances.values()) {
-      if (list.isEmpty() || !list.get(0).app().recycle().any()) {
+      if (list.isEmpty() || !list.get(0).app().run().recycle().any()) {
         continue;
       }
       App app = list.get(0).app();
@@ -143,7 +143,7 @@ final class Recycler {
         if (retry != null && retry.incarnation() == current && now - retry.notBefore() < 0) {
           continue;
         }
-        Optional<String> why = overLimit(app.recycle(), current);
+        Optional<String> why = overLimit(app.run().recycle(), current);
         if (why.isPresent()) {
           recycle(app, instance, current, why.get());
           idle = false;

@@ -126,7 +126,7 @@ public final class Supervisor {
       }
       started.add(Map.entry(app, list.stream().map(Instance::begin).toList()));
     }
-    if (apps.stream().anyMatch(app -> app.recycle().any())) {
+    if (apps.stream().anyMatch(app -> app.run().recycle().any())) {
       recycler.start();
     }
     List<StartResult> results = new ArrayList<>();
@@ -370,7 +370,7 @@ public final class Supervisor {
     apps.put(name, next);
     instances.put(name, new CopyOnWriteArrayList<>(fresh));
     incoming.remove(name, fresh);
-    if (next.recycle().any()) {
+    if (next.run().recycle().any()) {
       // A new definition may be the first with max_requests or max_memory.
       recycler.start();
     }
@@ -378,7 +378,9 @@ public final class Supervisor {
         fresh.stream().filter(i -> i.type().equals(Instance.WEB)).map(Instance::tag).toList();
     steps.step("switch", (web.isEmpty() ? "no web instances" : tags(web)) + " -> " + label, null);
     traffic.retire(
-        old, old.isEmpty() ? next.drainTimeout() : old.get(0).app().drainTimeout(), steps);
+        old,
+        old.isEmpty() ? next.run().drainTimeout() : old.get(0).app().run().drainTimeout(),
+        steps);
     retiring.remove(name, old);
     return Optional.empty();
   }
@@ -515,9 +517,9 @@ public final class Supervisor {
   private static Map<String, Integer> configuredCounts(App app) {
     Map<String, Integer> counts = new LinkedHashMap<>();
     if (app.hasWeb()) {
-      counts.put(Instance.WEB, app.instances());
+      counts.put(Instance.WEB, app.run().instances());
     }
-    app.processes().forEach(p -> counts.put(p.name(), p.instances()));
+    app.run().processes().forEach(p -> counts.put(p.name(), p.instances()));
     return counts;
   }
 

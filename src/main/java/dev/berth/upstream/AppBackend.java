@@ -56,11 +56,11 @@ public final class AppBackend {
   public static AppBackend of(App app) {
     return new AppBackend(
         app.name(),
-        app.balance(),
-        app.keepalive(),
-        app.keepaliveTimeout(),
-        app.healthCheck(),
-        app.retries());
+        app.backend().balance(),
+        app.backend().keepalive(),
+        app.backend().keepaliveTimeout(),
+        app.backend().healthCheck(),
+        app.backend().retries());
   }
 
   private static int checkedRetries(int retries) {
@@ -81,11 +81,11 @@ public final class AppBackend {
       throw new IllegalArgumentException(
           "backend of " + app + " cannot take the definition of " + definition.name());
     }
-    balance = definition.balance();
-    keepaliveTimeout = definition.keepaliveTimeout();
-    keepalive = definition.keepalive();
-    healthCheck = definition.healthCheck();
-    retries = checkedRetries(definition.retries());
+    balance = definition.backend().balance();
+    keepaliveTimeout = definition.backend().keepaliveTimeout();
+    keepalive = definition.backend().keepalive();
+    healthCheck = definition.backend().healthCheck();
+    retries = checkedRetries(definition.backend().retries());
   }
 
   /**

@@ -211,12 +211,13 @@ class ConfigLoaderTest {
   void retriesDefaultToOneAndMayBeZero() throws Exception {
     String app = LISTENER + "[apps.web]\ncommand = \"x\"\n";
 
-    assertThat(parse(app).apps().get("web").retries()).isEqualTo(1);
-    assertThat(parse(app + "retries = 0\n").apps().get("web").retries()).isZero();
+    assertThat(parse(app).apps().get("web").backend().retries()).isEqualTo(1);
+    assertThat(parse(app + "retries = 0\n").apps().get("web").backend().retries()).isZero();
     assertThat(
             parse(LISTENER + "[apps.ext]\nupstreams = [\"127.0.0.1:9000\"]\nretries = 3\n")
                 .apps()
                 .get("ext")
+                .backend()
                 .retries())
         .isEqualTo(3);
     assertThat(problems(app + "retries = -1\n"))
@@ -502,8 +503,8 @@ class ConfigLoaderTest {
         parse(LISTENER + "[apps.web]\ncommand = \"x\"\n[apps.web.env]\nA = 1\nB = true\nC = 'c'\n");
 
     Map<String, String> expected = Map.of("A", "1", "B", "true", "C", "c");
-    assertThat(inline.apps().get("web").env()).isEqualTo(expected);
-    assertThat(table.apps().get("web").env()).isEqualTo(expected);
+    assertThat(inline.apps().get("web").run().env()).isEqualTo(expected);
+    assertThat(table.apps().get("web").run().env()).isEqualTo(expected);
   }
 
   @Test
@@ -1235,12 +1236,12 @@ class ConfigLoaderTest {
                     List.of()),
                 App.Deploy.NONE));
     App api = config.apps().get("api");
-    assertThat(api.balance()).isEqualTo(App.Balance.ROUND_ROBIN);
-    assertThat(api.healthCheck())
+    assertThat(api.backend().balance()).isEqualTo(App.Balance.ROUND_ROBIN);
+    assertThat(api.backend().healthCheck())
         .isEqualTo(
             new App.HealthCheck("/ping?full=1", Duration.ofSeconds(30), Duration.ofMillis(500)));
-    assertThat(api.keepalive()).isEqualTo(1024);
-    assertThat(api.keepaliveTimeout()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(api.backend().keepalive()).isEqualTo(1024);
+    assertThat(api.backend().keepaliveTimeout()).isEqualTo(Duration.ofSeconds(60));
   }
 
   @Test
@@ -1378,8 +1379,8 @@ class ConfigLoaderTest {
                 """);
     App legacy = config.apps().get("legacy");
     assertThat(legacy.external()).isTrue();
-    assertThat(legacy.command()).isEmpty();
-    assertThat(legacy.upstreams())
+    assertThat(legacy.run().command()).isEmpty();
+    assertThat(legacy.backend().upstreams())
         .containsExactly(
             new UpstreamAddress.Tcp("127.0.0.1", 9000),
             new UpstreamAddress.Tcp("::1", 9001),

@@ -104,24 +104,24 @@ class DeployConfigTest {
 
     App app = ConfigLoader.forRelease(configured, release);
 
-    assertThat(app.dir()).isEqualTo(release);
-    assertThat(app.command()).isEqualTo("gunicorn new:app");
-    assertThat(app.instances()).isEqualTo(2);
-    assertThat(app.processes())
+    assertThat(app.run().dir()).isEqualTo(release);
+    assertThat(app.run().command()).isEqualTo("gunicorn new:app");
+    assertThat(app.run().instances()).isEqualTo(2);
+    assertThat(app.run().processes())
         .containsExactly(
             new App.ProcessType("worker", "python new_worker.py", 3),
             new App.ProcessType("clock", "python clock.py", 1));
     assertThat(app.deploy().release()).isEqualTo("flask db upgrade");
-    assertThat(app.envFileOrDefault()).isEqualTo(configured.dir().resolve(".env"));
+    assertThat(app.envFileOrDefault()).isEqualTo(configured.run().dir().resolve(".env"));
   }
 
   @Test
   void theConfigsReleaseCommandWinsAndAnAppWithoutProcfileKeepsItsCommands() throws Exception {
     App configured = load("command = \"gunicorn wsgi:app\"\nrelease = \"make migrate\"\n");
     App app = ConfigLoader.forRelease(configured, release("release: never used\n"));
-    assertThat(app.command()).isEqualTo("gunicorn wsgi:app");
+    assertThat(app.run().command()).isEqualTo("gunicorn wsgi:app");
     assertThat(app.deploy().release()).isEqualTo("make migrate");
-    assertThat(app.dir()).isEqualTo(dir.resolve("releases/7"));
+    assertThat(app.run().dir()).isEqualTo(dir.resolve("releases/7"));
   }
 
   @Test

@@ -44,9 +44,9 @@ class ProcessTypesConfigTest {
             .apps()
             .get("blog");
 
-    assertThat(app.command()).isEqualTo("gunicorn wsgi:app");
-    assertThat(app.instances()).isEqualTo(2);
-    assertThat(app.processes())
+    assertThat(app.run().command()).isEqualTo("gunicorn wsgi:app");
+    assertThat(app.run().instances()).isEqualTo(2);
+    assertThat(app.run().processes())
         .containsExactly(
             new App.ProcessType("worker", "python worker.py", 1),
             new App.ProcessType("clock", "python clock.py", 0));
@@ -60,7 +60,7 @@ class ProcessTypesConfigTest {
             .get("blog");
 
     assertThat(app.hasWeb()).isFalse();
-    assertThat(app.processes())
+    assertThat(app.run().processes())
         .containsExactly(
             new App.ProcessType("worker", "python worker.py", 1),
             new App.ProcessType("mailer", "python mail.py", 3));
@@ -108,7 +108,7 @@ class ProcessTypesConfigTest {
   @Test
   void envFileMustExistWhenNamedAndDefaultsToDotEnv() throws Exception {
     App plain = load("command = \"x\"\n").apps().get("blog");
-    assertThat(plain.envFile()).isNull();
+    assertThat(plain.run().envFile()).isNull();
     assertThat(plain.envFileOrDefault()).isEqualTo(dir.resolve("app").toRealPath().resolve(".env"));
     assertThat(problems("command = \"x\"\nenv_file = \"prod.env\"\n"))
         .singleElement()

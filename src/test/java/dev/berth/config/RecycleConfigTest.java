@@ -31,7 +31,7 @@ class RecycleConfigTest {
 
   @Test
   void noneByDefault() throws Exception {
-    App.Recycle recycle = parse(APP).apps().get("web").recycle();
+    App.Recycle recycle = parse(APP).apps().get("web").run().recycle();
 
     assertThat(recycle).isEqualTo(App.Recycle.NONE);
     assertThat(recycle.any()).isFalse();
@@ -43,6 +43,7 @@ class RecycleConfigTest {
         parse(APP + "max_requests = 1000\nmax_requests_jitter = 50\nmax_memory = \"512m\"\n")
             .apps()
             .get("web")
+            .run()
             .recycle();
 
     assertThat(recycle).isEqualTo(new App.Recycle(1000, 50, 512L << 20));
@@ -51,14 +52,18 @@ class RecycleConfigTest {
 
   @Test
   void eachAlone() throws Exception {
-    assertThat(parse(APP + "max_requests = 1\n").apps().get("web").recycle())
+    assertThat(parse(APP + "max_requests = 1\n").apps().get("web").run().recycle())
         .isEqualTo(new App.Recycle(1, 0, null));
     assertThat(
-            parse(APP + "max_requests = 10\nmax_requests_jitter = 0\n").apps().get("web").recycle())
+            parse(APP + "max_requests = 10\nmax_requests_jitter = 0\n")
+                .apps()
+                .get("web")
+                .run()
+                .recycle())
         .isEqualTo(new App.Recycle(10, 0, null));
-    assertThat(parse(APP + "max_memory = \"1g\"\n").apps().get("web").recycle())
+    assertThat(parse(APP + "max_memory = \"1g\"\n").apps().get("web").run().recycle())
         .isEqualTo(new App.Recycle(null, 0, 1L << 30));
-    assertThat(parse(APP + "max_memory = 1048576\n").apps().get("web").recycle())
+    assertThat(parse(APP + "max_memory = 1048576\n").apps().get("web").run().recycle())
         .isEqualTo(new App.Recycle(null, 0, 1L << 20));
   }
 

@@ -161,7 +161,7 @@ class ConfigChangeTest {
         .satisfies(
             c -> {
               assertThat(c.before()).isEqualTo(old.apps().get("blog"));
-              assertThat(c.after().env()).containsEntry("GREETING", "hello");
+              assertThat(c.after().run().env()).containsEntry("GREETING", "hello");
             });
     assertThat(change.removedApps()).extracting(App::name).containsExactly("api");
     // In the order they are applied: added apps, changed apps, listeners, routes, removed apps.
@@ -178,7 +178,9 @@ class ConfigChangeTest {
   void aChangedInstanceCountIsAChangedApp() throws Exception {
     ConfigChange change =
         ConfigChange.between(load(BASE), load(BASE.replace("instances = 2", "instances = 3")));
-    assertThat(change.changedApps()).extracting(c -> c.after().instances()).containsExactly(3);
+    assertThat(change.changedApps())
+        .extracting(c -> c.after().run().instances())
+        .containsExactly(3);
     assertThat(change.routeTableChanged()).isFalse();
     assertThat(change.isEmpty()).isFalse();
   }

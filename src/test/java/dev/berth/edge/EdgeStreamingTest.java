@@ -2,12 +2,14 @@ package dev.berth.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.testing.Await;
 import dev.berth.testing.BerthProcess;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -118,49 +120,48 @@ class EdgeStreamingTest {
       // delay: until all four are in, an extra one is still served (and closed, as it asks). And a
       // connection of the test before may still count when these four arrive, so that berth
       // refused one of them: that one is opened again.
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-      String refused;
-      do {
-        for (int i = 0; i < open.size(); i++) {
-          if (closedByServer(open.get(i))) {
-            open.get(i).close();
-            open.set(i, new Socket("127.0.0.1", port));
-          }
-        }
-        try (Socket extra = new Socket("127.0.0.1", port)) {
-          extra.setSoTimeout(10_000);
-          extra
-              .getOutputStream()
-              .write(
-                  "GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-                      .getBytes(StandardCharsets.ISO_8859_1));
-          refused = readAll(extra);
-        }
-      } while (!refused.isEmpty() && System.nanoTime() < deadline);
-      String answered = refused;
-      assertThat(refused)
-          .as(() -> "an answer past max_connections: " + answered.lines().findFirst().orElse(""))
-          .isEmpty();
+      Await.value(
+          "an extra connection past max_connections closed unanswered (last seen: its answer)",
+          Duration.ofSeconds(20),
+          () -> {
+            for (int i = 0; i < open.size(); i++) {
+              if (closedByServer(open.get(i))) {
+                open.get(i).close();
+                open.set(i, new Socket("127.0.0.1", port));
+              }
+            }
+            try (Socket extra = new Socket("127.0.0.1", port)) {
+              extra.setSoTimeout(10_000);
+              extra
+                  .getOutputStream()
+                  .write(
+                      "GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                          .getBytes(StandardCharsets.ISO_8859_1));
+              return readAll(extra);
+            }
+          },
+          String::isEmpty);
     } finally {
       for (Socket socket : open) {
         socket.close();
       }
     }
     // Once they are gone, new connections are served again.
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    String answer = "";
-    while (System.nanoTime() < deadline && !answer.startsWith("HTTP/1.1 200")) {
-      try (Socket socket = new Socket("127.0.0.1", port)) {
-        socket.setSoTimeout(10_000);
-        socket
-            .getOutputStream()
-            .write(
-                "GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-                    .getBytes(StandardCharsets.ISO_8859_1));
-        answer = readAll(socket);
-      }
-    }
-    assertThat(answer).startsWith("HTTP/1.1 200");
+    Await.value(
+        "a new connection served again",
+        Duration.ofSeconds(10),
+        () -> {
+          try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            socket
+                .getOutputStream()
+                .write(
+                    "GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                        .getBytes(StandardCharsets.ISO_8859_1));
+            return readAll(socket);
+          }
+        },
+        answer -> answer.startsWith("HTTP/1.1 200"));
   }
 
   /** Whether the server closed this connection, on which nothing is expected (a quick read). */

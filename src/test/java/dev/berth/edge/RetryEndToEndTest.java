@@ -2,6 +2,7 @@ package dev.berth.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.testing.Await;
 import dev.berth.testing.BerthProcess;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -120,20 +121,12 @@ class RetryEndToEndTest {
   }
 
   /** The access log's line containing {@code text}: lines reach the file within about 100 ms. */
-  private static String awaitLine(Path log, String text) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (true) {
-      if (Files.exists(log)) {
-        Optional<String> line =
-            Files.readAllLines(log).stream().filter(l -> l.contains(text)).findFirst();
-        if (line.isPresent()) {
-          return line.get();
-        }
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("no access log line with " + text + " in " + log);
-      }
-      Thread.sleep(20);
-    }
+  private static String awaitLine(Path log, String text) {
+    return Await.present(
+        "an access log line with " + text + " in " + log,
+        () ->
+            Files.exists(log)
+                ? Files.readAllLines(log).stream().filter(l -> l.contains(text)).findFirst()
+                : Optional.<String>empty());
   }
 }

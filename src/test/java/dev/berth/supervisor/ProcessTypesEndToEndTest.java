@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.testing.Await;
 import dev.berth.testing.BerthProcess;
 import dev.berth.testing.Cli;
 import dev.berth.testing.HttpLoad;
@@ -89,8 +90,9 @@ class ProcessTypesEndToEndTest {
       assertThat(body("/env/BERTH_PROCESS_TYPE")).isEqualTo("web");
 
       // The workers: their lines, with the .env's value, in their own log sources.
-      awaitTrue(
+      Await.until(
           "both workers logged",
+          WAIT,
           () -> {
             String out = cli("logs", APP, "--type", "worker", "-n", "50").out();
             return out.contains(" shop.worker.1 | ") && out.contains(" shop.worker.2 | ");
@@ -150,8 +152,9 @@ class ProcessTypesEndToEndTest {
           }
         }
         Set<Long> seen = new HashSet<>();
-        awaitTrue(
+        Await.until(
             "requests reach every web instance " + masters,
+            WAIT,
             () -> {
               seen.add(JSON.readTree(body("/pid")).path("ppid").asLong());
               return seen.containsAll(masters);
@@ -168,8 +171,9 @@ class ProcessTypesEndToEndTest {
         assertThat(down.out().lines()).containsExactly("shop: web=1", "berth: scaled shop");
         assertThat(tags(status().path("instances"))).containsExactly("shop.1", "shop.worker.1");
         assertThat(instance("shop.1").path("pid").asLong()).isEqualTo(first);
-        awaitTrue(
+        Await.until(
             "the removed instances' processes are gone: " + removed,
+            WAIT,
             () -> removed.stream().noneMatch(Proc::running));
         load.awaitMore(50, WAIT);
 
@@ -177,7 +181,7 @@ class ProcessTypesEndToEndTest {
         Cli noWorker = cli("scale", APP, "worker=0");
         assertThat(noWorker.exit()).as(noWorker.err()).isZero();
         assertThat(tags(status().path("instances"))).containsExactly("shop.1");
-        awaitTrue("the worker is gone", () -> !worker.running());
+        Await.until("the worker is gone", WAIT, () -> !worker.running());
         load.awaitMore(50, WAIT);
         load.close();
         assertThat(load.failed()).as("failed requests: %s", load.failures()).isZero();
@@ -229,8 +233,9 @@ class ProcessTypesEndToEndTest {
           assertThat(body("/env/GREETING")).isEqualTo("hi");
         }
         assertThat(body("/env/SECRET")).isEqualTo("s3=cr3t");
-        awaitTrue(
+        Await.until(
             "the worker prints the new value",
+            WAIT,
             () ->
                 cli("logs", APP, "--instance", "worker.1", "-n", "1")
                     .out()
@@ -448,20 +453,6 @@ class ProcessTypesEndToEndTest {
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
         .isEqualTo("rw-------");
     check.check(JSON.readTree(file.toFile()));
-  }
-
-  private interface Condition {
-    boolean holds() throws Exception;
-  }
-
-  private static void awaitTrue(String what, Condition condition) throws Exception {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!condition.holds()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("never: " + what);
-      }
-      Thread.sleep(100);
-    }
   }
 
   private HttpResponse<String> get(String path) throws Exception {

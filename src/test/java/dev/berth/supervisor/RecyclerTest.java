@@ -6,6 +6,7 @@ import dev.berth.config.App;
 import dev.berth.logs.LinePump;
 import dev.berth.logs.LogSettings;
 import dev.berth.logs.Logs;
+import dev.berth.testing.Await;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -69,7 +70,7 @@ class RecyclerTest {
 
     launcher.requests(first).set(5);
     recycler.check(System.nanoTime());
-    await(() -> one.recycled() == 1);
+    Await.until("web.1 recycled once", () -> one.recycled() == 1);
     Incarnation second = one.current().orElseThrow();
     assertThat(second).isNotSameAs(first);
     assertThat(first.process().isAlive()).isFalse();
@@ -96,7 +97,7 @@ class RecyclerTest {
 
     launcher.requests(first).set(13);
     recycler.check(System.nanoTime());
-    await(() -> one.recycled() == 1);
+    Await.until("web.1 recycled once", () -> one.recycled() == 1);
     assertThat(reports)
         .containsExactly("web: web.1: recycling after 13 requests (max_requests 10 + jitter 3)");
   }
@@ -114,7 +115,7 @@ class RecyclerTest {
 
     rss.put(first, (70L << 20) + (300L << 10));
     recycler.check(System.nanoTime());
-    await(() -> one.recycled() == 1);
+    Await.until("web.1 recycled once", () -> one.recycled() == 1);
     assertThat(one.current().orElseThrow()).isNotSameAs(first);
     assertThat(reports).containsExactly("web: web.1: recycling: RSS 70.3 MiB > max_memory 60 MiB");
   }
@@ -127,19 +128,20 @@ class RecyclerTest {
 
     launcher.gate.drainPermits(); // successors wait for a permit before they are ready
     recycler.check(System.nanoTime());
-    await(() -> launcher.launches.get() == 3);
+    Await.until("web.1's successor launched (3 launches)", () -> launcher.launches.get() == 3);
+    // check decides synchronously, and reports a replace before it starts one: with no new report
+    // when it returns, it started none (web.2 is over its limit too, but web.1's is in flight).
     recycler.check(System.nanoTime());
     recycler.check(System.nanoTime());
-    Thread.sleep(200);
-    assertThat(launcher.launches.get()).isEqualTo(3);
     assertThat(reports).containsExactly("web: web.1: recycling after 1 request (max_requests 1)");
+    assertThat(launcher.launches.get()).isEqualTo(3);
 
     launcher.gate.release();
-    await(() -> web.get(0).recycled() == 1);
+    Await.until("web.1 recycled once", () -> web.get(0).recycled() == 1);
     recycler.check(System.nanoTime());
-    await(() -> launcher.launches.get() == 4);
+    Await.until("web.2's successor launched (4 launches)", () -> launcher.launches.get() == 4);
     launcher.gate.release();
-    await(() -> web.get(1).recycled() == 1);
+    Await.until("web.2 recycled once", () -> web.get(1).recycled() == 1);
     assertThat(reports)
         .hasSize(2)
         .last()
@@ -156,7 +158,7 @@ class RecyclerTest {
 
     launcher.failing = true;
     recycler.check(System.nanoTime());
-    await(() -> reports.size() == 2);
+    Await.until("the failed replace reported (2 reports)", () -> reports.size() == 2);
     assertThat(reports.get(1))
         .isEqualTo(
             "web: web.1: recycling failed (the running process keeps serving; next try in 10s): web.1: broken");
@@ -166,16 +168,17 @@ class RecyclerTest {
 
     recycler.check(System.nanoTime());
     recycler.check(System.nanoTime() + Duration.ofSeconds(9).toNanos());
+    assertThat(reports).as("no replace started within the backoff").hasSize(2);
     assertThat(launcher.launches.get()).isEqualTo(2);
 
     recycler.check(System.nanoTime() + Duration.ofSeconds(11).toNanos());
-    await(() -> reports.size() == 4);
+    Await.until("the second failure reported (4 reports)", () -> reports.size() == 4);
     assertThat(reports.get(3)).contains("next try in 20s)");
     assertThat(launcher.launches.get()).isEqualTo(3);
 
     launcher.failing = false;
     recycler.check(System.nanoTime() + Duration.ofSeconds(31).toNanos());
-    await(() -> one.recycled() == 1);
+    Await.until("web.1 recycled once", () -> one.recycled() == 1);
     assertThat(first.process().isAlive()).isFalse();
   }
 
@@ -192,10 +195,10 @@ class RecyclerTest {
   void appsWithoutLimitsAreLeftAlone() throws Exception {
     List<Instance> web = start(app(App.Recycle.NONE), 1);
     launcher.requests(web.get(0).current().orElseThrow()).set(1_000_000);
+    // check decides synchronously and reports each replace it starts: none by the time it returns.
     recycler().check(System.nanoTime());
-    Thread.sleep(100);
-    assertThat(launcher.launches.get()).isEqualTo(1);
     assertThat(reports).isEmpty();
+    assertThat(launcher.launches.get()).isEqualTo(1);
   }
 
   private Recycler recycler() {
@@ -239,13 +242,6 @@ class RecyclerTest {
             null),
         new App.Backend(App.Balance.ROUND_ROBIN, null, 0, Duration.ofSeconds(60), 1, List.of()),
         App.Deploy.NONE);
-  }
-
-  private static void await(BooleanSupplier condition) throws InterruptedException {
-    for (int i = 0; i < 200 && !condition.getAsBoolean(); i++) {
-      Thread.sleep(25);
-    }
-    assertThat(condition.getAsBoolean()).as("condition reached within 5 s").isTrue();
   }
 
   /**

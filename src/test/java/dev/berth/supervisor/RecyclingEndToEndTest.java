@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.testing.Await;
 import dev.berth.testing.BerthProcess;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -165,14 +166,17 @@ class RecyclingEndToEndTest {
       Set<Long> seen = ConcurrentHashMap.newKeySet();
       seen.add(first.master());
       seen.add(first.worker());
-      Seen now = first;
-      for (int i = 0; i < 600 && now.master() == first.master(); i++) {
-        Thread.sleep(100);
-        now = pid(port);
-        seen.add(now.master());
-        seen.add(now.worker());
-      }
-      assertThat(now.master()).as(berth.output()).isNotEqualTo(first.master());
+      Seen now =
+          Await.value(
+              "a new web.1 answering in place of " + first.master(),
+              Duration.ofSeconds(60),
+              () -> {
+                Seen answered = pid(port);
+                seen.add(answered.master());
+                seen.add(answered.worker());
+                return answered;
+              },
+              answered -> answered.master() != first.master());
       assertThat(berth.awaitLine("web.1: recycling: RSS", Duration.ofSeconds(5)))
           .matches(".*web\\.1: recycling: RSS [0-9.]+ MiB > max_memory 120 MiB");
 
@@ -233,42 +237,34 @@ class RecyclingEndToEndTest {
    * web.1's status once {@code wanted} holds: a recycle is counted when its replace is complete,
    * after the old instance drained and stopped.
    */
-  private static JsonNode awaitStatus(Path config, java.util.function.Predicate<JsonNode> wanted)
-      throws Exception {
-    JsonNode status = status(config);
-    for (int i = 0; i < 20 && !wanted.test(status); i++) {
-      Thread.sleep(250);
-      status = status(config);
-    }
-    return status;
+  private static JsonNode awaitStatus(Path config, java.util.function.Predicate<JsonNode> wanted) {
+    return Await.value("web.1's status as awaited", () -> status(config), wanted);
   }
 
   /**
    * Waits until every process seen is gone except the instance now answering (its master and
    * workers). The current one is asked again each time, as one more recycle may be under way.
    */
-  private void awaitOnlyCurrentLeft(int port, Set<Long> seen) throws Exception {
-    List<Long> left = List.of();
-    long current = 0;
-    for (int i = 0; i < 60; i++) {
-      current = pid(port).master();
-      Set<Long> live = ConcurrentHashMap.newKeySet();
-      live.add(current);
-      ProcessHandle.of(current).ifPresent(p -> p.descendants().forEach(d -> live.add(d.pid())));
-      seen.addAll(live);
-      left =
-          seen.stream()
+  private void awaitOnlyCurrentLeft(int port, Set<Long> seen) {
+    long[] current = new long[1];
+    Await.value(
+        "every replaced process gone (the list: those still running)",
+        Duration.ofSeconds(30),
+        () -> {
+          current[0] = pid(port).master();
+          Set<Long> live = ConcurrentHashMap.newKeySet();
+          live.add(current[0]);
+          ProcessHandle.of(current[0])
+              .ifPresent(p -> p.descendants().forEach(d -> live.add(d.pid())));
+          seen.addAll(live);
+          return seen.stream()
               .filter(p -> !live.contains(p))
               .filter(RecyclingEndToEndTest::running)
               .toList();
-      if (left.isEmpty()) {
-        break;
-      }
-      Thread.sleep(500);
-    }
-    assertThat(left).as("replaced processes still running").isEmpty();
+        },
+        List::isEmpty);
     assertThat(seen).as("processes seen").hasSizeGreaterThan(2);
-    assertThat(running(current)).isTrue();
+    assertThat(running(current[0])).isTrue();
   }
 
   /** Alive and not a zombie. */

@@ -3,6 +3,7 @@ package dev.berth.supervisor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.berth.testing.Await;
 import dev.berth.testing.BerthProcess;
 import dev.berth.testing.Cli;
 import dev.berth.testing.HttpLoad;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -69,13 +71,15 @@ class SupervisorEndToEndTest {
         assertThat(after.path("restarts").asInt()).isEqualTo(1);
         // Load goes on after the comeback, and reaches the new incarnation too.
         load.awaitMore(200, WAIT);
-        awaitTrue("web.1 serves again", () -> get("/").body().contains("\"instance\":\"1\""));
+        Await.until(
+            "web.1 serves again", WAIT, () -> get("/").body().contains("\"instance\":\"1\""));
         load.awaitMore(100, WAIT);
         load.close();
         assertThat(load.failed()).as("failed requests: %s", load.failures()).isZero();
       }
-      awaitTrue(
+      Await.until(
           "the killed incarnation's workers are gone: " + incarnation,
+          WAIT,
           () -> incarnation.stream().noneMatch(Proc::running));
       assertThat(instance("web", 2).path("restarts").asInt()).isZero();
       assertThat(berth.output()).contains("web.1: exited unexpectedly with code");
@@ -109,8 +113,9 @@ class SupervisorEndToEndTest {
       assertThat(fatal.path("last_problem").asText())
           .contains("exited with code 3")
           .contains("boom");
-      awaitTrue(
+      Await.until(
           "3 attempts in the log",
+          WAIT,
           () -> logText("crash").lines().filter(l -> l.endsWith(" | boom")).count() >= 3);
       assertThat(logText("crash").lines().filter(l -> l.endsWith(" | boom"))).hasSize(3);
       assertThat(get("/").statusCode()).isEqualTo(200);
@@ -169,7 +174,8 @@ class SupervisorEndToEndTest {
                 "berth: ended processes left running by a previous berth that did not stop cleanly:")
             .containsPattern("berth:   web\\.1 \\(pid \\d+\\): 3 process\\(es\\)")
             .containsPattern("berth:   web\\.2 \\(pid \\d+\\): 3 process\\(es\\)");
-        awaitTrue("the old apps are gone: " + apps, () -> apps.stream().noneMatch(Proc::running));
+        Await.until(
+            "the old apps are gone: " + apps, WAIT, () -> apps.stream().noneMatch(Proc::running));
         assertThat(get("/").statusCode()).isEqualTo(200);
         JsonNode now = status();
         assertThat(now.path("instances")).hasSize(2).allMatch(SupervisorEndToEndTest::running);
@@ -275,8 +281,9 @@ class SupervisorEndToEndTest {
       awaitInstance("web", 1, i -> running(i) && workers(i) == 2);
       awaitInstance("web", 2, i -> running(i) && workers(i) == 2);
       assertThat(get("/print?line=before-follow").statusCode()).isEqualTo(200);
-      awaitTrue(
+      Await.until(
           "the line reached the log",
+          WAIT,
           () -> cli("logs", "web", "-n", "1").out().endsWith(" | before-follow"));
 
       Cli last = cli("logs", "web", "-n", "5");
@@ -303,7 +310,8 @@ class SupervisorEndToEndTest {
       // berth is fine: it answers, serves, and still logs.
       assertThat(cli("ping").exit()).isZero();
       assertThat(get("/print?line=after-follow").statusCode()).isEqualTo(200);
-      awaitTrue("the log file has the line", () -> logText("web").contains(" | after-follow"));
+      Await.until(
+          "the log file has the line", WAIT, () -> logText("web").contains(" | after-follow"));
       assertThat(tmp.resolve("state/log/web.log")).isRegularFile();
       assertThat(cli("logs", "web", "-n", "1").out().strip()).endsWith(" | after-follow");
       assertThat(berth.terminate(WAIT)).isZero();
@@ -400,40 +408,10 @@ class SupervisorEndToEndTest {
     return Cli.instance(config, app, number);
   }
 
-  private interface Check {
-    boolean test(JsonNode instance) throws Exception;
-  }
-
-  /**
-   * Polls `berth status` until the instance passes the check; fails with its last status if it
-   * never does.
-   */
-  private JsonNode awaitInstance(String app, int number, Check check) throws Exception {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (true) {
-      JsonNode i = instance(app, number);
-      if (check.test(i)) {
-        return i;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError(app + "." + number + " never got there; last status: " + i);
-      }
-      Thread.sleep(100);
-    }
-  }
-
-  private interface Condition {
-    boolean holds() throws Exception;
-  }
-
-  private static void awaitTrue(String what, Condition condition) throws Exception {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!condition.holds()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("never: " + what);
-      }
-      Thread.sleep(100);
-    }
+  /** Polls `berth status` until the instance passes the check, and returns its status. */
+  private JsonNode awaitInstance(String app, int number, Predicate<JsonNode> check) {
+    return Await.value(
+        app + "." + number + " in the awaited state", WAIT, () -> instance(app, number), check);
   }
 
   private static boolean running(JsonNode instance) {

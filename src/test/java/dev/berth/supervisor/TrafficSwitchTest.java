@@ -119,7 +119,9 @@ class TrafficSwitchTest {
     List<String> steps = new CopyOnWriteArrayList<>();
 
     traffic.retire(
-        List.of(old), app.drainTimeout(), (name, detail, took) -> steps.add(name + ": " + detail));
+        List.of(old),
+        app.run().drainTimeout(),
+        (name, detail, took) -> steps.add(name + ": " + detail));
     traffic.abandon(List.of(fresh));
 
     assertThat(steps)
