@@ -3,13 +3,11 @@ package dev.berth.supervisor;
 import static java.util.Objects.requireNonNull;
 
 import dev.berth.config.UserAccount;
+import dev.berth.process.ShortCommand;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * What a user may do with a file, asked as that user: a tiny {@code sh} script run the way the
@@ -23,8 +21,8 @@ final class UserAccess {
   private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
   /**
-   * $1: the program; PATH: where to look. A name with a slash is that file (relative to the working
-   * directory); an empty PATH entry is the working directory, as sh takes it.
+   * $1: the program; $2, set as PATH: where to look. A name with a slash is that file (relative to
+   * the working directory); an empty PATH entry is the working directory, as sh takes it.
    */
   private static final String FIND =
       "set -f; p=$1\n"
@@ -57,32 +55,15 @@ final class UserAccess {
       Optional<UserAccount> runAs, Path dir, String path, String script, String argument)
       throws IOException {
     requireNonNull(dir, "dir");
-    List<String> argv = new ArrayList<>();
-    runAs.ifPresent(
-        user ->
-            argv.addAll(
-                List.of(
-                    "setpriv", "--reuid=" + user.uid(), "--regid=" + user.gid(), "--init-groups")));
-    argv.addAll(List.of("/bin/sh", "-c", script, "sh", argument));
-    ProcessBuilder builder =
-        new ProcessBuilder(argv)
-            .directory(dir.toFile())
-            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-            .redirectError(ProcessBuilder.Redirect.DISCARD);
-    builder.environment().put("PATH", path);
-    Process process = builder.start();
-    try {
-      if (!process.waitFor(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-        process.destroyForcibly();
-        throw new IOException("checking " + argument + " as " + AppUser.name(runAs) + " timed out");
-      }
-    } catch (InterruptedException e) {
-      process.destroyForcibly();
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted", e);
-    }
-    // setpriv itself fails with 127 (no such program) or 1 with a message we discarded: only 0
-    // and 1 from the script are answers.
-    return process.exitValue() == 0;
+    // The PATH to search is the script's second argument, not the child's environment: the
+    // command itself (setsid, setpriv) is found on berth's.
+    ShortCommand check =
+        ShortCommand.of("/bin/sh", "-c", "PATH=$2\n" + script, "sh", argument, path)
+            .named("checking " + argument + " as " + AppUser.name(runAs))
+            .directory(dir)
+            .timeout(TIMEOUT);
+    runAs.ifPresent(user -> check.runAs(user.runAs()));
+    // setpriv itself fails with 127 (no such program) or 1: only 0 from the script is a yes.
+    return check.run().exitCode() == 0;
   }
 }
