@@ -17,8 +17,10 @@ final class TopKeys {
           "\"/var/lib/berth\"",
           """
           Where berth keeps what it makes while running: sockets of app instances (run/), logs
-          (log/), releases of deployed apps (apps/) and the control socket. Created when missing. Unix socket paths must fit in 107 bytes, so a deep
-          state_dir is refused with the path it would make.
+          (log/), releases of deployed apps (apps/), each app's persistent data directory
+          (data/APP, in $BERTH_DATA_DIR, kept across deploys) and the control socket. Created
+          when missing. Unix socket paths must fit in 107 bytes, so a deep state_dir is refused
+          with the path it would make.
           """);
 
   static final Key<Duration> SHUTDOWN_TIMEOUT =
