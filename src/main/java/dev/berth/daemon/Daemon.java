@@ -168,13 +168,17 @@ public final class Daemon {
             deployer,
             address -> addressOf(address, transport));
     this.reloader = reloader;
-    commands.register("reload", reloader::control);
+    commands.register(
+        "reload", (request, replies) -> ReloadRequests.control(reloader, request, replies));
     installSignalHandlers();
     // As nginx: `kill -HUP` reads the config again; off the signal thread, as a reload may take a
     // while.
     Signals.handle(
             "HUP",
-            () -> Thread.ofVirtual().name("berth-reload").start(() -> reloader.onSignal(out)))
+            () ->
+                Thread.ofVirtual()
+                    .name("berth-reload")
+                    .start(() -> ReloadRequests.onSignal(reloader, out)))
         .ifPresent(problem -> out.println("berth: WARNING: " + problem + ": it will not reload"));
     // As nginx after logrotate: `kill -USR1` reopens the access logs at their paths.
     Signal.handle(new Signal("USR1"), signal -> accessLog.reopen());
