@@ -7,15 +7,12 @@ import dev.berth.config.ConfigException;
 import dev.berth.config.ConfigLoader;
 import dev.berth.config.UserAccount;
 import dev.berth.logs.Logs;
-import dev.berth.process.CommandException;
-import dev.berth.process.ShortCommand;
 import dev.berth.supervisor.AppChecks;
 import dev.berth.supervisor.PhaseResult;
 import dev.berth.supervisor.Supervisor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
@@ -179,7 +176,7 @@ public final class Deployer {
       return configured;
     }
     try {
-      ownedBy(dir, supervisor.appUser(app));
+      ReleaseOwner.ownedBy(dir, supervisor.appUser(app));
     } catch (IOException | DeployException e) {
       // Its start says what is wrong (no such user, say).
       LOG.log(System.Logger.Level.DEBUG, "release " + dir + ": " + e.getMessage());
@@ -226,7 +223,7 @@ public final class Deployer {
       Source.Fetched fetched =
           source.fetch(incoming, stateDir, FETCH_TIMEOUT, line -> progress.output("fetch", line));
       Path dir = releases.adopt(incoming, number);
-      own(dir, user);
+      ReleaseOwner.own(dir, user);
       String verb =
           switch (source.kind()) {
             case DIRECTORY -> "copy";
@@ -391,7 +388,7 @@ public final class Deployer {
                     + (current.isPresent() ? " (from release " + current.getAsInt() + ")" : ""),
                 null));
         App app = forRelease(definition, releases.dir(target));
-        ownedBy(releases.dir(target), supervisor.appUser(app));
+        ReleaseOwner.ownedBy(releases.dir(target), supervisor.appUser(app));
         Optional<String> failure =
             supervisor.replaceGeneration(app, "release " + target, steps(progress));
         if (failure.isPresent()) {
@@ -445,7 +442,7 @@ public final class Deployer {
       App app =
           fromRelease ? forRelease(newDefinition, releases.dir(current.getAsInt())) : newDefinition;
       if (fromRelease) {
-        ownedBy(releases.dir(current.getAsInt()), supervisor.appUser(app));
+        ReleaseOwner.ownedBy(releases.dir(current.getAsInt()), supervisor.appUser(app));
       }
       String label =
           fromRelease ? "release " + current.getAsInt() + ", new definition" : "new definition";
@@ -518,51 +515,6 @@ public final class Deployer {
     }
     progress.step(line(phase, "done", result.took()));
     return result.took().toMillis() / 1000.0;
-  }
-
-  /**
-   * A root berth running the app as another user gives it the release: the build and release phases
-   * write there as that user. The release's top directory is private to its owner either way.
-   */
-  private static void own(Path dir, Optional<UserAccount> user)
-      throws IOException, DeployException {
-    if (user.isPresent()) {
-      try {
-        ShortCommand.of(
-                "chown",
-                "-R",
-                "--no-dereference",
-                user.get().uid() + ":" + user.get().gid(),
-                dir.toString())
-            .mergeStderr()
-            .timeout(Duration.ofMinutes(5))
-            .check();
-      } catch (CommandException e) {
-        switch (e.reason()) {
-          case FAILED ->
-              throw new DeployException(
-                  "cannot give the release to user " + user.get().name(), e.lastLines());
-          case TIMED_OUT ->
-              throw new DeployException(
-                  "cannot give the release to user " + user.get().name() + ": " + e.getMessage(),
-                  e.lastLines());
-          default -> throw e;
-        }
-      }
-    }
-    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-  }
-
-  /**
-   * A release made when the app ran as another user (the config's user changed since) is given to
-   * the user it runs as now.
-   */
-  private static void ownedBy(Path dir, Optional<UserAccount> user)
-      throws IOException, DeployException {
-    if (user.isPresent()
-        && ((Number) Files.getAttribute(dir, "unix:uid")).longValue() != user.get().uid()) {
-      own(dir, user);
-    }
   }
 
   private static Supervisor.Steps steps(Progress progress) {
