@@ -325,4 +325,24 @@ final class ForwardedRequest {
     }
     return uri.substring(slash);
   }
+
+  /** Whether the app's absolute redirects are put back under the mount point (see below). */
+  static boolean rewritesLocation(Route route) {
+    return route.stripPrefix() && !route.path().equals("/");
+  }
+
+  /**
+   * With strip_prefix the app does not know its mount point, so its own absolute redirects
+   * ("/login") are put back under it ("/app/login"), as nginx's proxy_redirect does: the prefix
+   * stripped from the request, added back to the response.
+   */
+  static void rewriteLocation(Route route, HttpHeaders headers) {
+    String location = headers.get(HttpHeaderNames.LOCATION);
+    if (!rewritesLocation(route) || location == null) {
+      return;
+    }
+    if (location.startsWith("/") && !location.startsWith("//")) {
+      headers.set(HttpHeaderNames.LOCATION, route.path() + location);
+    }
+  }
 }

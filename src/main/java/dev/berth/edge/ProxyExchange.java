@@ -14,7 +14,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -388,7 +387,7 @@ final class ProxyExchange implements Exchange {
     upstreamKeepAlive =
         HttpUtil.isKeepAlive(response) && response.protocolVersion().equals(HttpVersion.HTTP_1_1);
     ForwardedRequest.stripHopByHop(response.headers());
-    rewriteLocation(response.headers());
+    ForwardedRequest.rewriteLocation(route, response.headers());
     boolean bodyless = head || response.status().code() == 204 || response.status().code() == 304;
     if (!bodyless
         && !HttpUtil.isContentLengthSet(response)
@@ -418,11 +417,6 @@ final class ProxyExchange implements Exchange {
     return clientConnection.draining() || !requestDone;
   }
 
-  /** Whether the app's absolute redirects are put back under the mount point (see below). */
-  private boolean rewritesLocation() {
-    return route.stripPrefix() && !route.path().equals("/");
-  }
-
   /** The head of a response that passes through as bytes (see upstream.PassThrough). */
   private void rawResponseHead(RawResponse response) {
     upstreamKeepAlive = response.keepAlive();
@@ -431,20 +425,6 @@ final class ProxyExchange implements Exchange {
     }
     responseStarted = true;
     client.write(response, client.voidPromise());
-  }
-
-  /**
-   * With strip_prefix the app does not know its mount point, so its own absolute redirects
-   * ("/login") are put back under it ("/app/login"), as nginx's proxy_redirect does.
-   */
-  private void rewriteLocation(HttpHeaders headers) {
-    String location = headers.get(HttpHeaderNames.LOCATION);
-    if (!rewritesLocation() || location == null) {
-      return;
-    }
-    if (location.startsWith("/") && !location.startsWith("//")) {
-      headers.set(HttpHeaderNames.LOCATION, route.path() + location);
-    }
   }
 
   /** The response's last piece: a LastHttpContent, or a RawBody marked last. */
@@ -575,7 +555,7 @@ final class ProxyExchange implements Exchange {
 
     @Override
     public boolean rewritesLocation() {
-      return ProxyExchange.this.rewritesLocation();
+      return ForwardedRequest.rewritesLocation(route);
     }
 
     /**
