@@ -106,6 +106,7 @@ public final class Daemon {
     OwnLog ownLog = OwnLog.start(logs.berth());
     PrintStream console = out;
     out = ownLog.tee(console);
+    out.println("berth: state in " + config.stateDir() + " (releases, logs, app data)");
     // The control socket proves no other berth runs here: what a previous one left is ours to end.
     StateFile stateFile = new StateFile(config.stateDir().resolve("processes.json"));
     List<String> leftovers = stateFile.endLeftovers(LEFTOVER_STOP_TIMEOUT);
