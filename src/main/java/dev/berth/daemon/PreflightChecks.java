@@ -7,7 +7,7 @@ import dev.berth.config.Config;
 import dev.berth.config.ConfigException;
 import dev.berth.config.ConfigLines;
 import dev.berth.config.ConfigLoader;
-import dev.berth.deploy.Deployer;
+import dev.berth.deploy.AppPlacer;
 import dev.berth.deploy.Releases;
 import dev.berth.supervisor.AppChecks;
 import dev.berth.supervisor.AppDataDir;
@@ -126,7 +126,7 @@ public final class PreflightChecks {
    * and the release can run, else from a new copy of its folder, which is checked in the folder.
    */
   private static App whereItRuns(Path stateDir, App configured) {
-    OptionalInt current = Deployer.runsAsIs(stateDir, configured);
+    OptionalInt current = AppPlacer.runsAsIs(stateDir, configured);
     Releases releases = new Releases(stateDir, configured.name());
     if (current.isEmpty() || !Files.isDirectory(releases.dir(current.getAsInt()))) {
       return configured;

@@ -11,7 +11,6 @@ import dev.berth.supervisor.AppChecks;
 import dev.berth.supervisor.PhaseResult;
 import dev.berth.supervisor.Supervisor;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,12 +34,13 @@ import java.util.function.Consumer;
 public final class Deployer {
 
   private static final System.Logger LOG = System.getLogger(Deployer.class.getName());
-  private static final Duration FETCH_TIMEOUT = Duration.ofMinutes(10);
+  static final Duration FETCH_TIMEOUT = Duration.ofMinutes(10);
 
   private final Supervisor supervisor;
   private final Logs logs;
   private final Path stateDir;
   private final Consumer<String> say;
+  private final AppPlacer placer;
 
   /** Each app's definition as the config gives it (dir: the configured one), by name. */
   private final Map<String, App> definitions = new ConcurrentHashMap<>();
@@ -93,6 +93,7 @@ public final class Deployer {
     this.logs = requireNonNull(logs, "logs");
     this.stateDir = requireNonNull(stateDir, "stateDir");
     this.say = requireNonNull(say, "say");
+    this.placer = new AppPlacer(supervisor, stateDir, this::appLog);
     definitions.stream()
         .filter(app -> !app.external())
         .forEach(app -> this.definitions.put(app.name(), app));
@@ -122,218 +123,11 @@ public final class Deployer {
   }
 
   /**
-   * The app as berth starts it ({@code berth up}, a reload that adds it): from a release, with its
-   * Procfile read there. The current one, if it was made elsewhere (a deploy from git or a tarball)
-   * or from the app's folder as the folder is now; otherwise a new release is made from the folder
-   * first, and {@code say} tells. When none can be made, or the current one cannot run, {@code
-   * warn} says so and the app runs from its current release or else its configured dir.
+   * The app as berth starts it ({@code berth up}, a reload that adds it): placed in a release
+   * ({@link AppPlacer#runnable}).
    */
   public App runnable(App configured, Consumer<String> say, Consumer<String> warn) {
-    if (configured.external()) {
-      return configured;
-    }
-    return place(configured, say, warn).app();
-  }
-
-  /**
-   * Where an app runs: its app as placed in a release (or its configured dir), and that release's
-   * number (0 for none).
-   */
-  private record Placement(App app, int release, OptionalInt replaced) {
-    Placement(App app, int release) {
-      this(app, release, OptionalInt.empty());
-    }
-
-    /** The same, in a release just made from the folder, which was current before it. */
-    Placement made(OptionalInt before) {
-      return new Placement(app, release, before);
-    }
-  }
-
-  private Placement place(App configured, Consumer<String> say, Consumer<String> warn) {
-    String name = configured.name();
-    Path folder = configured.run().dir();
-    Releases releases = releases(name);
-    OptionalInt current;
-    Optional<Releases.Release> record;
-    try {
-      current = releases.current();
-      record = current.isPresent() ? releases.find(current.getAsInt()) : Optional.empty();
-    } catch (RuntimeException e) {
-      warn.accept("app " + name + ": " + e.getMessage() + "; running it from " + folder);
-      return new Placement(configured, 0);
-    }
-    String why;
-    String fingerprint = null;
-    if (current.isPresent() && record.isPresent() && record.get().fingerprint() == null) {
-      // Deployed from elsewhere (git, a tarball, another folder), or by an earlier berth: the
-      // folder is not where its code comes from.
-      return inRelease(configured, current.getAsInt(), releases, warn);
-    }
-    try {
-      fingerprint = new FolderTree(folder, stateDir).fingerprint();
-    } catch (IOException | java.io.UncheckedIOException e) {
-      warn.accept(
-          "app "
-              + name
-              + ": cannot read its folder "
-              + folder
-              + " ("
-              + e.getMessage()
-              + ")"
-              + (current.isPresent() ? "" : "; running it from there"));
-      return current.isPresent()
-          ? inRelease(configured, current.getAsInt(), releases, warn)
-          : new Placement(configured, 0);
-    }
-    if (record.isPresent() && record.get().madeFrom(folder, fingerprint)) {
-      return inRelease(configured, current.getAsInt(), releases, warn);
-    }
-    if (current.isEmpty()) {
-      why = "first start";
-    } else if (record.isPresent() && !record.get().source().equals(folder.toString())) {
-      why = "the app's dir is now " + folder;
-    } else {
-      why = "its folder changed since release " + current.getAsInt() + " was made from it";
-    }
-    try {
-      int number = fromFolder(configured, fingerprint, why, say);
-      Placement placed = inRelease(configured, number, releases, warn);
-      return placed.release() == number ? placed.made(current) : placed;
-    } catch (DeployException | IOException | RuntimeException e) {
-      String reason = e instanceof DeployException d ? d.describe() : e.getMessage();
-      warn.accept(
-          "app "
-              + name
-              + ": cannot make a release from "
-              + folder
-              + " ("
-              + reason
-              + "); running "
-              + (current.isPresent() ? "release " + current.getAsInt() : "it from there"));
-      return current.isPresent()
-          ? inRelease(configured, current.getAsInt(), releases, warn)
-          : new Placement(configured, 0);
-    }
-  }
-
-  /**
-   * A new release copied from the app's folder, made current: no build or release phase runs (they
-   * are a deploy's). @return its number
-   */
-  private int fromFolder(App configured, String fingerprint, String why, Consumer<String> say)
-      throws DeployException, IOException {
-    String name = configured.name();
-    Releases releases = releases(name);
-    int number = releases.next();
-    Path folder = configured.run().dir();
-    Path incoming = releases.incoming(number, UserAccount.currentUid() == 0);
-    try {
-      Source.Fetched fetched =
-          Source.of(folder.toString(), null).fetch(incoming, stateDir, FETCH_TIMEOUT, line -> {});
-      Path dir = releases.adopt(incoming, number);
-      ReleaseOwner.own(dir, supervisor.appUser(configured));
-      releases.record(
-          new Releases.Release(
-              number,
-              Instant.now(),
-              folder.toString(),
-              fetched.revision(),
-              configHash(configured),
-              null,
-              null,
-              fingerprint));
-      releases.markCurrent(number);
-      List<Integer> pruned = releases.prune(configured.deploy().keepReleases());
-      String line =
-          "app "
-              + name
-              + ": release "
-              + number
-              + " copied from "
-              + folder
-              + " ("
-              + why
-              + "), "
-              + size(fetched.bytes())
-              + " in "
-              + fetched.files()
-              + " files"
-              + (pruned.isEmpty() ? "" : "; removed old " + numbers(pruned));
-      appLog(name, line);
-      say.accept(line);
-      return number;
-    } catch (DeployException | IOException | RuntimeException e) {
-      releases.discard(number);
-      Releases.delete(incoming);
-      throw e;
-    }
-  }
-
-  /** The app placed in release {@code number}; its configured dir when that release cannot run. */
-  private Placement inRelease(
-      App configured, int number, Releases releases, Consumer<String> warn) {
-    String name = configured.name();
-    Path dir = releases.dir(number);
-    if (!Files.isDirectory(dir)) {
-      warn.accept(
-          "app "
-              + name
-              + ": current release "
-              + number
-              + " is missing ("
-              + dir
-              + "); running it from "
-              + configured.run().dir());
-      return new Placement(configured, 0);
-    }
-    App app;
-    try {
-      app = ConfigLoader.forRelease(configured, dir);
-    } catch (ConfigException e) {
-      warn.accept(
-          "app "
-              + name
-              + ": release "
-              + number
-              + " cannot run ("
-              + String.join("; ", e.problems())
-              + "); running it from "
-              + configured.run().dir());
-      return new Placement(configured, 0);
-    }
-    try {
-      ReleaseOwner.ownedBy(dir, supervisor.appUser(app));
-    } catch (IOException | DeployException e) {
-      // Its start says what is wrong (no such user, say).
-      LOG.log(System.Logger.Level.DEBUG, "release " + dir + ": " + e.getMessage());
-    }
-    return new Placement(app, number);
-  }
-
-  /**
-   * The release {@code berth up} would start the app from as it is: its current one, unless that
-   * was made from the app's folder and the folder changed since (then a new one would be made, as
-   * when there is none: empty).
-   */
-  public static OptionalInt runsAsIs(Path stateDir, App configured) {
-    try {
-      Releases releases = new Releases(stateDir, configured.name());
-      OptionalInt current = releases.current();
-      if (current.isEmpty()) {
-        return current;
-      }
-      Optional<Releases.Release> record = releases.find(current.getAsInt());
-      Path folder = configured.run().dir();
-      if (record.isPresent()
-          && (record.get().fingerprint() == null
-              || record.get().madeFrom(folder, new FolderTree(folder, stateDir).fingerprint()))) {
-        return current;
-      }
-    } catch (IOException | RuntimeException e) {
-      // As berth up: it makes a new release, or says why it cannot.
-    }
-    return OptionalInt.empty();
+    return placer.runnable(configured, say, warn);
   }
 
   /**
@@ -342,35 +136,7 @@ public final class Deployer {
    */
   public Optional<String> folderChanged(String name) {
     App definition = definitions.get(name);
-    if (definition == null) {
-      return Optional.empty();
-    }
-    try {
-      Releases releases = releases(name);
-      OptionalInt current = releases.current();
-      if (current.isEmpty()) {
-        return Optional.empty();
-      }
-      Optional<Releases.Release> record = releases.find(current.getAsInt());
-      Path folder = definition.run().dir();
-      if (record.isEmpty()
-          || record.get().fingerprint() == null
-          || !record.get().source().equals(folder.toString())
-          || record.get().madeFrom(folder, new FolderTree(folder, stateDir).fingerprint())) {
-        return Optional.empty();
-      }
-      return Optional.of(
-          name
-              + " runs release "
-              + current.getAsInt()
-              + ", copied from "
-              + folder
-              + ", which changed since: `berth deploy "
-              + name
-              + "` makes the change live");
-    } catch (IOException | RuntimeException e) {
-      return Optional.empty();
-    }
+    return definition == null ? Optional.empty() : placer.folderChanged(definition);
   }
 
   /**
@@ -473,8 +239,12 @@ public final class Deployer {
       made = false;
       List<Integer> pruned;
       try {
+        Optional<Releases.Release> before = AppPlacer.current(releases, number);
         releases.markCurrent(number);
-        pruned = releases.prune(definition.deploy().keepReleases());
+        OptionalInt spared =
+            placer.leftBehind(
+                name, releases, before, text -> progress.step(line("warning", text, null)));
+        pruned = releases.prune(definition.deploy().keepReleases(), spared);
       } catch (IOException e) {
         String message =
             "deploy of "
@@ -632,8 +402,8 @@ public final class Deployer {
     try (Supervisor.Exclusive exclusive = supervisor.exclusive(name, "redeploy")) {
       long begun = System.nanoTime();
       Releases releases = releases(name);
-      Placement placement =
-          place(
+      AppPlacer.Placement placement =
+          placer.place(
               newDefinition,
               text -> lines.step(line("release", text, null)),
               text -> lines.step(line("warning", text, null)));
@@ -643,7 +413,7 @@ public final class Deployer {
           fromRelease ? "release " + placement.release() + ", new definition" : "new definition";
       Optional<String> failure = supervisor.replaceGeneration(app, label, steps(lines));
       if (failure.isPresent()) {
-        unmake(placement, releases);
+        placement.unmake(releases);
         return failed(name, "redeploy", 0, false, releases, failure.get());
       }
       definitions.put(name, newDefinition);
@@ -656,24 +426,6 @@ public final class Deployer {
       return Result.done(placement.release());
     } catch (IllegalStateException e) {
       return Result.failed(e.getMessage());
-    }
-  }
-
-  /**
-   * A release made from the folder for a redeploy that failed goes again, and the one before it is
-   * current again: it is what serves.
-   */
-  private static void unmake(Placement placement, Releases releases) {
-    if (placement.replaced().isEmpty()) {
-      return;
-    }
-    try {
-      releases.markCurrent(placement.replaced().getAsInt());
-      releases.discard(placement.release());
-    } catch (IOException e) {
-      LOG.log(
-          System.Logger.Level.WARNING,
-          "cannot remove release " + placement.release() + ": " + e.getMessage());
     }
   }
 
@@ -767,7 +519,7 @@ public final class Deployer {
     return revision.substring(0, 12) + (revision.endsWith("-dirty") ? "-dirty" : "");
   }
 
-  private static String size(long bytes) {
+  static String size(long bytes) {
     if (bytes < 1024) {
       return bytes + " B";
     }
@@ -777,7 +529,7 @@ public final class Deployer {
     return String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024));
   }
 
-  private static String numbers(List<Integer> numbers) {
+  static String numbers(List<Integer> numbers) {
     return String.join(", ", numbers.stream().map(String::valueOf).toList());
   }
 

@@ -229,18 +229,59 @@ public final class Releases {
    * @return the numbers removed
    */
   List<Integer> prune(int keep) throws IOException {
+    return prune(keep, OptionalInt.empty());
+  }
+
+  /** {@link #prune(int)}, keeping release {@code spared} this time too. */
+  List<Integer> prune(int keep, OptionalInt spared) throws IOException {
     List<Release> all = list();
     OptionalInt current = current();
     List<Integer> removed = new ArrayList<>();
     for (int i = 0; i < all.size() - keep; i++) {
       int number = all.get(i).number();
-      if (current.isPresent() && current.getAsInt() == number) {
+      if ((current.isPresent() && current.getAsInt() == number)
+          || (spared.isPresent() && spared.getAsInt() == number)) {
         continue;
       }
       discard(number);
       removed.add(number);
     }
     return removed;
+  }
+
+  /**
+   * The regular files in release {@code release}'s directory modified after it was recorded: what
+   * its app wrote into it (code and build output are older), which a newer release does not have.
+   * At most {@code limit} paths, relative to the release; {@code total} has how many there are.
+   */
+  List<String> writtenSince(Release release, int limit, long[] total) throws IOException {
+    Path dir = dir(release.number());
+    List<String> found = new ArrayList<>();
+    if (!Files.isDirectory(dir)) {
+      return found;
+    }
+    java.nio.file.attribute.FileTime made =
+        java.nio.file.attribute.FileTime.from(release.created());
+    Files.walkFileTree(
+        dir,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+            if (attrs.isRegularFile() && attrs.lastModifiedTime().compareTo(made) > 0) {
+              total[0]++;
+              if (found.size() < limit) {
+                found.add(dir.relativize(file).toString());
+              }
+            }
+            return FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public FileVisitResult visitFileFailed(Path file, IOException e) {
+            return FileVisitResult.CONTINUE;
+          }
+        });
+    return found;
   }
 
   /** Removes a release's directory and metadata. */
