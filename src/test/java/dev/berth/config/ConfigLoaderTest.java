@@ -147,12 +147,21 @@ class ConfigLoaderTest {
             new Route("", "/", new AppTarget("web"), false, limits, log, 32));
   }
 
+  /**
+   * .berth beside the config, or for root a directory under /var/lib/berth (DefaultStateDirTest).
+   */
+  private Path defaultStateDir() {
+    Path base = dir.toAbsolutePath();
+    return DefaultStateDir.of(
+        base, base.resolve("berth.toml"), UserAccount.currentUid() == 0, System.getenv());
+  }
+
   @Test
   void appliesTopLevelDefaults() throws Exception {
     Config config = parse(LISTENER);
 
-    assertThat(config.stateDir()).isEqualTo(dir.toAbsolutePath().resolve(".berth"));
-    assertThat(config.runDir()).isEqualTo(dir.toAbsolutePath().resolve(".berth/run"));
+    assertThat(config.stateDir()).isEqualTo(defaultStateDir());
+    assertThat(config.runDir()).isEqualTo(defaultStateDir().resolve("run"));
     assertThat(config.shutdownTimeout()).isEqualTo(Duration.ofSeconds(10));
     assertThat(config.apps()).isEmpty();
     assertThat(config.routes()).isEmpty();
@@ -1070,9 +1079,7 @@ class ConfigLoaderTest {
     assertThat(parse(LISTENER).accessLog())
         .isEqualTo(
             new AccessLogSpec(
-                true,
-                dir.toAbsolutePath().resolve(".berth/log/access.log"),
-                AccessLogSpec.Format.COMBINED));
+                true, defaultStateDir().resolve("log/access.log"), AccessLogSpec.Format.COMBINED));
     assertThat(parse("state_dir = \"var\"\n" + LISTENER).accessLog())
         .isEqualTo(
             new AccessLogSpec(

@@ -243,12 +243,12 @@ class ConfigChangeTest {
 
   @Test
   void aNewStateDirIsRefused() throws Exception {
-    ConfigChange change =
-        ConfigChange.between(load(BASE), load("state_dir = \"elsewhere\"\n" + BASE));
+    Config before = load(BASE);
+    ConfigChange change = ConfigChange.between(before, load("state_dir = \"elsewhere\"\n" + BASE));
     assertThat(change.refused())
         .singleElement()
         .asString()
-        .startsWith("state_dir: " + tmp.resolve(".berth") + " -> " + tmp.resolve("elsewhere"))
+        .startsWith("state_dir: " + before.stateDir() + " -> " + tmp.resolve("elsewhere"))
         .contains("restart berth");
   }
 

@@ -71,8 +71,9 @@ class ProcessTypesEndToEndTest {
       assertThat(berth.output())
           .contains(
               "berth: app shop: ready, 4/4 instance(s) (web: /usr/bin/gunicorn --workers 1 wsgi:app;"
-                  + " worker: /usr/bin/python3 worker.py)")
-          .doesNotContain("release");
+                  + " worker: /usr/bin/python3 worker.py), release 1")
+          .contains(
+              "berth: app shop: release 1 copied from " + appDir.toRealPath() + " (first start)");
       JsonNode instances = status().path("instances");
       assertThat(tags(instances))
           .containsExactly("shop.1", "shop.2", "shop.worker.1", "shop.worker.2");

@@ -42,8 +42,8 @@ class ReadinessEndToEndTest {
             """
                 .formatted(tmp, port, BerthProcess.testApp()));
     try (BerthProcess berth = BerthProcess.up(config)) {
-      assertThat(berth.awaitLine("app healthy:", Duration.ofSeconds(30))).contains("ready, 1/1");
-      assertThat(berth.awaitLine("app sick:", Duration.ofSeconds(30))).contains("FAILED, 0/1");
+      assertThat(berth.awaitLine("app healthy: ready", Duration.ofSeconds(30))).contains(", 1/1");
+      assertThat(berth.awaitLine("app sick: FAILED", Duration.ofSeconds(30))).contains(", 0/1");
       assertThat(berth.awaitLine("sick.1: not answering", Duration.ofSeconds(30)))
           .contains("not answering 2xx to its health check (GET /status/503)")
           .contains("after 2s");
