@@ -18,11 +18,11 @@ import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
- * <b>Where an app runs</b>: always in a release. The current one when it was deployed from
- * elsewhere (git, a tarball) or copied from the app's folder as the folder is now; otherwise a new
- * release is copied from the folder first. So the app's user needs no access to the checkout: the
- * copy is berth's, owned by that user. No build or release phase runs for such a copy (they are a
- * deploy's).
+ * <b>Where an app runs</b>: always in a release. A new one is copied from the app's folder when it
+ * has none, or when the folder changed since berth last copied it (by {@code berth up} or a deploy
+ * of the folder); otherwise its current release runs, whatever made it (a deploy from git, a
+ * rollback). So the app's user needs no access to the checkout: the copy is berth's, owned by that
+ * user. No build or release phase runs for such a copy (they are a deploy's).
  */
 public final class AppPlacer {
 
@@ -43,10 +43,9 @@ public final class AppPlacer {
 
   /**
    * The app as berth starts it ({@code berth up}, a reload that adds it): from a release, with its
-   * Procfile read there. The current one, if it was made elsewhere (a deploy from git or a tarball)
-   * or from the app's folder as the folder is now; otherwise a new release is made from the folder
-   * first, and {@code say} tells. When none can be made, or the current one cannot run, {@code
-   * warn} says so and the app runs from its current release or else its configured dir.
+   * Procfile read there: a new copy of its folder if needed (see the class), and {@code say} tells.
+   * When none can be made, or the current one cannot run, {@code warn} says so and the app runs
+   * from its current release or else its configured dir.
    */
   public App runnable(App configured, Consumer<String> say, Consumer<String> warn) {
     if (configured.external()) {
@@ -93,21 +92,19 @@ public final class AppPlacer {
     Path folder = configured.run().dir();
     Releases releases = new Releases(stateDir, name);
     OptionalInt current;
-    Optional<Releases.Release> record;
     try {
       current = releases.current();
-      record = current.isPresent() ? releases.find(current.getAsInt()) : Optional.empty();
     } catch (RuntimeException e) {
       warn.accept("app " + name + ": " + e.getMessage() + "; running it from " + folder);
       return new Placement(configured, 0);
     }
-    String why;
-    String fingerprint = null;
-    if (current.isPresent() && record.isPresent() && record.get().fingerprint() == null) {
-      // Deployed from elsewhere (git, a tarball, another folder), or by an earlier berth: the
-      // folder is not where its code comes from.
+    Optional<Releases.Release> last = current.isEmpty() ? Optional.empty() : lastCopy(releases);
+    if (current.isPresent() && last.isEmpty()) {
+      // Deployed from elsewhere only (git, a tarball), or by an earlier berth: the folder is not
+      // where its code comes from.
       return inRelease(configured, current.getAsInt(), releases, warn);
     }
+    String fingerprint;
     try {
       fingerprint = new FolderTree(folder, stateDir).fingerprint();
     } catch (IOException | java.io.UncheckedIOException e) {
@@ -124,16 +121,16 @@ public final class AppPlacer {
           ? inRelease(configured, current.getAsInt(), releases, warn)
           : new Placement(configured, 0);
     }
-    if (record.isPresent() && record.get().madeFrom(folder, fingerprint)) {
+    // Unchanged since berth last copied it: what runs stays (a rollback holds until an edit).
+    if (last.isPresent() && last.get().madeFrom(folder, fingerprint)) {
       return inRelease(configured, current.getAsInt(), releases, warn);
     }
-    if (current.isEmpty()) {
-      why = "first start";
-    } else if (record.isPresent() && !record.get().source().equals(folder.toString())) {
-      why = "the app's dir is now " + folder;
-    } else {
-      why = "its folder changed since release " + current.getAsInt() + " was made from it";
-    }
+    String why =
+        last.isEmpty()
+            ? "first start"
+            : !last.get().source().equals(folder.toString())
+                ? "the app's dir is now " + folder
+                : "its folder changed since release " + last.get().number() + " was copied from it";
     try {
       int number = fromFolder(configured, fingerprint, why, say);
       Placement placed = inRelease(configured, number, releases, warn);
@@ -302,9 +299,17 @@ public final class AppPlacer {
   }
 
   /**
-   * The release {@code berth up} would start the app from as it is: its current one, unless that
-   * was made from the app's folder and the folder changed since (then a new one would be made, as
-   * when there is none: empty).
+   * The newest release copied from the app's folder (by {@code berth up} or a deploy of the
+   * folder), whose fingerprint says how the folder was then.
+   */
+  private static Optional<Releases.Release> lastCopy(Releases releases) {
+    return releases.list().stream().filter(r -> r.fingerprint() != null).reduce((a, b) -> b);
+  }
+
+  /**
+   * The release {@code berth up} would start the app from as it is: its current one, unless the
+   * folder changed since berth last copied it (then a new one would be made, as when there is none:
+   * empty).
    */
   public static OptionalInt runsAsIs(Path stateDir, App configured) {
     try {
@@ -313,11 +318,10 @@ public final class AppPlacer {
       if (current.isEmpty()) {
         return current;
       }
-      Optional<Releases.Release> record = releases.find(current.getAsInt());
+      Optional<Releases.Release> last = lastCopy(releases);
       Path folder = configured.run().dir();
-      if (record.isPresent()
-          && (record.get().fingerprint() == null
-              || record.get().madeFrom(folder, new FolderTree(folder, stateDir).fingerprint()))) {
+      if (last.isEmpty()
+          || last.get().madeFrom(folder, new FolderTree(folder, stateDir).fingerprint())) {
         return current;
       }
     } catch (IOException | RuntimeException e) {
@@ -327,32 +331,31 @@ public final class AppPlacer {
   }
 
   /**
-   * When the app runs a release made from its folder and the folder changed since: a line saying so
-   * and what makes the change live ({@code berth restart} runs the release as it is).
+   * When the folder changed since berth last copied it: a line saying so and what makes the change
+   * live ({@code berth restart} runs the release as it is).
    */
   Optional<String> folderChanged(App definition) {
     String name = definition.name();
     try {
       Releases releases = new Releases(stateDir, name);
       OptionalInt current = releases.current();
-      if (current.isEmpty()) {
-        return Optional.empty();
-      }
-      Optional<Releases.Release> record = releases.find(current.getAsInt());
+      Optional<Releases.Release> last = lastCopy(releases);
       Path folder = definition.run().dir();
-      if (record.isEmpty()
-          || record.get().fingerprint() == null
-          || !record.get().source().equals(folder.toString())
-          || record.get().madeFrom(folder, new FolderTree(folder, stateDir).fingerprint())) {
+      if (current.isEmpty()
+          || last.isEmpty()
+          || !last.get().source().equals(folder.toString())
+          || last.get().madeFrom(folder, new FolderTree(folder, stateDir).fingerprint())) {
         return Optional.empty();
       }
       return Optional.of(
           name
               + " runs release "
               + current.getAsInt()
-              + ", copied from "
+              + "; its folder "
               + folder
-              + ", which changed since: `berth deploy "
+              + " changed since release "
+              + last.get().number()
+              + " was copied from it: `berth deploy "
               + name
               + "` makes the change live");
     } catch (IOException | RuntimeException e) {

@@ -70,8 +70,8 @@ public final class Releases {
     }
 
     /**
-     * Whether it was made from {@code dir}, the app's folder, as the folder was when it had {@code
-     * fingerprint} ({@link FolderTree#fingerprint}).
+     * Whether it was copied from {@code dir}, the app's folder, as the folder was when it had
+     * {@code fingerprint} ({@link FolderTree#fingerprint}).
      */
     boolean madeFrom(Path dir, String fingerprint) {
       return this.fingerprint != null
