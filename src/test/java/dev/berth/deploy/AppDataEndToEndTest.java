@@ -139,11 +139,12 @@ class AppDataEndToEndTest {
       assertThat(env("/pathy/env").path("data").asText())
           .isEqualTo(tmp.resolve("state/data/pathy").toString());
 
+      // berth up made release 1 from the folder; the deploys make 2 and 3.
       add("before any deploy");
-      deploy("v1", 1);
+      deploy("v1", 2);
       add("on release 1");
       assertThat(rows()).isEqualTo("before any deploy\non release 1");
-      deploy("v2", 2);
+      deploy("v2", 3);
       assertThat(rows()).isEqualTo("before any deploy\non release 1");
       add("on release 2");
 

@@ -64,7 +64,9 @@ class DeployEndToEndTest {
           Files.writeString(source.resolve("VERSION"), "v" + i + "\n");
           Cli deploy = cli("deploy", "web", source.toString());
           assertThat(deploy.exit()).as("deploy %d: %s\n%s", i, deploy.out(), deploy.err()).isZero();
-          assertThat(deploy.out()).contains("-----> done     web release " + i + " is current");
+          // berth up made release 1 from the folder.
+          assertThat(deploy.out())
+              .contains("-----> done     web release " + (i + 1) + " is current");
           deploy
               .out()
               .lines()
@@ -88,12 +90,12 @@ class DeployEndToEndTest {
       // Where the time went, for whoever wants to make this test faster.
       System.out.println("50 deploys, seconds per step in all: " + seconds);
       JsonNode releases = releasesJson();
-      assertThat(releases.path("current").asInt()).isEqualTo(50);
+      assertThat(releases.path("current").asInt()).isEqualTo(51);
       assertThat(releases.path("releases").findValues("number").stream().map(JsonNode::asInt))
-          .containsExactly(48, 49, 50);
+          .containsExactly(49, 50, 51);
       try (Stream<Path> dirs = Files.list(tmp.resolve("state/apps/web/releases"))) {
         assertThat(dirs.map(p -> p.getFileName().toString()))
-            .containsExactlyInAnyOrder("48", "49", "50", "48.json", "49.json", "50.json");
+            .containsExactlyInAnyOrder("49", "50", "51", "49.json", "50.json", "51.json");
       }
       // One generation runs: the old ones were stopped, with their process trees.
       assertThat(status().path("instances"))
@@ -147,7 +149,7 @@ class DeployEndToEndTest {
         assertThat(deploy.exit()).as(deploy.out()).isEqualTo(1);
         assertThat(deploy.err())
             .startsWith(
-                "berth: deploy of web (release 2) failed, the running version keeps serving: web.")
+                "berth: deploy of web (release 3) failed, the running version keeps serving: web.")
             .contains("exited with code")
             .contains("RuntimeError: broken release: cannot import");
         assertThat(deploy.out()).doesNotContain("-----> switch");
@@ -185,24 +187,25 @@ class DeployEndToEndTest {
       assertThat(version()).isEqualTo("v1");
       assertThat(pids()).isEqualTo(before);
       JsonNode releases = releasesJson();
-      assertThat(releases.path("releases")).hasSize(1);
-      assertThat(releases.path("current").asInt()).isEqualTo(1);
-      assertThat(tmp.resolve("state/apps/web/releases/2")).doesNotExist();
+      // 1: what berth up copied from the folder; 2: the first deploy.
+      assertThat(releases.path("releases")).hasSize(2);
+      assertThat(releases.path("current").asInt()).isEqualTo(2);
+      assertThat(tmp.resolve("state/apps/web/releases/3")).doesNotExist();
       // Both failures are in the app's log, with the release output.
       String log = Files.readString(tmp.resolve("state/log/web.log"));
       assertThat(log)
           .contains(" release | migration 0042 failed: no such column")
-          .contains(" berth | deploy of web (release 2) failed");
+          .contains(" berth | deploy of web (release 3) failed");
 
       // A good one goes through; the worker is replaced too.
       Path good = copy(source, "good", "v4");
       Cli deploy = cli("deploy", "web", good.toString());
       assertThat(deploy.exit()).as(deploy.err()).isZero();
-      assertThat(deploy.out()).contains("-----> start    2 web, 1 worker (release 2)");
+      assertThat(deploy.out()).contains("-----> start    2 web, 1 worker (release 3)");
       assertThat(version()).isEqualTo("v4");
       Set<Long> after = pids();
       assertThat(after).hasSize(3).doesNotContainAnyElementsOf(before);
-      assertThat(berth.output()).contains("berth: deploy: web release 2 is current");
+      assertThat(berth.output()).contains("berth: deploy: web release 3 is current");
     }
   }
 
@@ -217,7 +220,7 @@ class DeployEndToEndTest {
     try (BerthProcess berth = up(app)) {
       assertThat(version()).isEqualTo("configured-dir");
       assertThat(cli("rollback", "web").err())
-          .isEqualTo("berth: rollback of web: no release before the first deploy to go back to");
+          .isEqualTo("berth: rollback of web: no release before release 1 to go back to");
       assertThat(cli("deploy", "web", v1.toString()).exit()).isZero();
       assertThat(cli("deploy", "web", v2.toString()).exit()).isZero();
       assertThat(version()).isEqualTo("v2");
@@ -229,9 +232,9 @@ class DeployEndToEndTest {
         assertThat(rollback.exit()).as(rollback.err()).isZero();
         assertThat(rollback.out().lines())
             .containsSubsequence(
-                "-----> rollback to release 1 (from release 2)",
-                "-----> switch   web.1-2 -> release 1")
-            .anyMatch(l -> l.startsWith("-----> done     web release 1 is current"));
+                "-----> rollback to release 2 (from release 3)",
+                "-----> switch   web.1-2 -> release 2")
+            .anyMatch(l -> l.startsWith("-----> done     web release 2 is current"));
         assertThat(version()).isEqualTo("v1");
         load.awaitMore(50, WAIT);
         load.close();
@@ -242,30 +245,33 @@ class DeployEndToEndTest {
       Cli releases = cli("releases", "web");
       assertThat(releases.exit()).isZero();
       assertThat(releases.out().lines())
-          .hasSize(3)
+          .hasSize(4)
           .satisfies(
               lines -> assertThat(lines.get(0)).matches("RELEASE\\s+CREATED\\s+SOURCE\\s+REVISION"))
           .anySatisfy(
               l ->
                   assertThat(l)
                       .matches(
-                          "1\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s+"
+                          "2\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s+"
                               + v1
                               + "\\s+-\\s+current"))
-          .anySatisfy(l -> assertThat(l).matches("2\\s+.*" + v2 + "\\s+-"));
-      assertThat(cli("rollback", "web", "1").err())
-          .isEqualTo("berth: rollback of web: release 1 is current already");
+          .anySatisfy(l -> assertThat(l).matches("3\\s+.*" + v2 + "\\s+-"))
+          .anySatisfy(l -> assertThat(l).matches("1\\s+.*" + configured.toRealPath() + "\\s+-"));
+      assertThat(cli("rollback", "web", "2").err())
+          .isEqualTo("berth: rollback of web: release 2 is current already");
       assertThat(cli("rollback", "web", "7").err())
-          .isEqualTo("berth: rollback of web: no release 7 (it has: 1, 2)");
-      assertThat(cli("rollback", "web", "2").exit()).isZero();
+          .isEqualTo("berth: rollback of web: no release 7 (it has: 1, 2, 3)");
+      assertThat(cli("rollback", "web", "3").exit()).isZero();
       assertThat(version()).isEqualTo("v2");
       assertThat(berth.terminate(WAIT)).isZero();
     }
-    // The next berth runs the current release, not the configured dir.
+    // The next berth runs the current release: the configured dir did not change since berth
+    // copied it (release 1), so no new copy is made.
     try (BerthProcess berth = BerthProcess.up(config)) {
       assertThat(version()).isEqualTo("v2");
       assertThat(berth.output())
-          .containsPattern("berth: app web: ready, 2/2 instance\\(s\\) \\(.*\\), release 2");
+          .containsPattern("berth: app web: ready, 2/2 instance\\(s\\) \\(.*\\), release 3")
+          .doesNotContain("copied from");
       assertThat(berth.terminate(WAIT)).isZero();
     }
   }
@@ -318,21 +324,22 @@ class DeployEndToEndTest {
       assertThat(fromTarball.out()).contains("-----> unpack   " + tarball);
       assertThat(version()).isEqualTo("git-v2");
 
+      // Release 1 was berth up's copy of the configured dir; 2 and 3 came from git.
       JsonNode releases = releasesJson();
       assertThat(releases.path("releases")).hasSize(2);
-      JsonNode three = releases.path("releases").get(0);
-      assertThat(three.path("number").asInt()).isEqualTo(3);
-      assertThat(three.path("revision").asText()).isEqualTo(second);
-      assertThat(three.path("source").asText()).isEqualTo(repo.toString());
-      JsonNode four = releases.path("releases").get(1);
+      JsonNode four = releases.path("releases").get(0);
       assertThat(four.path("number").asInt()).isEqualTo(4);
       assertThat(four.path("revision").asText()).isEqualTo(second);
-      assertThat(four.path("source").asText()).isEqualTo("git push refs/heads/main");
-      assertThat(four.path("current").asBoolean()).isTrue();
-      assertThat(four.path("config_hash").asText()).matches("[0-9a-f]{12}");
+      assertThat(four.path("source").asText()).isEqualTo(repo.toString());
+      JsonNode five = releases.path("releases").get(1);
+      assertThat(five.path("number").asInt()).isEqualTo(5);
+      assertThat(five.path("revision").asText()).isEqualTo(second);
+      assertThat(five.path("source").asText()).isEqualTo("git push refs/heads/main");
+      assertThat(five.path("current").asBoolean()).isTrue();
+      assertThat(five.path("config_hash").asText()).matches("[0-9a-f]{12}");
       // The release tree has the files, not the repository.
-      assertThat(tmp.resolve("state/apps/web/releases/4/wsgi.py")).exists();
-      assertThat(tmp.resolve("state/apps/web/releases/4/.git")).doesNotExist();
+      assertThat(tmp.resolve("state/apps/web/releases/5/wsgi.py")).exists();
+      assertThat(tmp.resolve("state/apps/web/releases/5/.git")).doesNotExist();
 
       // A dirty work tree says so.
       Files.writeString(repo.resolve("VERSION"), "git-v3-uncommitted\n");
@@ -381,7 +388,7 @@ class DeployEndToEndTest {
             WAIT,
             () ->
                 Files.readString(tmp.resolve("state/log/web.log"))
-                    .contains("deploy: release 1 from"));
+                    .contains("deploy: release 2 from"));
         for (List<String> args :
             List.of(
                 List.of("deploy", "web"),
@@ -398,7 +405,7 @@ class DeployEndToEndTest {
         Files.writeString(gate, "");
         deploying.join(WAIT);
       }
-      assertThat(releasesJson().path("current").asInt()).isEqualTo(1);
+      assertThat(releasesJson().path("current").asInt()).isEqualTo(2);
       assertThat(cli("restart", "web").exit()).isZero();
 
       // A release phase that hangs is ended at release_timeout, with its process tree.
@@ -411,13 +418,13 @@ class DeployEndToEndTest {
           .contains("hanging");
       assertThat(berth.descendants())
           .noneMatch(p -> p.info().commandLine().orElse("").contains("sleep 600"));
-      assertThat(releasesJson().path("current").asInt()).isEqualTo(1);
+      assertThat(releasesJson().path("current").asInt()).isEqualTo(2);
 
       // --json: the events, then the result.
-      Cli json = cli("rollback", "web", "1", "--json");
+      Cli json = cli("rollback", "web", "2", "--json");
       assertThat(json.exit()).isEqualTo(1);
       assertThat(JSON.readTree(json.out()).path("error").asText())
-          .isEqualTo("berth: rollback of web: release 1 is current already");
+          .isEqualTo("berth: rollback of web: release 2 is current already");
       Files.delete(hang);
       json = cli("deploy", "web", "--json");
       assertThat(json.exit()).as(json.out()).isZero();
@@ -426,7 +433,7 @@ class DeployEndToEndTest {
       assertThat(lines)
           .anyMatch(
               l -> l.equals("{\"event\":\"output\",\"source\":\"release\",\"text\":\"migrated\"}"));
-      assertThat(JSON.readTree(lines.get(lines.size() - 1)).path("release").asInt()).isEqualTo(2);
+      assertThat(JSON.readTree(lines.get(lines.size() - 1)).path("release").asInt()).isEqualTo(3);
     }
   }
 
@@ -437,7 +444,7 @@ class DeployEndToEndTest {
   void aRootBerthGivesTheReleaseToTheAppsUserWhoRunsTheBuildAndReleasePhases() throws Exception {
     Assumptions.assumeTrue(UserAccount.currentUid() == 0, "berth must run as root for this test");
     UserAccount nobody = UserAccount.lookup("nobody").orElseThrow();
-    // nobody must reach the configured dir, which it runs from before the first deploy.
+    // nobody must pass through tmp to its release and socket in tmp/state.
     Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
     Path source = source("src", "v1");
     String app =
@@ -454,7 +461,8 @@ class DeployEndToEndTest {
       Cli deploy = cli("deploy", "web");
       assertThat(deploy.exit()).as(deploy.err()).isZero();
       assertThat(deploy.out()).contains("       migrated as nobody");
-      Path release = tmp.resolve("state/apps/web/releases/1");
+      // Release 1 is berth up's copy of the folder (no build); the deploy made release 2.
+      Path release = tmp.resolve("state/apps/web/releases/2");
       assertThat(Files.readString(release.resolve("BUILT"))).isEqualTo(Long.toString(nobody.uid()));
       assertThat(Files.readString(release.resolve("MIGRATED")).strip())
           .isEqualTo(Long.toString(nobody.uid()));

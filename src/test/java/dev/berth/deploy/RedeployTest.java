@@ -106,30 +106,39 @@ class RedeployTest {
       Deployer deployer = new Deployer(supervisor, logs, state, List.of(first), line -> {});
       assertThat(get("/env/GREETING")).containsExactly("hello");
 
-      // No release yet: the configured dir, with the new env and count.
+      // No release yet: a copy of the configured dir, with the new env and count.
+      Path real = source.toRealPath();
       List<String> steps = new ArrayList<>();
       Deployer.Result result = deployer.redeploy(app(source, "bonjour", 2), steps::add);
       assertThat(result.ok()).as(result.failure()).isTrue();
-      assertThat(result.release()).isZero();
+      assertThat(result.release()).isEqualTo(1);
       assertThat(switches).containsExactly("web");
       assertThat(get("/env/GREETING")).containsExactly("bonjour", "bonjour");
       assertThat(get("/version")).containsExactly("configured", "configured");
       assertThat(steps)
-          .anyMatch(l -> l.startsWith("-----> start    2 web (new definition)"))
+          .anyMatch(l -> l.contains("app web: release 1 copied from " + real))
+          .anyMatch(l -> l.startsWith("-----> start    2 web (release 1, new definition)"))
           .anyMatch(l -> l.startsWith("-----> done     web runs its new definition"));
       assertThat(supervisor.status()).hasSize(2).allMatch(i -> i.state().equals("RUNNING"));
 
-      // After a deploy: the current release's code, with the definition of the day.
+      // After a deploy of the folder: the current release's code, with the definition of the day.
       Files.writeString(source.resolve("VERSION"), "released\n");
       Deployer.Result deployed =
           deployer.deploy("web", new Deployer.Request(null, null, null, null), progress());
       assertThat(deployed.ok()).as(deployed.failure()).isTrue();
+      assertThat(deployed.release()).isEqualTo(2);
+      result = deployer.redeploy(app(source, "hallo", 1), steps::add);
+      assertThat(result.ok()).as(result.failure()).isTrue();
+      assertThat(result.release()).isEqualTo(2);
+      assertThat(get("/env/GREETING")).containsExactly("hallo");
+      assertThat(get("/version")).containsExactly("released");
+
+      // The folder edited since berth copied it: a new copy runs, as at berth up.
       Files.writeString(source.resolve("VERSION"), "edited after the release\n");
       result = deployer.redeploy(app(source, "hallo", 1), steps::add);
       assertThat(result.ok()).as(result.failure()).isTrue();
-      assertThat(result.release()).isEqualTo(1);
-      assertThat(get("/env/GREETING")).containsExactly("hallo");
-      assertThat(get("/version")).containsExactly("released");
+      assertThat(result.release()).isEqualTo(3);
+      assertThat(get("/version")).containsExactly("edited after the release");
 
       // A definition whose processes cannot start: refused, the running generation untouched.
       Set<Endpoint> before = Set.copyOf(serving);
