@@ -2,6 +2,8 @@ package dev.berth.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.config.UserAccount;
 import dev.berth.testing.Await;
 import dev.berth.testing.BerthProcess;
@@ -46,7 +48,7 @@ class PrivateCheckoutEndToEndTest {
     assertThat(Files.getPosixFilePermissions(tmp))
         .as("the checkout's directory is private, as mktemp -d makes it")
         .isEqualTo(PosixFilePermissions.fromString("rwx------"));
-    servesAndReleasesFromTheFolder(tmp.resolve("examples"));
+    servesAndReleasesFromTheFolder(tmp.resolve("examples"), true);
   }
 
   @Test
@@ -59,7 +61,9 @@ class PrivateCheckoutEndToEndTest {
         "/root is 0700");
     Path home = Files.createTempDirectory(root, "berth-e2e");
     try {
-      servesAndReleasesFromTheFolder(home.resolve("examples"));
+      // Where the checkout is makes no difference past the first start: the rest of the round
+      // (restart, deploy) runs in the case above only, to keep the test short.
+      servesAndReleasesFromTheFolder(home.resolve("examples"), false);
     } finally {
       deleteTree(home);
     }
@@ -86,7 +90,6 @@ class PrivateCheckoutEndToEndTest {
       Path state = examples.resolve(".berth");
       assertThat(state.resolve("apps/onboarding/releases/1/wsgi.py")).isRegularFile();
       assertThat(state.resolve("data/onboarding")).isDirectory();
-      List<ProcessHandle> apps = new ArrayList<>();
       for (String app : List.of("onboarding", "tasks")) {
         long pid = Cli.instance(config, app, 1).path("pid").asLong();
         assertThat(uids(pid))
@@ -94,23 +97,19 @@ class PrivateCheckoutEndToEndTest {
             .containsOnly(nobody.uid());
         assertThat(Files.readSymbolicLink(Path.of("/proc/" + pid + "/cwd")))
             .startsWith(state.resolve("apps/" + app + "/releases"));
-        apps.add(ProcessHandle.of(pid).orElseThrow());
       }
-      assertThat(berth.terminate(WAIT)).isZero();
-      for (ProcessHandle app : apps) {
-        Await.until("app process " + app.pid() + " to end with berth", () -> !app.isAlive());
-      }
-      assertThat(berth.descendants()).isEmpty();
+      stop(berth, config);
     }
   }
 
   /**
-   * The whole round as root with the examples at {@code examples}: served from release 1; an edit
-   * goes live with the next {@code berth up} (release 2); an edit and a restart keep release 2 and
-   * say so, and {@code berth deploy} makes it live; an up without a change reuses the current
-   * release.
+   * A root berth with the examples at {@code examples}: served from release 1; an edit goes live
+   * with the next {@code berth up} (release 2). With {@code restartAndDeploy}: an edit and a
+   * restart keep release 2 and say so, {@code berth deploy} makes it live, and an up without a
+   * change reuses the current release.
    */
-  private void servesAndReleasesFromTheFolder(Path examples) throws Exception {
+  private void servesAndReleasesFromTheFolder(Path examples, boolean restartAndDeploy)
+      throws Exception {
     copyExamples(examples);
     Path config = examples.resolve("berth.toml");
     Path onboarding = examples.resolve("onboarding");
@@ -133,7 +132,7 @@ class PrivateCheckoutEndToEndTest {
               .isEqualTo(state.resolve("apps/" + app + "/releases/1").toRealPath());
         }
         edit(onboarding, "onboarding, edited");
-        assertThat(berth.terminate(WAIT)).isZero();
+        stop(berth, config);
       }
 
       try (BerthProcess berth = up(config)) {
@@ -145,6 +144,10 @@ class PrivateCheckoutEndToEndTest {
             .as("tasks did not change")
             .doesNotContain("app tasks: release 2");
         assertThat(service()).isEqualTo("onboarding, edited");
+        if (!restartAndDeploy) {
+          stop(berth, config);
+          return;
+        }
 
         edit(onboarding, "onboarding, edited again");
         Cli restart = Cli.run(config, "restart", "onboarding");
@@ -160,7 +163,7 @@ class PrivateCheckoutEndToEndTest {
         assertThat(deploy.exit()).as(deploy.out() + deploy.err()).isZero();
         assertThat(deploy.out()).contains("onboarding release 3 is current");
         assertThat(service()).isEqualTo("onboarding, edited again");
-        assertThat(berth.terminate(WAIT)).isZero();
+        stop(berth, config);
       }
 
       try (BerthProcess berth = up(config)) {
@@ -170,10 +173,23 @@ class PrivateCheckoutEndToEndTest {
         assertThat(service()).isEqualTo("onboarding, edited again");
         assertThat(Files.readSymbolicLink(state.resolve("apps/onboarding/current")).toString())
             .endsWith("3");
-        assertThat(berth.terminate(WAIT)).isZero();
+        stop(berth, config);
       }
     } finally {
       deleteTree(state);
+    }
+  }
+
+  /** SIGTERM: berth exits 0, and every process of its apps ends with it. */
+  private static void stop(BerthProcess berth, Path config) throws Exception {
+    List<ProcessHandle> apps = new ArrayList<>();
+    for (JsonNode instance : Cli.status(config).path("instances")) {
+      ProcessHandle.of(instance.path("pid").asLong()).ifPresent(apps::add);
+    }
+    assertThat(apps).as("the apps' processes").isNotEmpty();
+    assertThat(berth.terminate(WAIT)).isZero();
+    for (ProcessHandle app : apps) {
+      Await.until("app process " + app.pid() + " to end with berth", () -> !app.isAlive());
     }
   }
 
@@ -241,10 +257,7 @@ class PrivateCheckoutEndToEndTest {
   private String service() throws Exception {
     Curl.Response response = Curl.get(url("/"));
     assertThat(response.status()).as(response.body()).isEqualTo(200);
-    return new com.fasterxml.jackson.databind.ObjectMapper()
-        .readTree(response.body())
-        .path("service")
-        .asText();
+    return new ObjectMapper().readTree(response.body()).path("service").asText();
   }
 
   /** The response of {@code /} changed in the app's folder, as someone editing it would. */
