@@ -72,6 +72,14 @@ public final class BerthProcess implements AutoCloseable {
     return new BerthProcess(LeftoverProcesses.mark(builder).start());
   }
 
+  /**
+   * berth as {@code builder} starts it (a JVM command line a test built: run as another user, say),
+   * its output collected and its processes marked as this test run's.
+   */
+  public static BerthProcess launch(ProcessBuilder builder) throws IOException {
+    return new BerthProcess(LeftoverProcesses.mark(builder.redirectErrorStream(true)).start());
+  }
+
   /** Starts `berth up` on the config and waits until it says it is serving. */
   public static BerthProcess up(Path config) throws IOException {
     return up(config, List.of("-Xmx256m"));
