@@ -145,7 +145,7 @@ class PrivateCheckoutEndToEndTest {
             .contains(
                 "app onboarding: release 2 copied from "
                     + onboarding
-                    + " (its folder changed since release 1 was made from it)")
+                    + " (its folder changed since release 1 was copied from it)")
             .as("tasks did not change")
             .doesNotContain("app tasks: release 2");
         assertThat(service()).isEqualTo("onboarding, edited");
@@ -159,9 +159,10 @@ class PrivateCheckoutEndToEndTest {
         assertThat(restart.exit()).as(restart.out() + restart.err()).isZero();
         assertThat(restart.out())
             .contains(
-                "note: onboarding runs release 2, copied from "
+                "note: onboarding runs release 2; its folder "
                     + onboarding
-                    + ", which changed since: `berth deploy onboarding` makes the change live");
+                    + " changed since release 2 was copied from it: `berth deploy onboarding`"
+                    + " makes the change live");
         assertThat(service()).as("a restart runs the same release").isEqualTo("onboarding, edited");
 
         Cli deploy = Cli.run(config, "deploy", "onboarding");
