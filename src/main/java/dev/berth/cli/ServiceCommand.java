@@ -1,6 +1,8 @@
 package dev.berth.cli;
 
 import dev.berth.config.Config;
+import dev.berth.config.ConfigException;
+import dev.berth.config.ConfigLoader;
 import dev.berth.service.Host;
 import dev.berth.service.ServiceException;
 import dev.berth.service.ServiceInstaller;
@@ -98,13 +100,23 @@ final class ServiceCommand implements Runnable {
         err.flush();
         return BerthCommand.EXIT_USAGE;
       }
+      // The service runs berth as a user, never as root: its state dir is the one such a berth
+      // takes, whoever installs it.
+      Config asService;
+      try {
+        asService = ConfigLoader.loadAsUser(config.file());
+      } catch (ConfigException e) {
+        e.problems().forEach(err::println);
+        err.flush();
+        return BerthCommand.EXIT_USAGE;
+      }
       Host host = new SystemHost();
       ServiceInstaller.Options options = new ServiceInstaller.Options(common.name, user, cron);
       return carryOut(
           spec,
           common,
           host,
-          () -> new ServiceInstaller(host).install(config, options),
+          () -> new ServiceInstaller(host).install(asService, options),
           "berth service install");
     }
   }

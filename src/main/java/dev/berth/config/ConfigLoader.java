@@ -52,6 +52,19 @@ public final class ConfigLoader {
 
   /** Reads and checks {@code file}; relative paths in it are relative to its directory. */
   public static Config load(Path file) throws ConfigException {
+    return load(file, UserAccount.currentUid() == 0);
+  }
+
+  /**
+   * {@link #load(Path)} as a berth that does not run as root reads it, whoever reads it now: the
+   * state dir it defaults to differs (DefaultStateDir). A service runs berth as a user, even when
+   * root installs it.
+   */
+  public static Config loadAsUser(Path file) throws ConfigException {
+    return load(file, false);
+  }
+
+  private static Config load(Path file, boolean root) throws ConfigException {
     requireNonNull(file, "file");
     String text;
     try {
@@ -59,23 +72,27 @@ public final class ConfigLoader {
     } catch (IOException e) {
       throw new ConfigException(List.of(displayName(file) + ": cannot read: " + reason(e)));
     }
-    return parse(file, text);
+    return parse(file, text, root);
   }
 
   /** Checks {@code text} as if read from {@code file}, which names it in messages. */
   static Config parse(Path file, String text) throws ConfigException {
+    return parse(file, text, UserAccount.currentUid() == 0);
+  }
+
+  private static Config parse(Path file, String text, boolean root) throws ConfigException {
     requireNonNull(file, "file");
     requireNonNull(text, "text");
-    JsonNode root;
+    JsonNode tree;
     try {
-      root = TOML.readTree(text);
+      tree = TOML.readTree(text);
     } catch (JacksonException e) {
       throw new ConfigException(List.of(SyntaxError.of(displayName(file), text, e)));
     } catch (DateTimeException e) {
       // Jackson's parser lets java.time reject a date such as 2021-13-40.
       throw new ConfigException(List.of(SyntaxError.of(displayName(file), text, e)));
     }
-    return new Checker(file, KeyLines.scan(text)).check(root);
+    return new Checker(file, KeyLines.scan(text), root).check(tree);
   }
 
   /**
@@ -177,8 +194,10 @@ public final class ConfigLoader {
   private static final class Checker {
     private final Path file;
     private final TableReader reader;
+    private final boolean asRoot;
 
-    Checker(Path file, KeyLines keyLines) {
+    Checker(Path file, KeyLines keyLines, boolean asRoot) {
+      this.asRoot = asRoot;
       this.file = file.toAbsolutePath().normalize();
       this.reader = new TableReader(displayName(file), this.file.getParent(), keyLines);
     }
@@ -190,8 +209,7 @@ public final class ConfigLoader {
           reader.get(
               top,
               TopKeys.STATE_DIR,
-              DefaultStateDir.of(
-                  reader.baseDir(), file, UserAccount.currentUid() == 0, System.getenv()));
+              DefaultStateDir.of(reader.baseDir(), file, asRoot, System.getenv()));
       Duration shutdownTimeout = reader.get(top, TopKeys.SHUTDOWN_TIMEOUT);
       EdgeSettings edge = edge(top);
       AccessLogSpec accessLog =

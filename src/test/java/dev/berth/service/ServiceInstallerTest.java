@@ -60,7 +60,8 @@ class ServiceInstallerTest {
         app = "web"
         """
             .formatted(port));
-    return ConfigLoader.load(file);
+    // As ServiceCommand reads it: the service runs berth as a user.
+    return ConfigLoader.loadAsUser(file);
   }
 
   private ServiceInstaller installer() {
