@@ -57,6 +57,13 @@ public final class ConfigLines {
     return KeyLines.join(KeyLines.index("listeners", index), "address");
   }
 
+  /**
+   * The key {@code key} of route {@code index} (0-based, in file order): {@code routes[1].static}.
+   */
+  public static String routeKey(int index, String key) {
+    return KeyLines.join(KeyLines.index("routes", index), key);
+  }
+
   /** The dotted key of an app's key, quoted as TOML would: {@code apps.web.processes.worker}. */
   public static String appKey(String app, String... keys) {
     String path = KeyLines.join(KeyLines.join("", "apps"), app);

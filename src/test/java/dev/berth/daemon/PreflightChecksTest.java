@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -17,8 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code berth check} and {@code berth up} check each app against this host as its user: a missing
- * program is one line with the file and line, and nothing starts; a dir the user cannot write is a
- * warning. As root (as CI runs), apps run as nobody; elsewhere the tests are skipped.
+ * program, or a state_dir the app's user cannot reach, is one line with the file and line, and
+ * nothing starts; so is a dir, env_file or static root that berth's own user cannot read. As root
+ * (as CI runs), apps run as nobody; elsewhere the tests are skipped.
  */
 class PreflightChecksTest {
 
@@ -105,8 +107,10 @@ class PreflightChecksTest {
   }
 
   @Test
-  void aDirTheAppsUserCannotWriteIsAWarningAndTheCheckPasses() throws Exception {
+  void aDirOnlyBerthCanReadIsNoProblem() throws Exception {
+    // berth (root) copies it into a release that is nobody's: nobody need not read it, nor write.
     Files.setAttribute(site, "unix:uid", 0);
+    Files.setPosixFilePermissions(site, PosixFilePermissions.fromString("rwx------"));
     Path config =
         config(
             """
@@ -118,20 +122,163 @@ class PreflightChecksTest {
     Cli check = Cli.run(config, "check");
     assertThat(check.exit()).as(check.err()).isZero();
     assertThat(check.out()).endsWith(": ok (1 listener(s), 1 app(s), 1 route(s))");
+    assertThat(check.err()).isEmpty();
+  }
+
+  @Test
+  void aStateDirTheAppsUserCannotReachIsOneLinePerUserAndBerthUpStartsNothing() throws Exception {
+    Path closed = Files.createDirectory(tmp.resolve("closed"));
+    Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx------"));
+    Path stateDir = closed.resolve("berth/state");
+    Path config =
+        BerthProcess.write(
+            tmp.resolve("berth.toml"),
+            """
+            state_dir = "%s"
+
+            [[listeners]]
+            address = "127.0.0.1:%d"
+
+            [apps.web]
+            dir = "%s"
+            command = "/usr/bin/python3 -m http.server"
+
+            [[routes]]
+            path = "/"
+            app = "web"
+            """
+                .formatted(stateDir, BerthProcess.freePort(), site));
+    String expected =
+        "berth.toml:1: state_dir: "
+            + stateDir
+            + " is not reachable by user nobody ("
+            + closed
+            + " is 0700); apps.web runs as nobody and finds its release, socket and data there:"
+            + " leave state_dir unset (a root berth keeps its state under /var/lib/berth) or let"
+            + " nobody through (chmod o+x "
+            + closed
+            + ")";
+    Cli check = Cli.run(config, "check");
+    assertThat(check.exit()).isEqualTo(2);
+    assertThat(check.err()).isEqualTo(expected);
+
+    try (BerthProcess up = BerthProcess.start("up", "--config", config.toString())) {
+      assertThat(up.waitFor(Duration.ofSeconds(60))).isEqualTo(2);
+      assertThat(up.output().strip()).isEqualTo(expected);
+    }
+    assertThat(closed.resolve("berth")).as("nothing started, nothing made").doesNotExist();
+
+    // Two apps of one user: one line naming both; an app run as root (berth's user) is not asked.
+    Files.writeString(
+        config,
+        Files.readString(config)
+            + """
+
+            [apps.api]
+            dir = "%1$s"
+            command = "/usr/bin/python3 -m http.server"
+
+            [apps.admin]
+            user = "root"
+            dir = "%1$s"
+            command = "/usr/bin/python3 -m http.server"
+            """
+                .formatted(site));
+    check = Cli.run(config, "check");
+    assertThat(check.exit()).isEqualTo(2);
     assertThat(check.err())
         .isEqualTo(
-            "berth: WARNING: berth.toml:"
-                + lineOf(config, "dir =")
-                + ": apps.web.dir: "
-                + site
-                + " is not writable by user nobody; write app data to $BERTH_DATA_DIR ("
-                + tmp.resolve("state/data/web")
+            "berth.toml:1: state_dir: "
+                + stateDir
+                + " is not reachable by user nobody ("
+                + closed
+                + " is 0700); apps.web and apps.api run as nobody and find their releases,"
+                + " sockets and data there: leave state_dir unset (a root berth keeps its state"
+                + " under /var/lib/berth) or let nobody through (chmod o+x "
+                + closed
                 + ")");
 
-    // Given to nobody, it is writable: no warning.
+    // Passing through is enough: berth makes the rest.
+    Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx--x--x"));
+    assertThat(Cli.run(config, "check").exit()).isZero();
+  }
+
+  @Test
+  void whatBerthsOwnUserCannotReadIsAnErrorNamingTheClosedDirectory() throws Exception {
+    // As a berth that runs as nobody would find it: berth's own reads asked as nobody.
+    Path closed = Files.createDirectory(tmp.resolve("closed"));
+    Path closedSite = Files.createDirectory(closed.resolve("site"));
+    Path www = Files.createDirectory(closed.resolve("www"));
+    Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx------"));
+    Path secret = Files.writeString(site.resolve("secret.env"), "KEY=1\n");
+    Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+    Path config =
+        BerthProcess.write(
+            tmp.resolve("berth.toml"),
+            """
+            state_dir = "%s/state"
+
+            [[listeners]]
+            address = "127.0.0.1:%d"
+
+            [apps.web]
+            dir = "%s"
+            command = "/usr/bin/python3 -m http.server"
+
+            [apps.api]
+            dir = "%s"
+            env_file = "secret.env"
+            command = "/usr/bin/python3 -m http.server"
+
+            [[routes]]
+            path = "/"
+            app = "web"
+
+            [[routes]]
+            path = "/static"
+            static = "%s"
+            """
+                .formatted(tmp, BerthProcess.freePort(), closedSite, site, www));
     UserAccount nobody = UserAccount.lookup("nobody").orElseThrow();
-    Files.setAttribute(site, "unix:uid", (int) nobody.uid());
-    assertThat(Cli.run(config, "check").err()).isEmpty();
+    PreflightChecks.Report report =
+        PreflightChecks.of(dev.berth.config.ConfigLoader.load(config), Optional.of(nobody));
+    assertThat(report.warnings()).isEmpty();
+    assertThat(report.errors())
+        .containsExactly(
+            "berth.toml:"
+                + lineOf(config, "dir = \"" + closedSite)
+                + ": apps.web.dir: "
+                + closedSite
+                + " is not readable by user nobody ("
+                + closed
+                + " is 0700); berth copies it into a release as nobody: let nobody through"
+                + " (chmod o+x "
+                + closed
+                + ") or move the app",
+            "berth.toml:"
+                + lineOf(config, "env_file =")
+                + ": apps.api.env_file: "
+                + secret
+                + " is not readable by user nobody ("
+                + secret
+                + " is 0600); berth reads it as nobody at each start: give it to nobody (chown"
+                + " nobody "
+                + secret
+                + ")",
+            "berth.toml:"
+                + lineOf(config, "static =")
+                + ": routes[1].static: "
+                + www
+                + " is not readable by user nobody ("
+                + closed
+                + " is 0700); the edge serves it as nobody: let nobody through (chmod o+x "
+                + closed
+                + ") or move the files");
+
+    // berth as it runs here (root) reads them all.
+    Cli check = Cli.run(config, "check");
+    assertThat(check.err()).isEmpty();
+    assertThat(check.exit()).isZero();
   }
 
   @Test
