@@ -48,38 +48,43 @@ final class AccessChecks {
     this.warnings = requireNonNull(warnings, "warnings");
   }
 
-  /** The app's dir and env_file, read by berth's user. */
-  void app(App app) {
+  /**
+   * The app's dir and env_file, read by berth's user.
+   *
+   * @return whether berth can read them (else the app's other checks would only fail on them)
+   */
+  boolean app(App app) {
     String dirKey = ConfigLines.appKey(app.name(), "dir");
-    blocked(dirKey, app.run().dir(), Need.READ_DIRECTORY)
-        .ifPresent(
-            b ->
-                error(
-                    dirKey,
-                    notReadable(b)
-                        + "; berth copies it into a release as "
-                        + b.user()
-                        + ": "
-                        + b.opening()
-                        + " or move the app"));
+    Optional<Blocked> dir = blocked(dirKey, app.run().dir(), Need.READ_DIRECTORY);
+    dir.ifPresent(
+        b ->
+            error(
+                dirKey,
+                notReadable(b)
+                    + "; berth copies it into a release as "
+                    + b.user()
+                    + ": "
+                    + b.opening()
+                    + " or move the app"));
     Path envFile = app.run().envFile();
     if (envFile == null) {
-      return;
+      return dir.isEmpty();
     }
     String envKey = ConfigLines.appKey(app.name(), "env_file");
-    blocked(envKey, envFile, Need.READ_FILE)
-        .ifPresent(
-            b ->
-                error(
-                    envKey,
-                    notReadable(b)
-                        + "; berth reads it as "
-                        + b.user()
-                        + " at each start: "
-                        + (b.itself()
-                            // A file of secrets is better given than opened to everyone.
-                            ? "give it to " + b.user() + " (chown " + b.user() + " " + envFile + ")"
-                            : b.opening() + " or move the file")));
+    Optional<Blocked> env = blocked(envKey, envFile, Need.READ_FILE);
+    env.ifPresent(
+        b ->
+            error(
+                envKey,
+                notReadable(b)
+                    + "; berth reads it as "
+                    + b.user()
+                    + " at each start: "
+                    + (b.itself()
+                        // A file of secrets is better given than opened to everyone.
+                        ? "give it to " + b.user() + " (chown " + b.user() + " " + envFile + ")"
+                        : b.opening() + " or move the file")));
+    return dir.isEmpty() && env.isEmpty();
   }
 
   /** Each static route's root, read by berth's user (the edge serves it). */

@@ -93,7 +93,9 @@ public final class PreflightChecks {
         if (configured.external()) {
           continue;
         }
-        access.app(configured);
+        if (!access.app(configured)) {
+          continue;
+        }
         String name = configured.name();
         App app = whereItRuns(config.stateDir(), configured);
         List<AppChecks.Finding> findings;

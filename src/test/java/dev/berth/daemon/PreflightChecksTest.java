@@ -2,15 +2,23 @@ package dev.berth.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.config.ConfigLoader;
 import dev.berth.config.UserAccount;
+import dev.berth.process.CommandResult;
+import dev.berth.process.ShortCommand;
 import dev.berth.testing.BerthProcess;
 import dev.berth.testing.Cli;
+import java.io.File;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -206,79 +214,153 @@ class PreflightChecksTest {
   @Test
   void whatBerthsOwnUserCannotReadIsAnErrorNamingTheClosedDirectory() throws Exception {
     // As a berth that runs as nobody would find it: berth's own reads asked as nobody.
+    Path config = closedToBerth();
+    UserAccount nobody = UserAccount.lookup("nobody").orElseThrow();
+    PreflightChecks.Report report =
+        PreflightChecks.of(ConfigLoader.load(config), Optional.of(nobody));
+    assertThat(report.warnings()).isEmpty();
+    assertThat(report.errors()).containsExactlyElementsOf(closedToBerthErrors(config));
+
+    // berth as it runs here (root) reads them all.
+    Cli check = Cli.run(config, "check");
+    assertThat(check.err()).isEmpty();
+    assertThat(check.exit()).isZero();
+  }
+
+  @Test
+  void aBerthThatIsNotRootSaysWhatItCannotReadAndThatItIsThere() throws Exception {
+    Path config = closedToBerth();
+    UserAccount nobody = UserAccount.lookup("nobody").orElseThrow();
+    // berth check run as nobody, from a copy of the classpath nobody can read.
+    List<String> argv = new ArrayList<>();
+    argv.add(ProcessHandle.current().info().command().orElse("java"));
+    argv.addAll(List.of("-XX:-UsePerfData", "-XX:+UseSerialGC", "-Xmx128m", "-cp"));
+    argv.add(readableClasspath(Files.createDirectory(tmp.resolve("cp"))));
+    argv.addAll(List.of("dev.berth.Main", "check", "--config", config.toString()));
+    CommandResult check =
+        ShortCommand.of(argv).runAs(nobody.runAs()).timeout(Duration.ofSeconds(60)).run();
+    assertThat(check.exitCode()).as(check.stdout() + check.stderr()).isEqualTo(2);
+    assertThat(check.stderr().strip().lines())
+        .containsExactlyElementsOf(closedToBerthErrors(config));
+  }
+
+  /**
+   * A config whose app dir and static root are in a directory closed to all but root, and whose
+   * other app's env_file is root's alone; its state_dir and everything else open.
+   */
+  private Path closedToBerth() throws Exception {
     Path closed = Files.createDirectory(tmp.resolve("closed"));
     Path closedSite = Files.createDirectory(closed.resolve("site"));
     Path www = Files.createDirectory(closed.resolve("www"));
     Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx------"));
     Path secret = Files.writeString(site.resolve("secret.env"), "KEY=1\n");
     Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
-    Path config =
-        BerthProcess.write(
-            tmp.resolve("berth.toml"),
-            """
-            state_dir = "%s/state"
+    return BerthProcess.write(
+        tmp.resolve("berth.toml"),
+        """
+        state_dir = "%s/state"
 
-            [[listeners]]
-            address = "127.0.0.1:%d"
+        [[listeners]]
+        address = "127.0.0.1:%d"
 
-            [apps.web]
-            dir = "%s"
-            command = "/usr/bin/python3 -m http.server"
+        [apps.web]
+        dir = "%s"
+        command = "/usr/bin/python3 -m http.server"
 
-            [apps.api]
-            dir = "%s"
-            env_file = "secret.env"
-            command = "/usr/bin/python3 -m http.server"
+        [apps.api]
+        dir = "%s"
+        env_file = "secret.env"
+        command = "/usr/bin/python3 -m http.server"
 
-            [[routes]]
-            path = "/"
-            app = "web"
+        [[routes]]
+        path = "/"
+        app = "web"
 
-            [[routes]]
-            path = "/static"
-            static = "%s"
-            """
-                .formatted(tmp, BerthProcess.freePort(), closedSite, site, www));
-    UserAccount nobody = UserAccount.lookup("nobody").orElseThrow();
-    PreflightChecks.Report report =
-        PreflightChecks.of(dev.berth.config.ConfigLoader.load(config), Optional.of(nobody));
-    assertThat(report.warnings()).isEmpty();
-    assertThat(report.errors())
-        .containsExactly(
-            "berth.toml:"
-                + lineOf(config, "dir = \"" + closedSite)
-                + ": apps.web.dir: "
-                + closedSite
-                + " is not readable by user nobody ("
-                + closed
-                + " is 0700); berth copies it into a release as nobody: let nobody through"
-                + " (chmod o+x "
-                + closed
-                + ") or move the app",
-            "berth.toml:"
-                + lineOf(config, "env_file =")
-                + ": apps.api.env_file: "
-                + secret
-                + " is not readable by user nobody ("
-                + secret
-                + " is 0600); berth reads it as nobody at each start: give it to nobody (chown"
-                + " nobody "
-                + secret
-                + ")",
-            "berth.toml:"
-                + lineOf(config, "static =")
-                + ": routes[1].static: "
-                + www
-                + " is not readable by user nobody ("
-                + closed
-                + " is 0700); the edge serves it as nobody: let nobody through (chmod o+x "
-                + closed
-                + ") or move the files");
+        [[routes]]
+        path = "/static"
+        static = "%s"
+        """
+            .formatted(tmp, BerthProcess.freePort(), closedSite, site, www));
+  }
 
-    // berth as it runs here (root) reads them all.
-    Cli check = Cli.run(config, "check");
-    assertThat(check.err()).isEmpty();
-    assertThat(check.exit()).isZero();
+  /** What nobody, as berth, is told of {@link #closedToBerth}'s config. */
+  private List<String> closedToBerthErrors(Path config) throws Exception {
+    Path closed = tmp.resolve("closed");
+    Path secret = site.resolve("secret.env");
+    return List.of(
+        "berth.toml:"
+            + lineOf(config, "dir = \"" + closed)
+            + ": apps.web.dir: "
+            + closed.resolve("site")
+            + " is not readable by user nobody ("
+            + closed
+            + " is 0700); berth copies it into a release as nobody: let nobody through"
+            + " (chmod o+x "
+            + closed
+            + ") or move the app",
+        "berth.toml:"
+            + lineOf(config, "env_file =")
+            + ": apps.api.env_file: "
+            + secret
+            + " is not readable by user nobody ("
+            + secret
+            + " is 0600); berth reads it as nobody at each start: give it to nobody (chown"
+            + " nobody "
+            + secret
+            + ")",
+        "berth.toml:"
+            + lineOf(config, "static =")
+            + ": routes[1].static: "
+            + closed.resolve("www")
+            + " is not readable by user nobody ("
+            + closed
+            + " is 0700); the edge serves it as nobody: let nobody through (chmod o+x "
+            + closed
+            + ") or move the files");
+  }
+
+  /**
+   * This test's classpath, linked (or copied) under {@code into}, which is open to all: the
+   * original may be in a home directory closed to other users, as root's is.
+   */
+  private static String readableClasspath(Path into) throws Exception {
+    Files.setPosixFilePermissions(into, PosixFilePermissions.fromString("rwxr-xr-x"));
+    List<String> entries = new ArrayList<>();
+    int n = 0;
+    for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+      Path from = Path.of(entry);
+      if (!Files.exists(from)) {
+        continue;
+      }
+      Path to = into.resolve(n++ + "-" + from.getFileName());
+      try (Stream<Path> files = Files.walk(from)) {
+        for (Path file : (Iterable<Path>) files::iterator) {
+          Path target = to.resolve(from.relativize(file).toString());
+          if (Files.isDirectory(file)) {
+            Files.createDirectories(target);
+            Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwxr-xr-x"));
+          } else {
+            readableCopy(file, target);
+          }
+        }
+      }
+      entries.add(to.toString());
+    }
+    return String.join(File.pathSeparator, entries);
+  }
+
+  /** A hard link when the file is open to others already (a link shares its modes), else a copy. */
+  private static void readableCopy(Path file, Path target) throws Exception {
+    if (Files.getPosixFilePermissions(file).contains(PosixFilePermission.OTHERS_READ)) {
+      try {
+        Files.createLink(target, file);
+        return;
+      } catch (IOException | UnsupportedOperationException e) {
+        // another file system: copied
+      }
+    }
+    Files.copy(file, target);
+    Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-r--r--"));
   }
 
   @Test
@@ -321,7 +403,7 @@ class PreflightChecksTest {
   }
 
   private static List<Long> pids(Path config) throws Exception {
-    List<Long> pids = new java.util.ArrayList<>();
+    List<Long> pids = new ArrayList<>();
     Cli.status(config).path("instances").forEach(i -> pids.add(i.path("pid").asLong()));
     return pids;
   }
