@@ -194,7 +194,8 @@ public final class BerthCommand implements Runnable {
                   + config.apps().size()
                   + " app(s), "
                   + config.routes().size()
-                  + " route(s))");
+                  + " route(s)); state in "
+                  + config.stateDir());
       return 0;
     }
   }

@@ -186,7 +186,12 @@ public final class ConfigLoader {
     Config check(JsonNode root) throws ConfigException {
       Table top = new Table("", root == null || !root.isObject() ? TOML.createObjectNode() : root);
       reader.onlyKeys(top, Section.TOP);
-      Path stateDir = reader.get(top, TopKeys.STATE_DIR, reader.baseDir().resolve(".berth"));
+      Path stateDir =
+          reader.get(
+              top,
+              TopKeys.STATE_DIR,
+              DefaultStateDir.of(
+                  reader.baseDir(), file, UserAccount.currentUid() == 0, System.getenv()));
       Duration shutdownTimeout = reader.get(top, TopKeys.SHUTDOWN_TIMEOUT);
       EdgeSettings edge = edge(top);
       AccessLogSpec accessLog =

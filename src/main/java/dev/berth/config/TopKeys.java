@@ -13,14 +13,18 @@ final class TopKeys {
           "state_dir",
           Types.DIRECTORY_PATH,
           null,
-          "(.berth beside the config file)",
-          "\"/var/lib/berth\"",
+          "(.berth beside the config file; for root, /var/lib/berth/NAME-HASH)",
+          "\"/srv/berth-state\"",
           """
-          Where berth keeps what it makes while running: sockets of app instances (run/), logs
-          (log/), releases of deployed apps (apps/), each app's persistent data directory
+          Where berth keeps what it makes while running: the releases its apps run from (apps/),
+          sockets of app instances (run/), logs (log/), each app's persistent data directory
           (data/APP, in $BERTH_DATA_DIR, kept across deploys) and the control socket. Created
-          when missing. Unix socket paths must fit in 107 bytes, so a deep state_dir is refused
-          with the path it would make.
+          when missing. A root berth runs its apps as other users, who must pass through every
+          directory above it: so its default is /var/lib/berth/NAME-HASH (one per config, NAME
+          from the config's directory; $STATE_DIRECTORY instead of /var/lib/berth when systemd
+          sets it), not a .berth beside a config that may be in /root; a .berth an earlier berth
+          kept releases, data or env values in is used still. Unix socket paths must fit in 107
+          bytes, so a deep state_dir is refused with the path it would make.
           """);
 
   static final Key<Duration> SHUTDOWN_TIMEOUT =

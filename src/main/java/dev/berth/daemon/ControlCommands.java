@@ -338,6 +338,8 @@ final class ControlCommands {
     if (failure.isPresent()) {
       throw new ControlException(ControlException.FAILED, failure.get());
     }
+    // A restart runs the same release: someone who edited the folder must hear that it is not live.
+    deployer.folderChanged(app).ifPresent(line -> progress(replies, "note: " + line));
     replies.result(Map.of("app", app));
   }
 

@@ -106,6 +106,7 @@ public final class Daemon {
     OwnLog ownLog = OwnLog.start(logs.berth());
     PrintStream console = out;
     out = ownLog.tee(console);
+    out.println("berth: state in " + config.stateDir() + " (releases, logs, app data)");
     // The control socket proves no other berth runs here: what a previous one left is ours to end.
     StateFile stateFile = new StateFile(config.stateDir().resolve("processes.json"));
     List<String> leftovers = stateFile.endLeftovers(LEFTOVER_STOP_TIMEOUT);
@@ -192,13 +193,6 @@ public final class Daemon {
           .upstreams()
           .forEach(address -> backends.define(app).add(addressOf(address, transport)));
     }
-    // An app that was deployed runs its current release, as it did before berth stopped.
-    List<App> supervised =
-        config.apps().values().stream()
-            .filter(app -> !app.external())
-            .map(
-                app -> deployer.runnable(app, warning -> out.println("berth: WARNING: " + warning)))
-            .toList();
     // Started off the main thread so that a signal during a slow start stops everything at once.
     // A reload asked meanwhile waits for this start, and then compares with what runs.
     Thread.ofVirtual()
@@ -206,7 +200,8 @@ public final class Daemon {
         .start(
             () ->
                 reloader.starting(
-                    () -> reportStart(external, supervisor.start(supervised), bound, engine)));
+                    () ->
+                        reportStart(external, supervisor.start(placed(deployer)), bound, engine)));
     awaitStop();
 
     reloader.close();
@@ -226,6 +221,22 @@ public final class Daemon {
     ownLog.close();
     logs.close();
     return 0;
+  }
+
+  /**
+   * The apps berth runs, each placed in a release: its current one, or a new copy of its folder
+   * when it has none or the folder changed since (Deployer.runnable).
+   */
+  private List<App> placed(Deployer deployer) {
+    return config.apps().values().stream()
+        .filter(app -> !app.external())
+        .map(
+            app ->
+                deployer.runnable(
+                    app,
+                    line -> out.println("berth: " + line),
+                    warning -> out.println("berth: WARNING: " + warning)))
+        .toList();
   }
 
   /**

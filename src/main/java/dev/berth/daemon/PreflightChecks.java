@@ -8,6 +8,7 @@ import dev.berth.config.ConfigException;
 import dev.berth.config.ConfigLines;
 import dev.berth.config.ConfigLoader;
 import dev.berth.config.UserAccount;
+import dev.berth.deploy.Deployer;
 import dev.berth.deploy.Releases;
 import dev.berth.supervisor.AppChecks;
 import dev.berth.supervisor.Overrides;
@@ -160,18 +161,12 @@ public final class PreflightChecks {
   }
 
   /**
-   * The app as {@code berth up} will start it: from its current release if it was deployed and the
-   * release can run, else from its configured dir (as {@code Deployer.runnable}, which warns about
-   * a release that cannot run when berth starts).
+   * The app as {@code berth up} will start it: from its current release if it runs that as it is
+   * and the release can run, else from a new copy of its folder, which is checked in the folder.
    */
   private static App whereItRuns(Path stateDir, App configured) {
+    OptionalInt current = Deployer.runsAsIs(stateDir, configured);
     Releases releases = new Releases(stateDir, configured.name());
-    OptionalInt current;
-    try {
-      current = releases.current();
-    } catch (RuntimeException e) {
-      return configured;
-    }
     if (current.isEmpty() || !Files.isDirectory(releases.dir(current.getAsInt()))) {
       return configured;
     }

@@ -290,7 +290,10 @@ final class Reloader {
       // config) runs its current release again.
       List<App> runnable =
           supervised.stream()
-              .map(app -> deployer.runnable(app, warning -> progress.accept("WARNING: " + warning)))
+              .map(
+                  app ->
+                      deployer.runnable(
+                          app, progress, warning -> progress.accept("WARNING: " + warning)))
               .toList();
       for (Supervisor.StartResult result : supervisor.start(runnable)) {
         App app = next.apps().get(result.app().name());
@@ -354,7 +357,8 @@ final class Reloader {
      */
     private void becomeSupervised(AppBackend backend, App before, App after) {
       backend.reconfigure(after);
-      App runnable = deployer.runnable(after, warning -> progress.accept("WARNING: " + warning));
+      App runnable =
+          deployer.runnable(after, progress, warning -> progress.accept("WARNING: " + warning));
       Supervisor.StartResult result = supervisor.start(List.of(runnable)).get(0);
       if (!result.failures().isEmpty()) {
         supervisor.removeApp(after.name());

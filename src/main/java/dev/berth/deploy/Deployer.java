@@ -122,43 +122,170 @@ public final class Deployer {
   }
 
   /**
-   * The app as {@code berth up} starts it: from its current release if it has one (its Procfile
-   * read there), else from its configured dir. A current release that cannot run (its directory
-   * gone, its Procfile invalid) is reported through {@code warn}, and the configured dir is used.
+   * The app as berth starts it ({@code berth up}, a reload that adds it): from a release, with its
+   * Procfile read there. The current one, if it was made elsewhere (a deploy from git or a tarball)
+   * or from the app's folder as the folder is now; otherwise a new release is made from the folder
+   * first, and {@code say} tells. When none can be made, or the current one cannot run, {@code
+   * warn} says so and the app runs from its current release or else its configured dir.
    */
-  public App runnable(App configured, Consumer<String> warn) {
+  public App runnable(App configured, Consumer<String> say, Consumer<String> warn) {
     if (configured.external()) {
       return configured;
     }
-    Releases releases = releases(configured.name());
+    return place(configured, say, warn).app();
+  }
+
+  /**
+   * Where an app runs: its app as placed in a release (or its configured dir), and that release's
+   * number (0 for none).
+   */
+  private record Placement(App app, int release, OptionalInt replaced) {
+    Placement(App app, int release) {
+      this(app, release, OptionalInt.empty());
+    }
+
+    /** The same, in a release just made from the folder, which was current before it. */
+    Placement made(OptionalInt before) {
+      return new Placement(app, release, before);
+    }
+  }
+
+  private Placement place(App configured, Consumer<String> say, Consumer<String> warn) {
+    String name = configured.name();
+    Path folder = configured.run().dir();
+    Releases releases = releases(name);
     OptionalInt current;
+    Optional<Releases.Release> record;
     try {
       current = releases.current();
+      record = current.isPresent() ? releases.find(current.getAsInt()) : Optional.empty();
     } catch (RuntimeException e) {
+      warn.accept("app " + name + ": " + e.getMessage() + "; running it from " + folder);
+      return new Placement(configured, 0);
+    }
+    String why;
+    String fingerprint = null;
+    if (current.isPresent() && record.isPresent() && record.get().fingerprint() == null) {
+      // Deployed from elsewhere (git, a tarball, another folder), or by an earlier berth: the
+      // folder is not where its code comes from.
+      return inRelease(configured, current.getAsInt(), releases, warn);
+    }
+    try {
+      fingerprint = new FolderTree(folder, stateDir).fingerprint();
+    } catch (IOException | java.io.UncheckedIOException e) {
       warn.accept(
           "app "
-              + configured.name()
-              + ": "
+              + name
+              + ": cannot read its folder "
+              + folder
+              + " ("
               + e.getMessage()
-              + "; running it from "
-              + configured.run().dir());
-      return configured;
+              + ")"
+              + (current.isPresent() ? "" : "; running it from there"));
+      return current.isPresent()
+          ? inRelease(configured, current.getAsInt(), releases, warn)
+          : new Placement(configured, 0);
+    }
+    if (record.isPresent() && record.get().madeFrom(folder, fingerprint)) {
+      return inRelease(configured, current.getAsInt(), releases, warn);
     }
     if (current.isEmpty()) {
-      return configured;
+      why = "first start";
+    } else if (record.isPresent() && !record.get().source().equals(folder.toString())) {
+      why = "the app's dir is now " + folder;
+    } else {
+      why = "its folder changed since release " + current.getAsInt() + " was made from it";
     }
-    Path dir = releases.dir(current.getAsInt());
+    try {
+      int number = fromFolder(configured, fingerprint, why, say);
+      Placement placed = inRelease(configured, number, releases, warn);
+      return placed.release() == number ? placed.made(current) : placed;
+    } catch (DeployException | IOException | RuntimeException e) {
+      String reason = e instanceof DeployException d ? d.describe() : e.getMessage();
+      warn.accept(
+          "app "
+              + name
+              + ": cannot make a release from "
+              + folder
+              + " ("
+              + reason
+              + "); running "
+              + (current.isPresent() ? "release " + current.getAsInt() : "it from there"));
+      return current.isPresent()
+          ? inRelease(configured, current.getAsInt(), releases, warn)
+          : new Placement(configured, 0);
+    }
+  }
+
+  /**
+   * A new release copied from the app's folder, made current: no build or release phase runs (they
+   * are a deploy's). @return its number
+   */
+  private int fromFolder(App configured, String fingerprint, String why, Consumer<String> say)
+      throws DeployException, IOException {
+    String name = configured.name();
+    Releases releases = releases(name);
+    int number = releases.next();
+    Path folder = configured.run().dir();
+    Path incoming = releases.incoming(number, UserAccount.currentUid() == 0);
+    try {
+      Source.Fetched fetched =
+          Source.of(folder.toString(), null).fetch(incoming, stateDir, FETCH_TIMEOUT, line -> {});
+      Path dir = releases.adopt(incoming, number);
+      ReleaseOwner.own(dir, supervisor.appUser(configured));
+      releases.record(
+          new Releases.Release(
+              number,
+              Instant.now(),
+              folder.toString(),
+              fetched.revision(),
+              configHash(configured),
+              null,
+              null,
+              fingerprint));
+      releases.markCurrent(number);
+      List<Integer> pruned = releases.prune(configured.deploy().keepReleases());
+      String line =
+          "app "
+              + name
+              + ": release "
+              + number
+              + " copied from "
+              + folder
+              + " ("
+              + why
+              + "), "
+              + size(fetched.bytes())
+              + " in "
+              + fetched.files()
+              + " files"
+              + (pruned.isEmpty() ? "" : "; removed old " + numbers(pruned));
+      appLog(name, line);
+      say.accept(line);
+      return number;
+    } catch (DeployException | IOException | RuntimeException e) {
+      releases.discard(number);
+      Releases.delete(incoming);
+      throw e;
+    }
+  }
+
+  /** The app placed in release {@code number}; its configured dir when that release cannot run. */
+  private Placement inRelease(
+      App configured, int number, Releases releases, Consumer<String> warn) {
+    String name = configured.name();
+    Path dir = releases.dir(number);
     if (!Files.isDirectory(dir)) {
       warn.accept(
           "app "
-              + configured.name()
+              + name
               + ": current release "
-              + current.getAsInt()
+              + number
               + " is missing ("
               + dir
               + "); running it from "
               + configured.run().dir());
-      return configured;
+      return new Placement(configured, 0);
     }
     App app;
     try {
@@ -166,14 +293,14 @@ public final class Deployer {
     } catch (ConfigException e) {
       warn.accept(
           "app "
-              + configured.name()
+              + name
               + ": release "
-              + current.getAsInt()
+              + number
               + " cannot run ("
               + String.join("; ", e.problems())
               + "); running it from "
               + configured.run().dir());
-      return configured;
+      return new Placement(configured, 0);
     }
     try {
       ReleaseOwner.ownedBy(dir, supervisor.appUser(app));
@@ -181,7 +308,69 @@ public final class Deployer {
       // Its start says what is wrong (no such user, say).
       LOG.log(System.Logger.Level.DEBUG, "release " + dir + ": " + e.getMessage());
     }
-    return app;
+    return new Placement(app, number);
+  }
+
+  /**
+   * The release {@code berth up} would start the app from as it is: its current one, unless that
+   * was made from the app's folder and the folder changed since (then a new one would be made, as
+   * when there is none: empty).
+   */
+  public static OptionalInt runsAsIs(Path stateDir, App configured) {
+    try {
+      Releases releases = new Releases(stateDir, configured.name());
+      OptionalInt current = releases.current();
+      if (current.isEmpty()) {
+        return current;
+      }
+      Optional<Releases.Release> record = releases.find(current.getAsInt());
+      Path folder = configured.run().dir();
+      if (record.isPresent()
+          && (record.get().fingerprint() == null
+              || record.get().madeFrom(folder, new FolderTree(folder, stateDir).fingerprint()))) {
+        return current;
+      }
+    } catch (IOException | RuntimeException e) {
+      // As berth up: it makes a new release, or says why it cannot.
+    }
+    return OptionalInt.empty();
+  }
+
+  /**
+   * When the app runs a release made from its folder and the folder changed since: a line saying so
+   * and what makes the change live ({@code berth restart} runs the release as it is).
+   */
+  public Optional<String> folderChanged(String name) {
+    App definition = definitions.get(name);
+    if (definition == null) {
+      return Optional.empty();
+    }
+    try {
+      Releases releases = releases(name);
+      OptionalInt current = releases.current();
+      if (current.isEmpty()) {
+        return Optional.empty();
+      }
+      Optional<Releases.Release> record = releases.find(current.getAsInt());
+      Path folder = definition.run().dir();
+      if (record.isEmpty()
+          || record.get().fingerprint() == null
+          || !record.get().source().equals(folder.toString())
+          || record.get().madeFrom(folder, new FolderTree(folder, stateDir).fingerprint())) {
+        return Optional.empty();
+      }
+      return Optional.of(
+          name
+              + " runs release "
+              + current.getAsInt()
+              + ", copied from "
+              + folder
+              + ", which changed since: `berth deploy "
+              + name
+              + "` makes the change live");
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
   }
 
   /**
@@ -220,6 +409,12 @@ public final class Deployer {
       Path incoming = releases.incoming(number, UserAccount.currentUid() == 0);
       made = true;
       long fetching = System.nanoTime();
+      // A release of the app's own folder remembers how the folder was, so that `berth up` can
+      // tell whether it changed since.
+      String fingerprint =
+          isFolder(source, definition.run().dir())
+              ? new FolderTree(definition.run().dir(), stateDir).fingerprint()
+              : null;
       Source.Fetched fetched =
           source.fetch(incoming, stateDir, FETCH_TIMEOUT, line -> progress.output("fetch", line));
       Path dir = releases.adopt(incoming, number);
@@ -268,7 +463,8 @@ public final class Deployer {
               revision,
               configHash(definition),
               buildSeconds,
-              releaseSeconds));
+              releaseSeconds,
+              fingerprint));
       Optional<String> failure =
           supervisor.replaceGeneration(app, "release " + number, steps(progress));
       if (failure.isPresent()) {
@@ -436,36 +632,60 @@ public final class Deployer {
     try (Supervisor.Exclusive exclusive = supervisor.exclusive(name, "redeploy")) {
       long begun = System.nanoTime();
       Releases releases = releases(name);
-      OptionalInt current = releases.current();
-      boolean fromRelease =
-          current.isPresent() && Files.isDirectory(releases.dir(current.getAsInt()));
-      App app =
-          fromRelease ? forRelease(newDefinition, releases.dir(current.getAsInt())) : newDefinition;
-      if (fromRelease) {
-        ReleaseOwner.ownedBy(releases.dir(current.getAsInt()), supervisor.appUser(app));
-      }
+      Placement placement =
+          place(
+              newDefinition,
+              text -> lines.step(line("release", text, null)),
+              text -> lines.step(line("warning", text, null)));
+      App app = placement.app();
+      boolean fromRelease = placement.release() > 0;
       String label =
-          fromRelease ? "release " + current.getAsInt() + ", new definition" : "new definition";
+          fromRelease ? "release " + placement.release() + ", new definition" : "new definition";
       Optional<String> failure = supervisor.replaceGeneration(app, label, steps(lines));
       if (failure.isPresent()) {
+        unmake(placement, releases);
         return failed(name, "redeploy", 0, false, releases, failure.get());
       }
       definitions.put(name, newDefinition);
       String done =
           name
               + " runs its new definition"
-              + (fromRelease ? " (release " + current.getAsInt() + ")" : "");
+              + (fromRelease ? " (release " + placement.release() + ")" : "");
       lines.step(line("done", done, since(begun)));
       appLog(name, "redeploy: " + done);
-      return Result.done(fromRelease ? current.getAsInt() : 0);
+      return Result.done(placement.release());
     } catch (IllegalStateException e) {
       return Result.failed(e.getMessage());
-    } catch (DeployException e) {
-      return Result.failed(
-          "redeploy of " + name + " failed, the running version keeps serving: " + e.describe());
+    }
+  }
+
+  /**
+   * A release made from the folder for a redeploy that failed goes again, and the one before it is
+   * current again: it is what serves.
+   */
+  private static void unmake(Placement placement, Releases releases) {
+    if (placement.replaced().isEmpty()) {
+      return;
+    }
+    try {
+      releases.markCurrent(placement.replaced().getAsInt());
+      releases.discard(placement.release());
     } catch (IOException e) {
-      return Result.failed(
-          "redeploy of " + name + " failed, the running version keeps serving: " + e.getMessage());
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "cannot remove release " + placement.release() + ": " + e.getMessage());
+    }
+  }
+
+  /** Whether a deploy's source is the app's folder as the config names it. */
+  private static boolean isFolder(Source source, Path folder) {
+    if (source.kind() != Source.Kind.DIRECTORY) {
+      return false;
+    }
+    try {
+      return Path.of(source.describe()).toRealPath().equals(folder.toRealPath());
+    } catch (IOException e) {
+      return false;
     }
   }
 

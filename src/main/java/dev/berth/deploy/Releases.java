@@ -33,7 +33,8 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * releases/7/          the release's source tree, which its processes run from
- * releases/7.json      its metadata (number, time, source, revision, config hash, phase times)
+ * releases/7.json      its metadata (number, time, source, revision, config hash, phase times,
+ *                      and, for a release made from the app's folder, the folder's fingerprint)
  * releases/.incoming-8 a release being fetched (renamed to releases/8 once complete)
  * current -> releases/7
  * </pre>
@@ -60,11 +61,22 @@ public final class Releases {
       String revision,
       String configHash,
       Double buildSeconds,
-      Double releaseSeconds) {
+      Double releaseSeconds,
+      String fingerprint) {
     public Release {
       requireNonNull(created, "created");
       requireNonNull(source, "source");
       requireNonNull(configHash, "configHash");
+    }
+
+    /**
+     * Whether it was made from {@code dir}, the app's folder, as the folder was when it had {@code
+     * fingerprint} ({@link FolderTree#fingerprint}).
+     */
+    boolean madeFrom(Path dir, String fingerprint) {
+      return this.fingerprint != null
+          && this.fingerprint.equals(fingerprint)
+          && source.equals(dir.toString());
     }
 
     /**
@@ -79,6 +91,7 @@ public final class Releases {
       fields.put("config_hash", configHash);
       fields.put("build_seconds", buildSeconds);
       fields.put("release_seconds", releaseSeconds);
+      fields.put("fingerprint", fingerprint);
       return fields;
     }
   }
@@ -249,7 +262,8 @@ public final class Releases {
               node.path("build_seconds").isNumber() ? node.path("build_seconds").asDouble() : null,
               node.path("release_seconds").isNumber()
                   ? node.path("release_seconds").asDouble()
-                  : null));
+                  : null,
+              node.path("fingerprint").isTextual() ? node.path("fingerprint").asText() : null));
     } catch (IOException | RuntimeException e) {
       // Half-written by a berth that was killed, or edited by hand: not a release.
       return Optional.empty();

@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
@@ -129,7 +128,7 @@ final class Source {
     switch (kind) {
       case DIRECTORY -> {
         Path dir = Path.of(location);
-        copyTree(dir, into, exclude);
+        new FolderTree(dir, exclude).copyInto(into);
         revision = workTreeRevision(dir);
       }
       case TARBALL -> {
@@ -284,54 +283,6 @@ final class Source {
     Files.move(top, aside, StandardCopyOption.ATOMIC_MOVE);
     Files.delete(into);
     Files.move(aside, into, StandardCopyOption.ATOMIC_MOVE);
-  }
-
-  /**
-   * Copies a directory tree: symlinks as links, modes and times kept, sockets and pipes skipped.
-   */
-  private static void copyTree(Path from, Path to, Path exclude) throws IOException {
-    Path root = from.toRealPath();
-    Path excluded = exclude != null && Files.isDirectory(exclude) ? exclude.toRealPath() : null;
-    Set<String> skippedAtTop = Set.of(".git", ".env");
-    Files.walkFileTree(
-        root,
-        new SimpleFileVisitor<>() {
-          @Override
-          public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs)
-              throws IOException {
-            if (dir.equals(root)) {
-              return FileVisitResult.CONTINUE;
-            }
-            if ((dir.getParent().equals(root)
-                    && skippedAtTop.contains(dir.getFileName().toString()))
-                || (excluded != null && dir.equals(excluded))) {
-              return FileVisitResult.SKIP_SUBTREE;
-            }
-            Files.copy(
-                dir,
-                to.resolve(root.relativize(dir).toString()),
-                StandardCopyOption.COPY_ATTRIBUTES,
-                LinkOption.NOFOLLOW_LINKS);
-            return FileVisitResult.CONTINUE;
-          }
-
-          @Override
-          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
-              throws IOException {
-            if (file.getParent().equals(root)
-                && skippedAtTop.contains(file.getFileName().toString())) {
-              return FileVisitResult.CONTINUE;
-            }
-            if (attrs.isRegularFile() || attrs.isSymbolicLink()) {
-              Files.copy(
-                  file,
-                  to.resolve(root.relativize(file).toString()),
-                  StandardCopyOption.COPY_ATTRIBUTES,
-                  LinkOption.NOFOLLOW_LINKS);
-            }
-            return FileVisitResult.CONTINUE;
-          }
-        });
   }
 
   /** Bytes and files (regular files) in a tree. */

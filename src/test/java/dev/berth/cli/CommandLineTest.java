@@ -63,7 +63,7 @@ class CommandLineTest {
                 "check",
                 "--config",
                 BerthProcess.repo().resolve("examples/berth.toml").toString()))
-        .endsWith("examples/berth.toml: ok (1 listener(s), 2 app(s), 3 route(s))");
+        .contains("examples/berth.toml: ok (1 listener(s), 2 app(s), 3 route(s)); state in /");
   }
 
   @Test

@@ -33,6 +33,7 @@ class ReleasesTest {
             revision,
             "abc123def456",
             1.5,
+            null,
             null));
     return n;
   }
@@ -60,6 +61,7 @@ class ReleasesTest {
                 "9b1e2f0a",
                 "abc123def456",
                 1.5,
+                null,
                 null),
             new Releases.Release(
                 2,
@@ -68,6 +70,7 @@ class ReleasesTest {
                 null,
                 "abc123def456",
                 1.5,
+                null,
                 null));
     assertThat(Files.readString(releases.dir(2).resolve("VERSION"))).isEqualTo("v2");
     assertThat(Files.getPosixFilePermissions(state.resolve("apps/blog/releases/2.json")))
