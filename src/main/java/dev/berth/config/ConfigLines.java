@@ -52,6 +52,11 @@ public final class ConfigLines {
     return name + ":" + lines.line(key) + ": " + key;
   }
 
+  /** Whether the file sets {@code key} (else its value is the default). */
+  public boolean written(String key) {
+    return lines.written(key);
+  }
+
   /** The key of the address of listener {@code index}: {@code listeners[2].address}. */
   public static String listenerAddress(int index) {
     return KeyLines.join(KeyLines.index("listeners", index), "address");

@@ -144,10 +144,28 @@ final class AccessChecks {
                       + (user.getValue().size() == 1
                           ? "finds its release, socket and data"
                           : "find their releases, sockets and data")
-                      + " there: leave state_dir unset (a root berth keeps its state under"
-                      + " /var/lib/berth) or "
-                      + b.opening()));
+                      + " there: "
+                      + stateDirFix(stateDir, b)));
     }
+  }
+
+  /**
+   * How to let the apps' users reach the state: a root berth's own choice reaches it (when the
+   * config chose), a {@code .berth} beside the config that a root berth keeps using because an
+   * earlier berth kept state in it (when the config did not), or opening the way.
+   */
+  private String stateDirFix(Path stateDir, Blocked blocked) {
+    if (lines.written("state_dir")) {
+      return "leave state_dir unset (a root berth keeps its state under /var/lib/berth) or "
+          + blocked.opening();
+    }
+    Path name = stateDir.getFileName();
+    if (name != null && name.toString().equals(".berth")) {
+      return "it holds what an earlier berth kept; move it away (a root berth then keeps its state"
+          + " under /var/lib/berth) or "
+          + blocked.opening();
+    }
+    return blocked.opening();
   }
 
   /** The apps' users other than berth's own, each with its apps' keys, in config order. */

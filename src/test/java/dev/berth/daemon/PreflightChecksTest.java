@@ -212,6 +212,53 @@ class PreflightChecksTest {
   }
 
   @Test
+  void aClosedCheckoutPassesUnlessAnEarlierBerthKeptItsStateThere() throws Exception {
+    // A checkout in a directory closed to others (root's home, a private temporary directory).
+    Path closed = Files.createDirectory(tmp.resolve("closed"));
+    Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx------"));
+    Path app = Files.createDirectory(closed.resolve("app"));
+    Path config =
+        BerthProcess.write(
+            closed.resolve("berth.toml"),
+            """
+            [[listeners]]
+            address = "127.0.0.1:%d"
+
+            [apps.web]
+            dir = "app"
+            command = "/usr/bin/python3 -m http.server"
+
+            [[routes]]
+            path = "/"
+            app = "web"
+            """
+                .formatted(BerthProcess.freePort()));
+    // berth (root) copies the app into a release under /var/lib/berth, which nobody reaches.
+    Cli check = Cli.run(config, "check");
+    assertThat(check.err()).isEmpty();
+    assertThat(check.exit()).isZero();
+    assertThat(check.out()).contains("; state in /var/lib/berth/");
+
+    // An earlier berth kept app data in .berth beside the config: berth keeps using it, and says
+    // that nobody cannot reach it.
+    Files.createDirectories(closed.resolve(".berth/data/web"));
+    Files.writeString(closed.resolve(".berth/data/web/notes.db"), "rows\n");
+    check = Cli.run(config, "check");
+    assertThat(check.exit()).isEqualTo(2);
+    assertThat(check.err())
+        .isEqualTo(
+            "berth.toml:1: state_dir: "
+                + closed.resolve(".berth")
+                + " is not reachable by user nobody ("
+                + closed
+                + " is 0700); apps.web runs as nobody and finds its release, socket and data"
+                + " there: it holds what an earlier berth kept; move it away (a root berth then"
+                + " keeps its state under /var/lib/berth) or let nobody through (chmod o+x "
+                + closed
+                + ")");
+  }
+
+  @Test
   void whatBerthsOwnUserCannotReadIsAnErrorNamingTheClosedDirectory() throws Exception {
     // As a berth that runs as nobody would find it: berth's own reads asked as nobody.
     Path config = closedToBerth();
