@@ -52,9 +52,21 @@ public final class ConfigLines {
     return name + ":" + lines.line(key) + ": " + key;
   }
 
+  /** Whether the file sets {@code key} (else its value is the default). */
+  public boolean written(String key) {
+    return lines.written(key);
+  }
+
   /** The key of the address of listener {@code index}: {@code listeners[2].address}. */
   public static String listenerAddress(int index) {
     return KeyLines.join(KeyLines.index("listeners", index), "address");
+  }
+
+  /**
+   * The key {@code key} of route {@code index} (0-based, in file order): {@code routes[1].static}.
+   */
+  public static String routeKey(int index, String key) {
+    return KeyLines.join(KeyLines.index("routes", index), key);
   }
 
   /** The dotted key of an app's key, quoted as TOML would: {@code apps.web.processes.worker}. */

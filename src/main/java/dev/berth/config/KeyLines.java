@@ -43,6 +43,11 @@ final class KeyLines {
     return 1;
   }
 
+  /** Whether {@code path} is written in the text (not only implied by a table below it). */
+  boolean written(String path) {
+    return lines.containsKey(requireNonNull(path, "path"));
+  }
+
   /** {@code parent.key}, quoting the key as TOML would when it is not a bare key. */
   static String join(String parent, String key) {
     String segment = BARE_KEY.matcher(key).matches() ? key : quote(key);

@@ -3,9 +3,11 @@ package dev.berth.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.math.BigInteger;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -128,7 +130,7 @@ final class Types {
           } catch (InvalidPathException e) {
             throw new Rejected(expected + "; " + e.getReason());
           }
-          if (!Files.isRegularFile(file)) {
+          if (!Files.isRegularFile(file) && !closedToBerth(file)) {
             throw new Rejected(expected + "; " + file + " is not a file");
           }
           return file;
@@ -240,6 +242,9 @@ final class Types {
   private static Path directory(JsonNode value, Path base) throws Rejected {
     String expected = "an existing directory";
     Path dir = resolve(value, base, expected);
+    if (closedToBerth(dir)) {
+      return dir; // not "does not exist": the checks before a start say which directory is closed
+    }
     if (!Files.exists(dir)) {
       throw new Rejected(expected + "; " + dir + " does not exist");
     }
@@ -250,6 +255,18 @@ final class Types {
       return dir.toRealPath();
     } catch (IOException e) {
       throw new Rejected(expected + "; " + dir + ": " + ConfigLoader.reason(e));
+    }
+  }
+
+  /** Whether berth cannot even look at the path: a directory on the way is closed to it. */
+  private static boolean closedToBerth(Path path) {
+    try {
+      Files.readAttributes(path, BasicFileAttributes.class);
+      return false;
+    } catch (AccessDeniedException e) {
+      return true;
+    } catch (IOException e) {
+      return false;
     }
   }
 

@@ -7,10 +7,10 @@ import dev.berth.config.Config;
 import dev.berth.config.ConfigException;
 import dev.berth.config.ConfigLines;
 import dev.berth.config.ConfigLoader;
+import dev.berth.config.UserAccount;
 import dev.berth.deploy.AppPlacer;
 import dev.berth.deploy.Releases;
 import dev.berth.supervisor.AppChecks;
-import dev.berth.supervisor.AppDataDir;
 import dev.berth.supervisor.Overrides;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,15 +20,16 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
  * The checks of a valid config against this host, before any app starts ({@code berth check},
  * {@code berth up}, a reload that starts apps): each app as it will run (from its current release
  * once it was deployed, with the user and PATH its processes get), in the loader's words: {@code
- * berth.toml:7: apps.web.command: gunicorn: not found for user nobody (PATH=...)}. An error means
- * the app cannot start; a warning means it starts and will likely fail later (a dir it cannot write
- * to).
+ * berth.toml:7: apps.web.command: gunicorn: not found for user nobody (PATH=...)}; and what berth's
+ * user and the apps' users must reach ({@link AccessChecks}). An error means the app cannot start;
+ * a warning, that a check could not be made.
  */
 public final class PreflightChecks {
 
@@ -46,40 +47,78 @@ public final class PreflightChecks {
 
   private PreflightChecks() {}
 
-  /** Every app of the config berth runs. */
+  /** Every app and static route of the config berth runs. */
   public static Report of(Config config) {
-    return of(config, config.apps().values());
+    return of(config, Optional.empty());
+  }
+
+  /**
+   * Every app and static route, with berth's own reads (each dir, env_file and static root) asked
+   * as {@code berth}: empty for this process; a user, so that a test run as root can check what a
+   * berth that is not root would find.
+   */
+  static Report of(Config config, Optional<UserAccount> berth) {
+    requireNonNull(config, "config");
+    Checks checks = new Checks(config, berth);
+    checks.apps(config.apps().values());
+    checks.access.staticRoots(config.routes());
+    return checks.report();
   }
 
   /** These apps of the config (a reload's added and changed ones). */
   static Report of(Config config, Collection<App> apps) {
     requireNonNull(config, "config");
-    ConfigLines lines = ConfigLines.of(config);
-    Overrides overrides = new Overrides(config.stateDir().resolve("overrides"));
-    List<String> errors = new ArrayList<>();
-    List<String> warnings = new ArrayList<>();
-    for (App configured : apps) {
-      if (configured.external()) {
-        continue;
-      }
-      String name = configured.name();
-      App app = whereItRuns(config.stateDir(), configured);
-      List<AppChecks.Finding> findings;
-      try {
-        Map<String, String> stored = overrides.env(name);
-        findings = AppChecks.of(app, stored, AppDataDir.of(config.stateDir(), name));
-      } catch (IOException | UncheckedIOException e) {
-        // No such user, say: its start says so too; the rest of the config is still checked.
-        String key = ConfigLines.appKey(name, configured.run().user() == null ? "command" : "user");
-        warnings.add(lines.problem(key, e.getMessage() + " (not checked)"));
-        continue;
-      }
-      for (AppChecks.Finding finding : findings) {
-        String line = lines.problem(key(app, finding), message(app, finding));
-        (finding.error() ? errors : warnings).add(line);
+    Checks checks = new Checks(config, Optional.empty());
+    checks.apps(apps);
+    return checks.report();
+  }
+
+  /** One run of the checks, collecting what they find. */
+  private static final class Checks {
+    private final Config config;
+    private final ConfigLines lines;
+    private final List<String> errors = new ArrayList<>();
+    private final List<String> warnings = new ArrayList<>();
+    private final AccessChecks access;
+
+    Checks(Config config, Optional<UserAccount> berth) {
+      this.config = config;
+      this.lines = ConfigLines.of(config);
+      this.access = new AccessChecks(lines, berth, errors, warnings);
+    }
+
+    void apps(Collection<App> apps) {
+      access.stateDir(config.stateDir(), apps);
+      Overrides overrides = new Overrides(config.stateDir().resolve("overrides"));
+      for (App configured : apps) {
+        if (configured.external()) {
+          continue;
+        }
+        if (!access.app(configured)) {
+          continue;
+        }
+        String name = configured.name();
+        App app = whereItRuns(config.stateDir(), configured);
+        List<AppChecks.Finding> findings;
+        try {
+          Map<String, String> stored = overrides.env(name);
+          findings = AppChecks.of(app, stored);
+        } catch (IOException | UncheckedIOException e) {
+          // No such user, say: its start says so too; the rest of the config is still checked.
+          String key =
+              ConfigLines.appKey(name, configured.run().user() == null ? "command" : "user");
+          warnings.add(lines.problem(key, e.getMessage() + " (not checked)"));
+          continue;
+        }
+        for (AppChecks.Finding finding : findings) {
+          errors.add(lines.problem(key(app, finding), message(app, finding)));
+        }
       }
     }
-    return new Report(errors, warnings);
+
+    Report report() {
+      return new Report(errors, warnings);
+    }
   }
 
   /** The apps a reload starts: the added ones and the changed ones (a new generation each). */
@@ -110,7 +149,7 @@ public final class PreflightChecks {
 
   private static boolean fromProcfile(App app, AppChecks.Finding finding) {
     App.Deploy deploy = app.deploy();
-    if (deploy.procfile() == null || finding.key().get(0).equals("dir")) {
+    if (deploy.procfile() == null) {
       return false;
     }
     if (finding.key().size() == 1) {

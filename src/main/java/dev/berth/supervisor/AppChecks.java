@@ -18,8 +18,8 @@ import java.util.regex.Pattern;
  * The checks made before an app's processes start, as the user they run as and with the PATH they
  * get: is each command's program there and executable for that user (else the app cannot start, and
  * sh's answer would be a bare "not found", or "Permission denied" when a directory on the way is
- * closed to it); can that user write to the directory the app runs in (else an app that keeps its
- * data beside its code fails on its first write, while berth says it is ready).
+ * closed to it). (Whether the user may write where the app runs is no question: the app runs from a
+ * release, which is its user's.)
  */
 public final class AppChecks {
 
@@ -83,14 +83,13 @@ public final class AppChecks {
   private static final Pattern SHELL_SYNTAX = Pattern.compile(".*[$`\\\\\"'(){}<>|;&*?\\[~].*");
 
   /**
-   * One finding about an app.
+   * One finding about an app: it cannot start.
    *
-   * @param error true when the app cannot start; false for a warning
-   * @param key the app's key it is about, below {@code apps.NAME}: {@code command}, {@code
-   *     processes.worker.command} or {@code dir}
+   * @param key the app's key it is about, below {@code apps.NAME}: {@code command} or {@code
+   *     processes.worker.command}
    * @param message what is wrong, without the key
    */
-  public record Finding(boolean error, List<String> key, String message) {
+  public record Finding(List<String> key, String message) {
     public Finding {
       key = List.copyOf(key);
       requireNonNull(message, "message");
@@ -104,34 +103,22 @@ public final class AppChecks {
    * current release).
    *
    * @param stored what {@code berth env set} stored for it
-   * @param dataDir its data directory, named in the advice of a warning
    */
-  public static List<Finding> of(App app, Map<String, String> stored, Path dataDir)
-      throws IOException {
+  public static List<Finding> of(App app, Map<String, String> stored) throws IOException {
     requireNonNull(app, "app");
-    requireNonNull(dataDir, "dataDir");
-    List<Finding> findings = new ArrayList<>();
     if (app.external()) {
-      return findings;
+      return List.of();
     }
-    Optional<UserAccount> runAs = AppUser.of(app);
-    findings.addAll(commands(app, stored, runAs));
-    Path dir = app.run().dir();
-    if (Files.isDirectory(dir) && !UserAccess.canWrite(runAs, dir)) {
-      findings.add(
-          new Finding(
-              false,
-              List.of("dir"),
-              dir
-                  + " is not writable by user "
-                  + AppUser.name(runAs)
-                  + "; write app data to $"
-                  + AppDataDir.VARIABLE
-                  + " ("
-                  + dataDir
-                  + ")"));
-    }
-    return findings;
+    return commands(app, stored, AppUser.of(app));
+  }
+
+  /**
+   * Who the app's processes run as (see {@link AppUser}): empty when they run as berth itself.
+   *
+   * @throws IOException when the user does not exist, or berth cannot switch to it
+   */
+  public static Optional<UserAccount> user(App app) throws IOException {
+    return AppUser.of(app);
   }
 
   /**
@@ -158,13 +145,12 @@ public final class AppChecks {
     String path = ChildPath.of(app, stored, runAs, System.getenv("PATH"));
     if (app.hasWeb()) {
       missing(app.run().command(), app.run().dir(), path, runAs)
-          .ifPresent(m -> findings.add(new Finding(true, List.of("command"), m)));
+          .ifPresent(m -> findings.add(new Finding(List.of("command"), m)));
     }
     for (App.ProcessType type : app.run().processes()) {
       missing(type.command(), app.run().dir(), path, runAs)
           .ifPresent(
-              m ->
-                  findings.add(new Finding(true, List.of("processes", type.name(), "command"), m)));
+              m -> findings.add(new Finding(List.of("processes", type.name(), "command"), m)));
     }
     return findings;
   }

@@ -3,10 +3,13 @@ package dev.berth.supervisor;
 import static java.util.Objects.requireNonNull;
 
 import dev.berth.config.UserAccount;
+import dev.berth.process.CommandResult;
 import dev.berth.process.ShortCommand;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -54,16 +57,32 @@ final class UserAccess {
   private static boolean test(
       Optional<UserAccount> runAs, Path dir, String path, String script, String argument)
       throws IOException {
-    requireNonNull(dir, "dir");
     // The PATH to search is the script's second argument, not the child's environment: the
     // command itself (setsid, setpriv) is found on berth's.
+    CommandResult result = run(runAs, dir, argument, "PATH=$2\n" + script, List.of(argument, path));
+    // setpriv itself fails with 127 (no such program) or 1: only 0 from the script is a yes.
+    return result.exitCode() == 0;
+  }
+
+  /**
+   * Runs {@code script} with {@code sh -c} as {@code runAs} (empty: berth itself), from {@code
+   * dir}, with {@code arguments} as $1, $2...
+   *
+   * @param about what is checked, for the command's name in errors
+   */
+  static CommandResult run(
+      Optional<UserAccount> runAs, Path dir, String about, String script, List<String> arguments)
+      throws IOException {
+    requireNonNull(runAs, "runAs");
+    requireNonNull(dir, "dir");
+    List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", script, "sh"));
+    argv.addAll(arguments);
     ShortCommand check =
-        ShortCommand.of("/bin/sh", "-c", "PATH=$2\n" + script, "sh", argument, path)
-            .named("checking " + argument + " as " + AppUser.name(runAs))
+        ShortCommand.of(argv)
+            .named("checking " + about + " as " + AppUser.name(runAs))
             .directory(dir)
             .timeout(TIMEOUT);
     runAs.ifPresent(user -> check.runAs(user.runAs()));
-    // setpriv itself fails with 127 (no such program) or 1: only 0 from the script is a yes.
-    return check.run().exitCode() == 0;
+    return check.run();
   }
 }

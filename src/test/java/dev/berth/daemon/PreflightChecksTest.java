@@ -2,14 +2,23 @@ package dev.berth.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.config.ConfigLoader;
 import dev.berth.config.UserAccount;
+import dev.berth.process.CommandResult;
+import dev.berth.process.ShortCommand;
 import dev.berth.testing.BerthProcess;
 import dev.berth.testing.Cli;
+import java.io.File;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -17,8 +26,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code berth check} and {@code berth up} check each app against this host as its user: a missing
- * program is one line with the file and line, and nothing starts; a dir the user cannot write is a
- * warning. As root (as CI runs), apps run as nobody; elsewhere the tests are skipped.
+ * program, or a state_dir the app's user cannot reach, is one line with the file and line, and
+ * nothing starts; so is a dir, env_file or static root that berth's own user cannot read. As root
+ * (as CI runs), apps run as nobody; elsewhere the tests are skipped.
  */
 class PreflightChecksTest {
 
@@ -105,8 +115,10 @@ class PreflightChecksTest {
   }
 
   @Test
-  void aDirTheAppsUserCannotWriteIsAWarningAndTheCheckPasses() throws Exception {
+  void aDirOnlyBerthCanReadIsNoProblem() throws Exception {
+    // berth (root) copies it into a release that is nobody's: nobody need not read it, nor write.
     Files.setAttribute(site, "unix:uid", 0);
+    Files.setPosixFilePermissions(site, PosixFilePermissions.fromString("rwx------"));
     Path config =
         config(
             """
@@ -117,21 +129,286 @@ class PreflightChecksTest {
                 .formatted(site));
     Cli check = Cli.run(config, "check");
     assertThat(check.exit()).as(check.err()).isZero();
-    assertThat(check.out()).endsWith(": ok (1 listener(s), 1 app(s), 1 route(s))");
+    assertThat(check.out()).contains(": ok (1 listener(s), 1 app(s), 1 route(s))");
+    assertThat(check.err()).isEmpty();
+  }
+
+  @Test
+  void aStateDirTheAppsUserCannotReachIsOneLinePerUserAndBerthUpStartsNothing() throws Exception {
+    Path closed = Files.createDirectory(tmp.resolve("closed"));
+    Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx------"));
+    Path stateDir = closed.resolve("berth/state");
+    Path config =
+        BerthProcess.write(
+            tmp.resolve("berth.toml"),
+            """
+            state_dir = "%s"
+
+            [[listeners]]
+            address = "127.0.0.1:%d"
+
+            [apps.web]
+            dir = "%s"
+            command = "/usr/bin/python3 -m http.server"
+
+            [[routes]]
+            path = "/"
+            app = "web"
+            """
+                .formatted(stateDir, BerthProcess.freePort(), site));
+    String expected =
+        "berth.toml:1: state_dir: "
+            + stateDir
+            + " is not reachable by user nobody ("
+            + closed
+            + " is 0700); apps.web runs as nobody and finds its release, socket and data there:"
+            + " leave state_dir unset (a root berth keeps its state under /var/lib/berth) or let"
+            + " nobody through (chmod o+x "
+            + closed
+            + ")";
+    Cli check = Cli.run(config, "check");
+    assertThat(check.exit()).isEqualTo(2);
+    assertThat(check.err()).isEqualTo(expected);
+
+    try (BerthProcess up = BerthProcess.start("up", "--config", config.toString())) {
+      assertThat(up.waitFor(Duration.ofSeconds(60))).isEqualTo(2);
+      assertThat(up.output().strip()).isEqualTo(expected);
+    }
+    assertThat(closed.resolve("berth")).as("nothing started, nothing made").doesNotExist();
+
+    // Two apps of one user: one line naming both; an app run as root (berth's user) is not asked.
+    Files.writeString(
+        config,
+        Files.readString(config)
+            + """
+
+            [apps.api]
+            dir = "%1$s"
+            command = "/usr/bin/python3 -m http.server"
+
+            [apps.admin]
+            user = "root"
+            dir = "%1$s"
+            command = "/usr/bin/python3 -m http.server"
+            """
+                .formatted(site));
+    check = Cli.run(config, "check");
+    assertThat(check.exit()).isEqualTo(2);
     assertThat(check.err())
         .isEqualTo(
-            "berth: WARNING: berth.toml:"
-                + lineOf(config, "dir =")
-                + ": apps.web.dir: "
-                + site
-                + " is not writable by user nobody; write app data to $BERTH_DATA_DIR ("
-                + tmp.resolve("state/data/web")
+            "berth.toml:1: state_dir: "
+                + stateDir
+                + " is not reachable by user nobody ("
+                + closed
+                + " is 0700); apps.web and apps.api run as nobody and find their releases,"
+                + " sockets and data there: leave state_dir unset (a root berth keeps its state"
+                + " under /var/lib/berth) or let nobody through (chmod o+x "
+                + closed
                 + ")");
 
-    // Given to nobody, it is writable: no warning.
+    // Passing through is enough: berth makes the rest.
+    Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx--x--x"));
+    assertThat(Cli.run(config, "check").exit()).isZero();
+  }
+
+  @Test
+  void aClosedCheckoutPassesUnlessAnEarlierBerthKeptItsStateThere() throws Exception {
+    // A checkout in a directory closed to others (root's home, a private temporary directory).
+    Path closed = Files.createDirectory(tmp.resolve("closed"));
+    Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx------"));
+    Path app = Files.createDirectory(closed.resolve("app"));
+    Path config =
+        BerthProcess.write(
+            closed.resolve("berth.toml"),
+            """
+            [[listeners]]
+            address = "127.0.0.1:%d"
+
+            [apps.web]
+            dir = "app"
+            command = "/usr/bin/python3 -m http.server"
+
+            [[routes]]
+            path = "/"
+            app = "web"
+            """
+                .formatted(BerthProcess.freePort()));
+    // berth (root) copies the app into a release under /var/lib/berth (here: the tests' own
+    // $STATE_DIRECTORY), which nobody reaches.
+    Cli check = Cli.run(config, "check");
+    assertThat(check.err()).isEmpty();
+    assertThat(check.exit()).isZero();
+    assertThat(check.out()).contains("; state in ").doesNotContain("state in " + closed);
+
+    // An earlier berth kept app data in .berth beside the config: berth keeps using it, and says
+    // that nobody cannot reach it.
+    Files.createDirectories(closed.resolve(".berth/data/web"));
+    Files.writeString(closed.resolve(".berth/data/web/notes.db"), "rows\n");
+    check = Cli.run(config, "check");
+    assertThat(check.exit()).isEqualTo(2);
+    assertThat(check.err())
+        .isEqualTo(
+            "berth.toml:1: state_dir: "
+                + closed.resolve(".berth")
+                + " is not reachable by user nobody ("
+                + closed
+                + " is 0700); apps.web runs as nobody and finds its release, socket and data"
+                + " there: it holds what an earlier berth kept; move it away (a root berth then"
+                + " keeps its state under /var/lib/berth) or let nobody through (chmod o+x "
+                + closed
+                + ")");
+  }
+
+  @Test
+  void whatBerthsOwnUserCannotReadIsAnErrorNamingTheClosedDirectory() throws Exception {
+    // As a berth that runs as nobody would find it: berth's own reads asked as nobody.
+    Path config = closedToBerth();
     UserAccount nobody = UserAccount.lookup("nobody").orElseThrow();
-    Files.setAttribute(site, "unix:uid", (int) nobody.uid());
-    assertThat(Cli.run(config, "check").err()).isEmpty();
+    PreflightChecks.Report report =
+        PreflightChecks.of(ConfigLoader.load(config), Optional.of(nobody));
+    assertThat(report.warnings()).isEmpty();
+    assertThat(report.errors()).containsExactlyElementsOf(closedToBerthErrors(config));
+
+    // berth as it runs here (root) reads them all.
+    Cli check = Cli.run(config, "check");
+    assertThat(check.err()).isEmpty();
+    assertThat(check.exit()).isZero();
+  }
+
+  @Test
+  void aBerthThatIsNotRootSaysWhatItCannotReadAndThatItIsThere() throws Exception {
+    Path config = closedToBerth();
+    UserAccount nobody = UserAccount.lookup("nobody").orElseThrow();
+    // berth check run as nobody, from a copy of the classpath nobody can read.
+    List<String> argv = new ArrayList<>();
+    argv.add(ProcessHandle.current().info().command().orElse("java"));
+    argv.addAll(List.of("-XX:-UsePerfData", "-XX:+UseSerialGC", "-Xmx128m", "-cp"));
+    argv.add(readableClasspath(Files.createDirectory(tmp.resolve("cp"))));
+    argv.addAll(List.of("dev.berth.Main", "check", "--config", config.toString()));
+    CommandResult check =
+        ShortCommand.of(argv).runAs(nobody.runAs()).timeout(Duration.ofSeconds(60)).run();
+    assertThat(check.exitCode()).as(check.stdout() + check.stderr()).isEqualTo(2);
+    assertThat(check.stderr().strip().lines())
+        .containsExactlyElementsOf(closedToBerthErrors(config));
+  }
+
+  /**
+   * A config whose app dir and static root are in a directory closed to all but root, and whose
+   * other app's env_file is root's alone; its state_dir and everything else open.
+   */
+  private Path closedToBerth() throws Exception {
+    Path closed = Files.createDirectory(tmp.resolve("closed"));
+    Path closedSite = Files.createDirectory(closed.resolve("site"));
+    Path www = Files.createDirectory(closed.resolve("www"));
+    Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx------"));
+    Path secret = Files.writeString(site.resolve("secret.env"), "KEY=1\n");
+    Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+    return BerthProcess.write(
+        tmp.resolve("berth.toml"),
+        """
+        state_dir = "%s/state"
+
+        [[listeners]]
+        address = "127.0.0.1:%d"
+
+        [apps.web]
+        dir = "%s"
+        command = "/usr/bin/python3 -m http.server"
+
+        [apps.api]
+        dir = "%s"
+        env_file = "secret.env"
+        command = "/usr/bin/python3 -m http.server"
+
+        [[routes]]
+        path = "/"
+        app = "web"
+
+        [[routes]]
+        path = "/static"
+        static = "%s"
+        """
+            .formatted(tmp, BerthProcess.freePort(), closedSite, site, www));
+  }
+
+  /** What nobody, as berth, is told of {@link #closedToBerth}'s config. */
+  private List<String> closedToBerthErrors(Path config) throws Exception {
+    Path closed = tmp.resolve("closed");
+    Path secret = site.resolve("secret.env");
+    return List.of(
+        "berth.toml:"
+            + lineOf(config, "dir = \"" + closed)
+            + ": apps.web.dir: "
+            + closed.resolve("site")
+            + " is not readable by user nobody ("
+            + closed
+            + " is 0700); berth copies it into a release as nobody: let nobody through"
+            + " (chmod o+x "
+            + closed
+            + ") or move the app",
+        "berth.toml:"
+            + lineOf(config, "env_file =")
+            + ": apps.api.env_file: "
+            + secret
+            + " is not readable by user nobody ("
+            + secret
+            + " is 0600); berth reads it as nobody at each start: give it to nobody (chown"
+            + " nobody "
+            + secret
+            + ")",
+        "berth.toml:"
+            + lineOf(config, "static =")
+            + ": routes[1].static: "
+            + closed.resolve("www")
+            + " is not readable by user nobody ("
+            + closed
+            + " is 0700); the edge serves it as nobody: let nobody through (chmod o+x "
+            + closed
+            + ") or move the files");
+  }
+
+  /**
+   * This test's classpath, linked (or copied) under {@code into}, which is open to all: the
+   * original may be in a home directory closed to other users, as root's is.
+   */
+  private static String readableClasspath(Path into) throws Exception {
+    Files.setPosixFilePermissions(into, PosixFilePermissions.fromString("rwxr-xr-x"));
+    List<String> entries = new ArrayList<>();
+    int n = 0;
+    for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+      Path from = Path.of(entry);
+      if (!Files.exists(from)) {
+        continue;
+      }
+      Path to = into.resolve(n++ + "-" + from.getFileName());
+      try (Stream<Path> files = Files.walk(from)) {
+        for (Path file : (Iterable<Path>) files::iterator) {
+          Path target = to.resolve(from.relativize(file).toString());
+          if (Files.isDirectory(file)) {
+            Files.createDirectories(target);
+            Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwxr-xr-x"));
+          } else {
+            readableCopy(file, target);
+          }
+        }
+      }
+      entries.add(to.toString());
+    }
+    return String.join(File.pathSeparator, entries);
+  }
+
+  /** A hard link when the file is open to others already (a link shares its modes), else a copy. */
+  private static void readableCopy(Path file, Path target) throws Exception {
+    if (Files.getPosixFilePermissions(file).contains(PosixFilePermission.OTHERS_READ)) {
+      try {
+        Files.createLink(target, file);
+        return;
+      } catch (IOException | UnsupportedOperationException e) {
+        // another file system: copied
+      }
+    }
+    Files.copy(file, target);
+    Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-r--r--"));
   }
 
   @Test
@@ -174,7 +451,7 @@ class PreflightChecksTest {
   }
 
   private static List<Long> pids(Path config) throws Exception {
-    List<Long> pids = new java.util.ArrayList<>();
+    List<Long> pids = new ArrayList<>();
     Cli.status(config).path("instances").forEach(i -> pids.add(i.path("pid").asLong()));
     return pids;
   }

@@ -172,13 +172,6 @@ class AppDataEndToEndTest {
       assertThat(Files.getPosixFilePermissions(data))
           .isEqualTo(PosixFilePermissions.fromString("rwx------"));
       assertThat(data.resolve("notes.db")).isRegularFile();
-      assertThat(berth.output())
-          .contains(
-              "apps.notes.dir: "
-                  + source
-                  + " is not writable by user nobody; write app data to $BERTH_DATA_DIR ("
-                  + data
-                  + ")");
     }
   }
 

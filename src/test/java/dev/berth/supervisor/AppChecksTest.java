@@ -18,8 +18,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** What is checked before an app starts, and the PATH its processes get. */
 class AppChecksTest {
 
-  private static final Path DATA = Path.of("/state/data/web");
-
   @TempDir Path tmp;
 
   @Test
@@ -81,25 +79,23 @@ class AppChecksTest {
             Map.of("PATH", "/usr/bin:/bin"),
             new App.ProcessType("worker", "exec /usr/bin/python3 worker.py", 1),
             new App.ProcessType("mailer", "./mail.sh", 1));
-    List<AppChecks.Finding> findings = AppChecks.of(app, Map.of(), DATA);
+    List<AppChecks.Finding> findings = AppChecks.of(app, Map.of());
     String user = AppUser.name(AppUser.of(app));
     assertThat(findings)
         .contains(
             new AppChecks.Finding(
-                true,
                 List.of("command"),
                 "no-such-program: not found for user " + user + " (PATH=/usr/bin:/bin)"),
             new AppChecks.Finding(
-                true,
                 List.of("processes", "mailer", "command"),
                 "./mail.sh: not found for user " + user));
     assertThat(findings).noneMatch(f -> f.key().contains("worker"));
 
     // A script there, but not executable, is no better; executable, it is found.
     Path script = Files.writeString(tmp.resolve("mail.sh"), "#!/bin/sh\n");
-    assertThat(AppChecks.of(app, Map.of(), DATA)).anyMatch(f -> f.key().contains("mailer"));
+    assertThat(AppChecks.of(app, Map.of())).anyMatch(f -> f.key().contains("mailer"));
     Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
-    assertThat(AppChecks.of(app, Map.of(), DATA)).noneMatch(f -> f.key().contains("mailer"));
+    assertThat(AppChecks.of(app, Map.of())).noneMatch(f -> f.key().contains("mailer"));
   }
 
   @Test
@@ -113,38 +109,18 @@ class AppChecksTest {
     Path program = Files.writeString(closed.resolve("serve"), "#!/bin/sh\n");
     Files.setPosixFilePermissions(program, PosixFilePermissions.fromString("rwxr-xr-x"));
     App asNobody = app(tmp, "serve", Map.of("PATH", closed + ":/usr/bin"));
-    assertThat(AppChecks.of(asNobody, Map.of(), DATA))
+    assertThat(AppChecks.of(asNobody, Map.of()))
         .contains(
             new AppChecks.Finding(
-                true,
                 List.of("command"),
                 "serve: not found for user nobody (PATH=" + closed + ":/usr/bin)"));
     App asRoot = app(tmp, "serve", Map.of("PATH", closed + ":/usr/bin"), "root");
-    assertThat(AppChecks.of(asRoot, Map.of(), DATA)).isEmpty();
+    assertThat(AppChecks.of(asRoot, Map.of())).isEmpty();
     assertThat(AppChecks.commandErrors(asNobody, Map.of()))
         .containsExactly("web: serve: not found for user nobody (PATH=" + closed + ":/usr/bin)");
 
     // root's PATH (here: pyenv's shims first) is not nobody's: gunicorn is found in /usr/bin.
     assertThat(AppChecks.commandErrors(app(tmp, "gunicorn app:app", Map.of()), Map.of())).isEmpty();
-  }
-
-  @Test
-  void aDirTheUserCannotWriteIsAWarningPointingAtTheDataDir() throws Exception {
-    Assumptions.assumeTrue(UserAccount.currentUid() == 0, "needs root");
-    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-    Path site = Files.createDirectory(tmp.resolve("site"));
-    assertThat(AppChecks.of(app(site, "/usr/bin/python3 app.py", Map.of()), Map.of(), DATA))
-        .containsExactly(
-            new AppChecks.Finding(
-                false,
-                List.of("dir"),
-                site
-                    + " is not writable by user nobody; write app data to $BERTH_DATA_DIR"
-                    + " (/state/data/web)"));
-    UserAccount nobody = UserAccount.lookup("nobody").orElseThrow();
-    Files.setAttribute(site, "unix:uid", (int) nobody.uid());
-    assertThat(AppChecks.of(app(site, "/usr/bin/python3 app.py", Map.of()), Map.of(), DATA))
-        .isEmpty();
   }
 
   private static App app(Path dir, String command, Map<String, String> env, App.ProcessType... p) {
