@@ -181,6 +181,9 @@ class GitPushEndToEndTest {
                   BerthProcess.write(
                       tmp.resolve("site/berth.toml"),
                       """
+                      # Where this test looks for the repositories, as run by root too.
+                      state_dir = ".berth"
+
                       [[listeners]]
                       address = "127.0.0.1:%d"
 
