@@ -156,7 +156,14 @@ class ReloadEndToEndTest {
               + route("/second", "second"));
       Cli add = cli("reload");
       assertThat(add.exit()).as(add.err()).isZero();
-      assertThat(add.out().lines())
+      // The added app runs from its own first release, a copy of its folder.
+      List<String> lines = add.out().lines().toList();
+      assertThat(lines.get(0))
+          .startsWith(
+              "app second: release 1 copied from "
+                  + BerthProcess.testApp().toRealPath()
+                  + " (first start), ");
+      assertThat(lines.subList(1, lines.size()))
           .containsExactly(
               "app + second: started (1 web)",
               "route + /second -> second",
@@ -213,8 +220,10 @@ class ReloadEndToEndTest {
         assertThat(reload.exit()).as(reload.err()).isZero();
         // The deploy flow's steps, indented, then the change.
         assertThat(reload.out().lines())
-            .anyMatch(l -> l.strip().startsWith("-----> start    3 web (new definition)"))
-            .anyMatch(l -> l.strip().startsWith("-----> switch   web.1-3 -> new definition"))
+            .anyMatch(
+                l -> l.strip().startsWith("-----> start    3 web (release 1, new definition)"))
+            .anyMatch(
+                l -> l.strip().startsWith("-----> switch   web.1-3 -> release 1, new definition"))
             .anyMatch(l -> l.strip().startsWith("-----> drain    old generation"))
             .containsSubsequence(
                 "app ~ web: redeployed (3 web)", "berth: reloaded " + config + ": 1 change(s)");
