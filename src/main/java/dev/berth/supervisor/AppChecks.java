@@ -165,8 +165,20 @@ public final class AppChecks {
     // A relative program name is looked up from where the app runs; a missing dir is the
     // config's to report, and the check still answers for absolute names and the PATH.
     Path cwd = Files.isDirectory(dir) ? dir : Path.of("/");
-    if (UserAccess.canRun(runAs, cwd, path, program.get())) {
+    UserAccess.Lookup found = UserAccess.lookup(runAs, cwd, path, program.get());
+    if (found.runnable()) {
       return Optional.empty();
+    }
+    if (found.interpreter().isPresent()) {
+      return Optional.of(
+          program.get()
+              + ": its interpreter "
+              + found.interpreter().get()
+              + " (its #! line) cannot be run by user "
+              + AppUser.name(runAs)
+              + "; a virtualenv's scripts name the python of the folder it was made in: start"
+              + " the program through a python the user can run (.venv/bin/python -m gunicorn"
+              + " ...)");
     }
     String where = program.get().contains("/") ? "" : " (PATH=" + path + ")";
     return Optional.of(program.get() + ": not found for user " + AppUser.name(runAs) + where);

@@ -25,43 +25,49 @@ final class UserAccess {
 
   /**
    * $1: the program; $2, set as PATH: where to look. A name with a slash is that file (relative to
-   * the working directory); an empty PATH entry is the working directory, as sh takes it.
+   * the working directory); an empty PATH entry is the working directory, as sh takes it. A script
+   * found is runnable only if the interpreter its {@code #!} line names is too (exit 3, with the
+   * interpreter on stdout): a virtualenv's scripts name the python of the folder it was made in.
    */
   private static final String FIND =
       "set -f; p=$1\n"
-          + "case $p in */*) test -f \"$p\" && test -x \"$p\"; exit;; esac\n"
+          + "ok() {\n"
+          + "  test -f \"$1\" && test -x \"$1\" || return 1\n"
+          + "  IFS= read -r l < \"$1\" 2>/dev/null || return 0\n"
+          + "  case $l in '#!'*)\n"
+          + "    i=${l#??}; i=${i#\"${i%%[! ]*}\"}; i=${i%%[ \t]*}\n"
+          + "    if [ -n \"$i\" ] && ! { test -f \"$i\" && test -x \"$i\"; }; then echo \"$i\"; exit 3; fi;;\n"
+          + "  esac\n"
+          + "}\n"
+          + "case $p in */*) ok \"$p\"; exit;; esac\n"
           + "IFS=:\n"
-          + "for d in $PATH; do test -f \"${d:-.}/$p\" && test -x \"${d:-.}/$p\" && exit 0; done\n"
+          + "for d in $PATH; do ok \"${d:-.}/$p\" && exit 0; done\n"
           + "exit 1\n";
 
-  private static final String WRITABLE = "test -d \"$1\" && test -w \"$1\" && test -x \"$1\"";
+  /** What a user finds for a program: runnable, missing, or a script whose interpreter is not. */
+  record Lookup(boolean runnable, Optional<String> interpreter) {
+    static final Lookup RUNNABLE = new Lookup(true, Optional.empty());
+    static final Lookup MISSING = new Lookup(false, Optional.empty());
+  }
 
   private UserAccess() {}
 
   /**
    * Whether {@code program} is a file that {@code runAs} (empty: berth itself) can execute, looked
-   * up on {@code path} as sh would, from {@code dir}.
+   * up on {@code path} as sh would, from {@code dir}, and so is its interpreter if it is a script.
    */
-  static boolean canRun(Optional<UserAccount> runAs, Path dir, String path, String program)
+  static Lookup lookup(Optional<UserAccount> runAs, Path dir, String path, String program)
       throws IOException {
     requireNonNull(path, "path");
     requireNonNull(program, "program");
-    return test(runAs, dir, path, FIND, program);
-  }
-
-  /** Whether {@code runAs} (empty: berth itself) can create files in {@code dir}. */
-  static boolean canWrite(Optional<UserAccount> runAs, Path dir) throws IOException {
-    return test(runAs, dir, ChildPath.SYSTEM_DEFAULT, WRITABLE, dir.toString());
-  }
-
-  private static boolean test(
-      Optional<UserAccount> runAs, Path dir, String path, String script, String argument)
-      throws IOException {
-    // The PATH to search is the script's second argument, not the child's environment: the
-    // command itself (setsid, setpriv) is found on berth's.
-    CommandResult result = run(runAs, dir, argument, "PATH=$2\n" + script, List.of(argument, path));
-    // setpriv itself fails with 127 (no such program) or 1: only 0 from the script is a yes.
-    return result.exitCode() == 0;
+    CommandResult result = run(runAs, dir, program, "PATH=$2\n" + FIND, List.of(program, path));
+    if (result.exitCode() == 0) {
+      return Lookup.RUNNABLE;
+    }
+    if (result.exitCode() == 3 && !result.stdout().isBlank()) {
+      return new Lookup(false, Optional.of(result.stdout().strip()));
+    }
+    return Lookup.MISSING;
   }
 
   /**

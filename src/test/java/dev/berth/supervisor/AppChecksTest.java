@@ -123,6 +123,35 @@ class AppChecksTest {
     assertThat(AppChecks.commandErrors(app(tmp, "gunicorn app:app", Map.of()), Map.of())).isEmpty();
   }
 
+  @Test
+  void aScriptWhoseInterpreterTheUserCannotRunIsAnError() throws Exception {
+    Assumptions.assumeTrue(UserAccount.currentUid() == 0, "needs root");
+    // A virtualenv made in a folder closed to nobody: its scripts name its python by that path,
+    // even once the folder is copied into a release nobody can read.
+    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path venv = Files.createDirectories(tmp.resolve("closed/venv/bin"));
+    Files.setPosixFilePermissions(
+        tmp.resolve("closed"), PosixFilePermissions.fromString("rwx------"));
+    Files.createSymbolicLink(venv.resolve("python"), Path.of("/usr/bin/python3"));
+    Path release = Files.createDirectories(tmp.resolve("release/bin"));
+    Path script =
+        Files.writeString(
+            release.resolve("gunicorn"), "#!" + venv.resolve("python") + "\nimport sys\n");
+    Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+    App app = app(tmp.resolve("release"), "bin/gunicorn app:app", Map.of());
+    assertThat(AppChecks.commandErrors(app, Map.of()))
+        .singleElement()
+        .asString()
+        .startsWith(
+            "web: bin/gunicorn: its interpreter "
+                + venv.resolve("python")
+                + " (its #! line) cannot be run by user nobody; ");
+
+    // With an interpreter nobody can run (and a space after #!), the script is fine.
+    Files.writeString(script, "#! /usr/bin/python3 -u\nimport sys\n");
+    assertThat(AppChecks.commandErrors(app, Map.of())).isEmpty();
+  }
+
   private static App app(Path dir, String command, Map<String, String> env, App.ProcessType... p) {
     return app(dir, command, env, null, p);
   }
