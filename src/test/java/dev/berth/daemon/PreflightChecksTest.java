@@ -8,17 +8,14 @@ import dev.berth.process.CommandResult;
 import dev.berth.process.ShortCommand;
 import dev.berth.testing.BerthProcess;
 import dev.berth.testing.Cli;
-import java.io.File;
-import java.io.IOException;
+import dev.berth.testing.ReadableClasspath;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -283,7 +280,7 @@ class PreflightChecksTest {
     List<String> argv = new ArrayList<>();
     argv.add(ProcessHandle.current().info().command().orElse("java"));
     argv.addAll(List.of("-XX:-UsePerfData", "-XX:+UseSerialGC", "-Xmx128m", "-cp"));
-    argv.add(readableClasspath(Files.createDirectory(tmp.resolve("cp"))));
+    argv.add(ReadableClasspath.under(Files.createDirectory(tmp.resolve("cp"))));
     argv.addAll(List.of("dev.berth.Main", "check", "--config", config.toString()));
     CommandResult check =
         ShortCommand.of(argv).runAs(nobody.runAs()).timeout(Duration.ofSeconds(60)).run();
@@ -365,50 +362,6 @@ class PreflightChecksTest {
             + " is 0700); the edge serves it as nobody: let nobody through (chmod o+x "
             + closed
             + ") or move the files");
-  }
-
-  /**
-   * This test's classpath, linked (or copied) under {@code into}, which is open to all: the
-   * original may be in a home directory closed to other users, as root's is.
-   */
-  private static String readableClasspath(Path into) throws Exception {
-    Files.setPosixFilePermissions(into, PosixFilePermissions.fromString("rwxr-xr-x"));
-    List<String> entries = new ArrayList<>();
-    int n = 0;
-    for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-      Path from = Path.of(entry);
-      if (!Files.exists(from)) {
-        continue;
-      }
-      Path to = into.resolve(n++ + "-" + from.getFileName());
-      try (Stream<Path> files = Files.walk(from)) {
-        for (Path file : (Iterable<Path>) files::iterator) {
-          Path target = to.resolve(from.relativize(file).toString());
-          if (Files.isDirectory(file)) {
-            Files.createDirectories(target);
-            Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwxr-xr-x"));
-          } else {
-            readableCopy(file, target);
-          }
-        }
-      }
-      entries.add(to.toString());
-    }
-    return String.join(File.pathSeparator, entries);
-  }
-
-  /** A hard link when the file is open to others already (a link shares its modes), else a copy. */
-  private static void readableCopy(Path file, Path target) throws Exception {
-    if (Files.getPosixFilePermissions(file).contains(PosixFilePermission.OTHERS_READ)) {
-      try {
-        Files.createLink(target, file);
-        return;
-      } catch (IOException | UnsupportedOperationException e) {
-        // another file system: copied
-      }
-    }
-    Files.copy(file, target);
-    Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-r--r--"));
   }
 
   @Test

@@ -10,6 +10,7 @@ import dev.berth.testing.BerthProcess;
 import dev.berth.testing.Cli;
 import dev.berth.testing.Curl;
 import dev.berth.testing.Exec;
+import dev.berth.testing.ReadableClasspath;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -80,7 +81,7 @@ class PrivateCheckoutEndToEndTest {
     Exec.ok(tmp, "chown", "-R", nobody.uid() + ":" + nobody.gid(), home.toString());
     Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
     // nobody cannot read /root/.m2 nor the build's target/: it runs berth from copies.
-    String classpath = copyClasspath(Files.createDirectory(tmp.resolve("classpath")));
+    String classpath = ReadableClasspath.under(Files.createDirectory(tmp.resolve("classpath")));
     Path config = examples.resolve("berth.toml");
 
     try (BerthProcess berth = upAsNobody(nobody, home, classpath, config)) {
@@ -315,39 +316,6 @@ class PrivateCheckoutEndToEndTest {
             "address = \"127\\.0\\.0\\.1:\\d+\"", "address = \"127.0.0.1:" + port + "\"");
     assertThat(changed).as("the examples' config has a listener to move").isNotEqualTo(text);
     return Files.writeString(config, changed);
-  }
-
-  /**
-   * Copies of this JVM's classpath entries (jars, class directories) in {@code into}, which every
-   * user can read; returns the classpath naming them.
-   */
-  private static String copyClasspath(Path into) throws IOException {
-    Files.setPosixFilePermissions(into, PosixFilePermissions.fromString("rwxr-xr-x"));
-    List<String> entries = new ArrayList<>();
-    int n = 0;
-    for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
-      Path from = Path.of(entry);
-      if (!Files.exists(from)) {
-        continue;
-      }
-      Path to = into.resolve(n++ + "-" + from.getFileName());
-      if (Files.isDirectory(from)) {
-        try (Stream<Path> tree = Files.walk(from)) {
-          for (Path path : tree.toList()) {
-            Path target = to.resolve(from.relativize(path).toString());
-            if (Files.isDirectory(path)) {
-              Files.createDirectories(target);
-            } else {
-              Files.copy(path, target);
-            }
-          }
-        }
-      } else {
-        Files.copy(from, to);
-      }
-      entries.add(to.toString());
-    }
-    return String.join(java.io.File.pathSeparator, entries);
   }
 
   /**
