@@ -221,9 +221,15 @@ final class AppCommands {
       description = {
         "Show an app's environment, or set and unset its variables.",
         "berth env APP set K=V ... sets variables; berth env APP unset K ... removes them.",
-        "Changes are kept in the state dir (mode 0600) and applied by a rolling restart."
+        "Changes are kept in the state dir (mode 0600) and applied by a rolling restart,",
+        "after the app's release phase has run with them (a failed one leaves all as it was)."
       })
   static final class Env extends ControlCommand {
+    @Option(
+        names = "--skip-release",
+        description = "Apply the change without running the app's release phase first.")
+    boolean skipRelease;
+
     @Parameters(index = "0", paramLabel = "APP")
     String app;
 
@@ -253,7 +259,7 @@ final class AppCommands {
             "berth: env: expected 'berth env APP', 'berth env APP set K=V ...' or 'berth env APP unset K ...'");
         return BerthCommand.EXIT_USAGE;
       }
-      var args = args().put("app", app);
+      var args = args().put("app", app).put("skip_release", skipRelease);
       var set = args.putObject("set");
       var unset = args.putArray("unset");
       for (String value : values) {

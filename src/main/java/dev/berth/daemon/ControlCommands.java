@@ -114,7 +114,13 @@ final class ControlCommands {
    * source_label.
    */
   private void deploy(Request request, Replies replies) throws Exception {
-    String app = app(request);
+    // Not app(request): berth up may have held the app back (its release phase failed), and a
+    // deploy of the fixed code is what starts it.
+    String app = request.requireText("app");
+    if (!supervisor.runs(app) && !deployer.defines(app)) {
+      throw new ControlException(
+          ControlException.NOT_FOUND, "no app \"" + app + "\" run by this berth");
+    }
     Deployer.Request what =
         new Deployer.Request(
             request.text("source").orElse(null),
@@ -264,7 +270,23 @@ final class ControlCommands {
             ControlException.BAD_REQUEST, "env: invalid variable name \"" + name + "\"");
       }
     }
+    Map<String, String> before = supervisor.storedEnvironment(app);
     supervisor.changeEnvironment(app, set, unset);
+    if (!request.args().path("skip_release").asBoolean(false)) {
+      // As Heroku's config:set with a release phase: a new DATABASE_URL is migrated before the
+      // instances that use it start.
+      Optional<String> failure = deployer.releasePhase(app, progress(replies));
+      if (failure.isPresent()) {
+        supervisor.restoreEnvironment(app, before);
+        throw new ControlException(
+            ControlException.FAILED,
+            "env of "
+                + app
+                + " not changed: "
+                + failure.get()
+                + " (the running version keeps serving; --skip-release applies it without)");
+      }
+    }
     progress(replies, app + ": environment stored; rolling restart to apply it");
     restart(request, replies);
   }

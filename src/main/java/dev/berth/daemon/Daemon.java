@@ -11,6 +11,7 @@ import dev.berth.config.UpstreamAddress;
 import dev.berth.control.CommandRegistry;
 import dev.berth.control.ControlProtocol;
 import dev.berth.control.ControlServer;
+import dev.berth.deploy.AppPlacer;
 import dev.berth.deploy.Deployer;
 import dev.berth.edge.CannotListen;
 import dev.berth.edge.Edge;
@@ -197,11 +198,7 @@ public final class Daemon {
     // A reload asked meanwhile waits for this start, and then compares with what runs.
     Thread.ofVirtual()
         .name("berth-start")
-        .start(
-            () ->
-                reloader.starting(
-                    () ->
-                        reportStart(external, supervisor.start(placed(deployer)), bound, engine)));
+        .start(() -> reloader.starting(() -> start(external, deployer, supervisor, bound, engine)));
     awaitStop();
 
     reloader.close();
@@ -227,7 +224,7 @@ public final class Daemon {
    * The apps berth runs, each placed in a release: its current one, or a new copy of its folder
    * when it has none or the folder changed since (Deployer.runnable).
    */
-  private List<App> placed(Deployer deployer) {
+  private List<AppPlacer.Placed> placed(Deployer deployer) {
     return config.apps().values().stream()
         .filter(app -> !app.external())
         .map(
@@ -262,14 +259,47 @@ public final class Daemon {
     return r == null ? config : r.running();
   }
 
+  /**
+   * Places the apps in their releases, starts those that may start, and says how it went; an app
+   * held (its release phase failed, say) is not started: a deploy starts it once fixed.
+   */
+  private void start(
+      List<App> external,
+      Deployer deployer,
+      Supervisor supervisor,
+      List<InetSocketAddress> bound,
+      String engine) {
+    List<AppPlacer.Placed> placed = placed(deployer);
+    List<Supervisor.StartResult> results =
+        supervisor.start(
+            placed.stream().filter(p -> p.held().isEmpty()).map(p -> p.app()).toList());
+    if (stopRequested.getCount() == 0) {
+      return;
+    }
+    for (AppPlacer.Placed held : placed) {
+      held.held()
+          .ifPresent(
+              why -> {
+                out.println(
+                    "berth: app "
+                        + held.app().name()
+                        + ": FAILED, not started: "
+                        + why.lines().findFirst().orElse(why));
+                why.lines().skip(1).forEach(line -> out.println("berth:   " + line));
+                out.println(
+                    "berth:   once fixed, `berth deploy "
+                        + held.app().name()
+                        + "` starts it (or restart berth)");
+              });
+    }
+    reportStart(external, results, bound, engine);
+  }
+
   private void reportStart(
       List<App> external,
       List<Supervisor.StartResult> results,
       List<InetSocketAddress> bound,
       String engine) {
-    if (stopRequested.getCount() == 0) {
-      return;
-    }
     for (App app : external) {
       out.println(
           "berth: app "

@@ -9,6 +9,7 @@ import dev.berth.config.ConfigLoader;
 import dev.berth.config.Listener;
 import dev.berth.config.UpstreamAddress;
 import dev.berth.control.ControlException;
+import dev.berth.deploy.AppPlacer;
 import dev.berth.deploy.Deployer;
 import dev.berth.edge.CannotListen;
 import dev.berth.edge.Edge;
@@ -288,13 +289,23 @@ final class Reloader {
       }
       // All at once, as at berth's start; one that was deployed before (and then removed from the
       // config) runs its current release again.
-      List<App> runnable =
-          supervised.stream()
-              .map(
-                  app ->
-                      deployer.runnable(
-                          app, progress, warning -> progress.accept("WARNING: " + warning)))
-              .toList();
+      List<App> runnable = new ArrayList<>();
+      for (App app : supervised) {
+        AppPlacer.Placed placed =
+            deployer.runnable(app, progress, warning -> progress.accept("WARNING: " + warning));
+        if (placed.held().isPresent()) {
+          // Not there before, so not there now.
+          backends.remove(app.name()).ifPresent(healthChecker::stop);
+          failed.add(
+              "app + "
+                  + app.name()
+                  + ": not started: "
+                  + placed.held().get()
+                  + " (it is not added)");
+        } else {
+          runnable.add(placed.app());
+        }
+      }
       for (Supervisor.StartResult result : supervisor.start(runnable)) {
         App app = next.apps().get(result.app().name());
         if (result.failures().isEmpty()) {
@@ -357,17 +368,20 @@ final class Reloader {
      */
     private void becomeSupervised(AppBackend backend, App before, App after) {
       backend.reconfigure(after);
-      App runnable =
+      AppPlacer.Placed placed =
           deployer.runnable(after, progress, warning -> progress.accept("WARNING: " + warning));
-      Supervisor.StartResult result = supervisor.start(List.of(runnable)).get(0);
-      if (!result.failures().isEmpty()) {
+      List<String> failures =
+          placed.held().isPresent()
+              ? List.of(placed.held().get())
+              : supervisor.start(List.of(placed.app())).get(0).failures();
+      if (!failures.isEmpty()) {
         supervisor.removeApp(after.name());
         backend.reconfigure(before);
         failed.add(
             "app ~ "
                 + after.name()
                 + ": not started: "
-                + String.join("; ", result.failures())
+                + String.join("; ", failures)
                 + " (it goes on proxying to "
                 + ConfigChange.upstreams(before)
                 + ")");

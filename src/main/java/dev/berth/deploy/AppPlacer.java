@@ -22,7 +22,8 @@ import java.util.function.Consumer;
  * has none, or when the folder changed since berth last copied it (by {@code berth up} or a deploy
  * of the folder); otherwise its current release runs, whatever made it (a deploy from git, a
  * rollback). So the app's user needs no access to the checkout: the copy is berth's, owned by that
- * user. No build or release phase runs for such a copy (they are a deploy's).
+ * user. A release that has not run the app's build and release phases runs them before it starts,
+ * as in a deploy; one whose phases fail does not start (an older release runs, or none).
  */
 public final class AppPlacer {
 
@@ -42,30 +43,38 @@ public final class AppPlacer {
   }
 
   /**
-   * The app as berth starts it ({@code berth up}, a reload that adds it): from a release, with its
-   * Procfile read there: a new copy of its folder if needed (see the class), and {@code say} tells.
-   * When none can be made, or the current one cannot run, {@code warn} says so and the app runs
-   * from its current release or else its configured dir.
+   * How an app berth starts ({@code berth up}, a reload that adds it) is placed: in a release, with
+   * its Procfile read there (a new copy of its folder if needed, see the class; {@code say} tells
+   * its steps), or held, not to be started, with the reason (no release could be made or made
+   * ready, and there is none to fall back on).
    */
-  public App runnable(App configured, Consumer<String> say, Consumer<String> warn) {
+  public record Placed(App app, Optional<String> held) {}
+
+  /** The app as berth starts it; see {@link Placed}. {@code warn} says what was fallen back on. */
+  public Placed runnable(App configured, Consumer<String> say, Consumer<String> warn) {
     if (configured.external()) {
-      return configured;
+      return new Placed(configured, Optional.empty());
     }
-    return place(configured, say, warn).app();
+    Placement placement = place(configured, say, warn);
+    return new Placed(placement.app(), placement.held());
   }
 
   /**
-   * Where an app runs: its app as placed in a release (or its configured dir), and that release's
-   * number (0 for none).
+   * Where an app runs: its app as placed in a release, that release's number, the release that was
+   * current before when this one was just made, and why it must not start (held), if so.
    */
-  record Placement(App app, int release, OptionalInt replaced) {
+  record Placement(App app, int release, OptionalInt replaced, Optional<String> held) {
     Placement(App app, int release) {
-      this(app, release, OptionalInt.empty());
+      this(app, release, OptionalInt.empty(), Optional.empty());
+    }
+
+    static Placement held(App app, String why) {
+      return new Placement(app, 0, OptionalInt.empty(), Optional.of(why));
     }
 
     /** The same, in a release just made from the folder, which was current before it. */
     Placement made(OptionalInt before) {
-      return new Placement(app, release, before);
+      return new Placement(app, release, before, held);
     }
 
     /**
@@ -91,39 +100,29 @@ public final class AppPlacer {
     String name = configured.name();
     Path folder = configured.run().dir();
     Releases releases = new Releases(stateDir, name);
-    OptionalInt current;
-    try {
-      current = releases.current();
-    } catch (RuntimeException e) {
-      warn.accept("app " + name + ": " + e.getMessage() + "; running it from " + folder);
-      return new Placement(configured, 0);
-    }
-    Optional<Releases.Release> last = current.isEmpty() ? Optional.empty() : lastCopy(releases);
-    if (current.isPresent() && last.isEmpty()) {
-      // Deployed from elsewhere only (git, a tarball), or by an earlier berth: the folder is not
-      // where its code comes from.
-      return inRelease(configured, current.getAsInt(), releases, warn);
-    }
+    OptionalInt current = OptionalInt.empty();
+    Optional<Releases.Release> last;
     String fingerprint;
     try {
-      fingerprint = new FolderTree(folder, stateDir).fingerprint();
-    } catch (IOException | java.io.UncheckedIOException e) {
-      warn.accept(
-          "app "
-              + name
-              + ": cannot read its folder "
-              + folder
-              + " ("
-              + e.getMessage()
-              + ")"
-              + (current.isPresent() ? "" : "; running it from there"));
-      return current.isPresent()
-          ? inRelease(configured, current.getAsInt(), releases, warn)
-          : new Placement(configured, 0);
+      current = releases.current();
+      last = current.isEmpty() ? Optional.empty() : lastCopy(releases);
+      // Deployed from elsewhere only (git, a tarball), or by an earlier berth: the folder is not
+      // where its code comes from, and is not even read.
+      fingerprint =
+          current.isPresent() && last.isEmpty()
+              ? null
+              : new FolderTree(folder, stateDir).fingerprint();
+    } catch (IOException | RuntimeException e) {
+      String why = "cannot read its folder " + folder + " (" + e.getMessage() + ")";
+      if (current.isEmpty()) {
+        return Placement.held(configured, why);
+      }
+      warn.accept("app " + name + ": " + why + "; running release " + current.getAsInt());
+      return ready(configured, current.getAsInt(), releases, say);
     }
     // Unchanged since berth last copied it: what runs stays (a rollback holds until an edit).
-    if (last.isPresent() && last.get().madeFrom(folder, fingerprint)) {
-      return inRelease(configured, current.getAsInt(), releases, warn);
+    if (current.isPresent() && (fingerprint == null || last.get().madeFrom(folder, fingerprint))) {
+      return ready(configured, current.getAsInt(), releases, say);
     }
     String why =
         last.isEmpty()
@@ -133,31 +132,31 @@ public final class AppPlacer {
                 : "its folder changed since release " + last.get().number() + " was copied from it";
     try {
       int number = fromFolder(configured, fingerprint, why, say);
-      Placement placed = inRelease(configured, number, releases, warn);
-      return placed.release() == number ? placed.made(current) : placed;
-    } catch (DeployException | IOException | RuntimeException e) {
-      String reason = e instanceof DeployException d ? d.describe() : e.getMessage();
-      warn.accept(
-          "app "
-              + name
-              + ": cannot make a release from "
-              + folder
-              + " ("
-              + reason
-              + "); running "
-              + (current.isPresent() ? "release " + current.getAsInt() : "it from there"));
-      return current.isPresent()
-          ? inRelease(configured, current.getAsInt(), releases, warn)
-          : new Placement(configured, 0);
+      return new Placement(ConfigLoader.forRelease(configured, releases.dir(number)), number)
+          .made(current);
+    } catch (DeployException | ConfigException | IOException | RuntimeException e) {
+      String reason =
+          e instanceof DeployException d
+              ? d.describe()
+              : e instanceof ConfigException c ? String.join("; ", c.problems()) : e.getMessage();
+      String line = "app " + name + ": no new release from " + folder + ": " + reason;
+      appLog.accept(name, line.lines().findFirst().orElse(line));
+      if (current.isEmpty()) {
+        return Placement.held(configured, reason);
+      }
+      warn.accept(line + "\nrunning release " + current.getAsInt() + ", as before");
+      return ready(configured, current.getAsInt(), releases, say);
     }
   }
 
   /**
-   * A new release copied from the app's folder, made current: no build or release phase runs (they
-   * are a deploy's). @return its number
+   * A new release copied from the app's folder, through the build and release phases as in a
+   * deploy, and made current. @return its number
+   *
+   * @throws DeployException when a phase fails (the release is removed)
    */
   private int fromFolder(App configured, String fingerprint, String why, Consumer<String> say)
-      throws DeployException, IOException {
+      throws DeployException, ConfigException, IOException {
     String name = configured.name();
     Releases releases = new Releases(stateDir, name);
     int number = releases.next();
@@ -169,21 +168,6 @@ public final class AppPlacer {
               .fetch(incoming, stateDir, Deployer.FETCH_TIMEOUT, line -> {});
       Path dir = releases.adopt(incoming, number);
       ReleaseOwner.own(dir, supervisor.appUser(configured));
-      releases.record(
-          new Releases.Release(
-              number,
-              Instant.now(),
-              folder.toString(),
-              fetched.revision(),
-              Deployer.configHash(configured),
-              null,
-              null,
-              fingerprint));
-      Optional<Releases.Release> before = current(releases, number);
-      releases.markCurrent(number);
-      List<Integer> pruned =
-          releases.prune(
-              configured.deploy().keepReleases(), leftBehind(name, releases, before, say));
       String line =
           "app "
               + name
@@ -197,16 +181,123 @@ public final class AppPlacer {
               + Deployer.size(fetched.bytes())
               + " in "
               + fetched.files()
-              + " files"
-              + (pruned.isEmpty() ? "" : "; removed old " + Deployer.numbers(pruned));
+              + " files";
       appLog.accept(name, line);
       say.accept(line);
+      App app = ConfigLoader.forRelease(configured, dir);
+      ReleasePhases.Times times =
+          ReleasePhases.run(supervisor, app, number, true, true, steps(name, say));
+      releases.record(
+          new Releases.Release(
+              number,
+              Instant.now(),
+              folder.toString(),
+              fetched.revision(),
+              Deployer.configHash(configured),
+              times.build(),
+              times.release(),
+              fingerprint));
+      Optional<Releases.Release> before = current(releases, number);
+      releases.markCurrent(number);
+      List<Integer> pruned =
+          releases.prune(
+              configured.deploy().keepReleases(), leftBehind(name, releases, before, say));
+      if (!pruned.isEmpty()) {
+        say.accept("app " + name + ": removed old release(s) " + Deployer.numbers(pruned));
+      }
       return number;
-    } catch (DeployException | IOException | RuntimeException e) {
+    } catch (DeployException | ConfigException | IOException | RuntimeException e) {
       releases.discard(number);
       Releases.delete(incoming);
       throw e;
     }
+  }
+
+  /**
+   * The app placed in its current release {@code number}, after the build and release phases that
+   * release never ran while the app has them (a release copied before berth ran them at start, a
+   * config that gained a phase). Held when the release cannot run or a phase fails.
+   */
+  private Placement ready(App configured, int number, Releases releases, Consumer<String> say) {
+    String name = configured.name();
+    Path dir = releases.dir(number);
+    if (!Files.isDirectory(dir)) {
+      return Placement.held(
+          configured, "its current release " + number + " is missing (" + dir + ")");
+    }
+    App app;
+    try {
+      app = ConfigLoader.forRelease(configured, dir);
+    } catch (ConfigException e) {
+      return Placement.held(
+          configured, "release " + number + " cannot run: " + String.join("; ", e.problems()));
+    }
+    try {
+      ReleaseOwner.ownedBy(dir, supervisor.appUser(app));
+    } catch (IOException | DeployException e) {
+      // Its start says what is wrong (no such user, say).
+      LOG.log(System.Logger.Level.DEBUG, "release " + dir + ": " + e.getMessage());
+    }
+    Optional<Releases.Release> record = releases.find(number);
+    boolean build =
+        record.isPresent() && record.get().buildSeconds() == null && app.deploy().build() != null;
+    boolean release =
+        record.isPresent()
+            && record.get().releaseSeconds() == null
+            && app.deploy().release() != null;
+    if (build || release) {
+      say.accept(
+          "app "
+              + name
+              + ": release "
+              + number
+              + " never ran its "
+              + (build && release
+                  ? "build and release phases"
+                  : build ? "build phase" : "release phase")
+              + ": running "
+              + (build && release ? "them" : "it")
+              + " now");
+      try {
+        ReleasePhases.Times times =
+            ReleasePhases.run(supervisor, app, number, build, release, steps(name, say));
+        Releases.Release r = record.get();
+        releases.record(
+            new Releases.Release(
+                r.number(),
+                r.created(),
+                r.source(),
+                r.revision(),
+                r.configHash(),
+                build ? times.build() : r.buildSeconds(),
+                release ? times.release() : r.releaseSeconds(),
+                r.fingerprint()));
+      } catch (DeployException e) {
+        return Placement.held(configured, e.describe());
+      } catch (IOException | RuntimeException e) {
+        return Placement.held(configured, String.valueOf(e.getMessage()));
+      }
+    }
+    return new Placement(app, number);
+  }
+
+  /** A deploy's step lines, as berth's own output about the app. */
+  private static Deployer.Progress steps(String name, Consumer<String> say) {
+    return new Deployer.Progress() {
+      @Override
+      public void step(String line) {
+        say.accept(
+            "app "
+                + name
+                + ": "
+                + line.substring("-----> ".length()).strip().replaceFirst("\\s+", ": "));
+      }
+
+      @Override
+      public void output(String source, String line) {
+        // Copied to berth's output, tagged, as the phase writes it (PhaseRunner).
+      }
+    };
   }
 
   /** The current release's record, unless it is release {@code number} or there is none. */
@@ -255,47 +346,6 @@ public final class AppPlacer {
     appLog.accept(name, line);
     say.accept(line);
     return OptionalInt.of(number);
-  }
-
-  /** The app placed in release {@code number}; its configured dir when that release cannot run. */
-  private Placement inRelease(
-      App configured, int number, Releases releases, Consumer<String> warn) {
-    String name = configured.name();
-    Path dir = releases.dir(number);
-    if (!Files.isDirectory(dir)) {
-      warn.accept(
-          "app "
-              + name
-              + ": current release "
-              + number
-              + " is missing ("
-              + dir
-              + "); running it from "
-              + configured.run().dir());
-      return new Placement(configured, 0);
-    }
-    App app;
-    try {
-      app = ConfigLoader.forRelease(configured, dir);
-    } catch (ConfigException e) {
-      warn.accept(
-          "app "
-              + name
-              + ": release "
-              + number
-              + " cannot run ("
-              + String.join("; ", e.problems())
-              + "); running it from "
-              + configured.run().dir());
-      return new Placement(configured, 0);
-    }
-    try {
-      ReleaseOwner.ownedBy(dir, supervisor.appUser(app));
-    } catch (IOException | DeployException e) {
-      // Its start says what is wrong (no such user, say).
-      LOG.log(System.Logger.Level.DEBUG, "release " + dir + ": " + e.getMessage());
-    }
-    return new Placement(app, number);
   }
 
   /**

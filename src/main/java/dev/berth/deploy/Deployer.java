@@ -7,8 +7,6 @@ import dev.berth.config.ConfigException;
 import dev.berth.config.ConfigLoader;
 import dev.berth.config.UserAccount;
 import dev.berth.logs.Logs;
-import dev.berth.supervisor.AppChecks;
-import dev.berth.supervisor.PhaseResult;
 import dev.berth.supervisor.Supervisor;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -117,16 +115,21 @@ public final class Deployer {
     definitions.remove(requireNonNull(app, "app"));
   }
 
+  /** Whether the config defines the app as one berth runs (running, or held back at start). */
+  public boolean defines(String app) {
+    return definitions.containsKey(app);
+  }
+
   /** The releases of an app. */
   public Releases releases(String app) {
     return new Releases(stateDir, app);
   }
 
   /**
-   * The app as berth starts it ({@code berth up}, a reload that adds it): placed in a release
-   * ({@link AppPlacer#runnable}).
+   * The app as berth starts it ({@code berth up}, a reload that adds it): placed in a release, or
+   * held with the reason ({@link AppPlacer#runnable}).
    */
-  public App runnable(App configured, Consumer<String> say, Consumer<String> warn) {
+  public AppPlacer.Placed runnable(App configured, Consumer<String> say, Consumer<String> warn) {
     return placer.runnable(configured, say, warn);
   }
 
@@ -149,7 +152,11 @@ public final class Deployer {
   public Result deploy(String name, Request request, Progress progress) {
     requireNonNull(request, "request");
     requireNonNull(progress, "progress");
-    App definition = definition(name);
+    App definition = definitions.get(name);
+    if (definition == null) {
+      // Also an app berth up held back (its release phase failed): a deploy starts it.
+      throw new IllegalArgumentException("no app \"" + name + "\" run by this berth");
+    }
     Source source =
         Source.of(
             request.source() == null ? definition.run().dir().toString() : request.source(),
@@ -205,21 +212,7 @@ public final class Deployer {
                   + number,
               since(fetching)));
       App app = forRelease(definition, dir);
-      Double buildSeconds =
-          phase(app, "build", app.deploy().build(), app.deploy().buildTimeout(), number, progress);
-      // userenv hook: after the build (which may make a virtualenv), before migrations run.
-      List<String> missing = AppChecks.commandErrors(app, supervisor.environment(name));
-      if (!missing.isEmpty()) {
-        throw new DeployException(String.join("; ", missing), List.of());
-      }
-      Double releaseSeconds =
-          phase(
-              app,
-              "release",
-              app.deploy().release(),
-              app.deploy().releaseTimeout(),
-              number,
-              progress);
+      ReleasePhases.Times times = ReleasePhases.run(supervisor, app, number, true, true, progress);
       // Recorded before the switch: after it, this release serves and must not be lost.
       releases.record(
           new Releases.Release(
@@ -228,11 +221,13 @@ public final class Deployer {
               label,
               revision,
               configHash(definition),
-              buildSeconds,
-              releaseSeconds,
+              times.build(),
+              times.release(),
               fingerprint));
       Optional<String> failure =
-          supervisor.replaceGeneration(app, "release " + number, steps(progress));
+          supervisor.runs(name)
+              ? supervisor.replaceGeneration(app, "release " + number, steps(progress))
+              : firstGeneration(app, number, progress);
       if (failure.isPresent()) {
         throw new DeployException(failure.get(), List.of());
       }
@@ -405,10 +400,26 @@ public final class Deployer {
       AppPlacer.Placement placement =
           placer.place(
               newDefinition,
-              text -> lines.step(line("release", text, null)),
+              text -> lines.step("-----> " + text),
               text -> lines.step(line("warning", text, null)));
+      if (placement.held().isPresent()) {
+        return failed(name, "redeploy", 0, false, releases, placement.held().get());
+      }
       App app = placement.app();
       boolean fromRelease = placement.release() > 0;
+      // Same code, new environment (env, env_file): its release phase runs again first, as after
+      // berth env set, so that a new DATABASE_URL is migrated before it serves.
+      if (placement.replaced().isEmpty()
+          && fromRelease
+          && app.deploy().release() != null
+          && !supervisor.environment(app).equals(supervisor.environment(name))) {
+        lines.step(line("release", "the environment changed: the release phase runs again", null));
+        try {
+          ReleasePhases.run(supervisor, app, placement.release(), false, true, lines);
+        } catch (DeployException e) {
+          return failed(name, "redeploy", 0, false, releases, e.describe());
+        }
+      }
       String label =
           fromRelease ? "release " + placement.release() + ", new definition" : "new definition";
       Optional<String> failure = supervisor.replaceGeneration(app, label, steps(lines));
@@ -426,6 +437,8 @@ public final class Deployer {
       return Result.done(placement.release());
     } catch (IllegalStateException e) {
       return Result.failed(e.getMessage());
+    } catch (IOException e) {
+      return failed(name, "redeploy", 0, false, releases(name), String.valueOf(e.getMessage()));
     }
   }
 
@@ -439,6 +452,57 @@ public final class Deployer {
     } catch (IOException e) {
       return false;
     }
+  }
+
+  /**
+   * Runs the app's release phase in the release it runs, with its environment as stored now (after
+   * {@code berth env set}), if it has one. The caller holds the app's {@link Supervisor#exclusive}
+   * mark. @return why it failed, or empty
+   */
+  public Optional<String> releasePhase(String name, Progress progress) {
+    App definition = definition(name);
+    try {
+      OptionalInt current = releases(name).current();
+      if (current.isEmpty()) {
+        return Optional.empty();
+      }
+      App app = forRelease(definition, releases(name).dir(current.getAsInt()));
+      if (app.deploy().release() == null) {
+        return Optional.empty();
+      }
+      ReleasePhases.phase(
+          supervisor,
+          app,
+          "release",
+          app.deploy().release(),
+          app.deploy().releaseTimeout(),
+          current.getAsInt(),
+          progress);
+      return Optional.empty();
+    } catch (DeployException e) {
+      return Optional.of(e.describe());
+    } catch (IOException e) {
+      return Optional.of(String.valueOf(e.getMessage()));
+    }
+  }
+
+  /**
+   * Starts the first generation of an app that berth holds back (its first release failed at {@code
+   * berth up}): the deploy of a fixed release starts it. @return why it did not start
+   */
+  private Optional<String> firstGeneration(App app, int number, Progress progress) {
+    long begun = System.nanoTime();
+    Supervisor.StartResult result = supervisor.start(List.of(app)).get(0);
+    if (!result.failures().isEmpty()) {
+      supervisor.removeApp(app.name());
+      return Optional.of(String.join("\n", result.failures()));
+    }
+    progress.step(
+        line(
+            "start",
+            supervisor.instanceCounts(app.name()) + " (release " + number + "), ready",
+            since(begun)));
+    return Optional.empty();
   }
 
   private App definition(String name) {
@@ -456,37 +520,6 @@ public final class Deployer {
       throw new DeployException(
           "the release cannot run: " + String.join("; ", e.problems()), List.of());
     }
-  }
-
-  /**
-   * Runs a build or release phase, if the app has one. @return how long it took in seconds, or null
-   */
-  private Double phase(
-      App app, String phase, String command, Duration timeout, int number, Progress progress)
-      throws DeployException, IOException {
-    if (command == null) {
-      return null;
-    }
-    progress.step(line(phase, command, null));
-    PhaseResult result =
-        supervisor.runPhase(
-            app,
-            phase,
-            command,
-            timeout,
-            Map.of("BERTH_RELEASE", Integer.toString(number)),
-            line -> progress.output(phase, line));
-    if (!result.ok()) {
-      String why =
-          result.exitCode() == null
-              ? "did not finish within "
-                  + timeout.toSeconds()
-                  + "s (build_timeout/release_timeout); its processes were ended"
-              : "exited with code " + result.exitCode();
-      throw new DeployException(phase + " phase " + why + " (" + command + ")", result.lastLines());
-    }
-    progress.step(line(phase, "done", result.took()));
-    return result.took().toMillis() / 1000.0;
   }
 
   private static Supervisor.Steps steps(Progress progress) {

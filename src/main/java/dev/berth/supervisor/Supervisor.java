@@ -219,7 +219,25 @@ public final class Supervisor {
 
   /** The environment an instance of the app starts with, besides berth's own variables. */
   public Map<String, String> environment(String appName) throws IOException {
-    return AppEnvironment.configured(app(appName), overrides.env(appName));
+    return environment(app(appName));
+  }
+
+  /** {@link #environment(String)} of a definition, running or not (a release being made). */
+  public Map<String, String> environment(App app) throws IOException {
+    return AppEnvironment.configured(app, overrides.env(app.name()));
+  }
+
+  /** What {@code berth env set} stored for the app (no config values). */
+  public Map<String, String> storedEnvironment(String appName) throws IOException {
+    app(appName);
+    return overrides.env(appName);
+  }
+
+  /** Puts back what {@link #storedEnvironment} returned before a change that was refused. */
+  public void restoreEnvironment(String appName, Map<String, String> stored) throws IOException {
+    Map<String, String> now = overrides.env(appName);
+    List<String> unset = now.keySet().stream().filter(k -> !stored.containsKey(k)).toList();
+    overrides.changeEnv(appName, stored, unset);
   }
 
   /**
