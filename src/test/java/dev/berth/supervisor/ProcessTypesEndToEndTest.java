@@ -73,7 +73,9 @@ class ProcessTypesEndToEndTest {
               "berth: app shop: ready, 4/4 instance(s) (web: /usr/bin/gunicorn --workers 1 wsgi:app;"
                   + " worker: /usr/bin/python3 worker.py), release 1")
           .contains(
-              "berth: app shop: release 1 copied from " + appDir.toRealPath() + " (first start)");
+              "berth: app shop: release 1 copied from " + appDir.toRealPath() + " (first start)")
+          // The Procfile's release: line is the release phase, run once before the instances.
+          .contains("| release phase ran");
       JsonNode instances = status().path("instances");
       assertThat(tags(instances))
           .containsExactly("shop.1", "shop.2", "shop.worker.1", "shop.worker.2");
