@@ -26,7 +26,8 @@ import sun.misc.Signal;
 @Command(
     name = "run",
     description = {
-      "Run a one-off command in an app's current release, as its user, with its environment.",
+      "Run a one-off command in an app's release, as its processes run.",
+      "In the app's current release, as its user, with its processes' environment.",
       "For example: berth run blog -- python3 manage.py createsuperuser",
       "One argument with a blank is a shell command line: berth run blog -- 'a && b'.",
       "Exits with the command's exit code (128+N when killed by signal N).",
