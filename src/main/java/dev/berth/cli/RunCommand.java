@@ -153,8 +153,9 @@ final class RunCommand extends ControlCommand {
   }
 
   /**
-   * A handler that does nothing: the CLI keeps waiting and reports the command's exit. The JVM uses
-   * SIGQUIT for its thread dump and may refuse; it then prints one, and goes on.
+   * A handler that does nothing: the CLI keeps waiting and reports the command's exit. The JVM
+   * refuses one for SIGQUIT, which it keeps for its thread dump: Ctrl-\ prints one, and the CLI
+   * goes on.
    */
   private static void ignore(String name) {
     try {
