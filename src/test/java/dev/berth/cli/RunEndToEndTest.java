@@ -132,12 +132,20 @@ class RunEndToEndTest {
                 "--",
                 "/usr/bin/python3",
                 "-c",
-                "import os, sys; print('tty', sys.stdin.isatty(), os.getcwd());"
-                    + " print('read', input('name? ')); sys.exit(5)"))) {
+                // As Django's createsuperuser asks: a name, then a password through /dev/tty.
+                "import getpass, os, sys; print('tty', sys.stdin.isatty(), os.getcwd());"
+                    + " name = input('name? '); password = getpass.getpass('password: ');"
+                    + " print('read', name, len(password)); sys.exit(5)"))) {
       terminal.await("name? ");
       terminal.type("ada\n");
+      terminal.await("password: ");
+      terminal.type("s3cret-pw\n");
       assertThat(terminal.exit()).as(terminal.output()).isEqualTo(5);
-      assertThat(terminal.output()).contains("tty True " + release).contains("read ada");
+      assertThat(terminal.output())
+          .contains("tty True " + release)
+          .contains("read ada 9")
+          .as("a password is not echoed")
+          .doesNotContain("s3cret-pw");
     }
     try (Terminal terminal =
         Terminal.start(
