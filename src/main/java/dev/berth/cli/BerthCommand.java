@@ -44,6 +44,7 @@ public final class BerthCommand implements Runnable {
           AppCommands.Restart.class,
           AppCommands.Scale.class,
           AppCommands.Env.class,
+          RunCommand.class,
           DeployCommands.Deploy.class,
           DeployCommands.Rollback.class,
           DeployCommands.Releases.class,

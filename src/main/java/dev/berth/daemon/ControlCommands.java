@@ -88,6 +88,7 @@ final class ControlCommands {
         .register("deploy", this::deploy)
         .register("rollback", this::rollback)
         .register("releases", this::releases);
+    new OneOffCommands(supervisor, deployer).registerIn(registry);
   }
 
   /**

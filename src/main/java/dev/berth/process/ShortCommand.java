@@ -84,11 +84,19 @@ public final class ShortCommand {
    */
   public static List<String> sessionPrefix(Optional<RunAs> user) {
     List<String> prefix = new ArrayList<>(List.of("setsid"));
-    user.ifPresent(
-        u ->
-            prefix.addAll(
-                List.of("setpriv", "--reuid=" + u.uid(), "--regid=" + u.gid(), "--init-groups")));
+    prefix.addAll(userPrefix(user));
     return List.copyOf(prefix);
+  }
+
+  /**
+   * The argv prefix that runs a command as {@code user} ({@code setpriv}, with the user's
+   * supplementary groups) and nothing else: no session of its own, so a command that must keep its
+   * terminal ({@code berth run}) keeps it. Empty when no user is given.
+   */
+  public static List<String> userPrefix(Optional<RunAs> user) {
+    return user.map(
+            u -> List.of("setpriv", "--reuid=" + u.uid(), "--regid=" + u.gid(), "--init-groups"))
+        .orElse(List.of());
   }
 
   /** How messages name it ({@code "git fetch"}); the program's file name unless set. */

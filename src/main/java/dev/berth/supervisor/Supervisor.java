@@ -38,6 +38,7 @@ public final class Supervisor {
   private final ProcessLauncher launcher;
   private final TrafficSwitch traffic;
   private final PhaseRunner phases;
+  private final OneOffs oneOffs;
 
   /** berth's own output (null: none), for warnings about an app. */
   private final PrintStream output;
@@ -91,6 +92,15 @@ public final class Supervisor {
     this.traffic = new TrafficSwitch(listener);
     this.phases = new PhaseRunner(dataDirs, running, logs, output, overrides);
     this.recycler = new Recycler(instances, this::logToApp, busy::containsKey);
+    this.oneOffs =
+        new OneOffs(
+            (app, type) -> type == null ? app(app) : checkProcessType(app, type),
+            dataDirs,
+            running,
+            logs,
+            output,
+            overrides,
+            this::logToApp);
   }
 
   /** How starting an app went: how many instances became ready, and why the others did not. */
@@ -450,6 +460,11 @@ public final class Supervisor {
     return phases.run(app, phase, command, timeout, extra, output);
   }
 
+  /** One-off commands in the apps' current releases ({@code berth run}). */
+  public OneOffs oneOffs() {
+    return oneOffs;
+  }
+
   /**
    * Who the app's processes run as when berth is root and it is not root (its files must be theirs
    * to read, and a release dir theirs to write); empty when they run as berth itself.
@@ -473,6 +488,7 @@ public final class Supervisor {
     recycler.close();
     launcher.close();
     List<CompletableFuture<Void>> stopping = new ArrayList<>(phases.stopAll());
+    stopping.addAll(oneOffs.stopAll());
     // In this order: a deploy puts a generation in the next map before it leaves the one before,
     // so every instance is seen at least once (a second shutdown is answered at once).
     List<Instance> all = new ArrayList<>();

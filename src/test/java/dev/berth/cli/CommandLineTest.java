@@ -100,7 +100,7 @@ class CommandLineTest {
               "service",
               "git",
               "help")
-          .hasSize(17);
+          .hasSize(18);
     }
   }
 }
