@@ -80,7 +80,10 @@ final class RouteKeys {
               false: the app gets the whole path, with SCRIPT_NAME and X-Forwarded-Prefix set to
               the prefix (gunicorn and Flask then build their URLs under it). true: the app gets
               the path without the prefix and X-Forwarded-Prefix only, and its redirects to
-              absolute paths are put back under the prefix.
+              absolute paths are put back under the prefix; the links in its pages are not, so a
+              Django or Flask app links out of its mount (/static/... for /blog/static/...). Leave
+              it off for a WSGI or ASGI server (gunicorn, uWSGI, uvicorn, daphne, waitress): berth
+              check and up warn. It is for servers that know nothing of SCRIPT_NAME.
               """)
           .onlyWith("app");
 
