@@ -82,8 +82,9 @@ final class RouteKeys {
               the path without the prefix and X-Forwarded-Prefix only, and its redirects to
               absolute paths are put back under the prefix; the links in its pages are not, so a
               Django or Flask app links out of its mount (/static/... for /blog/static/...). Leave
-              it off for a WSGI or ASGI server (gunicorn, uWSGI, uvicorn, daphne, waitress): berth
-              check and up warn. It is for servers that know nothing of SCRIPT_NAME.
+              it off for gunicorn and uWSGI, which take the prefix from SCRIPT_NAME; uvicorn and
+              daphne need --root-path, waitress --url-prefix (docs/routing.md). berth check and up
+              warn when such a server would lose the prefix.
               """)
           .onlyWith("app");
 
