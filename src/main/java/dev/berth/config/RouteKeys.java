@@ -80,7 +80,11 @@ final class RouteKeys {
               false: the app gets the whole path, with SCRIPT_NAME and X-Forwarded-Prefix set to
               the prefix (gunicorn and Flask then build their URLs under it). true: the app gets
               the path without the prefix and X-Forwarded-Prefix only, and its redirects to
-              absolute paths are put back under the prefix.
+              absolute paths are put back under the prefix; the links in its pages are not, so a
+              Django or Flask app links out of its mount (/static/... for /blog/static/...). Leave
+              it off for gunicorn and uWSGI, which take the prefix from SCRIPT_NAME; uvicorn and
+              daphne need --root-path, waitress --url-prefix (docs/routing.md). berth check and up
+              warn when such a server would lose the prefix.
               """)
           .onlyWith("app");
 

@@ -327,6 +327,7 @@ public final class Daemon {
               + ")"
               + release(result.app()));
       result.failures().forEach(failure -> out.println("berth:   " + failure));
+      storedEnv(result.app().name()).ifPresent(out::println);
     }
     for (int i = 0; i < bound.size(); i++) {
       var listener = config.listeners().get(i);
@@ -339,6 +340,29 @@ public final class Daemon {
               + ")");
     }
     out.flush();
+  }
+
+  /**
+   * The names (never the values) of what {@code berth env set} stored for the app: they win over
+   * the config and its env_file, which says nothing of them.
+   */
+  private java.util.Optional<String> storedEnv(String app) {
+    java.util.Set<String> names;
+    try {
+      names = new Overrides(config.stateDir().resolve("overrides")).env(app).keySet();
+    } catch (java.io.UncheckedIOException e) {
+      return java.util.Optional.empty(); // the app's start said so already
+    }
+    return names.isEmpty()
+        ? java.util.Optional.empty()
+        : java.util.Optional.of(
+            "berth: app "
+                + app
+                + ": berth env values in effect: "
+                + String.join(", ", names)
+                + " (they win over the config; berth env "
+                + app
+                + " unset NAME)");
   }
 
   /** ", release 7" for an app that runs a release (made by berth deploy), else "". */

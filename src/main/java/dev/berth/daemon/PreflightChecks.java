@@ -29,7 +29,8 @@ import java.util.OptionalInt;
  * once it was deployed, with the user and PATH its processes get), in the loader's words: {@code
  * berth.toml:7: apps.web.command: gunicorn: not found for user nobody (PATH=...)}; and what berth's
  * user and the apps' users must reach ({@link AccessChecks}). An error means the app cannot start;
- * a warning, that a check could not be made.
+ * a warning, that a check could not be made, or that a route would break its app's links ({@link
+ * StripPrefixCheck}).
  */
 public final class PreflightChecks {
 
@@ -62,6 +63,14 @@ public final class PreflightChecks {
     Checks checks = new Checks(config, berth);
     checks.apps(config.apps().values());
     checks.access.staticRoots(config.routes());
+    checks.warnings.addAll(
+        StripPrefixCheck.warnings(
+            config.routes(),
+            name -> {
+              App app = config.apps().get(name);
+              return app == null ? null : whereItRuns(config.stateDir(), app);
+            },
+            checks.lines));
     return checks.report();
   }
 

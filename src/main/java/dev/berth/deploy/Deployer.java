@@ -296,6 +296,7 @@ public final class Deployer {
   /**
    * Runs the app's code of an earlier release: the same start / switch / drain flow, without a
    * build or release phase (the release was built, and its migrations ran, when it was deployed).
+   * The release phase it does not run is said: the newer release's migrations stay applied.
    *
    * @param wanted the release, or empty for the newest one before the current one
    * @throws IllegalStateException at once, when the app is busy
@@ -349,6 +350,21 @@ public final class Deployer {
                     + (current.isPresent() ? " (from release " + current.getAsInt() + ")" : ""),
                 null));
         App app = forRelease(definition, releases.dir(target));
+        if (app.deploy().release() != null) {
+          // What the newer release migrated stays so: the old code may not run on it.
+          progress.step(
+              line(
+                  "release",
+                  "not run again: "
+                      + app.deploy().release()
+                      + " ("
+                      + (current.isPresent()
+                          ? "release " + current.getAsInt() + "'s"
+                          : "the running code's")
+                      + " migrations stay applied; to undo them, run the backwards migration"
+                      + " with berth run first)",
+                  null));
+        }
         ReleaseOwner.ownedBy(releases.dir(target), supervisor.appUser(app));
         Optional<String> failure =
             supervisor.replaceGeneration(app, "release " + target, steps(progress));

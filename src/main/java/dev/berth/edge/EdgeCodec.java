@@ -13,6 +13,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpRequestDecoder;
@@ -20,6 +21,8 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -36,6 +39,15 @@ import java.util.List;
 final class EdgeCodec {
 
   private static final int CRLF = ('\r' << 8) | '\n';
+
+  /**
+   * Every final response says it comes from berth, without a version, and never names the app's
+   * server: as nginx, which drops a proxied response's Server field and sends its own.
+   */
+  private static final AsciiString SERVER = AsciiString.cached("berth");
+
+  private static final byte[] SERVER_FIELD =
+      "Server: berth\r\n".getBytes(StandardCharsets.US_ASCII);
 
   private final ClientTimeouts timeouts;
   private final KeepAlive keepAlive = new KeepAlive();
@@ -197,6 +209,7 @@ final class EdgeCodec {
           && response.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
         // Interim responses (100 Continue) come before the final one and answer no request alone.
         keepAlive.responding(response);
+        response.headers().set(HttpHeaderNames.SERVER, SERVER);
       }
       meter.count(msg);
       if (keepAlive.closesAfter(msg)) {
@@ -212,11 +225,11 @@ final class EdgeCodec {
 
     /**
      * A head that passes through as the app's bytes, and its body after it, go out as they are:
-     * Netty's encoder is not involved and stays between messages. berth's Connection field, if any,
-     * and the blank line are added here.
+     * Netty's encoder is not involved and stays between messages. berth's Server field, its
+     * Connection field if any, and the blank line are added here.
      */
     private static ByteBuf rawHead(RawResponse raw, byte[] connectionField) {
-      ByteBuf head = raw.content();
+      ByteBuf head = raw.content().writeBytes(SERVER_FIELD);
       if (connectionField != null) {
         head.writeBytes(connectionField);
       }

@@ -5,9 +5,9 @@ import io.netty.buffer.DefaultByteBufHolder;
 
 /**
  * An app's response head taken as bytes, not decoded into Netty's objects: its status line and the
- * fields that go on to the client, copied as the app wrote them, hop-by-hop ones left out. The
- * blank line that ends a head is not there yet: the edge adds its own Connection field first. Its
- * body follows as {@link RawBody} pieces, the last one marked.
+ * fields that go on to the client, copied as the app wrote them, hop-by-hop ones and Server left
+ * out. The blank line that ends a head is not there yet: the edge adds its own Connection and
+ * Server fields first. Its body follows as {@link RawBody} pieces, the last one marked.
  */
 public final class RawResponse extends DefaultByteBufHolder {
 

@@ -131,6 +131,38 @@ class PreflightChecksTest {
   }
 
   @Test
+  void aStrippedPrefixBeforeGunicornIsAWarningWithTheWayOutAndTheConfigIsStillOk()
+      throws Exception {
+    Path config =
+        config(
+            """
+            [apps.web]
+            dir = "%s"
+            command = "gunicorn -w 2 mysite.wsgi"
+
+            [[routes]]
+            path = "/blog"
+            app = "web"
+            strip_prefix = true
+            """
+                .formatted(site));
+    Cli check = Cli.run(config, "check");
+    assertThat(check.exit()).as(check.err()).isZero();
+    assertThat(check.err())
+        .isEqualTo(
+            "berth: WARNING: berth.toml:"
+                + lineOf(config, "strip_prefix =")
+                + ": routes[0].strip_prefix: the app web runs gunicorn: its pages would link out of"
+                + " /blog (strip_prefix rewrites only redirects); leave strip_prefix off: berth"
+                + " passes the prefix as SCRIPT_NAME and X-Forwarded-Prefix, and gunicorn makes it"
+                + " the mount point");
+    assertThat(check.out()).contains(": ok (1 listener(s), 1 app(s), 2 route(s))");
+
+    Files.writeString(config, Files.readString(config).replace("strip_prefix = true", ""));
+    assertThat(Cli.run(config, "check").err()).as("not stripped: no warning").isEmpty();
+  }
+
+  @Test
   void aStateDirTheAppsUserCannotReachIsOneLinePerUserAndBerthUpStartsNothing() throws Exception {
     Path closed = Files.createDirectory(tmp.resolve("closed"));
     Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx------"));

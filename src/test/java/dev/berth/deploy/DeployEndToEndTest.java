@@ -479,6 +479,17 @@ class DeployEndToEndTest {
       // The release phase's output is in the app's log.
       assertThat(Files.readString(tmp.resolve("state/log/web.log")))
           .contains(" release | migrated as nobody");
+
+      // A rollback runs no release phase, and says so: release 2's migrations stay applied.
+      Cli rollback = cli("rollback", "web");
+      assertThat(rollback.exit()).as(rollback.err()).isZero();
+      assertThat(rollback.out().lines())
+          .containsSubsequence(
+              "-----> rollback to release 1 (from release 2)",
+              "-----> release  not run again: id -u > MIGRATED; echo migrated as $USER (release"
+                  + " 2's migrations stay applied; to undo them, run the backwards migration with"
+                  + " berth run first)")
+          .noneMatch(l -> l.contains("migrated as nobody"));
     }
   }
 

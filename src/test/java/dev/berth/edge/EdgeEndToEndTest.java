@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -183,6 +184,15 @@ class EdgeEndToEndTest {
     HttpResponse<String> plan =
         post("/plan", "application/json", "{\"name\": \"Ada\", \"team\": \"engineering\"}");
     assertThat(json(plan).get("total_minutes").asInt()).isEqualTo(60 + 30 + 45 + 90);
+  }
+
+  @Test
+  void theServerFieldIsBerthsNeverTheApps() throws Exception {
+    // gunicorn's response passes through as bytes; the chunked one is decoded and encoded again;
+    // then a static file and berth's own 502.
+    for (String path : List.of("/", "/t/stream?chunks=3", "/static/style.css", "/never/x")) {
+      assertThat(get(path).headers().allValues("server")).as(path).containsExactly("berth");
+    }
   }
 
   @Test

@@ -282,6 +282,12 @@ class ProcessTypesEndToEndTest {
     }
 
     try (BerthProcess again = BerthProcess.up(config)) {
+      // berth up names what env set stored, never its value.
+      assertThat(again.output().lines())
+          .contains(
+              "berth: app shop: berth env values in effect: SECRET (they win over the config;"
+                  + " berth env shop unset NAME)")
+          .noneMatch(l -> l.contains("s3=cr3t"));
       for (int i = 0; i < 4; i++) {
         assertThat(body("/env/SECRET")).isEqualTo("s3=cr3t");
         assertThat(body("/env/GREETING")).isEqualTo("from-dotenv");
