@@ -90,7 +90,7 @@ final class AppKeys {
               Duration.ofSeconds(30),
               "\"30s\"",
               "\"60s\"",
-              "How long a new instance may take to answer HTTP; past it, its start has failed.")
+              "How long a new instance may take to be ready (to answer below 500, or 2xx/3xx to its health check); past it, its start has failed.")
           .runOnly();
 
   static final Key<Duration> STOP_TIMEOUT =
