@@ -18,6 +18,13 @@ def index():
     )
 
 
+@app.route("/health")
+def health():
+    """berth's health check (berth.toml): healthy once the activities load; an error is a 500."""
+    load_activities()
+    return "ok\n"
+
+
 @app.route("/activities")
 def activities():
     return jsonify(load_activities())

@@ -18,6 +18,12 @@ def index():
     return render_template("index.html", tasks=tasks)
 
 
+@app.route("/health")
+def health():
+    """berth's health check (berth.toml), asked as /tasks/health, as a request routed here is."""
+    return "ok\n"
+
+
 @app.route("/task/<int:task_id>")
 def task(task_id):
     with _lock:

@@ -88,6 +88,8 @@ public record App(String name, Run run, Backend backend, Deploy deploy) {
    *     refused connections are retried on every instance regardless
    * @param upstreams for an app berth does not run: the addresses it already listens on; empty
    *     otherwise
+   * @param mount where the routes put the app, for berth's own requests to it (readiness, health
+   *     checks): {@link Mount#ROOT} until the routes are read
    */
   public record Backend(
       Balance balance,
@@ -95,7 +97,8 @@ public record App(String name, Run run, Backend backend, Deploy deploy) {
       int keepalive,
       Duration keepaliveTimeout,
       int retries,
-      List<UpstreamAddress> upstreams) {
+      List<UpstreamAddress> upstreams,
+      Mount mount) {
 
     public Backend {
       requireNonNull(balance, "balance");
@@ -104,7 +107,73 @@ public record App(String name, Run run, Backend backend, Deploy deploy) {
         throw new IllegalArgumentException("retries < 0");
       }
       upstreams = List.copyOf(upstreams);
+      requireNonNull(mount, "mount");
     }
+
+    /** Mounted at the root of any host, as before the routes are read. */
+    public Backend(
+        Balance balance,
+        HealthCheck healthCheck,
+        int keepalive,
+        Duration keepaliveTimeout,
+        int retries,
+        List<UpstreamAddress> upstreams) {
+      this(balance, healthCheck, keepalive, keepaliveTimeout, retries, upstreams, Mount.ROOT);
+    }
+  }
+
+  /**
+   * Where the routes put an app, as a request routed to it sees it: the host of its first route
+   * that names an exact host, and the path prefix of its first route.
+   *
+   * @param host an exact host ("example.com"), or null when no route to the app names one
+   * @param prefix the first route's path prefix ("/blog"), or "" for "/" (and for no route)
+   * @param stripPrefix whether that route strips the prefix instead of passing it as SCRIPT_NAME
+   */
+  public record Mount(String host, String prefix, boolean stripPrefix) {
+    /** No route names a host or a prefix. */
+    public static final Mount ROOT = new Mount(null, "", false);
+
+    public Mount {
+      requireNonNull(prefix, "prefix");
+    }
+
+    /** Where {@code routes} (in file order) put app {@code name}. */
+    public static Mount of(String name, List<Route> routes) {
+      List<Route> own =
+          routes.stream()
+              .filter(r -> r.target() instanceof Route.AppTarget t && t.app().equals(name))
+              .toList();
+      if (own.isEmpty()) {
+        return ROOT;
+      }
+      Route first = own.get(0);
+      String host =
+          own.stream()
+              .map(Route::host)
+              .filter(h -> !h.isEmpty() && !h.startsWith("*"))
+              .findFirst()
+              .orElse(null);
+      String prefix = first.path().equals("/") ? "" : first.path();
+      return new Mount(host, prefix, !prefix.isEmpty() && first.stripPrefix());
+    }
+  }
+
+  /** The same app, mounted where {@code routes} put it. */
+  public App mountedBy(List<Route> routes) {
+    Backend b = backend;
+    return new App(
+        name,
+        run,
+        new Backend(
+            b.balance(),
+            b.healthCheck(),
+            b.keepalive(),
+            b.keepaliveTimeout(),
+            b.retries(),
+            b.upstreams(),
+            Mount.of(name, routes)),
+        deploy);
   }
 
   /**
@@ -174,12 +243,20 @@ public record App(String name, Run run, Backend backend, Deploy deploy) {
   /**
    * Active health checking: GET {@code path} on each instance every {@code interval}; an answer
    * other than 2xx/3xx within {@code timeout} takes the instance out of rotation until one is.
+   *
+   * @param path the path as the app sees it (below its mount's prefix)
+   * @param host the Host the checks send, or null for the mount's (see {@link ProbeRequest})
    */
-  public record HealthCheck(String path, Duration interval, Duration timeout) {
+  public record HealthCheck(String path, String host, Duration interval, Duration timeout) {
     public HealthCheck {
       requireNonNull(path, "path");
       requireNonNull(interval, "interval");
       requireNonNull(timeout, "timeout");
+    }
+
+    /** With the Host of the app's mount. */
+    public HealthCheck(String path, Duration interval, Duration timeout) {
+      this(path, null, interval, timeout);
     }
   }
 

@@ -90,7 +90,7 @@ final class AppKeys {
               Duration.ofSeconds(30),
               "\"30s\"",
               "\"60s\"",
-              "How long a new instance may take to answer HTTP; past it, its start has failed.")
+              "How long a new instance may take to be ready (to answer below 500, or 2xx/3xx to its health check); past it, its start has failed.")
           .runOnly();
 
   static final Key<Duration> STOP_TIMEOUT =
@@ -121,7 +121,8 @@ final class AppKeys {
           Types.table("a table like { path = \"/health\" }"),
           """
           Active health checks of each instance. Without it an instance leaves rotation only when
-          connections to it fail.
+          connections to it fail, and readiness at start asks GET / (under the app's prefix) and
+          takes any answer below 500.
           """);
 
   static final Key<Integer> KEEPALIVE =
@@ -424,9 +425,42 @@ final class AppKeys {
           "(required)",
           "\"/health\"",
           """
-          The path requested with GET on each instance; any answer but 2xx or 3xx in time takes
-          the instance out of rotation until a later check passes. Readiness at start requests it
-          too.
+          The path requested with GET on each instance, as the app sees it (under a prefix route
+          berth asks for the prefix and this path, as a request routed there would); any answer but
+          2xx or 3xx in time takes the instance out of rotation until a later check passes.
+          Readiness at start requests it too, and needs a 2xx or 3xx.
+          """);
+
+  static final Key<String> HEALTH_HOST =
+      Key.of(
+          "host",
+          ValueType.of(
+              "string",
+              "a host name like \"example.com\", without scheme, port or wildcard",
+              v -> {
+                String expected =
+                    "a host name like \"example.com\", without scheme, port or wildcard";
+                String host;
+                try {
+                  host = Addresses.ROUTE_HOST.read(v, null);
+                } catch (Rejected e) {
+                  throw new Rejected(expected);
+                }
+                if (host.isEmpty() || host.startsWith("*")) {
+                  throw new Rejected(expected);
+                }
+                return host;
+              }),
+          null,
+          "(the app's route host, else \"localhost\")",
+          "\"www.example.com\"",
+          """
+          The Host that readiness and the health checks send. By default the host of the app's
+          first route that names an exact host, else "localhost". Set it when the app only accepts
+          some names (Django's ALLOWED_HOSTS) and no route names one of them. Either way the
+          probes carry the forwarding fields a request on the app's first route would
+          (X-Forwarded-Proto, X-Forwarded-Host, X-Forwarded-Prefix, SCRIPT_NAME under a prefix),
+          so that an app that learns its mount point from its first request learns the right one.
           """);
 
   static final Key<Duration> HEALTH_INTERVAL =
@@ -448,7 +482,7 @@ final class AppKeys {
           "How long a check may take; a slower answer counts as a failure.");
 
   static final List<Key<?>> HEALTH_CHECK_KEYS =
-      List.of(HEALTH_PATH, HEALTH_INTERVAL, HEALTH_TIMEOUT);
+      List.of(HEALTH_PATH, HEALTH_HOST, HEALTH_INTERVAL, HEALTH_TIMEOUT);
 
   // ---- [apps.NAME.processes.TYPE] ----
 

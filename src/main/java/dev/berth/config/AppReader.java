@@ -267,9 +267,10 @@ final class AppReader {
     }
     reader.onlyKeys(t, Section.HEALTH_CHECK);
     String probe = reader.require(t, AppKeys.HEALTH_PATH);
+    String host = reader.get(t, AppKeys.HEALTH_HOST);
     Duration interval = reader.get(t, AppKeys.HEALTH_INTERVAL);
     Duration timeout = reader.get(t, AppKeys.HEALTH_TIMEOUT);
-    return probe == null ? null : new App.HealthCheck(probe, interval, timeout);
+    return probe == null ? null : new App.HealthCheck(probe, host, interval, timeout);
   }
 
   /** The env table as strings, or null if a problem has been reported. */

@@ -223,7 +223,22 @@ public final class ConfigLoader {
       List<Route> routes = routes(top, edge.routeDefaults(), accessLog, apps);
       checkSocketPaths(top, stateDir, apps);
       reader.throwProblems();
-      return new Config(file, stateDir, shutdownTimeout, edge, accessLog, listeners, apps, routes);
+      return new Config(
+          file,
+          stateDir,
+          shutdownTimeout,
+          edge,
+          accessLog,
+          listeners,
+          mounted(apps, routes),
+          routes);
+    }
+
+    /** Each app as its routes mount it: berth's own requests to it look like routed ones. */
+    private static Map<String, App> mounted(Map<String, App> apps, List<Route> routes) {
+      Map<String, App> result = new LinkedHashMap<>();
+      apps.forEach((name, app) -> result.put(name, app.mountedBy(routes)));
+      return result;
     }
 
     private EdgeSettings edge(Table top) {

@@ -3,6 +3,7 @@ package dev.berth.supervisor;
 import static java.util.Objects.requireNonNull;
 
 import dev.berth.config.App;
+import dev.berth.config.ProbeRequest;
 import dev.berth.config.UserAccount;
 import dev.berth.logs.LinePump;
 import dev.berth.logs.Logs;
@@ -109,9 +110,7 @@ final class ProcessLauncher implements Launcher {
     if (incarnation.endpoint() == null) {
       return awaitReady(app, incarnation, cancelled, null);
     }
-    String path = app.backend().healthCheck() == null ? "/" : app.backend().healthCheck().path();
-    try (ReadinessProbe probe =
-        new ReadinessProbe(incarnation.endpoint(), path, app.backend().healthCheck() != null)) {
+    try (ReadinessProbe probe = new ReadinessProbe(incarnation.endpoint(), ProbeRequest.of(app))) {
       return awaitReady(app, incarnation, cancelled, probe);
     }
   }
@@ -154,12 +153,22 @@ final class ProcessLauncher implements Launcher {
       }
       if (System.nanoTime() > deadline) {
         stop(app, incarnation);
+        if (probe.lastRefusal() != null) {
+          return Optional.of(
+              Instance.withOutput(
+                  incarnation,
+                  tag
+                      + ": not ready within "
+                      + app.run().startTimeout().toSeconds()
+                      + "s: "
+                      + probe.lastRefusal()));
+        }
         return Optional.of(
             Instance.withOutput(
                 incarnation,
                 tag
                     + ": "
-                    + notReady(app, probe)
+                    + notReady(probe)
                     + " on "
                     + incarnation.endpoint()
                     + " after "
@@ -169,13 +178,8 @@ final class ProcessLauncher implements Launcher {
     }
   }
 
-  private static String notReady(App app, ReadinessProbe probe) {
-    if (!probe.connected()) {
-      return "not accepting connections";
-    }
-    return app.backend().healthCheck() == null
-        ? "not answering HTTP"
-        : "not answering 2xx to its health check (GET " + app.backend().healthCheck().path() + ")";
+  private static String notReady(ReadinessProbe probe) {
+    return probe.connected() ? "not answering HTTP" : "not accepting connections";
   }
 
   @Override

@@ -25,6 +25,7 @@ public final class AppBackend {
   private volatile int keepalive;
   private volatile Duration keepaliveTimeout;
   private volatile App.HealthCheck healthCheck;
+  private volatile App.Mount mount = App.Mount.ROOT;
   private volatile int retries;
 
   /** Replaced whole, under the lock of this object; read without locking. */
@@ -54,13 +55,16 @@ public final class AppBackend {
 
   /** A backend with the settings of an app definition. */
   public static AppBackend of(App app) {
-    return new AppBackend(
-        app.name(),
-        app.backend().balance(),
-        app.backend().keepalive(),
-        app.backend().keepaliveTimeout(),
-        app.backend().healthCheck(),
-        app.backend().retries());
+    AppBackend backend =
+        new AppBackend(
+            app.name(),
+            app.backend().balance(),
+            app.backend().keepalive(),
+            app.backend().keepaliveTimeout(),
+            app.backend().healthCheck(),
+            app.backend().retries());
+    backend.mount = app.backend().mount();
+    return backend;
   }
 
   private static int checkedRetries(int retries) {
@@ -85,6 +89,7 @@ public final class AppBackend {
     keepaliveTimeout = definition.backend().keepaliveTimeout();
     keepalive = definition.backend().keepalive();
     healthCheck = definition.backend().healthCheck();
+    mount = definition.backend().mount();
     retries = checkedRetries(definition.backend().retries());
   }
 
@@ -99,6 +104,11 @@ public final class AppBackend {
   /** The active health check, or null. */
   public App.HealthCheck healthCheck() {
     return healthCheck;
+  }
+
+  /** Where the routes put the app: what its health checks look like (see ProbeRequest). */
+  public App.Mount mount() {
+    return mount;
   }
 
   public String app() {

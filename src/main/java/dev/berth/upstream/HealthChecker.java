@@ -3,6 +3,7 @@ package dev.berth.upstream;
 import static java.util.Objects.requireNonNull;
 
 import dev.berth.config.App;
+import dev.berth.config.ProbeRequest;
 import dev.berth.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -13,6 +14,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -28,10 +30,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Active health checks: for each app that has one, a GET of its path on every peer each interval. A
- * peer that answers 2xx or 3xx in time is healthy; any other answer, a refused connection or
- * silence takes it out of rotation until a later check passes. Runs on the event loops, so a
- * thousand peers cost no threads.
+ * Active health checks: for each app that has one, a GET of its path on every peer each interval,
+ * as a request routed to the app would come ({@link ProbeRequest}: its Host and prefix). A peer
+ * that answers 2xx or 3xx in time is healthy; any other answer, a refused connection or silence
+ * takes it out of rotation until a later check passes. Runs on the event loops, so a thousand peers
+ * cost no threads.
  */
 public final class HealthChecker implements AutoCloseable {
 
@@ -68,12 +71,13 @@ public final class HealthChecker implements AutoCloseable {
       return;
     }
     long interval = check.interval().toMillis();
+    ProbeRequest request = ProbeRequest.of(check, backend.mount());
     schedules.put(
         backend,
         group
             .next()
             .scheduleAtFixedRate(
-                () -> checkAll(backend, check), 0, interval, TimeUnit.MILLISECONDS));
+                () -> checkAll(backend, check, request), 0, interval, TimeUnit.MILLISECONDS));
   }
 
   /** No more checks of the backend (its app was removed). */
@@ -84,13 +88,13 @@ public final class HealthChecker implements AutoCloseable {
     }
   }
 
-  private void checkAll(AppBackend backend, App.HealthCheck check) {
+  private void checkAll(AppBackend backend, App.HealthCheck check, ProbeRequest request) {
     for (Peer peer : backend.peers()) {
-      probe(backend, peer, check);
+      probe(backend, peer, check, request);
     }
   }
 
-  private void probe(AppBackend backend, Peer peer, App.HealthCheck check) {
+  private void probe(AppBackend backend, Peer peer, App.HealthCheck check, ProbeRequest request) {
     int timeoutMillis = (int) Math.min(Integer.MAX_VALUE, check.timeout().toMillis());
     new Bootstrap()
         .group(group.next())
@@ -103,7 +107,7 @@ public final class HealthChecker implements AutoCloseable {
                 ch.pipeline()
                     .addLast(new HttpClientCodec())
                     .addLast(new ReadTimeoutHandler(timeoutMillis, TimeUnit.MILLISECONDS))
-                    .addLast(new Probe(backend, peer));
+                    .addLast(new Probe(backend, peer, request));
               }
             })
         .connect(peer.address())
@@ -113,15 +117,22 @@ public final class HealthChecker implements AutoCloseable {
                 mark(backend, peer, false, "connection failed");
                 return;
               }
-              var request =
-                  new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, check.path());
-              request
-                  .headers()
-                  .set(HttpHeaderNames.HOST, "localhost")
-                  .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-              request.headers().set(HttpHeaderNames.USER_AGENT, "berth-health-check");
-              f.channel().writeAndFlush(request);
+              f.channel().writeAndFlush(message(request));
             });
+  }
+
+  /** The check as Netty's message: the fields of a request routed to the app, then ours. */
+  static FullHttpRequest message(ProbeRequest request) {
+    var message =
+        new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, request.target());
+    for (ProbeRequest.Field field : request.fields()) {
+      message.headers().add(field.name(), field.value());
+    }
+    message
+        .headers()
+        .set(HttpHeaderNames.USER_AGENT, "berth-health-check")
+        .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    return message;
   }
 
   private static void mark(AppBackend backend, Peer peer, boolean healthy, String why) {
@@ -148,11 +159,13 @@ public final class HealthChecker implements AutoCloseable {
   static final class Probe extends ChannelInboundHandlerAdapter {
     private final AppBackend backend;
     private final Peer peer;
+    private final ProbeRequest request;
     private boolean answered;
 
-    Probe(AppBackend backend, Peer peer) {
+    Probe(AppBackend backend, Peer peer, ProbeRequest request) {
       this.backend = backend;
       this.peer = peer;
+      this.request = request;
     }
 
     @Override
@@ -161,9 +174,11 @@ public final class HealthChecker implements AutoCloseable {
           && !answered
           && response.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
         answered = true;
-        HttpStatusClass kind = response.status().codeClass();
-        boolean healthy = kind == HttpStatusClass.SUCCESS || kind == HttpStatusClass.REDIRECTION;
-        mark(backend, peer, healthy, "status " + response.status().code());
+        mark(
+            backend,
+            peer,
+            request.accepts(response.status().code()),
+            "status " + response.status().code());
         ctx.close();
       }
       ReferenceCountUtil.release(msg);

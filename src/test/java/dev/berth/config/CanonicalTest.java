@@ -24,7 +24,7 @@ class CanonicalTest {
     assertThat(Canonical.json(env))
         .isEqualTo("{\"a\":[1,true,\"/x\",\"LEAST_CONN\"],\"b\":\"PT30S\"}");
     assertThat(Canonical.json(new App.HealthCheck("/h", Duration.ofSeconds(1), Duration.ZERO)))
-        .isEqualTo("{\"interval\":\"PT1S\",\"path\":\"/h\",\"timeout\":\"PT0S\"}");
+        .isEqualTo("{\"host\":null,\"interval\":\"PT1S\",\"path\":\"/h\",\"timeout\":\"PT0S\"}");
   }
 
   @Test

@@ -123,7 +123,13 @@ class ConfigLoaderTest {
                     App.Recycle.NONE,
                     null),
                 new App.Backend(
-                    App.Balance.ROUND_ROBIN, null, 64, Duration.ofSeconds(60), 1, List.of()),
+                    App.Balance.ROUND_ROBIN,
+                    null,
+                    64,
+                    Duration.ofSeconds(60),
+                    1,
+                    List.of(),
+                    new App.Mount("example.com", "/blog", true)),
                 App.Deploy.NONE));
     RouteLimits limits = RouteLimits.standard();
     AccessLogSpec log =
@@ -1281,6 +1287,53 @@ class ConfigLoaderTest {
         .containsExactly(
             "berth.toml:5: apps.web.keepalive_timeout: \"1 min\" (expected: a duration like"
                 + " \"30s\", \"500ms\" or \"2m\")");
+  }
+
+  @Test
+  void probesKnowTheHostAndPrefixOfTheAppsRoutes() throws Exception {
+    Config config =
+        parse(
+            LISTENER
+                + """
+                [apps.blog]
+                command = "x"
+                health_check = { path = "/health", host = "Internal.Example.com" }
+                [apps.shop]
+                command = "y"
+                [apps.bare]
+                command = "z"
+
+                [[routes]]
+                path = "/blog"
+                app = "blog"
+                [[routes]]
+                host = "*.shop.example"
+                path = "/shop"
+                app = "shop"
+                strip_prefix = true
+                [[routes]]
+                host = "www.shop.example"
+                app = "shop"
+                """);
+    App blog = config.apps().get("blog");
+    assertThat(blog.backend().healthCheck().host()).isEqualTo("internal.example.com");
+    assertThat(blog.backend().mount()).isEqualTo(new App.Mount(null, "/blog", false));
+    assertThat(config.apps().get("shop").backend().mount())
+        .isEqualTo(new App.Mount("www.shop.example", "/shop", true));
+    assertThat(config.apps().get("bare").backend().mount()).isEqualTo(App.Mount.ROOT);
+  }
+
+  @Test
+  void badHealthCheckHosts() {
+    String expected =
+        " (expected: a host name like \"example.com\", without scheme, port or wildcard)";
+    String app = LISTENER + "[apps.web]\ncommand = \"x\"\n";
+    assertThat(problems(app + "health_check = { path = \"/\", host = \"*.example.com\" }\n"))
+        .containsExactly("berth.toml:5: apps.web.health_check.host: \"*.example.com\"" + expected);
+    assertThat(problems(app + "health_check = { path = \"/\", host = \"http://a.b\" }\n"))
+        .containsExactly("berth.toml:5: apps.web.health_check.host: \"http://a.b\"" + expected);
+    assertThat(problems(app + "health_check = { path = \"/\", host = \"*\" }\n"))
+        .containsExactly("berth.toml:5: apps.web.health_check.host: \"*\"" + expected);
   }
 
   @Test

@@ -90,8 +90,10 @@ class ConfigChangeTest {
     assertThat(change.changedRoutes()).isEmpty();
     assertThat(change.routeTableChanged()).isTrue();
     assertThat(change.addedApps()).isEmpty();
-    assertThat(change.changedApps()).isEmpty();
-    assertThat(change.lines()).containsExactly("route + /journal -> blog", "route - /blog -> blog");
+    // Mounted elsewhere: a new generation, whose probes and first requests carry the new prefix.
+    assertThat(change.changedApps()).extracting(c -> c.after().name()).containsExactly("blog");
+    assertThat(change.lines())
+        .containsExactly("app ~ blog", "route + /journal -> blog", "route - /blog -> blog");
   }
 
   @Test
@@ -105,7 +107,10 @@ class ConfigChangeTest {
     assertThat(change.changedRoutes())
         .extracting(c -> c.after().path())
         .containsExactly("/blog", "/api");
-    assertThat(change.lines()).containsExactly("route ~ /blog -> blog", "route ~ /api -> blog");
+    // blog's prefix is stripped now, and api has no route left: both are mounted elsewhere.
+    assertThat(change.lines())
+        .containsExactly(
+            "app ~ blog", "app ~ api", "route ~ /blog -> blog", "route ~ /api -> blog");
   }
 
   @Test
@@ -124,8 +129,10 @@ class ConfigChangeTest {
             static = "public"
             """;
     ConfigChange change = ConfigChange.between(load(BASE), load(next));
+    // api's probes now ask for Host: example.com, the host its routes name.
     assertThat(change.lines())
         .containsExactly(
+            "app ~ api",
             "route + example.com/api -> api",
             "route + /static -> static " + tmp.resolve("public").toRealPath());
   }

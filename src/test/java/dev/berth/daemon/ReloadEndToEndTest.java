@@ -92,7 +92,9 @@ class ReloadEndToEndTest {
 
   @Test
   void movedRouteIsLiveAtOnceAndConnectionsOpenedBeforeFollowIt() throws Exception {
-    String routes = route("/a", "web") + route("/other", "web");
+    // /other first: the app stays mounted where it was (a move of its first route redeploys it,
+    // ConfigChangeTest), and only the route table changes.
+    String routes = route("/other", "web") + route("/a", "web");
     try (BerthProcess berth = up(app("web", "instances = 2\n") + routes)) {
       Set<Long> before = pids();
       try (HttpConnection open = HttpConnection.open(port);
@@ -106,8 +108,8 @@ class ReloadEndToEndTest {
         write(
             listener(port)
                 + app("web", "instances = 2\n")
-                + route("/b", "web")
-                + route("/other", "web"));
+                + route("/other", "web")
+                + route("/b", "web"));
         Cli reload = cli("reload");
         assertThat(reload.exit()).as(reload.err()).isZero();
         assertThat(reload.out().lines())
@@ -404,12 +406,13 @@ class ReloadEndToEndTest {
 
   @Test
   void sighupReloadsAndReportsToBerthsOwnOutput() throws Exception {
+    // Mounted at /keep throughout: moving /a is a change of routes only.
     String app = app("web", "");
-    try (BerthProcess berth = up(app + route("/a", "web"));
+    try (BerthProcess berth = up(app + route("/keep", "web") + route("/a", "web"));
         HttpConnection open = HttpConnection.open(port)) {
       assertThat(open.get("/a/page/x").status()).isEqualTo(200);
 
-      write(listener(port) + app + route("/a", "nope"));
+      write(listener(port) + app + route("/keep", "web") + route("/a", "nope"));
       hangUp(berth);
       berth.awaitLine("berth: reload rejected: " + config + " is not valid", WAIT);
       berth.awaitLine("berth:   berth.toml:", WAIT);
@@ -419,7 +422,13 @@ class ReloadEndToEndTest {
       // one.
       BerthProcess.write(
           config,
-          "state_dir = \"" + tmp + "/elsewhere\"\n" + listener(port) + app + route("/b", "web"));
+          "state_dir = \""
+              + tmp
+              + "/elsewhere\"\n"
+              + listener(port)
+              + app
+              + route("/keep", "web")
+              + route("/b", "web"));
       hangUp(berth);
       berth.awaitLine(
           "berth: reload rejected: " + config + " changes what cannot change while berth runs",
@@ -428,7 +437,7 @@ class ReloadEndToEndTest {
           "berth:   state_dir: " + tmp.resolve("state") + " -> " + tmp.resolve("elsewhere"), WAIT);
       assertThat(open.get("/a/page/x").status()).isEqualTo(200);
 
-      write(listener(port) + app + route("/b", "web"));
+      write(listener(port) + app + route("/keep", "web") + route("/b", "web"));
       hangUp(berth);
       berth.awaitLine("berth: reloaded " + config + ": 2 change(s)", WAIT);
       assertThat(berth.output())

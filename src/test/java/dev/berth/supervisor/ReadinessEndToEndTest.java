@@ -8,7 +8,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** An instance takes traffic once it answers; with a health check, once that answers 2xx. */
+/** An instance takes traffic once it answers; with a health check, once that answers 2xx or 3xx. */
 class ReadinessEndToEndTest {
 
   @TempDir Path tmp;
@@ -44,9 +44,8 @@ class ReadinessEndToEndTest {
     try (BerthProcess berth = BerthProcess.up(config)) {
       assertThat(berth.awaitLine("app healthy: ready", Duration.ofSeconds(30))).contains(", 1/1");
       assertThat(berth.awaitLine("app sick: FAILED", Duration.ofSeconds(30))).contains(", 0/1");
-      assertThat(berth.awaitLine("sick.1: not answering", Duration.ofSeconds(30)))
-          .contains("not answering 2xx to its health check (GET /status/503)")
-          .contains("after 2s");
+      assertThat(berth.awaitLine("sick.1: not ready", Duration.ofSeconds(30)))
+          .contains("sick.1: not ready within 2s: GET /status/503 (its health check) answered 503");
       assertThat(berth.terminate(Duration.ofSeconds(30))).isZero();
     }
   }

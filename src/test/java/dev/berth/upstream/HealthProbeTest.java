@@ -3,12 +3,11 @@ package dev.berth.upstream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.config.App;
+import dev.berth.config.ProbeRequest;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.timeout.ReadTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -26,12 +25,16 @@ class HealthProbeTest {
       new AppBackend("web", App.Balance.ROUND_ROBIN, 8, Duration.ofSeconds(30), null, 1);
   private final Peer peer = backend.add(new java.net.InetSocketAddress("127.0.0.1", 8001));
   private final Peer other = backend.add(new java.net.InetSocketAddress("127.0.0.1", 8002));
+  private final ProbeRequest request =
+      ProbeRequest.of(
+          new App.HealthCheck("/up", Duration.ofSeconds(10), Duration.ofSeconds(2)),
+          App.Mount.ROOT);
 
   /** A probe's connection: the request went out, the answer comes in. */
   private EmbeddedChannel probe() {
     EmbeddedChannel channel =
-        new EmbeddedChannel(new HttpClientCodec(), new HealthChecker.Probe(backend, peer));
-    channel.writeOutbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/up"));
+        new EmbeddedChannel(new HttpClientCodec(), new HealthChecker.Probe(backend, peer, request));
+    channel.writeOutbound(HealthChecker.message(request));
     channel.releaseOutbound();
     return channel;
   }
@@ -91,5 +94,28 @@ class HealthProbeTest {
     assertThat(peer.healthy()).isFalse();
     assertThat(channel.isOpen()).isFalse();
     assertThat(other.healthy()).as("only the probed peer").isTrue();
+  }
+
+  @Test
+  void theCheckGoesOutAsARequestRoutedToTheAppUnderItsPrefix() {
+    ProbeRequest mounted =
+        ProbeRequest.of(
+            new App.HealthCheck("/up", Duration.ofSeconds(10), Duration.ofSeconds(2)),
+            new App.Mount("shop.example.com", "/shop", false));
+    EmbeddedChannel channel =
+        new EmbeddedChannel(new HttpClientCodec(), new HealthChecker.Probe(backend, peer, mounted));
+    channel.writeOutbound(HealthChecker.message(mounted));
+    StringBuilder sent = new StringBuilder();
+    for (ByteBuf piece; (piece = channel.readOutbound()) != null; piece.release()) {
+      sent.append(piece.toString(StandardCharsets.US_ASCII));
+    }
+    assertThat(sent.toString())
+        .startsWith("GET /shop/up HTTP/1.1\r\nHost: shop.example.com\r\n")
+        .contains("\r\nX-Forwarded-Prefix: /shop\r\n")
+        .contains("\r\nSCRIPT_NAME: /shop\r\n")
+        .contains("\r\nX-Forwarded-Proto: http\r\n")
+        .contains("\r\nuser-agent: berth-health-check\r\n")
+        .endsWith("\r\nconnection: close\r\n\r\n");
+    channel.finishAndReleaseAll();
   }
 }
