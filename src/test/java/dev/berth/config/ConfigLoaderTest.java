@@ -103,7 +103,8 @@ class ConfigLoaderTest {
                     null),
                 new App.Backend(
                     App.Balance.ROUND_ROBIN, null, 64, Duration.ofSeconds(60), 1, List.of()),
-                App.Deploy.NONE));
+                App.Deploy.NONE,
+                Map.of()));
     assertThat(config.apps().get("blog"))
         .isEqualTo(
             new App(
@@ -124,7 +125,8 @@ class ConfigLoaderTest {
                     null),
                 new App.Backend(
                     App.Balance.ROUND_ROBIN, null, 64, Duration.ofSeconds(60), 1, List.of()),
-                App.Deploy.NONE));
+                App.Deploy.NONE,
+                Map.of()));
     RouteLimits limits = RouteLimits.standard();
     AccessLogSpec log =
         new AccessLogSpec(
@@ -1241,7 +1243,8 @@ class ConfigLoaderTest {
                     Duration.ofSeconds(90),
                     1,
                     List.of()),
-                App.Deploy.NONE));
+                App.Deploy.NONE,
+                Map.of()));
     App api = config.apps().get("api");
     assertThat(api.backend().balance()).isEqualTo(App.Balance.ROUND_ROBIN);
     assertThat(api.backend().healthCheck())

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.config.App;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -210,7 +211,7 @@ class AppBackendTest {
         .as("standby: out of rotation")
         .doesNotContain(fresh);
 
-    backend.replaceAll(List.of(kept, fresh));
+    backend.replaceAll(List.of(kept, fresh), Path.of("/"));
     assertThat(backend.peers()).containsExactly(kept, fresh);
     assertThat(picks(backend, 4, System.nanoTime())).containsOnly(kept, fresh);
     assertThat(kept.retired()).isFalse();
