@@ -183,7 +183,7 @@ class ConfigLoaderTest {
         .containsExactly(
             "berth.toml:6: apps.web.replicas: unknown key (expected one of: dir, command,"
                 + " instances, env, socket, start_timeout, stop_timeout, balance, health_check, keepalive,"
-                + " keepalive_timeout, upstreams, retries, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory, user, build, release, keep_releases, build_timeout, release_timeout)");
+                + " keepalive_timeout, upstreams, retries, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory, user, build, release, keep_releases, build_timeout, release_timeout, static)");
   }
 
   @Test
@@ -214,7 +214,7 @@ class ConfigLoaderTest {
                 + " keepalive_timeout, upstreams, retries, max_restarts, restart_window,"
                 + " drain_timeout, procfile, processes, env_file, max_requests,"
                 + " max_requests_jitter, max_memory, user, build, release, keep_releases,"
-                + " build_timeout, release_timeout)",
+                + " build_timeout, release_timeout, static)",
             "berth.toml:11: routes[0].stirp_prefix: unknown key (did you mean strip_prefix?)");
   }
 
@@ -587,7 +587,7 @@ class ConfigLoaderTest {
         .containsExactly(
             "berth.toml:9: apps.web.bogus: unknown key (expected one of: dir, command, instances,"
                 + " env, socket, start_timeout, stop_timeout, balance, health_check, keepalive,"
-                + " keepalive_timeout, upstreams, retries, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory, user, build, release, keep_releases, build_timeout, release_timeout)",
+                + " keepalive_timeout, upstreams, retries, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory, user, build, release, keep_releases, build_timeout, release_timeout, static)",
             "berth.toml:13: apps.web.instances: 0 (expected: an integer from 1 to 64)");
   }
 

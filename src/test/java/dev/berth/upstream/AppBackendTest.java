@@ -202,6 +202,21 @@ class AppBackendTest {
   }
 
   @Test
+  void theReleaseFilesComeFromIsSetAtTheFirstGenerationAndBySwitchesAsARealPath(
+      @org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+    AppBackend backend = backend(App.Balance.ROUND_ROBIN);
+    assertThat(backend.release()).as("no generation yet").isNull();
+    Path one = java.nio.file.Files.createDirectories(tmp.resolve("releases/1"));
+    Path two = java.nio.file.Files.createDirectories(tmp.resolve("releases/2"));
+    Path current = java.nio.file.Files.createSymbolicLink(tmp.resolve("current"), two);
+
+    backend.serveFrom(one);
+    assertThat(backend.release()).isEqualTo(one.toRealPath());
+    backend.replaceAll(List.of(), current);
+    assertThat(backend.release()).isEqualTo(two.toRealPath());
+  }
+
+  @Test
   void aDeploySwitchReplacesEveryPeerInOneStepAndRetiresTheOldOnes() {
     AppBackend backend = backend(App.Balance.ROUND_ROBIN);
     List<Peer> old = threePeers(backend);
