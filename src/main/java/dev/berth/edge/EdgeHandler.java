@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Optional;
 
@@ -211,7 +212,7 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
    */
   private Route.StaticTarget releaseFiles(Route.ReleaseFilesTarget files) {
     AppBackend backend = edge.backends().get(files.app());
-    java.nio.file.Path release = backend == null ? null : backend.release();
+    Path release = backend == null ? null : backend.release();
     return release == null
         ? null
         : new Route.StaticTarget(release.resolve(files.dir()), "", true, false);
