@@ -16,14 +16,18 @@ import java.util.Map;
  * @param backend how the edge reaches its instances
  * @param deploy how deploys build and release it, and what the config said about its commands (so
  *     that a release's own Procfile can be read with the same rules)
+ * @param statics directories of its release that the edge serves as files, by URL path under each
+ *     of the app's routes ("/static" -> "staticfiles"): the path starts with "/" and is not "/",
+ *     the directory is relative to the release, normalized, without ".."; empty for none
  */
-public record App(String name, Run run, Backend backend, Deploy deploy) {
+public record App(String name, Run run, Backend backend, Deploy deploy, Map<String, Path> statics) {
 
   public App {
     requireNonNull(name, "name");
     requireNonNull(run, "run");
     requireNonNull(backend, "backend");
     requireNonNull(deploy, "deploy");
+    statics = Map.copyOf(statics);
   }
 
   /**
@@ -173,7 +177,8 @@ public record App(String name, Run run, Backend backend, Deploy deploy) {
             b.retries(),
             b.upstreams(),
             Mount.of(name, routes)),
-        deploy);
+        deploy,
+        statics);
   }
 
   /**
@@ -208,7 +213,8 @@ public record App(String name, Run run, Backend backend, Deploy deploy) {
             r.recycle(),
             r.user()),
         backend,
-        deploy);
+        deploy,
+        statics);
   }
 
   /** Whether it has a web process (command non-blank), which the edge routes to. */

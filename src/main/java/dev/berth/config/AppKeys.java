@@ -373,6 +373,20 @@ final class AppKeys {
               "How long the release phase may run; then it is ended and the deploy fails.")
           .runOnly();
 
+  static final Key<JsonNode> STATIC =
+      Key.table(
+              "static",
+              Types.table("a table like { \"/static\" = \"staticfiles\" }"),
+              """
+              Directories of the app's release that berth serves as files, by URL path under each
+              of the app's routes: { "/static" = "staticfiles" } serves /static/site.css (or
+              /blog/static/site.css for a route at /blog) from staticfiles/site.css in the release
+              that serves the app's traffic. They switch with each deploy, roll back with it, and
+              never come from a release whose build failed. A directory missing from a release is
+              a 404, not a config error (docs/routing.md).
+              """)
+          .runOnly();
+
   /** In the order error messages list them: the basics, how it is reached, then the rest. */
   static final List<Key<?>> ALL =
       List.of(
@@ -403,7 +417,8 @@ final class AppKeys {
           RELEASE,
           KEEP_RELEASES,
           BUILD_TIMEOUT,
-          RELEASE_TIMEOUT);
+          RELEASE_TIMEOUT,
+          STATIC);
 
   // ---- [apps.NAME.health_check] ----
 

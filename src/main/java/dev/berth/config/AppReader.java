@@ -3,7 +3,9 @@ package dev.berth.config;
 import static dev.berth.config.Types.quote;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.io.IOException;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,6 +21,42 @@ final class AppReader {
   private static final Pattern APP_NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,39}");
   private static final Set<String> RESERVED_APP_NAMES = Set.of("berth", "access");
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+  private static final JsonNodeFactory TEXT = JsonNodeFactory.instance;
+
+  private static final String STATIC_PATH_EXPECTED =
+      "a path below the app's routes like \"/static\": starting with \"/\", not \"/\" itself,"
+          + " without \"?\", \"#\", \"//\", spaces, \".\" or \"..\" segments";
+
+  private static final String RELEASE_DIR_EXPECTED =
+      "a directory inside the release like \"staticfiles\": relative, without \"..\", not the"
+          + " release itself";
+
+  /** A directory of the app's release: relative, inside it, normalized ("./a/" -> "a"). */
+  private static final ValueType<Path> RELEASE_DIR =
+      ValueType.of(
+          "string",
+          RELEASE_DIR_EXPECTED,
+          value -> {
+            String text = Types.nonBlank(value, RELEASE_DIR_EXPECTED);
+            if (text.startsWith("/") || text.chars().anyMatch(c -> c < ' ' || c == 0x7f)) {
+              throw new Rejected(RELEASE_DIR_EXPECTED);
+            }
+            Path dir;
+            try {
+              dir = Path.of(text).normalize();
+            } catch (InvalidPathException e) {
+              throw new Rejected(RELEASE_DIR_EXPECTED);
+            }
+            for (Path segment : dir) {
+              if (segment.toString().equals("..")) {
+                throw new Rejected(RELEASE_DIR_EXPECTED);
+              }
+            }
+            if (dir.toString().isEmpty()) {
+              throw new Rejected(RELEASE_DIR_EXPECTED);
+            }
+            return dir;
+          });
 
   private final TableReader reader;
 
@@ -114,7 +152,8 @@ final class AppReader {
     App.Recycle recycle = recycle(t);
     String user = reader.get(t, AppKeys.USER);
     App.Deploy deploy = deploy(t, processTable);
-    if (dir == null || command == null || env == null) {
+    Map<String, Path> statics = statics(t);
+    if (dir == null || command == null || env == null || statics == null) {
       return null;
     }
     return new App(
@@ -134,7 +173,8 @@ final class AppReader {
             recycle,
             user),
         new App.Backend(balance, healthCheck, keepalive, keepaliveTimeout, retries, upstreams),
-        deploy);
+        deploy,
+        statics);
   }
 
   /**
@@ -271,6 +311,45 @@ final class AppReader {
     Duration interval = reader.get(t, AppKeys.HEALTH_INTERVAL);
     Duration timeout = reader.get(t, AppKeys.HEALTH_TIMEOUT);
     return probe == null ? null : new App.HealthCheck(probe, host, interval, timeout);
+  }
+
+  /**
+   * The static table: URL paths under the app's routes to directories of its release; null if a
+   * problem has been reported.
+   */
+  private Map<String, Path> statics(Table app) {
+    Table table = reader.table(app, AppKeys.STATIC);
+    Map<String, Path> result = new LinkedHashMap<>();
+    if (table == null) {
+      return app.has(AppKeys.STATIC) ? null : result;
+    }
+    boolean ok = true;
+    for (Map.Entry<String, JsonNode> entry : table.node().properties()) {
+      String path = table.child(entry.getKey());
+      String urlPath;
+      try {
+        urlPath = Addresses.ROUTE_PATH.read(TEXT.textNode(entry.getKey()), null);
+      } catch (Rejected r) {
+        urlPath = null;
+      }
+      if (urlPath == null || urlPath.equals("/")) {
+        reader.report(
+            path,
+            "URL path " + quote(entry.getKey()) + " (expected: " + STATIC_PATH_EXPECTED + ")");
+        ok = false;
+        continue;
+      }
+      Path dir = reader.read(table, entry.getKey(), RELEASE_DIR, null);
+      if (dir == null) {
+        ok = false;
+        continue;
+      }
+      if (result.putIfAbsent(urlPath, dir) != null) {
+        reader.report(path, quote(urlPath) + " is given twice (expected: one directory per path)");
+        ok = false;
+      }
+    }
+    return ok ? result : null;
   }
 
   /** The env table as strings, or null if a problem has been reported. */

@@ -350,9 +350,57 @@ public final class ConfigLoader {
                   + " (expected: one route per host and path)");
           continue;
         }
-        routes.add(new Route(host, path, target, stripPrefix, limits, accessLog, line));
+        Route route = new Route(host, path, target, stripPrefix, limits, accessLog, line);
+        routes.add(route);
+        if (target instanceof AppTarget app && apps.containsKey(app.app())) {
+          appFiles(route, apps.get(app.app()), seen, routes);
+        }
       }
       return routes;
+    }
+
+    /**
+     * The routes of the app's {@code static} directories under {@code mount}: the same host, its
+     * path followed by each static path, logged as {@code mount}. A user's route at the same host
+     * and path is a duplicate, whichever comes first.
+     */
+    private void appFiles(
+        Route mount, App app, Map<List<String>, Integer> seen, List<Route> routes) {
+      String key = KeyLines.join(KeyLines.join(TopKeys.APPS.name(), app.name()), "static");
+      app.statics().entrySet().stream()
+          .sorted(Map.Entry.comparingByKey())
+          .forEach(
+              entry -> {
+                String path =
+                    mount.path().equals("/") ? entry.getKey() : mount.path() + entry.getKey();
+                String where = KeyLines.join(key, entry.getKey());
+                int line = reader.line(where);
+                Integer first = seen.putIfAbsent(List.of(mount.host(), path), line);
+                if (first != null) {
+                  reader.report(
+                      where,
+                      quote(entry.getKey())
+                          + " under the route at line "
+                          + mount.line()
+                          + " makes host "
+                          + quote(mount.host().isEmpty() ? "*" : mount.host())
+                          + " and path "
+                          + quote(path)
+                          + ", which the route at line "
+                          + first
+                          + " has (expected: one route per host and path)");
+                  return;
+                }
+                routes.add(
+                    new Route(
+                        mount.host(),
+                        path,
+                        new Route.ReleaseFilesTarget(app.name(), entry.getValue()),
+                        false,
+                        mount.limits(),
+                        mount.accessLog(),
+                        line));
+              });
     }
 
     /** The route's app or static target, or null if a problem has been reported. */

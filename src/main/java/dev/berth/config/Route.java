@@ -36,7 +36,7 @@ public record Route(
   }
 
   /** Where a route sends requests. */
-  public sealed interface Target permits AppTarget, StaticTarget {}
+  public sealed interface Target permits AppTarget, StaticTarget, ReleaseFilesTarget {}
 
   /** Proxy to the instances of an app. */
   public record AppTarget(String app) implements Target {
@@ -58,6 +58,25 @@ public record Route(
     public StaticTarget {
       requireNonNull(root, "root");
       requireNonNull(cacheControl, "cacheControl");
+    }
+  }
+
+  /**
+   * Serve files below a directory of the app's release that serves its traffic (the app's {@code
+   * static} key): which release that is changes with each deploy's switch, so the edge asks at each
+   * request.
+   *
+   * @param app the app
+   * @param dir the directory, relative to the release (normalized, without ".."); GET and HEAD,
+   *     gzip, no Cache-Control, no links out of it, as a static route's defaults
+   */
+  public record ReleaseFilesTarget(String app, Path dir) implements Target {
+    public ReleaseFilesTarget {
+      requireNonNull(app, "app");
+      requireNonNull(dir, "dir");
+      if (dir.isAbsolute()) {
+        throw new IllegalArgumentException("dir is absolute: " + dir);
+      }
     }
   }
 }

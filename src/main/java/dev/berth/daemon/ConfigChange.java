@@ -196,7 +196,10 @@ record ConfigChange(
     return lines;
   }
 
-  /** {@code example.com/api -> api}, {@code /static -> static /srv/site/public}. */
+  /**
+   * {@code example.com/api -> api}, {@code /static -> static /srv/site/public}, {@code /blog/static
+   * -> blog files staticfiles}.
+   */
   static String describe(Route route) {
     String where = route.host() + route.path();
     return where
@@ -204,6 +207,7 @@ record ConfigChange(
         + switch (route.target()) {
           case Route.AppTarget app -> app.app();
           case Route.StaticTarget files -> "static " + files.root();
+          case Route.ReleaseFilesTarget files -> files.app() + " files " + files.dir();
         };
   }
 

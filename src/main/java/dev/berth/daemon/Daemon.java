@@ -416,9 +416,15 @@ public final class Daemon {
       }
 
       @Override
-      public void switchOver(String app, List<Routed> serving) {
+      public void serveFrom(String app, Path release) {
+        backends.find(app).orElseThrow().serveFrom(release);
+      }
+
+      @Override
+      public void switchOver(String app, Path release, List<Routed> serving) {
         AppBackend backend = backends.find(app).orElseThrow();
-        backend.replaceAll(serving.stream().map(routed -> ((RoutedPeer) routed).peer()).toList());
+        backend.replaceAll(
+            serving.stream().map(routed -> ((RoutedPeer) routed).peer()).toList(), release);
       }
     };
   }

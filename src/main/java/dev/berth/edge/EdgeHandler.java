@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Optional;
 
@@ -182,7 +183,39 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
                       files,
                       path.substring(prefixLength(route)),
                       draining || !bodyWillCome(request)));
+      case Route.ReleaseFilesTarget files -> {
+        Route.StaticTarget serving = releaseFiles(files);
+        if (serving == null) {
+          yield local(
+              request,
+              Responses.error(
+                  HttpResponseStatus.NOT_FOUND,
+                  "No release of \"" + files.app() + "\" serves yet.",
+                  accept(request)));
+        }
+        yield local(
+            request,
+            () ->
+                StaticResponder.respond(
+                    ctx,
+                    request,
+                    serving,
+                    path.substring(prefixLength(route)),
+                    draining || !bodyWillCome(request)));
+      }
     };
+  }
+
+  /**
+   * The directory of the app's serving release, read now (a deploy's switch changes it), as a
+   * static route with the defaults; null when no release of the app serves.
+   */
+  private Route.StaticTarget releaseFiles(Route.ReleaseFilesTarget files) {
+    AppBackend backend = edge.backends().get(files.app());
+    Path release = backend == null ? null : backend.release();
+    return release == null
+        ? null
+        : new Route.StaticTarget(release.resolve(files.dir()), "", true, false);
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.berth.supervisor;
 
+import java.nio.file.Path;
 import java.util.List;
 
 /** Told when an instance may take traffic; the answer lets the supervisor take it out again. */
@@ -15,12 +16,21 @@ public interface InstanceListener {
   Routed standby(String app, int instance, Endpoint endpoint);
 
   /**
-   * A deploy's switch: from now on exactly {@code serving} take the app's traffic, in one atomic
-   * step; every other peer of the app leaves the rotation (its requests in flight go on).
+   * The app's first generation runs from {@code release} (berth up, an app a reload adds): what the
+   * app serves from its release (its static directories) comes from there, before any of its
+   * instances is {@link #ready}.
+   */
+  void serveFrom(String app, Path release);
+
+  /**
+   * A deploy's switch: from now on exactly {@code serving} take the app's traffic, and the app's
+   * release files come from {@code release}, theirs, in one atomic step; every other peer of the
+   * app leaves the rotation (its requests in flight go on).
    *
+   * @param release the directory the new generation runs from
    * @param serving handles this listener gave out ({@link #ready} or {@link #standby})
    */
-  void switchOver(String app, List<Routed> serving);
+  void switchOver(String app, Path release, List<Routed> serving);
 
   /** An instance in rotation, as the edge sees it. */
   interface Routed {

@@ -128,6 +128,7 @@ public final class Supervisor {
   public List<StartResult> start(Collection<App> apps) {
     List<Map.Entry<App, List<CompletableFuture<Optional<String>>>>> started = new ArrayList<>();
     for (App app : apps) {
+      traffic.firstGeneration(app);
       List<Instance> list = newGeneration(app, counts(app), true);
       this.apps.put(app.name(), app);
       instances.put(app.name(), new CopyOnWriteArrayList<>(list));

@@ -108,11 +108,21 @@ final class TrafficSwitch {
   }
 
   /**
+   * The app's first generation, about to begin, serves from its release: so do the app's files.
+   * Under the lock, as a switch: a deploy of the same app cannot be in between.
+   */
+  void firstGeneration(App app) {
+    synchronized (lock) {
+      listener.serveFrom(app.name(), app.run().dir());
+    }
+  }
+
+  /**
    * <b>The switch of a deploy.</b> Every new web instance must still have its ready incarnation;
    * then the old instances stop serving (a restart of one of them while it drains stays out of
-   * rotation), the new ones serve, and the app's backend is set to exactly the new peers in one
-   * atomic step ({@link InstanceListener#switchOver}: a request picks from the old set or the new
-   * one).
+   * rotation), the new ones serve, and the app's backend is set to exactly the new peers, and its
+   * release files to the new release ({@code next.run().dir()}), in one atomic step ({@link
+   * InstanceListener#switchOver}: a request picks from the old set or the new one).
    *
    * @return why the switch did not happen (nothing changed then), or empty
    */
@@ -134,7 +144,7 @@ final class TrafficSwitch {
       old.forEach(instance -> instance.slot().serving = false);
       fresh.forEach(instance -> instance.slot().serving = true);
       if (next.hasWeb() || !old.isEmpty()) {
-        listener.switchOver(next.name(), serving);
+        listener.switchOver(next.name(), next.run().dir(), serving);
       }
     }
     return Optional.empty();

@@ -3,7 +3,9 @@ package dev.berth.upstream;
 import static java.util.Objects.requireNonNull;
 
 import dev.berth.config.App;
+import java.io.IOException;
 import java.net.SocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -30,6 +32,13 @@ public final class AppBackend {
 
   /** Replaced whole, under the lock of this object; read without locking. */
   private volatile Peer[] peers = new Peer[0];
+
+  /**
+   * The release whose processes serve the app's traffic, real path, or null before the first
+   * generation (or for an app berth does not run). Written under this object's lock, before the
+   * peers it goes with: whoever reads the new peers reads this release too.
+   */
+  private volatile Path release;
 
   private final AtomicInteger next = new AtomicInteger();
 
@@ -157,11 +166,30 @@ public final class AppBackend {
   }
 
   /**
-   * The switch of a deploy: from now on exactly {@code next} take traffic, in one step. A request
-   * picks from the old set or from the new one, never from a mix or from an empty set (unless
-   * {@code next} is empty). Peers that leave are retired: their connections are not reused.
+   * The app's traffic is served from {@code release} (its first generation starts): the app's
+   * static directories are served from there.
    */
-  public synchronized void replaceAll(Collection<Peer> next) {
+  public synchronized void serveFrom(Path release) {
+    this.release = realPath(release);
+  }
+
+  /**
+   * The release whose processes serve the app (a real path), or null when none does yet: where its
+   * static directories are.
+   */
+  public Path release() {
+    return release;
+  }
+
+  /**
+   * The switch of a deploy: from now on exactly {@code next} take traffic, in one step, and the
+   * app's static directories come from {@code release}, theirs. A request picks from the old set or
+   * from the new one, never from a mix or from an empty set (unless {@code next} is empty). Peers
+   * that leave are retired: their connections are not reused.
+   */
+  public synchronized void replaceAll(Collection<Peer> next, Path release) {
+    // Files first: a page from a new peer never names a file that the old release would answer.
+    this.release = realPath(release);
     Peer[] replacement = next.toArray(Peer[]::new);
     List<Peer> joining = List.of(replacement);
     for (Peer peer : peers) {
@@ -184,6 +212,19 @@ public final class AppBackend {
     }
     if (kept.size() != current.length) {
       peers = kept.toArray(Peer[]::new);
+    }
+  }
+
+  /**
+   * The release's real path, so that a static root under it is real too (files are checked to lie
+   * inside the root by their real paths); as given when it cannot be resolved.
+   */
+  private static Path realPath(Path release) {
+    requireNonNull(release, "release");
+    try {
+      return release.toRealPath();
+    } catch (IOException e) {
+      return release.toAbsolutePath().normalize();
     }
   }
 

@@ -103,7 +103,8 @@ class ConfigLoaderTest {
                     null),
                 new App.Backend(
                     App.Balance.ROUND_ROBIN, null, 64, Duration.ofSeconds(60), 1, List.of()),
-                App.Deploy.NONE));
+                App.Deploy.NONE,
+                Map.of()));
     assertThat(config.apps().get("blog"))
         .isEqualTo(
             new App(
@@ -130,7 +131,8 @@ class ConfigLoaderTest {
                     1,
                     List.of(),
                     new App.Mount("example.com", "/blog", true)),
-                App.Deploy.NONE));
+                App.Deploy.NONE,
+                Map.of()));
     RouteLimits limits = RouteLimits.standard();
     AccessLogSpec log =
         new AccessLogSpec(
@@ -187,7 +189,7 @@ class ConfigLoaderTest {
         .containsExactly(
             "berth.toml:6: apps.web.replicas: unknown key (expected one of: dir, command,"
                 + " instances, env, socket, start_timeout, stop_timeout, balance, health_check, keepalive,"
-                + " keepalive_timeout, upstreams, retries, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory, user, build, release, keep_releases, build_timeout, release_timeout)");
+                + " keepalive_timeout, upstreams, retries, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory, user, build, release, keep_releases, build_timeout, release_timeout, static)");
   }
 
   @Test
@@ -218,7 +220,7 @@ class ConfigLoaderTest {
                 + " keepalive_timeout, upstreams, retries, max_restarts, restart_window,"
                 + " drain_timeout, procfile, processes, env_file, max_requests,"
                 + " max_requests_jitter, max_memory, user, build, release, keep_releases,"
-                + " build_timeout, release_timeout)",
+                + " build_timeout, release_timeout, static)",
             "berth.toml:11: routes[0].stirp_prefix: unknown key (did you mean strip_prefix?)");
   }
 
@@ -591,7 +593,7 @@ class ConfigLoaderTest {
         .containsExactly(
             "berth.toml:9: apps.web.bogus: unknown key (expected one of: dir, command, instances,"
                 + " env, socket, start_timeout, stop_timeout, balance, health_check, keepalive,"
-                + " keepalive_timeout, upstreams, retries, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory, user, build, release, keep_releases, build_timeout, release_timeout)",
+                + " keepalive_timeout, upstreams, retries, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory, user, build, release, keep_releases, build_timeout, release_timeout, static)",
             "berth.toml:13: apps.web.instances: 0 (expected: an integer from 1 to 64)");
   }
 
@@ -1247,7 +1249,8 @@ class ConfigLoaderTest {
                     Duration.ofSeconds(90),
                     1,
                     List.of()),
-                App.Deploy.NONE));
+                App.Deploy.NONE,
+                Map.of()));
     App api = config.apps().get("api");
     assertThat(api.backend().balance()).isEqualTo(App.Balance.ROUND_ROBIN);
     assertThat(api.backend().healthCheck())

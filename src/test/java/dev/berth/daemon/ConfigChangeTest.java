@@ -138,6 +138,16 @@ class ConfigChangeTest {
   }
 
   @Test
+  void anAppsStaticDirectoriesChangeTheAppAndAddARoutePerRouteOfIt() throws Exception {
+    String next =
+        BASE.replace(
+            "instances = 2\n", "instances = 2\nstatic = { \"/static\" = \"staticfiles\" }\n");
+    ConfigChange change = ConfigChange.between(load(BASE), load(next));
+    assertThat(change.lines())
+        .containsExactly("app ~ blog", "route + /blog/static -> blog files staticfiles");
+  }
+
+  @Test
   void appsAddedChangedAndRemoved() throws Exception {
     String next =
         """

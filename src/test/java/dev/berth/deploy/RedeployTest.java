@@ -73,7 +73,10 @@ class RedeployTest {
         }
 
         @Override
-        public void switchOver(String app, List<Routed> next) {
+        public void serveFrom(String app, Path release) {}
+
+        @Override
+        public void switchOver(String app, Path release, List<Routed> next) {
           serving.clear();
           next.forEach(routed -> serving.add(((Handle) routed).endpoint()));
           switches.add(app);

@@ -3,12 +3,15 @@ package dev.berth.routing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.config.AccessLogSpec;
+import dev.berth.config.ConfigLoader;
 import dev.berth.config.Route;
 import dev.berth.config.RouteLimits;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class RouteTableTest {
 
@@ -84,5 +87,61 @@ class RouteTableTest {
   @Test
   void noRoutesMatchNothing() {
     assertThat(RouteTable.of(List.of()).match("x", "/")).isNull();
+  }
+
+  @Test
+  void anAppsStaticPathUnderEachOfItsRoutesWinsOverTheAppWithTheRoutesHost(@TempDir Path tmp)
+      throws Exception {
+    Path file = tmp.resolve("berth.toml");
+    Files.writeString(
+        file,
+        """
+        [[listeners]]
+        address = "127.0.0.1:8080"
+
+        [apps.site]
+        command = "serve"
+        static = { "/static" = "staticfiles", "/media/" = "./var/media/" }
+
+        [apps.other]
+        command = "serve"
+
+        [[routes]]
+        path = "/"
+        app = "site"
+
+        [[routes]]
+        host = "blog.example.com"
+        path = "/blog"
+        app = "site"
+
+        [[routes]]
+        path = "/static/admin"
+        app = "other"
+        """);
+    RouteTable table = RouteTable.of(ConfigLoader.load(file).routes());
+
+    assertThat(target(table, "localhost", "/static/css/site.css"))
+        .isEqualTo(new Route.ReleaseFilesTarget("site", Path.of("staticfiles")));
+    assertThat(target(table, "localhost", "/static"))
+        .isEqualTo(new Route.ReleaseFilesTarget("site", Path.of("staticfiles")));
+    assertThat(target(table, "localhost", "/media/a.png"))
+        .isEqualTo(new Route.ReleaseFilesTarget("site", Path.of("var/media")));
+    assertThat(target(table, "localhost", "/staticky")).isEqualTo(new Route.AppTarget("site"));
+    assertThat(target(table, "localhost", "/static/admin/base.css"))
+        .as("a longer route still wins")
+        .isEqualTo(new Route.AppTarget("other"));
+    assertThat(target(table, "blog.example.com", "/blog/static/a.css"))
+        .isEqualTo(new Route.ReleaseFilesTarget("site", Path.of("staticfiles")));
+    assertThat(target(table, "blog.example.com", "/blog/post"))
+        .isEqualTo(new Route.AppTarget("site"));
+    assertThat(table.match("blog.example.com", "/static/a.css"))
+        .as("only under the app's routes, with their host")
+        .isNull();
+  }
+
+  private static Route.Target target(RouteTable table, String host, String path) {
+    Route route = table.match(host, path);
+    return route == null ? null : route.target();
   }
 }

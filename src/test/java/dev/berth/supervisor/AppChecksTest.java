@@ -175,6 +175,7 @@ class AppChecksTest {
             App.Recycle.NONE,
             user),
         new App.Backend(App.Balance.ROUND_ROBIN, null, 0, Duration.ofSeconds(60), 1, List.of()),
-        App.Deploy.NONE);
+        App.Deploy.NONE,
+        Map.of());
   }
 }

@@ -1,5 +1,6 @@
 package dev.berth.supervisor;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -30,11 +31,28 @@ final class RecordingListener implements InstanceListener {
     return new Peer(name(endpoint));
   }
 
+  /**
+   * The release the app's files come from, as the edge would keep it: set at the first generation
+   * and by each switch, in the same call as the peers.
+   */
+  private volatile Path release;
+
   @Override
-  public void switchOver(String app, List<Routed> serving) {
+  public void serveFrom(String app, Path release) {
+    this.release = release;
+  }
+
+  @Override
+  public void switchOver(String app, Path release, List<Routed> serving) {
+    this.release = release;
     events.add(
         "switch "
             + String.join(" ", serving.stream().map(routed -> ((Peer) routed).name).toList()));
+  }
+
+  /** Where the app's files come from now; null before its first generation. */
+  Path release() {
+    return release;
   }
 
   /** The next note, waited for. */

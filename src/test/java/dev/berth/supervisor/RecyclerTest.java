@@ -241,7 +241,8 @@ class RecyclerTest {
             recycle,
             null),
         new App.Backend(App.Balance.ROUND_ROBIN, null, 0, Duration.ofSeconds(60), 1, List.of()),
-        App.Deploy.NONE);
+        App.Deploy.NONE,
+        Map.of());
   }
 
   /**
@@ -342,7 +343,10 @@ class RecyclerTest {
     }
 
     @Override
-    public void switchOver(String app, List<Routed> serving) {
+    public void serveFrom(String app, Path release) {}
+
+    @Override
+    public void switchOver(String app, Path release, List<Routed> serving) {
       throw new UnsupportedOperationException("no deploys here");
     }
   }

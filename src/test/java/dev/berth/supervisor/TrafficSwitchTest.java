@@ -111,6 +111,26 @@ class TrafficSwitchTest {
   }
 
   @Test
+  void theAppsFilesComeFromTheFirstGenerationsReleaseThenFromEachSwitchesAndNotFromARefusedOne()
+      throws Exception {
+    traffic.firstGeneration(app);
+    assertThat(edge.release()).isEqualTo(tmp);
+    Instance old = begun(true);
+    Instance fresh = begun(false);
+    App release2 = ConfigLoader.forRelease(app, Files.createDirectories(tmp.resolve("r2")));
+
+    assertThat(traffic.switchOver(release2, List.of(old), List.of(fresh))).isEmpty();
+    assertThat(edge.release()).as("with the peers, in one call").isEqualTo(tmp.resolve("r2"));
+
+    Instance refused = begun(false);
+    process(refused.current().orElseThrow()).exit(1);
+    ticker.nextScheduled();
+    App release3 = ConfigLoader.forRelease(app, Files.createDirectories(tmp.resolve("r3")));
+    assertThat(traffic.switchOver(release3, List.of(fresh), List.of(refused))).isPresent();
+    assertThat(edge.release()).isEqualTo(tmp.resolve("r2"));
+  }
+
+  @Test
   void retireDrainsAndStopsTheOldGenerationAndAbandonStopsANewOne() throws Exception {
     Instance old = begun(true);
     Instance fresh = begun(false);

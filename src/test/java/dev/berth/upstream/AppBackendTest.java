@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.config.App;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -201,6 +202,21 @@ class AppBackendTest {
   }
 
   @Test
+  void theReleaseFilesComeFromIsSetAtTheFirstGenerationAndBySwitchesAsARealPath(
+      @org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+    AppBackend backend = backend(App.Balance.ROUND_ROBIN);
+    assertThat(backend.release()).as("no generation yet").isNull();
+    Path one = java.nio.file.Files.createDirectories(tmp.resolve("releases/1"));
+    Path two = java.nio.file.Files.createDirectories(tmp.resolve("releases/2"));
+    Path current = java.nio.file.Files.createSymbolicLink(tmp.resolve("current"), two);
+
+    backend.serveFrom(one);
+    assertThat(backend.release()).isEqualTo(one.toRealPath());
+    backend.replaceAll(List.of(), current);
+    assertThat(backend.release()).isEqualTo(two.toRealPath());
+  }
+
+  @Test
   void aDeploySwitchReplacesEveryPeerInOneStepAndRetiresTheOldOnes() {
     AppBackend backend = backend(App.Balance.ROUND_ROBIN);
     List<Peer> old = threePeers(backend);
@@ -210,7 +226,7 @@ class AppBackendTest {
         .as("standby: out of rotation")
         .doesNotContain(fresh);
 
-    backend.replaceAll(List.of(kept, fresh));
+    backend.replaceAll(List.of(kept, fresh), Path.of("/"));
     assertThat(backend.peers()).containsExactly(kept, fresh);
     assertThat(picks(backend, 4, System.nanoTime())).containsOnly(kept, fresh);
     assertThat(kept.retired()).isFalse();
