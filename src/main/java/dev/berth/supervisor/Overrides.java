@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -46,6 +47,12 @@ public final class Overrides {
   }
 
   /** Sets and removes variables. @throws UncheckedIOException when the file cannot be written */
+  /** Sets the app's stored variables back to exactly {@code stored} (a refused change). */
+  public synchronized void restoreEnv(String app, Map<String, String> stored) throws IOException {
+    List<String> unset = env(app).keySet().stream().filter(k -> !stored.containsKey(k)).toList();
+    changeEnv(app, stored, unset);
+  }
+
   public synchronized void changeEnv(
       String app, Map<String, String> set, Collection<String> unset) {
     ObjectNode root = read(app);

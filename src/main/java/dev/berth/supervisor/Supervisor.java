@@ -246,9 +246,7 @@ public final class Supervisor {
 
   /** Puts back what {@link #storedEnvironment} returned before a change that was refused. */
   public void restoreEnvironment(String appName, Map<String, String> stored) throws IOException {
-    Map<String, String> now = overrides.env(appName);
-    List<String> unset = now.keySet().stream().filter(k -> !stored.containsKey(k)).toList();
-    overrides.changeEnv(appName, stored, unset);
+    overrides.restoreEnv(appName, stored);
   }
 
   /**
