@@ -53,6 +53,9 @@ class ArchitectureTest {
           .definedBy("dev.berth.logs..")
           .layer("config")
           .definedBy("dev.berth.config..")
+          // Certificates from an ACME CA (acme4j): account, orders, renewal, files.
+          .layer("acme")
+          .definedBy("dev.berth.acme..")
           // Short commands (argv, user, timeout, the process tree ended at the timeout).
           .layer("process")
           .definedBy("dev.berth.process..")
@@ -99,6 +102,8 @@ class ArchitectureTest {
           .whereLayer("config")
           .mayOnlyAccessLayers("process")
           .whereLayer("process")
+          .mayNotAccessAnyLayer()
+          .whereLayer("acme")
           .mayNotAccessAnyLayer();
 
   @ArchTest

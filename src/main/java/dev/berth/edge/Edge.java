@@ -70,6 +70,9 @@ public final class Edge {
 
   private final Dormant dormant = new Dormant(this);
 
+  /** ACME HTTP-01: token to key authorization, null when unknown (see AcmeChallengeAnswer). */
+  private volatile Function<String, String> acmeAnswers = token -> null;
+
   private record Live(EdgeSettings settings, HttpDecoderConfig decoderConfig) {
     static Live of(EdgeSettings settings) {
       return new Live(
@@ -212,6 +215,19 @@ public final class Edge {
    */
   public void reconfigure(EdgeSettings settings) {
     live = Live.of(requireNonNull(settings, "settings"));
+  }
+
+  /**
+   * Answers ACME HTTP-01 challenges from {@code answers} (token to key authorization, null when the
+   * token is unknown; called on event loops, so it must not block) on every listener: a GET for
+   * {@code /.well-known/acme-challenge/TOKEN} with a known token, before any route.
+   */
+  public void answerAcmeChallenges(Function<String, String> answers) {
+    acmeAnswers = requireNonNull(answers, "answers");
+  }
+
+  Function<String, String> acmeAnswers() {
+    return acmeAnswers;
   }
 
   /**

@@ -142,6 +142,11 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
           Responses.error(rejection.get().status(), rejection.get().detail(), accept(request)));
     }
     String path = pathOf(request.uri());
+    FullHttpResponse acme = AcmeChallengeAnswer.answer(request, path, edge.acmeAnswers());
+    if (acme != null) {
+      startLog(request, null);
+      return local(request, acme);
+    }
     Route route = edge.router().route(request.headers().get(HttpHeaderNames.HOST), path);
     startLog(request, route);
     if (route == null) {
