@@ -45,6 +45,15 @@ public final class AcmeCertificates implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(AcmeCertificates.class.getName());
 
+  static {
+    // acme4j logs through SLF4J, for which berth has no provider: without this, SLF4J prints a
+    // three-line warning at the first order. What matters of an order berth says itself.
+    if (System.getProperty("slf4j.provider") == null) {
+      System.setProperty("slf4j.internal.verbosity", "WARN");
+      System.setProperty("slf4j.provider", "org.slf4j.helpers.NOP_SLF4JServiceProvider");
+    }
+  }
+
   /** How long each wait on the CA may last (a challenge's validation, the order's issuance). */
   static final Duration WAIT = Duration.ofMinutes(2);
 

@@ -4,8 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.StringReader;
-import java.io.StringWriter;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -15,20 +13,27 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.PrivateKey;
+import java.security.PublicKey;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.security.spec.X509EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import org.shredzone.acme4j.util.KeyPairUtils;
 
 /**
  * What berth keeps of one ACME CA on disk, under {@code <state_dir>/certs/acme/<hash of the
@@ -100,9 +105,18 @@ final class CertificateFiles {
     return key;
   }
 
-  /** A new ECDSA P-256 key pair, for an account or a certificate. */
+  /**
+   * A new ECDSA P-256 key pair, for an account or a certificate: the JDK's, as the TLS engines
+   * expect (acme4j's own helper asks for BouncyCastle's provider).
+   */
   static KeyPair newKey() {
-    return KeyPairUtils.createECKeyPair("secp256r1");
+    try {
+      KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+      generator.initialize(new ECGenParameterSpec("secp256r1"));
+      return generator.generateKeyPair();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("no ECDSA P-256 in this JDK", e);
+    }
   }
 
   /**
@@ -138,6 +152,10 @@ final class CertificateFiles {
     write(dir.resolve("chain.pem"), pem(chain), PUBLIC_FILE);
   }
 
+  /**
+   * Reads a key file: the private key (PKCS #8) and its public key (X.509), as two PEM blocks, so
+   * that the JDK reads it without deriving one from the other.
+   */
   private static Optional<KeyPair> readKeyPair(Path file) throws IOException {
     String text;
     try {
@@ -146,11 +164,55 @@ final class CertificateFiles {
       return Optional.empty();
     }
     try {
-      return Optional.of(KeyPairUtils.readKeyPair(new StringReader(text)));
-    } catch (IOException | RuntimeException e) {
+      KeyFactory factory = KeyFactory.getInstance("EC");
+      PrivateKey privateKey =
+          factory.generatePrivate(new PKCS8EncodedKeySpec(block(text, "PRIVATE KEY")));
+      PublicKey publicKey =
+          factory.generatePublic(new X509EncodedKeySpec(block(text, "PUBLIC KEY")));
+      return Optional.of(new KeyPair(publicKey, privateKey));
+    } catch (GeneralSecurityException | IllegalArgumentException e) {
       // Never the file's content in the message: it is a private key.
-      throw new IOException(file + ": not a PEM key pair", e);
+      throw new IOException(file + ": not an EC key pair in PEM", e);
     }
+  }
+
+  /** The bytes of the PEM block named {@code label} in {@code text}. */
+  private static byte[] block(String text, String label) {
+    String begin = "-----BEGIN " + label + "-----";
+    String end = "-----END " + label + "-----";
+    int from = text.indexOf(begin);
+    int to = text.indexOf(end);
+    if (from < 0 || to < from) {
+      throw new IllegalArgumentException("no " + label + " block");
+    }
+    return Base64.getMimeDecoder().decode(text.substring(from + begin.length(), to));
+  }
+
+  private static String pem(String label, byte[] der) {
+    return "-----BEGIN "
+        + label
+        + "-----\n"
+        + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
+        + "\n-----END "
+        + label
+        + "-----\n";
+  }
+
+  private static String pem(KeyPair key) {
+    return pem("PRIVATE KEY", key.getPrivate().getEncoded())
+        + pem("PUBLIC KEY", key.getPublic().getEncoded());
+  }
+
+  static String pem(List<X509Certificate> chain) throws IOException {
+    StringBuilder out = new StringBuilder();
+    for (X509Certificate certificate : chain) {
+      try {
+        out.append(pem("CERTIFICATE", certificate.getEncoded()));
+      } catch (CertificateEncodingException e) {
+        throw new IOException(e);
+      }
+    }
+    return out.toString();
   }
 
   static List<X509Certificate> readChain(byte[] pem) throws IOException {
@@ -165,27 +227,6 @@ final class CertificateFiles {
     } catch (CertificateException e) {
       throw new IOException("not a PEM certificate chain: " + e.getMessage(), e);
     }
-  }
-
-  private static String pem(KeyPair key) throws IOException {
-    StringWriter out = new StringWriter();
-    KeyPairUtils.writeKeyPair(key, out);
-    return out.toString();
-  }
-
-  static String pem(List<X509Certificate> chain) throws IOException {
-    StringBuilder out = new StringBuilder();
-    Base64.Encoder base64 = Base64.getMimeEncoder(64, new byte[] {'\n'});
-    for (X509Certificate certificate : chain) {
-      try {
-        out.append("-----BEGIN CERTIFICATE-----\n")
-            .append(base64.encodeToString(certificate.getEncoded()))
-            .append("\n-----END CERTIFICATE-----\n");
-      } catch (CertificateEncodingException e) {
-        throw new IOException(e);
-      }
-    }
-    return out.toString();
   }
 
   private static void makeDirectory(Path dir) throws IOException {

@@ -148,7 +148,7 @@ final class Issuer {
         alpn.offer(
             host,
             key.getPrivate(),
-            tlsAlpn01.createCertificate(key, authorization.getIdentifier()));
+            AlpnCertificate.create(key, host, tlsAlpn01.getAcmeValidation()));
         withdraw = () -> alpn.withdraw(host);
       }
       default -> throw new IllegalStateException("unknown challenge kind " + kind);
