@@ -74,6 +74,7 @@ class ArchitectureTest {
               "accesslog",
               "transport",
               "control",
+              "acme",
               "config")
           .whereLayer("deploy")
           .mayOnlyAccessLayers("supervisor", "config", "logs", "process")

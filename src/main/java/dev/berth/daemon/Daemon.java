@@ -156,7 +156,8 @@ public final class Daemon {
     Deployer deployer =
         new Deployer(
             supervisor, logs, config.stateDir(), config.apps().values(), line -> out.println(line));
-    new ControlCommands(supervisor, logs, deployer).registerIn(commands);
+    new ControlCommands(supervisor, logs, deployer, new CertificateCommands(() -> null))
+        .registerIn(commands);
     HealthChecker healthChecker = new HealthChecker(transport, group);
     healthChecker.start(backends.all());
     Reloader reloader =
