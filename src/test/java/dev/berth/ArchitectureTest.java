@@ -39,6 +39,9 @@ class ArchitectureTest {
           .definedBy("dev.berth.edge..")
           .layer("routing")
           .definedBy("dev.berth.routing..")
+          // TLS: contexts, certificate stores, berth's internal CA.
+          .layer("tls")
+          .definedBy("dev.berth.tls..")
           .layer("upstream")
           .definedBy("dev.berth.upstream..")
           .layer("files")
@@ -71,6 +74,7 @@ class ArchitectureTest {
               "accesslog",
               "transport",
               "control",
+              "tls",
               "config")
           .whereLayer("deploy")
           .mayOnlyAccessLayers("supervisor", "config", "logs", "process")
@@ -81,8 +85,11 @@ class ArchitectureTest {
           .whereLayer("control")
           .mayNotAccessAnyLayer()
           .whereLayer("edge")
-          .mayOnlyAccessLayers("routing", "upstream", "files", "transport", "accesslog", "config")
+          .mayOnlyAccessLayers(
+              "routing", "upstream", "files", "transport", "accesslog", "tls", "config")
           .whereLayer("routing")
+          .mayOnlyAccessLayers("config")
+          .whereLayer("tls")
           .mayOnlyAccessLayers("config")
           .whereLayer("upstream")
           .mayOnlyAccessLayers("transport", "config")
