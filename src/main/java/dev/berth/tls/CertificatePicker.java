@@ -52,6 +52,15 @@ final class CertificatePicker extends SniHandler {
     return ctx.executor().newSucceededFuture(context);
   }
 
+  /**
+   * A ClientHello berth cannot read (garbage, too long) or a handshake the store refused: the
+   * client's doing; the connection closes without a word in the log.
+   */
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    ctx.close();
+  }
+
   @Override
   protected SslHandler newSslHandler(SslContext context, ByteBufAllocator allocator) {
     SslHandler handler = super.newSslHandler(context, allocator);

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.OpenSslContextOption;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
@@ -50,6 +51,9 @@ public final class ServerContexts {
    * pipeline choice it implies in the edge.
    */
   static final List<String> ALPN = List.of(ApplicationProtocolNames.HTTP_1_1);
+
+  /** Key exchange groups, Mozilla's "intermediate" ones in its order. */
+  static final List<String> GROUPS = List.of("X25519", "P-256", "P-384");
 
   /** RFC 8737: the protocol a TLS-ALPN-01 validation asks for. */
   public static final String ACME_TLS_1 = "acme-tls/1";
@@ -110,8 +114,14 @@ public final class ServerContexts {
     requireNonNull(key, "key");
     requireNonNull(chain, "chain");
     try {
+      SslContextBuilder builder =
+          SslContextBuilder.forServer(key, chain.toArray(X509Certificate[]::new));
+      if (provider != SslProvider.JDK) {
+        // Mozilla's "intermediate" groups; the JDK's defaults are these already, less P-521.
+        builder.option(OpenSslContextOption.GROUPS, GROUPS.toArray(String[]::new));
+      }
       SslContext context =
-          SslContextBuilder.forServer(key, chain.toArray(X509Certificate[]::new))
+          builder
               .sslProvider(provider)
               .protocols(PROTOCOLS)
               .ciphers(CIPHERS, SupportedCipherSuiteFilter.INSTANCE)

@@ -41,7 +41,15 @@ public final class TestPki {
   private final X509Certificate root;
 
   public TestPki() {
-    root = sign(rootKeys, "CN=berth test root", rootKeys, null, List.of(), Instant.now(), true);
+    root =
+        sign(
+            rootKeys,
+            "CN=berth test root",
+            rootKeys,
+            null,
+            List.of(),
+            Instant.now().plus(Duration.ofDays(3650)),
+            true);
   }
 
   /** A leaf and its key, leaf first. */
