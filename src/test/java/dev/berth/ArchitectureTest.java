@@ -39,6 +39,9 @@ class ArchitectureTest {
           .definedBy("dev.berth.edge..")
           .layer("routing")
           .definedBy("dev.berth.routing..")
+          // TLS: contexts, certificate stores, berth's internal CA.
+          .layer("tls")
+          .definedBy("dev.berth.tls..")
           .layer("upstream")
           .definedBy("dev.berth.upstream..")
           .layer("files")
@@ -75,6 +78,7 @@ class ArchitectureTest {
               "transport",
               "control",
               "acme",
+              "tls",
               "config")
           .whereLayer("deploy")
           .mayOnlyAccessLayers("supervisor", "config", "logs", "process")
@@ -85,8 +89,11 @@ class ArchitectureTest {
           .whereLayer("control")
           .mayNotAccessAnyLayer()
           .whereLayer("edge")
-          .mayOnlyAccessLayers("routing", "upstream", "files", "transport", "accesslog", "config")
+          .mayOnlyAccessLayers(
+              "routing", "upstream", "files", "transport", "accesslog", "tls", "config")
           .whereLayer("routing")
+          .mayOnlyAccessLayers("config")
+          .whereLayer("tls")
           .mayOnlyAccessLayers("config")
           .whereLayer("upstream")
           .mayOnlyAccessLayers("transport", "config")

@@ -50,6 +50,7 @@ final class ConfigReference {
           TopKeys.LISTENERS, Section.LISTENERS,
           TopKeys.APPS, Section.APP,
           TopKeys.ROUTES, Section.ROUTES,
+          TopKeys.TLS, Section.TLS,
           AppKeys.HEALTH_CHECK, Section.HEALTH_CHECK,
           AppKeys.PROCESSES, Section.PROCESS_TYPE,
           RouteKeys.ACCESS_LOG, Section.ACCESS_LOG);
@@ -161,6 +162,8 @@ final class ConfigReference {
     return switch (section) {
           case TOP -> key.name();
           case LISTENERS -> "listeners[].";
+          case LISTENER_CERTIFICATE -> "listeners[].tls.";
+          case TLS -> "tls.";
           case ROUTES -> "routes[].";
           case EDGE -> "edge.";
           case ACCESS_LOG -> "access_log.";

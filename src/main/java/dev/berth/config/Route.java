@@ -17,6 +17,8 @@ import java.nio.file.Path;
  * @param limits body size and upstream timeouts for requests on this route
  * @param accessLog where its requests are logged (the global log unless the route sets its own)
  * @param line the line of the route in the config file, for messages
+ * @param hsts the Strict-Transport-Security value of its responses over TLS (its own, else the
+ *     [tls] one), or "" for none
  */
 public record Route(
     String host,
@@ -25,7 +27,8 @@ public record Route(
     boolean stripPrefix,
     RouteLimits limits,
     AccessLogSpec accessLog,
-    int line) {
+    int line,
+    String hsts) {
 
   public Route {
     requireNonNull(host, "host");
@@ -33,6 +36,19 @@ public record Route(
     requireNonNull(target, "target");
     requireNonNull(limits, "limits");
     requireNonNull(accessLog, "accessLog");
+    requireNonNull(hsts, "hsts");
+  }
+
+  /** A route without HSTS. */
+  public Route(
+      String host,
+      String path,
+      Target target,
+      boolean stripPrefix,
+      RouteLimits limits,
+      AccessLogSpec accessLog,
+      int line) {
+    this(host, path, target, stripPrefix, limits, accessLog, line, "");
   }
 
   /** Where a route sends requests. */

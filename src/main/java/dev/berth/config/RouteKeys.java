@@ -140,6 +140,18 @@ final class RouteKeys {
               "Serve symlinks that lead out of the directory (refused with a 403 otherwise).")
           .onlyWith("static");
 
+  static final Key<String> HSTS =
+      Key.of(
+          "hsts",
+          TlsKeys.HSTS_TYPE,
+          null,
+          "(the [tls] value)",
+          "\"max-age=31536000; includeSubDomains\"",
+          """
+          This route's Strict-Transport-Security header on TLS connections, instead of the [tls]
+          hsts; false sends none.
+          """);
+
   static final List<Key<?>> ALL =
       List.of(
           HOST,
@@ -153,7 +165,8 @@ final class RouteKeys {
           UPSTREAM_RESPONSE_TIMEOUT,
           CACHE_CONTROL,
           GZIP,
-          FOLLOW_SYMLINKS);
+          FOLLOW_SYMLINKS,
+          HSTS);
 
   /** A per-route limit: the [edge] key's type, defaulting to the [edge] value. */
   private static <T> Key<T> limit(Key<T> edge, String example) {

@@ -22,7 +22,7 @@ import java.util.function.Function;
 final class AcmeChallengeAnswer {
 
   /** Where the CA asks; a redirect to https must leave these requests alone. */
-  static final String PATH_PREFIX = "/.well-known/acme-challenge/";
+  static final String PATH_PREFIX = HttpsRedirect.ACME_CHALLENGE;
 
   private AcmeChallengeAnswer() {}
 

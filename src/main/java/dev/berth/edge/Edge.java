@@ -9,6 +9,7 @@ import dev.berth.config.EdgeSettings;
 import dev.berth.config.Listener;
 import dev.berth.config.Route;
 import dev.berth.routing.Router;
+import dev.berth.tls.TlsSites;
 import dev.berth.transport.Transport;
 import dev.berth.upstream.Backends;
 import dev.berth.upstream.HeaderMaps;
@@ -17,13 +18,16 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -34,6 +38,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import javax.net.ssl.SSLException;
 
 /**
  * The edge: listens for clients and hands each connection an {@link EdgeHandler}. Owns the
@@ -72,6 +77,12 @@ public final class Edge {
 
   /** ACME HTTP-01: token to key authorization, null when unknown (see AcmeChallengeAnswer). */
   private volatile Function<String, String> acmeAnswers = token -> null;
+
+  /** The listener that accepted a connection: its TLS (or none) is the listener's. */
+  private static final AttributeKey<Listener> LISTENER = AttributeKey.valueOf("berth.listener");
+
+  /** The TLS listeners' certificates, and which hosts a plain listener sends to https. */
+  private volatile TlsSites tls;
 
   private record Live(EdgeSettings settings, HttpDecoderConfig decoderConfig) {
     static Live of(EdgeSettings settings) {
@@ -133,6 +144,12 @@ public final class Edge {
                       return;
                     }
                     connections.add(ch);
+                    TlsSites sites = tls;
+                    ChannelHandler handshake =
+                        sites == null ? null : sites.handshake(ch.attr(LISTENER).get());
+                    if (handshake != null) {
+                      ch.pipeline().addLast(new PlainOnTlsPort(), handshake);
+                    }
                     serve(ch.pipeline());
                   }
                 });
@@ -171,7 +188,8 @@ public final class Edge {
         listener.host().isEmpty()
             ? new InetSocketAddress(listener.port())
             : new InetSocketAddress(listener.host(), listener.port());
-    ChannelFuture future = bootstrap.bind(address).awaitUninterruptibly();
+    ChannelFuture future =
+        bootstrap.clone().childAttr(LISTENER, listener).bind(address).awaitUninterruptibly();
     if (!future.isSuccess()) {
       throw CannotListen.of(listener, address, future.cause(), PortHolder.system());
     }
@@ -270,6 +288,27 @@ public final class Edge {
     dormant.rest(pipeline, keepaliveDeadline);
   }
 
+  /**
+   * The TLS side: certificates of the TLS listeners (bound from now on, and those bound already)
+   * and the hosts plain listeners redirect. Set before the first bind; a reload updates the same
+   * object.
+   */
+  public void tls(TlsSites sites) {
+    this.tls = requireNonNull(sites, "sites");
+  }
+
+  /** Where a plain request for {@code host} (no port) is sent instead: null to serve it here. */
+  String httpsAuthority(String host) {
+    TlsSites sites = tls;
+    return sites == null ? null : sites.httpsAuthority(host);
+  }
+
+  /** The [tls] hsts value, for TLS responses that no route matched; "" for none. */
+  String defaultHsts() {
+    TlsSites sites = tls;
+    return sites == null ? "" : sites.hsts();
+  }
+
   EdgeSettings settings() {
     return live.settings();
   }
@@ -297,6 +336,10 @@ public final class Edge {
 
   void connectionError(Throwable cause) {
     if (cause instanceof IOException) {
+      return;
+    }
+    // A garbage record, a failed or refused handshake: the client's doing, and closed already.
+    if (cause instanceof DecoderException && cause.getCause() instanceof SSLException) {
       return;
     }
     LOG.log(System.Logger.Level.WARNING, "client connection failed", cause);
