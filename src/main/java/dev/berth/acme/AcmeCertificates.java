@@ -23,6 +23,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 import javax.naming.InvalidNameException;
 import javax.naming.ldap.LdapName;
@@ -61,6 +62,7 @@ public final class AcmeCertificates implements AutoCloseable {
   private final AcmeAccount account;
   private final Issuer issuer;
   private final CertificateSink sink;
+  private final Consumer<String> say;
   private final RenewalPlan plan;
   private final Clock clock;
   private final ScheduledExecutorService timers;
@@ -94,6 +96,8 @@ public final class AcmeCertificates implements AutoCloseable {
    * @param http where the edge finds the HTTP-01 answers
    * @param alpn where TLS-ALPN-01 is answered, or null when berth cannot (no TLS listener)
    * @param sink where issued (and valid stored) certificates go
+   * @param say what berth says of each host (issued, stored one used, a failure and its reason);
+   *     never a key
    * @throws IOException when {@code acme_trust} cannot be read
    */
   public AcmeCertificates(
@@ -101,9 +105,19 @@ public final class AcmeCertificates implements AutoCloseable {
       AcmeServer server,
       HttpChallenges http,
       AlpnChallenges alpn,
-      CertificateSink sink)
+      CertificateSink sink,
+      Consumer<String> say)
       throws IOException {
-    this(stateDir, server, http, alpn, sink, Clock.systemUTC(), RandomGenerator.getDefault(), WAIT);
+    this(
+        stateDir,
+        server,
+        http,
+        alpn,
+        sink,
+        say,
+        Clock.systemUTC(),
+        RandomGenerator.getDefault(),
+        WAIT);
   }
 
   AcmeCertificates(
@@ -112,10 +126,12 @@ public final class AcmeCertificates implements AutoCloseable {
       HttpChallenges http,
       AlpnChallenges alpn,
       CertificateSink sink,
+      Consumer<String> say,
       Clock clock,
       RandomGenerator random,
       Duration wait)
       throws IOException {
+    this.say = requireNonNull(say, "say");
     this.files = new CertificateFiles(stateDir, server.directory());
     this.account = new AcmeAccount(server, files);
     this.issuer = new Issuer(account, http, alpn, wait);
@@ -226,18 +242,19 @@ public final class AcmeCertificates implements AutoCloseable {
       synchronized (host) {
         host.lastError = problem;
       }
-      LOG.log(System.Logger.Level.WARNING, "acme: no certificate for {0}: {1}", host.name, problem);
+      say.accept("acme: no certificate for " + host.name + ": " + problem);
       return;
     }
     Optional<CertificateFiles.Stored> stored;
     try {
       stored = files.load(host.name);
     } catch (IOException e) {
-      LOG.log(
-          System.Logger.Level.WARNING,
-          "acme: {0}: the stored certificate cannot be read ({1}); ordering a new one",
-          host.name,
-          e.getMessage());
+      say.accept(
+          "acme: "
+              + host.name
+              + ": the stored certificate cannot be read ("
+              + e.getMessage()
+              + "); ordering a new one");
       stored = Optional.empty();
     }
     Instant now = clock.instant();
@@ -247,11 +264,11 @@ public final class AcmeCertificates implements AutoCloseable {
       synchronized (host) {
         host.current = certificate;
       }
-      LOG.log(
-          System.Logger.Level.INFO,
-          "acme: {0}: using the stored certificate, valid until {1}",
-          host.name,
-          certificate.leaf().getNotAfter().toInstant());
+      say.accept(
+          "acme: "
+              + host.name
+              + ": using the stored certificate, valid until "
+              + certificate.leaf().getNotAfter().toInstant());
       planRenewal(host);
     } else {
       order(host);
@@ -291,11 +308,12 @@ public final class AcmeCertificates implements AutoCloseable {
       try {
         files.save(host.name, issued.key(), issued.chain());
       } catch (IOException e) {
-        LOG.log(
-            System.Logger.Level.WARNING,
-            "acme: {0}: the new certificate cannot be stored ({1}); it serves until berth stops",
-            host.name,
-            e.getMessage());
+        say.accept(
+            "acme: "
+                + host.name
+                + ": the new certificate cannot be stored ("
+                + e.getMessage()
+                + "); it serves until berth stops");
       }
       synchronized (host) {
         if (host.removed || closed) {
@@ -310,12 +328,13 @@ public final class AcmeCertificates implements AutoCloseable {
         host.failures = 0;
         host.lastError = null;
       }
-      LOG.log(
-          System.Logger.Level.INFO,
-          "acme: {0}: certificate issued by {1}, valid until {2}",
-          host.name,
-          issuerName(certificate.leaf()),
-          certificate.leaf().getNotAfter().toInstant());
+      say.accept(
+          "acme: "
+              + host.name
+              + ": certificate issued by "
+              + issuerName(certificate.leaf())
+              + ", valid until "
+              + certificate.leaf().getNotAfter().toInstant());
       finish(host);
       planRenewal(host);
       done.complete(status(host));
@@ -332,12 +351,8 @@ public final class AcmeCertificates implements AutoCloseable {
         host.lastError = reason;
         retry = plan.retryAt(host.failures, clock.instant(), retryAfter);
       }
-      LOG.log(
-          System.Logger.Level.WARNING,
-          "acme: no certificate for {0}: {1}; next try at {2}",
-          host.name,
-          reason,
-          retry);
+      say.accept(
+          "acme: no certificate for " + host.name + ": " + reason + "; next try at " + retry);
       finish(host);
       schedule(host, retry, retry, false);
       done.completeExceptionally(

@@ -130,7 +130,12 @@ class AcmePebbleTest {
   private static AcmeCertificates certificates(Path state, Pebble ca, CertificateSink sink)
       throws Exception {
     return new AcmeCertificates(
-        state, new AcmeServer(ca.directory(), ca.trust(), "ops@example.com"), http, null, sink);
+        state,
+        new AcmeServer(ca.directory(), ca.trust(), "ops@example.com"),
+        http,
+        null,
+        sink,
+        System.out::println);
   }
 
   @Test

@@ -125,7 +125,8 @@ class AcmeTlsAlpnPebbleTest {
               new AcmeServer(pebble.directory(), pebble.trust(), null),
               new HttpChallenges(),
               responder,
-              (host, key, chain) -> installed.add(chain))) {
+              (host, key, chain) -> installed.add(chain),
+              System.out::println)) {
         certificates.challenges(List.of(ChallengeKind.TLS_ALPN_01));
         certificates.manage(List.of("alpn.test"));
 
