@@ -3,8 +3,11 @@ package dev.berth.acme;
 import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
+import java.net.URI;
 import java.security.cert.X509Certificate;
+import java.util.List;
 import java.util.Optional;
+import org.shredzone.acme4j.Account;
 import org.shredzone.acme4j.AccountBuilder;
 import org.shredzone.acme4j.Login;
 import org.shredzone.acme4j.RenewalInfo;
@@ -19,6 +22,8 @@ import org.shredzone.acme4j.exception.AcmeException;
  * the account, so each berth run logs in that way once.
  */
 final class AcmeAccount {
+
+  private static final System.Logger LOG = System.getLogger(AcmeAccount.class.getName());
 
   private final Session session;
   private final CertificateFiles files;
@@ -39,9 +44,31 @@ final class AcmeAccount {
       if (email != null && !email.isEmpty()) {
         account.addEmail(email);
       }
-      login = account.createLogin(session);
+      Login made = account.createLogin(session);
+      updateContact(made);
+      login = made;
     }
     return login;
+  }
+
+  /**
+   * An account found again by its key keeps the contact it was registered with: a changed {@code
+   * email} is sent to the CA. A CA that refuses the change does not stop the orders.
+   */
+  private void updateContact(Login made) {
+    List<URI> wanted =
+        email == null || email.isEmpty() ? List.of() : List.of(URI.create("mailto:" + email));
+    try {
+      Account account = made.getAccount();
+      if (!account.getContacts().equals(wanted)) {
+        Account.EditableAccount edit = account.modify();
+        edit.getContacts().clear();
+        edit.getContacts().addAll(wanted);
+        edit.commit();
+      }
+    } catch (AcmeException | RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "acme: the account's contact is not updated: {0}", e);
+    }
   }
 
   /** Whether the CA gives renewal information (ARI, RFC 9773). */

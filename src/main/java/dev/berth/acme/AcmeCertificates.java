@@ -260,8 +260,12 @@ public final class AcmeCertificates implements AutoCloseable {
     Instant now = clock.instant();
     if (stored.isPresent() && validAt(stored.get().leaf(), now)) {
       CertificateFiles.Stored certificate = stored.get();
-      sink.install(host.name, certificate.key().getPrivate(), certificate.chain());
       synchronized (host) {
+        // An order forced meanwhile (berth certs renew) may have put a newer one in already.
+        if (host.removed || closed || host.current != null) {
+          return;
+        }
+        sink.install(host.name, certificate.key().getPrivate(), certificate.chain());
         host.current = certificate;
       }
       say.accept(
@@ -316,14 +320,13 @@ public final class AcmeCertificates implements AutoCloseable {
                 + "); it serves until berth stops");
       }
       synchronized (host) {
+        // A host no longer routed gets nothing put back into the store.
         if (host.removed || closed) {
           host.order = null;
           done.complete(status(host));
           return;
         }
-      }
-      sink.install(host.name, issued.key().getPrivate(), issued.chain());
-      synchronized (host) {
+        sink.install(host.name, issued.key().getPrivate(), issued.chain());
         host.current = certificate;
         host.failures = 0;
         host.lastError = null;

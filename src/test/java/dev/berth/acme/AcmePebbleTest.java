@@ -204,6 +204,27 @@ class AcmePebbleTest {
   }
 
   @Test
+  void theAccountIsRegisteredOnceAndAChangedEmailIsSentToTheCa(@TempDir Path state)
+      throws Exception {
+    CertificateFiles files = new CertificateFiles(state, pebble.directory());
+    var first =
+        new AcmeAccount(new AcmeServer(pebble.directory(), pebble.trust(), "a@example.com"), files)
+            .login();
+    assertThat(first.getAccount().getContacts())
+        .containsExactly(java.net.URI.create("mailto:a@example.com"));
+
+    var again =
+        new AcmeAccount(new AcmeServer(pebble.directory(), pebble.trust(), "b@example.com"), files)
+            .login();
+
+    // The same account (found by its key), with the new contact.
+    assertThat(again.getAccountLocation()).isEqualTo(first.getAccountLocation());
+    again.getAccount().update();
+    assertThat(again.getAccount().getContacts())
+        .containsExactly(java.net.URI.create("mailto:b@example.com"));
+  }
+
+  @Test
   void aChallengeTheCaCannotValidateIsReportedInTheCasWords(@TempDir Path state) throws Exception {
     // The CA looks for the answer at an address where berth does not listen.
     pebble.resolve("elsewhere.test", "127.0.0.2");
