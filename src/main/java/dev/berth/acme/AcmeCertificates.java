@@ -51,7 +51,7 @@ public final class AcmeCertificates implements AutoCloseable {
     // three-line warning at the first order. What matters of an order berth says itself.
     if (System.getProperty("slf4j.provider") == null) {
       System.setProperty("slf4j.internal.verbosity", "WARN");
-      System.setProperty("slf4j.provider", "org.slf4j.helpers.NOP_SLF4JServiceProvider");
+      System.setProperty("slf4j.provider", "org.slf4j.helpers.NOP_FallbackServiceProvider");
     }
   }
 
