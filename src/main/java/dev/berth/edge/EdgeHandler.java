@@ -147,7 +147,7 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
     String path = pathOf(request.uri());
     String hostField = request.headers().get(HttpHeaderNames.HOST);
     if (!clientAddress().secure() && !HttpsRedirect.exempt(path)) {
-      String authority = edge.httpsAuthority(HttpsRedirect.hostOf(hostField));
+      String authority = edge.httpsAuthority(hostField);
       if (authority != null) {
         startLog(request, null);
         return local(

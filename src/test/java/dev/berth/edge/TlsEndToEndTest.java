@@ -300,6 +300,31 @@ class TlsEndToEndTest {
     }
   }
 
+  @Test
+  void aHostAddedByAReloadGetsItsInternalCertificateAndItsRedirect() throws Exception {
+    Files.writeString(
+        config,
+        Files.readString(config)
+            + """
+
+            [[routes]]
+            host = "later.test"
+            static = "%s/www"
+            """
+                .formatted(tmp),
+        StandardCharsets.UTF_8);
+    Cli reload = Cli.run(config, "reload");
+    assertThat(reload.exit()).as(reload.out() + reload.err()).isZero();
+    Path root = tmp.resolve("state/certs/internal/root.pem");
+    assertThat(https("later.test", internal, "/hello.txt", root.toString()).status())
+        .isEqualTo(200);
+    Curl.Response redirect =
+        Curl.get("http://127.0.0.1:" + plain + "/hello.txt", "-H", "Host: later.test");
+    assertThat(redirect.status()).isEqualTo(308);
+    assertThat(redirect.header("Location"))
+        .isEqualTo("https://later.test:" + internal + "/hello.txt");
+  }
+
   private SSLSocket client(KeyStore trust, String sni) throws Exception {
     TrustManagerFactory factory =
         TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
