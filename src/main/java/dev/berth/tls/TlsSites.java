@@ -114,6 +114,7 @@ public final class TlsSites {
         case ListenerTls.Acme a -> next.put(listener, acme(settings, hosts));
       }
     }
+    next.values().forEach(store -> store.unknownNames(settings.unknownNames()));
     Map<Listener, CertificateStore> gone = new LinkedHashMap<>(retired);
     stores.forEach(gone::putIfAbsent);
     next.keySet().forEach(gone::remove);
