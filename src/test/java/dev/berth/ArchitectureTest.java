@@ -43,6 +43,9 @@ class ArchitectureTest {
           .definedBy("dev.berth.upstream..")
           .layer("files")
           .definedBy("dev.berth.files..")
+          // Access rules: a verdict per request (allow/deny, rate limit, basic auth).
+          .layer("access")
+          .definedBy("dev.berth.access..")
           .layer("transport")
           .definedBy("dev.berth.transport..")
           .layer("accesslog")
@@ -59,7 +62,7 @@ class ArchitectureTest {
           .whereLayer("main")
           .mayOnlyAccessLayers("cli")
           .whereLayer("cli")
-          .mayOnlyAccessLayers("daemon", "service", "git", "config", "control")
+          .mayOnlyAccessLayers("daemon", "service", "git", "config", "control", "access")
           .whereLayer("daemon")
           .mayOnlyAccessLayers(
               "edge",
@@ -81,13 +84,16 @@ class ArchitectureTest {
           .whereLayer("control")
           .mayNotAccessAnyLayer()
           .whereLayer("edge")
-          .mayOnlyAccessLayers("routing", "upstream", "files", "transport", "accesslog", "config")
+          .mayOnlyAccessLayers(
+              "routing", "upstream", "files", "transport", "accesslog", "access", "config")
           .whereLayer("routing")
           .mayOnlyAccessLayers("config")
           .whereLayer("upstream")
           .mayOnlyAccessLayers("transport", "config")
           .whereLayer("files")
           .mayNotAccessAnyLayer()
+          .whereLayer("access")
+          .mayOnlyAccessLayers("config")
           .whereLayer("transport")
           .mayOnlyAccessLayers("config")
           .whereLayer("accesslog")

@@ -208,6 +208,7 @@ record ConfigChange(
           case Route.AppTarget app -> app.app();
           case Route.StaticTarget files -> "static " + files.root();
           case Route.ReleaseFilesTarget files -> files.app() + " files " + files.dir();
+          case Route.RedirectTarget redirect -> redirect.status() + " " + redirect.location();
         };
   }
 
@@ -238,7 +239,8 @@ record ConfigChange(
         && a.target().equals(b.target())
         && a.stripPrefix() == b.stripPrefix()
         && a.limits().equals(b.limits())
-        && Objects.equals(a.accessLog(), b.accessLog());
+        && Objects.equals(a.accessLog(), b.accessLog())
+        && a.access().equals(b.access());
   }
 
   private static String seconds(java.time.Duration duration) {

@@ -2,6 +2,7 @@ package dev.berth.edge;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.berth.access.Gate;
 import dev.berth.accesslog.AccessLog;
 import dev.berth.accesslog.AccessLogEntry;
 import dev.berth.config.AccessLogSpec;
@@ -69,6 +70,9 @@ public final class Edge {
   private final Map<Listener, Channel> byListener = new ConcurrentHashMap<>();
 
   private final Dormant dormant = new Dormant(this);
+
+  /** The routes' access rules: their token buckets and the passwords that passed live here. */
+  private final Gate gate = new Gate();
 
   private record Live(EdgeSettings settings, HttpDecoderConfig decoderConfig) {
     static Live of(EdgeSettings settings) {
@@ -273,6 +277,10 @@ public final class Edge {
 
   Router router() {
     return router;
+  }
+
+  Gate gate() {
+    return gate;
   }
 
   Backends backends() {

@@ -391,9 +391,9 @@ class ConfigLoaderTest {
         .containsExactly(
             "berth.toml:9: routes[0].app: \"blgo\" (expected: one of the apps: blog, web)",
             "berth.toml:10: routes[1]: both app and static (expected: exactly one of app ="
-                + " \"<app name>\" or static = \"<directory>\")",
+                + " \"<app name>\", static = \"<directory>\" or redirect = \"<url>\")",
             "berth.toml:14: routes[2]: neither app nor static (expected: exactly one of app ="
-                + " \"<app name>\" or static = \"<directory>\")",
+                + " \"<app name>\", static = \"<directory>\" or redirect = \"<url>\")",
             "berth.toml:18: routes[3].static: \"missing\" (expected: an existing directory; "
                 + dir.toAbsolutePath().resolve("missing")
                 + " does not exist)",
