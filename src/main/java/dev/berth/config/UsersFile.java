@@ -42,7 +42,7 @@ public final class UsersFile {
     Map<String, String> users = new LinkedHashMap<>();
     Map<String, Integer> lineOf = new LinkedHashMap<>();
     List<String> problems = new ArrayList<>();
-    String[] lines = text.split("\n", -1);
+    String[] lines = text.isEmpty() ? new String[0] : text.split("\n", -1);
     for (int i = 0; i < lines.length; i++) {
       int number = i + 1;
       String line =
@@ -94,6 +94,47 @@ public final class UsersFile {
               + " USER writes)");
     }
     return new Parsed(users, problems);
+  }
+
+  /**
+   * The text of a file with {@code user}'s line set to {@code hash}: its first line replaced in
+   * place (later ones for the same user dropped), or a line added at the end. Every other line
+   * stays as it was, comments too.
+   */
+  public static String withUser(String text, String user, String hash) {
+    requireNonNull(text, "text");
+    requireNonNull(user, "user");
+    requireNonNull(hash, "hash");
+    String entry = user + ":" + hash;
+    StringBuilder out = new StringBuilder(text.length() + entry.length() + 1);
+    boolean written = false;
+    String[] lines = text.isEmpty() ? new String[0] : text.split("\n", -1);
+    // A file that ends with a newline splits into a last empty piece, which is that newline.
+    int count = text.endsWith("\n") ? lines.length - 1 : lines.length;
+    for (int i = 0; i < count; i++) {
+      String line = lines[i];
+      if (line.startsWith(user + ":")) {
+        if (written) {
+          continue;
+        }
+        line = entry;
+        written = true;
+      }
+      out.append(line).append('\n');
+    }
+    if (!written) {
+      out.append(entry).append('\n');
+    }
+    return out.toString();
+  }
+
+  /**
+   * Whether {@code user} can be a line's user: not empty, no ":", no space or control character.
+   */
+  public static boolean validUser(String user) {
+    return !user.isEmpty()
+        && user.length() <= 255
+        && user.chars().noneMatch(c -> c == ':' || c <= ' ' || c == 0x7f);
   }
 
   /** What a hash that is not bcrypt is, as a message says it. */
