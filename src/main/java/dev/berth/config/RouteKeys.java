@@ -255,9 +255,10 @@ final class RouteKeys {
           "rate_limit",
           Types.table("a table like { requests = 10, per = \"1s\", burst = 20 }"),
           """
-          At most this many requests per client address: a token bucket of burst tokens,
-          refilled at requests per per. A request without a token gets a 429 with Retry-After
-          (seconds). An IPv6 client counts by its /64, which one host usually has whole.
+          A limit per client address: a token bucket that holds burst tokens and gets requests
+          tokens back in each period of per; a request takes one. A request without a token
+          gets a 429 with Retry-After (seconds). An IPv6 client counts by its /64, which one
+          host usually has whole.
           """);
 
   static final Key<Integer> REQUESTS =
@@ -267,7 +268,7 @@ final class RouteKeys {
           null,
           "(required)",
           "10",
-          "How many requests a client may make per per, on average.");
+          "How many requests a client may make in each period of per, on average.");
 
   static final Key<Duration> PER =
       Key.of(
@@ -276,7 +277,7 @@ final class RouteKeys {
           Duration.ofSeconds(1),
           "\"1s\"",
           "\"1m\"",
-          "The time requests is counted over.");
+          "The period that requests is counted over.");
 
   static final Key<Integer> BURST =
       Key.of(
