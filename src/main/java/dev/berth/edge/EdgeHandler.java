@@ -169,7 +169,7 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
       if (verdict instanceof Verdict.Pending pending) {
         return new DeferredExchange(this, ctx, pending, v -> decided(v, request, route, path));
       }
-      if (verdict != Verdict.PASS) {
+      if (!(verdict instanceof Verdict.Pass)) {
         return local(request, AccessResponses.refusal(verdict, accept(request)));
       }
     }
@@ -184,7 +184,7 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
 
   /** The exchange a request leads to once its password was checked. */
   private Exchange decided(Verdict verdict, HttpRequest request, Route route, String path) {
-    return verdict == Verdict.PASS
+    return verdict instanceof Verdict.Pass
         ? routed(request, route, path)
         : local(request, AccessResponses.refusal(verdict, accept(request)));
   }

@@ -37,6 +37,10 @@ class AccessEndToEndTest {
     Files.createDirectories(tmp.resolve("pages"));
     Files.writeString(tmp.resolve("pages/502.html"), "<h1>We are back soon</h1>\n");
     passwd(tmp.resolve("staging.htpasswd"), "alice", "wonder land");
+    assertThat(
+            PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(tmp.resolve("staging.htpasswd"))))
+        .isEqualTo("rw-------");
     int closed = BerthProcess.freePort();
     config = tmp.resolve("berth.toml");
     berth =
@@ -197,6 +201,38 @@ class AccessEndToEndTest {
   }
 
   @Test
+  void aReloadReadsTheUsersFileAgainAndKeepsTheOldOneWhenTheNewIsBad() throws Exception {
+    Path users = tmp.resolve("staging.htpasswd");
+    String before = Files.readString(users);
+    passwd(users, "carol", "new one");
+    assertThat(Curl.get(base + "/", "-H", "Host: staging.test", "-u", "carol:new one").status())
+        .isEqualTo(401);
+    Cli reload = Cli.run(config, "reload");
+    assertThat(reload.exit()).as(reload.err()).isZero();
+    assertThat(reload.out()).contains("route ~ staging.test/ -> static");
+    assertThat(Curl.get(base + "/", "-H", "Host: staging.test", "-u", "carol:new one").status())
+        .isEqualTo(200);
+
+    Files.writeString(users, before + "dave:$apr1$r31.....$HqJZimcKQFAMYayBlzkrA/\n");
+    try {
+      reload = Cli.run(config, "reload");
+      assertThat(reload.exit()).isEqualTo(2);
+      assertThat(reload.err().lines())
+          .anyMatch(
+              l ->
+                  l.matches(
+                      "berth\\.toml:\\d+: routes\\[0]\\.basic_auth\\.users_file:"
+                          + " staging\\.htpasswd:\\d+: user \"dave\" has an MD5 hash .*"))
+          .last()
+          .isEqualTo("berth: reload not sent: the running berth keeps its current config");
+      assertThat(Curl.get(base + "/", "-H", "Host: staging.test", "-u", "carol:new one").status())
+          .isEqualTo(200);
+    } finally {
+      Files.writeString(users, before);
+    }
+  }
+
+  @Test
   void checkNamesEachBadFileAndValueWithItsLine() throws Exception {
     Path dir = Files.createDirectories(tmp.resolve("bad"));
     Files.writeString(dir.resolve("weak.htpasswd"), "bob:$apr1$r31.....$HqJZimcKQFAMYayBlzkrA/\n");
@@ -252,7 +288,5 @@ class AccessEndToEndTest {
       assertThat(run.waitFor(Duration.ofSeconds(60))).as(run.output()).isZero();
       assertThat(run.output()).contains(file + ": added " + user);
     }
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
-        .isEqualTo("rw-------");
   }
 }
