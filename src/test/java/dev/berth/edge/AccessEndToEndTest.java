@@ -37,6 +37,7 @@ class AccessEndToEndTest {
     Files.createDirectories(tmp.resolve("pages"));
     Files.writeString(tmp.resolve("pages/502.html"), "<h1>We are back soon</h1>\n");
     passwd(tmp.resolve("staging.htpasswd"), "alice", "wonder land");
+    passwd(tmp.resolve("staging.htpasswd"), "erin", "posts only");
     assertThat(
             PosixFilePermissions.toString(
                 Files.getPosixFilePermissions(tmp.resolve("staging.htpasswd"))))
@@ -140,20 +141,37 @@ class AccessEndToEndTest {
   @Test
   void anAppBehindAPasswordGetsTheBodyAndTheAuthorizationField() throws Exception {
     assertThat(Curl.get(base + "/echo", "-H", "Host: app.test").status()).isEqualTo(401);
-    // A POST with a body while the password is checked: the body waits, then goes to the app.
+    // A POST whose body comes at once, while the password is checked (erin's first request: no
+    // remembered password): the body waits, then goes to the app.
+    Path body = Files.writeString(tmp.resolve("body"), "x".repeat(100_000));
     Curl.Response echo =
         Curl.get(
             base + "/echo",
             "-H",
             "Host: app.test",
+            "-H",
+            "Expect:",
             "-u",
-            "alice:wonder land",
+            "erin:posts only",
             "--data-binary",
-            "x".repeat(100_000));
+            "@" + body);
     assertThat(echo.status()).as(echo.body()).isEqualTo(200);
     assertThat(echo.body())
         .contains("\"body_length\":100000")
         .contains("\"authorization\":\"Basic ");
+    // With Expect: 100-continue, a wrong password is answered without asking for the body.
+    Curl.Response asked =
+        Curl.get(
+            base + "/echo",
+            "-H",
+            "Host: app.test",
+            "-H",
+            "Expect: 100-continue",
+            "-u",
+            "erin:wrong",
+            "--data-binary",
+            "@" + body);
+    assertThat(asked.status()).isEqualTo(401);
   }
 
   @Test
