@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.berth.testing.BerthProcess;
 import dev.berth.testing.Cli;
 import dev.berth.testing.Curl;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -29,6 +32,9 @@ class AccessEndToEndTest {
   private BerthProcess berth;
   private String base;
 
+  /** An upstream that takes connections (the kernel's backlog) and never answers. */
+  private ServerSocket silent;
+
   @BeforeAll
   void startBerth(@TempDir Path tmp) throws Exception {
     this.tmp = tmp;
@@ -36,6 +42,7 @@ class AccessEndToEndTest {
     Files.writeString(site.resolve("index.html"), "<p>the site</p>\n");
     Files.createDirectories(tmp.resolve("pages"));
     Files.writeString(tmp.resolve("pages/502.html"), "<h1>We are back soon</h1>\n");
+    Files.writeString(tmp.resolve("pages/504.html"), "<h1>Too slow today</h1>\n");
     passwd(tmp.resolve("staging.htpasswd"), "alice", "wonder land");
     passwd(tmp.resolve("staging.htpasswd"), "erin", "posts only");
     assertThat(
@@ -43,6 +50,7 @@ class AccessEndToEndTest {
                 Files.getPosixFilePermissions(tmp.resolve("staging.htpasswd"))))
         .isEqualTo("rw-------");
     int closed = BerthProcess.freePort();
+    silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     config = tmp.resolve("berth.toml");
     berth =
         BerthProcess.upOnFreePort(
@@ -105,15 +113,27 @@ class AccessEndToEndTest {
                   [[routes]]
                   host = "gone.test"
                   app = "gone"
+
+                  [apps.silent]
+                  upstreams = ["127.0.0.1:%5$d"]
+                  error_pages = { 504 = "pages/504.html" }
+
+                  [[routes]]
+                  host = "silent.test"
+                  app = "silent"
+                  upstream_response_timeout = "1s"
                   """
-                      .formatted(tmp, port, BerthProcess.testApp(), closed));
+                      .formatted(tmp, port, BerthProcess.testApp(), closed, silent.getLocalPort()));
             });
   }
 
   @AfterAll
-  void stopBerth() {
+  void stopBerth() throws IOException {
     if (berth != null) {
       berth.close();
+    }
+    if (silent != null) {
+      silent.close();
     }
   }
 
@@ -202,7 +222,7 @@ class AccessEndToEndTest {
   }
 
   @Test
-  void anAppsErrorPageStandsInForBerthsOwn502ButNotForTheApps() throws Exception {
+  void anAppsErrorPagesStandInForBerthsOwn502And504ButNotForTheApps() throws Exception {
     Curl.Response gone = Curl.get(base + "/anything", "-H", "Host: gone.test");
     assertThat(gone.status()).isEqualTo(502);
     assertThat(gone.header("Content-Type")).isEqualTo("text/html");
@@ -211,6 +231,10 @@ class AccessEndToEndTest {
     assertThat(
             Curl.get(base + "/x", "-H", "Host: gone.test", "-H", "Accept: application/json").body())
         .isEqualTo("<h1>We are back soon</h1>\n");
+
+    Curl.Response slow = Curl.get(base + "/", "-H", "Host: silent.test");
+    assertThat(slow.status()).isEqualTo(504);
+    assertThat(slow.body()).isEqualTo("<h1>Too slow today</h1>\n");
 
     Curl.Response own =
         Curl.get(base + "/status/502", "-H", "Host: app.test", "-u", "alice:wonder land");
