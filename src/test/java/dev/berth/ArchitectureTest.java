@@ -39,6 +39,9 @@ class ArchitectureTest {
           .definedBy("dev.berth.edge..")
           .layer("routing")
           .definedBy("dev.berth.routing..")
+          // TLS: contexts, certificate stores, berth's internal CA.
+          .layer("tls")
+          .definedBy("dev.berth.tls..")
           .layer("upstream")
           .definedBy("dev.berth.upstream..")
           .layer("files")
@@ -74,6 +77,7 @@ class ArchitectureTest {
               "accesslog",
               "transport",
               "control",
+              "tls",
               "config")
           .whereLayer("deploy")
           .mayOnlyAccessLayers("supervisor", "config", "logs", "process")
@@ -85,8 +89,10 @@ class ArchitectureTest {
           .mayNotAccessAnyLayer()
           .whereLayer("edge")
           .mayOnlyAccessLayers(
-              "routing", "upstream", "files", "transport", "accesslog", "access", "config")
+              "routing", "upstream", "files", "transport", "accesslog", "tls", "access", "config")
           .whereLayer("routing")
+          .mayOnlyAccessLayers("config")
+          .whereLayer("tls")
           .mayOnlyAccessLayers("config")
           .whereLayer("upstream")
           .mayOnlyAccessLayers("transport", "config")

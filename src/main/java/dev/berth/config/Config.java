@@ -18,6 +18,7 @@ import java.util.Map;
  * @param listeners edge listeners, at least one
  * @param apps apps by name, in file order
  * @param routes routes in file order
+ * @param tls the [tls] table: ACME account, HSTS, unknown names
  */
 public record Config(
     Path file,
@@ -27,7 +28,8 @@ public record Config(
     AccessLogSpec accessLog,
     List<Listener> listeners,
     Map<String, App> apps,
-    List<Route> routes) {
+    List<Route> routes,
+    TlsSettings tls) {
 
   public Config {
     requireNonNull(file, "file");
@@ -38,6 +40,29 @@ public record Config(
     listeners = List.copyOf(listeners);
     apps = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(apps));
     routes = List.copyOf(routes);
+    requireNonNull(tls, "tls");
+  }
+
+  /** A config without a [tls] table. */
+  public Config(
+      Path file,
+      Path stateDir,
+      Duration shutdownTimeout,
+      EdgeSettings edge,
+      AccessLogSpec accessLog,
+      List<Listener> listeners,
+      Map<String, App> apps,
+      List<Route> routes) {
+    this(
+        file,
+        stateDir,
+        shutdownTimeout,
+        edge,
+        accessLog,
+        listeners,
+        apps,
+        routes,
+        TlsSettings.standard());
   }
 
   /** The run directory: one unix socket per app instance lives here. */

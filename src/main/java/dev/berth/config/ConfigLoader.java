@@ -219,8 +219,9 @@ public final class ConfigLoader {
               new AccessLogSpec(
                   true, stateDir.resolve("log/access.log"), AccessLogSpec.Format.COMBINED));
       List<Listener> listeners = listeners(top);
+      TlsSettings tls = tls(top);
       Map<String, App> apps = new AppReader(reader).apps(top);
-      List<Route> routes = routes(top, edge.routeDefaults(), accessLog, apps);
+      List<Route> routes = routes(top, edge.routeDefaults(), accessLog, apps, tls.hsts());
       checkSocketPaths(top, stateDir, apps);
       reader.throwProblems();
       return new Config(
@@ -231,7 +232,95 @@ public final class ConfigLoader {
           accessLog,
           listeners,
           mounted(apps, routes),
-          routes);
+          routes,
+          tls);
+    }
+
+    private TlsSettings tls(Table top) {
+      TlsSettings d = TlsSettings.standard();
+      Table t = reader.table(top, TopKeys.TLS);
+      if (t == null) {
+        return d;
+      }
+      reader.onlyKeys(t, Section.TLS);
+      Path trust = reader.get(t, TlsKeys.ACME_TRUST);
+      if (trust != null) {
+        try {
+          CertificateFiles.certificates(trust, false);
+        } catch (CertificateFiles.Problem p) {
+          reader.report(
+              t.child(TlsKeys.ACME_TRUST.name()),
+              show(t.get(TlsKeys.ACME_TRUST.name()))
+                  + ": "
+                  + p.getMessage()
+                  + " (expected: a PEM file of CA certificates)");
+        }
+      }
+      return new TlsSettings(
+          reader.get(t, TlsKeys.EMAIL_KEY),
+          reader.get(t, TlsKeys.ACME_DIRECTORY),
+          trust,
+          reader.get(t, TlsKeys.HSTS_KEY),
+          reader.get(t, TlsKeys.UNKNOWN_NAMES));
+    }
+
+    /** A listener's tls key: plain when absent. */
+    private ListenerTls listenerTls(Table listener) {
+      JsonNode value = reader.get(listener, TlsKeys.LISTENER_TLS);
+      if (value == null) {
+        return ListenerTls.PLAIN;
+      }
+      if (value.isTextual()) {
+        return value.textValue().equalsIgnoreCase("acme") ? ListenerTls.ACME : ListenerTls.INTERNAL;
+      }
+      String path = listener.child(TlsKeys.LISTENER_TLS.name());
+      List<Table> tables = new ArrayList<>();
+      if (value.isObject()) {
+        tables.add(new Table(path, value));
+      } else {
+        for (int i = 0; i < value.size(); i++) {
+          Table t =
+              reader.table(
+                  KeyLines.index(path, i),
+                  value.get(i),
+                  "a table { certificate = \"cert.pem\", key = \"key.pem\" }");
+          if (t != null) {
+            tables.add(t);
+          }
+        }
+      }
+      List<ListenerTls.CertificateFile> pairs = new ArrayList<>();
+      for (Table t : tables) {
+        ListenerTls.CertificateFile pair = certificateFile(t);
+        if (pair != null) {
+          pairs.add(pair);
+        }
+      }
+      return pairs.isEmpty() ? ListenerTls.PLAIN : new ListenerTls.Files(pairs);
+    }
+
+    /** One { certificate, key } table, its files read and checked now. */
+    private ListenerTls.CertificateFile certificateFile(Table t) {
+      reader.onlyKeys(t, Section.LISTENER_CERTIFICATE);
+      Path certificate = reader.require(t, TlsKeys.CERTIFICATE);
+      Path key = reader.require(t, TlsKeys.KEY);
+      if (certificate == null || key == null) {
+        return null;
+      }
+      try {
+        CertificateFiles.read(certificate, key, java.time.Instant.now());
+      } catch (CertificateFiles.Problem p) {
+        String which = p.ofKey() ? TlsKeys.KEY.name() : TlsKeys.CERTIFICATE.name();
+        reader.report(
+            t.child(which),
+            show(t.get(which))
+                + ": "
+                + p.getMessage()
+                + (p.ofKey()
+                    ? " (expected: the certificate's private key, PEM)"
+                    : " (expected: a PEM certificate chain, valid now)"));
+      }
+      return new ListenerTls.CertificateFile(certificate, key);
     }
 
     /** Each app as its routes mount it: berth's own requests to it look like routed ones. */
@@ -300,13 +389,17 @@ public final class ConfigLoader {
                   + " (expected: one listener per host and port)");
           continue;
         }
-        listeners.add(listener);
+        listeners.add(new Listener(listener.host(), listener.port(), listenerTls(t)));
       }
       return listeners;
     }
 
     private List<Route> routes(
-        Table top, RouteLimits defaultLimits, AccessLogSpec defaultLog, Map<String, App> apps) {
+        Table top,
+        RouteLimits defaultLimits,
+        AccessLogSpec defaultLog,
+        Map<String, App> apps,
+        String defaultHsts) {
       JsonNode appsNode = top.get(TopKeys.APPS.name());
       // Every name under [apps] counts, even an app with problems, so that a broken app does not
       // also make each of its routes fail.
@@ -340,6 +433,7 @@ public final class ConfigLoader {
         if (target instanceof AppTarget app) {
           rules = rules.withErrorPages(errorPages.getOrDefault(app.app(), Map.of()));
         }
+        String hsts = reader.get(t, RouteKeys.HSTS, defaultHsts);
         if (host == null || path == null || target == null) {
           continue;
         }
@@ -356,7 +450,8 @@ public final class ConfigLoader {
                   + " (expected: one route per host and path)");
           continue;
         }
-        Route route = new Route(host, path, target, stripPrefix, limits, accessLog, rules, line);
+        Route route =
+            new Route(host, path, target, stripPrefix, limits, accessLog, rules, line, hsts);
         routes.add(route);
         if (target instanceof AppTarget app && apps.containsKey(app.app())) {
           appFiles(route, apps.get(app.app()), seen, routes);
@@ -406,7 +501,8 @@ public final class ConfigLoader {
                         mount.limits(),
                         mount.accessLog(),
                         mount.access().withErrorPages(Map.of()),
-                        line));
+                        line,
+                        mount.hsts()));
               });
     }
 

@@ -50,6 +50,7 @@ final class ConfigReference {
           java.util.Map.entry(TopKeys.LISTENERS, Section.LISTENERS),
           java.util.Map.entry(TopKeys.APPS, Section.APP),
           java.util.Map.entry(TopKeys.ROUTES, Section.ROUTES),
+          java.util.Map.entry(TopKeys.TLS, Section.TLS),
           java.util.Map.entry(AppKeys.HEALTH_CHECK, Section.HEALTH_CHECK),
           java.util.Map.entry(AppKeys.PROCESSES, Section.PROCESS_TYPE),
           java.util.Map.entry(RouteKeys.ACCESS_LOG, Section.ACCESS_LOG),
@@ -164,6 +165,8 @@ final class ConfigReference {
     return switch (section) {
           case TOP -> key.name();
           case LISTENERS -> "listeners[].";
+          case LISTENER_CERTIFICATE -> "listeners[].tls.";
+          case TLS -> "tls.";
           case ROUTES -> "routes[].";
           case EDGE -> "edge.";
           case ACCESS_LOG -> "access_log.";

@@ -7,11 +7,28 @@ import static java.util.Objects.requireNonNull;
  *
  * @param host the address to bind: an IP literal or host name; empty for all interfaces
  * @param port the TCP port, 1..65535
+ * @param tls plain HTTP, or where its TLS certificates come from
  */
-public record Listener(String host, int port) {
+public record Listener(String host, int port, ListenerTls tls) {
 
   public Listener {
     requireNonNull(host, "host");
+    requireNonNull(tls, "tls");
+  }
+
+  /** A plain HTTP listener. */
+  public Listener(String host, int port) {
+    this(host, port, ListenerTls.PLAIN);
+  }
+
+  /** Whether its connections are TLS connections. */
+  public boolean secure() {
+    return tls.secure();
+  }
+
+  /** The same listener on another port (the one bound, where the config said 0). */
+  public Listener onPort(int bound) {
+    return new Listener(host, bound, tls);
   }
 
   /** The URL a person would open to reach this listener. */
@@ -21,6 +38,6 @@ public record Listener(String host, int port) {
     if (shown.contains(":")) {
       shown = "[" + shown + "]";
     }
-    return "http://" + shown + ":" + port;
+    return (secure() ? "https://" : "http://") + shown + ":" + port;
   }
 }

@@ -21,6 +21,8 @@ import java.util.Locale;
  * @param access who may ask and how often, and the app's error pages ({@link RouteAccess#NONE}: no
  *     rule)
  * @param line the line of the route in the config file, for messages
+ * @param hsts the Strict-Transport-Security value of its responses over TLS (its own, else the
+ *     [tls] one), or "" for none
  */
 public record Route(
     String host,
@@ -30,7 +32,8 @@ public record Route(
     RouteLimits limits,
     AccessLogSpec accessLog,
     RouteAccess access,
-    int line) {
+    int line,
+    String hsts) {
 
   public Route {
     requireNonNull(host, "host");
@@ -39,9 +42,10 @@ public record Route(
     requireNonNull(limits, "limits");
     requireNonNull(accessLog, "accessLog");
     requireNonNull(access, "access");
+    requireNonNull(hsts, "hsts");
   }
 
-  /** A route without access rules or error pages. */
+  /** A route without access rules, error pages or HSTS. */
   public Route(
       String host,
       String path,
@@ -50,7 +54,7 @@ public record Route(
       RouteLimits limits,
       AccessLogSpec accessLog,
       int line) {
-    this(host, path, target, stripPrefix, limits, accessLog, RouteAccess.NONE, line);
+    this(host, path, target, stripPrefix, limits, accessLog, RouteAccess.NONE, line, "");
   }
 
   /** Where a route sends requests. */

@@ -292,6 +292,18 @@ final class RouteKeys {
 
   static final List<Key<?>> RATE_LIMIT_KEYS = List.of(REQUESTS, PER, BURST);
 
+  static final Key<String> HSTS =
+      Key.of(
+          "hsts",
+          TlsKeys.HSTS_TYPE,
+          null,
+          "(the [tls] value)",
+          "\"max-age=31536000; includeSubDomains\"",
+          """
+          This route's Strict-Transport-Security header on TLS connections, instead of the [tls]
+          hsts; false sends none.
+          """);
+
   static final List<Key<?>> ALL =
       List.of(
           HOST,
@@ -311,7 +323,8 @@ final class RouteKeys {
           UPSTREAM_RESPONSE_TIMEOUT,
           CACHE_CONTROL,
           GZIP,
-          FOLLOW_SYMLINKS);
+          FOLLOW_SYMLINKS,
+          HSTS);
 
   /** A per-route limit: the [edge] key's type, defaulting to the [edge] value. */
   private static <T> Key<T> limit(Key<T> edge, String example) {

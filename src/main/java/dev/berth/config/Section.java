@@ -38,6 +38,24 @@ enum Section {
       one.
       """,
       TopKeys.LISTENER_KEYS),
+  LISTENER_CERTIFICATE(
+      "[[listeners]] tls = { ... }",
+      "tls = { certificate = \"...\", key = \"...\" }",
+      """
+      A TLS listener's certificate from files, as an inline table, or several as an array of
+      them (tls = [{ ... }, { ... }]): each handshake gets the certificate whose names cover the
+      name the client asks for (SNI), else the first one. berth check reads them: a file that is
+      not PEM, a key that is not the certificate's, or a certificate that expired is an error.
+      """,
+      TlsKeys.CERTIFICATE_KEYS),
+  TLS(
+      "[tls]",
+      "[tls]",
+      """
+      What every TLS listener shares, and the ACME account's settings. Optional; every key has a
+      default. See docs/tls.md.
+      """,
+      TlsKeys.ALL),
   APP(
       "[apps.NAME]",
       "[apps.NAME]",

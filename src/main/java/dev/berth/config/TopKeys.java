@@ -69,8 +69,14 @@ final class TopKeys {
           Types.tables("[[routes]] tables", 0),
           "Which requests go to which app or directory, one [[routes]] table each, in any order.");
 
+  static final Key<JsonNode> TLS =
+      Key.table(
+          "tls",
+          Types.table("a [tls] table"),
+          "The ACME account, HSTS and what a handshake for an unknown name gets.");
+
   static final List<Key<?>> TOP =
-      List.of(STATE_DIR, SHUTDOWN_TIMEOUT, EDGE, ACCESS_LOG, LISTENERS, APPS, ROUTES);
+      List.of(STATE_DIR, SHUTDOWN_TIMEOUT, EDGE, ACCESS_LOG, LISTENERS, TLS, APPS, ROUTES);
 
   // ---- [access_log], and a route's access_log = { ... } ----
 
@@ -124,7 +130,7 @@ final class TopKeys {
           share a host and port.
           """);
 
-  static final List<Key<?>> LISTENER_KEYS = List.of(ADDRESS);
+  static final List<Key<?>> LISTENER_KEYS = List.of(ADDRESS, TlsKeys.LISTENER_TLS);
 
   private TopKeys() {}
 }

@@ -240,7 +240,8 @@ record ConfigChange(
         && a.stripPrefix() == b.stripPrefix()
         && a.limits().equals(b.limits())
         && Objects.equals(a.accessLog(), b.accessLog())
-        && a.access().equals(b.access());
+        && a.access().equals(b.access())
+        && a.hsts().equals(b.hsts());
   }
 
   private static String seconds(java.time.Duration duration) {

@@ -24,6 +24,7 @@ import dev.berth.supervisor.InstanceListener;
 import dev.berth.supervisor.Overrides;
 import dev.berth.supervisor.StateFile;
 import dev.berth.supervisor.Supervisor;
+import dev.berth.tls.TlsSites;
 import dev.berth.transport.Transport;
 import dev.berth.upstream.AppBackend;
 import dev.berth.upstream.Backends;
@@ -62,6 +63,9 @@ public final class Daemon {
 
   /** Set once the apps are wired; until then, the config berth started with is what runs. */
   private volatile Reloader reloader;
+
+  /** Which TLS engine the TLS listeners use, for the start line. */
+  private volatile String tlsEngine = "";
 
   public Daemon(Config config, PrintStream out) {
     this.config = requireNonNull(config, "config");
@@ -133,6 +137,28 @@ public final class Daemon {
             backends,
             accessLog,
             route -> route == null ? running().accessLog() : route.accessLog());
+    TlsSites tls;
+    try {
+      tls = TlsSites.of(config);
+    } catch (IOException e) {
+      out.println("berth: TLS: " + e.getMessage());
+      control.close();
+      ownLog.close();
+      logs.close();
+      accessLog.close();
+      group.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly();
+      return 1;
+    }
+    edge.tls(tls);
+    tlsEngine = tls.describe();
+    if (tls.internalRoot() != null) {
+      out.println(
+          "berth: tls = \"internal\": certificates signed by berth's own root "
+              + tls.internalRoot()
+              + " (trust it: curl --cacert "
+              + tls.internalRoot()
+              + ", or add it to the system's trust store)");
+    }
     List<InetSocketAddress> bound;
     try {
       bound = edge.bind(config.listeners());
@@ -168,7 +194,8 @@ public final class Daemon {
             router,
             healthChecker,
             deployer,
-            address -> addressOf(address, transport));
+            address -> addressOf(address, transport),
+            tls);
     this.reloader = reloader;
     commands.register(
         "reload", (request, replies) -> ReloadRequests.control(reloader, request, replies));
@@ -334,9 +361,10 @@ public final class Daemon {
       int port = bound.get(i).getPort();
       out.println(
           "berth: serving on "
-              + new dev.berth.config.Listener(listener.host(), port).url()
+              + listener.onPort(port).url()
               + " ("
               + engine
+              + (listener.secure() ? ", " + tlsEngine : "")
               + ")");
     }
     out.flush();

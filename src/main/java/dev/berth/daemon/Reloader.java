@@ -16,9 +16,11 @@ import dev.berth.edge.Edge;
 import dev.berth.routing.RouteTable;
 import dev.berth.routing.Router;
 import dev.berth.supervisor.Supervisor;
+import dev.berth.tls.TlsSites;
 import dev.berth.upstream.AppBackend;
 import dev.berth.upstream.Backends;
 import dev.berth.upstream.HealthChecker;
+import java.io.IOException;
 import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -64,6 +66,7 @@ final class Reloader {
   private final HealthChecker healthChecker;
   private final Deployer deployer;
   private final Function<UpstreamAddress, SocketAddress> addresses;
+  private final TlsSites tls;
 
   /** The config berth runs now: what it was started with, changed by each reload. */
   private volatile Config running;
@@ -78,7 +81,8 @@ final class Reloader {
       Router router,
       HealthChecker healthChecker,
       Deployer deployer,
-      Function<UpstreamAddress, SocketAddress> addresses) {
+      Function<UpstreamAddress, SocketAddress> addresses,
+      TlsSites tls) {
     this.running = requireNonNull(initial, "initial");
     this.supervisor = requireNonNull(supervisor, "supervisor");
     this.backends = requireNonNull(backends, "backends");
@@ -87,6 +91,7 @@ final class Reloader {
     this.healthChecker = requireNonNull(healthChecker, "healthChecker");
     this.deployer = requireNonNull(deployer, "deployer");
     this.addresses = requireNonNull(addresses, "addresses");
+    this.tls = requireNonNull(tls, "tls");
   }
 
   /** The config berth runs now. */
@@ -185,6 +190,16 @@ final class Reloader {
           "reload rejected: " + old.file() + ": an app could not start; nothing was applied",
           preflight.errors());
     }
+    // Certificate files read again, and certificates for new hosts, before anything else: a file
+    // that no longer reads rejects the reload whole. Connections keep what they shook hands with.
+    try {
+      tls.reload(next);
+    } catch (IOException e) {
+      throw new Rejected(
+          INVALID_CONFIG,
+          "reload rejected: TLS: " + e.getMessage() + "; nothing was applied",
+          List.of(e.getMessage()));
+    }
     return new Apply(old, next, change, applied, progress).run();
   }
 
@@ -265,7 +280,8 @@ final class Reloader {
                 source.accessLog(),
                 listeners,
                 apps,
-                source.routes());
+                source.routes(),
+                source.tls());
       }
       return new Outcome(next, done, failed, skipped);
     }

@@ -1,6 +1,7 @@
 package dev.berth.edge;
 
 import io.netty.channel.Channel;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AsciiString;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -14,8 +15,15 @@ import java.net.InetSocketAddress;
  * @param text the client's address as logged: its IP, or what the channel says it is
  * @param ip the client's IP as a header value, or null when it has none
  * @param localPort the port the client connected to, as a header value, or null
+ * @param secure whether the connection is a TLS one
  */
-record ClientAddress(InetAddress peer, String text, AsciiString ip, AsciiString localPort) {
+record ClientAddress(
+    InetAddress peer, String text, AsciiString ip, AsciiString localPort, boolean secure) {
+
+  /** A plain connection's. */
+  ClientAddress(InetAddress peer, String text, AsciiString ip, AsciiString localPort) {
+    this(peer, text, ip, localPort, false);
+  }
 
   static ClientAddress of(Channel channel) {
     InetAddress peer =
@@ -26,6 +34,8 @@ record ClientAddress(InetAddress peer, String text, AsciiString ip, AsciiString 
             ? AsciiString.of(Integer.toString(local.getPort()))
             : null;
     // Header values as AsciiString: Netty's encoder copies those in one go, a String char by char.
-    return new ClientAddress(peer, text, peer == null ? null : AsciiString.of(text), localPort);
+    boolean secure = channel.pipeline().get(SslHandler.class) != null;
+    return new ClientAddress(
+        peer, text, peer == null ? null : AsciiString.of(text), localPort, secure);
   }
 }

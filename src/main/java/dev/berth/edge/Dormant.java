@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.util.Arrays;
@@ -47,8 +48,10 @@ final class Dormant extends ChannelInboundHandlerAdapter {
    * keepaliveDeadline} (on the event loop's ticker). Called on the connection's event loop.
    */
   void rest(ChannelPipeline pipeline, long keepaliveDeadline) {
-    while (pipeline.first() != null) {
-      pipeline.removeFirst();
+    // A TLS connection keeps its TLS handler (its session is the connection's): the handlers
+    // after it go.
+    while (pipeline.last() != null && !(pipeline.last() instanceof SslHandler)) {
+      pipeline.removeLast();
     }
     pipeline.addLast(this);
     wards.get().admit(pipeline.context(this), keepaliveDeadline);

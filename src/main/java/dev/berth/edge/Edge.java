@@ -10,6 +10,7 @@ import dev.berth.config.EdgeSettings;
 import dev.berth.config.Listener;
 import dev.berth.config.Route;
 import dev.berth.routing.Router;
+import dev.berth.tls.TlsSites;
 import dev.berth.transport.Transport;
 import dev.berth.upstream.Backends;
 import dev.berth.upstream.HeaderMaps;
@@ -18,13 +19,16 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -35,6 +39,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import javax.net.ssl.SSLException;
 
 /**
  * The edge: listens for clients and hands each connection an {@link EdgeHandler}. Owns the
@@ -73,6 +78,12 @@ public final class Edge {
 
   /** The routes' access rules: their token buckets and the passwords that passed live here. */
   private final Gate gate = new Gate();
+
+  /** The listener that accepted a connection: its TLS (or none) is the listener's. */
+  private static final AttributeKey<Listener> LISTENER = AttributeKey.valueOf("berth.listener");
+
+  /** The TLS listeners' certificates, and which hosts a plain listener sends to https. */
+  private volatile TlsSites tls;
 
   private record Live(EdgeSettings settings, HttpDecoderConfig decoderConfig) {
     static Live of(EdgeSettings settings) {
@@ -134,6 +145,12 @@ public final class Edge {
                       return;
                     }
                     connections.add(ch);
+                    TlsSites sites = tls;
+                    ChannelHandler handshake =
+                        sites == null ? null : sites.handshake(ch.attr(LISTENER).get());
+                    if (handshake != null) {
+                      ch.pipeline().addLast(new PlainOnTlsPort(), handshake);
+                    }
                     serve(ch.pipeline());
                   }
                 });
@@ -172,7 +189,8 @@ public final class Edge {
         listener.host().isEmpty()
             ? new InetSocketAddress(listener.port())
             : new InetSocketAddress(listener.host(), listener.port());
-    ChannelFuture future = bootstrap.bind(address).awaitUninterruptibly();
+    ChannelFuture future =
+        bootstrap.clone().childAttr(LISTENER, listener).bind(address).awaitUninterruptibly();
     if (!future.isSuccess()) {
       throw CannotListen.of(listener, address, future.cause(), PortHolder.system());
     }
@@ -258,6 +276,27 @@ public final class Edge {
     dormant.rest(pipeline, keepaliveDeadline);
   }
 
+  /**
+   * The TLS side: certificates of the TLS listeners (bound from now on, and those bound already)
+   * and the hosts plain listeners redirect. Set before the first bind; a reload updates the same
+   * object.
+   */
+  public void tls(TlsSites sites) {
+    this.tls = requireNonNull(sites, "sites");
+  }
+
+  /** Where a plain request for {@code host} (no port) is sent instead: null to serve it here. */
+  String httpsAuthority(String host) {
+    TlsSites sites = tls;
+    return sites == null ? null : sites.httpsAuthority(host);
+  }
+
+  /** The [tls] hsts value, for TLS responses that no route matched; "" for none. */
+  String defaultHsts() {
+    TlsSites sites = tls;
+    return sites == null ? "" : sites.hsts();
+  }
+
   EdgeSettings settings() {
     return live.settings();
   }
@@ -289,6 +328,10 @@ public final class Edge {
 
   void connectionError(Throwable cause) {
     if (cause instanceof IOException) {
+      return;
+    }
+    // A garbage record, a failed or refused handshake: the client's doing, and closed already.
+    if (cause instanceof DecoderException && cause.getCause() instanceof SSLException) {
       return;
     }
     LOG.log(System.Logger.Level.WARNING, "client connection failed", cause);

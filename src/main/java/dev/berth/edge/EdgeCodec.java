@@ -46,6 +46,9 @@ final class EdgeCodec {
    */
   private static final AsciiString SERVER = AsciiString.cached("berth");
 
+  private static final AsciiString STRICT_TRANSPORT_SECURITY =
+      AsciiString.cached("strict-transport-security");
+
   private static final byte[] SERVER_FIELD =
       "Server: berth\r\n".getBytes(StandardCharsets.US_ASCII);
 
@@ -54,6 +57,15 @@ final class EdgeCodec {
   private final ResponseMeter meter = new ResponseMeter();
   private final Decoder decoder;
   private final Encoder encoder = new Encoder();
+
+  /**
+   * The Strict-Transport-Security value of the response being made (null: none), its field as bytes
+   * for a response passed through raw, and the text they were made from (routes share it).
+   */
+  private AsciiString hsts;
+
+  private byte[] hstsField;
+  private String hstsText = "";
 
   EdgeCodec(HttpDecoderConfig config, ClientTimeouts timeouts) {
     this.timeouts = requireNonNull(timeouts, "timeouts");
@@ -70,6 +82,19 @@ final class EdgeCodec {
 
   ResponseMeter meter() {
     return meter;
+  }
+
+  /** The HSTS value of the coming response ("" for none): a TLS connection's route's. */
+  void hsts(String value) {
+    if (value.equals(hstsText)) {
+      return;
+    }
+    hstsText = value;
+    hsts = value.isEmpty() ? null : AsciiString.of(value);
+    hstsField =
+        value.isEmpty()
+            ? null
+            : ("Strict-Transport-Security: " + value + "\r\n").getBytes(StandardCharsets.US_ASCII);
   }
 
   /**
@@ -210,6 +235,9 @@ final class EdgeCodec {
         // Interim responses (100 Continue) come before the final one and answer no request alone.
         keepAlive.responding(response);
         response.headers().set(HttpHeaderNames.SERVER, SERVER);
+        if (hsts != null) {
+          response.headers().set(STRICT_TRANSPORT_SECURITY, hsts);
+        }
       }
       meter.count(msg);
       if (keepAlive.closesAfter(msg)) {
@@ -217,7 +245,7 @@ final class EdgeCodec {
         promise.addListener(closer);
       }
       switch (msg) {
-        case RawResponse raw -> ctx.write(rawHead(raw, connectionField), promise);
+        case RawResponse raw -> ctx.write(rawHead(raw, connectionField, hstsField), promise);
         case RawBody body -> ctx.write(body.content(), promise);
         default -> super.write(ctx, msg, promise);
       }
@@ -228,8 +256,11 @@ final class EdgeCodec {
      * Netty's encoder is not involved and stays between messages. berth's Server field, its
      * Connection field if any, and the blank line are added here.
      */
-    private static ByteBuf rawHead(RawResponse raw, byte[] connectionField) {
+    private static ByteBuf rawHead(RawResponse raw, byte[] connectionField, byte[] hstsField) {
       ByteBuf head = raw.content().writeBytes(SERVER_FIELD);
+      if (hstsField != null) {
+        head.writeBytes(hstsField);
+      }
       if (connectionField != null) {
         head.writeBytes(connectionField);
       }

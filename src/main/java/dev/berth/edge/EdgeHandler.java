@@ -110,6 +110,9 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
     meter.reset();
     currentLog = null;
     currentRoute = null;
+    if (clientAddress().secure()) {
+      codec.hsts(edge.defaultHsts());
+    }
     if (request.decoderResult().isFailure()) {
       startLog(request, null);
       rejectMalformed(request);
@@ -146,8 +149,20 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
           Responses.error(rejection.get().status(), rejection.get().detail(), accept(request)));
     }
     String path = pathOf(request.uri());
-    Route route = edge.router().route(request.headers().get(HttpHeaderNames.HOST), path);
+    String hostField = request.headers().get(HttpHeaderNames.HOST);
+    if (!clientAddress().secure() && !HttpsRedirect.exempt(path)) {
+      String authority = edge.httpsAuthority(HttpsRedirect.hostOf(hostField));
+      if (authority != null) {
+        startLog(request, null);
+        return local(
+            request, HttpsRedirect.to(authority, ForwardedRequest.originForm(request.uri())));
+      }
+    }
+    Route route = edge.router().route(hostField, path);
     startLog(request, route);
+    if (route != null && clientAddress().secure()) {
+      codec.hsts(route.hsts());
+    }
     if (route == null) {
       return local(
           request,

@@ -46,6 +46,7 @@ final class ForwardedRequest {
   private static final AsciiString FORWARDED = AsciiString.cached("forwarded");
   private static final AsciiString SCRIPT_NAME = AsciiString.cached("SCRIPT_NAME");
   private static final AsciiString HTTP = AsciiString.cached("http");
+  private static final AsciiString HTTPS = AsciiString.cached("https");
   private static final int COLON_SPACE = (':' << 8) | ' ';
   private static final int CRLF = ('\r' << 8) | '\n';
 
@@ -98,7 +99,7 @@ final class ForwardedRequest {
     // $proxy_add_x_forwarded_for.
     head.forwardedFor =
         peerIp == null ? theirChain : theirChain == null ? peerIp : theirChain + ", " + peerIp;
-    head.proto = theirProto != null ? theirProto : HTTP;
+    head.proto = theirProto != null ? theirProto : client.secure() ? HTTPS : HTTP;
     head.host = theirHost != null ? theirHost : host;
     head.port = theirPort != null ? theirPort : client.localPort();
     head.prefix =
@@ -106,7 +107,7 @@ final class ForwardedRequest {
             ? theirPrefix
             : theirPrefix == null ? cachedPrefix : stripTrailingSlash(theirPrefix) + prefix;
     if (settings.forwardedHeader()) {
-      String ours = forwardedElement(peerIp == null ? null : client.text(), host);
+      String ours = forwardedElement(peerIp == null ? null : client.text(), host, client.secure());
       head.forwarded = theirForwarded == null ? ours : theirForwarded + ", " + ours;
     } else {
       head.forwarded = theirForwarded;
@@ -281,12 +282,12 @@ final class ForwardedRequest {
   }
 
   /** RFC 7239: for=192.0.2.1;proto=http;host=example.com, IPv6 quoted and bracketed. */
-  private static String forwardedElement(String ip, String host) {
+  private static String forwardedElement(String ip, String host, boolean secure) {
     StringBuilder element = new StringBuilder();
     if (ip != null) {
       element.append("for=").append(ip.contains(":") ? "\"[" + ip + "]\"" : ip).append(';');
     }
-    element.append("proto=http");
+    element.append(secure ? "proto=https" : "proto=http");
     if (host != null && !host.isEmpty()) {
       element
           .append(";host=\"")

@@ -7,6 +7,7 @@ import io.netty.channel.FileRegion;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.stream.ChunkedInput;
 
 /**
  * Counts what goes to the client for the current response, its status and body bytes, for the
@@ -32,6 +33,8 @@ final class ResponseMeter {
       bodyBytes += content.content().readableBytes();
     } else if (msg instanceof FileRegion region) {
       bodyBytes += region.count();
+    } else if (msg instanceof ChunkedInput<?> file) {
+      bodyBytes += file.length();
     } else if (msg instanceof RawBody body) {
       bodyBytes += body.content().readableBytes();
     } else if (msg instanceof ByteBuf buf) {

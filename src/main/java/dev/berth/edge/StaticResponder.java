@@ -26,6 +26,9 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.stream.ChunkedNioFile;
+import io.netty.handler.stream.ChunkedWriteHandler;
 import java.io.IOException;
 import java.net.FileNameMap;
 import java.net.URLConnection;
@@ -44,6 +47,9 @@ import java.util.Optional;
  * out by zero-copy transfer.
  */
 final class StaticResponder {
+
+  /** The pieces a file is read in over TLS: a TLS record's most. */
+  private static final int TLS_CHUNK = 16 * 1024;
 
   private static final FileNameMap JDK_TYPES = URLConnection.getFileNameMap();
 
@@ -262,7 +268,11 @@ final class StaticResponder {
     Object body = null;
     if (content instanceof OnDisk file) {
       try {
-        body = new DefaultFileRegion(FileChannel.open(file.path()), slice.offset(), slice.length());
+        FileChannel channel = FileChannel.open(file.path());
+        body =
+            encrypted(ctx)
+                ? new ChunkedNioFile(channel, slice.offset(), slice.length(), TLS_CHUNK)
+                : new DefaultFileRegion(channel, slice.offset(), slice.length());
       } catch (IOException e) {
         return notFound(ctx, closeAfter); // removed since the lookup, and nothing is sent yet
       }
@@ -282,6 +292,22 @@ final class StaticResponder {
       ctx.write(body);
     }
     return ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+  }
+
+  /**
+   * Whether the connection is a TLS one: then a file cannot go to the socket as it is (sendfile),
+   * its bytes must pass through the TLS handler, in chunks that a {@link ChunkedWriteHandler} right
+   * after it reads (put there at the first file the connection sends).
+   */
+  private static boolean encrypted(ChannelHandlerContext ctx) {
+    ChannelHandlerContext tls = ctx.pipeline().context(SslHandler.class);
+    if (tls == null) {
+      return false;
+    }
+    if (ctx.pipeline().get(ChunkedWriteHandler.class) == null) {
+      ctx.pipeline().addAfter(tls.name(), null, new ChunkedWriteHandler());
+    }
+    return true;
   }
 
   private static ChannelFuture notFound(ChannelHandlerContext ctx, boolean closeAfter) {

@@ -205,7 +205,8 @@ class GateTest {
         new RouteLimits(1024, Duration.ofSeconds(1), Duration.ofSeconds(1)),
         new AccessLogSpec(false, Path.of("/dev/null"), AccessLogSpec.Format.COMBINED),
         access,
-        1);
+        1,
+        "");
   }
 
   private static List<Cidr> cidrs(String... blocks) {

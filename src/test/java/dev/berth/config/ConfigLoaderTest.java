@@ -643,7 +643,7 @@ class ConfigLoaderTest {
     assertThat(problems("routing = 1\n" + LISTENER))
         .containsExactly(
             "berth.toml:1: routing: unknown key (expected one of: state_dir, shutdown_timeout,"
-                + " edge, access_log, listeners, apps, routes)");
+                + " edge, access_log, listeners, tls, apps, routes)");
   }
 
   @Test

@@ -67,7 +67,8 @@ class DeferredExchangeTest {
             RouteLimits.standard(),
             off,
             auth,
-            1);
+            1,
+            "");
     accessLog = new AccessLog(new PrintStream(OutputStream.nullOutputStream()));
     edge =
         new Edge(
