@@ -64,6 +64,9 @@ final class DeferredExchange implements Exchange {
       return;
     }
     body.add(content);
+    // Again at each piece: the connection turns reading back on after dispatching what it had
+    // queued, which may have been this request.
+    ctx.channel().config().setAutoRead(false);
   }
 
   @Override
