@@ -117,7 +117,7 @@ public final class CertificateFiles {
       throw new Problem(ofKey, "not a PEM certificate (" + e.getClass().getSimpleName() + ")");
     }
     if (certificates.isEmpty()) {
-      throw new Problem(ofKey, "no PEM certificate in it (expected -----BEGIN CERTIFICATE-----)");
+      throw new Problem(ofKey, "no PEM certificate in it (no -----BEGIN CERTIFICATE----- block)");
     }
     return certificates;
   }
@@ -149,7 +149,7 @@ public final class CertificateFiles {
     } catch (RuntimeException e) {
       throw new Problem(true, "not a PEM private key (" + e.getClass().getSimpleName() + ")");
     }
-    throw new Problem(true, "no PEM private key in it (expected -----BEGIN PRIVATE KEY-----)");
+    throw new Problem(true, "no PEM private key in it (no -----BEGIN PRIVATE KEY----- block)");
   }
 
   /** Whether a signature made with {@code key} checks out with {@code publicKey}. */

@@ -63,7 +63,13 @@ final class Dormant extends ChannelInboundHandlerAdapter {
     // Its slot in the ward goes at the next sweep: a removed context is how the ward knows.
     pipeline.remove(this);
     edge.serve(pipeline);
-    pipeline.fireChannelRead(msg);
+    // On a TLS connection the bytes are decrypted already: they go on from the TLS handler.
+    ChannelHandlerContext tls = pipeline.context(SslHandler.class);
+    if (tls != null) {
+      tls.fireChannelRead(msg);
+    } else {
+      pipeline.fireChannelRead(msg);
+    }
   }
 
   @Override

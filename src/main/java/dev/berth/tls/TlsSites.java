@@ -262,6 +262,11 @@ public final class TlsSites {
         .toList();
   }
 
+  /** The store of {@code listener}, or null for a plain one. */
+  CertificateStore store(Listener listener) {
+    return stores.get(listener);
+  }
+
   /** The internal CA's root certificate file, when a listener uses it. */
   public synchronized Path internalRoot() {
     return ca == null || !stores.values().contains(internal) ? null : ca.rootFile();

@@ -67,4 +67,47 @@ class ForwardedRequestTest {
     assertThat(written.toString(StandardCharsets.UTF_8)).isEqualTo(expected);
     written.release();
   }
+
+  @org.junit.jupiter.api.Test
+  void aTlsConnectionIsForwardedAsHttpsAndAPlainOneAsHttp() {
+    Route route =
+        new Route(
+            "",
+            "/",
+            new Route.AppTarget("app"),
+            false,
+            RouteLimits.standard(),
+            new AccessLogSpec(false, Path.of("/dev/null"), AccessLogSpec.Format.COMBINED),
+            1);
+    EdgeSettings forwarded =
+        new EdgeSettings(
+            8192,
+            8192,
+            java.time.Duration.ofSeconds(20),
+            java.time.Duration.ofSeconds(75),
+            100,
+            java.util.List.of(),
+            true,
+            RouteLimits.standard(),
+            1,
+            EdgeSettings.IoTransport.NIO);
+    ClientAddress secure =
+        new ClientAddress(CLIENT.peer(), CLIENT.text(), CLIENT.ip(), AsciiString.of("443"), true);
+    assertThat(fields(route, secure, forwarded))
+        .contains("x-forwarded-proto: https\r\n")
+        .contains("forwarded: for=127.0.0.1;proto=https;host=\"example.com\"\r\n");
+    assertThat(fields(route, CLIENT, forwarded))
+        .contains("x-forwarded-proto: http\r\n")
+        .contains("proto=http;");
+  }
+
+  private static String fields(Route route, ClientAddress client, EdgeSettings settings) {
+    DefaultHttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
+    request.headers().set("Host", "example.com");
+    ByteBuf out = Unpooled.buffer();
+    ForwardedRequest.of(request, route, client, settings).appendFields(out);
+    String fields = out.toString(StandardCharsets.US_ASCII);
+    out.release();
+    return fields;
+  }
 }

@@ -90,9 +90,20 @@ class TlsEndToEndTest {
             [tls]
             hsts = "max-age=31536000"
 
+            [apps.raw]
+            user = "root"
+            dir = "%5$s"
+            command = "/usr/bin/python3 rawserver.py"
+
             [[routes]]
             host = "a.test"
             static = "%1$s/www"
+
+            [[routes]]
+            host = "a.test"
+            path = "/app"
+            app = "raw"
+            strip_prefix = true
 
             [[routes]]
             host = "b.test"
@@ -106,7 +117,7 @@ class TlsEndToEndTest {
             [[routes]]
             static = "%1$s/www"
             """
-                .formatted(tmp, plain, files, internal));
+                .formatted(tmp, plain, files, internal, BerthProcess.testApp()));
     berth = BerthProcess.up(config);
     berth.awaitLine("serving on https://127.0.0.1:" + internal, Duration.ofSeconds(30));
   }
@@ -192,6 +203,18 @@ class TlsEndToEndTest {
     Curl.Response missing = https("a.test", files, "/nothing-here", rootPem.toString());
     assertThat(missing.status()).isEqualTo(404);
     assertThat(missing.header("Strict-Transport-Security")).isEqualTo("max-age=31536000");
+  }
+
+  @Test
+  void proxiedRequestsSayHttpsAndGetHsts() throws Exception {
+    Curl.Response headers = https("a.test", files, "/app/headers", rootPem.toString());
+    assertThat(headers.status()).isEqualTo(200);
+    assertThat(headers.body()).contains("x-forwarded-proto: https");
+    // The app's response passes through as bytes; berth's HSTS field is added to it.
+    assertThat(headers.header("Strict-Transport-Security")).isEqualTo("max-age=31536000");
+    Curl.Response big = https("a.test", files, "/app/big?size=3000000", rootPem.toString());
+    assertThat(big.status()).isEqualTo(200);
+    assertThat(big.body()).hasSize(3_000_000);
   }
 
   @Test
