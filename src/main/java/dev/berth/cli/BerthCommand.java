@@ -52,6 +52,7 @@ public final class BerthCommand implements Runnable {
           PingCommand.class,
           ServiceCommand.class,
           GitCommand.class,
+          PasswdCommand.class,
           CommandLine.HelpCommand.class);
 
   /**

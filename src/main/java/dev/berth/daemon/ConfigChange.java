@@ -211,6 +211,7 @@ record ConfigChange(
           case Route.AppTarget app -> app.app();
           case Route.StaticTarget files -> "static " + files.root();
           case Route.ReleaseFilesTarget files -> files.app() + " files " + files.dir();
+          case Route.RedirectTarget redirect -> redirect.status() + " " + redirect.location();
         };
   }
 
@@ -245,6 +246,7 @@ record ConfigChange(
         && a.stripPrefix() == b.stripPrefix()
         && a.limits().equals(b.limits())
         && Objects.equals(a.accessLog(), b.accessLog())
+        && a.access().equals(b.access())
         && a.hsts().equals(b.hsts());
   }
 

@@ -2,6 +2,7 @@ package dev.berth.edge;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.berth.access.Gate;
 import dev.berth.accesslog.AccessLog;
 import dev.berth.accesslog.AccessLogEntry;
 import dev.berth.config.AccessLogSpec;
@@ -74,6 +75,9 @@ public final class Edge {
   private final Map<Listener, Channel> byListener = new ConcurrentHashMap<>();
 
   private final Dormant dormant = new Dormant(this);
+
+  /** The routes' access rules: their token buckets and the passwords that passed live here. */
+  private volatile Gate gate = new Gate();
 
   /** The listener that accepted a connection: its TLS (or none) is the listener's. */
   private static final AttributeKey<Listener> LISTENER = AttributeKey.valueOf("berth.listener");
@@ -319,6 +323,15 @@ public final class Edge {
 
   Router router() {
     return router;
+  }
+
+  Gate gate() {
+    return gate;
+  }
+
+  /** Tests: a gate whose password checks run when the test says. */
+  void gate(Gate gate) {
+    this.gate = requireNonNull(gate, "gate");
   }
 
   Backends backends() {

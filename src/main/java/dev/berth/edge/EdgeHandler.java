@@ -2,6 +2,7 @@ package dev.berth.edge;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.berth.access.Verdict;
 import dev.berth.config.Route;
 import dev.berth.upstream.AppBackend;
 import io.netty.channel.ChannelFuture;
@@ -20,6 +21,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -31,6 +33,8 @@ import java.util.Optional;
  * paused) until it completes, so responses go out in request order.
  */
 final class EdgeHandler extends ChannelInboundHandlerAdapter {
+
+  private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
 
   /** User event: the edge is shutting down; close once the current exchange completes. */
   static final Object DRAIN = new Object();
@@ -183,6 +187,66 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
               accept(request)));
     }
     currentRoute = route;
+    if (route.access().guards()) {
+      Verdict verdict =
+          edge.gate()
+              .check(
+                  route,
+                  clientAddress().peer(),
+                  forwardedFor(request),
+                  edge.settings().trustedProxies(),
+                  request.headers().get(HttpHeaderNames.AUTHORIZATION));
+      if (verdict instanceof Verdict.Pending pending) {
+        return new DeferredExchange(this, ctx, pending, v -> decided(v, request, route, path));
+      }
+      if (!(verdict instanceof Verdict.Pass)) {
+        return local(request, AccessResponses.refusal(verdict, accept(request)));
+      }
+    }
+    return routed(request, route, path);
+  }
+
+  /** Every X-Forwarded-For line of the request, joined; null when it has none. */
+  private static String forwardedFor(HttpRequest request) {
+    java.util.List<String> lines = request.headers().getAll(X_FORWARDED_FOR);
+    return lines.isEmpty() ? null : String.join(",", lines);
+  }
+
+  /** The exchange a request leads to once its password was checked. */
+  private Exchange decided(Verdict verdict, HttpRequest request, Route route, String path) {
+    return verdict instanceof Verdict.Pass
+        ? routed(request, route, path)
+        : local(request, AccessResponses.refusal(verdict, accept(request)));
+  }
+
+  /**
+   * A deferred exchange's verdict is in: {@code next} takes over with the body that came meanwhile,
+   * unless the connection moved on (closed).
+   */
+  void handOver(Exchange from, Exchange next, ArrayDeque<HttpContent> body) {
+    if (from != current) {
+      body.forEach(ReferenceCountUtil::release);
+      return;
+    }
+    current = next;
+    if (queued.isEmpty()) {
+      // Before start(): an exchange that must pause reading (connecting upstream) does it after.
+      ctx.channel().config().setAutoRead(true);
+    }
+    try {
+      next.start();
+      HttpContent content;
+      while ((content = body.poll()) != null) {
+        next.requestContent(content);
+      }
+    } catch (RuntimeException e) {
+      body.forEach(ReferenceCountUtil::release);
+      internalError(e);
+    }
+  }
+
+  /** Where the route sends a request that its rules let through. */
+  private Exchange routed(HttpRequest request, Route route, String path) {
     return switch (route.target()) {
       case Route.AppTarget app -> {
         AppBackend backend = edge.backends().get(app.app());
@@ -233,6 +297,8 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
                     path.substring(prefixLength(route)),
                     draining || !bodyWillCome(request)));
       }
+      case Route.RedirectTarget redirect ->
+          local(request, AccessResponses.redirect(redirect, request));
     };
   }
 
