@@ -46,6 +46,9 @@ class ArchitectureTest {
           .definedBy("dev.berth.upstream..")
           .layer("files")
           .definedBy("dev.berth.files..")
+          // Access rules: a verdict per request (allow/deny, rate limit, basic auth).
+          .layer("access")
+          .definedBy("dev.berth.access..")
           .layer("transport")
           .definedBy("dev.berth.transport..")
           .layer("accesslog")
@@ -65,7 +68,7 @@ class ArchitectureTest {
           .whereLayer("main")
           .mayOnlyAccessLayers("cli")
           .whereLayer("cli")
-          .mayOnlyAccessLayers("daemon", "service", "git", "config", "control")
+          .mayOnlyAccessLayers("daemon", "service", "git", "config", "control", "access")
           .whereLayer("daemon")
           .mayOnlyAccessLayers(
               "edge",
@@ -90,7 +93,7 @@ class ArchitectureTest {
           .mayNotAccessAnyLayer()
           .whereLayer("edge")
           .mayOnlyAccessLayers(
-              "routing", "upstream", "files", "transport", "accesslog", "tls", "config")
+              "routing", "upstream", "files", "transport", "accesslog", "tls", "access", "config")
           .whereLayer("routing")
           .mayOnlyAccessLayers("config")
           .whereLayer("tls")
@@ -99,6 +102,8 @@ class ArchitectureTest {
           .mayOnlyAccessLayers("transport", "config")
           .whereLayer("files")
           .mayNotAccessAnyLayer()
+          .whereLayer("access")
+          .mayOnlyAccessLayers("config")
           .whereLayer("transport")
           .mayOnlyAccessLayers("config")
           .whereLayer("accesslog")

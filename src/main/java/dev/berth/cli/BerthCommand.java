@@ -53,6 +53,7 @@ public final class BerthCommand implements Runnable {
           PingCommand.class,
           ServiceCommand.class,
           GitCommand.class,
+          PasswdCommand.class,
           CommandLine.HelpCommand.class);
 
   /**

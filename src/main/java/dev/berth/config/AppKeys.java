@@ -387,6 +387,19 @@ final class AppKeys {
               """)
           .runOnly();
 
+  static final Key<JsonNode> ERROR_PAGES =
+      Key.table(
+          "error_pages",
+          Types.table("a table like { 502 = \"static/502.html\" }"),
+          """
+          Pages (HTML, up to 1 MiB, relative to the config file's directory, read at check, up
+          and reload) that berth answers with, with their status, when it cannot get an answer
+          from the app itself: 502 (no instance ready, refused, reset), 504 (no answer in
+          upstream_response_timeout). berth answers no 503 of its own today; a 503 page is
+          taken for when it does. A 502 the app sends is passed on as it is, as nginx does
+          without proxy_intercept_errors.
+          """);
+
   /** In the order error messages list them: the basics, how it is reached, then the rest. */
   static final List<Key<?>> ALL =
       List.of(
@@ -418,7 +431,26 @@ final class AppKeys {
           KEEP_RELEASES,
           BUILD_TIMEOUT,
           RELEASE_TIMEOUT,
-          STATIC);
+          STATIC,
+          ERROR_PAGES);
+
+  // ---- [apps.NAME.error_pages] ----
+
+  static final List<Key<?>> ERROR_PAGE_KEYS =
+      List.of(
+          errorPage(502, "no instance ready, or it refused or lost the connection"),
+          errorPage(503, "none today"),
+          errorPage(504, "no answer within upstream_response_timeout"));
+
+  private static Key<Path> errorPage(int status, String when) {
+    return Key.of(
+        Integer.toString(status),
+        Types.file("an HTML file"),
+        null,
+        "(berth's own page)",
+        "\"static/" + status + ".html\"",
+        "The page for berth's own " + status + " (" + when + ").");
+  }
 
   // ---- [apps.NAME.health_check] ----
 

@@ -409,12 +409,14 @@ public final class ConfigLoader {
       }
       List<Route> routes = new ArrayList<>();
       Map<List<String>, Integer> seen = new HashMap<>();
+      AccessReader access = new AccessReader(reader);
+      Map<String, Map<Integer, RouteAccess.ErrorPage>> errorPages = access.errorPages(top);
       for (Table t : reader.tables(top, TopKeys.ROUTES)) {
         reader.onlyKeys(t, Section.ROUTES);
         int line = reader.line(t.path());
         String host = reader.get(t, RouteKeys.HOST);
         String path = reader.get(t, RouteKeys.PATH);
-        Target target = target(t, appNames, apps);
+        Target target = target(t, appNames, apps, access);
         boolean stripPrefix = reader.get(t, RouteKeys.STRIP_PREFIX);
         reader.onlyWith(t);
         RouteLimits limits =
@@ -427,6 +429,10 @@ public final class ConfigLoader {
                     RouteKeys.UPSTREAM_RESPONSE_TIMEOUT,
                     defaultLimits.upstreamResponseTimeout()));
         AccessLogSpec accessLog = accessLog(t, RouteKeys.ACCESS_LOG, defaultLog);
+        RouteAccess rules = access.route(t);
+        if (target instanceof AppTarget app) {
+          rules = rules.withErrorPages(errorPages.getOrDefault(app.app(), Map.of()));
+        }
         String hsts = reader.get(t, RouteKeys.HSTS, defaultHsts);
         if (host == null || path == null || target == null) {
           continue;
@@ -444,7 +450,8 @@ public final class ConfigLoader {
                   + " (expected: one route per host and path)");
           continue;
         }
-        Route route = new Route(host, path, target, stripPrefix, limits, accessLog, line, hsts);
+        Route route =
+            new Route(host, path, target, stripPrefix, limits, accessLog, rules, line, hsts);
         routes.add(route);
         if (target instanceof AppTarget app && apps.containsKey(app.app())) {
           appFiles(route, apps.get(app.app()), seen, routes);
@@ -493,21 +500,36 @@ public final class ConfigLoader {
                         false,
                         mount.limits(),
                         mount.accessLog(),
+                        mount.access().withErrorPages(Map.of()),
                         line,
                         mount.hsts()));
               });
     }
 
-    /** The route's app or static target, or null if a problem has been reported. */
-    private Target target(Table route, TreeSet<String> appNames, Map<String, App> apps) {
+    /** The route's app, static or redirect target, or null if a problem has been reported. */
+    private Target target(
+        Table route, TreeSet<String> appNames, Map<String, App> apps, AccessReader access) {
       boolean hasApp = route.has(RouteKeys.APP);
       boolean hasStatic = route.has(RouteKeys.STATIC);
-      if (hasApp == hasStatic) {
+      boolean hasRedirect = route.has(RouteKeys.REDIRECT);
+      if ((hasApp ? 1 : 0) + (hasStatic ? 1 : 0) + (hasRedirect ? 1 : 0) != 1) {
+        String given =
+            hasApp && hasStatic && hasRedirect
+                ? "app, static and redirect"
+                : hasApp && hasStatic
+                    ? "both app and static"
+                    : hasRedirect
+                        ? "both redirect and " + (hasApp ? "app" : "static")
+                        : "neither app nor static";
         reader.report(
             route.path(),
-            (hasApp ? "both app and static" : "neither app nor static")
-                + " (expected: exactly one of app = \"<app name>\" or static = \"<directory>\")");
+            given
+                + " (expected: exactly one of app = \"<app name>\", static = \"<directory>\""
+                + " or redirect = \"<url>\")");
         return null;
+      }
+      if (hasRedirect) {
+        return access.redirect(route);
       }
       if (hasStatic) {
         Path root = reader.get(route, RouteKeys.STATIC);

@@ -44,16 +44,19 @@ final class ConfigReference {
 
   /** The keys whose value is a table that has a section of its own. */
   private static final java.util.Map<Key<?>, Section> SECTION_OF_TABLE =
-      java.util.Map.of(
-          TopKeys.EDGE, Section.EDGE,
-          TopKeys.ACCESS_LOG, Section.ACCESS_LOG,
-          TopKeys.LISTENERS, Section.LISTENERS,
-          TopKeys.APPS, Section.APP,
-          TopKeys.ROUTES, Section.ROUTES,
-          TopKeys.TLS, Section.TLS,
-          AppKeys.HEALTH_CHECK, Section.HEALTH_CHECK,
-          AppKeys.PROCESSES, Section.PROCESS_TYPE,
-          RouteKeys.ACCESS_LOG, Section.ACCESS_LOG);
+      java.util.Map.ofEntries(
+          java.util.Map.entry(TopKeys.EDGE, Section.EDGE),
+          java.util.Map.entry(TopKeys.ACCESS_LOG, Section.ACCESS_LOG),
+          java.util.Map.entry(TopKeys.LISTENERS, Section.LISTENERS),
+          java.util.Map.entry(TopKeys.APPS, Section.APP),
+          java.util.Map.entry(TopKeys.ROUTES, Section.ROUTES),
+          java.util.Map.entry(TopKeys.TLS, Section.TLS),
+          java.util.Map.entry(AppKeys.HEALTH_CHECK, Section.HEALTH_CHECK),
+          java.util.Map.entry(AppKeys.PROCESSES, Section.PROCESS_TYPE),
+          java.util.Map.entry(RouteKeys.ACCESS_LOG, Section.ACCESS_LOG),
+          java.util.Map.entry(AppKeys.ERROR_PAGES, Section.ERROR_PAGES),
+          java.util.Map.entry(RouteKeys.BASIC_AUTH, Section.BASIC_AUTH),
+          java.util.Map.entry(RouteKeys.RATE_LIMIT, Section.RATE_LIMIT));
 
   private ConfigReference() {}
 
@@ -170,6 +173,9 @@ final class ConfigReference {
           case APP -> "apps.NAME.";
           case HEALTH_CHECK -> "apps.NAME.health_check.";
           case PROCESS_TYPE -> "apps.NAME.processes.TYPE.";
+          case ERROR_PAGES -> "apps.NAME.error_pages.";
+          case BASIC_AUTH -> "routes[].basic_auth.";
+          case RATE_LIMIT -> "routes[].rate_limit.";
         }
         + (section == Section.TOP ? "" : key.name());
   }

@@ -3,6 +3,8 @@ package dev.berth.config;
 import static java.util.Objects.requireNonNull;
 
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
 
 /**
  * A route: which requests go where.
@@ -16,6 +18,8 @@ import java.nio.file.Path;
  *     it through with SCRIPT_NAME
  * @param limits body size and upstream timeouts for requests on this route
  * @param accessLog where its requests are logged (the global log unless the route sets its own)
+ * @param access who may ask and how often, and the app's error pages ({@link RouteAccess#NONE}: no
+ *     rule)
  * @param line the line of the route in the config file, for messages
  * @param hsts the Strict-Transport-Security value of its responses over TLS (its own, else the
  *     [tls] one), or "" for none
@@ -27,6 +31,7 @@ public record Route(
     boolean stripPrefix,
     RouteLimits limits,
     AccessLogSpec accessLog,
+    RouteAccess access,
     int line,
     String hsts) {
 
@@ -36,10 +41,11 @@ public record Route(
     requireNonNull(target, "target");
     requireNonNull(limits, "limits");
     requireNonNull(accessLog, "accessLog");
+    requireNonNull(access, "access");
     requireNonNull(hsts, "hsts");
   }
 
-  /** A route without HSTS. */
+  /** A route without access rules, error pages or HSTS. */
   public Route(
       String host,
       String path,
@@ -48,11 +54,71 @@ public record Route(
       RouteLimits limits,
       AccessLogSpec accessLog,
       int line) {
-    this(host, path, target, stripPrefix, limits, accessLog, line, "");
+    this(host, path, target, stripPrefix, limits, accessLog, RouteAccess.NONE, line, "");
   }
 
   /** Where a route sends requests. */
-  public sealed interface Target permits AppTarget, StaticTarget, ReleaseFilesTarget {}
+  public sealed interface Target
+      permits AppTarget, StaticTarget, ReleaseFilesTarget, RedirectTarget {}
+
+  /**
+   * Answer every request with a redirect (www to apex, an old path to a new site).
+   *
+   * @param location an absolute URL, with {uri}, {path}, {query} and {host} standing for the
+   *     request's (checked at load)
+   * @param status 301, 302, 307 or 308
+   */
+  public record RedirectTarget(String location, int status) implements Target {
+    /** What a location may stand for, each as {name}. */
+    static final List<String> PLACEHOLDERS = List.of("uri", "path", "query", "host");
+
+    public RedirectTarget {
+      requireNonNull(location, "location");
+    }
+
+    /**
+     * The location for one request.
+     *
+     * @param host the request's Host ("Example.com:8080"; null when it had none)
+     * @param uri its target in origin form ("/a/b?x=1")
+     */
+    public String locationFor(String host, String uri) {
+      requireNonNull(uri, "uri");
+      if (location.indexOf('{') < 0) {
+        return location;
+      }
+      int q = uri.indexOf('?');
+      StringBuilder out = new StringBuilder(location.length() + uri.length());
+      int at = 0;
+      while (at < location.length()) {
+        int open = location.indexOf('{', at);
+        if (open < 0) {
+          out.append(location, at, location.length());
+          break;
+        }
+        int close = location.indexOf('}', open);
+        out.append(location, at, open);
+        switch (location.substring(open + 1, close)) {
+          case "uri" -> out.append(uri);
+          case "path" -> out.append(q < 0 ? uri : uri.substring(0, q));
+          case "query" -> out.append(q < 0 ? "" : uri.substring(q + 1));
+          default -> out.append(hostName(host));
+        }
+        at = close + 1;
+      }
+      return out.toString();
+    }
+
+    /** "Example.com:8080" -> "example.com", "[::1]:80" -> "[::1]", as nginx's $host. */
+    private static String hostName(String host) {
+      if (host == null) {
+        return "";
+      }
+      int colon = host.lastIndexOf(':');
+      String name = colon > host.lastIndexOf(']') ? host.substring(0, colon) : host;
+      return name.toLowerCase(Locale.ROOT);
+    }
+  }
 
   /** Proxy to the instances of an app. */
   public record AppTarget(String app) implements Target {

@@ -40,7 +40,7 @@ final class RouteKeys {
           "app",
           Types.nonBlank("the name of an app defined under [apps]"),
           null,
-          "(one of app or static)",
+          "(one of app, static or redirect)",
           "\"web\"",
           """
           Send matching requests to this app's instances. The app must have a web process (a
@@ -52,7 +52,7 @@ final class RouteKeys {
           "static",
           Types.DIRECTORY,
           null,
-          "(one of app or static)",
+          "(one of app, static or redirect)",
           "\"public\"",
           """
           Serve files below this directory (relative to the config file's) instead: GET and HEAD,
@@ -140,6 +140,158 @@ final class RouteKeys {
               "Serve symlinks that lead out of the directory (refused with a 403 otherwise).")
           .onlyWith("static");
 
+  static final String REDIRECT_EXPECTED =
+      "an absolute URL like \"https://example.com{uri}\", where {uri}, {path}, {query} and"
+          + " {host} stand for the request's";
+
+  static final Key<String> REDIRECT =
+      Key.of(
+          "redirect",
+          ValueType.of("string", REDIRECT_EXPECTED, RouteKeys::redirect),
+          null,
+          "(one of app, static or redirect)",
+          "\"https://example.com{uri}\"",
+          """
+          Answer every request with a redirect to this URL instead (www to apex, an old name to
+          a new one). {uri} is the request's path and query as sent, {path} and {query} each
+          alone (the query without "?"), {host} its Host without port. The access rules of the
+          route apply first.
+          """);
+
+  static final Key<Integer> REDIRECT_CODE =
+      Key.of(
+              "redirect_code",
+              ValueType.of(
+                  "integer",
+                  "301, 302, 307 or 308",
+                  v -> {
+                    if (!v.isIntegralNumber()
+                        || !v.canConvertToInt()
+                        || !List.of(301, 302, 307, 308).contains(v.asInt())) {
+                      throw new Rejected("301, 302, 307 or 308");
+                    }
+                    return v.asInt();
+                  }),
+              308,
+              "308",
+              "301",
+              """
+              The redirect's status: 308 (permanent, the method kept), 301 (permanent, as most
+              www-to-apex redirects are written for nginx; browsers turn a POST into a GET),
+              302 or 307 (temporary).
+              """)
+          .onlyWith("redirect");
+
+  static final Key<List<Cidr>> ALLOW =
+      Key.of(
+          "allow",
+          Addresses.CIDRS,
+          List.of(),
+          "[]",
+          "[\"10.0.0.0/8\", \"127.0.0.1\"]",
+          """
+          Only clients in these blocks get past this route; others get a 403. deny is checked
+          first. The client is the connection's peer, or behind trusted_proxies the last address
+          in X-Forwarded-For that is not one of them (as nginx's real_ip_recursive).
+          """);
+
+  static final Key<List<Cidr>> DENY =
+      Key.of(
+          "deny",
+          Addresses.CIDRS,
+          List.of(),
+          "[]",
+          "[\"192.0.2.0/24\"]",
+          "Clients in these blocks get a 403 on this route, whatever allow says.");
+
+  static final Key<JsonNode> BASIC_AUTH =
+      Key.table(
+          "basic_auth",
+          Types.table("a table like { users_file = \"staging.htpasswd\" }"),
+          """
+          Ask for a user name and password (HTTP Basic authentication): a 401 with
+          WWW-Authenticate until the client sends a user of the file with its password. Use it
+          over HTTPS only: Basic sends the password in clear.
+          """);
+
+  static final Key<Path> USERS_FILE =
+      Key.of(
+          "users_file",
+          Types.FILE_PATH,
+          null,
+          "(required)",
+          "\"staging.htpasswd\"",
+          """
+          An htpasswd file (relative to the config file's directory) of USER:HASH lines with
+          bcrypt hashes, as berth passwd FILE USER writes them (or htpasswd -B). Read at check,
+          up and each reload; MD5, SHA-1 and crypt lines are refused as weak. The app gets the
+          Authorization header as the client sent it, as nginx passes it.
+          """);
+
+  static final Key<String> REALM =
+      Key.of(
+          "realm",
+          ValueType.of(
+              "string",
+              "a short text without quotes, backslashes or control characters",
+              v -> {
+                String expected = "a short text without quotes, backslashes or control characters";
+                String realm = Types.nonBlank(v, expected);
+                if (realm.length() > 200
+                    || realm.chars().anyMatch(c -> c < ' ' || c == 0x7f || c == '"' || c == '\\')) {
+                  throw new Rejected(expected);
+                }
+                return realm;
+              }),
+          "restricted",
+          "\"restricted\"",
+          "\"Staging\"",
+          "The realm of WWW-Authenticate, which browsers may show in their password prompt.");
+
+  static final List<Key<?>> BASIC_AUTH_KEYS = List.of(USERS_FILE, REALM);
+
+  static final Key<JsonNode> RATE_LIMIT =
+      Key.table(
+          "rate_limit",
+          Types.table("a table like { requests = 10, per = \"1s\", burst = 20 }"),
+          """
+          A limit per client address: a token bucket that holds burst tokens and gets requests
+          tokens back in each period of per; a request takes one. A request without a token
+          gets a 429 with Retry-After (seconds). An IPv6 client counts by its /64, which one
+          host usually has whole.
+          """);
+
+  static final Key<Integer> REQUESTS =
+      Key.of(
+          "requests",
+          Types.integer(1, 1_000_000),
+          null,
+          "(required)",
+          "10",
+          "How many requests a client may make in each period of per, on average.");
+
+  static final Key<Duration> PER =
+      Key.of(
+          "per",
+          Types.DURATION_TYPE,
+          Duration.ofSeconds(1),
+          "\"1s\"",
+          "\"1m\"",
+          "The period that requests is counted over.");
+
+  static final Key<Integer> BURST =
+      Key.of(
+          "burst",
+          Types.integer(1, 1_000_000),
+          null,
+          "(requests)",
+          "20",
+          """
+          How many requests a client may make at once, after a quiet time (the bucket's size).
+          """);
+
+  static final List<Key<?>> RATE_LIMIT_KEYS = List.of(REQUESTS, PER, BURST);
+
   static final Key<String> HSTS =
       Key.of(
           "hsts",
@@ -158,6 +310,12 @@ final class RouteKeys {
           PATH,
           APP,
           STATIC,
+          REDIRECT,
+          REDIRECT_CODE,
+          ALLOW,
+          DENY,
+          BASIC_AUTH,
+          RATE_LIMIT,
           ACCESS_LOG,
           STRIP_PREFIX,
           MAX_BODY_SIZE,
@@ -178,6 +336,29 @@ final class RouteKeys {
             example,
             "This route's own " + edge.name() + ", instead of the [edge] one.")
         .onlyWith("app");
+  }
+
+  /** An absolute http(s) URL, its braces only around the placeholders a redirect knows. */
+  private static String redirect(JsonNode value) throws Rejected {
+    String url = Types.nonBlank(value, REDIRECT_EXPECTED);
+    String lower = url.toLowerCase(java.util.Locale.ROOT);
+    int rest = lower.startsWith("https://") ? 8 : lower.startsWith("http://") ? 7 : -1;
+    if (rest < 0
+        || rest == url.length()
+        || url.charAt(rest) == '/'
+        || url.chars().anyMatch(c -> c <= ' ' || c == 0x7f)) {
+      throw new Rejected(REDIRECT_EXPECTED);
+    }
+    for (int at = url.indexOf('{'); at >= 0; at = url.indexOf('{', at + 1)) {
+      int close = url.indexOf('}', at);
+      if (close < 0 || !Route.RedirectTarget.PLACEHOLDERS.contains(url.substring(at + 1, close))) {
+        throw new Rejected(REDIRECT_EXPECTED);
+      }
+    }
+    if (url.replaceAll("\\{[a-z]+}", "").contains("}")) {
+      throw new Rejected(REDIRECT_EXPECTED);
+    }
+    return url;
   }
 
   private RouteKeys() {}

@@ -82,6 +82,13 @@ enum Section {
       and neither web nor release. A type of the procfile may be listed with instances only.
       """,
       AppKeys.PROCESS_TYPE_KEYS),
+  ERROR_PAGES(
+      "[apps.NAME.error_pages]",
+      "error_pages = { ... }",
+      """
+      An app's pages for the errors berth answers itself, by status: 502, 503 or 504.
+      """,
+      AppKeys.ERROR_PAGE_KEYS),
   ROUTES(
       "[[routes]]",
       "[[routes]]",
@@ -91,7 +98,22 @@ enum Section {
       name, then the longest wildcard, then "*"), then by the longest path prefix among that
       host's routes. Each host and path may appear once.
       """,
-      RouteKeys.ALL);
+      RouteKeys.ALL),
+  BASIC_AUTH(
+      "routes[].basic_auth",
+      "basic_auth = { ... }",
+      """
+      A route's users and passwords, as basic_auth = { users_file = "staging.htpasswd" }.
+      """,
+      RouteKeys.BASIC_AUTH_KEYS),
+  RATE_LIMIT(
+      "routes[].rate_limit",
+      "rate_limit = { ... }",
+      """
+      A route's limit per client address, as rate_limit = { requests = 10, per = "1s",
+      burst = 20 }.
+      """,
+      RouteKeys.RATE_LIMIT_KEYS);
 
   private final String title;
   private final String written;

@@ -147,6 +147,9 @@ record ConfigChange(
     if (!running.accessLog().equals(next.accessLog())) {
       settings.add("setting ~ [access_log]");
     }
+    if (!running.tls().equals(next.tls())) {
+      settings.add("setting ~ [tls]");
+    }
     return new ConfigChange(
         addedApps,
         changedApps,
@@ -208,13 +211,17 @@ record ConfigChange(
           case Route.AppTarget app -> app.app();
           case Route.StaticTarget files -> "static " + files.root();
           case Route.ReleaseFilesTarget files -> files.app() + " files " + files.dir();
+          case Route.RedirectTarget redirect -> redirect.status() + " " + redirect.location();
         };
   }
 
-  /** {@code :8080} for all interfaces, {@code 127.0.0.1:8080}, {@code [::1]:8080}. */
+  /**
+   * {@code :8080} for all interfaces, {@code 127.0.0.1:8080}, {@code [::1]:8080}; {@code :443
+   * (https)} for a TLS listener.
+   */
   static String address(Listener listener) {
     String host = listener.host().contains(":") ? "[" + listener.host() + "]" : listener.host();
-    return host + ":" + listener.port();
+    return host + ":" + listener.port() + (listener.secure() ? " (https)" : "");
   }
 
   /** {@code 127.0.0.1:9000, unix:/run/legacy.sock}. */
@@ -238,7 +245,9 @@ record ConfigChange(
         && a.target().equals(b.target())
         && a.stripPrefix() == b.stripPrefix()
         && a.limits().equals(b.limits())
-        && Objects.equals(a.accessLog(), b.accessLog());
+        && Objects.equals(a.accessLog(), b.accessLog())
+        && a.access().equals(b.access())
+        && a.hsts().equals(b.hsts());
   }
 
   private static String seconds(java.time.Duration duration) {

@@ -2,6 +2,7 @@ package dev.berth.edge;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.berth.access.Gate;
 import dev.berth.accesslog.AccessLog;
 import dev.berth.accesslog.AccessLogEntry;
 import dev.berth.config.AccessLogSpec;
@@ -78,6 +79,9 @@ public final class Edge {
   /** ACME HTTP-01: token to key authorization, null when unknown (see AcmeChallengeAnswer). */
   private volatile Function<String, String> acmeAnswers = token -> null;
 
+  /** The routes' access rules: their token buckets and the passwords that passed live here. */
+  private volatile Gate gate = new Gate();
+
   /** The listener that accepted a connection: its TLS (or none) is the listener's. */
   private static final AttributeKey<Listener> LISTENER = AttributeKey.valueOf("berth.listener");
 
@@ -145,8 +149,9 @@ public final class Edge {
                     }
                     connections.add(ch);
                     TlsSites sites = tls;
+                    Listener listener = ch.attr(LISTENER).get();
                     ChannelHandler handshake =
-                        sites == null ? null : sites.handshake(ch.attr(LISTENER).get());
+                        sites == null || !listener.secure() ? null : sites.handshake(listener);
                     if (handshake != null) {
                       ch.pipeline().addLast(new PlainOnTlsPort(), handshake);
                     }
@@ -297,10 +302,16 @@ public final class Edge {
     this.tls = requireNonNull(sites, "sites");
   }
 
-  /** Where a plain request for {@code host} (no port) is sent instead: null to serve it here. */
-  String httpsAuthority(String host) {
+  /**
+   * Where a plain request with this Host field is sent instead ("host" or "host:port" over https):
+   * null to serve it here. Without a TLS listener nothing is looked at.
+   */
+  String httpsAuthority(String hostField) {
     TlsSites sites = tls;
-    return sites == null ? null : sites.httpsAuthority(host);
+    if (sites == null || hostField == null || !sites.redirects()) {
+      return null;
+    }
+    return sites.httpsAuthority(HttpsRedirect.hostOf(hostField));
   }
 
   /** The [tls] hsts value, for TLS responses that no route matched; "" for none. */
@@ -328,6 +339,15 @@ public final class Edge {
 
   Router router() {
     return router;
+  }
+
+  Gate gate() {
+    return gate;
+  }
+
+  /** Tests: a gate whose password checks run when the test says. */
+  void gate(Gate gate) {
+    this.gate = requireNonNull(gate, "gate");
   }
 
   Backends backends() {

@@ -2,6 +2,7 @@ package dev.berth.edge;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.berth.access.Verdict;
 import dev.berth.config.Route;
 import dev.berth.upstream.AppBackend;
 import io.netty.channel.ChannelFuture;
@@ -19,6 +20,8 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -30,6 +33,8 @@ import java.util.Optional;
  * paused) until it completes, so responses go out in request order.
  */
 final class EdgeHandler extends ChannelInboundHandlerAdapter {
+
+  private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
 
   /** User event: the edge is shutting down; close once the current exchange completes. */
   static final Object DRAIN = new Object();
@@ -45,6 +50,9 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
   private RequestLog currentLog;
   private boolean draining;
   private ClientAddress clientAddress;
+
+  /** 0 until asked, then 1 for a TLS connection, -1 for a plain one. */
+  private byte secure;
 
   EdgeHandler(Edge edge, ClientTimeouts timeouts, EdgeCodec codec) {
     this.edge = requireNonNull(edge, "edge");
@@ -71,6 +79,17 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerRemoved(ChannelHandlerContext ctx) {
     timeouts.stop();
+  }
+
+  /**
+   * Whether the connection is a TLS one, found at its first request (when it is accepted, its TLS
+   * handler is not in place yet): without the client's address, which a request may not need.
+   */
+  private boolean secure() {
+    if (secure == 0) {
+      secure = ctx.pipeline().get(SslHandler.class) != null ? (byte) 1 : (byte) -1;
+    }
+    return secure > 0;
   }
 
   private ClientAddress clientAddress() {
@@ -106,7 +125,7 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
     meter.reset();
     currentLog = null;
     currentRoute = null;
-    if (clientAddress().secure()) {
+    if (secure()) {
       codec.hsts(edge.defaultHsts());
     }
     if (request.decoderResult().isFailure()) {
@@ -151,8 +170,8 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
       return local(request, acme);
     }
     String hostField = request.headers().get(HttpHeaderNames.HOST);
-    if (!clientAddress().secure() && !HttpsRedirect.exempt(path)) {
-      String authority = edge.httpsAuthority(HttpsRedirect.hostOf(hostField));
+    if (!secure() && !HttpsRedirect.exempt(path)) {
+      String authority = edge.httpsAuthority(hostField);
       if (authority != null) {
         startLog(request, null);
         return local(
@@ -161,7 +180,7 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
     }
     Route route = edge.router().route(hostField, path);
     startLog(request, route);
-    if (route != null && clientAddress().secure()) {
+    if (route != null && secure()) {
       codec.hsts(route.hsts());
     }
     if (route == null) {
@@ -173,6 +192,66 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
               accept(request)));
     }
     currentRoute = route;
+    if (route.access().guards()) {
+      Verdict verdict =
+          edge.gate()
+              .check(
+                  route,
+                  clientAddress().peer(),
+                  forwardedFor(request),
+                  edge.settings().trustedProxies(),
+                  request.headers().get(HttpHeaderNames.AUTHORIZATION));
+      if (verdict instanceof Verdict.Pending pending) {
+        return new DeferredExchange(this, ctx, pending, v -> decided(v, request, route, path));
+      }
+      if (!(verdict instanceof Verdict.Pass)) {
+        return local(request, AccessResponses.refusal(verdict, accept(request)));
+      }
+    }
+    return routed(request, route, path);
+  }
+
+  /** Every X-Forwarded-For line of the request, joined; null when it has none. */
+  private static String forwardedFor(HttpRequest request) {
+    java.util.List<String> lines = request.headers().getAll(X_FORWARDED_FOR);
+    return lines.isEmpty() ? null : String.join(",", lines);
+  }
+
+  /** The exchange a request leads to once its password was checked. */
+  private Exchange decided(Verdict verdict, HttpRequest request, Route route, String path) {
+    return verdict instanceof Verdict.Pass
+        ? routed(request, route, path)
+        : local(request, AccessResponses.refusal(verdict, accept(request)));
+  }
+
+  /**
+   * A deferred exchange's verdict is in: {@code next} takes over with the body that came meanwhile,
+   * unless the connection moved on (closed).
+   */
+  void handOver(Exchange from, Exchange next, ArrayDeque<HttpContent> body) {
+    if (from != current) {
+      body.forEach(ReferenceCountUtil::release);
+      return;
+    }
+    current = next;
+    if (queued.isEmpty()) {
+      // Before start(): an exchange that must pause reading (connecting upstream) does it after.
+      ctx.channel().config().setAutoRead(true);
+    }
+    try {
+      next.start();
+      HttpContent content;
+      while ((content = body.poll()) != null) {
+        next.requestContent(content);
+      }
+    } catch (RuntimeException e) {
+      body.forEach(ReferenceCountUtil::release);
+      internalError(e);
+    }
+  }
+
+  /** Where the route sends a request that its rules let through. */
+  private Exchange routed(HttpRequest request, Route route, String path) {
     return switch (route.target()) {
       case Route.AppTarget app -> {
         AppBackend backend = edge.backends().get(app.app());
@@ -223,6 +302,8 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
                     path.substring(prefixLength(route)),
                     draining || !bodyWillCome(request)));
       }
+      case Route.RedirectTarget redirect ->
+          local(request, AccessResponses.redirect(redirect, request));
     };
   }
 

@@ -342,7 +342,8 @@ final class ProxyExchange implements Exchange {
     finished = true;
     releasePending();
     closeUpstream();
-    var response = Responses.error(status, detail, request.headers().get(HttpHeaderNames.ACCEPT));
+    var response =
+        AccessResponses.error(route, status, detail, request.headers().get(HttpHeaderNames.ACCEPT));
     // A body not read to its end leaves the connection unusable for another request.
     boolean keepOpen = requestDone;
     if (!keepOpen) {

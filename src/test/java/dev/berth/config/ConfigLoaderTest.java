@@ -189,7 +189,7 @@ class ConfigLoaderTest {
         .containsExactly(
             "berth.toml:6: apps.web.replicas: unknown key (expected one of: dir, command,"
                 + " instances, env, socket, start_timeout, stop_timeout, balance, health_check, keepalive,"
-                + " keepalive_timeout, upstreams, retries, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory, user, build, release, keep_releases, build_timeout, release_timeout, static)");
+                + " keepalive_timeout, upstreams, retries, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory, user, build, release, keep_releases, build_timeout, release_timeout, static, error_pages)");
   }
 
   @Test
@@ -220,7 +220,7 @@ class ConfigLoaderTest {
                 + " keepalive_timeout, upstreams, retries, max_restarts, restart_window,"
                 + " drain_timeout, procfile, processes, env_file, max_requests,"
                 + " max_requests_jitter, max_memory, user, build, release, keep_releases,"
-                + " build_timeout, release_timeout, static)",
+                + " build_timeout, release_timeout, static, error_pages)",
             "berth.toml:11: routes[0].stirp_prefix: unknown key (did you mean strip_prefix?)");
   }
 
@@ -391,9 +391,9 @@ class ConfigLoaderTest {
         .containsExactly(
             "berth.toml:9: routes[0].app: \"blgo\" (expected: one of the apps: blog, web)",
             "berth.toml:10: routes[1]: both app and static (expected: exactly one of app ="
-                + " \"<app name>\" or static = \"<directory>\")",
+                + " \"<app name>\", static = \"<directory>\" or redirect = \"<url>\")",
             "berth.toml:14: routes[2]: neither app nor static (expected: exactly one of app ="
-                + " \"<app name>\" or static = \"<directory>\")",
+                + " \"<app name>\", static = \"<directory>\" or redirect = \"<url>\")",
             "berth.toml:18: routes[3].static: \"missing\" (expected: an existing directory; "
                 + dir.toAbsolutePath().resolve("missing")
                 + " does not exist)",
@@ -593,7 +593,7 @@ class ConfigLoaderTest {
         .containsExactly(
             "berth.toml:9: apps.web.bogus: unknown key (expected one of: dir, command, instances,"
                 + " env, socket, start_timeout, stop_timeout, balance, health_check, keepalive,"
-                + " keepalive_timeout, upstreams, retries, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory, user, build, release, keep_releases, build_timeout, release_timeout, static)",
+                + " keepalive_timeout, upstreams, retries, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory, user, build, release, keep_releases, build_timeout, release_timeout, static, error_pages)",
             "berth.toml:13: apps.web.instances: 0 (expected: an integer from 1 to 64)");
   }
 

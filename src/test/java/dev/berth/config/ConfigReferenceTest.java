@@ -67,6 +67,10 @@ class ConfigReferenceTest {
     Files.createDirectories(dir.resolve("public"));
     Files.writeString(dir.resolve("Procfile"), "web: x\n");
     Files.writeString(dir.resolve("prod.env"), "A=1\n");
+    Files.createDirectories(dir.resolve("static"));
+    for (String status : new String[] {"502", "503", "504"}) {
+      Files.writeString(dir.resolve("static/" + status + ".html"), "<h1>" + status + "</h1>");
+    }
     for (Section section : Section.values()) {
       for (Key<?> key : section.keys()) {
         if (key.example() == null
