@@ -80,6 +80,11 @@ class AcmeEndToEndTest {
         [[routes]]
         host = "elsewhere.test"
         static = "%1$s/www"
+
+        [[routes]]
+        host = "private.test"
+        static = "%1$s/www"
+        deny = ["127.0.0.0/8"]
         %6$s
         """
             .formatted(tmp, plain, secure, pebble.directory(), pebble.trust(), moreRoutes));
@@ -116,6 +121,14 @@ class AcmeEndToEndTest {
   }
 
   @Test
+  void aRoutesAccessRulesDoNotKeepTheCaFromItsChallenge() throws Exception {
+    // The CA asks from 127.0.0.1, which the route denies: the challenge is answered before routes.
+    berth.awaitLine("acme: private.test: certificate issued by Pebble", ISSUED);
+
+    assertThat(https("private.test", "/hello.txt").status()).isEqualTo(403);
+  }
+
+  @Test
   void berthCertsAndStatusShowEachHostAndTheCasReasonForTheOneThatFailed() throws Exception {
     berth.awaitLine("acme: no certificate for elsewhere.test: the CA could not", ISSUED);
 
@@ -128,12 +141,12 @@ class AcmeEndToEndTest {
         .contains("127.0.0.2");
 
     JsonNode json = new ObjectMapper().readTree(Cli.run(config, "certs", "--json").out());
-    JsonNode site = json.path("certificates").get(1);
+    JsonNode site = json.path("certificates").get(2);
     assertThat(site.path("host").asText()).isEqualTo("site.test");
     assertThat(site.path("last_error").isNull()).isTrue();
     assertThat(site.path("not_after").asText()).startsWith("20");
 
-    assertThat(Cli.status(config).path("certificates")).hasSize(2);
+    assertThat(Cli.status(config).path("certificates")).hasSize(3);
     Cli status = Cli.run(config, "status");
     assertThat(status.out()).containsPattern("site\\.test +Pebble Intermediate CA");
 
