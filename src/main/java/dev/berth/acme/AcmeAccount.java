@@ -71,6 +71,11 @@ final class AcmeAccount {
     }
   }
 
+  /** The CA's directory URL. */
+  java.net.URI directory() {
+    return session.getServerUri();
+  }
+
   /** Whether the CA gives renewal information (ARI, RFC 9773). */
   boolean hasRenewalInfo() throws AcmeException {
     return session.resourceUrlOptional(Resource.RENEWAL_INFO).isPresent();

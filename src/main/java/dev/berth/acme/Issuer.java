@@ -92,7 +92,8 @@ final class Issuer {
       throw new IssueException("the CA refused: " + e.getProblem(), null, e);
     } catch (AcmeNetworkException e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
-      throw new IssueException("cannot reach the CA: " + describe(cause), null, e);
+      throw new IssueException(
+          "cannot reach the CA at " + account.directory() + ": " + describe(cause), null, e);
     } catch (AcmeException e) {
       throw new IssueException(e.getMessage(), null, e);
     } catch (IOException e) {
