@@ -172,8 +172,21 @@ final class Issuer {
     return new IssueException(problem.map(p -> what + ": " + p).orElse(what));
   }
 
-  private static String describe(Throwable cause) {
-    String message = cause.getMessage();
-    return message == null || message.isBlank() ? cause.getClass().getSimpleName() : message;
+  /** What went wrong on the way to the CA, in words: the first message down the causes. */
+  static String describe(Throwable cause) {
+    for (Throwable t = cause; t != null; t = t.getCause()) {
+      String message = t.getMessage();
+      if (t instanceof javax.net.ssl.SSLHandshakeException && message != null) {
+        return message + " (a CA with a root of its own needs it in [tls] acme_trust)";
+      }
+      if (message != null && !message.isBlank()) {
+        return message;
+      }
+      if (t instanceof java.net.ConnectException) {
+        // The JDK's HTTP client says nothing more of a refused connection.
+        return "connection refused";
+      }
+    }
+    return cause.getClass().getSimpleName();
   }
 }

@@ -256,6 +256,30 @@ class AcmePebbleTest {
   }
 
   @Test
+  void aCaWhoseHttpsIsNotTrustedIsReportedWithWhereItsRootGoes(@TempDir Path state)
+      throws Exception {
+    try (AcmeCertificates certificates =
+        new AcmeCertificates(
+            state,
+            new AcmeServer(pebble.directory(), null, null),
+            http,
+            null,
+            new RecordingSink(),
+            System.out::println)) {
+      certificates.manage(List.of("untrusted.test"));
+
+      HostStatus status =
+          Await.value(
+              "the failure reported",
+              () -> certificates.status().get(0),
+              s -> s.lastError() != null && !s.ordering());
+      assertThat(status.lastError())
+          .startsWith("cannot reach the CA at " + pebble.directory() + ": ")
+          .endsWith("needs it in [tls] acme_trust)");
+    }
+  }
+
+  @Test
   void aNameTheCaRefusesIsReportedInTheCasWords(@TempDir Path state) throws Exception {
     RecordingSink sink = new RecordingSink();
     try (AcmeCertificates certificates = certificates(state, pebble, sink)) {
