@@ -12,6 +12,10 @@ public final class Main {
   public static void main(String[] args) {
     // One line per record; must be set before anything touches java.util.logging.
     System.setProperty("java.util.logging.SimpleFormatter.format", "berth: %4$s: %5$s%6$s%n");
+    // SLF4J comes with acme4j, without a provider: told to use none, it prints no warning at the
+    // first look (Netty's, at start), and Netty logs through java.util.logging as before.
+    System.setProperty("slf4j.internal.verbosity", "WARN");
+    System.setProperty("slf4j.provider", "org.slf4j.helpers.NOP_FallbackServiceProvider");
     int exit = BerthCommand.run(args);
     quietUnlessServed();
     System.exit(exit);

@@ -59,6 +59,9 @@ class ArchitectureTest {
           .definedBy("dev.berth.logs..")
           .layer("config")
           .definedBy("dev.berth.config..")
+          // Certificates from an ACME CA (acme4j): account, orders, renewal, files.
+          .layer("acme")
+          .definedBy("dev.berth.acme..")
           // Short commands (argv, user, timeout, the process tree ended at the timeout).
           .layer("process")
           .definedBy("dev.berth.process..")
@@ -77,6 +80,7 @@ class ArchitectureTest {
               "accesslog",
               "transport",
               "control",
+              "acme",
               "tls",
               "config")
           .whereLayer("deploy")
@@ -111,6 +115,8 @@ class ArchitectureTest {
           .whereLayer("config")
           .mayOnlyAccessLayers("process")
           .whereLayer("process")
+          .mayNotAccessAnyLayer()
+          .whereLayer("acme")
           .mayNotAccessAnyLayer();
 
   @ArchTest

@@ -61,6 +61,12 @@ final class AppCommands {
           out.println(i.path("last_problem").asText());
         }
       }
+      JsonNode certificates = result.path("certificates");
+      if (!certificates.isEmpty()) {
+        out.println();
+        CertsCommand.printTable(out, certificates);
+        CertsCommand.printErrors(out, certificates);
+      }
       long dropped = result.path("log_lines_dropped").asLong();
       if (dropped > 0) {
         out.println("log lines dropped (log writer behind): " + dropped);

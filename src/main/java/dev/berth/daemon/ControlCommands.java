@@ -43,11 +43,14 @@ final class ControlCommands {
   private final Supervisor supervisor;
   private final Logs logs;
   private final Deployer deployer;
+  private final CertificateCommands certificates;
 
-  ControlCommands(Supervisor supervisor, Logs logs, Deployer deployer) {
+  ControlCommands(
+      Supervisor supervisor, Logs logs, Deployer deployer, CertificateCommands certificates) {
     this.supervisor = requireNonNull(supervisor, "supervisor");
     this.logs = requireNonNull(logs, "logs");
     this.deployer = requireNonNull(deployer, "deployer");
+    this.certificates = requireNonNull(certificates, "certificates");
   }
 
   void registerIn(CommandRegistry registry) {
@@ -89,6 +92,7 @@ final class ControlCommands {
         .register("rollback", this::rollback)
         .register("releases", this::releases);
     new OneOffCommands(supervisor, deployer).registerIn(registry);
+    certificates.registerIn(registry);
   }
 
   /**
@@ -318,6 +322,7 @@ final class ControlCommands {
     result.put("pid", ProcessHandle.current().pid());
     result.put("instances", instances);
     result.put("log_lines_dropped", logs.dropped());
+    result.put("certificates", certificates.rows());
     return result;
   }
 

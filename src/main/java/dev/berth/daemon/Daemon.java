@@ -72,6 +72,11 @@ public final class Daemon {
     this.out = requireNonNull(out, "out");
   }
 
+  /** A line of berth's own, on its output and in its log. */
+  private void say(String line) {
+    out.println("berth: " + line);
+  }
+
   /** Runs until asked to stop. @return the process exit code */
   public int run() {
     // First, before anything is opened: a transport the config names may not load here.
@@ -171,6 +176,12 @@ public final class Daemon {
       group.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly();
       return 1;
     }
+    AcmeIssuance acme = new AcmeIssuance(config.stateDir(), edge, tls, line -> say(line));
+    try {
+      acme.apply(config);
+    } catch (IOException e) {
+      out.println("berth: ACME: " + e.getMessage() + "; certificates are not ordered");
+    }
     Supervisor supervisor =
         new Supervisor(
             runDir,
@@ -182,7 +193,8 @@ public final class Daemon {
     Deployer deployer =
         new Deployer(
             supervisor, logs, config.stateDir(), config.apps().values(), line -> out.println(line));
-    new ControlCommands(supervisor, logs, deployer).registerIn(commands);
+    new ControlCommands(supervisor, logs, deployer, new CertificateCommands(acme::current))
+        .registerIn(commands);
     HealthChecker healthChecker = new HealthChecker(transport, group);
     healthChecker.start(backends.all());
     Reloader reloader =
@@ -195,7 +207,8 @@ public final class Daemon {
             healthChecker,
             deployer,
             address -> addressOf(address, transport),
-            tls);
+            tls,
+            acme);
     this.reloader = reloader;
     commands.register(
         "reload", (request, replies) -> ReloadRequests.control(reloader, request, replies));
@@ -229,6 +242,7 @@ public final class Daemon {
     awaitStop();
 
     reloader.close();
+    acme.close();
     idleCollector.interrupt();
     Duration shutdownTimeout = running().shutdownTimeout();
     out.println(

@@ -67,6 +67,7 @@ final class Reloader {
   private final Deployer deployer;
   private final Function<UpstreamAddress, SocketAddress> addresses;
   private final TlsSites tls;
+  private final AcmeIssuance acme;
 
   /** The config berth runs now: what it was started with, changed by each reload. */
   private volatile Config running;
@@ -82,7 +83,8 @@ final class Reloader {
       HealthChecker healthChecker,
       Deployer deployer,
       Function<UpstreamAddress, SocketAddress> addresses,
-      TlsSites tls) {
+      TlsSites tls,
+      AcmeIssuance acme) {
     this.running = requireNonNull(initial, "initial");
     this.supervisor = requireNonNull(supervisor, "supervisor");
     this.backends = requireNonNull(backends, "backends");
@@ -92,6 +94,7 @@ final class Reloader {
     this.deployer = requireNonNull(deployer, "deployer");
     this.addresses = requireNonNull(addresses, "addresses");
     this.tls = requireNonNull(tls, "tls");
+    this.acme = requireNonNull(acme, "acme");
   }
 
   /** The config berth runs now. */
@@ -200,7 +203,14 @@ final class Reloader {
           "reload rejected: TLS: " + e.getMessage() + "; nothing was applied",
           List.of(e.getMessage()));
     }
-    return new Apply(old, next, change, applied, progress).run();
+    Outcome outcome = new Apply(old, next, change, applied, progress).run();
+    // Certificates for the hosts now routed to tls = "acme" listeners: ordered in the background.
+    try {
+      acme.apply(running);
+    } catch (IOException e) {
+      progress.accept("WARNING: ACME: " + e.getMessage() + "; certificates are not ordered");
+    }
+    return outcome;
   }
 
   /** One reload's application of a change, step by step, and the config it leaves running. */

@@ -79,6 +79,9 @@ public final class Edge {
   /** The routes' access rules: their token buckets and the passwords that passed live here. */
   private volatile Gate gate = new Gate();
 
+  /** ACME HTTP-01: token to key authorization, null when unknown (see AcmeChallengeAnswer). */
+  private volatile Function<String, String> acmeAnswers = token -> null;
+
   /** The listener that accepted a connection: its TLS (or none) is the listener's. */
   private static final AttributeKey<Listener> LISTENER = AttributeKey.valueOf("berth.listener");
 
@@ -235,6 +238,19 @@ public final class Edge {
    */
   public void reconfigure(EdgeSettings settings) {
     live = Live.of(requireNonNull(settings, "settings"));
+  }
+
+  /**
+   * Answers ACME HTTP-01 challenges from {@code answers} (token to key authorization, null when the
+   * token is unknown; called on event loops, so it must not block) on every listener: a GET for
+   * {@code /.well-known/acme-challenge/TOKEN} with a known token, before any route.
+   */
+  public void answerAcmeChallenges(Function<String, String> answers) {
+    acmeAnswers = requireNonNull(answers, "answers");
+  }
+
+  Function<String, String> acmeAnswers() {
+    return acmeAnswers;
   }
 
   /**

@@ -164,6 +164,11 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
           Responses.error(rejection.get().status(), rejection.get().detail(), accept(request)));
     }
     String path = pathOf(request.uri());
+    FullHttpResponse acme = AcmeChallengeAnswer.answer(request, path, edge.acmeAnswers());
+    if (acme != null) {
+      startLog(request, null);
+      return local(request, acme);
+    }
     String hostField = request.headers().get(HttpHeaderNames.HOST);
     if (!secure() && !HttpsRedirect.exempt(path)) {
       String authority = edge.httpsAuthority(hostField);
