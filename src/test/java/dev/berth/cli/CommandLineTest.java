@@ -99,8 +99,9 @@ class CommandLineTest {
               "reload",
               "service",
               "git",
+              "passwd",
               "help")
-          .hasSize(18);
+          .hasSize(19);
     }
   }
 }
