@@ -147,6 +147,9 @@ record ConfigChange(
     if (!running.accessLog().equals(next.accessLog())) {
       settings.add("setting ~ [access_log]");
     }
+    if (!running.tls().equals(next.tls())) {
+      settings.add("setting ~ [tls]");
+    }
     return new ConfigChange(
         addedApps,
         changedApps,
@@ -212,10 +215,13 @@ record ConfigChange(
         };
   }
 
-  /** {@code :8080} for all interfaces, {@code 127.0.0.1:8080}, {@code [::1]:8080}. */
+  /**
+   * {@code :8080} for all interfaces, {@code 127.0.0.1:8080}, {@code [::1]:8080}; {@code :443
+   * (https)} for a TLS listener.
+   */
   static String address(Listener listener) {
     String host = listener.host().contains(":") ? "[" + listener.host() + "]" : listener.host();
-    return host + ":" + listener.port();
+    return host + ":" + listener.port() + (listener.secure() ? " (https)" : "");
   }
 
   /** {@code 127.0.0.1:9000, unix:/run/legacy.sock}. */

@@ -146,8 +146,9 @@ public final class Edge {
                     }
                     connections.add(ch);
                     TlsSites sites = tls;
+                    Listener listener = ch.attr(LISTENER).get();
                     ChannelHandler handshake =
-                        sites == null ? null : sites.handshake(ch.attr(LISTENER).get());
+                        sites == null || !listener.secure() ? null : sites.handshake(listener);
                     if (handshake != null) {
                       ch.pipeline().addLast(new PlainOnTlsPort(), handshake);
                     }
@@ -285,10 +286,16 @@ public final class Edge {
     this.tls = requireNonNull(sites, "sites");
   }
 
-  /** Where a plain request for {@code host} (no port) is sent instead: null to serve it here. */
-  String httpsAuthority(String host) {
+  /**
+   * Where a plain request with this Host field is sent instead ("host" or "host:port" over https):
+   * null to serve it here. Without a TLS listener nothing is looked at.
+   */
+  String httpsAuthority(String hostField) {
     TlsSites sites = tls;
-    return sites == null ? null : sites.httpsAuthority(host);
+    if (sites == null || hostField == null || !sites.redirects()) {
+      return null;
+    }
+    return sites.httpsAuthority(HttpsRedirect.hostOf(hostField));
   }
 
   /** The [tls] hsts value, for TLS responses that no route matched; "" for none. */

@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.file.Path;
@@ -50,6 +51,9 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
   private boolean draining;
   private ClientAddress clientAddress;
 
+  /** 0 until asked, then 1 for a TLS connection, -1 for a plain one. */
+  private byte secure;
+
   EdgeHandler(Edge edge, ClientTimeouts timeouts, EdgeCodec codec) {
     this.edge = requireNonNull(edge, "edge");
     this.timeouts = requireNonNull(timeouts, "timeouts");
@@ -75,6 +79,17 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerRemoved(ChannelHandlerContext ctx) {
     timeouts.stop();
+  }
+
+  /**
+   * Whether the connection is a TLS one, found at its first request (when it is accepted, its TLS
+   * handler is not in place yet): without the client's address, which a request may not need.
+   */
+  private boolean secure() {
+    if (secure == 0) {
+      secure = ctx.pipeline().get(SslHandler.class) != null ? (byte) 1 : (byte) -1;
+    }
+    return secure > 0;
   }
 
   private ClientAddress clientAddress() {
@@ -110,7 +125,7 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
     meter.reset();
     currentLog = null;
     currentRoute = null;
-    if (clientAddress().secure()) {
+    if (secure()) {
       codec.hsts(edge.defaultHsts());
     }
     if (request.decoderResult().isFailure()) {
@@ -150,8 +165,8 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
     }
     String path = pathOf(request.uri());
     String hostField = request.headers().get(HttpHeaderNames.HOST);
-    if (!clientAddress().secure() && !HttpsRedirect.exempt(path)) {
-      String authority = edge.httpsAuthority(HttpsRedirect.hostOf(hostField));
+    if (!secure() && !HttpsRedirect.exempt(path)) {
+      String authority = edge.httpsAuthority(hostField);
       if (authority != null) {
         startLog(request, null);
         return local(
@@ -160,7 +175,7 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
     }
     Route route = edge.router().route(hostField, path);
     startLog(request, route);
-    if (route != null && clientAddress().secure()) {
+    if (route != null && secure()) {
       codec.hsts(route.hsts());
     }
     if (route == null) {

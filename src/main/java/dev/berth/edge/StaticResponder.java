@@ -7,6 +7,7 @@ import dev.berth.files.GzipCache;
 import dev.berth.files.Preconditions;
 import dev.berth.files.StaticRoot;
 import dev.berth.files.Validator;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -48,8 +49,11 @@ import java.util.Optional;
  */
 final class StaticResponder {
 
-  /** The pieces a file is read in over TLS: a TLS record's most. */
+  /** The pieces a large file is read in over TLS: a TLS record's most. */
   private static final int TLS_CHUNK = 16 * 1024;
+
+  /** Over TLS, files up to this size are read whole (most pages, scripts and icons). */
+  private static final int TLS_READ_WHOLE = 64 * 1024;
 
   private static final FileNameMap JDK_TYPES = URLConnection.getFileNameMap();
 
@@ -268,11 +272,17 @@ final class StaticResponder {
     Object body = null;
     if (content instanceof OnDisk file) {
       try {
-        FileChannel channel = FileChannel.open(file.path());
-        body =
-            encrypted(ctx)
-                ? new ChunkedNioFile(channel, slice.offset(), slice.length(), TLS_CHUNK)
-                : new DefaultFileRegion(channel, slice.offset(), slice.length());
+        if (!encrypted(ctx)) {
+          body =
+              new DefaultFileRegion(FileChannel.open(file.path()), slice.offset(), slice.length());
+        } else if (slice.length() <= TLS_READ_WHOLE) {
+          body = new DefaultHttpContent(read(ctx, file.path(), slice));
+        } else {
+          chunkedAfterTls(ctx);
+          body =
+              new ChunkedNioFile(
+                  FileChannel.open(file.path()), slice.offset(), slice.length(), TLS_CHUNK);
+        }
       } catch (IOException e) {
         return notFound(ctx, closeAfter); // removed since the lookup, and nothing is sent yet
       }
@@ -296,18 +306,42 @@ final class StaticResponder {
 
   /**
    * Whether the connection is a TLS one: then a file cannot go to the socket as it is (sendfile),
-   * its bytes must pass through the TLS handler, in chunks that a {@link ChunkedWriteHandler} right
-   * after it reads (put there at the first file the connection sends).
+   * its bytes must pass through the TLS handler. A small one is read whole, and goes out with its
+   * head in one flush; a larger one in chunks that a {@link ChunkedWriteHandler} right after the
+   * TLS handler reads as the socket takes them.
    */
   private static boolean encrypted(ChannelHandlerContext ctx) {
-    ChannelHandlerContext tls = ctx.pipeline().context(SslHandler.class);
-    if (tls == null) {
-      return false;
-    }
+    return ctx.pipeline().get(SslHandler.class) != null;
+  }
+
+  /** Puts a {@link ChunkedWriteHandler} after the TLS handler, at the first large file. */
+  private static void chunkedAfterTls(ChannelHandlerContext ctx) {
     if (ctx.pipeline().get(ChunkedWriteHandler.class) == null) {
+      ChannelHandlerContext tls = ctx.pipeline().context(SslHandler.class);
       ctx.pipeline().addAfter(tls.name(), null, new ChunkedWriteHandler());
     }
-    return true;
+  }
+
+  /** {@code slice} of the file, read into one buffer. */
+  private static ByteBuf read(ChannelHandlerContext ctx, Path path, ByteRange.Slice slice)
+      throws IOException {
+    int length = Math.toIntExact(slice.length());
+    ByteBuf buf = ctx.alloc().ioBuffer(length);
+    try (FileChannel channel = FileChannel.open(path)) {
+      long position = slice.offset();
+      while (buf.writerIndex() < length) {
+        int n = buf.writeBytes(channel, position, length - buf.writerIndex());
+        if (n < 0) {
+          // Shorter than when it was looked up: what was promised cannot be sent.
+          throw new java.io.EOFException(path.toString());
+        }
+        position += n;
+      }
+      return buf;
+    } catch (IOException | RuntimeException e) {
+      buf.release();
+      throw e;
+    }
   }
 
   private static ChannelFuture notFound(ChannelHandlerContext ctx, boolean closeAfter) {

@@ -55,7 +55,7 @@ public final class CertificateStore {
   }
 
   private final ServerContexts contexts;
-  private final UnknownNames unknownNames;
+  private volatile UnknownNames unknownNames;
   private final AtomicReference<Table> table;
 
   CertificateStore(ServerContexts contexts, UnknownNames unknownNames, Entry fallback) {
@@ -176,6 +176,11 @@ public final class CertificateStore {
         });
     table.set(
         new Table(Map.copyOf(exact), Map.copyOf(wildcard), fallback, table.get().challenges()));
+  }
+
+  /** A reload's [tls] unknown_names, for handshakes from now on. */
+  void unknownNames(UnknownNames policy) {
+    this.unknownNames = requireNonNull(policy, "policy");
   }
 
   /** Whether a certificate of this store names {@code host} (the default aside). */

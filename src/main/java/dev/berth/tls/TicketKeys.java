@@ -35,6 +35,9 @@ final class TicketKeys {
   /** Gives {@code context} the current keys, and the next ones as they come; others are left. */
   synchronized void manage(SslContext context) {
     if (context.sessionContext() instanceof OpenSslSessionContext session) {
+      // Resumption is by ticket only, as nginx's default: no per-context cache of sessions held
+      // in memory for clients that may never come back.
+      session.setSessionCacheEnabled(false);
       contexts.add(session);
       apply(session);
     }

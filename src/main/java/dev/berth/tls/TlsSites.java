@@ -114,6 +114,7 @@ public final class TlsSites {
         case ListenerTls.Acme a -> next.put(listener, acme(settings, hosts));
       }
     }
+    next.values().forEach(store -> store.unknownNames(settings.unknownNames()));
     Map<Listener, CertificateStore> gone = new LinkedHashMap<>(retired);
     stores.forEach(gone::putIfAbsent);
     next.keySet().forEach(gone::remove);
@@ -282,6 +283,9 @@ public final class TlsSites {
    * TLS handler; null for a plain listener.
    */
   public ChannelHandler handshake(Listener listener) {
+    if (!listener.secure()) {
+      return null;
+    }
     CertificateStore store = stores.get(listener);
     if (store == null) {
       store = retired.get(listener);
@@ -294,7 +298,7 @@ public final class TlsSites {
    * TLS listener that has a certificate naming it, or null when none has.
    */
   public String httpsAuthority(String host) {
-    if (host == null || host.isEmpty()) {
+    if (host == null || host.isEmpty() || stores.isEmpty()) {
       return null;
     }
     String name = HostNames.normalize(host);
@@ -305,6 +309,11 @@ public final class TlsSites {
       }
     }
     return null;
+  }
+
+  /** Whether any listener is a TLS one: else no plain request is ever redirected. */
+  public boolean redirects() {
+    return !stores.isEmpty();
   }
 
   /** The [tls] hsts value ("" for none): what responses that no route matched get. */

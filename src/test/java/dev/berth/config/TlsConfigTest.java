@@ -180,4 +180,20 @@ class TlsConfigTest {
                 assertThat(p)
                     .startsWith("berth.toml:8: listeners[0].tls[4].key: missing (expected:"));
   }
+
+  @Test
+  void berthCheckSaysSoWithTheLine() throws Exception {
+    TestPki.write(PKI.leaf(Instant.now().minus(Duration.ofDays(1)), "old.test"), dir, "old");
+    Files.writeString(
+        file,
+        """
+        [[listeners]]
+        address = ":8443"
+        tls = { certificate = "old.pem", key = "old.key" }
+        """);
+    dev.berth.testing.Cli check = dev.berth.testing.Cli.run(file, "check");
+    assertThat(check.exit()).isEqualTo(2);
+    assertThat(check.out() + check.err())
+        .contains("berth.toml:3: listeners[0].tls.certificate: \"old.pem\": expired on ");
+  }
 }

@@ -218,6 +218,22 @@ class ConfigChangeTest {
   }
 
   @Test
+  void tlsChangesAreSeen() throws Exception {
+    String next =
+        BASE.replace("path = \"/api\"", "path = \"/api\"\nhsts = \"max-age=60\"")
+            + "\n[tls]\nunknown_names = \"refuse\"\n";
+    String internal =
+        BASE.replace(
+            "address = \"127.0.0.1:8080\"", "address = \"127.0.0.1:8080\"\ntls = \"internal\"");
+    ConfigChange change = ConfigChange.between(load(BASE), load(next));
+    assertThat(change.settings()).containsExactly("setting ~ [tls]");
+    assertThat(change.routeTableChanged()).as("a route's hsts changed").isTrue();
+    ConfigChange listener = ConfigChange.between(load(BASE), load(internal));
+    assertThat(listener.lines())
+        .containsExactly("listener + 127.0.0.1:8080 (https)", "listener - 127.0.0.1:8080");
+  }
+
+  @Test
   void globalSettingsAreListed() throws Exception {
     String next = "shutdown_timeout = \"30s\"\n\n[edge]\nkeepalive_timeout = \"5s\"\n\n" + BASE;
     ConfigChange change = ConfigChange.between(load(BASE), load(next));

@@ -59,6 +59,7 @@ class TlsEndToEndTest {
     tmp = dir;
     Path www = Files.createDirectories(tmp.resolve("www"));
     Files.writeString(www.resolve("hello.txt"), "hello over tls\n");
+    Files.writeString(www.resolve("large.txt"), "0123456789abcdef".repeat(100_000));
     Path certs = Files.createDirectories(tmp.resolve("certs"));
     TestPki.write(pki.leaf("a.test", "www.a.test"), certs, "a");
     TestPki.write(pki.leaf("b.test"), certs, "b");
@@ -149,6 +150,37 @@ class TlsEndToEndTest {
     assertThat(https("b.test", files, "/hello.txt", rootPem.toString()).status()).isEqualTo(200);
     assertThat(berth.output()).contains("serving on https://127.0.0.1:" + files);
     assertThat(berth.output()).containsPattern("TLS by (BoringSSL|OpenSSL|the JDK)");
+  }
+
+  @Test
+  void filesSmallAndLargeAndRangesGoThroughTls() throws Exception {
+    Curl.Response large = https("a.test", files, "/large.txt", rootPem.toString());
+    assertThat(large.status()).isEqualTo(200);
+    assertThat(large.body()).isEqualTo("0123456789abcdef".repeat(100_000));
+    Curl.Response range =
+        Curl.get(
+            "https://a.test:" + files + "/large.txt",
+            "--cacert",
+            rootPem.toString(),
+            "--resolve",
+            "a.test:" + files + ":127.0.0.1",
+            "-H",
+            "Range: bytes=1599990-",
+            "-H",
+            "Accept-Encoding: identity");
+    assertThat(range.status()).isEqualTo(206);
+    assertThat(range.body()).isEqualTo("6789abcdef");
+    Curl.Response small =
+        Curl.get(
+            "https://a.test:" + files + "/hello.txt",
+            "--cacert",
+            rootPem.toString(),
+            "--resolve",
+            "a.test:" + files + ":127.0.0.1",
+            "-H",
+            "Range: bytes=6-9");
+    assertThat(small.status()).isEqualTo(206);
+    assertThat(small.body()).isEqualTo("over");
   }
 
   @Test
@@ -298,6 +330,31 @@ class TlsEndToEndTest {
       assertThat(https("new.b.test", files, "/hello.txt", rootPem.toString()).status())
           .isEqualTo(200);
     }
+  }
+
+  @Test
+  void aHostAddedByAReloadGetsItsInternalCertificateAndItsRedirect() throws Exception {
+    Files.writeString(
+        config,
+        Files.readString(config)
+            + """
+
+            [[routes]]
+            host = "later.test"
+            static = "%s/www"
+            """
+                .formatted(tmp),
+        StandardCharsets.UTF_8);
+    Cli reload = Cli.run(config, "reload");
+    assertThat(reload.exit()).as(reload.out() + reload.err()).isZero();
+    Path root = tmp.resolve("state/certs/internal/root.pem");
+    assertThat(https("later.test", internal, "/hello.txt", root.toString()).status())
+        .isEqualTo(200);
+    Curl.Response redirect =
+        Curl.get("http://127.0.0.1:" + plain + "/hello.txt", "-H", "Host: later.test");
+    assertThat(redirect.status()).isEqualTo(308);
+    assertThat(redirect.header("Location"))
+        .isEqualTo("https://later.test:" + internal + "/hello.txt");
   }
 
   private SSLSocket client(KeyStore trust, String sni) throws Exception {
