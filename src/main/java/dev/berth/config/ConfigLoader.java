@@ -509,25 +509,21 @@ public final class ConfigLoader {
     /** The route's app, static or redirect target, or null if a problem has been reported. */
     private Target target(
         Table route, TreeSet<String> appNames, Map<String, App> apps, AccessReader access) {
-      boolean hasApp = route.has(RouteKeys.APP);
-      boolean hasStatic = route.has(RouteKeys.STATIC);
-      boolean hasRedirect = route.has(RouteKeys.REDIRECT);
-      if ((hasApp ? 1 : 0) + (hasStatic ? 1 : 0) + (hasRedirect ? 1 : 0) != 1) {
-        String given =
-            hasApp && hasStatic && hasRedirect
-                ? "app, static and redirect"
-                : hasApp && hasStatic
-                    ? "both app and static"
-                    : hasRedirect
-                        ? "both redirect and " + (hasApp ? "app" : "static")
-                        : "neither app nor static";
+      List<String> given =
+          java.util.stream.Stream.of(RouteKeys.APP, RouteKeys.STATIC, RouteKeys.REDIRECT)
+              .filter(route::has)
+              .map(Key::name)
+              .toList();
+      if (given.size() != 1) {
         reader.report(
             route.path(),
-            given
+            (given.isEmpty() ? "neither app nor static" : "both " + String.join(" and ", given))
                 + " (expected: exactly one of app = \"<app name>\", static = \"<directory>\""
                 + " or redirect = \"<url>\")");
         return null;
       }
+      boolean hasStatic = route.has(RouteKeys.STATIC);
+      boolean hasRedirect = route.has(RouteKeys.REDIRECT);
       if (hasRedirect) {
         return access.redirect(route);
       }

@@ -76,11 +76,11 @@ public final class Edge {
 
   private final Dormant dormant = new Dormant(this);
 
-  /** ACME HTTP-01: token to key authorization, null when unknown (see AcmeChallengeAnswer). */
-  private volatile Function<String, String> acmeAnswers = token -> null;
-
   /** The routes' access rules: their token buckets and the passwords that passed live here. */
   private volatile Gate gate = new Gate();
+
+  /** ACME HTTP-01: token to key authorization, null when unknown (see AcmeChallengeAnswer). */
+  private volatile Function<String, String> acmeAnswers = token -> null;
 
   /** The listener that accepted a connection: its TLS (or none) is the listener's. */
   private static final AttributeKey<Listener> LISTENER = AttributeKey.valueOf("berth.listener");

@@ -67,14 +67,20 @@ final class InternalCa {
         throw new IOException((p.ofKey() ? key : certificate) + ": " + p.getMessage());
       }
     }
-    privateDirectory(dir.getParent());
-    privateDirectory(dir);
-    KeyPair pair = Certificates.newKeyPair();
-    X509Certificate root =
-        Certificates.root(pair, "berth internal root " + shortId(pair), ROOT_VALIDITY);
-    write(key, pem(new JcaPKCS8Generator(pair.getPrivate(), null)), "rw-------");
-    write(certificate, pem(root), "rw-r--r--");
-    return new InternalCa(dir, pair.getPrivate(), root);
+    try {
+      privateDirectory(dir.getParent());
+      privateDirectory(dir);
+      KeyPair pair = Certificates.newKeyPair();
+      X509Certificate root =
+          Certificates.root(pair, "berth internal root " + shortId(pair), ROOT_VALIDITY);
+      write(key, pem(new JcaPKCS8Generator(pair.getPrivate(), null)), "rw-------");
+      write(certificate, pem(root), "rw-r--r--");
+      return new InternalCa(dir, pair.getPrivate(), root);
+    } catch (java.nio.file.AccessDeniedException e) {
+      throw new IOException("cannot make berth's internal CA in " + dir + ": permission denied", e);
+    } catch (IOException e) {
+      throw new IOException("cannot make berth's internal CA in " + dir + ": " + e, e);
+    }
   }
 
   /** The root's PEM file, to tell users where it is. */

@@ -100,8 +100,9 @@ class CommandLineTest {
               "service",
               "git",
               "certs",
+              "passwd",
               "help")
-          .hasSize(19);
+          .hasSize(20);
     }
   }
 }

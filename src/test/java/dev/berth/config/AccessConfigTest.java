@@ -190,7 +190,7 @@ class AccessConfigTest {
                 + " absolute URL like \"https://example.com{uri}\", where {uri}, {path}, {query}"
                 + " and {host} stand for the request's)",
             "berth.toml:23: routes[3].redirect_code: 303 (expected: 301, 302, 307 or 308)",
-            "berth.toml:24: routes[4]: both redirect and static (expected: exactly one of app ="
+            "berth.toml:24: routes[4]: both static and redirect (expected: exactly one of app ="
                 + " \"<app name>\", static = \"<directory>\" or redirect = \"<url>\")",
             "berth.toml:32: routes[5].redirect_code: 301 (expected: only on a route with redirect"
                 + " = ...)",
