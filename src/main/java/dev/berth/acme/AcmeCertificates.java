@@ -405,11 +405,8 @@ public final class AcmeCertificates implements AutoCloseable {
                 () ->
                     plan.renewAt(
                         leaf.getNotBefore().toInstant(), leaf.getNotAfter().toInstant(), now));
-    Instant wakeAt = renewAt;
-    if (window.isPresent() && now.plus(RenewalPlan.ARI_POLL).isBefore(renewAt)) {
-      wakeAt = now.plus(RenewalPlan.ARI_POLL);
-    }
-    schedule(host, renewAt, wakeAt, window.isPresent());
+    schedule(
+        host, renewAt, RenewalPlan.wakeAt(renewAt, window.isPresent(), now), window.isPresent());
   }
 
   private void schedule(Host host, Instant renewAt, Instant wakeAt, boolean renewalInfo) {

@@ -72,6 +72,16 @@ final class RenewalPlan {
   }
 
   /**
+   * When to look again before renewing at {@code renewAt}: then, or, when the time came from the
+   * CA's window ({@code fromWindow}), after {@link #ARI_POLL} if that is sooner, to read the window
+   * again (the CA may move it: a revocation coming, say).
+   */
+  static Instant wakeAt(Instant renewAt, boolean fromWindow, Instant now) {
+    Instant poll = now.plus(ARI_POLL);
+    return fromWindow && poll.isBefore(renewAt) ? poll : renewAt;
+  }
+
+  /**
    * When to try again after {@code failures} failures in a row (1 after the first); not before the
    * CA's {@code retryAfter} when it gave one (null: none).
    */

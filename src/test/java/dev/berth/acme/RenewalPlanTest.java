@@ -64,6 +64,17 @@ class RenewalPlanTest {
   }
 
   @Test
+  void theCasWindowIsReadAgainEverySixHoursUntilTheRenewal() {
+    Instant now = ISSUED;
+    Instant renewAt = ISSUED.plus(Duration.ofDays(30));
+
+    assertThat(RenewalPlan.wakeAt(renewAt, true, now)).isEqualTo(now.plus(Duration.ofHours(6)));
+    assertThat(RenewalPlan.wakeAt(now.plusSeconds(60), true, now)).isEqualTo(now.plusSeconds(60));
+    // Without a window there is nothing to read again: the renewal itself wakes it.
+    assertThat(RenewalPlan.wakeAt(renewAt, false, now)).isEqualTo(renewAt);
+  }
+
+  @Test
   void aWindowThatEndsBeforeItStartsIsRefused() {
     assertThatThrownBy(() -> new RenewalPlan.Window(EXPIRES, ISSUED))
         .isInstanceOf(IllegalArgumentException.class);
