@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -294,7 +295,10 @@ public final class AcmeCertificates implements AutoCloseable {
       done = new CompletableFuture<>();
       host.order = done;
     }
-    background(host.name, () -> runOrder(host, done));
+    if (!background(host.name, () -> runOrder(host, done))) {
+      finish(host);
+      done.completeExceptionally(new IssueException("berth is stopping"));
+    }
     return done;
   }
 
@@ -418,9 +422,13 @@ public final class AcmeCertificates implements AutoCloseable {
       host.nextRenewal = renewAt;
       host.renewalInfo = renewalInfo;
       long delay = Math.max(0, Duration.between(clock.instant(), wakeAt).toMillis());
-      host.wake =
-          timers.schedule(
-              () -> background(host.name, () -> wake(host)), delay, TimeUnit.MILLISECONDS);
+      try {
+        host.wake =
+            timers.schedule(
+                () -> background(host.name, () -> wake(host)), delay, TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException e) {
+        // Closed meanwhile: nothing more is planned.
+      }
     }
   }
 
@@ -453,9 +461,10 @@ public final class AcmeCertificates implements AutoCloseable {
     }
   }
 
-  private void background(String name, Runnable work) {
+  /** Runs {@code work} on a virtual thread of its own; false when closed (it does not run). */
+  private boolean background(String name, Runnable work) {
     if (closed) {
-      return;
+      return false;
     }
     Thread thread =
         Thread.ofVirtual()
@@ -472,6 +481,7 @@ public final class AcmeCertificates implements AutoCloseable {
                 });
     running.add(thread);
     thread.start();
+    return true;
   }
 
   /** The issuer's common name, or its whole name when it has none. */
