@@ -42,6 +42,9 @@ cleanup() {
 setup_tmp() {
   TMP="$(mktemp -d /tmp/berth-bench.XXXXXX)"
   chmod 755 "$TMP"   # nginx workers may run as another user when started as root
+  # A root berth with no state_dir keeps its state in /var/lib/berth (or $STATE_DIRECTORY): keep
+  # every berth a bench starts inside the temp dir, removed with it.
+  export STATE_DIRECTORY="$TMP/state"
   trap cleanup EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
