@@ -5,21 +5,28 @@
 #   wrk -> berth (TLS listener, certificate files)      -> the same backend (TCP, or UPSTREAM=unix)
 #
 # The script makes one ECDSA P-256 certificate (a throwaway root, and a leaf for localhost and
-# 127.0.0.1 signed by it) with openssl in the temp dir, and gives it to both proxies. Two kinds of
-# load, each alternating berth/nginx over ROUNDS rounds (the order flips every round):
+# 127.0.0.1 signed by it) with openssl in the temp dir, and gives it to both proxies. Three kinds of
+# load (KINDS), each alternating berth/nginx over ROUNDS rounds (the order flips every round):
 #   keepalive  wrk -c64 over https, keep-alive: TLS records on open connections (req/s, p99)
-#   handshake  the same with `Connection: close`: each request is a new TCP connection and a full
-#              TLS handshake (wrk keeps no TLS session, so it never resumes one): handshakes/s
-# Before the load both proxies must answer over HTTPS (curl --cacert the root), and berth must say
-# at start that its TLS is OpenSSL/BoringSSL (netty-tcnative), not the JDK's engine
-# (ALLOW_JDK_TLS=1 measures the JDK's anyway). The table shows medians and berth/nginx ratios.
+#   resumed    the same with `Connection: close`: each request is a new TCP connection and a TLS
+#              handshake. wrk reuses its SSL object (SSL_shutdown + SSL_clear), which keeps the
+#              session: every handshake but a connection slot's first RESUMES the previous one
+#              (TLS 1.3 PSK with X25519, no certificate, no signature). The issue's numbers are these.
+#   full       the same with a tiny LD_PRELOAD shim for wrk (made here with gcc: SSL_clear, then
+#              SSL_set_session(NULL)), so that every handshake is a full one (X25519 and an
+#              ECDSA P-256 signature on the server side)
+# Before the load both proxies must answer over HTTPS (curl --cacert the root) and resume a session
+# (openssl s_client -sess_out/-sess_in), and berth must say at start that its TLS is
+# OpenSSL/BoringSSL (netty-tcnative), not the JDK's engine (ALLOW_JDK_TLS=1 measures the JDK's
+# anyway). The table shows medians and berth/nginx ratios.
 #
 # Environment (defaults): DURATION=10 (s per run), CONNECTIONS=64, THREADS=1 (wrk), ROUNDS=3,
-#   WARMUP=12 (s per proxy and kind), WARMUP_RUNS=3, NGINX_WORKERS=1 (or auto), UPSTREAM=tcp (or
-#   unix), KINDS="keepalive handshake", OUT= (a directory to keep raw wrk outputs, configs,
+#   WARMUP=30 (s per proxy and kind), WARMUP_RUNS=3, NGINX_WORKERS=1 (or auto), UPSTREAM=tcp (or
+#   unix), KINDS="keepalive resumed full", OUT= (a directory to keep raw wrk outputs, configs,
 #   berth's log and results.tsv in), BERTH_JAVA_OPTS / BERTH_EXTRA_JAVA_OPTS (berth's JVM; JFR
 #   goes in the second), BERTH_THREADS, BERTH_TRANSPORT, KEEP_TMP=1.
-# Needs: nginx, wrk, curl, openssl, /usr/bin/python3, JDK 21+ and Maven (berth builds itself).
+# Needs: nginx, wrk, curl, openssl, gcc (for "full"), /usr/bin/python3, JDK 21+ and Maven (berth
+#   builds itself).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -27,14 +34,18 @@ DURATION="${DURATION:-10}"
 CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-1}"
 ROUNDS="${ROUNDS:-3}"
-WARMUP="${WARMUP:-12}"
+WARMUP="${WARMUP:-30}"
 WARMUP_RUNS="${WARMUP_RUNS:-3}"
 NGINX_WORKERS="${NGINX_WORKERS:-1}"
 UPSTREAM="${UPSTREAM:-tcp}"
-KINDS="${KINDS:-keepalive handshake}"
+KINDS="${KINDS:-keepalive resumed full}"
 [[ "$UPSTREAM" == tcp || "$UPSTREAM" == unix ]] || die "UPSTREAM=$UPSTREAM (expected: tcp or unix)"
+for kind in $KINDS; do
+  [[ $kind == keepalive || $kind == resumed || $kind == full ]] || die "KINDS: $kind (expected: keepalive, resumed, full)"
+done
 
 need "$NGINX" wrk curl openssl "$PY"
+if [[ " $KINDS " == *" full "* ]]; then need gcc; fi
 raise_nofile
 setup_tmp
 build_berth
@@ -58,6 +69,30 @@ make_certificate() {
   ) >"$d/openssl.log" 2>&1 || { cat "$d/openssl.log" >&2; die "openssl could not make the certificate"; }
   chmod 644 "$d"/*.key  # nginx's workers run as another user unless started as root
   CERT="$d/leaf.pem" KEY="$d/leaf.key" ROOT="$d/root.pem"
+}
+
+# wrk keeps each connection slot's TLS session across reconnects (SSL_clear keeps it), so its
+# `Connection: close` handshakes are resumed ones. For full handshakes, this shim drops the session
+# after each SSL_clear: the next SSL_connect offers none. wrk is linked to libssl dynamically, so an
+# LD_PRELOAD of it is enough.
+make_noresume_shim() {
+  NORESUME="$TMP/noresume.so"
+  cat >"$TMP/noresume.c" <<'EOF2'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stddef.h>
+typedef struct ssl_st SSL;
+typedef struct ssl_session_st SSL_SESSION;
+int SSL_set_session(SSL *s, SSL_SESSION *session);
+int SSL_clear(SSL *s) {
+  static int (*real)(SSL *);
+  if (!real) real = (int (*)(SSL *))dlsym(RTLD_NEXT, "SSL_clear");
+  int r = real(s);
+  SSL_set_session(s, NULL);
+  return r;
+}
+EOF2
+  gcc -O2 -shared -fPIC -o "$NORESUME" "$TMP/noresume.c" -ldl || die "gcc could not build the no-resumption shim"
 }
 
 # nginx as an HTTPS proxy: proxy.sh's proxy (same upstream keepalive, same fields sent upstream)
@@ -104,6 +139,7 @@ EOF2
 }
 
 make_certificate
+if [[ " $KINDS " == *" full "* ]]; then make_noresume_shim; fi
 BACKEND_BODY='hello, world\n' start_backend
 start_nginx_tls
 # proxy.sh's berth config, its listener made an HTTPS one with the same certificate files.
@@ -136,6 +172,13 @@ for proxy in berth nginx; do
   port=${URL[$proxy]#https://localhost:}; port=${port%%/*}
   NEGOTIATED[$proxy]="$(openssl s_client -connect "127.0.0.1:$port" -servername localhost -CAfile "$ROOT" </dev/null 2>/dev/null |
     awk '/^New, / {v=$2; c=$NF} /Server Temp Key:/ {sub(/.*Server Temp Key: /, ""); k=$0} /Verify return code:/ {sub(/.*Verify return code: /, ""); r=$0} END {print v, c ", key exchange " k ", verify: " r}')"
+  # A session saved from one connection and offered on the next: does the proxy resume it?
+  openssl s_client -connect "127.0.0.1:$port" -servername localhost -sess_out "$TMP/$proxy.sess" </dev/null >/dev/null 2>&1 || true
+  if openssl s_client -connect "127.0.0.1:$port" -servername localhost -sess_in "$TMP/$proxy.sess" </dev/null 2>/dev/null | grep -q '^Reused'; then
+    NEGOTIATED[$proxy]+=", resumes a session: yes"
+  else
+    NEGOTIATED[$proxy]+=", resumes a session: no"
+  fi
   log "$proxy: ${URL[$proxy]} answers 'hello, world' over HTTPS; $(printf '%s' "${NEGOTIATED[$proxy]}")"
 done
 
@@ -146,20 +189,21 @@ RESULTS="$TMP/results.tsv"
 # run PROXY KIND ROUND SECONDS: one wrk run; records it unless ROUND is "warm". The TSV has
 # proxy.sh's columns (summarize.py reads them), KIND being keepalive or handshake.
 run() {
-  local proxy=$1 kind=$2 round=$3 secs=$4 out line accepts pids u0 s0 u1 s1 bu0 bs0 bu1 bs1 idle0 idle1 backend extra=()
+  local proxy=$1 kind=$2 round=$3 secs=$4 out line accepts pids u0 s0 u1 s1 bu0 bs0 bu1 bs1 idle0 idle1 backend extra=() preload=
+  if [[ $kind == full ]]; then preload=$NORESUME; fi
   out="$TMP/wrk/$proxy-$kind-$round.txt"
   case $proxy in
     berth) pids=("$BERTH_PID") ;;
     nginx) mapfile -t pids < <(pgrep -P "$NGINX_PID") ;;
   esac
-  if [[ $kind == handshake ]]; then extra=(-H "Connection: close"); fi
+  if [[ $kind != keepalive ]]; then extra=(-H "Connection: close"); fi
   mapfile -t backend < <(pgrep -P "$BACKEND_PID")
   accepts=$(backend_accepts)
   read -r u0 s0 < <(cpu_ticks "${pids[@]}")
   read -r bu0 bs0 < <(cpu_ticks "${backend[@]}")
   idle0=$(idle_ticks)
-  log "wrk -t$THREADS -c$CONNECTIONS -d${secs}s --latency ${extra[*]:+-H '${extra[1]}' }${URL[$proxy]}  ($proxy/$kind, round $round)"
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --latency "${extra[@]}" -s "$BENCH_DIR/report.lua" "${URL[$proxy]}" >"$out" 2>&1 &
+  log "${preload:+LD_PRELOAD=noresume.so }wrk -t$THREADS -c$CONNECTIONS -d${secs}s --latency ${extra[*]:+-H '${extra[1]}' }${URL[$proxy]}  ($proxy/$kind, round $round)"
+  LD_PRELOAD="$preload" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --latency "${extra[@]}" -s "$BENCH_DIR/report.lua" "${URL[$proxy]}" >"$out" 2>&1 &
   PIDS+=($!)
   wait $! || { cat "$out" >&2; die "wrk failed"; }
   forget_pid $!
@@ -200,7 +244,7 @@ echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r), nginx worke
 echo
 echo "- berth: ${BERTH_START_LINE#berth: }"
 echo "- negotiated with OpenSSL's client: berth ${NEGOTIATED[berth]}; nginx ${NEGOTIATED[nginx]}"
-echo "- keepalive: $CONNECTIONS keep-alive connections; handshake: \`-H 'Connection: close'\`, one full TLS handshake per request (wrk resumes no session), so req/s = handshakes/s"
+echo "- keepalive: $CONNECTIONS keep-alive connections. resumed: \`-H 'Connection: close'\`, a new connection and TLS handshake per request, resuming the slot's previous session (wrk's SSL_clear keeps it). full: the same with the LD_PRELOAD shim, a full handshake per request. For both, req/s = handshakes/s and CPU µs/req = per handshake."
 echo
 "$PY" - "$RESULTS" "$(getconf CLK_TCK)" "$BENCH_DIR" $KINDS <<'PY'
 # summarize.py's tables, for the kinds of this script instead of tcp/unix.
