@@ -172,9 +172,14 @@ for proxy in berth nginx; do
   port=${URL[$proxy]#https://localhost:}; port=${port%%/*}
   NEGOTIATED[$proxy]="$(openssl s_client -connect "127.0.0.1:$port" -servername localhost -CAfile "$ROOT" </dev/null 2>/dev/null |
     awk '/^New, / {v=$2; c=$NF} /Server Temp Key:/ {sub(/.*Server Temp Key: /, ""); k=$0} /Verify return code:/ {sub(/.*Verify return code: /, ""); r=$0} END {print v, c ", key exchange " k ", verify: " r}')"
-  # A session saved from one connection and offered on the next: does the proxy resume it?
-  openssl s_client -connect "127.0.0.1:$port" -servername localhost -sess_out "$TMP/$proxy.sess" </dev/null >/dev/null 2>&1 || true
-  if openssl s_client -connect "127.0.0.1:$port" -servername localhost -sess_in "$TMP/$proxy.sess" </dev/null 2>/dev/null | grep -q '^Reused'; then
+  # A session saved from one connection and offered on the next: does the proxy resume it? With a
+  # request on each: BoringSSL sends its TLS 1.3 tickets with its first application data, so a
+  # connection that asks nothing gets none.
+  request="GET /$UPSTREAM/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+  # shellcheck disable=SC2059
+  printf "$request" | timeout 10 openssl s_client -ign_eof -connect "127.0.0.1:$port" -servername localhost -sess_out "$TMP/$proxy.sess" >/dev/null 2>&1 || true
+  # shellcheck disable=SC2059
+  if printf "$request" | timeout 10 openssl s_client -ign_eof -connect "127.0.0.1:$port" -servername localhost -sess_in "$TMP/$proxy.sess" 2>/dev/null | grep -q '^Reused'; then
     NEGOTIATED[$proxy]+=", resumes a session: yes"
   else
     NEGOTIATED[$proxy]+=", resumes a session: no"
