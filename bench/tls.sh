@@ -11,7 +11,8 @@
 #   resumed    the same with `Connection: close`: each request is a new TCP connection and a TLS
 #              handshake. wrk reuses its SSL object (SSL_shutdown + SSL_clear), which keeps the
 #              session: every handshake but a connection slot's first RESUMES the previous one
-#              (TLS 1.3 PSK with X25519, no certificate, no signature). The issue's numbers are these.
+#              (TLS 1.3 PSK with X25519, no certificate, no signature); issue 23's handshake numbers
+#              were most likely these.
 #   full       the same with a tiny LD_PRELOAD shim for wrk (made here with gcc: SSL_clear, then
 #              SSL_set_session(NULL)), so that every handshake is a full one (X25519 and an
 #              ECDSA P-256 signature on the server side)
