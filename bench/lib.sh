@@ -108,11 +108,12 @@ nginx_http_common() {  # $1 = its prefix dir
 EOF2
 }
 
-# The fixed backend: nginx, 1 worker, "hello\n" on TCP $BACKEND_PORT and on $TMP/backend.sock,
+# The fixed backend: nginx, 1 worker, "hello\n" (or BACKEND_BODY, as nginx's `return` reads it:
+# tls.sh's 'hello, world\n' is 13 bytes) on TCP $BACKEND_PORT and on $TMP/backend.sock,
 # closing every connection after its response with BACKEND_CLOSES=1 (as gunicorn's sync workers
 # do, so that the proxies connect anew for each request), and /big (a 1 GiB sparse file, created only if BIG_FILE=1) for the streaming test.
 start_backend() {
-  local p="$TMP/backend"
+  local p="$TMP/backend" body=${BACKEND_BODY:-'hello\n'}
   mkdir -p "$p"
   BACKEND_SOCK="$TMP/backend.sock"
   if [[ "${BIG_FILE:-0}" == 1 ]]; then truncate -s 1G "$TMP/big.bin"; fi
@@ -128,7 +129,7 @@ $(nginx_http_common "$p")
         listen 127.0.0.1:$BACKEND_PORT backlog=4096;
         listen unix:$BACKEND_SOCK backlog=4096;
 $(if [[ "${BACKEND_CLOSES:-0}" == 1 ]]; then echo '        keepalive_timeout 0;'; fi)
-        location / { default_type text/plain; return 200 "hello\n"; }
+        location / { default_type text/plain; return 200 "$body"; }
         location = /backend_status { stub_status; }
         location = /big { default_type application/octet-stream; alias $TMP/big.bin; }
     }
