@@ -216,13 +216,13 @@ public final class Supervisor {
    */
   public App checkProcessType(String appName, String type) {
     App app = app(appName);
-    if (!configuredCounts(app).containsKey(type)) {
+    if (!ProcessCounts.configured(app).containsKey(type)) {
       throw new IllegalArgumentException(
           appName
               + " has no process type \""
               + type
               + "\" (it has: "
-              + String.join(", ", configuredCounts(app).keySet())
+              + String.join(", ", ProcessCounts.configured(app).keySet())
               + ")");
     }
     return app;
@@ -279,7 +279,7 @@ public final class Supervisor {
     for (Instance instance : all(app)) {
       counts.merge(instance.type(), 1, Integer::sum);
     }
-    return describe(counts);
+    return ProcessCounts.describe(counts);
   }
 
   /** Whether berth runs this app. */
@@ -383,7 +383,7 @@ public final class Supervisor {
       incoming.remove(name, fresh);
       return Optional.of(String.join("\n", failures));
     }
-    steps.step("start", describe(counts) + " (" + label + ")", since(begun));
+    steps.step("start", ProcessCounts.describe(counts) + " (" + label + ")", since(begun));
     // In a map stopAll reads at every moment: retiring before the switch, instances after it.
     retiring.put(name, old);
     Optional<String> refused = traffic.switchOver(next, old, fresh);
@@ -403,7 +403,10 @@ public final class Supervisor {
     }
     List<String> web =
         fresh.stream().filter(i -> i.type().equals(Instance.WEB)).map(Instance::tag).toList();
-    steps.step("switch", (web.isEmpty() ? "no web instances" : tags(web)) + " -> " + label, null);
+    steps.step(
+        "switch",
+        (web.isEmpty() ? "no web instances" : ProcessCounts.tags(web)) + " -> " + label,
+        null);
     traffic.retire(
         old,
         old.isEmpty() ? next.run().drainTimeout() : old.get(0).app().run().drainTimeout(),
@@ -520,7 +523,7 @@ public final class Supervisor {
   private Map<String, Integer> counts(App app) {
     Map<String, Integer> scale = overrides.scale(app.name());
     Map<String, Integer> counts = new LinkedHashMap<>();
-    configuredCounts(app)
+    ProcessCounts.configured(app)
         .forEach((type, configured) -> counts.put(type, scale.getOrDefault(type, configured)));
     return counts;
   }
@@ -546,16 +549,6 @@ public final class Supervisor {
         app, type, number, launcher, traffic.slot(app.name(), number, serving), Ticker.SYSTEM);
   }
 
-  /** Instances per process type as the config gives them, web first. */
-  private static Map<String, Integer> configuredCounts(App app) {
-    Map<String, Integer> counts = new LinkedHashMap<>();
-    if (app.hasWeb()) {
-      counts.put(Instance.WEB, app.run().instances());
-    }
-    app.run().processes().forEach(p -> counts.put(p.name(), p.instances()));
-    return counts;
-  }
-
   private static void shutdown(List<Instance> list) {
     list.stream().map(Instance::shutdown).toList().forEach(CompletableFuture::join);
   }
@@ -563,23 +556,6 @@ public final class Supervisor {
   /** Waits for every start; @return why some failed, one line each. */
   private static List<String> failures(List<CompletableFuture<Optional<String>>> starts) {
     return starts.stream().map(CompletableFuture::join).flatMap(Optional::stream).toList();
-  }
-
-  /** "2 web, 1 worker". */
-  private static String describe(Map<String, Integer> counts) {
-    List<String> parts = new ArrayList<>();
-    counts.forEach((type, n) -> parts.add(n + " " + type));
-    return parts.isEmpty() ? "no processes" : String.join(", ", parts);
-  }
-
-  /** "web.1-3" for blog.1, blog.2, blog.3; the tags otherwise. */
-  private static String tags(List<String> tags) {
-    if (tags.size() == 1) {
-      return tags.get(0);
-    }
-    String first = tags.get(0);
-    String prefix = first.substring(0, first.lastIndexOf('.') + 1);
-    return prefix + "1-" + tags.size();
   }
 
   private static Duration since(long nanos) {
