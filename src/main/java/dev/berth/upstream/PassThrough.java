@@ -108,7 +108,7 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
     if (mode == Mode.HEAD) {
       UpstreamPool.Listener listener = connection.listener();
       RawResponse head =
-          listener == null
+          listener == null || listener.decodesResponse()
               ? null
               : scan(in, listener.headRequest(), listener.rewritesLocation(), ctx.alloc());
       if (head == null) {

@@ -73,6 +73,15 @@ public final class UpstreamPool {
 
     /** Whether the exchange rewrites the response's Location field (only a decoded head can be). */
     boolean rewritesLocation();
+
+    /**
+     * Whether the exchange needs the response decoded (an {@code HttpResponse} and its {@code
+     * HttpContent}s), never passed through as bytes: an HTTP/2 stream, a compressed response, an
+     * upgrade.
+     */
+    default boolean decodesResponse() {
+      return false;
+    }
   }
 
   /** A connection, and whether it served an exchange before (then a failure may be staleness). */

@@ -1,0 +1,31 @@
+package dev.berth.edge;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.berth.config.EdgeSettings;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2Settings;
+
+/**
+ * The HTTP/2 frame codec of a client connection: the settings berth announces and the limits it
+ * holds clients to. Every HTTP/2 connection (ALPN "h2" on a TLS listener, h2c with prior knowledge
+ * on a plain one) gets its codec here, so the limits are decided in one place.
+ */
+final class Http2Codecs {
+
+  /** Streams a client may have open at once on one connection (nginx's default too). */
+  static final int MAX_CONCURRENT_STREAMS = 128;
+
+  private Http2Codecs() {}
+
+  /** A server-side frame codec for one connection, with the edge's current settings. */
+  static Http2FrameCodec frameCodec(EdgeSettings settings) {
+    requireNonNull(settings, "settings");
+    Http2Settings initial =
+        Http2Settings.defaultSettings()
+            .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
+            .maxHeaderListSize(settings.maxHeaderSize());
+    return Http2FrameCodecBuilder.forServer().initialSettings(initial).build();
+  }
+}
