@@ -3,7 +3,7 @@ package dev.berth.edge;
 import static java.util.Objects.requireNonNull;
 
 import dev.berth.config.EdgeSettings;
-import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2Settings;
 
@@ -19,13 +19,18 @@ final class Http2Codecs {
 
   private Http2Codecs() {}
 
-  /** A server-side frame codec for one connection, with the edge's current settings. */
-  static Http2FrameCodec frameCodec(EdgeSettings settings) {
+  /**
+   * Adds a connection's HTTP/2 handlers, with the edge's current settings, at the end of {@code
+   * pipeline}: the frame codec (and whatever holds clients to the limits). The caller adds its
+   * stream multiplexer after them.
+   */
+  static void addConnectionHandlers(ChannelPipeline pipeline, EdgeSettings settings) {
+    requireNonNull(pipeline, "pipeline");
     requireNonNull(settings, "settings");
     Http2Settings initial =
         Http2Settings.defaultSettings()
             .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
             .maxHeaderListSize(settings.maxHeaderSize());
-    return Http2FrameCodecBuilder.forServer().initialSettings(initial).build();
+    pipeline.addLast(Http2FrameCodecBuilder.forServer().initialSettings(initial).build());
   }
 }
