@@ -263,7 +263,9 @@ public final class ConfigLoader {
               reader.get(t, EdgeKeys.UPSTREAM_CONNECT_TIMEOUT),
               reader.get(t, EdgeKeys.UPSTREAM_RESPONSE_TIMEOUT)),
           reader.get(t, EdgeKeys.THREADS),
-          reader.get(t, EdgeKeys.TRANSPORT));
+          reader.get(t, EdgeKeys.TRANSPORT),
+          reader.get(t, EdgeKeys.WEBSOCKET_IDLE_TIMEOUT),
+          reader.get(t, EdgeKeys.MAX_TUNNELS));
     }
 
     /** The [access_log] table (or a route's access_log) in {@code parent}, over {@code d}. */
@@ -471,7 +473,7 @@ public final class ConfigLoader {
                 return appName;
               });
       String app = reader.read(route, RouteKeys.APP.name(), known, null);
-      return app == null ? null : new AppTarget(app);
+      return app == null ? null : new AppTarget(app, reader.get(route, RouteKeys.UPGRADES));
     }
 
     /**

@@ -18,6 +18,9 @@ import java.util.List;
  * @param routeDefaults per-route limits used where a route sets none
  * @param threads event loops serving all connections; 0 for the default (see {@code Daemon})
  * @param transport how those loops do I/O; read at start only, as {@code threads}
+ * @param websocketIdleTimeout how long a tunnel (an upgraded connection) may carry no byte either
+ *     way before both its connections close
+ * @param maxTunnels tunnels open at once; an upgrade request past it gets a 503
  */
 public record EdgeSettings(
     int maxHeaderSize,
@@ -29,14 +32,49 @@ public record EdgeSettings(
     boolean forwardedHeader,
     RouteLimits routeDefaults,
     int threads,
-    IoTransport transport) {
+    IoTransport transport,
+    Duration websocketIdleTimeout,
+    int maxTunnels) {
+
+  /** Defaults of the tunnel settings: WebSockets idle up to an hour, 5000 open at once. */
+  private static final Duration WEBSOCKET_IDLE_TIMEOUT = Duration.ofHours(1);
+
+  private static final int MAX_TUNNELS = 5000;
 
   public EdgeSettings {
     requireNonNull(clientHeaderTimeout, "clientHeaderTimeout");
+    requireNonNull(websocketIdleTimeout, "websocketIdleTimeout");
     requireNonNull(keepaliveTimeout, "keepaliveTimeout");
     trustedProxies = List.copyOf(trustedProxies);
     requireNonNull(routeDefaults, "routeDefaults");
     requireNonNull(transport, "transport");
+  }
+
+  /** Settings with the default tunnel settings. */
+  public EdgeSettings(
+      int maxHeaderSize,
+      int maxUriLength,
+      Duration clientHeaderTimeout,
+      Duration keepaliveTimeout,
+      int maxConnections,
+      List<Cidr> trustedProxies,
+      boolean forwardedHeader,
+      RouteLimits routeDefaults,
+      int threads,
+      IoTransport transport) {
+    this(
+        maxHeaderSize,
+        maxUriLength,
+        clientHeaderTimeout,
+        keepaliveTimeout,
+        maxConnections,
+        trustedProxies,
+        forwardedHeader,
+        routeDefaults,
+        threads,
+        transport,
+        WEBSOCKET_IDLE_TIMEOUT,
+        MAX_TUNNELS);
   }
 
   /** The kernel interface the event loops use. */
@@ -71,7 +109,9 @@ public record EdgeSettings(
             other.forwardedHeader,
             other.routeDefaults,
             threads,
-            transport);
+            transport,
+            other.websocketIdleTimeout,
+            other.maxTunnels);
     return !equals(otherAsStarted);
   }
 

@@ -121,9 +121,29 @@ public record Route(
   }
 
   /** Proxy to the instances of an app. */
-  public record AppTarget(String app) implements Target {
+  public record AppTarget(String app, List<String> upgrades) implements Target {
+    /** What a route lets through when it does not say: WebSockets, as nginx users configure. */
+    public static final List<String> DEFAULT_UPGRADES = List.of("websocket");
+
     public AppTarget {
       requireNonNull(app, "app");
+      upgrades = List.copyOf(upgrades);
+    }
+
+    /** A route to {@code app} that lets WebSockets through. */
+    public AppTarget(String app) {
+      this(app, DEFAULT_UPGRADES);
+    }
+
+    /**
+     * Whether an Upgrade field's protocol (a token, perhaps with "/version") may switch here: the
+     * route lists its name, or the name with that version.
+     */
+    public boolean allowsUpgrade(String protocol) {
+      String lower = protocol.strip().toLowerCase(Locale.ROOT);
+      int slash = lower.indexOf('/');
+      return upgrades.contains(lower)
+          || (slash > 0 && upgrades.contains(lower.substring(0, slash)));
     }
   }
 

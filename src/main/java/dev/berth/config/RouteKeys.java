@@ -292,6 +292,24 @@ final class RouteKeys {
 
   static final List<Key<?>> RATE_LIMIT_KEYS = List.of(REQUESTS, PER, BURST);
 
+  static final String UPGRADES_EXPECTED =
+      "a list of protocol names like [\"websocket\"] (h2c is never passed on)";
+
+  static final Key<List<String>> UPGRADES =
+      Key.of(
+              "upgrades",
+              ValueType.of("array of strings", UPGRADES_EXPECTED, RouteKeys::upgrades),
+              Route.AppTarget.DEFAULT_UPGRADES,
+              "[\"websocket\"]",
+              "[]",
+              """
+              The protocols an HTTP/1.1 request may switch to (Upgrade) on this route: the
+              request goes to the app with its Upgrade and Connection fields, and after the app's
+              101 the two connections become a byte tunnel (docs/websockets.md). [] passes no
+              Upgrade on, as before.
+              """)
+          .onlyWith("app");
+
   static final Key<String> HSTS =
       Key.of(
           "hsts",
@@ -318,6 +336,7 @@ final class RouteKeys {
           RATE_LIMIT,
           ACCESS_LOG,
           STRIP_PREFIX,
+          UPGRADES,
           MAX_BODY_SIZE,
           UPSTREAM_CONNECT_TIMEOUT,
           UPSTREAM_RESPONSE_TIMEOUT,
@@ -325,6 +344,35 @@ final class RouteKeys {
           GZIP,
           FOLLOW_SYMLINKS,
           HSTS);
+
+  /**
+   * Lower-cased tokens; "h2c" is refused: berth speaks HTTP/2 itself, and an h2c tunnel through a
+   * proxy would carry requests that no route or rule of berth's ever sees.
+   */
+  private static List<String> upgrades(JsonNode value) throws Rejected {
+    if (!value.isArray()) {
+      throw new Rejected(UPGRADES_EXPECTED);
+    }
+    List<String> names = new java.util.ArrayList<>();
+    for (JsonNode element : value) {
+      String name =
+          Types.nonBlank(element, UPGRADES_EXPECTED).strip().toLowerCase(java.util.Locale.ROOT);
+      boolean token =
+          name.chars()
+              .allMatch(
+                  c ->
+                      (c >= 'a' && c <= 'z')
+                          || (c >= '0' && c <= '9')
+                          || "!#$%&'*+-.^_`|~/".indexOf(c) >= 0);
+      if (!token || name.equals("h2c") || name.startsWith("h2c/")) {
+        throw new Rejected(UPGRADES_EXPECTED + "; " + element + " is not one");
+      }
+      if (!names.contains(name)) {
+        names.add(name);
+      }
+    }
+    return List.copyOf(names);
+  }
 
   /** A per-route limit: the [edge] key's type, defaulting to the [edge] value. */
   private static <T> Key<T> limit(Key<T> edge, String example) {

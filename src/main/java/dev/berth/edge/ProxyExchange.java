@@ -53,6 +53,9 @@ final class ProxyExchange implements Exchange {
   private final AppBackend backend;
   private final RouteLimits limits;
 
+  /** The protocol switch the request asks for and its route allows; null for none. */
+  private final SwitchingProtocols upgrade;
+
   /** The access log's fields of this exchange; null when its route is not logged. */
   private final RequestLog log;
 
@@ -135,7 +138,11 @@ final class ProxyExchange implements Exchange {
     this.head = request.method().equals(HttpMethod.HEAD);
     this.hasBody =
         HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+    this.upgrade = SwitchingProtocols.asked(edge, connection, client, request, route);
     this.forwarded = ForwardedRequest.of(request, route, clientAddress, edge.settings());
+    if (upgrade != null) {
+      upgrade.ask(forwarded);
+    }
   }
 
   @Override
@@ -144,6 +151,10 @@ final class ProxyExchange implements Exchange {
       fail(
           HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
           "The request body is larger than this route accepts.");
+      return;
+    }
+    if (upgrade != null && upgrade.full()) {
+      fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "Too many open WebSockets.");
       return;
     }
     tryNextPeer();
@@ -484,6 +495,17 @@ final class ProxyExchange implements Exchange {
               false);
           return;
         }
+        if (upgrade != null && response.status().code() == 101) {
+          // The connection and the peer's count are the tunnel's (or closed by a refusal) now.
+          finished = true;
+          logUpstream();
+          UpstreamPool.Connection switched = connection;
+          connection = null;
+          upstream = null;
+          upgrade.switched(
+              ProxyExchange.this, switched, peer, backend.app(), response, requestDone);
+          return;
+        }
         if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
           // 100 Continue was answered by the edge already; other interim responses are dropped.
           inInterim = true;
@@ -552,6 +574,11 @@ final class ProxyExchange implements Exchange {
     @Override
     public boolean headRequest() {
       return head;
+    }
+
+    @Override
+    public boolean decodesResponse() {
+      return upgrade != null;
     }
 
     @Override
