@@ -213,22 +213,19 @@ final class Tunnel implements Tunneled {
         return;
       }
       stirred = true;
-      if (other.inactive) {
-        buf.release();
-        return;
-      }
-      if (!goingAway) {
+      if (!goingAway || frames == null) {
+        // Going away without frames to mind, the tunnel is closing anyway.
+        if (goingAway || other.inactive) {
+          buf.release();
+          return;
+        }
         if (frames != null) {
           frames.advance(buf);
         }
         forward(buf);
         return;
       }
-      if (frames == null) {
-        buf.release();
-        return;
-      }
-      if (!closeSent) {
+      if (!closeSent && !other.inactive) {
         int length = frames.untilBoundary(buf);
         if (!frames.atBoundary()) {
           forward(buf);
