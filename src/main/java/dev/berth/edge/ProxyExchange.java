@@ -44,7 +44,7 @@ import java.util.List;
  */
 final class ProxyExchange implements Exchange {
 
-  private final EdgeHandler clientConnection;
+  private final ExchangeOwner clientConnection;
   private final ChannelHandlerContext client;
   private final Edge edge;
   private final HttpRequest request;
@@ -119,7 +119,7 @@ final class ProxyExchange implements Exchange {
   private boolean finished;
 
   ProxyExchange(
-      EdgeHandler connection,
+      ExchangeOwner connection,
       ChannelHandlerContext client,
       Edge edge,
       HttpRequest request,
@@ -578,7 +578,7 @@ final class ProxyExchange implements Exchange {
 
     @Override
     public boolean decodesResponse() {
-      return upgrade != null;
+      return upgrade != null || clientConnection.decodesResponses();
     }
 
     @Override

@@ -67,12 +67,14 @@ final class SwitchingProtocols {
    */
   static SwitchingProtocols asked(
       Edge edge,
-      EdgeHandler connection,
+      ExchangeOwner owner,
       ChannelHandlerContext client,
       HttpRequest request,
       Route route) {
     HttpHeaders headers = request.headers();
-    if (!(route.target() instanceof Route.AppTarget app)
+    // An HTTP/2 stream has no Upgrade (RFC 9113 8.2.2): only an HTTP/1.1 connection switches.
+    if (!(owner instanceof EdgeHandler connection)
+        || !(route.target() instanceof Route.AppTarget app)
         || app.upgrades().isEmpty()
         || !headers.contains(HttpHeaderNames.UPGRADE)
         // An HTTP/1.0 request's Upgrade is ignored (RFC 9110 7.8), and so is one that its
@@ -159,7 +161,7 @@ final class SwitchingProtocols {
         new Tunnels.Place(
             appName,
             request.headers().get(HttpHeaderNames.HOST, ""),
-            EdgeHandler.pathOf(request.uri())));
+            Dispatch.pathOf(request.uri())));
     peer.tunnelOpened(tunnel);
 
     ChannelPipeline pipeline = client.pipeline();

@@ -1,15 +1,19 @@
 package dev.berth.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.testing.Await;
 import dev.berth.testing.BerthProcess;
 import dev.berth.testing.Cli;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
+import java.net.http.WebSocketHandshakeException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -71,6 +75,12 @@ class WebSocketEndToEndTest {
     String instance = ws.ask("whoami");
     assertThat(second.ask("second")).isEqualTo("second");
     assertThat(Cli.instance(config, "ws", 1).path("websockets").asInt()).isEqualTo(2);
+    // max_tunnels = 2: a third gets a 503.
+    assertThatThrownBy(() -> Client.open(http, URI.create("ws://127.0.0.1:" + port + "/ws/x")))
+        .cause()
+        .isInstanceOfSatisfying(
+            WebSocketHandshakeException.class,
+            e -> assertThat(e.getResponse().statusCode()).isEqualTo(503));
     Cli table = Cli.run(config, "status");
     assertThat(table.out()).contains("WEBSOCKETS");
 
@@ -123,6 +133,26 @@ class WebSocketEndToEndTest {
     }
     // The stream ends after the last event.
     lines.forEachRemaining(line -> assertThat(line).isEmpty());
+  }
+
+  @Test
+  void anUpgradeTheAppDoesNotTakeLeavesTheConnectionForTheRequestsAfterIt() throws Exception {
+    try (Socket socket = new Socket("127.0.0.1", port)) {
+      socket.setSoTimeout((int) WAIT.toMillis());
+      // The app (rawserver.py) answers a WebSocket handshake with a plain 200; a pipelined
+      // request follows in the same write.
+      socket
+          .getOutputStream()
+          .write(
+              ("GET /first HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                      + "GET /second HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
+      String answers =
+          new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+      assertThat(answers).contains("GET /first\n", "GET /second\n");
+      assertThat(answers.split("HTTP/1.1 200 OK", -1)).hasSize(3);
+    }
   }
 
   private static String nextData(Iterator<String> lines) {
@@ -227,6 +257,9 @@ class WebSocketEndToEndTest {
         """
         state_dir = "%s/state"
         shutdown_timeout = "5s"
+
+        [edge]
+        max_tunnels = 2
 
         [[listeners]]
         address = "127.0.0.1:%d"
