@@ -293,7 +293,7 @@ final class RouteKeys {
   static final List<Key<?>> RATE_LIMIT_KEYS = List.of(REQUESTS, PER, BURST);
 
   static final String UPGRADES_EXPECTED =
-      "a list of protocol names like [\"websocket\"] (h2c is never passed on)";
+      "a list of protocol names like [\"websocket\"], never h2c";
 
   static final Key<List<String>> UPGRADES =
       Key.of(
