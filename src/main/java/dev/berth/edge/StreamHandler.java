@@ -199,10 +199,13 @@ final class StreamHandler extends ChannelInboundHandlerAdapter implements Exchan
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    // A malformed request head (Netty's conversion refused it) is the client's doing.
-    if (!(cause instanceof Http2Exception || cause.getCause() instanceof Http2Exception)) {
-      edge.connectionError(cause);
+    if (cause instanceof Http2Exception || cause.getCause() instanceof Http2Exception) {
+      // A malformed request head (Netty's conversion refused it): a stream error (RFC 9113 8.1.1).
+      ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.PROTOCOL_ERROR))
+          .addListener(ChannelFutureListener.CLOSE);
+      return;
     }
+    edge.connectionError(cause);
     ctx.close();
   }
 }
