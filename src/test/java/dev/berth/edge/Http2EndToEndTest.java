@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.bouncycastle.crypto.generators.OpenBSDBCrypt;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -53,6 +54,9 @@ class Http2EndToEndTest {
     Path certs = Files.createDirectories(tmp.resolve("certs"));
     TestPki.write(pki.leaf("a.test"), certs, "a");
     rootPem = pki.writeRoot(tmp.resolve("test-root.pem"));
+    Files.writeString(
+        tmp.resolve("users"),
+        "alice:" + OpenBSDBCrypt.generate("2y", "wonder".toCharArray(), new byte[16], 4) + "\n");
     tls = BerthProcess.freePort();
     h2c = BerthProcess.freePort();
     plain = BerthProcess.freePort();
@@ -89,6 +93,12 @@ class Http2EndToEndTest {
             path = "/app"
             app = "web"
             max_body_size = "2m"
+
+            [[routes]]
+            path = "/private"
+            app = "web"
+            strip_prefix = true
+            basic_auth = { users_file = "%1$s/users" }
 
             [[routes]]
             static = "%1$s/www"
@@ -177,6 +187,17 @@ class Http2EndToEndTest {
     Files.writeString(client, UPLOAD_WITHOUT_LENGTH);
     String out = run(new ProcessBuilder("/usr/bin/python3", client.toString(), "" + h2c));
     assertThat(out).contains("status 413").contains("reset 0");
+  }
+
+  @Test
+  @Order(8)
+  void aPasswordCheckedOffTheEventLoopHoldsTheStreamsBodyUntilItsVerdict() throws Exception {
+    Curl.Response refused = overTls("/private/echo");
+    assertThat(refused.headers()).startsWith("HTTP/2 401");
+    Curl.Response passed =
+        overTls("/private/echo", "-u", "alice:wonder", "--data-binary", "posted while checked");
+    assertThat(passed.headers()).startsWith("HTTP/2 200");
+    assertThat(passed.body()).contains("\"body_length\":20").contains("\"path\":\"/echo\"");
   }
 
   @Test
