@@ -26,13 +26,19 @@ import io.netty.handler.codec.http2.Http2Settings;
  *   <li>PING and SETTINGS floods: {@link ControlFrameLimits}; a client that reads none of the
  *       answers meets Netty's limit of queued control frames first.
  *   <li>A client that opens no window, or reads nothing: {@link Http2Timeouts}.
- *   <li>Invalid stream ids, frames on closed streams, more streams than allowed: Netty, as RFC 9113
- *       says (PROTOCOL_ERROR, STREAM_CLOSED, REFUSED_STREAM).
+ *   <li>Invalid stream ids, frames on idle or closed streams, more streams than allowed: Netty
+ *       (GOAWAY PROTOCOL_ERROR for a stream id that is even, zero or never opened; RST_STREAM
+ *       STREAM_CLOSED for a frame on a closed stream, which Netty cannot tell from one skipped;
+ *       REFUSED_STREAM past the limit), and past {@link #MAX_RESETS} RST_STREAM frames sent, GOAWAY
+ *       ENHANCE_YOUR_CALM.
  * </ul>
  */
 final class Http2Codecs {
 
-  /** RST_STREAM frames a client may send in {@link #RESET_WINDOW_SECONDS} (Netty's default). */
+  /**
+   * RST_STREAM frames a client may send in {@link #RESET_WINDOW_SECONDS}, and that berth sends
+   * (Netty's defaults): a client whose frames keep getting its streams reset is attacking.
+   */
   static final int MAX_RESETS = 200;
 
   static final int RESET_WINDOW_SECONDS = 30;
@@ -67,6 +73,7 @@ final class Http2Codecs {
         GuardedFrameCodec.forServer(timeouts::windowUpdated)
             .initialSettings(initial)
             .decoderEnforceMaxRstFramesPerWindow(MAX_RESETS, RESET_WINDOW_SECONDS)
+            .encoderEnforceMaxRstFramesPerWindow(MAX_RESETS, RESET_WINDOW_SECONDS)
             .decoderEnforceMaxSmallContinuationFrames(MAX_SMALL_CONTINUATIONS)
             .encoderEnforceMaxQueuedControlFrames(MAX_QUEUED_CONTROL_FRAMES)
             .build();
