@@ -203,7 +203,7 @@ final class EdgeKeys {
           "http2_idle_timeout",
           Types.DURATION_TYPE,
           null,
-          "(keepalive_timeout)",
+          "(keepalive_timeout's value)",
           "\"5m\"",
           """
           How long an HTTP/2 connection with no open stream stays open; then berth sends GOAWAY
