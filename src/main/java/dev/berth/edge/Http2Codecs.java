@@ -76,6 +76,10 @@ final class Http2Codecs {
             .encoderEnforceMaxRstFramesPerWindow(MAX_RESETS, RESET_WINDOW_SECONDS)
             .decoderEnforceMaxSmallContinuationFrames(MAX_SMALL_CONTINUATIONS)
             .encoderEnforceMaxQueuedControlFrames(MAX_QUEUED_CONTROL_FRAMES)
+            // A close closes: the GOAWAY of a drain is sent by Http2Drain (and that of an idle
+            // connection by Http2Timeouts), and the edge's close of a connection still busy at
+            // the drain timeout must not wait on its streams again.
+            .decoupleCloseAndGoAway(true)
             .build();
     pipeline.addLast(codec, timeouts);
   }

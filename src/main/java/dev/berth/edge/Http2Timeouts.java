@@ -2,8 +2,11 @@ package dev.berth.edge;
 
 import static io.netty.handler.codec.http2.Http2Error.CANCEL;
 import static io.netty.handler.codec.http2.Http2Error.ENHANCE_YOUR_CALM;
+import static io.netty.handler.codec.http2.Http2Error.NO_ERROR;
 import static java.util.Objects.requireNonNull;
 
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.Http2Connection;
@@ -141,8 +144,16 @@ final class Http2Timeouts extends ChannelInboundHandlerAdapter {
     if (connection.numActiveStreams() == 0) {
       connectionBlockedSince = -1;
       if (now - lastActive >= idleNanos) {
-        // Through the codec, which sends GOAWAY NO_ERROR first.
-        ctx.channel().close();
+        // The codec's close sends no GOAWAY (Http2Codecs): this one says no stream was lost.
+        codec
+            .goAway(
+                codecCtx,
+                connection.remote().lastStreamCreated(),
+                NO_ERROR.code(),
+                Unpooled.EMPTY_BUFFER,
+                codecCtx.newPromise())
+            .addListener(ChannelFutureListener.CLOSE);
+        codecCtx.flush();
         stop();
       }
       return;
