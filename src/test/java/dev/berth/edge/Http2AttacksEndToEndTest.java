@@ -4,92 +4,99 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.berth.config.EdgeSettings;
-import dev.berth.config.Http2Limits;
 import dev.berth.testing.BerthProcess;
 import dev.berth.testing.Exec;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
-import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Each attack of issue 24, by a raw HTTP/2 client in Python (python3-h2's hpack, frames written by
- * hand: src/test/resources/h2attacks.py), against a server made of Http2Codecs' handlers and a
- * trivial responder: the GOAWAY (or RST_STREAM) it answers with, and then a request on another
- * connection that is served.
+ * hand: src/test/resources/h2attacks.py), against a real berth (an h2c listener, one app): the
+ * GOAWAY (or RST_STREAM) it answers with, and then a request by python3-h2 on another connection,
+ * which the app answers.
  */
 class Http2AttacksEndToEndTest {
 
-  private static final Duration TIMEOUT = Duration.ofSeconds(2);
+  /** A plain HTTP server: "ok" at /, 200 KB at /big (more than a connection's first window). */
+  private static final String APP =
+      """
+      import os
+      from http.server import BaseHTTPRequestHandler, HTTPServer
+
+      class Handler(BaseHTTPRequestHandler):
+          protocol_version = "HTTP/1.1"
+
+          def do_GET(self):
+              body = b"x" * 200000 if self.path == "/big" else b"ok\\n"
+              self.send_response(200)
+              self.send_header("Content-Length", str(len(body)))
+              self.end_headers()
+              self.wfile.write(body)
+
+          def log_message(self, *args):
+              pass
+
+      HTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
+      """;
+
   private static final String SCRIPT =
       BerthProcess.repo().resolve("src/test/resources/h2attacks.py").toString();
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private static EventLoopGroup group;
-  private static Channel server;
+  @TempDir static Path tmp;
+  private static BerthProcess berth;
+  private static int port;
 
   @BeforeAll
-  static void start() throws InterruptedException {
-    EdgeSettings standard = EdgeSettings.standard();
-    EdgeSettings settings =
-        new EdgeSettings(
-            standard.maxHeaderSize(),
-            standard.maxUriLength(),
-            standard.clientHeaderTimeout(),
-            standard.keepaliveTimeout(),
-            standard.maxConnections(),
-            standard.trustedProxies(),
-            standard.forwardedHeader(),
-            standard.routeDefaults(),
-            standard.threads(),
-            standard.transport(),
-            new Http2Limits(128, 16 * 1024, 65_535, TIMEOUT, TIMEOUT));
-    group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-    server =
-        new ServerBootstrap()
-            .group(group)
-            .channel(NioServerSocketChannel.class)
-            .childHandler(
-                new ChannelInitializer<SocketChannel>() {
-                  @Override
-                  protected void initChannel(SocketChannel ch) {
-                    Http2Codecs.addConnectionHandlers(ch.pipeline(), settings);
-                    ch.pipeline()
-                        .addLast(
-                            new Http2MultiplexHandler(new Http2TestResponder()),
-                            new ChannelInboundHandlerAdapter() {
-                              @Override
-                              public void exceptionCaught(ChannelHandlerContext ctx, Throwable e) {
-                                // The codec fires each connection error here, after its GOAWAY.
-                              }
-                            });
-                  }
-                })
-            .bind("127.0.0.1", 0)
-            .sync()
-            .channel();
+  static void start() throws Exception {
+    Path app = Files.createDirectories(tmp.resolve("app"));
+    Files.writeString(app.resolve("app.py"), APP);
+    berth =
+        BerthProcess.upOnFreePort(
+            p -> {
+              port = p;
+              return BerthProcess.write(
+                  tmp.resolve("berth.toml"),
+                  """
+                  state_dir = "%1$s/state"
+                  shutdown_timeout = "5s"
+
+                  [edge]
+                  http2_idle_timeout = "2s"
+                  http2_send_timeout = "2s"
+
+                  [[listeners]]
+                  address = "127.0.0.1:%2$d"
+                  http2_cleartext = true
+
+                  [apps.plain]
+                  user = "root"
+                  dir = "%3$s"
+                  command = "/usr/bin/python3 app.py"
+                  socket = "tcp"
+
+                  [[routes]]
+                  path = "/"
+                  app = "plain"
+                  """
+                      .formatted(tmp, p, app));
+            });
   }
 
   @AfterAll
-  static void stop() throws InterruptedException {
-    server.close().sync();
-    group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
+  static void stop() throws Exception {
+    if (berth != null) {
+      assertThat(berth.terminate(Duration.ofSeconds(30))).isZero();
+      berth.close();
+    }
   }
 
   /** Expected: the GOAWAY's error code, or for a stream reset "stream=code". */
@@ -127,7 +134,6 @@ class Http2AttacksEndToEndTest {
   }
 
   private static JsonNode run(String attack, String path) throws Exception {
-    int port = ((InetSocketAddress) server.localAddress()).getPort();
     Exec exec =
         Exec.run(
             BerthProcess.repo(),
