@@ -18,6 +18,7 @@ import java.util.List;
  * @param routeDefaults per-route limits used where a route sets none
  * @param threads event loops serving all connections; 0 for the default (see {@code Daemon})
  * @param transport how those loops do I/O; read at start only, as {@code threads}
+ * @param http2 the limits of HTTP/2 client connections
  * @param websocketIdleTimeout how long a tunnel (an upgraded connection) may carry no byte either
  *     way before both its connections close
  * @param maxTunnels tunnels open at once; an upgrade request past it gets a 503
@@ -33,6 +34,7 @@ public record EdgeSettings(
     RouteLimits routeDefaults,
     int threads,
     IoTransport transport,
+    Http2Limits http2,
     Duration websocketIdleTimeout,
     int maxTunnels) {
 
@@ -43,14 +45,44 @@ public record EdgeSettings(
 
   public EdgeSettings {
     requireNonNull(clientHeaderTimeout, "clientHeaderTimeout");
-    requireNonNull(websocketIdleTimeout, "websocketIdleTimeout");
     requireNonNull(keepaliveTimeout, "keepaliveTimeout");
     trustedProxies = List.copyOf(trustedProxies);
     requireNonNull(routeDefaults, "routeDefaults");
     requireNonNull(transport, "transport");
+    requireNonNull(http2, "http2");
+    requireNonNull(websocketIdleTimeout, "websocketIdleTimeout");
   }
 
   /** Settings with the default tunnel settings. */
+  public EdgeSettings(
+      int maxHeaderSize,
+      int maxUriLength,
+      Duration clientHeaderTimeout,
+      Duration keepaliveTimeout,
+      int maxConnections,
+      List<Cidr> trustedProxies,
+      boolean forwardedHeader,
+      RouteLimits routeDefaults,
+      int threads,
+      IoTransport transport,
+      Http2Limits http2) {
+    this(
+        maxHeaderSize,
+        maxUriLength,
+        clientHeaderTimeout,
+        keepaliveTimeout,
+        maxConnections,
+        trustedProxies,
+        forwardedHeader,
+        routeDefaults,
+        threads,
+        transport,
+        http2,
+        WEBSOCKET_IDLE_TIMEOUT,
+        MAX_TUNNELS);
+  }
+
+  /** Settings with the standard HTTP/2 limits (its idle timeout the keep-alive one). */
   public EdgeSettings(
       int maxHeaderSize,
       int maxUriLength,
@@ -73,6 +105,7 @@ public record EdgeSettings(
         routeDefaults,
         threads,
         transport,
+        Http2Limits.standard(keepaliveTimeout),
         WEBSOCKET_IDLE_TIMEOUT,
         MAX_TUNNELS);
   }
@@ -110,6 +143,7 @@ public record EdgeSettings(
             other.routeDefaults,
             threads,
             transport,
+            other.http2,
             other.websocketIdleTimeout,
             other.maxTunnels);
     return !equals(otherAsStarted);

@@ -54,7 +54,13 @@ class WebSocketEndToEndTest {
             free -> {
               port = free;
               return config =
-                  write(apps() + route("/ws", "ws") + route("/ws2", "ws") + route("/", "other"));
+                  write(
+                      apps()
+                          + route("/ws", "ws")
+                          + route("/ws2", "ws")
+                          + route("/", "other")
+                          + route("/plain", "ws")
+                          + "upgrades = []\n");
             });
   }
 
@@ -86,7 +92,13 @@ class WebSocketEndToEndTest {
 
     // A reload that changes the config and keeps /ws (it removes /ws2; /ws stays the app's first
     // route, its mount, so the app is not redeployed): the first stays open, the second goes away.
-    write(apps() + route("/ws", "ws") + route("/", "other") + route("/more", "other"));
+    write(
+        apps()
+            + route("/ws", "ws")
+            + route("/", "other")
+            + route("/plain", "ws")
+            + "upgrades = []\n"
+            + route("/more", "other"));
     Cli reload = Cli.run(config, "reload");
     assertThat(reload.exit()).as(reload.err()).isZero();
     assertThat(second.closeCode()).isEqualTo(1001);
@@ -133,6 +145,16 @@ class WebSocketEndToEndTest {
     }
     // The stream ends after the last event.
     lines.forEachRemaining(line -> assertThat(line).isEmpty());
+  }
+
+  @Test
+  void aRouteWithoutUpgradesSendsTheHandshakeAsAPlainRequest() {
+    // The app (wsapp.py) answers a request without Upgrade with a plain 200: no switch.
+    assertThatThrownBy(() -> Client.open(http, URI.create("ws://127.0.0.1:" + port + "/plain/x")))
+        .cause()
+        .isInstanceOfSatisfying(
+            WebSocketHandshakeException.class,
+            e -> assertThat(e.getResponse().statusCode()).isEqualTo(200));
   }
 
   @Test
