@@ -331,6 +331,9 @@ public final class ConfigLoader {
         String host = reader.get(t, RouteKeys.HOST);
         String path = reader.get(t, RouteKeys.PATH);
         Target target = target(t, appNames, apps, access);
+        if (target instanceof AppTarget app) {
+          target = new AppTarget(app.app(), compression(t));
+        }
         boolean stripPrefix = reader.get(t, RouteKeys.STRIP_PREFIX);
         reader.onlyWith(t);
         RouteLimits limits =
@@ -372,6 +375,14 @@ public final class ConfigLoader {
         }
       }
       return routes;
+    }
+
+    /** An app route's compress keys. */
+    private Compression compression(Table route) {
+      return new Compression(
+          reader.get(route, RouteKeys.COMPRESS),
+          reader.get(route, RouteKeys.COMPRESS_MIN_SIZE),
+          reader.get(route, RouteKeys.COMPRESS_TYPES));
     }
 
     /**

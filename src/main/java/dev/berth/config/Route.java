@@ -120,10 +120,20 @@ public record Route(
     }
   }
 
-  /** Proxy to the instances of an app. */
-  public record AppTarget(String app) implements Target {
+  /**
+   * Proxy to the instances of an app.
+   *
+   * @param compression how its responses are compressed at the edge
+   */
+  public record AppTarget(String app, Compression compression) implements Target {
     public AppTarget {
       requireNonNull(app, "app");
+      requireNonNull(compression, "compression");
+    }
+
+    /** With the default compression. */
+    public AppTarget(String app) {
+      this(app, Compression.DEFAULT);
     }
   }
 
