@@ -411,8 +411,11 @@ final class RouteKeys {
     List<Compression.Coding> codings = new ArrayList<>();
     for (JsonNode element : value) {
       Compression.Coding coding = Compression.Coding.of(Types.string(element, CODINGS_EXPECTED));
-      if (coding == null || codings.contains(coding)) {
-        throw new Rejected(CODINGS_EXPECTED);
+      if (coding == null) {
+        throw new Rejected(CODINGS_EXPECTED + "; " + Types.show(element) + " is not one");
+      }
+      if (codings.contains(coding)) {
+        throw new Rejected(CODINGS_EXPECTED + "; " + Types.show(element) + " twice");
       }
       codings.add(coding);
     }
