@@ -1,6 +1,8 @@
 package dev.berth.edge;
 
 import dev.berth.config.Compression.Coding;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler;
 import io.netty.handler.codec.compression.Brotli;
 import io.netty.handler.codec.compression.BrotliEncoder;
@@ -39,6 +41,24 @@ final class ContentEncoders {
   private static final Set<Coding> AVAILABLE = available();
 
   private ContentEncoders() {}
+
+  /**
+   * Loads zstd's and brotli's native libraries, if not done yet: at start, not on an event loop.
+   */
+  static void load() {
+    available(Coding.GZIP);
+  }
+
+  /**
+   * The whole body of an empty response in this coding. gzip and brotli write theirs when they
+   * finish; Netty's zstd encoder writes nothing without input, and an empty body is not a zstd
+   * stream.
+   */
+  static ByteBuf emptyBody(Coding coding) {
+    return coding == Coding.ZSTD
+        ? Unpooled.wrappedBuffer(com.github.luben.zstd.Zstd.compress(new byte[0], ZSTD_LEVEL))
+        : Unpooled.EMPTY_BUFFER;
+  }
 
   /** Whether this coding's encoder loads here; a route's coding that does not is not offered. */
   static boolean available(Coding coding) {

@@ -187,6 +187,9 @@ final class ResponseCompression {
       compressPending();
       encoder.finish();
       ByteBuf out = output();
+      if (!out.isReadable()) {
+        out = ContentEncoders.emptyBody(coding);
+      }
       LastHttpContent end = last.replace(out);
       last.release();
       close();

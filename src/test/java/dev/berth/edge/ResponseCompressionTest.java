@@ -234,6 +234,16 @@ class ResponseCompressionTest {
     decoder.finishAndReleaseAll();
   }
 
+  @ParameterizedTest
+  @EnumSource(Coding.class)
+  void anEmptyBodyIsAnEmptyStreamOfTheCoding(Coding coding) {
+    ResponseCompression compression = compression(coding);
+    compression.begin(response(200, "text/plain", -1));
+    HttpContent last = compression.encode(LastHttpContent.EMPTY_LAST_CONTENT);
+    assertThat(last.content().isReadable()).isTrue();
+    assertThat(decode(coding, List.of(last.content()))).isEmpty();
+  }
+
   @Test
   void trailersSurvive() {
     ResponseCompression compression = compression(Coding.GZIP);
