@@ -346,6 +346,9 @@ public final class ConfigLoader {
         String host = reader.get(t, RouteKeys.HOST);
         String path = reader.get(t, RouteKeys.PATH);
         Target target = target(t, appNames, apps, access);
+        if (target instanceof AppTarget app) {
+          target = new AppTarget(app.app(), app.upgrades(), compression(t));
+        }
         boolean stripPrefix = reader.get(t, RouteKeys.STRIP_PREFIX);
         reader.onlyWith(t);
         RouteLimits limits =
@@ -387,6 +390,14 @@ public final class ConfigLoader {
         }
       }
       return routes;
+    }
+
+    /** An app route's compress keys. */
+    private Compression compression(Table route) {
+      return new Compression(
+          reader.get(route, RouteKeys.COMPRESS),
+          reader.get(route, RouteKeys.COMPRESS_MIN_SIZE),
+          reader.get(route, RouteKeys.COMPRESS_TYPES));
     }
 
     /**
@@ -486,7 +497,9 @@ public final class ConfigLoader {
                 return appName;
               });
       String app = reader.read(route, RouteKeys.APP.name(), known, null);
-      return app == null ? null : new AppTarget(app, reader.get(route, RouteKeys.UPGRADES));
+      return app == null
+          ? null
+          : new AppTarget(app, reader.get(route, RouteKeys.UPGRADES), Compression.DEFAULT);
     }
 
     /**

@@ -120,19 +120,31 @@ public record Route(
     }
   }
 
-  /** Proxy to the instances of an app. */
-  public record AppTarget(String app, List<String> upgrades) implements Target {
+  /**
+   * Proxy to the instances of an app.
+   *
+   * @param upgrades the protocols a client may switch to (Upgrade), lower case
+   * @param compression how its responses are compressed at the edge
+   */
+  public record AppTarget(String app, List<String> upgrades, Compression compression)
+      implements Target {
     /** What a route lets through when it does not say: WebSockets, as nginx users configure. */
     public static final List<String> DEFAULT_UPGRADES = List.of("websocket");
 
     public AppTarget {
       requireNonNull(app, "app");
       upgrades = List.copyOf(upgrades);
+      requireNonNull(compression, "compression");
     }
 
-    /** A route to {@code app} that lets WebSockets through. */
+    /** A route to {@code app} that lets WebSockets through, with the default compression. */
     public AppTarget(String app) {
-      this(app, DEFAULT_UPGRADES);
+      this(app, DEFAULT_UPGRADES, Compression.DEFAULT);
+    }
+
+    /** Letting WebSockets through. */
+    public AppTarget(String app, Compression compression) {
+      this(app, DEFAULT_UPGRADES, compression);
     }
 
     /**

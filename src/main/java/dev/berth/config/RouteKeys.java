@@ -3,7 +3,10 @@ package dev.berth.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
 
 /** The keys of a {@code [[routes]]} table. */
 final class RouteKeys {
@@ -129,6 +132,65 @@ final class RouteKeys {
               else compressed by berth up to 1 MiB.
               """)
           .onlyWith("static");
+
+  static final String CODINGS_EXPECTED =
+      "a list of \"zstd\", \"br\" and \"gzip\" in order of preference, each once, or [] for"
+          + " none";
+
+  static final Key<List<Compression.Coding>> COMPRESS =
+      Key.of(
+              "compress",
+              ValueType.of("array of strings", CODINGS_EXPECTED, RouteKeys::codings),
+              Compression.DEFAULT_CODINGS,
+              "[\"zstd\", \"br\", \"gzip\"]",
+              "[\"gzip\"]",
+              """
+              Compress the app's responses for clients that accept it (Accept-Encoding), with the
+              first of these codings the client takes at its highest q; [] turns it off. Only
+              responses of compress_types, of compress_min_size or more (or of unknown length), that
+              the app did not encode itself; never an answer to HEAD or a Range (206), nor one with
+              Cache-Control: no-transform. A compressed response gets Vary: Accept-Encoding, no
+              Content-Length, and a weak ETag. Streamed responses (Server-Sent Events) are
+              compressed piece by piece as the app sends them (docs/compression.md).
+              """)
+          .onlyWith("app");
+
+  static final Key<Long> COMPRESS_MIN_SIZE =
+      Key.of(
+              "compress_min_size",
+              Types.size(0, 1L << 40),
+              Compression.DEFAULT_MIN_SIZE,
+              "256",
+              "\"1k\"",
+              """
+              Responses with a smaller Content-Length go out as they are: compressing them gains
+              less than a packet.
+              """)
+          .onlyWith("app");
+
+  static final String TYPES_EXPECTED =
+      "a list of media types like [\"text/*\", \"application/json\"]";
+
+  private static final Pattern MEDIA_TYPE =
+      Pattern.compile("[a-z0-9!#$&^_.+-]+/(\\*|[a-z0-9!#$&^_.+-]+)");
+
+  static final Key<List<String>> COMPRESS_TYPES =
+      Key.of(
+              "compress_types",
+              ValueType.of("array of strings", TYPES_EXPECTED, RouteKeys::mediaTypes),
+              Compression.DEFAULT_TYPES,
+              "(text/*, JSON, JavaScript, XML, SVG and other text-like types)",
+              "[\"text/html\", \"application/json\"]",
+              """
+              The Content-Types that compress compresses, parameters aside: "type/subtype", or
+              "type/*" for all of a type. The default: text/*, application/json,
+              application/javascript, application/xml, application/xhtml+xml,
+              application/atom+xml, application/rss+xml, application/ld+json,
+              application/manifest+json, application/problem+json, application/geo+json,
+              application/wasm, image/svg+xml, image/x-icon, font/ttf and font/otf. Other images,
+              audio, video, woff fonts and archives are compressed already.
+              """)
+          .onlyWith("app");
 
   static final Key<Boolean> FOLLOW_SYMLINKS =
       Key.of(
@@ -341,6 +403,9 @@ final class RouteKeys {
           UPSTREAM_CONNECT_TIMEOUT,
           UPSTREAM_RESPONSE_TIMEOUT,
           CACHE_CONTROL,
+          COMPRESS,
+          COMPRESS_MIN_SIZE,
+          COMPRESS_TYPES,
           GZIP,
           FOLLOW_SYMLINKS,
           HSTS);
@@ -384,6 +449,41 @@ final class RouteKeys {
             example,
             "This route's own " + edge.name() + ", instead of the [edge] one.")
         .onlyWith("app");
+  }
+
+  /** Content codings berth can apply, each once, in the order given. */
+  private static List<Compression.Coding> codings(JsonNode value) throws Rejected {
+    if (!value.isArray()) {
+      throw new Rejected(CODINGS_EXPECTED);
+    }
+    List<Compression.Coding> codings = new ArrayList<>();
+    for (JsonNode element : value) {
+      Compression.Coding coding = Compression.Coding.of(Types.string(element, CODINGS_EXPECTED));
+      if (coding == null) {
+        throw new Rejected(CODINGS_EXPECTED + "; " + Types.show(element) + " is not one");
+      }
+      if (codings.contains(coding)) {
+        throw new Rejected(CODINGS_EXPECTED + "; " + Types.show(element) + " twice");
+      }
+      codings.add(coding);
+    }
+    return List.copyOf(codings);
+  }
+
+  /** "type/subtype" or "type/*", tokens as RFC 9110 8.3.1 has them; kept in lower case. */
+  private static List<String> mediaTypes(JsonNode value) throws Rejected {
+    if (!value.isArray() || value.isEmpty()) {
+      throw new Rejected(TYPES_EXPECTED);
+    }
+    List<String> types = new ArrayList<>();
+    for (JsonNode element : value) {
+      String type = Types.string(element, TYPES_EXPECTED).toLowerCase(Locale.ROOT);
+      if (!MEDIA_TYPE.matcher(type).matches()) {
+        throw new Rejected(TYPES_EXPECTED + "; " + Types.show(element) + " is not one");
+      }
+      types.add(type);
+    }
+    return List.copyOf(types);
   }
 
   /** An absolute http(s) URL, its braces only around the placeholders a redirect knows. */

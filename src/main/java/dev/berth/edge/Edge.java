@@ -124,6 +124,9 @@ public final class Edge {
     this.router = requireNonNull(router, "router");
     this.backends = requireNonNull(backends, "backends");
     this.pool = new UpstreamPool(transport);
+    // zstd's and brotli's native libraries load now, not at the first response an event loop
+    // compresses.
+    ContentEncoders.load();
     this.accessLog = requireNonNull(accessLog, "accessLog");
     this.logSpec = requireNonNull(logSpec, "logSpec");
     this.bootstrap =

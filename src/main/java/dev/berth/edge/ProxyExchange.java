@@ -62,6 +62,9 @@ final class ProxyExchange implements Exchange {
   private final boolean head;
   private final boolean hasBody;
 
+  /** Its response's compression at the edge (the route's compress), or NONE. */
+  private final ResponseCompression compression;
+
   /** Body pieces that came before the upstream connection; made for the first such piece. */
   private ArrayDeque<HttpContent> pending;
 
@@ -143,6 +146,7 @@ final class ProxyExchange implements Exchange {
     if (upgrade != null) {
       upgrade.ask(forwarded);
     }
+    this.compression = ResponseCompression.forRequest(request, route, client.alloc());
   }
 
   @Override
@@ -301,6 +305,7 @@ final class ProxyExchange implements Exchange {
     }
     finished = true;
     releasePending();
+    compression.abandon();
     closeUpstream();
   }
 
@@ -400,6 +405,7 @@ final class ProxyExchange implements Exchange {
         HttpUtil.isKeepAlive(response) && response.protocolVersion().equals(HttpVersion.HTTP_1_1);
     ForwardedRequest.stripHopByHop(response.headers());
     ForwardedRequest.rewriteLocation(route, response.headers());
+    compression.begin(response);
     boolean bodyless = head || response.status().code() == 204 || response.status().code() == 304;
     if (!bodyless
         && !HttpUtil.isContentLengthSet(response)
@@ -519,13 +525,17 @@ final class ProxyExchange implements Exchange {
         content.release();
         return;
       }
-      if (msg instanceof HttpContent content) {
-        if (content.decoderResult().isFailure()) {
-          content.release();
+      if (msg instanceof HttpContent piece) {
+        if (piece.decoderResult().isFailure()) {
+          piece.release();
           upstreamFailed(
               HttpResponseStatus.BAD_GATEWAY,
               "App \"" + backend.app() + "\" sent a malformed response.",
               false);
+          return;
+        }
+        HttpContent content = compression.encode(piece);
+        if (content == null) {
           return;
         }
         if (content instanceof LastHttpContent last) {
@@ -550,6 +560,10 @@ final class ProxyExchange implements Exchange {
     @Override
     public void readComplete() {
       if (!finished) {
+        HttpContent compressed = compression.flush();
+        if (compressed != null) {
+          forward(compressed);
+        }
         client.flush();
       }
     }
@@ -578,7 +592,7 @@ final class ProxyExchange implements Exchange {
 
     @Override
     public boolean decodesResponse() {
-      return upgrade != null || clientConnection.decodesResponses();
+      return upgrade != null || clientConnection.decodesResponses() || compression.mayCompress();
     }
 
     @Override
