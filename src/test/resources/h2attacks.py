@@ -6,7 +6,8 @@ Writes the frames of ATTACK (see ATTACKS) on one connection, then reads what the
 until it closes the connection, sends GOAWAY, or 30 s pass, and prints one JSON line:
 {"goaway": code or null, "resets": {stream: code}, "statuses": {stream: status}, "closed": bool}.
 ATTACK "get" is a plain request with python3-h2's state machine: a client that plays by the rules.
-BIG_PATH is a path whose response is larger than 64 KiB (the stalled-window attacks).
+BIG_PATH is a path whose response is larger than 64 KiB (the stalled-window attacks); no_read
+asks for /huge, which must be larger than the socket buffers (tens of MB).
 """
 import json
 import socket
@@ -25,6 +26,8 @@ PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = 0, 1, 3, 4, 6, 7, 8, 9
 END_STREAM, END_HEADERS, ACK = 0x1, 0x4, 0x1
 INITIAL_WINDOW_SIZE = 0x4
+HUGE_PATH = "/huge"  # no_read: a response larger than the socket buffers on both sides
+NO_READ_SECONDS = 8
 
 
 def frame(kind, flags, stream, payload=b""):
@@ -91,6 +94,12 @@ def attack_frames(name, big_path):
     if name == "stalled_connection":
         return [settings(initial_window_size=1 << 20),
                 frame(HEADERS, END_HEADERS | END_STREAM, 1, request_block(enc, big_path))]
+    if name == "no_read":
+        # Windows wide open, then nothing read (run_attack waits before it reads): the server's
+        # socket buffer fills with HUGE_PATH's response.
+        return [settings(initial_window_size=(1 << 31) - 1),
+                frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", (1 << 31) - 1 - 65535)),
+                frame(HEADERS, END_HEADERS | END_STREAM, 1, request_block(enc, HUGE_PATH))]
     if name == "idle":
         return [settings()]
     raise SystemExit("unknown attack: " + name)
@@ -150,6 +159,8 @@ def run_attack(host, port, name, big_path, tls):
     # resets the connection, and what it sent before (its GOAWAY) must have been read by then.
     writer = threading.Thread(target=write, daemon=True)
     writer.start()
+    if name == "no_read":
+        time.sleep(NO_READ_SECONDS)
     result = {"goaway": None, "resets": {}, "statuses": {}, "closed": False}
     dec = hpack.Decoder()
     dec.max_header_list_size = 1 << 20

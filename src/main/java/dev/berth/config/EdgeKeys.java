@@ -247,9 +247,9 @@ final class EdgeKeys {
           """
           How long a response may wait on an HTTP/2 client that gives it no room to be sent (as
           nginx's send_timeout): a stream whose flow-control window stays closed that long is
-          reset (RST_STREAM CANCEL); a connection whose own window, or whose socket, stays closed
-          that long gets GOAWAY (ENHANCE_YOUR_CALM) and is closed. A window update starts the
-          time again.
+          reset (RST_STREAM CANCEL); a connection whose own window stays closed that long gets
+          GOAWAY (ENHANCE_YOUR_CALM) and is closed, and so is one whose bytes do not leave for the
+          socket that long (a client that reads nothing). A window update starts the time again.
           """);
 
   static final List<Key<?>> ALL =

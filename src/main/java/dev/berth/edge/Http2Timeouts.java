@@ -33,9 +33,10 @@ import java.util.concurrent.TimeUnit;
  * data waiting is bounded, but the stream, its app connection and the client connection would be
  * held for ever. One task per connection looks at it on a beat (a quarter of the shorter timeout):
  * a stream with data waiting and a closed window for the send timeout is reset (CANCEL); a
- * connection whose own window, or whose socket, stays closed that long gets GOAWAY
- * ENHANCE_YOUR_CALM and is closed. A WINDOW_UPDATE starts the stream's (or the connection's) time
- * again, so a client that reads slowly but reads is not cut.
+ * connection whose own window stays closed that long gets GOAWAY ENHANCE_YOUR_CALM and is closed,
+ * and one whose bytes for the socket do not move that long (the client reads nothing) is closed. A
+ * WINDOW_UPDATE starts the stream's (or the connection's) time again, so a client that reads slowly
+ * but reads is not cut.
  */
 final class Http2Timeouts extends ChannelInboundHandlerAdapter {
 
@@ -54,8 +55,8 @@ final class Http2Timeouts extends ChannelInboundHandlerAdapter {
   /** When the connection window was first seen closed with data waiting; -1 when it is not. */
   private long connectionBlockedSince = -1;
 
-  /** When the socket was first seen unwritable; -1 when it is writable. */
-  private long unwritableSince = -1;
+  /** Whether the bytes for the socket move: a client that reads nothing stops them. */
+  private final SendProgress socket = new SendProgress();
 
   /** Goes after the connection's {@link Http2FrameCodec}, which it finds when added. */
   Http2Timeouts(Duration idleTimeout, Duration sendTimeout) {
@@ -131,11 +132,7 @@ final class Http2Timeouts extends ChannelInboundHandlerAdapter {
     }
     long now = nanoTime(ctx);
     Http2Connection connection = codec.connection();
-    if (ctx.channel().isWritable()) {
-      unwritableSince = -1;
-    } else if (unwritableSince < 0) {
-      unwritableSince = now;
-    } else if (now - unwritableSince >= sendNanos) {
+    if (socket.stuckFor(ctx.channel().unsafe().outboundBuffer(), now) >= sendNanos) {
       // The GOAWAY would wait behind what the client does not read: close without it.
       codecCtx.close();
       stop();

@@ -25,7 +25,10 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class Http2AttacksEndToEndTest {
 
-  /** A plain HTTP server: "ok" at /, 200 KB at /big (more than a connection's first window). */
+  /**
+   * A plain HTTP server: "ok" at /, 200 KB at /big (more than a connection's first window), 64 MiB
+   * at /huge (more than the socket buffers).
+   */
   private static final String APP =
       """
       import os
@@ -35,7 +38,8 @@ class Http2AttacksEndToEndTest {
           protocol_version = "HTTP/1.1"
 
           def do_GET(self):
-              body = b"x" * 200000 if self.path == "/big" else b"ok\\n"
+              size = {"/big": 200000, "/huge": 64 << 20}.get(self.path)
+              body = b"x" * size if size else b"ok\\n"
               self.send_response(200)
               self.send_header("Content-Length", str(len(body)))
               self.end_headers()
@@ -99,7 +103,10 @@ class Http2AttacksEndToEndTest {
     }
   }
 
-  /** Expected: the GOAWAY's error code, or for a stream reset "stream=code". */
+  /**
+   * Expected: the GOAWAY's error code, or for a stream reset "stream=code", or "closed" for a close
+   * without GOAWAY.
+   */
   @ParameterizedTest(name = "{0}")
   @CsvSource({
     "rapid_reset, 11",
@@ -113,10 +120,15 @@ class Http2AttacksEndToEndTest {
     "stalled_stream, 1=8",
     "stalled_connection, 11",
     "idle, 0",
+    "no_read, closed",
   })
   void attackIsRefusedAndOthersAreServed(String attack, String expected) throws Exception {
     JsonNode result = run(attack, "/big");
-    if (expected.contains("=")) {
+    if (expected.equals("closed")) {
+      // Closed without a GOAWAY, which would have waited behind what the client did not read.
+      assertThat(result.path("closed").asBoolean()).as("%s", result).isTrue();
+      assertThat(result.path("goaway").isNull()).as("%s", result).isTrue();
+    } else if (expected.contains("=")) {
       String[] reset = expected.split("=");
       assertThat(result.path("resets").path(reset[0]).asInt(-1))
           .as("%s", result)

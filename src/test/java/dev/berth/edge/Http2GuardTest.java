@@ -9,6 +9,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerAdapter;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.DefaultChannelId;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.local.LocalServerChannel;
@@ -328,6 +329,22 @@ class Http2GuardTest {
     passSendTimeout();
     assertThat(read()).contains(goAway(Http2Error.ENHANCE_YOUR_CALM));
     assertThat(server.isOpen()).isFalse();
+  }
+
+  @Test
+  void aClientThatReadsNothingIsClosedAfterTheSendTimeout() {
+    start(new Http2Settings());
+    get(1, "/");
+    read();
+    // As when the socket's buffer is full: bytes wait, and none leave (the client reads nothing).
+    ChannelOutboundBuffer waiting = server.unsafe().outboundBuffer();
+    waiting.addMessage(Unpooled.wrappedBuffer(new byte[100]), 100, server.newPromise());
+    waiting.addFlush();
+    wait(SEND.dividedBy(2));
+    assertThat(server.isOpen()).isTrue();
+    wait(SEND); // 30 s in all: before the idle timeout (40 s), which would send GOAWAY NO_ERROR
+    assertThat(server.isOpen()).isFalse();
+    assertThat(read()).doesNotContain(goAway(Http2Error.NO_ERROR));
   }
 
   private void passSendTimeout() {
