@@ -273,6 +273,13 @@ for p in proxies:
               f"{per_req(p, 'idle_ticks'):.1f}",
               f"{statistics.median(1000 * r['upconns'] / max(r['requests'], 1) for r in by[p]):.0f}"]
     print("| " + " | ".join(cells) + " |")
+if "berth" in by and "nginx" in by:
+    goals = [("req/s >= 1.5x nginx's", med("berth", "rps") / med("nginx", "rps") >= 1.5),
+             ("p99 <= nginx's", med("berth", "p99_us") <= med("nginx", "p99_us"))]
+    if "haproxy" in by:
+        goals.insert(1, ("req/s >= HAProxy's", med("berth", "rps") >= med("haproxy", "rps")))
+    print()
+    print("The issue's targets (medians): " + "; ".join(f"{g}: {'met' if ok else 'NOT met'}" for g, ok in goals) + ".")
 if "berth" in by and others:
     print()
     print("berth against the run next to it in the same round (median over rounds, min–max):")

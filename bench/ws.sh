@@ -220,6 +220,8 @@ for p in proxies + ["direct"]:
     print(f"| {p} | {len(by[p])} | {med(p, 'mps'):,.0f} | {ms(med(p, 'p50_us'))} | {ms(med(p, 'p99_us'))} | {ratio[0]} | {ratio[1]} "
           f"| {cpu} | {per_msg(p, 'echo_ticks'):.1f} | {per_msg(p, 'idle_ticks'):.1f} |")
 if both:
+    print()
+    print(f"The issue's target, berth's messages/s >= nginx's (medians): {'met' if med('berth', 'mps') >= med('nginx', 'mps') else 'NOT met'}.")
     nginx = {r["round"]: r for r in by["nginx"]}
     rr = [(r["mps"] / nginx[r["round"]]["mps"], r["p99_us"] / nginx[r["round"]]["p99_us"]) for r in by["berth"] if r["round"] in nginx]
     if rr:
