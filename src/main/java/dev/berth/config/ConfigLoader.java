@@ -302,8 +302,14 @@ public final class ConfigLoader {
                   + " (expected: one listener per host and port)");
           continue;
         }
-        listeners.add(
-            new Listener(listener.host(), listener.port(), new TlsReader(reader).listener(t)));
+        ListenerTls tls = new TlsReader(reader).listener(t);
+        boolean h2c = reader.get(t, TopKeys.HTTP2_CLEARTEXT);
+        if (h2c && tls.secure()) {
+          reader.report(
+              t.child(TopKeys.HTTP2_CLEARTEXT.name()),
+              "true (expected: false on a TLS listener, which offers HTTP/2 by ALPN)");
+        }
+        listeners.add(new Listener(listener.host(), listener.port(), tls, h2c));
       }
       return listeners;
     }

@@ -8,12 +8,19 @@ import static java.util.Objects.requireNonNull;
  * @param host the address to bind: an IP literal or host name; empty for all interfaces
  * @param port the TCP port, 1..65535
  * @param tls plain HTTP, or where its TLS certificates come from
+ * @param http2Cleartext whether a plain listener also takes HTTP/2 from clients that start with its
+ *     preface (h2c with prior knowledge)
  */
-public record Listener(String host, int port, ListenerTls tls) {
+public record Listener(String host, int port, ListenerTls tls, boolean http2Cleartext) {
 
   public Listener {
     requireNonNull(host, "host");
     requireNonNull(tls, "tls");
+  }
+
+  /** A listener without h2c (a TLS one offers HTTP/2 by ALPN anyway). */
+  public Listener(String host, int port, ListenerTls tls) {
+    this(host, port, tls, false);
   }
 
   /** A plain HTTP listener. */
@@ -28,7 +35,7 @@ public record Listener(String host, int port, ListenerTls tls) {
 
   /** The same listener on another port (the one bound, where the config said 0). */
   public Listener onPort(int bound) {
-    return new Listener(host, bound, tls);
+    return new Listener(host, bound, tls, http2Cleartext);
   }
 
   /** The URL a person would open to reach this listener. */

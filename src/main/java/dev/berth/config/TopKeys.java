@@ -130,7 +130,21 @@ final class TopKeys {
           share a host and port.
           """);
 
-  static final List<Key<?>> LISTENER_KEYS = List.of(ADDRESS, TlsKeys.LISTENER_TLS);
+  static final Key<Boolean> HTTP2_CLEARTEXT =
+      Key.of(
+          "http2_cleartext",
+          Types.BOOLEAN,
+          false,
+          "false",
+          "true",
+          """
+          Whether this plain listener also takes HTTP/2 without TLS (h2c), from clients that start
+          with its connection preface ("prior knowledge": curl --http2-prior-knowledge, h2load, a
+          proxy or load balancer in front); others get HTTP/1.1 as before. No h2c Upgrade. A TLS
+          listener offers HTTP/2 by ALPN without it.
+          """);
+
+  static final List<Key<?>> LISTENER_KEYS = List.of(ADDRESS, TlsKeys.LISTENER_TLS, HTTP2_CLEARTEXT);
 
   private TopKeys() {}
 }

@@ -16,7 +16,7 @@ import java.util.function.Function;
  */
 final class DeferredExchange implements Exchange {
 
-  private final EdgeHandler connection;
+  private final ExchangeOwner connection;
   private final ChannelHandlerContext ctx;
   private final Verdict.Pending pending;
   private final Function<Verdict, Exchange> then;
@@ -25,7 +25,7 @@ final class DeferredExchange implements Exchange {
   private boolean aborted;
 
   DeferredExchange(
-      EdgeHandler connection,
+      ExchangeOwner connection,
       ChannelHandlerContext ctx,
       Verdict.Pending pending,
       Function<Verdict, Exchange> then) {

@@ -153,7 +153,10 @@ public final class Edge {
                     ChannelHandler handshake =
                         sites == null || !listener.secure() ? null : sites.handshake(listener);
                     if (handshake != null) {
-                      ch.pipeline().addLast(new PlainOnTlsPort(), handshake);
+                      ch.pipeline()
+                          .addLast(new PlainOnTlsPort(), handshake, new ProtocolChoice(Edge.this));
+                    } else if (listener.http2Cleartext()) {
+                      ch.pipeline().addLast(new PriorKnowledge(Edge.this));
                     }
                     serve(ch.pipeline());
                   }
@@ -286,6 +289,18 @@ public final class Edge {
         .addLast(codec.decoder())
         .addLast(codec.encoder())
         .addLast(new EdgeHandler(this, timeouts, codec));
+  }
+
+  /**
+   * Turns a connection that chose HTTP/2 (by ALPN, or by its preface on an h2c listener), and has
+   * not read a request yet, into an HTTP/2 one: the HTTP/1.1 handlers make way for {@link
+   * Http2Pipeline}'s.
+   */
+  void serveHttp2(ChannelPipeline pipeline) {
+    pipeline.remove(EdgeCodec.Decoder.class);
+    pipeline.remove(EdgeCodec.Encoder.class);
+    pipeline.remove(EdgeHandler.class);
+    Http2Pipeline.serve(this, pipeline);
   }
 
   /** Puts an idle keep-alive connection to rest (see {@link Dormant}); on its event loop. */

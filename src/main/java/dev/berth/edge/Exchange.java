@@ -4,7 +4,8 @@ import io.netty.handler.codec.http.HttpContent;
 
 /**
  * One request and its response on a client connection. The connection has at most one exchange at a
- * time; requests pipelined behind it wait in {@link EdgeHandler}.
+ * time; requests pipelined behind it wait in {@link EdgeHandler}; an HTTP/2 stream has one
+ * exchange.
  */
 interface Exchange {
 

@@ -31,6 +31,12 @@ final class Http2Codecs {
         Http2Settings.defaultSettings()
             .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
             .maxHeaderListSize(settings.maxHeaderSize());
-    pipeline.addLast(Http2FrameCodecBuilder.forServer().initialSettings(initial).build());
+    pipeline.addLast(
+        Http2FrameCodecBuilder.forServer()
+            .initialSettings(initial)
+            // A close closes: the GOAWAY of a drain is sent by Http2Drain, and the edge's close of
+            // a connection still busy at the drain timeout must not wait on its streams again.
+            .decoupleCloseAndGoAway(true)
+            .build());
   }
 }

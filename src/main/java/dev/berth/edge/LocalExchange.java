@@ -13,7 +13,7 @@ import java.util.function.Supplier;
  */
 final class LocalExchange implements Exchange {
 
-  private final EdgeHandler connection;
+  private final ExchangeOwner connection;
   private final Supplier<ChannelFuture> writeResponse;
 
   /** The response says the connection closes: do not wait for a body that may never come. */
@@ -23,7 +23,7 @@ final class LocalExchange implements Exchange {
   private boolean requestDone;
   private boolean finished;
 
-  LocalExchange(EdgeHandler connection, Supplier<ChannelFuture> writeResponse, boolean closes) {
+  LocalExchange(ExchangeOwner connection, Supplier<ChannelFuture> writeResponse, boolean closes) {
     this.connection = requireNonNull(connection, "connection");
     this.writeResponse = requireNonNull(writeResponse, "writeResponse");
     this.closes = closes;

@@ -44,7 +44,7 @@ import java.util.List;
  */
 final class ProxyExchange implements Exchange {
 
-  private final EdgeHandler clientConnection;
+  private final ExchangeOwner clientConnection;
   private final ChannelHandlerContext client;
   private final Edge edge;
   private final HttpRequest request;
@@ -116,7 +116,7 @@ final class ProxyExchange implements Exchange {
   private boolean finished;
 
   ProxyExchange(
-      EdgeHandler connection,
+      ExchangeOwner connection,
       ChannelHandlerContext client,
       Edge edge,
       HttpRequest request,
@@ -552,6 +552,11 @@ final class ProxyExchange implements Exchange {
     @Override
     public boolean headRequest() {
       return head;
+    }
+
+    @Override
+    public boolean decodesResponse() {
+      return clientConnection.decodesResponses();
     }
 
     @Override

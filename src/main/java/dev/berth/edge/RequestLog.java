@@ -22,10 +22,15 @@ final class RequestLog {
   private long upstreamNanos = -1;
 
   RequestLog(HttpRequest request, ClientAddress client) {
+    this(request, client, request.protocolVersion().text());
+  }
+
+  /** With the protocol as logged, where it is not the request's version ("HTTP/2.0"). */
+  RequestLog(HttpRequest request, ClientAddress client, String protocol) {
     this.remoteAddress = client.text();
     this.method = request.method().name();
     this.target = request.uri();
-    this.protocol = request.protocolVersion().text();
+    this.protocol = protocol;
     this.referer = request.headers().get(HttpHeaderNames.REFERER);
     this.userAgent = request.headers().get(HttpHeaderNames.USER_AGENT);
     this.host = request.headers().get(HttpHeaderNames.HOST);

@@ -17,6 +17,7 @@ import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpChunkedInput;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -272,11 +273,19 @@ final class StaticResponder {
     Object body = null;
     if (content instanceof OnDisk file) {
       try {
-        if (!encrypted(ctx)) {
+        boolean stream = Http2Pipeline.isStream(ctx.channel());
+        if (!stream && !encrypted(ctx)) {
           body =
               new DefaultFileRegion(FileChannel.open(file.path()), slice.offset(), slice.length());
         } else if (slice.length() <= TLS_READ_WHOLE) {
           body = new DefaultHttpContent(read(ctx, file.path(), slice));
+        } else if (stream) {
+          // An HTTP/2 stream takes frames, not a file: chunks read as the stream's window opens.
+          chunkedOnStream(ctx);
+          body =
+              new HttpChunkedInput(
+                  new ChunkedNioFile(
+                      FileChannel.open(file.path()), slice.offset(), slice.length(), TLS_CHUNK));
         } else {
           chunkedAfterTls(ctx);
           body =
@@ -298,6 +307,9 @@ final class StaticResponder {
       HttpUtil.setKeepAlive(response, false);
     }
     ctx.write(response);
+    if (body instanceof HttpChunkedInput chunks) {
+      return ctx.writeAndFlush(chunks); // its last chunk ends the response
+    }
     if (body != null) {
       ctx.write(body);
     }
@@ -319,6 +331,17 @@ final class StaticResponder {
     if (ctx.pipeline().get(ChunkedWriteHandler.class) == null) {
       ChannelHandlerContext tls = ctx.pipeline().context(SslHandler.class);
       ctx.pipeline().addAfter(tls.name(), null, new ChunkedWriteHandler());
+    }
+  }
+
+  /**
+   * Puts a {@link ChunkedWriteHandler} right after the stream's codec, at its first file: behind
+   * {@link StreamResponses}, which counts the file whole for the access log, as on HTTP/1.1.
+   */
+  private static void chunkedOnStream(ChannelHandlerContext ctx) {
+    if (ctx.pipeline().get(ChunkedWriteHandler.class) == null) {
+      String responses = ctx.pipeline().context(StreamResponses.class).name();
+      ctx.pipeline().addBefore(responses, null, new ChunkedWriteHandler());
     }
   }
 

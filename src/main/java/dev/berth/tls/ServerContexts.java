@@ -47,10 +47,11 @@ public final class ServerContexts {
           "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
 
   /**
-   * What ALPN offers: HTTP/1.1 only for now. HTTP/2 (issue 24) goes first in this list, with the
-   * pipeline choice it implies in the edge.
+   * What ALPN offers, in berth's order of preference: HTTP/2, then HTTP/1.1. The edge gives the
+   * connection the pipeline of the protocol chosen (edge.ProtocolChoice).
    */
-  static final List<String> ALPN = List.of(ApplicationProtocolNames.HTTP_1_1);
+  static final List<String> ALPN =
+      List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1);
 
   /** Key exchange groups, Mozilla's "intermediate" ones in its order. */
   static final List<String> GROUPS = List.of("X25519", "P-256", "P-384");
@@ -97,7 +98,7 @@ public final class ServerContexts {
     return tickets;
   }
 
-  /** A context that presents {@code chain} (leaf first) and offers HTTP/1.1 by ALPN. */
+  /** A context that presents {@code chain} (leaf first) and offers HTTP/2 and HTTP/1.1 by ALPN. */
   SslContext serving(PrivateKey key, List<X509Certificate> chain) {
     return build(key, chain, ALPN);
   }

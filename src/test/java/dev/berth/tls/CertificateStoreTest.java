@@ -116,7 +116,7 @@ class CertificateStoreTest {
       // A browser's handshake meanwhile gets the certificate it always got.
       Handshakes.Seen browser = server.handshake("a.test", List.of("h2", "http/1.1"));
       assertThat(names(browser.certificate())).isEqualTo("a.test");
-      assertThat(browser.alpn()).isEqualTo("http/1.1");
+      assertThat(browser.alpn()).isEqualTo("h2");
       // Another host offering acme-tls/1 has no challenge: its own certificate.
       assertThat(names(server.handshake("b.test", List.of("acme-tls/1")).certificate()))
           .isEqualTo("b.test");

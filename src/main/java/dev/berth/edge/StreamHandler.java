@@ -1,0 +1,198 @@
+package dev.berth.edge;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.berth.config.Route;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+
+/**
+ * One HTTP/2 stream, that is one request: its head goes through the same {@link Dispatch} as an
+ * HTTP/1.1 request's, and the exchange it leads to runs on the stream's channel, whose reads and
+ * writability are the stream's flow control. Nothing is queued: a stream carries one request.
+ */
+final class StreamHandler extends ChannelInboundHandlerAdapter implements ExchangeOwner {
+
+  /** The protocol as the access log writes it. */
+  static final String PROTOCOL = "HTTP/2.0";
+
+  private final Edge edge;
+  private final StreamResponses responses;
+  private final ClientAddress client;
+  private ChannelHandlerContext ctx;
+  private Dispatch requests;
+  private Exchange current;
+  private boolean started;
+
+  StreamHandler(Edge edge, StreamResponses responses, ClientAddress client) {
+    this.edge = requireNonNull(edge, "edge");
+    this.responses = requireNonNull(responses, "responses");
+    this.client = requireNonNull(client, "client");
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    this.requests = new Dispatch(edge, this, ctx, responses::hsts, client, PROTOCOL);
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (!started) {
+      started = true;
+      if (msg instanceof HttpRequest request) {
+        dispatch(request);
+        return;
+      }
+    }
+    if (current != null && !current.requestDone() && msg instanceof HttpContent content) {
+      current.requestContent(content);
+      return;
+    }
+    // The rest of a body whose exchange is over (its stream is being reset), or trailers alone.
+    ReferenceCountUtil.release(msg);
+  }
+
+  private void dispatch(HttpRequest request) {
+    requests.begin();
+    // A request without a body comes whole (its HEADERS frame ended the stream); exchanges take
+    // the head, then the body's end, as from an HTTP/1.1 connection.
+    LastHttpContent end = null;
+    if (request instanceof FullHttpRequest full) {
+      end = new DefaultLastHttpContent(full.content(), full.trailingHeaders());
+      request =
+          new DefaultHttpRequest(full.protocolVersion(), full.method(), full.uri(), full.headers());
+    }
+    try {
+      Exchange exchange = requests.exchangeFor(Http2Requests.asHttp1(request));
+      current = exchange;
+      exchange.start();
+      if (end != null) {
+        exchange.requestContent(end);
+        end = null;
+      }
+    } catch (RuntimeException e) {
+      ReferenceCountUtil.release(end);
+      internalError(e);
+    }
+  }
+
+  /** A bug of berth's: answer 500 if nothing was sent yet, log it, and reset the stream. */
+  private void internalError(RuntimeException e) {
+    edge.connectionError(e);
+    if (current != null) {
+      current.abort();
+      current = null;
+    }
+    if (responses.meter().status() == 0) {
+      ctx.writeAndFlush(
+              Responses.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "Internal error in berth."))
+          .addListener(ChannelFutureListener.CLOSE);
+    } else {
+      ctx.close();
+    }
+  }
+
+  @Override
+  public void exchangeDone(Exchange exchange, boolean keepOpen, ChannelFuture lastWrite) {
+    if (exchange != current) {
+      return;
+    }
+    current = null;
+    logCompleted(lastWrite);
+    if (!keepOpen) {
+      // The request's body was not read to its end: the stream is reset once the response is
+      // out, so that the client stops sending it (RFC 9113 8.1).
+      lastWrite.addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+
+  @Override
+  public boolean draining() {
+    // A stream's end is its own, and its connection's GOAWAY says the rest: nothing in the
+    // response changes when the edge drains.
+    return false;
+  }
+
+  @Override
+  public boolean watchesLastWrite(boolean keepOpen) {
+    return !keepOpen || requests.logging();
+  }
+
+  @Override
+  public void handOver(Exchange from, Exchange next, ArrayDeque<HttpContent> body) {
+    if (from != current) {
+      body.forEach(ReferenceCountUtil::release);
+      return;
+    }
+    current = next;
+    ctx.channel().config().setAutoRead(true);
+    try {
+      next.start();
+      HttpContent content;
+      while ((content = body.poll()) != null) {
+        next.requestContent(content);
+      }
+    } catch (RuntimeException e) {
+      body.forEach(ReferenceCountUtil::release);
+      internalError(e);
+    }
+  }
+
+  @Override
+  public boolean decodesResponses() {
+    return true;
+  }
+
+  /** Writes the access log line once the response is out (or failed to go out). */
+  private void logCompleted(ChannelFuture lastWrite) {
+    RequestLog log = requests.takeLog();
+    if (log == null) {
+      return;
+    }
+    Route route = requests.route();
+    ResponseMeter meter = responses.meter();
+    // nginx's 499: the client went away (reset the stream) before it was answered.
+    int status = meter.status() == 0 ? 499 : meter.status();
+    long bytes = meter.bodyBytes();
+    lastWrite.addListener(f -> edge.logRequest(route, log.entry(status, bytes)));
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (current != null) {
+      current.clientWritabilityChanged(ctx.channel().isWritable());
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    if (current != null) {
+      current.abort();
+      current = null;
+      logCompleted(ctx.newSucceededFuture());
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    // A malformed request head (Netty's conversion refused it) is the client's doing.
+    if (!(cause instanceof Http2Exception || cause.getCause() instanceof Http2Exception)) {
+      edge.connectionError(cause);
+    }
+    ctx.close();
+  }
+}
