@@ -21,7 +21,8 @@
 #   results.tsv in), BERTH_JAVA_OPTS / BERTH_EXTRA_JAVA_OPTS (berth's JVM; JFR goes in the
 #   second), BERTH_THREADS, BERTH_TRANSPORT, ALLOW_H1=1 (a berth that does not speak HTTP/2 yet is
 #   measured with `h2load --h1 -m1` instead of stopping the script: to check the script, not a
-#   result), KEEP_TMP=1.
+#   result), PROTOCOL=h1 (every proxy over HTTP/1.1 with `h2load --h1 -m1`: the same load over
+#   TLS without HTTP/2, to tell the HTTP/2 layer's cost from the rest), KEEP_TMP=1.
 # Needs: nginx (with http_v2), haproxy (2.6: apt-get install -y haproxy), h2load (nghttp2-client),
 #   curl with HTTP/2, openssl, /usr/bin/python3, JDK 21+ and Maven (berth builds itself).
 set -euo pipefail
@@ -152,7 +153,9 @@ for proxy in "${PROXY_LIST[@]}"; do
   body="$(head -n1 <<<"$out")" version="$(tail -n1 <<<"$out")"
   [[ "$body" == "hello, world" ]] || die "GET ${URL[$proxy]} answered '$body', not 'hello, world'"
   H2LOAD_PROTO_OPTS[$proxy]=""
-  if [[ "$version" != 2 ]]; then
+  if [[ "${PROTOCOL:-h2}" == h1 ]]; then
+    H2LOAD_PROTO_OPTS[$proxy]="--h1"
+  elif [[ "$version" != 2 ]]; then
     if [[ $proxy == berth && "${ALLOW_H1:-0}" == 1 ]]; then
       log "warning: berth answers over HTTP/$version, not HTTP/2: measured with h2load --h1 -m1 (ALLOW_H1=1), not a result"
       H2LOAD_PROTO_OPTS[$proxy]="--h1"
@@ -227,7 +230,8 @@ echo
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r), $UPSTREAM upstream (keepalive $UPSTREAM_KEEPALIVE nginx, $BERTH_KEEPALIVE berth), 13-byte answer, ECDSA P-256 certificate, $(h2load --version | head -1), $("$NGINX" -v 2>&1 | sed 's/.*: //') (worker_processes $NGINX_WORKERS)$([[ " $PROXIES " == *" haproxy "* ]] && echo ", HAProxy $("$HAPROXY" -v | awk 'NR == 1 {print $3}') (nbthread $HAPROXY_THREADS)")$([[ -n ${BERTH_PID:-} ]] && echo ", $(BERTH_JAVA_OPTS='' "$BERTH_HOME/berth" --version 2>/dev/null) at $(git -C "$BERTH_HOME" rev-parse --short HEAD 2>/dev/null || echo '?')")"
 echo
 if [[ -n ${BERTH_START_LINE:-} ]]; then echo "- berth: ${BERTH_START_LINE#berth: }"; fi
-if [[ -n ${H2LOAD_PROTO_OPTS[berth]:-} ]]; then echo "- **berth measured over HTTP/1.1 (h2load --h1 -m1, ALLOW_H1=1): not a result**"; fi
+if [[ "${PROTOCOL:-h2}" == h1 ]]; then echo "- **PROTOCOL=h1: every proxy measured over HTTP/1.1 over TLS (h2load --h1 -m1), the reference for the HTTP/2 runs**"
+elif [[ -n ${H2LOAD_PROTO_OPTS[berth]:-} ]]; then echo "- **berth measured over HTTP/1.1 (h2load --h1 -m1, ALLOW_H1=1): not a result**"; fi
 echo
 "$PY" - "$RESULTS" "$(getconf CLK_TCK)" "${PROXY_LIST[@]}" <<'PY'
 import statistics, sys
