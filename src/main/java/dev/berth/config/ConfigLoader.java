@@ -250,11 +250,12 @@ public final class ConfigLoader {
         return d;
       }
       reader.onlyKeys(t, Section.EDGE);
+      Duration keepaliveTimeout = reader.get(t, EdgeKeys.KEEPALIVE_TIMEOUT);
       return new EdgeSettings(
           reader.get(t, EdgeKeys.MAX_HEADER_SIZE).intValue(),
           reader.get(t, EdgeKeys.MAX_URI_LENGTH).intValue(),
           reader.get(t, EdgeKeys.CLIENT_HEADER_TIMEOUT),
-          reader.get(t, EdgeKeys.KEEPALIVE_TIMEOUT),
+          keepaliveTimeout,
           reader.get(t, EdgeKeys.MAX_CONNECTIONS),
           reader.get(t, EdgeKeys.TRUSTED_PROXIES),
           reader.get(t, EdgeKeys.FORWARDED_HEADER),
@@ -263,7 +264,13 @@ public final class ConfigLoader {
               reader.get(t, EdgeKeys.UPSTREAM_CONNECT_TIMEOUT),
               reader.get(t, EdgeKeys.UPSTREAM_RESPONSE_TIMEOUT)),
           reader.get(t, EdgeKeys.THREADS),
-          reader.get(t, EdgeKeys.TRANSPORT));
+          reader.get(t, EdgeKeys.TRANSPORT),
+          new Http2Limits(
+              reader.get(t, EdgeKeys.HTTP2_MAX_CONCURRENT_STREAMS),
+              reader.get(t, EdgeKeys.HTTP2_MAX_HEADER_LIST_SIZE).intValue(),
+              reader.get(t, EdgeKeys.HTTP2_INITIAL_WINDOW_SIZE).intValue(),
+              reader.get(t, EdgeKeys.HTTP2_IDLE_TIMEOUT, keepaliveTimeout),
+              reader.get(t, EdgeKeys.HTTP2_SEND_TIMEOUT)));
     }
 
     /** The [access_log] table (or a route's access_log) in {@code parent}, over {@code d}. */

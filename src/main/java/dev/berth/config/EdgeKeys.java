@@ -159,6 +159,73 @@ final class EdgeKeys {
           connection is cut.
           """);
 
+  static final Key<Integer> HTTP2_MAX_CONCURRENT_STREAMS =
+      Key.of(
+          "http2_max_concurrent_streams",
+          Types.integer(1, 10_000),
+          D.http2().maxConcurrentStreams(),
+          "128",
+          "256",
+          """
+          Streams (requests) an HTTP/2 client may have open at once on one connection; a stream
+          past it is refused (RST_STREAM REFUSED_STREAM) and the client retries it.
+          """);
+
+  static final Key<Long> HTTP2_MAX_HEADER_LIST_SIZE =
+      Key.of(
+          "http2_max_header_list_size",
+          Types.size(1024, 1024 * 1024),
+          (long) D.http2().maxHeaderListSize(),
+          "\"16k\"",
+          "\"32k\"",
+          """
+          The largest request header list an HTTP/2 client may send, counted decoded as RFC 9113
+          counts it (name, value and 32 bytes per field). Past it the request gets a 431 and the
+          connection a GOAWAY (ENHANCE_YOUR_CALM); a header block whose encoded size alone is a
+          quarter more is refused before it is decoded (GOAWAY PROTOCOL_ERROR).
+          """);
+
+  static final Key<Long> HTTP2_INITIAL_WINDOW_SIZE =
+      Key.of(
+          "http2_initial_window_size",
+          Types.size(1024, Integer.MAX_VALUE),
+          (long) D.http2().initialWindowSize(),
+          "65535",
+          "\"1m\"",
+          """
+          The flow-control window berth gives each HTTP/2 stream a client opens: how much of a
+          request body the client may send before berth has passed it on to the app. Larger
+          speeds up uploads over long round trips.
+          """);
+
+  static final Key<Duration> HTTP2_IDLE_TIMEOUT =
+      Key.of(
+          "http2_idle_timeout",
+          Types.DURATION_TYPE,
+          null,
+          "(keepalive_timeout's value)",
+          "\"5m\"",
+          """
+          How long an HTTP/2 connection with no open stream stays open; then berth sends GOAWAY
+          (NO_ERROR) and closes it. Checked on a beat of a quarter of the shorter of this and
+          http2_send_timeout.
+          """);
+
+  static final Key<Duration> HTTP2_SEND_TIMEOUT =
+      Key.of(
+          "http2_send_timeout",
+          Types.DURATION_TYPE,
+          D.http2().sendTimeout(),
+          "\"60s\"",
+          "\"5m\"",
+          """
+          How long a response may wait on an HTTP/2 client that gives it no room to be sent (as
+          nginx's send_timeout): a stream whose flow-control window stays closed that long is
+          reset (RST_STREAM CANCEL); a connection whose own window, or whose socket, stays closed
+          that long gets GOAWAY (ENHANCE_YOUR_CALM) and is closed. A window update starts the
+          time again.
+          """);
+
   static final List<Key<?>> ALL =
       List.of(
           MAX_HEADER_SIZE,
@@ -172,7 +239,12 @@ final class EdgeKeys {
           TRANSPORT,
           MAX_BODY_SIZE,
           UPSTREAM_CONNECT_TIMEOUT,
-          UPSTREAM_RESPONSE_TIMEOUT);
+          UPSTREAM_RESPONSE_TIMEOUT,
+          HTTP2_MAX_CONCURRENT_STREAMS,
+          HTTP2_MAX_HEADER_LIST_SIZE,
+          HTTP2_INITIAL_WINDOW_SIZE,
+          HTTP2_IDLE_TIMEOUT,
+          HTTP2_SEND_TIMEOUT);
 
   private EdgeKeys() {}
 }

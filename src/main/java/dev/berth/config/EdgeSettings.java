@@ -18,6 +18,7 @@ import java.util.List;
  * @param routeDefaults per-route limits used where a route sets none
  * @param threads event loops serving all connections; 0 for the default (see {@code Daemon})
  * @param transport how those loops do I/O; read at start only, as {@code threads}
+ * @param http2 the limits of HTTP/2 client connections
  */
 public record EdgeSettings(
     int maxHeaderSize,
@@ -29,7 +30,8 @@ public record EdgeSettings(
     boolean forwardedHeader,
     RouteLimits routeDefaults,
     int threads,
-    IoTransport transport) {
+    IoTransport transport,
+    Http2Limits http2) {
 
   public EdgeSettings {
     requireNonNull(clientHeaderTimeout, "clientHeaderTimeout");
@@ -37,6 +39,33 @@ public record EdgeSettings(
     trustedProxies = List.copyOf(trustedProxies);
     requireNonNull(routeDefaults, "routeDefaults");
     requireNonNull(transport, "transport");
+    requireNonNull(http2, "http2");
+  }
+
+  /** Settings with the standard HTTP/2 limits (its idle timeout the keep-alive one). */
+  public EdgeSettings(
+      int maxHeaderSize,
+      int maxUriLength,
+      Duration clientHeaderTimeout,
+      Duration keepaliveTimeout,
+      int maxConnections,
+      List<Cidr> trustedProxies,
+      boolean forwardedHeader,
+      RouteLimits routeDefaults,
+      int threads,
+      IoTransport transport) {
+    this(
+        maxHeaderSize,
+        maxUriLength,
+        clientHeaderTimeout,
+        keepaliveTimeout,
+        maxConnections,
+        trustedProxies,
+        forwardedHeader,
+        routeDefaults,
+        threads,
+        transport,
+        Http2Limits.standard(keepaliveTimeout));
   }
 
   /** The kernel interface the event loops use. */
@@ -71,7 +100,8 @@ public record EdgeSettings(
             other.forwardedHeader,
             other.routeDefaults,
             threads,
-            transport);
+            transport,
+            other.http2);
     return !equals(otherAsStarted);
   }
 

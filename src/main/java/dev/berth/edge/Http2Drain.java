@@ -6,6 +6,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameStreamEvent;
@@ -34,6 +35,11 @@ final class Http2Drain extends ChannelInboundHandlerAdapter {
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (cause instanceof Http2FrameStreamException) {
       ctx.fireExceptionCaught(cause);
+      return;
+    }
+    if (Http2CodecUtil.getEmbeddedHttp2Exception(cause) != null) {
+      // The client broke the protocol or a limit (Http2Codecs): the codec tells it in a GOAWAY
+      // after this, then closes. Closing here would lose the GOAWAY; logging, flood the log.
       return;
     }
     edge.connectionError(cause);

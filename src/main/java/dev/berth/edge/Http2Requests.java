@@ -28,11 +28,10 @@ final class Http2Requests {
     for (AsciiString name : EXTENSIONS) {
       headers.remove(name);
     }
-    // A client may send Host beside :authority; the same value twice is one Host, two different
-    // ones are left for RequestChecks to refuse (RFC 9113 8.3.1).
-    List<String> hosts = headers.getAll(HttpHeaderNames.HOST);
-    if (hosts.size() > 1 && hosts.stream().distinct().count() == 1) {
-      headers.set(HttpHeaderNames.HOST, hosts.get(0));
+    // RFC 9113 8.2.3: cookie pairs may come as fields of their own; an HTTP/1.1 app expects one.
+    List<String> cookies = headers.getAll(HttpHeaderNames.COOKIE);
+    if (cookies.size() > 1) {
+      headers.set(HttpHeaderNames.COOKIE, String.join("; ", cookies));
     }
     return request;
   }

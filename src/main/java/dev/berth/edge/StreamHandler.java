@@ -14,8 +14,11 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
 import java.util.ArrayDeque;
 
 /**
@@ -113,9 +116,16 @@ final class StreamHandler extends ChannelInboundHandlerAdapter implements Exchan
     current = null;
     logCompleted(lastWrite);
     if (!keepOpen) {
-      // The request's body was not read to its end: the stream is reset once the response is
-      // out, so that the client stops sending it (RFC 9113 8.1).
-      lastWrite.addListener(ChannelFutureListener.CLOSE);
+      // The request's body was not read to its end: once the response is out, the client is told
+      // to stop sending it, without an error (RFC 9113 8.1).
+      lastWrite.addListener(this::stopRequest);
+    }
+  }
+
+  private void stopRequest(Future<?> responded) {
+    if (ctx.channel().isActive()) {
+      ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR))
+          .addListener(ChannelFutureListener.CLOSE);
     }
   }
 
@@ -189,10 +199,13 @@ final class StreamHandler extends ChannelInboundHandlerAdapter implements Exchan
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    // A malformed request head (Netty's conversion refused it) is the client's doing.
-    if (!(cause instanceof Http2Exception || cause.getCause() instanceof Http2Exception)) {
-      edge.connectionError(cause);
+    if (cause instanceof Http2Exception || cause.getCause() instanceof Http2Exception) {
+      // A malformed request head (Netty's conversion refused it): a stream error (RFC 9113 8.1.1).
+      ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.PROTOCOL_ERROR))
+          .addListener(ChannelFutureListener.CLOSE);
+      return;
     }
+    edge.connectionError(cause);
     ctx.close();
   }
 }

@@ -96,6 +96,38 @@ class TlsConfigTest {
   }
 
   @Test
+  void http2CleartextIsAPlainListenersChoice() throws Exception {
+    Config config =
+        parse(
+            """
+            [[listeners]]
+            address = ":80"
+
+            [[listeners]]
+            address = ":8080"
+            http2_cleartext = true
+            """);
+    assertThat(config.listeners().get(0).http2Cleartext()).isFalse();
+    assertThat(config.listeners().get(1).http2Cleartext()).isTrue();
+    assertThat(
+            problems(
+                """
+                [[listeners]]
+                address = ":443"
+                tls = "internal"
+                http2_cleartext = true
+
+                [[listeners]]
+                address = ":8080"
+                http2_cleartext = "yes"
+                """))
+        .containsExactly(
+            "berth.toml:4: listeners[0].http2_cleartext: true (expected: false on a TLS listener,"
+                + " which offers HTTP/2 by ALPN)",
+            "berth.toml:8: listeners[1].http2_cleartext: \"yes\" (expected: true or false)");
+  }
+
+  @Test
   void defaultsWithoutATlsTable() throws Exception {
     Config config = parse("[[listeners]]\naddress = \":80\"\n");
     assertThat(config.tls()).isEqualTo(TlsSettings.standard());
