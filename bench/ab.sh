@@ -9,7 +9,9 @@
 #   `git worktree add /tmp/base HEAD~1` then `./berth --version` there), A_OPTS and B_OPTS (extra
 #   JVM options, BERTH_EXTRA_JAVA_OPTS), A_JAVA_OPTS and B_JAVA_OPTS (instead of the launcher's
 #   defaults, BERTH_JAVA_OPTS: another collector, say), UPSTREAM=unix|tcp (unix), ROUNDS=10,
-#   DURATION=7 (s per run), WARMUP=8 (s, twice per side), KEEP_TMP=1.
+#   DURATION=7 (s per run), WARMUP=8 (s, twice per side), KEEP_TMP=1, A_ACCEPT_ENCODING and
+#   B_ACCEPT_ENCODING (an Accept-Encoding for that side's requests: one build, B with "gzip", is
+#   what asking for compression costs).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -45,9 +47,11 @@ for v in A B; do
 done
 
 run() {  # $1 = A or B, $2 = seconds
-  local port_var="PORT_$1" u0 s0 u1 s1 line
+  local port_var="PORT_$1" encoding_var="${1}_ACCEPT_ENCODING" u0 s0 u1 s1 line
+  local -a header=()
+  [[ -n "${!encoding_var:-}" ]] && header=(-H "Accept-Encoding: ${!encoding_var}")
   read -r u0 s0 < <(cpu_ticks "${PID[$1]}")
-  line=$(wrk -t1 -c64 -d"$2s" --latency -s "$BENCH_DIR/report.lua" "http://127.0.0.1:${!port_var}/$UPSTREAM/" | grep '^RESULT')
+  line=$(wrk -t1 -c64 -d"$2s" --latency "${header[@]}" -s "$BENCH_DIR/report.lua" "http://127.0.0.1:${!port_var}/$UPSTREAM/" | grep '^RESULT')
   read -r u1 s1 < <(cpu_ticks "${PID[$1]}")
   # Clock ticks are 10 ms: ticks * 1e4 / requests is µs per request.
   awk -v v="$1" -v du=$((u1 - u0)) -v ds=$((s1 - s0)) '{
@@ -59,7 +63,7 @@ run() {  # $1 = A or B, $2 = seconds
 
 log "warm-up: ${WARMUP} s twice per side"
 for v in A B; do run "$v" "$WARMUP" >/dev/null; run "$v" "$WARMUP" >/dev/null; done
-log "A: ${A_HOME} ${A_OPTS:-}; B: ${B_HOME} ${B_OPTS:-}; $UPSTREAM upstream, $ROUNDS rounds of ${DURATION} s"
+log "A: ${A_HOME} ${A_OPTS:-} ${A_ACCEPT_ENCODING:+Accept-Encoding: $A_ACCEPT_ENCODING}; B: ${B_HOME} ${B_OPTS:-} ${B_ACCEPT_ENCODING:+Accept-Encoding: $B_ACCEPT_ENCODING}; $UPSTREAM upstream, $ROUNDS rounds of ${DURATION} s"
 for ((r = 1; r <= ROUNDS; r++)); do
   if ((r % 2)); then order="A B"; else order="B A"; fi
   for v in $order; do run "$v" "$DURATION"; done

@@ -18,7 +18,9 @@
 #   the raw wrk outputs, berth's log and results.tsv in), BERTH_JAVA_OPTS (passed to berth's JVM),
 #   BERTH_KEEPALIVE (berth's upstream keepalive per instance and event loop), BERTH_THREADS and
 #   BERTH_TRANSPORT (its [edge] threads and transport; unset: berth's defaults),
-#   KEEP_TMP=1 (keep the temp dir).
+#   KEEP_TMP=1 (keep the temp dir), ACCEPT_ENCODING (sent by wrk as Accept-Encoding, e.g. "gzip":
+#   berth then decodes the app's response to decide on compression, and compresses what qualifies;
+#   unset: no such header, as before).
 # Needs: nginx, wrk, curl, /usr/bin/python3, JDK 21+ and Maven (berth builds itself on first use).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -72,7 +74,7 @@ run() {
   idle0=$(idle_ticks)
   log "wrk -t$THREADS -c$CONNECTIONS -d${secs}s --latency ${URL[$proxy-$kind]}  ($proxy/$kind, round $round)"
   # In the background and waited for, so that a signal stops the script at once.
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --latency -s "$BENCH_DIR/report.lua" "${URL[$proxy-$kind]}" >"$out" 2>&1 &
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --latency ${ACCEPT_ENCODING:+-H "Accept-Encoding: $ACCEPT_ENCODING"} -s "$BENCH_DIR/report.lua" "${URL[$proxy-$kind]}" >"$out" 2>&1 &
   PIDS+=($!)
   wait $! || { cat "$out" >&2; die "wrk failed"; }
   forget_pid $!
@@ -111,7 +113,7 @@ BERTH_RSS_END=$(rss_kib "$BERTH_PID")
 echo
 echo "## berth vs nginx: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, $ROUNDS rounds, medians"
 echo
-echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r), nginx worker_processes $NGINX_WORKERS, keepalive ${UPSTREAM_KEEPALIVE:-64}$([[ "${BACKEND_CLOSES:-0}" == 1 ]] && echo ", backend closes every connection"), $("$NGINX" -v 2>&1 | sed 's/.*: //'), $(BERTH_JAVA_OPTS= "$BERTH_HOME/berth" --version 2>/dev/null)"
+echo "$(date -u '+%Y-%m-%d %H:%M UTC')${ACCEPT_ENCODING:+, Accept-Encoding: $ACCEPT_ENCODING}, $(nproc) cores, $(uname -r), nginx worker_processes $NGINX_WORKERS, keepalive ${UPSTREAM_KEEPALIVE:-64}$([[ "${BACKEND_CLOSES:-0}" == 1 ]] && echo ", backend closes every connection"), $("$NGINX" -v 2>&1 | sed 's/.*: //'), $(BERTH_JAVA_OPTS= "$BERTH_HOME/berth" --version 2>/dev/null)"
 echo
 "$PY" "$BENCH_DIR/summarize.py" "$RESULTS" "$(getconf CLK_TCK)"
 echo

@@ -163,6 +163,22 @@ def handle(conn, conn_id):
                 respond(conn, "503 Service Unavailable", b"sick\n")
             else:
                 respond(conn, "200 OK", b"ok\n")
+        elif path.endswith("/sse"):
+            # Server-Sent Events, one at a time: event i (after the first) is sent only once the
+            # file ack-i exists in ?dir=, which the test makes after it read event i-1.
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                b"Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n"
+            )
+            for i in range(int(query.get("n", "3"))):
+                deadline = time.time() + 60
+                while i > 0 and not os.path.exists(os.path.join(query["dir"], "ack-%d" % i)):
+                    if time.time() > deadline:
+                        return
+                    time.sleep(0.02)
+                event = b"id: %d\ndata: event %d\n\n" % (i, i)
+                conn.sendall(b"%x\r\n%s\r\n" % (len(event), event))
+            conn.sendall(b"0\r\n\r\n")
         elif path == "/slow":
             time.sleep(float(query.get("seconds", "1")))
             respond(conn, "200 OK", ("%s slow\n" % NAME).encode())

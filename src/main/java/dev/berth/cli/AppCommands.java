@@ -37,7 +37,15 @@ final class AppCommands {
       List<String[]> rows = new ArrayList<>();
       rows.add(
           new String[] {
-            "INSTANCE", "STATE", "PID", "UPTIME", "RESTARTS", "RECYCLED", "MEMORY", "ENDPOINT"
+            "INSTANCE",
+            "STATE",
+            "PID",
+            "UPTIME",
+            "RESTARTS",
+            "RECYCLED",
+            "MEMORY",
+            "WEBSOCKETS",
+            "ENDPOINT"
           });
       for (JsonNode i : result.path("instances")) {
         boolean running = "RUNNING".equals(i.path("state").asText());
@@ -50,6 +58,7 @@ final class AppCommands {
               Integer.toString(i.path("restarts").asInt()),
               Integer.toString(i.path("recycled").asInt()),
               running ? bytes(i.path("rss_bytes").asLong()) : "-",
+              running ? Integer.toString(i.path("websockets").asInt()) : "-",
               i.path("endpoint").asText("-").isEmpty() ? "-" : i.path("endpoint").asText()
             });
       }

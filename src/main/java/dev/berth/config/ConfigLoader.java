@@ -270,7 +270,9 @@ public final class ConfigLoader {
               reader.get(t, EdgeKeys.HTTP2_MAX_HEADER_LIST_SIZE).intValue(),
               reader.get(t, EdgeKeys.HTTP2_INITIAL_WINDOW_SIZE).intValue(),
               reader.get(t, EdgeKeys.HTTP2_IDLE_TIMEOUT, keepaliveTimeout),
-              reader.get(t, EdgeKeys.HTTP2_SEND_TIMEOUT)));
+              reader.get(t, EdgeKeys.HTTP2_SEND_TIMEOUT)),
+          reader.get(t, EdgeKeys.WEBSOCKET_IDLE_TIMEOUT),
+          reader.get(t, EdgeKeys.MAX_TUNNELS));
     }
 
     /** The [access_log] table (or a route's access_log) in {@code parent}, over {@code d}. */
@@ -344,6 +346,9 @@ public final class ConfigLoader {
         String host = reader.get(t, RouteKeys.HOST);
         String path = reader.get(t, RouteKeys.PATH);
         Target target = target(t, appNames, apps, access);
+        if (target instanceof AppTarget app) {
+          target = new AppTarget(app.app(), app.upgrades(), compression(t));
+        }
         boolean stripPrefix = reader.get(t, RouteKeys.STRIP_PREFIX);
         reader.onlyWith(t);
         RouteLimits limits =
@@ -385,6 +390,14 @@ public final class ConfigLoader {
         }
       }
       return routes;
+    }
+
+    /** An app route's compress keys. */
+    private Compression compression(Table route) {
+      return new Compression(
+          reader.get(route, RouteKeys.COMPRESS),
+          reader.get(route, RouteKeys.COMPRESS_MIN_SIZE),
+          reader.get(route, RouteKeys.COMPRESS_TYPES));
     }
 
     /**
@@ -484,7 +497,9 @@ public final class ConfigLoader {
                 return appName;
               });
       String app = reader.read(route, RouteKeys.APP.name(), known, null);
-      return app == null ? null : new AppTarget(app);
+      return app == null
+          ? null
+          : new AppTarget(app, reader.get(route, RouteKeys.UPGRADES), Compression.DEFAULT);
     }
 
     /**

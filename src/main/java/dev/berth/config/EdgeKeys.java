@@ -159,6 +159,32 @@ final class EdgeKeys {
           connection is cut.
           """);
 
+  static final Key<Duration> WEBSOCKET_IDLE_TIMEOUT =
+      Key.of(
+          "websocket_idle_timeout",
+          Types.DURATION_TYPE,
+          D.websocketIdleTimeout(),
+          "\"1h\"",
+          "\"10m\"",
+          """
+          How long an upgraded connection (a WebSocket, docs/websockets.md) may carry no byte in
+          either direction; past it berth closes both of its connections. Applies to tunnels
+          opened after a reload that changes it.
+          """);
+
+  static final Key<Integer> MAX_TUNNELS =
+      Key.of(
+          "max_tunnels",
+          Types.integer(1, 1_000_000),
+          D.maxTunnels(),
+          "5000",
+          "20000",
+          """
+          Upgraded connections (WebSockets and other tunnels) open at once; an upgrade request
+          past it gets a 503. Each also holds a client connection (max_connections) and one to
+          the app.
+          """);
+
   static final Key<Integer> HTTP2_MAX_CONCURRENT_STREAMS =
       Key.of(
           "http2_max_concurrent_streams",
@@ -237,6 +263,8 @@ final class EdgeKeys {
           FORWARDED_HEADER,
           THREADS,
           TRANSPORT,
+          WEBSOCKET_IDLE_TIMEOUT,
+          MAX_TUNNELS,
           MAX_BODY_SIZE,
           UPSTREAM_CONNECT_TIMEOUT,
           UPSTREAM_RESPONSE_TIMEOUT,

@@ -19,6 +19,9 @@ import java.util.List;
  * @param threads event loops serving all connections; 0 for the default (see {@code Daemon})
  * @param transport how those loops do I/O; read at start only, as {@code threads}
  * @param http2 the limits of HTTP/2 client connections
+ * @param websocketIdleTimeout how long a tunnel (an upgraded connection) may carry no byte either
+ *     way before both its connections close
+ * @param maxTunnels tunnels open at once; an upgrade request past it gets a 503
  */
 public record EdgeSettings(
     int maxHeaderSize,
@@ -31,7 +34,14 @@ public record EdgeSettings(
     RouteLimits routeDefaults,
     int threads,
     IoTransport transport,
-    Http2Limits http2) {
+    Http2Limits http2,
+    Duration websocketIdleTimeout,
+    int maxTunnels) {
+
+  /** Defaults of the tunnel settings: WebSockets idle up to an hour, 5000 open at once. */
+  private static final Duration WEBSOCKET_IDLE_TIMEOUT = Duration.ofHours(1);
+
+  private static final int MAX_TUNNELS = 5000;
 
   public EdgeSettings {
     requireNonNull(clientHeaderTimeout, "clientHeaderTimeout");
@@ -40,6 +50,36 @@ public record EdgeSettings(
     requireNonNull(routeDefaults, "routeDefaults");
     requireNonNull(transport, "transport");
     requireNonNull(http2, "http2");
+    requireNonNull(websocketIdleTimeout, "websocketIdleTimeout");
+  }
+
+  /** Settings with the default tunnel settings. */
+  public EdgeSettings(
+      int maxHeaderSize,
+      int maxUriLength,
+      Duration clientHeaderTimeout,
+      Duration keepaliveTimeout,
+      int maxConnections,
+      List<Cidr> trustedProxies,
+      boolean forwardedHeader,
+      RouteLimits routeDefaults,
+      int threads,
+      IoTransport transport,
+      Http2Limits http2) {
+    this(
+        maxHeaderSize,
+        maxUriLength,
+        clientHeaderTimeout,
+        keepaliveTimeout,
+        maxConnections,
+        trustedProxies,
+        forwardedHeader,
+        routeDefaults,
+        threads,
+        transport,
+        http2,
+        WEBSOCKET_IDLE_TIMEOUT,
+        MAX_TUNNELS);
   }
 
   /** Settings with the standard HTTP/2 limits (its idle timeout the keep-alive one). */
@@ -65,7 +105,9 @@ public record EdgeSettings(
         routeDefaults,
         threads,
         transport,
-        Http2Limits.standard(keepaliveTimeout));
+        Http2Limits.standard(keepaliveTimeout),
+        WEBSOCKET_IDLE_TIMEOUT,
+        MAX_TUNNELS);
   }
 
   /** The kernel interface the event loops use. */
@@ -101,7 +143,9 @@ public record EdgeSettings(
             other.routeDefaults,
             threads,
             transport,
-            other.http2);
+            other.http2,
+            other.websocketIdleTimeout,
+            other.maxTunnels);
     return !equals(otherAsStarted);
   }
 

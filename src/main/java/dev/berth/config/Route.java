@@ -120,10 +120,42 @@ public record Route(
     }
   }
 
-  /** Proxy to the instances of an app. */
-  public record AppTarget(String app) implements Target {
+  /**
+   * Proxy to the instances of an app.
+   *
+   * @param upgrades the protocols a client may switch to (Upgrade), lower case
+   * @param compression how its responses are compressed at the edge
+   */
+  public record AppTarget(String app, List<String> upgrades, Compression compression)
+      implements Target {
+    /** What a route lets through when it does not say: WebSockets, as nginx users configure. */
+    public static final List<String> DEFAULT_UPGRADES = List.of("websocket");
+
     public AppTarget {
       requireNonNull(app, "app");
+      upgrades = List.copyOf(upgrades);
+      requireNonNull(compression, "compression");
+    }
+
+    /** A route to {@code app} that lets WebSockets through, with the default compression. */
+    public AppTarget(String app) {
+      this(app, DEFAULT_UPGRADES, Compression.DEFAULT);
+    }
+
+    /** Letting WebSockets through. */
+    public AppTarget(String app, Compression compression) {
+      this(app, DEFAULT_UPGRADES, compression);
+    }
+
+    /**
+     * Whether an Upgrade field's protocol (a token, perhaps with "/version") may switch here: the
+     * route lists its name, or the name with that version.
+     */
+    public boolean allowsUpgrade(String protocol) {
+      String lower = protocol.strip().toLowerCase(Locale.ROOT);
+      int slash = lower.indexOf('/');
+      return upgrades.contains(lower)
+          || (slash > 0 && upgrades.contains(lower.substring(0, slash)));
     }
   }
 

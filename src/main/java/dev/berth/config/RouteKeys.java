@@ -3,7 +3,10 @@ package dev.berth.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
 
 /** The keys of a {@code [[routes]]} table. */
 final class RouteKeys {
@@ -129,6 +132,65 @@ final class RouteKeys {
               else compressed by berth up to 1 MiB.
               """)
           .onlyWith("static");
+
+  static final String CODINGS_EXPECTED =
+      "a list of \"zstd\", \"br\" and \"gzip\" in order of preference, each once, or [] for"
+          + " none";
+
+  static final Key<List<Compression.Coding>> COMPRESS =
+      Key.of(
+              "compress",
+              ValueType.of("array of strings", CODINGS_EXPECTED, RouteKeys::codings),
+              Compression.DEFAULT_CODINGS,
+              "[\"zstd\", \"br\", \"gzip\"]",
+              "[\"gzip\"]",
+              """
+              Compress the app's responses for clients that accept it (Accept-Encoding), with the
+              first of these codings the client takes at its highest q; [] turns it off. Only
+              responses of compress_types, of compress_min_size or more (or of unknown length), that
+              the app did not encode itself; never an answer to HEAD or a Range (206), nor one with
+              Cache-Control: no-transform. A compressed response gets Vary: Accept-Encoding, no
+              Content-Length, and a weak ETag. Streamed responses (Server-Sent Events) are
+              compressed piece by piece as the app sends them (docs/compression.md).
+              """)
+          .onlyWith("app");
+
+  static final Key<Long> COMPRESS_MIN_SIZE =
+      Key.of(
+              "compress_min_size",
+              Types.size(0, 1L << 40),
+              Compression.DEFAULT_MIN_SIZE,
+              "256",
+              "\"1k\"",
+              """
+              Responses with a smaller Content-Length go out as they are: compressing them gains
+              less than a packet.
+              """)
+          .onlyWith("app");
+
+  static final String TYPES_EXPECTED =
+      "a list of media types like [\"text/*\", \"application/json\"]";
+
+  private static final Pattern MEDIA_TYPE =
+      Pattern.compile("[a-z0-9!#$&^_.+-]+/(\\*|[a-z0-9!#$&^_.+-]+)");
+
+  static final Key<List<String>> COMPRESS_TYPES =
+      Key.of(
+              "compress_types",
+              ValueType.of("array of strings", TYPES_EXPECTED, RouteKeys::mediaTypes),
+              Compression.DEFAULT_TYPES,
+              "(text/*, JSON, JavaScript, XML, SVG and other text-like types)",
+              "[\"text/html\", \"application/json\"]",
+              """
+              The Content-Types that compress compresses, parameters aside: "type/subtype", or
+              "type/*" for all of a type. The default: text/*, application/json,
+              application/javascript, application/xml, application/xhtml+xml,
+              application/atom+xml, application/rss+xml, application/ld+json,
+              application/manifest+json, application/problem+json, application/geo+json,
+              application/wasm, image/svg+xml, image/x-icon, font/ttf and font/otf. Other images,
+              audio, video, woff fonts and archives are compressed already.
+              """)
+          .onlyWith("app");
 
   static final Key<Boolean> FOLLOW_SYMLINKS =
       Key.of(
@@ -292,6 +354,24 @@ final class RouteKeys {
 
   static final List<Key<?>> RATE_LIMIT_KEYS = List.of(REQUESTS, PER, BURST);
 
+  static final String UPGRADES_EXPECTED =
+      "a list of protocol names like [\"websocket\"], never h2c";
+
+  static final Key<List<String>> UPGRADES =
+      Key.of(
+              "upgrades",
+              ValueType.of("array of strings", UPGRADES_EXPECTED, RouteKeys::upgrades),
+              Route.AppTarget.DEFAULT_UPGRADES,
+              "[\"websocket\"]",
+              "[]",
+              """
+              The protocols an HTTP/1.1 request may switch to (Upgrade) on this route: the
+              request goes to the app with its Upgrade and Connection fields, and after the app's
+              101 the two connections become a byte tunnel (docs/websockets.md). [] passes no
+              Upgrade on, as before.
+              """)
+          .onlyWith("app");
+
   static final Key<String> HSTS =
       Key.of(
           "hsts",
@@ -318,13 +398,46 @@ final class RouteKeys {
           RATE_LIMIT,
           ACCESS_LOG,
           STRIP_PREFIX,
+          UPGRADES,
           MAX_BODY_SIZE,
           UPSTREAM_CONNECT_TIMEOUT,
           UPSTREAM_RESPONSE_TIMEOUT,
           CACHE_CONTROL,
+          COMPRESS,
+          COMPRESS_MIN_SIZE,
+          COMPRESS_TYPES,
           GZIP,
           FOLLOW_SYMLINKS,
           HSTS);
+
+  /**
+   * Lower-cased tokens; "h2c" is refused: berth speaks HTTP/2 itself, and an h2c tunnel through a
+   * proxy would carry requests that no route or rule of berth's ever sees.
+   */
+  private static List<String> upgrades(JsonNode value) throws Rejected {
+    if (!value.isArray()) {
+      throw new Rejected(UPGRADES_EXPECTED);
+    }
+    List<String> names = new java.util.ArrayList<>();
+    for (JsonNode element : value) {
+      String name =
+          Types.nonBlank(element, UPGRADES_EXPECTED).strip().toLowerCase(java.util.Locale.ROOT);
+      boolean token =
+          name.chars()
+              .allMatch(
+                  c ->
+                      (c >= 'a' && c <= 'z')
+                          || (c >= '0' && c <= '9')
+                          || "!#$%&'*+-.^_`|~/".indexOf(c) >= 0);
+      if (!token || name.equals("h2c") || name.startsWith("h2c/")) {
+        throw new Rejected(UPGRADES_EXPECTED + "; " + element + " is not one");
+      }
+      if (!names.contains(name)) {
+        names.add(name);
+      }
+    }
+    return List.copyOf(names);
+  }
 
   /** A per-route limit: the [edge] key's type, defaulting to the [edge] value. */
   private static <T> Key<T> limit(Key<T> edge, String example) {
@@ -336,6 +449,41 @@ final class RouteKeys {
             example,
             "This route's own " + edge.name() + ", instead of the [edge] one.")
         .onlyWith("app");
+  }
+
+  /** Content codings berth can apply, each once, in the order given. */
+  private static List<Compression.Coding> codings(JsonNode value) throws Rejected {
+    if (!value.isArray()) {
+      throw new Rejected(CODINGS_EXPECTED);
+    }
+    List<Compression.Coding> codings = new ArrayList<>();
+    for (JsonNode element : value) {
+      Compression.Coding coding = Compression.Coding.of(Types.string(element, CODINGS_EXPECTED));
+      if (coding == null) {
+        throw new Rejected(CODINGS_EXPECTED + "; " + Types.show(element) + " is not one");
+      }
+      if (codings.contains(coding)) {
+        throw new Rejected(CODINGS_EXPECTED + "; " + Types.show(element) + " twice");
+      }
+      codings.add(coding);
+    }
+    return List.copyOf(codings);
+  }
+
+  /** "type/subtype" or "type/*", tokens as RFC 9110 8.3.1 has them; kept in lower case. */
+  private static List<String> mediaTypes(JsonNode value) throws Rejected {
+    if (!value.isArray() || value.isEmpty()) {
+      throw new Rejected(TYPES_EXPECTED);
+    }
+    List<String> types = new ArrayList<>();
+    for (JsonNode element : value) {
+      String type = Types.string(element, TYPES_EXPECTED).toLowerCase(Locale.ROOT);
+      if (!MEDIA_TYPE.matcher(type).matches()) {
+        throw new Rejected(TYPES_EXPECTED + "; " + Types.show(element) + " is not one");
+      }
+      types.add(type);
+    }
+    return List.copyOf(types);
   }
 
   /** An absolute http(s) URL, its braces only around the placeholders a redirect knows. */

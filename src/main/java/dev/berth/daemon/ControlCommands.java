@@ -313,6 +313,7 @@ final class ControlCommands {
       row.put("recycled", s.recycled());
       row.put("rss_bytes", s.rssBytes());
       row.put("endpoint", s.endpoint());
+      row.put("websockets", s.tunnels());
       if (s.lastProblem() != null) {
         row.put("last_problem", s.lastProblem());
       }

@@ -487,6 +487,23 @@ public final class Daemon {
     public long requests() {
       return peer.requests();
     }
+
+    @Override
+    public int tunnels() {
+      return peer.tunnels();
+    }
+
+    @Override
+    public void closeTunnels() {
+      try {
+        // Going away takes at most the edge's grace; past this the stop goes ahead anyway.
+        peer.closeTunnels().get(10, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        // The process stops now; whatever is left of its connections closes with it.
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   private static SocketAddress addressOf(UpstreamAddress address, Transport transport) {

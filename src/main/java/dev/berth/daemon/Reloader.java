@@ -514,6 +514,7 @@ final class Reloader {
     private void swapRoutes() {
       if (change.routeTableChanged()) {
         router.replace(RouteTable.of(next.routes()));
+        edge.routesReplaced();
       }
       if (!old.edge().equals(next.edge())) {
         edge.reconfigure(next.edge());

@@ -76,6 +76,9 @@ public final class Edge {
 
   private final Dormant dormant = new Dormant(this);
 
+  /** The open tunnels (WebSockets and other upgraded connections). */
+  private final Tunnels tunnels = new Tunnels();
+
   /** The routes' access rules: their token buckets and the passwords that passed live here. */
   private volatile Gate gate = new Gate();
 
@@ -121,6 +124,9 @@ public final class Edge {
     this.router = requireNonNull(router, "router");
     this.backends = requireNonNull(backends, "backends");
     this.pool = new UpstreamPool(transport);
+    // zstd's and brotli's native libraries load now, not at the first response an event loop
+    // compresses.
+    ContentEncoders.load();
     this.accessLog = requireNonNull(accessLog, "accessLog");
     this.logSpec = requireNonNull(logSpec, "logSpec");
     this.bootstrap =
@@ -337,6 +343,23 @@ public final class Edge {
 
   EdgeSettings settings() {
     return live.settings();
+  }
+
+  Tunnels tunnels() {
+    return tunnels;
+  }
+
+  /** Open tunnels (WebSockets and other upgraded connections) per app. */
+  public Map<String, Integer> openTunnels() {
+    return tunnels.byApp();
+  }
+
+  /**
+   * The router has new routes (a reload): tunnels whose request would no longer reach their app go
+   * away (a WebSocket with 1001); the others stay open.
+   */
+  public void routesReplaced() {
+    tunnels.rerouted(router);
   }
 
   UpstreamPool pool() {

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.berth.upstream.RawBody;
 import dev.berth.upstream.RawResponse;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -133,12 +134,37 @@ final class EdgeCodec {
 
     private boolean folded;
 
+    /** The request being decoded asks to switch protocols (it has an Upgrade field). */
+    private boolean upgradeAsked;
+
+    /**
+     * After a request that asks to switch protocols, nothing more is decoded until its exchange
+     * ends ({@link #resume}) or it switches: the bytes the client sent past it then stay here, and
+     * when this decoder leaves the pipeline for a tunnel, Netty hands them on as they came.
+     */
+    private boolean holding;
+
     Decoder(HttpDecoderConfig config) {
       super(config);
     }
 
     boolean atRest() {
-      return inHead && atMessageStart && !internalBuffer().isReadable();
+      return inHead && atMessageStart && !holding && !internalBuffer().isReadable();
+    }
+
+    /** The exchange of a request that asked to switch protocols ended without a switch. */
+    void resume(ChannelHandlerContext ctx) {
+      if (!holding) {
+        return;
+      }
+      holding = false;
+      if (ctx != null && internalBuffer().isReadable()) {
+        try {
+          channelRead(ctx, Unpooled.EMPTY_BUFFER);
+        } catch (Exception e) {
+          ctx.fireExceptionCaught(e);
+        }
+      }
     }
 
     @Override
@@ -152,6 +178,9 @@ final class EdgeCodec {
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out)
         throws Exception {
+      if (holding) {
+        return;
+      }
       int before = out.size();
       int readerIndex = buffer.readerIndex();
       if (inHead && !folded) {
@@ -171,6 +200,7 @@ final class EdgeCodec {
           }
           if (msg instanceof HttpRequest request) {
             keepAlive.requested(request);
+            upgradeAsked = request.headers().contains(HttpHeaderNames.UPGRADE);
           }
           inHead = false;
           folded = false;
@@ -178,6 +208,8 @@ final class EdgeCodec {
         if (msg instanceof LastHttpContent) {
           inHead = true;
           atMessageStart = true;
+          holding = upgradeAsked;
+          upgradeAsked = false;
         }
       }
     }

@@ -215,6 +215,26 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter implements Exchange
       }
     }
     ctx.channel().config().setAutoRead(true);
+    // A request that asked to switch protocols and did not: what the client sent after it is
+    // decoded now.
+    codec.decoder().resume(ctx.pipeline().context(codec.decoder()));
+  }
+
+  /**
+   * The current exchange became a {@link Tunnel} (its app answered 101), and this handler leaves
+   * the pipeline: the access log line is written when the tunnel closes, with the bytes it carried
+   * to the client.
+   */
+  void upgraded(Exchange exchange, Tunnel tunnel) {
+    if (exchange != current) {
+      return;
+    }
+    current = null;
+    RequestLog log = requests.takeLog();
+    Route route = requests.route();
+    if (log != null) {
+      tunnel.closed().thenRun(() -> edge.logRequest(route, log.entry(101, tunnel.bytesToClient())));
+    }
   }
 
   /** Writes the access log line once the response is out (or failed to go out). */

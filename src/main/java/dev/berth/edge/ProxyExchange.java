@@ -53,11 +53,17 @@ final class ProxyExchange implements Exchange {
   private final AppBackend backend;
   private final RouteLimits limits;
 
+  /** The protocol switch the request asks for and its route allows; null for none. */
+  private final SwitchingProtocols upgrade;
+
   /** The access log's fields of this exchange; null when its route is not logged. */
   private final RequestLog log;
 
   private final boolean head;
   private final boolean hasBody;
+
+  /** Its response's compression at the edge (the route's compress), or NONE. */
+  private final ResponseCompression compression;
 
   /** Body pieces that came before the upstream connection; made for the first such piece. */
   private ArrayDeque<HttpContent> pending;
@@ -135,7 +141,12 @@ final class ProxyExchange implements Exchange {
     this.head = request.method().equals(HttpMethod.HEAD);
     this.hasBody =
         HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+    this.upgrade = SwitchingProtocols.asked(edge, connection, client, request, route);
     this.forwarded = ForwardedRequest.of(request, route, clientAddress, edge.settings());
+    if (upgrade != null) {
+      upgrade.ask(forwarded);
+    }
+    this.compression = ResponseCompression.forRequest(request, route, client.alloc());
   }
 
   @Override
@@ -144,6 +155,10 @@ final class ProxyExchange implements Exchange {
       fail(
           HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
           "The request body is larger than this route accepts.");
+      return;
+    }
+    if (upgrade != null && upgrade.full()) {
+      fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "Too many open WebSockets.");
       return;
     }
     tryNextPeer();
@@ -290,6 +305,7 @@ final class ProxyExchange implements Exchange {
     }
     finished = true;
     releasePending();
+    compression.abandon();
     closeUpstream();
   }
 
@@ -389,6 +405,7 @@ final class ProxyExchange implements Exchange {
         HttpUtil.isKeepAlive(response) && response.protocolVersion().equals(HttpVersion.HTTP_1_1);
     ForwardedRequest.stripHopByHop(response.headers());
     ForwardedRequest.rewriteLocation(route, response.headers());
+    compression.begin(response);
     boolean bodyless = head || response.status().code() == 204 || response.status().code() == 304;
     if (!bodyless
         && !HttpUtil.isContentLengthSet(response)
@@ -484,6 +501,17 @@ final class ProxyExchange implements Exchange {
               false);
           return;
         }
+        if (upgrade != null && response.status().code() == 101) {
+          // The connection and the peer's count are the tunnel's (or closed by a refusal) now.
+          finished = true;
+          logUpstream();
+          UpstreamPool.Connection switched = connection;
+          connection = null;
+          upstream = null;
+          upgrade.switched(
+              ProxyExchange.this, switched, peer, backend.app(), response, requestDone);
+          return;
+        }
         if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
           // 100 Continue was answered by the edge already; other interim responses are dropped.
           inInterim = true;
@@ -497,13 +525,17 @@ final class ProxyExchange implements Exchange {
         content.release();
         return;
       }
-      if (msg instanceof HttpContent content) {
-        if (content.decoderResult().isFailure()) {
-          content.release();
+      if (msg instanceof HttpContent piece) {
+        if (piece.decoderResult().isFailure()) {
+          piece.release();
           upstreamFailed(
               HttpResponseStatus.BAD_GATEWAY,
               "App \"" + backend.app() + "\" sent a malformed response.",
               false);
+          return;
+        }
+        HttpContent content = compression.encode(piece);
+        if (content == null) {
           return;
         }
         if (content instanceof LastHttpContent last) {
@@ -528,6 +560,10 @@ final class ProxyExchange implements Exchange {
     @Override
     public void readComplete() {
       if (!finished) {
+        HttpContent compressed = compression.flush();
+        if (compressed != null) {
+          forward(compressed);
+        }
         client.flush();
       }
     }
@@ -556,7 +592,7 @@ final class ProxyExchange implements Exchange {
 
     @Override
     public boolean decodesResponse() {
-      return clientConnection.decodesResponses();
+      return upgrade != null || clientConnection.decodesResponses() || compression.mayCompress();
     }
 
     @Override

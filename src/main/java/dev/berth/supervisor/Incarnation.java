@@ -92,6 +92,20 @@ final class Incarnation {
     return r == null ? 0 : r.requests();
   }
 
+  /** Upgraded connections (WebSockets) open through its peer. */
+  int tunnels() {
+    InstanceListener.Routed r = routed;
+    return r == null ? 0 : r.tunnels();
+  }
+
+  /** Ends the upgraded connections still open through its peer, once its drain is over. */
+  void closeTunnels() {
+    InstanceListener.Routed r = routed;
+    if (r != null) {
+      r.closeTunnels();
+    }
+  }
+
   boolean stopping() {
     return stopping;
   }

@@ -416,6 +416,8 @@ final class Instance {
     while (old.inFlight() > 0 && old.process().isAlive() && ticker.nanoTime() < deadline) {
       ticker.sleep(DRAIN_POLL);
     }
+    // WebSockets do not end by themselves: those still open get their 1001 before the stop.
+    old.closeTunnels();
   }
 
   private void stopCurrent() {

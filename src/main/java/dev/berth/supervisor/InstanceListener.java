@@ -42,5 +42,16 @@ public interface InstanceListener {
 
     /** Requests sent to it since it became ready (what max_requests counts). */
     long requests();
+
+    /** Upgraded connections (WebSockets) open through it; they count as in flight too. */
+    default int tunnels() {
+      return 0;
+    }
+
+    /**
+     * Ends its open upgraded connections (a WebSocket gets a close frame 1001), and returns once
+     * they are closed: its process is about to stop, after its drain.
+     */
+    default void closeTunnels() {}
   }
 }

@@ -119,7 +119,8 @@ public final class Supervisor {
       long rssBytes,
       String endpoint,
       String lastProblem,
-      int recycled) {}
+      int recycled,
+      int tunnels) {}
 
   /**
    * Starts every instance of every app at once and waits until each is ready or has failed its
@@ -170,7 +171,8 @@ public final class Supervisor {
                 rss,
                 current.map(i -> i.endpoint() == null ? "" : i.endpoint().toString()).orElse(""),
                 instance.lastProblem(),
-                instance.recycled()));
+                instance.recycled(),
+                current.map(Incarnation::tunnels).orElse(0)));
       }
     }
     result.sort(

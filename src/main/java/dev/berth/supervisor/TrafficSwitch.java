@@ -163,6 +163,8 @@ final class TrafficSwitch {
       sleep(DRAIN_POLL);
     }
     int left = inFlight(old);
+    // WebSockets do not end by themselves: those still open get their 1001 before the stop.
+    old.forEach(instance -> instance.current().ifPresent(Incarnation::closeTunnels));
     steps.step(
         "drain",
         "old generation ("

@@ -4,6 +4,9 @@ import static java.util.Objects.requireNonNull;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -33,6 +36,12 @@ public final class Peer {
    * Out of rotation for good (stopped, or replaced by a deploy): its connections are not reused.
    */
   private volatile boolean retired;
+
+  /**
+   * Its open tunnels (upgraded connections), which also count as requests in flight until they
+   * close: a drain waits for them, then ends them ({@link #closeTunnels}).
+   */
+  private final Set<Tunneled> tunnels = ConcurrentHashMap.newKeySet();
 
   Peer(SocketAddress address) {
     this.address = requireNonNull(address, "address");
@@ -65,6 +74,29 @@ public final class Peer {
 
   public void end() {
     active.decrementAndGet();
+  }
+
+  /** A tunnel through this peer opened; it stays counted until {@link #tunnelClosed}. */
+  public void tunnelOpened(Tunneled tunnel) {
+    tunnels.add(tunnel);
+  }
+
+  public void tunnelClosed(Tunneled tunnel) {
+    tunnels.remove(tunnel);
+  }
+
+  /** Tunnels open through it now. */
+  public int tunnels() {
+    return tunnels.size();
+  }
+
+  /**
+   * Ends every tunnel open through it (its instance is about to stop); completes once all are
+   * closed.
+   */
+  public CompletableFuture<Void> closeTunnels() {
+    return CompletableFuture.allOf(
+        tunnels.stream().map(Tunneled::goAway).toArray(CompletableFuture[]::new));
   }
 
   /** Whether it left the rotation for good; a connection to it is closed after its exchange. */

@@ -10,6 +10,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
@@ -220,6 +221,28 @@ public final class UpstreamPool {
     private long idleTimeout;
 
     Channel channel() {
+      return ctx.channel();
+    }
+
+    /**
+     * The app answered 101 (Switching Protocols): the connection leaves the pool's care for good
+     * and becomes one end of a byte tunnel. Its clock stops and its HTTP handlers leave the
+     * pipeline (bytes read past the 101 go on as ByteBufs, from Netty's decoder); {@code next}
+     * takes their place, and no exchange hears it again. On its event loop, from the exchange's
+     * {@link Listener#read} of the 101.
+     */
+    public Channel upgrade(io.netty.channel.ChannelHandler next) {
+      listener = null;
+      if (clock != null) {
+        clock.cancel(false);
+      }
+      ChannelPipeline pipeline = ctx.pipeline();
+      pipeline.addLast(next);
+      // This handler first: the decoder's removal hands on what it holds, which must reach next.
+      pipeline.remove(this);
+      pipeline.remove(RequestEncoder.class);
+      pipeline.remove(passThrough);
+      pipeline.remove(decoder);
       return ctx.channel();
     }
 
