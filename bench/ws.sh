@@ -15,7 +15,7 @@
 # Environment (defaults): DURATION=10 (s per run), WARMUP_TIME=2 (s, each run), CONNECTIONS=64,
 #   INFLIGHT=1 (messages in flight per connection, up to 64), SIZE=13 (bytes per message), ROUNDS=3,
 #   WARMUP=20 (s per proxy before the rounds), WARMUP_RUNS=2, NGINX_WORKERS=1, BERTH_ROUTE_EXTRA
-#   (lines added to berth's route, if WebSockets need a key there), PROXIES="berth nginx", OUT= (a
+#   (lines added to berth's route; WebSockets pass by default), PROXIES="berth nginx", OUT= (a
 #   directory for raw outputs, configs, berth's log and results.tsv), BERTH_JAVA_OPTS /
 #   BERTH_EXTRA_JAVA_OPTS, BERTH_THREADS, BERTH_TRANSPORT, KEEP_TMP=1.
 # Needs: nginx, gcc and OpenSSL's headers (libssl-dev: the handshake's SHA-1 and base64), curl,
