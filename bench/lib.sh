@@ -185,6 +185,74 @@ EOF2
   wait_port "$NGINX_PORT"
 }
 
+# One ECDSA P-256 certificate for the proxies (tls.sh, h2.sh): a throwaway root (for curl's --cacert)
+# and a leaf for localhost and 127.0.0.1 it signs, made with openssl in $TMP/cert. Sets CERT, KEY,
+# ROOT, and CERT_AND_KEY (the leaf and its key in one file, as HAProxy's `crt` reads them).
+make_certificate() {
+  local d="$TMP/cert"
+  mkdir -p "$d"
+  (
+    cd "$d"
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out root.key
+    openssl req -x509 -new -key root.key -sha256 -days 2 -subj "/CN=berth bench root" -out root.pem
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out leaf.key
+    openssl req -new -key leaf.key -subj "/CN=localhost" -out leaf.csr
+    printf '%s\n' "subjectAltName = DNS:localhost, IP:127.0.0.1" "basicConstraints = CA:FALSE" \
+      "keyUsage = digitalSignature" "extendedKeyUsage = serverAuth" >leaf.ext
+    openssl x509 -req -in leaf.csr -CA root.pem -CAkey root.key -CAcreateserial -sha256 -days 2 \
+      -extfile leaf.ext -out leaf.pem
+  ) >"$d/openssl.log" 2>&1 || { cat "$d/openssl.log" >&2; die "openssl could not make the certificate"; }
+  chmod 644 "$d"/*.key  # nginx's workers run as another user unless started as root
+  cat "$d/leaf.pem" "$d/leaf.key" >"$d/leaf-and-key.pem"
+  # shellcheck disable=SC2034  # for the scripts that source this
+  CERT="$d/leaf.pem" KEY="$d/leaf.key" ROOT="$d/root.pem" CERT_AND_KEY="$d/leaf-and-key.pem"
+}
+
+# nginx as an HTTPS proxy: proxy.sh's proxy (same upstream keepalive, same fields sent upstream)
+# on a TLS listener with berth's TLS settings (docs/tls.md): TLS 1.2 and 1.3, Mozilla's
+# "intermediate" ciphers and groups, the server's order for 1.2, session tickets (nginx's default;
+# no session cache, its default too). HTTP/1.1 only, as berth, unless NGINX_LISTEN_EXTRA adds
+# `http2` to its listen line (h2.sh: nginx 1.22 has no `http2 on`). Needs make_certificate first.
+start_nginx_tls() {
+  local p="$TMP/nginx-proxy"
+  mkdir -p "$p"
+  cat >"$p/nginx.conf" <<EOF2
+$(nginx_common "$p")
+worker_processes ${NGINX_WORKERS:-1};
+worker_rlimit_nofile $NOFILE;
+events { worker_connections $((NOFILE - 100)); }
+http {
+$(nginx_http_common "$p")
+    upstream backend_tcp  { server 127.0.0.1:$BACKEND_PORT; keepalive ${UPSTREAM_KEEPALIVE:-64}; keepalive_requests 1000000; }
+    upstream backend_unix { server unix:$BACKEND_SOCK;     keepalive ${UPSTREAM_KEEPALIVE:-64}; keepalive_requests 1000000; }
+    server {
+        listen 127.0.0.1:$NGINX_PORT ssl ${NGINX_LISTEN_EXTRA:+$NGINX_LISTEN_EXTRA }backlog=4096;
+        ssl_certificate $CERT;
+        ssl_certificate_key $KEY;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_ecdh_curve X25519:prime256v1:secp384r1;
+        ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305;
+        ssl_prefer_server_ciphers on;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host \$http_host;
+        proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto \$scheme;
+        proxy_set_header X-Forwarded-Host \$http_host;
+        proxy_set_header X-Forwarded-Port \$server_port;
+        proxy_set_header X-Forwarded-Prefix \$mount;
+        location /tcp/  { set \$mount /tcp;  proxy_pass http://backend_tcp/; }
+        location /unix/ { set \$mount /unix; proxy_pass http://backend_unix/; }
+    }
+}
+EOF2
+  "$NGINX" -p "$p" -c "$p/nginx.conf" -e "$p/error.log" >"$p/stdout.log" 2>&1 &
+  PIDS+=($!)
+  # shellcheck disable=SC2034  # for the scripts that source this
+  NGINX_PID=$!
+  wait_port "$NGINX_PORT"
+}
+
 # The berth config: apps berth does not run, on the same backend, same paths as nginx.
 write_berth_config() {  # $1 = file
   cat >"$1" <<EOF2

@@ -53,25 +53,6 @@ build_berth
 
 read -r BACKEND_PORT NGINX_PORT BERTH_PORT < <(free_ports 3)
 
-# One ECDSA P-256 certificate for both proxies: a root (for curl's --cacert) and a leaf it signs.
-make_certificate() {
-  local d="$TMP/cert"
-  mkdir -p "$d"
-  (
-    cd "$d"
-    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out root.key
-    openssl req -x509 -new -key root.key -sha256 -days 2 -subj "/CN=berth bench root" -out root.pem
-    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out leaf.key
-    openssl req -new -key leaf.key -subj "/CN=localhost" -out leaf.csr
-    printf '%s\n' "subjectAltName = DNS:localhost, IP:127.0.0.1" "basicConstraints = CA:FALSE" \
-      "keyUsage = digitalSignature" "extendedKeyUsage = serverAuth" >leaf.ext
-    openssl x509 -req -in leaf.csr -CA root.pem -CAkey root.key -CAcreateserial -sha256 -days 2 \
-      -extfile leaf.ext -out leaf.pem
-  ) >"$d/openssl.log" 2>&1 || { cat "$d/openssl.log" >&2; die "openssl could not make the certificate"; }
-  chmod 644 "$d"/*.key  # nginx's workers run as another user unless started as root
-  CERT="$d/leaf.pem" KEY="$d/leaf.key" ROOT="$d/root.pem"
-}
-
 # wrk keeps each connection slot's TLS session across reconnects (SSL_clear keeps it), so its
 # `Connection: close` handshakes are resumed ones. For full handshakes, this shim drops the session
 # after each SSL_clear: the next SSL_connect offers none. wrk is linked to libssl dynamically, so an
@@ -94,49 +75,6 @@ int SSL_clear(SSL *s) {
 }
 EOF2
   gcc -O2 -shared -fPIC -o "$NORESUME" "$TMP/noresume.c" -ldl || die "gcc could not build the no-resumption shim"
-}
-
-# nginx as an HTTPS proxy: proxy.sh's proxy (same upstream keepalive, same fields sent upstream)
-# on a TLS listener with berth's TLS settings (docs/tls.md): TLS 1.2 and 1.3, Mozilla's
-# "intermediate" ciphers and groups, the server's order for 1.2, session tickets (nginx's default;
-# no session cache, its default too). HTTP/1.1 only, as berth.
-start_nginx_tls() {
-  local p="$TMP/nginx-proxy"
-  mkdir -p "$p"
-  cat >"$p/nginx.conf" <<EOF2
-$(nginx_common "$p")
-worker_processes ${NGINX_WORKERS};
-worker_rlimit_nofile $NOFILE;
-events { worker_connections $((NOFILE - 100)); }
-http {
-$(nginx_http_common "$p")
-    upstream backend_tcp  { server 127.0.0.1:$BACKEND_PORT; keepalive ${UPSTREAM_KEEPALIVE:-64}; keepalive_requests 1000000; }
-    upstream backend_unix { server unix:$BACKEND_SOCK;     keepalive ${UPSTREAM_KEEPALIVE:-64}; keepalive_requests 1000000; }
-    server {
-        listen 127.0.0.1:$NGINX_PORT ssl backlog=4096;
-        ssl_certificate $CERT;
-        ssl_certificate_key $KEY;
-        ssl_protocols TLSv1.2 TLSv1.3;
-        ssl_ecdh_curve X25519:prime256v1:secp384r1;
-        ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305;
-        ssl_prefer_server_ciphers on;
-        proxy_http_version 1.1;
-        proxy_set_header Connection "";
-        proxy_set_header Host \$http_host;
-        proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-        proxy_set_header X-Forwarded-Proto \$scheme;
-        proxy_set_header X-Forwarded-Host \$http_host;
-        proxy_set_header X-Forwarded-Port \$server_port;
-        proxy_set_header X-Forwarded-Prefix \$mount;
-        location /tcp/  { set \$mount /tcp;  proxy_pass http://backend_tcp/; }
-        location /unix/ { set \$mount /unix; proxy_pass http://backend_unix/; }
-    }
-}
-EOF2
-  "$NGINX" -p "$p" -c "$p/nginx.conf" -e "$p/error.log" >"$p/stdout.log" 2>&1 &
-  PIDS+=($!)
-  NGINX_PID=$!
-  wait_port "$NGINX_PORT"
 }
 
 make_certificate
