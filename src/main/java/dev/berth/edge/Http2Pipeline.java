@@ -9,6 +9,7 @@ import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.flush.FlushConsolidationHandler;
 
 /**
  * An HTTP/2 connection's handlers: the frame codec (with the limits, from {@link Http2Codecs}),
@@ -23,6 +24,9 @@ final class Http2Pipeline {
   private static final Http2StreamFrameToHttpObjectCodec STREAM_CODEC =
       new Http2StreamFrameToHttpObjectCodec(true);
 
+  /** Flushes held back before one goes through anyway (Netty's default). */
+  private static final int MAX_FLUSHES_HELD = 256;
+
   private Http2Pipeline() {}
 
   /**
@@ -34,6 +38,9 @@ final class Http2Pipeline {
     requireNonNull(pipeline, "pipeline");
     // Once per connection, with its TLS handler in place: streams share it.
     ClientAddress client = ClientAddress.of(pipeline.channel());
+    // Many streams' responses reach one connection from as many app connections, each with its
+    // flush: without this, each one became a TLS record and a write of its own.
+    pipeline.addLast(new FlushConsolidationHandler(MAX_FLUSHES_HELD, true));
     Http2Codecs.addConnectionHandlers(pipeline, edge.settings());
     pipeline.addLast(new Http2Drain(edge, pipeline.get(Http2FrameCodec.class).connection()));
     pipeline.addLast(
