@@ -571,7 +571,12 @@ final class ProxyExchange implements Exchange {
 
     @Override
     public boolean decodesResponse() {
-      return upgrade != null || clientConnection.decodesResponses() || compression.mayCompress();
+      return upgrade != null || clientConnection.decodesResponses();
+    }
+
+    @Override
+    public boolean decodes(int status, long length, CharSequence type, boolean transformable) {
+      return compression.compressesRaw(status, length, type, transformable);
     }
 
     @Override
