@@ -3,7 +3,6 @@ package dev.berth.config;
 import static java.util.Objects.requireNonNull;
 
 import java.util.List;
-import java.util.Locale;
 
 /**
  * How an app route compresses its responses at the edge (its {@code compress}, {@code
@@ -96,25 +95,52 @@ public record Compression(List<Coding> codings, long minSize, List<String> types
    * Whether a response of this Content-Type is compressed: its media type (parameters and case
    * aside) is one of {@link #types}, or its type's "type/*" is.
    */
-  public boolean compressesType(String contentType) {
+  public boolean compressesType(CharSequence contentType) {
+    // On characters, not a lower-cased copy: the raw pass-through asks this of every response
+    // head to a client that takes a coding, and its scan allocates nothing.
     if (contentType == null) {
       return false;
     }
-    int end = contentType.indexOf(';');
-    String media =
-        (end < 0 ? contentType : contentType.substring(0, end)).trim().toLowerCase(Locale.ROOT);
-    int slash = media.indexOf('/');
-    if (slash <= 0) {
+    int from = 0;
+    int end = 0;
+    while (end < contentType.length() && contentType.charAt(end) != ';') {
+      end++;
+    }
+    while (from < end && contentType.charAt(from) <= ' ') {
+      from++;
+    }
+    while (end > from && contentType.charAt(end - 1) <= ' ') {
+      end--;
+    }
+    int slash = from;
+    while (slash < end && contentType.charAt(slash) != '/') {
+      slash++;
+    }
+    if (slash == from || slash == end) {
       return false;
     }
-    for (String type : types) {
-      if (type.equals(media)
+    for (int i = 0; i < types.size(); i++) {
+      String type = types.get(i);
+      if ((type.length() == end - from && sameIgnoringCase(contentType, from, type, end - from))
           || (type.endsWith("/*")
-              && type.length() == slash + 2
-              && media.regionMatches(0, type, 0, slash + 1))) {
+              && type.length() == slash - from + 2
+              && sameIgnoringCase(contentType, from, type, slash - from + 1))) {
         return true;
       }
     }
     return false;
+  }
+
+  /**
+   * Whether {@code length} characters of {@code text} from {@code from} are {@code lowerCase}'s.
+   */
+  private static boolean sameIgnoringCase(
+      CharSequence text, int from, String lowerCase, int length) {
+    for (int i = 0; i < length; i++) {
+      if (Character.toLowerCase(text.charAt(from + i)) != lowerCase.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
   }
 }

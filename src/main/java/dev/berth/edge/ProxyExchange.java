@@ -96,13 +96,8 @@ final class ProxyExchange implements Exchange {
   /** Client reads were paused while a connection was being made. */
   private boolean pausedForConnect;
 
-  /**
-   * The response timeout's clock: when the upstream side was last found quiet, and whether anything
-   * moved on it since. Each tick reads this, so a message does not read the clock.
-   */
-  private long quietSince;
-
-  private boolean stirred;
+  /** The response timeout's clock: how long the upstream side has been quiet. */
+  private final QuietClock quiet = new QuietClock();
 
   /** When the first instance was tried: the upstream time covers every try. */
   private long upstreamStarted;
@@ -232,7 +227,7 @@ final class ProxyExchange implements Exchange {
     connection = lease.connection();
     upstream = lease.channel();
     reused = lease.reused();
-    stirred = true;
+    quiet.stir();
     // Not ref-counted, and the encoder does not change it: the same head serves a retry too.
     // Void promises: nothing waits on these writes, and a failed one closes the connection
     // through its pipeline's exceptionCaught; a promise per write was 5% of the bytes allocated.
@@ -279,7 +274,7 @@ final class ProxyExchange implements Exchange {
       return;
     }
     bodySent |= content.content().isReadable();
-    stirred = true;
+    quiet.stir();
     upstream.writeAndFlush(content, upstream.voidPromise());
     if (!upstream.isWritable()) {
       client.channel().config().setAutoRead(false);
@@ -403,24 +398,7 @@ final class ProxyExchange implements Exchange {
   private void responseHead(HttpResponse response) {
     upstreamKeepAlive =
         HttpUtil.isKeepAlive(response) && response.protocolVersion().equals(HttpVersion.HTTP_1_1);
-    ForwardedRequest.stripHopByHop(response.headers());
-    ForwardedRequest.rewriteLocation(route, response.headers());
-    compression.begin(response);
-    boolean bodyless = head || response.status().code() == 204 || response.status().code() == 304;
-    if (!bodyless
-        && !HttpUtil.isContentLengthSet(response)
-        && !HttpUtil.isTransferEncodingChunked(response)) {
-      // The app ends its body by closing; an HTTP/1.1 client can keep its connection if we chunk.
-      if (request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
-        HttpUtil.setTransferEncodingChunked(response, true);
-      } else {
-        HttpUtil.setKeepAlive(response, false);
-      }
-    }
-    if (closesClient()) {
-      HttpUtil.setKeepAlive(response, false);
-    }
-    response.setProtocolVersion(HttpVersion.HTTP_1_1);
+    AppResponseHead.prepare(response, request, route, head, closesClient(), compression);
     responseStarted = true;
     client.write(response, client.voidPromise());
   }
@@ -478,7 +456,7 @@ final class ProxyExchange implements Exchange {
         ReferenceCountUtil.release(msg);
         return;
       }
-      stirred = true;
+      quiet.stir();
       if (msg instanceof RawResponse response) {
         rawResponseHead(response);
         return;
@@ -495,10 +473,7 @@ final class ProxyExchange implements Exchange {
         if (response.decoderResult().isFailure()
             || !ForwardedRequest.framingIsUnambiguous(response)) {
           ReferenceCountUtil.release(msg);
-          upstreamFailed(
-              HttpResponseStatus.BAD_GATEWAY,
-              "App \"" + backend.app() + "\" sent a malformed response.",
-              false);
+          malformed();
           return;
         }
         if (upgrade != null && response.status().code() == 101) {
@@ -528,10 +503,7 @@ final class ProxyExchange implements Exchange {
       if (msg instanceof HttpContent piece) {
         if (piece.decoderResult().isFailure()) {
           piece.release();
-          upstreamFailed(
-              HttpResponseStatus.BAD_GATEWAY,
-              "App \"" + backend.app() + "\" sent a malformed response.",
-              false);
+          malformed();
           return;
         }
         HttpContent content = compression.encode(piece);
@@ -544,6 +516,13 @@ final class ProxyExchange implements Exchange {
         }
         forward(content);
       }
+    }
+
+    private void malformed() {
+      upstreamFailed(
+          HttpResponseStatus.BAD_GATEWAY,
+          "App \"" + backend.app() + "\" sent a malformed response.",
+          false);
     }
 
     /**
@@ -592,7 +571,12 @@ final class ProxyExchange implements Exchange {
 
     @Override
     public boolean decodesResponse() {
-      return upgrade != null || clientConnection.decodesResponses() || compression.mayCompress();
+      return upgrade != null || clientConnection.decodesResponses();
+    }
+
+    @Override
+    public boolean decodes(int status, long length, CharSequence type, boolean transformable) {
+      return compression.compressesRaw(status, length, type, transformable);
     }
 
     @Override
@@ -600,21 +584,12 @@ final class ProxyExchange implements Exchange {
       return ForwardedRequest.rewritesLocation(route);
     }
 
-    /**
-     * proxy_read_timeout: the app may not stay silent longer than the route allows. Silence is
-     * counted from the first tick that found nothing moved, so a timeout fires up to two ticks (2
-     * s) late rather than one.
-     */
+    /** proxy_read_timeout: the app may not stay silent longer than the route allows. */
     @Override
     public void tick(long now) {
-      if (stirred) {
-        stirred = false;
-        quietSince = now;
-        return;
-      }
-      if (!finished
-          && connection != null
-          && now - quietSince >= limits.upstreamResponseTimeout().toNanos()) {
+      if (quiet.quietFor(now, limits.upstreamResponseTimeout().toNanos())
+          && !finished
+          && connection != null) {
         upstreamFailed(
             HttpResponseStatus.GATEWAY_TIMEOUT,
             "App \"" + backend.app() + "\" did not answer in time.",

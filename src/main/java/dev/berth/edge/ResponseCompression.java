@@ -27,9 +27,9 @@ import java.util.Locale;
  * The compression of one app response at the edge (a route's {@code compress}).
  *
  * <p>Decided twice. From the request ({@link #forRequest}): the route compresses, the client takes
- * one of its codings, and it is not a HEAD; only then does the exchange ask for the response
- * decoded (a request without Accept-Encoding keeps the raw pass-through, at its cost). From the
- * response head ({@link #begin}): see {@link #compresses}.
+ * one of its codings, and it is not a HEAD. From the response head: a head the raw pass-through
+ * could forward as bytes is decoded only when it will be compressed ({@link #compressesRaw}); a
+ * decoded head decides in {@link #begin} (see {@link #compresses}).
  *
  * <p>The body is compressed as it streams: the pieces of one read from the app are compressed
  * together (16 KiB at a time at most) and flushed when that read is done ({@link #flush}), so a
@@ -97,9 +97,26 @@ final class ResponseCompression {
     return picked < 0 ? null : offered.get(picked);
   }
 
-  /** Whether the exchange needs its response decoded: it may compress it. */
+  /** Whether the exchange may compress its response, if the head qualifies. */
   boolean mayCompress() {
     return coding != null;
+  }
+
+  /**
+   * {@link #compresses} for a head that may pass through as bytes (see {@code
+   * upstream.PassThrough}): whether this response will be compressed, so must be decoded. All
+   * others stay bytes: a request without a coding pays nothing, and one with a coding pays only for
+   * the responses that get compressed. Allocates nothing.
+   */
+  boolean compressesRaw(int status, long length, CharSequence type, boolean transformable) {
+    return coding != null
+        && status >= 200
+        && status != 204
+        && status != 206
+        && status != 304
+        && transformable
+        && length >= config.minSize()
+        && config.compressesType(type);
   }
 
   /**

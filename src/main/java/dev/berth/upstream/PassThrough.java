@@ -20,7 +20,9 @@ import java.util.Arrays;
  * <p>Anything else goes to Netty's decoder, which sits behind this handler, for the rest of the
  * exchange: a head split over reads, chunked or close-delimited bodies, interim (1xx) responses,
  * any byte this scan does not expect. This scan accepts a subset of what Netty's strict decoder
- * accepts, and rejects nothing itself, so an unusual response is judged by Netty as before.
+ * accepts, and rejects nothing itself, so an unusual response is judged by Netty as before. So does
+ * a head that qualifies but whose exchange will change its body ({@link UpstreamPool.RawHeadCheck}:
+ * a response to compress), asked from the fields the scan finds.
  */
 final class PassThrough extends ChannelInboundHandlerAdapter {
 
@@ -38,6 +40,14 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
   private static final byte[] CLOSE = ascii("close")[0];
   private static final byte[] KEEP_ALIVE = ascii("keep-alive")[0];
   private static final byte[] SERVER = ascii("server")[0];
+  private static final byte[] CONTENT_TYPE = ascii("content-type")[0];
+  private static final byte[] CONTENT_ENCODING = ascii("content-encoding")[0];
+  private static final byte[] CONTENT_RANGE = ascii("content-range")[0];
+  private static final byte[] CACHE_CONTROL = ascii("cache-control")[0];
+  private static final byte[] NO_TRANSFORM = ascii("no-transform")[0];
+
+  /** The check of an exchange that changes no body: every head that qualifies passes. */
+  private static final UpstreamPool.RawHeadCheck PASSES = (status, length, type, plain) -> false;
 
   /** Each event loop's copy of the head being scanned, and where its field lines are. */
   private static final FastThreadLocal<Scratch> SCRATCH =
@@ -56,6 +66,46 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
 
     /** Where each field's name ends (its colon), negated for a field that is dropped. */
     final int[] nameEnds = new int[MAX_FIELDS];
+
+    /** The Content-Type's value, as the exchange's check reads it. */
+    final Ascii contentType = new Ascii(bytes);
+  }
+
+  /** Some bytes of a head as characters, without a copy: reused for every head of a loop. */
+  private static final class Ascii implements CharSequence {
+    private final byte[] bytes;
+    private int from;
+    private int to;
+
+    Ascii(byte[] bytes) {
+      this.bytes = bytes;
+    }
+
+    Ascii of(int from, int to) {
+      this.from = from;
+      this.to = to;
+      return this;
+    }
+
+    @Override
+    public int length() {
+      return to - from;
+    }
+
+    @Override
+    public char charAt(int index) {
+      return (char) (bytes[from + index] & 0xff);
+    }
+
+    @Override
+    public CharSequence subSequence(int start, int end) {
+      return toString().substring(start, end);
+    }
+
+    @Override
+    public String toString() {
+      return new String(bytes, from, to - from, StandardCharsets.ISO_8859_1);
+    }
   }
 
   private static final byte TOKEN = 1;
@@ -110,7 +160,8 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
       RawResponse head =
           listener == null || listener.decodesResponse()
               ? null
-              : scan(in, listener.headRequest(), listener.rewritesLocation(), ctx.alloc());
+              : scan(
+                  in, listener.headRequest(), listener.rewritesLocation(), listener, ctx.alloc());
       if (head == null) {
         mode = Mode.NETTY;
         ctx.fireChannelRead(in);
@@ -155,6 +206,19 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
    */
   static RawResponse scan(
       ByteBuf in, boolean headRequest, boolean rewritesLocation, ByteBufAllocator alloc) {
+    return scan(in, headRequest, rewritesLocation, PASSES, alloc);
+  }
+
+  /**
+   * As {@link #scan(ByteBuf, boolean, boolean, ByteBufAllocator)}, and a head that qualifies still
+   * goes to Netty's decoder when {@code check} says the exchange must decode it.
+   */
+  static RawResponse scan(
+      ByteBuf in,
+      boolean headRequest,
+      boolean rewritesLocation,
+      UpstreamPool.RawHeadCheck check,
+      ByteBufAllocator alloc) {
     int start = in.readerIndex();
     int limit = Math.min(in.readableBytes(), MAX_HEAD);
     // One copy into an array, then plain indexing: a ByteBuf's checked getByte per byte cost more
@@ -190,6 +254,10 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
     long contentLength = -1;
     int connectionStart = -1;
     int connectionEnd = -1;
+    int typeStart = -1;
+    int typeEnd = -1;
+    // No Content-Encoding, Content-Range or Cache-Control no-transform: an edge may change it.
+    boolean transformable = true;
     int fields = 0;
     while (true) {
       if (p + 1 >= limit) {
@@ -249,12 +317,28 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
         connectionEnd = valueEnd;
       } else if (rewritesLocation && equalsIgnoreCase(b, nameStart, nameEnd, LOCATION)) {
         return null;
+      } else if (equalsIgnoreCase(b, nameStart, nameEnd, CONTENT_TYPE)) {
+        typeStart = valueStart;
+        typeEnd = valueEnd;
+      } else if (equalsIgnoreCase(b, nameStart, nameEnd, CONTENT_ENCODING)) {
+        transformable &= valueEnd == valueStart;
+      } else if (equalsIgnoreCase(b, nameStart, nameEnd, CONTENT_RANGE)) {
+        transformable = false;
+      } else if (equalsIgnoreCase(b, nameStart, nameEnd, CACHE_CONTROL)) {
+        transformable &= !contains(b, valueStart, valueEnd, NO_TRANSFORM);
       }
     }
     int headEnd = p;
     lineStarts[fields] = headEnd - 2;
     boolean bodyless = headRequest || status == 204 || status == 304;
     if (!bodyless && contentLength < 0) {
+      return null;
+    }
+    if (check.decodes(
+        status,
+        bodyless ? 0 : contentLength,
+        typeStart < 0 ? null : scratch.contentType.of(typeStart, typeEnd),
+        transformable)) {
       return null;
     }
     boolean keepAlive =
@@ -288,6 +372,16 @@ final class PassThrough extends ChannelInboundHandlerAdapter {
   /** The index after the CRLF at {@code p}, or -1 when there is none. */
   private static int lineEnd(byte[] b, int p, int limit) {
     return p + 1 < limit && b[p] == '\r' && b[p + 1] == '\n' ? p + 2 : -1;
+  }
+
+  /** Whether [from, to) of {@code b} holds {@code lowerCase} anywhere, in any case. */
+  private static boolean contains(byte[] b, int from, int to, byte[] lowerCase) {
+    for (int p = from; p + lowerCase.length <= to; p++) {
+      if (equalsIgnoreCase(b, p, p + lowerCase.length, lowerCase)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean isHopByHop(byte[] b, int nameStart, int nameEnd) {

@@ -55,8 +55,26 @@ public final class UpstreamPool {
     this.transport = requireNonNull(transport, "transport");
   }
 
+  /**
+   * What an exchange says of a response head that could pass through as bytes (see {@link
+   * PassThrough}): whether it must be decoded after all, because the exchange will change its body
+   * (compress it). Asked on the event loop while the head is scanned; keeps none of its arguments.
+   */
+  @FunctionalInterface
+  public interface RawHeadCheck {
+    /**
+     * @param status the response's status
+     * @param contentLength its Content-Length; 0 for a response without a body (204, 304, HEAD)
+     * @param contentType its Content-Type, valid only during the call; null when it has none
+     * @param transformable it has no Content-Encoding, no Content-Range and no Cache-Control
+     *     no-transform
+     */
+    boolean decodes(
+        int status, long contentLength, CharSequence contentType, boolean transformable);
+  }
+
   /** What an exchange hears from the connection it holds. Called on the connection's event loop. */
-  public interface Listener {
+  public interface Listener extends RawHeadCheck {
     void read(Object msg);
 
     void readComplete();
@@ -77,10 +95,17 @@ public final class UpstreamPool {
 
     /**
      * Whether the exchange needs the response decoded (an {@code HttpResponse} and its {@code
-     * HttpContent}s), never passed through as bytes: an HTTP/2 stream, a compressed response, an
-     * upgrade.
+     * HttpContent}s), never passed through as bytes: an HTTP/2 stream, an upgrade. (A response the
+     * exchange may compress is decided from its head: {@link #decodes}.)
      */
     default boolean decodesResponse() {
+      return false;
+    }
+
+    /** Passes every response that qualifies through as bytes. */
+    @Override
+    default boolean decodes(
+        int status, long contentLength, CharSequence contentType, boolean transformable) {
       return false;
     }
   }

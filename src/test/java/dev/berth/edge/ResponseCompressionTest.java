@@ -106,6 +106,27 @@ class ResponseCompressionTest {
   }
 
   @Test
+  void aHeadThatPassesRawIsDecodedOnlyWhenItWillBeCompressed() {
+    ResponseCompression gzip =
+        ResponseCompression.forRequest(
+            request(HttpMethod.GET, "gzip"), route(Compression.DEFAULT), ALLOC);
+    long min = Compression.DEFAULT.minSize();
+    assertThat(gzip.compressesRaw(200, min, "text/html; charset=utf-8", true)).isTrue();
+    assertThat(gzip.compressesRaw(404, min, "Application/JSON", true)).isTrue();
+    // The benchmark's 6-byte body: too small to be worth it, so it keeps the raw path.
+    assertThat(gzip.compressesRaw(200, 6, "text/plain", true)).isFalse();
+    assertThat(gzip.compressesRaw(200, min - 1, "text/html", true)).isFalse();
+    assertThat(gzip.compressesRaw(200, 1 << 20, "image/png", true)).isFalse();
+    assertThat(gzip.compressesRaw(200, 1 << 20, "application/octet-stream", true)).isFalse();
+    assertThat(gzip.compressesRaw(200, 1 << 20, null, true)).isFalse();
+    assertThat(gzip.compressesRaw(200, 1 << 20, "text/html", false)).isFalse();
+    for (int status : new int[] {204, 206, 304}) {
+      assertThat(gzip.compressesRaw(status, 1 << 20, "text/html", true)).as("" + status).isFalse();
+    }
+    assertThat(ResponseCompression.NONE.compressesRaw(200, 1 << 20, "text/html", true)).isFalse();
+  }
+
+  @Test
   void whichResponsesAreCompressed() {
     Compression c = Compression.DEFAULT;
     assertThat(ResponseCompression.compresses(response(200, "text/html", 1000), c)).isTrue();

@@ -6,6 +6,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -140,6 +142,52 @@ class PassThroughTest {
             + "\r\nContent-Length: 0\r\n\r\n",
         false,
         false);
+  }
+
+  @Test
+  void theExchangesCheckSeesTheStatusLengthTypeAndWhetherTheBodyMayChange() {
+    List<String> seen = new ArrayList<>();
+    UpstreamPool.RawHeadCheck recording =
+        (status, length, type, transformable) -> {
+          seen.add(status + " " + length + " " + type + " " + transformable);
+          return false;
+        };
+    String[] heads = {
+      "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8 \r\nContent-Length: 6\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: 6\r\n\r\n",
+      "HTTP/1.1 200 OK\r\ncache-control: public, No-Transform\r\nContent-Length: 6\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nContent-Length: 6\r\n\r\n",
+      "HTTP/1.1 206 Partial\r\nContent-Range: bytes 0-5/9\r\nContent-Length: 6\r\n\r\n",
+      "HTTP/1.1 304 Not Modified\r\n\r\n",
+    };
+    for (String head : heads) {
+      ByteBuf in = bytes(head);
+      RawResponse scanned = PassThrough.scan(in, false, false, recording, ByteBufAllocator.DEFAULT);
+      assertThat(scanned).as(head).isNotNull();
+      scanned.release();
+      in.release();
+    }
+    assertThat(seen)
+        .containsExactly(
+            "200 6 text/html; charset=utf-8 true",
+            "200 6 null true",
+            "200 6 null false",
+            "200 6 null false",
+            "200 6 null true",
+            "206 6 null false",
+            "304 0 null true");
+  }
+
+  @Test
+  void aHeadTheExchangeWillChangeIsLeftToNetty() {
+    ByteBuf in =
+        bytes("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 6\r\n\r\n" + BODY);
+    UpstreamPool.RawHeadCheck html =
+        (status, length, type, transformable) -> type != null && "text/html".contentEquals(type);
+    assertThat(PassThrough.scan(in, false, false, html, ByteBufAllocator.DEFAULT)).isNull();
+    assertThat(in.readerIndex()).as("nothing consumed").isZero();
+    in.release();
   }
 
   private static void assertLeftToNetty(
