@@ -58,7 +58,7 @@ final class ExtendedConnect extends ChannelDuplexHandler {
 
   /** RFC 6455 1.3: what the key is hashed with for Sec-WebSocket-Accept. */
   private static final byte[] GUID =
-      "258EAFA5-E914-47DA-95CA-C5AB0DC11B85".getBytes(StandardCharsets.US_ASCII);
+      "258EAFA5-E914-47DA-95CA-C5AB0DC85B11".getBytes(StandardCharsets.US_ASCII);
 
   private static final AsciiString SEC_WEBSOCKET_VERSION = AsciiString.cached("13");
 
