@@ -23,7 +23,6 @@ import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
-import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.util.AsciiString;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
@@ -241,10 +240,12 @@ final class ExtendedConnect extends ChannelDuplexHandler {
    */
   static void tunnel(ChannelPipeline stream, ChannelHandler clientEnd) {
     requireNonNull(clientEnd, "clientEnd");
-    stream.get(ExtendedConnect.class).tunneling = true;
-    stream.remove(Http2StreamFrameToHttpObjectCodec.class);
-    stream.remove(StreamResponses.class);
-    stream.remove(StreamHandler.class);
+    ExtendedConnect self = stream.get(ExtendedConnect.class);
+    self.tunneling = true;
+    // Netty's stream codec, StreamResponses and StreamHandler: all that came after this one.
+    while (stream.last() != self) {
+      stream.removeLast();
+    }
     stream.addLast(clientEnd);
   }
 
