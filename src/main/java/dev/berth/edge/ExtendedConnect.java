@@ -31,6 +31,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.Base64;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -52,6 +55,10 @@ final class ExtendedConnect extends ChannelDuplexHandler {
   /** The protocol an extended CONNECT asked for, on its stream's channel. */
   private static final AttributeKey<String> PROTOCOL =
       AttributeKey.valueOf(ExtendedConnect.class, "protocol");
+
+  /** The tunnels of a connection's streams, on its channel: a drain makes them go away. */
+  private static final AttributeKey<Set<Tunnel>> TUNNELS =
+      AttributeKey.valueOf(ExtendedConnect.class, "tunnels");
 
   private static final String WEBSOCKET = "websocket";
 
@@ -247,6 +254,33 @@ final class ExtendedConnect extends ChannelDuplexHandler {
       stream.removeLast();
     }
     stream.addLast(clientEnd);
+  }
+
+  /**
+   * {@code tunnel} carries {@code stream}: it goes away (1001) when the stream's connection drains,
+   * as an HTTP/1.1 connection's does (a GOAWAY alone would leave it open until the drain timeout).
+   */
+  static void opened(Channel stream, Tunnel tunnel) {
+    Channel connection = stream.parent();
+    if (connection == null) {
+      return;
+    }
+    Set<Tunnel> tunnels = connection.attr(TUNNELS).setIfAbsent(new HashSet<>());
+    if (tunnels == null) {
+      tunnels = connection.attr(TUNNELS).get();
+    }
+    Set<Tunnel> open = tunnels;
+    open.add(tunnel);
+    // Completed on the event loop that the connection and its streams share.
+    tunnel.closed().thenRun(() -> open.remove(tunnel));
+  }
+
+  /** The connection drains: each of its streams' tunnels goes away. On its event loop. */
+  static void drain(Channel connection) {
+    Set<Tunnel> tunnels = connection.attr(TUNNELS).get();
+    if (tunnels != null) {
+      List.copyOf(tunnels).forEach(Tunnel::goAway);
+    }
   }
 
   /**

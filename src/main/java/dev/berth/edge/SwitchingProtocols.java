@@ -224,6 +224,7 @@ final class SwitchingProtocols {
     app.upgrade(tunnel.appEnd());
     pipeline.flush();
     tunnel.start();
+    ExtendedConnect.opened(client.channel(), tunnel);
     ExtendedConnect.started(pipeline);
   }
 
