@@ -2,12 +2,13 @@
 python3-h2. The WebSocket frames are made and read by hand (RFC 6455 5.2): masked text frames
 from the client, unmasked ones from the server.
 
-    h2websocket.py HOST PORT PATH [MESSAGE...]
+    h2websocket.py HOST PORT PATH [MESSAGE...] [--hold]
 
 Opens an h2c connection (prior knowledge), waits for the server's SETTINGS_ENABLE_CONNECT_PROTOCOL,
 sends the extended CONNECT to PATH, and when the answer is 200 sends each MESSAGE as a text frame
 and waits for a text frame back; then sends a close frame (1000) and waits for the server's close
-frame and the end of the stream. Prints one JSON line:
+frame and the end of the stream. With --hold it prints {"open": true} after the echoes instead, and
+waits for the server's close frame (answering it) and the end of the stream. Prints one JSON line:
 {"connect_protocol": bool, "status": int or null, "protocol": value of sec-websocket-protocol,
  "echoes": [text...], "close": code or null, "ended": bool, "reset": code or null}.
 """
@@ -123,7 +124,7 @@ class Client:
                 return None
             self.read()
 
-    def run(self, path, messages):
+    def run(self, path, messages, hold):
         while not self.settled:
             self.read()
         self.stream = self.conn.get_next_available_stream_id()
@@ -148,6 +149,19 @@ class Client:
             text = frame[1].decode()
             # A long echo is shown by its length.
             self.result["echoes"].append(text if len(text) <= 100 else "%d chars" % len(text))
+        if hold:
+            # Open until the server closes: say so, then wait for its close frame and answer it.
+            print(json.dumps({"open": True}), flush=True)
+            frame = self.next_frame()
+            if frame is not None and frame[0] == 0x8 and len(frame[1]) >= 2:
+                self.result["close"] = struct.unpack(">H", frame[1][:2])[0]
+                self.send(ws_frame(0x8, frame[1][:2]))
+            try:
+                while not self.done():
+                    self.read()
+            except EOFError:
+                pass
+            return self.result
         self.send(ws_frame(0x8, struct.pack(">H", 1000)))
         frame = self.next_frame()
         if frame is not None and frame[0] == 0x8 and len(frame[1]) >= 2:
@@ -163,10 +177,12 @@ class Client:
 def main():
     host, port, path, messages = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
     # "x*N" stands for N times "x" (a message larger than the stream's window).
+    hold = "--hold" in messages
+    messages = [m for m in messages if m != "--hold"]
     messages = ["x" * int(m[2:]) if m.startswith("x*") else m for m in messages]
     client = Client(host, port)
     try:
-        result = client.run(path, messages)
+        result = client.run(path, messages, hold)
     finally:
         client.sock.close()
     print(json.dumps(result))

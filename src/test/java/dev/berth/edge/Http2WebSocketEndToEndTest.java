@@ -6,13 +6,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.testing.Await;
 import dev.berth.testing.BerthProcess;
+import dev.berth.testing.Cli;
 import dev.berth.testing.Exec;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,6 +34,15 @@ class Http2WebSocketEndToEndTest {
   private static final String SCRIPT =
       BerthProcess.repo().resolve("src/test/resources/h2websocket.py").toString();
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** A route that a reload removes. */
+  private static final String GONE_LATER =
+      """
+
+      [[routes]]
+      path = "/gone"
+      app = "ws"
+      """;
 
   @TempDir static Path tmp;
   private static BerthProcess berth;
@@ -69,7 +83,8 @@ class Http2WebSocketEndToEndTest {
                   app = "ws"
                   upgrades = []
                   """
-                      .formatted(tmp, p, BerthProcess.testApp()));
+                          .formatted(tmp, p, BerthProcess.testApp())
+                      + GONE_LATER);
             });
   }
 
@@ -110,6 +125,31 @@ class Http2WebSocketEndToEndTest {
     JsonNode result = run("/plain/echo", "hello");
     assertThat(result.path("status").asInt()).isEqualTo(400);
     assertThat(result.path("echoes")).isEmpty();
+  }
+
+  @Test
+  void aReloadThatRemovesItsRouteMakesTheWebSocketGoAwayWith1001() throws Exception {
+    Path config = tmp.resolve("berth.toml");
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                "/usr/bin/python3", SCRIPT, "127.0.0.1", "" + port, "/gone/echo", "hi", "--hold")
+            .redirectErrorStream(true);
+    Process client = builder.start();
+    try (BufferedReader out =
+        new BufferedReader(
+            new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8))) {
+      assertThat(out.readLine()).isEqualTo("{\"open\": true}");
+      String text = Files.readString(config);
+      Files.writeString(config, text.replace(GONE_LATER, ""));
+      Cli reload = Cli.run(config, "reload");
+      assertThat(reload.exit()).as(reload.err()).isZero();
+      JsonNode result = JSON.readTree(out.readLine());
+      assertThat(result.path("echoes").toString()).isEqualTo("[\"hi\"]");
+      assertThat(result.path("close").asInt()).as(result.toString()).isEqualTo(1001);
+      assertThat(client.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    } finally {
+      client.destroyForcibly();
+    }
   }
 
   private static JsonNode run(String path, String... messages) throws Exception {
