@@ -6,6 +6,7 @@ import dev.berth.config.Route;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
@@ -20,9 +21,12 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2StreamFrame;
 import io.netty.util.AsciiString;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
@@ -62,6 +66,12 @@ final class ExtendedConnect extends ChannelDuplexHandler {
 
   private static final String WEBSOCKET = "websocket";
 
+  /**
+   * Bytes a client may send before the 200 (a WebSocket client sends none): they are held, and the
+   * stream's window is given back as they are, so past this the stream is reset.
+   */
+  static final int MAX_EARLY_BYTES = 64 * 1024;
+
   /** RFC 6455 1.3: what the key is hashed with for Sec-WebSocket-Accept. */
   private static final byte[] GUID =
       "258EAFA5-E914-47DA-95CA-C5AB0DC85B11".getBytes(StandardCharsets.US_ASCII);
@@ -73,6 +83,7 @@ final class ExtendedConnect extends ChannelDuplexHandler {
   /** Bytes the client sent before the switch; null when the stream is no extended CONNECT. */
   private ArrayDeque<ByteBuf> early;
 
+  private int earlyBytes;
   private boolean clientEnded;
   private boolean tunneling;
   private boolean endSent;
@@ -137,8 +148,14 @@ final class ExtendedConnect extends ChannelDuplexHandler {
         }
         return;
       }
+      earlyBytes += bytes.readableBytes();
       early.add(bytes);
       clientEnded |= end;
+      if (earlyBytes > MAX_EARLY_BYTES) {
+        releaseEarly();
+        ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.ENHANCE_YOUR_CALM))
+            .addListener(ChannelFutureListener.CLOSE);
+      }
       return;
     }
     if (msg instanceof Http2HeadersFrame trailers && trailers.isEndStream()) {
@@ -162,7 +179,31 @@ final class ExtendedConnect extends ChannelDuplexHandler {
       ctx.write(new DefaultHttp2DataFrame(bytes, false), promise);
       return;
     }
+    if (early != null
+        && !tunneling
+        && !clientEnded
+        && msg instanceof Http2StreamFrame frame
+        && endsStream(frame)) {
+      // No tunnel (a refusal, the app's own answer): once it is out, the client is told to stop
+      // sending, without an error (RFC 9113 8.1), as StreamHandler does for a body not read.
+      ChannelPromise sent = promise.unvoid();
+      ctx.write(msg, sent);
+      sent.addListener(
+          f -> {
+            if (ctx.channel().isActive()) {
+              ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR))
+                  .addListener(ChannelFutureListener.CLOSE);
+            }
+          });
+      return;
+    }
     ctx.write(msg, promise);
+  }
+
+  private static boolean endsStream(Http2StreamFrame frame) {
+    return frame instanceof Http2HeadersFrame headers
+        ? headers.isEndStream()
+        : frame instanceof Http2DataFrame data && data.isEndStream();
   }
 
   @Override

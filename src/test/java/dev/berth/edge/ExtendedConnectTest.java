@@ -22,7 +22,9 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -65,6 +67,35 @@ class ExtendedConnectTest {
     // Bytes the client sends before the switch are held for the tunnel, not taken as a body.
     stream.writeInbound(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(new byte[] {1, 2})));
     assertThat((Object) stream.readInbound()).isNull();
+    stream.finishAndReleaseAll();
+  }
+
+  @Test
+  void tooManyBytesBeforeThe200ResetTheStream() {
+    EmbeddedChannel stream = stream();
+    stream.writeInbound(new DefaultHttp2HeadersFrame(connect("websocket"), false));
+    stream.releaseInbound();
+    stream.writeInbound(
+        new DefaultHttp2DataFrame(
+            Unpooled.wrappedBuffer(new byte[ExtendedConnect.MAX_EARLY_BYTES])));
+    assertThat((Object) stream.readOutbound()).isNull();
+    stream.writeInbound(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(new byte[1])));
+    Http2ResetFrame reset = stream.readOutbound();
+    assertThat(reset.errorCode()).isEqualTo(Http2Error.ENHANCE_YOUR_CALM.code());
+    assertThat(stream.isOpen()).isFalse();
+    stream.finishAndReleaseAll();
+  }
+
+  @Test
+  void aStreamAnsweredWithoutATunnelIsToldToStopSending() {
+    EmbeddedChannel stream = stream();
+    stream.writeInbound(new DefaultHttp2HeadersFrame(connect("websocket"), false));
+    stream.releaseInbound();
+    stream.writeOutbound(
+        new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("400"), true));
+    stream.releaseOutbound();
+    stream.runPendingTasks();
+    assertThat(stream.isOpen()).isFalse();
     stream.finishAndReleaseAll();
   }
 
