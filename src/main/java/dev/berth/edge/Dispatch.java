@@ -207,6 +207,11 @@ final class Dispatch {
 
   /** Where the route sends a request that its rules let through. */
   private Exchange routed(HttpRequest request, Route route, String path) {
+    String refusal = ExtendedConnect.refusal(ctx.channel(), route);
+    if (refusal != null) {
+      return local(
+          request, Responses.error(HttpResponseStatus.BAD_REQUEST, refusal, accept(request)));
+    }
     return switch (route.target()) {
       case Route.AppTarget app -> {
         AppBackend backend = edge.backends().get(app.app());

@@ -67,7 +67,9 @@ final class Http2Codecs {
         Http2Settings.defaultSettings()
             .maxConcurrentStreams(limits.maxConcurrentStreams())
             .maxHeaderListSize(limits.maxHeaderListSize())
-            .initialWindowSize(limits.initialWindowSize());
+            .initialWindowSize(limits.initialWindowSize())
+            // WebSocket over HTTP/2 (RFC 8441): see ExtendedConnect.
+            .connectProtocolEnabled(true);
     Http2Timeouts timeouts = new Http2Timeouts(limits.idleTimeout(), limits.sendTimeout());
     Http2FrameCodec codec =
         GuardedFrameCodec.forServer(timeouts::windowUpdated)

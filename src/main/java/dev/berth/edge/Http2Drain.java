@@ -16,9 +16,10 @@ import io.netty.handler.codec.http2.Http2FrameStreamException;
  * An HTTP/2 connection's answer to {@link EdgeHandler#DRAIN} (shutdown, a listener taken away): a
  * GOAWAY with the last stream id the client opened (the frame codec fills it in), so the client
  * opens no more; the streams in flight go on, and the connection closes when the last of them ends.
- * One still busy at the drain timeout is closed by the edge, as an HTTP/1.1 connection is. A
- * connection's own failure (a reset, a broken pipe) ends here too, as {@link EdgeHandler} ends an
- * HTTP/1.1 one's; a stream's goes on to the stream.
+ * One still busy at the drain timeout is closed by the edge, as an HTTP/1.1 connection is; a
+ * WebSocket stream goes away at once, with 1001 ({@link ExtendedConnect#drain}). A connection's own
+ * failure (a reset, a broken pipe) ends here too, as {@link EdgeHandler} ends an HTTP/1.1 one's; a
+ * stream's goes on to the stream.
  */
 final class Http2Drain extends ChannelInboundHandlerAdapter {
 
@@ -51,6 +52,7 @@ final class Http2Drain extends ChannelInboundHandlerAdapter {
     if (evt == EdgeHandler.DRAIN) {
       if (!draining) {
         draining = true;
+        ExtendedConnect.drain(ctx.channel());
         var sent = ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR));
         if (connection.numActiveStreams() == 0) {
           sent.addListener(ChannelFutureListener.CLOSE);

@@ -51,7 +51,11 @@ final class Http2Pipeline {
                 StreamResponses responses = new StreamResponses();
                 stream
                     .pipeline()
-                    .addLast(STREAM_CODEC, responses, new StreamHandler(edge, responses, client));
+                    .addLast(
+                        new ExtendedConnect(),
+                        STREAM_CODEC,
+                        responses,
+                        new StreamHandler(edge, responses, client));
               }
             }));
   }

@@ -129,6 +129,23 @@ final class StreamHandler extends ChannelInboundHandlerAdapter implements Exchan
     }
   }
 
+  /**
+   * The exchange became a {@link Tunnel} (an extended CONNECT the app answered with 101), and this
+   * handler leaves the stream: the access log line (status 200, as the client got) is written when
+   * the tunnel closes.
+   */
+  void upgraded(Exchange exchange, Tunnel tunnel) {
+    if (exchange != current) {
+      return;
+    }
+    current = null;
+    RequestLog log = requests.takeLog();
+    Route route = requests.route();
+    if (log != null) {
+      tunnel.closed().thenRun(() -> edge.logRequest(route, log.entry(200, tunnel.bytesToClient())));
+    }
+  }
+
   @Override
   public boolean draining() {
     // A stream's end is its own, and its connection's GOAWAY says the rest: nothing in the

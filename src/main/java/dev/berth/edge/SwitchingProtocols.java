@@ -37,7 +37,7 @@ import java.util.Locale;
 final class SwitchingProtocols {
 
   private final Edge edge;
-  private final EdgeHandler connection;
+  private final ExchangeOwner owner;
   private final ChannelHandlerContext client;
   private final HttpRequest request;
   private final Route route;
@@ -45,15 +45,23 @@ final class SwitchingProtocols {
   /** The Upgrade value sent to the app: the protocols asked for that the route allows. */
   private final String protocols;
 
+  /** An HTTP/2 stream's extended CONNECT (RFC 8441, {@link ExtendedConnect}). */
+  private final boolean overHttp2;
+
+  /** The Sec-WebSocket-Key berth made for the app, over HTTP/2. */
+  private String key;
+
   private SwitchingProtocols(
       Edge edge,
-      EdgeHandler connection,
+      ExchangeOwner owner,
       ChannelHandlerContext client,
       HttpRequest request,
       Route route,
-      String protocols) {
+      String protocols,
+      boolean overHttp2) {
     this.edge = requireNonNull(edge, "edge");
-    this.connection = requireNonNull(connection, "connection");
+    this.owner = requireNonNull(owner, "owner");
+    this.overHttp2 = overHttp2;
     this.client = requireNonNull(client, "client");
     this.request = requireNonNull(request, "request");
     this.route = requireNonNull(route, "route");
@@ -72,8 +80,15 @@ final class SwitchingProtocols {
       HttpRequest request,
       Route route) {
     HttpHeaders headers = request.headers();
-    // An HTTP/2 stream has no Upgrade (RFC 9113 8.2.2): only an HTTP/1.1 connection switches.
-    if (!(owner instanceof EdgeHandler connection)
+    if (owner instanceof StreamHandler) {
+      // An HTTP/2 stream has no Upgrade (RFC 9113 8.2.2): only an extended CONNECT switches, and
+      // Dispatch refused one whose route does not allow it.
+      String protocol = ExtendedConnect.protocolOf(client.channel());
+      return protocol == null || ExtendedConnect.refusal(client.channel(), route) != null
+          ? null
+          : new SwitchingProtocols(edge, owner, client, request, route, protocol, true);
+    }
+    if (!(owner instanceof EdgeHandler)
         || !(route.target() instanceof Route.AppTarget app)
         || app.upgrades().isEmpty()
         || !headers.contains(HttpHeaderNames.UPGRADE)
@@ -94,7 +109,7 @@ final class SwitchingProtocols {
     return allowed.isEmpty()
         ? null
         : new SwitchingProtocols(
-            edge, connection, client, request, route, String.join(", ", allowed));
+            edge, owner, client, request, route, String.join(", ", allowed), false);
   }
 
   /** Puts the switch back into the head that goes to the app (it lost its hop-by-hop fields). */
@@ -103,6 +118,9 @@ final class SwitchingProtocols {
         .headers()
         .set(HttpHeaderNames.UPGRADE, protocols)
         .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+    if (overHttp2) {
+      key = ExtendedConnect.ask(forwarded);
+    }
   }
 
   /** Whether max_tunnels are open: the request then gets a 503 without asking the app. */
@@ -135,6 +153,18 @@ final class SwitchingProtocols {
           requestDone);
       return;
     }
+    if (overHttp2 && !ExtendedConnect.accepts(response, key)) {
+      refuse(
+          exchange,
+          app,
+          peer,
+          HttpResponseStatus.BAD_GATEWAY,
+          "App \""
+              + appName
+              + "\" answered the WebSocket handshake with a wrong Sec-WebSocket-Accept.",
+          true);
+      return;
+    }
     EdgeSettings settings = edge.settings();
     Tunnels tunnels = edge.tunnels();
     if (!tunnels.reserve(settings.maxTunnels())) {
@@ -163,7 +193,11 @@ final class SwitchingProtocols {
             request.headers().get(HttpHeaderNames.HOST, ""),
             Dispatch.pathOf(request.uri())));
     peer.tunnelOpened(tunnel);
-
+    if (overHttp2) {
+      switchStream(exchange, app, response, tunnel);
+      return;
+    }
+    EdgeHandler connection = (EdgeHandler) owner;
     ChannelPipeline pipeline = client.pipeline();
     // The 101 through the HTTP encoder, which then leaves: whatever follows is the tunnel's bytes.
     client.write(answer(response, chosen), client.voidPromise());
@@ -178,6 +212,20 @@ final class SwitchingProtocols {
     pipeline.remove(EdgeCodec.Decoder.class);
     pipeline.flush();
     tunnel.start();
+  }
+
+  /** The stream's side of {@link #switched}: a 200 on it, then its DATA frames are the tunnel's. */
+  private void switchStream(
+      Exchange exchange, UpstreamPool.Connection app, HttpResponse response, Tunnel tunnel) {
+    ChannelPipeline pipeline = client.pipeline();
+    client.write(ExtendedConnect.answer(response), client.voidPromise());
+    ((StreamHandler) owner).upgraded(exchange, tunnel);
+    ExtendedConnect.tunnel(pipeline, tunnel.clientEnd());
+    app.upgrade(tunnel.appEnd());
+    pipeline.flush();
+    tunnel.start();
+    ExtendedConnect.opened(client.channel(), tunnel);
+    ExtendedConnect.started(pipeline);
   }
 
   /** The 101 to the client: the app's fields less the hop-by-hop ones, and the switch. */
@@ -211,7 +259,7 @@ final class SwitchingProtocols {
     }
     ChannelFuture written = client.writeAndFlush(error);
     client.channel().config().setAutoRead(true);
-    connection.exchangeDone(exchange, requestDone, written);
+    owner.exchangeDone(exchange, requestDone, written);
   }
 
   /** Whether the comma-separated {@code asked} names {@code chosen} (case aside). */
