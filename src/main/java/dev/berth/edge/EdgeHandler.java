@@ -127,13 +127,8 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter implements Exchange
       ctx.channel().config().setAutoRead(true);
     }
     try {
-      next.start();
-      HttpContent content;
-      while ((content = body.poll()) != null) {
-        next.requestContent(content);
-      }
+      Exchange.startWith(next, body);
     } catch (RuntimeException e) {
-      body.forEach(ReferenceCountUtil::release);
       internalError(e);
     }
   }

@@ -1,6 +1,8 @@
 package dev.berth.edge;
 
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
 
 /**
  * One request and its response on a client connection. The connection has at most one exchange at a
@@ -23,4 +25,22 @@ interface Exchange {
 
   /** The client connection's writability changed. */
   default void clientWritabilityChanged(boolean writable) {}
+
+  /**
+   * Starts {@code next} and gives it the body that came before it (a deferred exchange's
+   * hand-over): if it fails, what is left of the body is released and the failure goes on to the
+   * owner.
+   */
+  static void startWith(Exchange next, ArrayDeque<HttpContent> body) {
+    try {
+      next.start();
+      HttpContent content;
+      while ((content = body.poll()) != null) {
+        next.requestContent(content);
+      }
+    } catch (RuntimeException e) {
+      body.forEach(ReferenceCountUtil::release);
+      throw e;
+    }
+  }
 }

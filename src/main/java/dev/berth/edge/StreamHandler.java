@@ -167,13 +167,8 @@ final class StreamHandler extends ChannelInboundHandlerAdapter implements Exchan
     current = next;
     ctx.channel().config().setAutoRead(true);
     try {
-      next.start();
-      HttpContent content;
-      while ((content = body.poll()) != null) {
-        next.requestContent(content);
-      }
+      Exchange.startWith(next, body);
     } catch (RuntimeException e) {
-      body.forEach(ReferenceCountUtil::release);
       internalError(e);
     }
   }
