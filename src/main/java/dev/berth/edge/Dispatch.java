@@ -111,10 +111,41 @@ final class Dispatch {
   }
 
   /** The current request's access log fields, handed over once: null after, or when not logged. */
-  RequestLog takeLog() {
+  private RequestLog takeLog() {
     RequestLog taken = log;
     log = null;
     return taken;
+  }
+
+  /**
+   * Writes the current request's access log line once {@code lastWrite} is done (or failed), with
+   * the status and body bytes {@code meter} saw: nginx's 499 when no status went out (the client
+   * went away before it was answered). Nothing when the request is not logged.
+   */
+  void logCompleted(ResponseMeter meter, ChannelFuture lastWrite) {
+    RequestLog taken = takeLog();
+    if (taken == null) {
+      return;
+    }
+    Route logged = route;
+    int status = meter.status() == 0 ? 499 : meter.status();
+    long bytes = meter.bodyBytes();
+    lastWrite.addListener(f -> edge.logRequest(logged, taken.entry(status, bytes)));
+  }
+
+  /**
+   * Writes the current request's access log line when {@code tunnel} closes: {@code status} (101,
+   * or an HTTP/2 stream's 200) and the bytes the tunnel carried to the client.
+   */
+  void logTunnel(int status, Tunnel tunnel) {
+    RequestLog taken = takeLog();
+    if (taken == null) {
+      return;
+    }
+    Route logged = route;
+    tunnel
+        .closed()
+        .thenRun(() -> edge.logRequest(logged, taken.entry(status, tunnel.bytesToClient())));
   }
 
   /** Whether the current request's log fields are gathered (its line will be written). */

@@ -2,7 +2,6 @@ package dev.berth.edge;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.berth.config.Route;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -225,24 +224,11 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter implements Exchange
       return;
     }
     current = null;
-    RequestLog log = requests.takeLog();
-    Route route = requests.route();
-    if (log != null) {
-      tunnel.closed().thenRun(() -> edge.logRequest(route, log.entry(101, tunnel.bytesToClient())));
-    }
+    requests.logTunnel(101, tunnel);
   }
 
-  /** Writes the access log line once the response is out (or failed to go out). */
   private void logCompleted(ChannelFuture lastWrite) {
-    RequestLog log = requests.takeLog();
-    Route route = requests.route();
-    if (log == null) {
-      return;
-    }
-    // nginx's 499: the client went away before it was answered.
-    int status = meter.status() == 0 ? 499 : meter.status();
-    long bytes = meter.bodyBytes();
-    lastWrite.addListener(f -> edge.logRequest(route, log.entry(status, bytes)));
+    requests.logCompleted(meter, lastWrite);
   }
 
   @Override

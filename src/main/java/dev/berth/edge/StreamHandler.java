@@ -2,7 +2,6 @@ package dev.berth.edge;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.berth.config.Route;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -139,11 +138,7 @@ final class StreamHandler extends ChannelInboundHandlerAdapter implements Exchan
       return;
     }
     current = null;
-    RequestLog log = requests.takeLog();
-    Route route = requests.route();
-    if (log != null) {
-      tunnel.closed().thenRun(() -> edge.logRequest(route, log.entry(200, tunnel.bytesToClient())));
-    }
+    requests.logTunnel(200, tunnel);
   }
 
   @Override
@@ -178,18 +173,8 @@ final class StreamHandler extends ChannelInboundHandlerAdapter implements Exchan
     return true;
   }
 
-  /** Writes the access log line once the response is out (or failed to go out). */
   private void logCompleted(ChannelFuture lastWrite) {
-    RequestLog log = requests.takeLog();
-    if (log == null) {
-      return;
-    }
-    Route route = requests.route();
-    ResponseMeter meter = responses.meter();
-    // nginx's 499: the client went away (reset the stream) before it was answered.
-    int status = meter.status() == 0 ? 499 : meter.status();
-    long bytes = meter.bodyBytes();
-    lastWrite.addListener(f -> edge.logRequest(route, log.entry(status, bytes)));
+    requests.logCompleted(responses.meter(), lastWrite);
   }
 
   @Override
