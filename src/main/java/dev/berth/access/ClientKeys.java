@@ -1,24 +1,32 @@
 package dev.berth.access;
 
 import dev.berth.config.Cidr;
+import dev.berth.config.TrustedProxies;
 import java.net.InetAddress;
 import java.util.List;
 
-/** Who a request comes from, as the access rules see it. */
-final class ClientKeys {
+/**
+ * Who a request comes from, as the access rules, the rate limits and the access log see it: the one
+ * place where the client behind trusted proxies is decided.
+ */
+public final class ClientKeys {
 
   private ClientKeys() {}
 
   /**
-   * The client's address: the connection's peer, or, when the peer is a trusted proxy, the last
-   * address of X-Forwarded-For that is not one (nginx's real_ip_recursive). A header that does not
-   * parse leaves the last trusted address found.
+   * The client's address: the connection's peer, or, when the peer is trusted, the last address of
+   * X-Forwarded-For that is not itself trusted (nginx's real_ip_recursive on). A header that does
+   * not parse leaves the last trusted address found; a unix-socket peer has none of its own, so
+   * then there is none.
    *
    * @param peer the connection's peer, or null (none: a unix socket)
+   * @param unixPeer whether the connection came through a unix-socket listener
    * @param forwardedFor the X-Forwarded-For field (its lines joined with ","), or null
+   * @return the client's address, or null when there is none to tell
    */
-  static InetAddress client(InetAddress peer, String forwardedFor, List<Cidr> trusted) {
-    if (peer == null || forwardedFor == null || !isTrusted(peer, trusted)) {
+  public static InetAddress client(
+      InetAddress peer, boolean unixPeer, String forwardedFor, TrustedProxies trusted) {
+    if (forwardedFor == null || !trusted.trustsPeer(peer, unixPeer)) {
       return peer;
     }
     InetAddress client = peer;
@@ -29,7 +37,7 @@ final class ClientKeys {
         return client;
       }
       client = hop;
-      if (!isTrusted(hop, trusted)) {
+      if (!trusted.contains(hop)) {
         return hop;
       }
     }
@@ -58,10 +66,6 @@ final class ClientKeys {
       key = key << 8 | (a[i] & 0xff);
     }
     return key;
-  }
-
-  static boolean isTrusted(InetAddress address, List<Cidr> blocks) {
-    return inAny(address, blocks);
   }
 
   static boolean inAny(InetAddress address, List<Cidr> blocks) {

@@ -2,11 +2,9 @@ package dev.berth.access;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.berth.config.Cidr;
 import dev.berth.config.Route;
 import dev.berth.config.RouteAccess;
 import java.net.InetAddress;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -47,22 +45,15 @@ public final class Gate {
    * What the route's rules say about a request. Cheap for a route without rules, and never blocks:
    * a password not checked recently comes back as {@link Verdict.Pending}.
    *
-   * @param peer the connection's peer address (null: none)
-   * @param forwardedFor the request's X-Forwarded-For, honoured from {@code trustedProxies} only
+   * @param client the request's client as {@link ClientKeys#client} tells it (null: none)
    * @param authorization the request's Authorization field, or null
    */
-  public Verdict check(
-      Route route,
-      InetAddress peer,
-      String forwardedFor,
-      List<Cidr> trustedProxies,
-      String authorization) {
+  public Verdict check(Route route, InetAddress client, String authorization) {
     RouteAccess access = route.access();
     if (!access.guards()) {
       return Verdict.PASS;
     }
     if (!access.allow().isEmpty() || !access.deny().isEmpty() || access.rateLimit() != null) {
-      InetAddress client = ClientKeys.client(peer, forwardedFor, trustedProxies);
       if (ClientKeys.inAny(client, access.deny())
           || (!access.allow().isEmpty() && !ClientKeys.inAny(client, access.allow()))) {
         return new Verdict.Forbidden();

@@ -7,6 +7,7 @@ import static dev.berth.config.Types.string;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,6 +22,17 @@ final class Addresses {
   static final String ADDRESS_EXPECTED =
       "\"host:port\" like \"127.0.0.1:8080\", \":8080\" (all interfaces) or \"[::1]:8080\","
           + " with a port from 1 to 65535";
+  static final String LISTENER_EXPECTED =
+      ADDRESS_EXPECTED + ", or \"unix:\" and an absolute path like \"unix:/srv/alice/berth.sock\"";
+
+  /**
+   * The longest path a unix socket can be bound at (sun_path, less its NUL). berth binds a
+   * listener's socket first at {@code DIR/.bXXXXXXXX/s} (see edge.SocketFile): its directory may be
+   * {@link #UNIX_TEMP_EXTRA} bytes shorter only.
+   */
+  static final int UNIX_PATH_MAX = 107;
+
+  static final int UNIX_TEMP_EXTRA = "/.b01234567/s".length();
   static final String HOST_EXPECTED =
       "a host name like \"example.com\", a wildcard like \"*.example.com\" or \"*\" for any host,"
           + " without scheme or port";
@@ -31,9 +43,13 @@ final class Addresses {
       Pattern.compile("(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\\.(?!-)[a-z0-9-]{1,63}(?<!-))*");
   private static final Pattern PORT = Pattern.compile("[0-9]{1,5}");
 
-  /** "127.0.0.1:8080", "localhost:8080", ":8080" or "*:8080" (all interfaces), "[::1]:8080". */
+  /**
+   * "127.0.0.1:8080", "localhost:8080", ":8080" or "*:8080" (all interfaces), "[::1]:8080"; or
+   * "unix:/absolute/path" (with the default mode and group: socket_mode and socket_group are keys
+   * of their own).
+   */
   static final ValueType<Listener> ADDRESS =
-      ValueType.of("string", ADDRESS_EXPECTED, Addresses::address);
+      ValueType.of("string", LISTENER_EXPECTED, Addresses::listener);
 
   /** Lower case; "" for any host, "*.example.com" for a wildcard, "[::1]" for IPv6. */
   static final ValueType<String> ROUTE_HOST =
@@ -48,6 +64,32 @@ final class Addresses {
           "array of strings",
           "a list of addresses or CIDR blocks like [\"10.0.0.0/8\", \"127.0.0.1\"]",
           Addresses::cidrs);
+
+  static final ValueType<TrustedProxies> TRUSTED_PROXIES =
+      ValueType.of(
+          "array of strings",
+          "a list of addresses or CIDR blocks, and \"unix:\" for unix-socket peers, like"
+              + " [\"127.0.0.1\", \"10.0.0.0/8\", \"unix:\"]",
+          Addresses::trustedProxies);
+
+  /** A unix socket's permission bits, in octal as chmod takes them. */
+  static final String MODE_EXPECTED =
+      "an octal mode from \"0000\" to \"0777\" like \"0660\", as a string";
+
+  static final ValueType<Integer> SOCKET_MODE =
+      ValueType.of(
+          "string",
+          MODE_EXPECTED,
+          v -> {
+            String text = string(v, MODE_EXPECTED);
+            if (!text.matches("0?[0-7]{3}")) {
+              throw new Rejected(MODE_EXPECTED);
+            }
+            return Integer.parseInt(text, 8);
+          });
+
+  /** The trusted_proxies entry for every unix-socket peer. */
+  private static final String UNIX_PEERS = TrustedProxies.UNIX_ENTRY;
 
   /** "host:port", "[v6]:port" or "unix:/absolute/path.sock"; at least one. */
   static final ValueType<List<UpstreamAddress>> UPSTREAMS =
@@ -72,6 +114,73 @@ final class Addresses {
       }
     }
     return cidrs;
+  }
+
+  private static TrustedProxies trustedProxies(JsonNode value) throws Rejected {
+    String expected = TRUSTED_PROXIES.expected();
+    if (!value.isArray()) {
+      throw new Rejected(expected);
+    }
+    List<Cidr> cidrs = new ArrayList<>();
+    boolean unix = false;
+    for (JsonNode element : value) {
+      String text = string(element, expected);
+      if (text.equals(UNIX_PEERS)) {
+        unix = true;
+        continue;
+      }
+      if (text.startsWith(UNIX_PEERS)) {
+        throw new Rejected(
+            expected
+                + "; "
+                + show(element)
+                + ": \"unix:\" alone stands for every unix-socket peer");
+      }
+      try {
+        cidrs.add(Cidr.parse(text));
+      } catch (IllegalArgumentException e) {
+        throw new Rejected(expected + "; " + show(element) + ": " + e.getMessage());
+      }
+    }
+    return new TrustedProxies(cidrs, unix);
+  }
+
+  private static Listener listener(JsonNode value) throws Rejected {
+    String text = string(value, LISTENER_EXPECTED);
+    if (!text.startsWith("unix:")) {
+      try {
+        return address(value);
+      } catch (Rejected r) {
+        throw new Rejected(LISTENER_EXPECTED);
+      }
+    }
+    Path socket;
+    try {
+      socket = Path.of(text.substring("unix:".length()));
+    } catch (InvalidPathException e) {
+      throw new Rejected(LISTENER_EXPECTED);
+    }
+    if (!socket.isAbsolute()) {
+      throw new Rejected(LISTENER_EXPECTED + "; " + quote(text) + " is not an absolute path");
+    }
+    socket = socket.normalize();
+    if (socket.getParent() == null || text.endsWith("/")) {
+      throw new Rejected(LISTENER_EXPECTED + "; " + quote(text) + " names no file");
+    }
+    int length = socket.toString().getBytes(StandardCharsets.UTF_8).length;
+    int dirLength = socket.getParent().toString().getBytes(StandardCharsets.UTF_8).length;
+    if (length > UNIX_PATH_MAX || dirLength + UNIX_TEMP_EXTRA > UNIX_PATH_MAX) {
+      throw new Rejected(
+          LISTENER_EXPECTED
+              + "; "
+              + quote(text)
+              + " is too long for a unix socket (at most "
+              + UNIX_PATH_MAX
+              + " bytes, and its directory "
+              + (UNIX_PATH_MAX - UNIX_TEMP_EXTRA)
+              + ")");
+    }
+    return Listener.unix(new UnixSocket(socket));
   }
 
   private static List<UpstreamAddress> upstreams(JsonNode value) throws Rejected {

@@ -308,8 +308,13 @@ public final class ConfigLoader {
               show(t.get(TopKeys.ADDRESS.name()))
                   + " duplicates the listener at line "
                   + first
-                  + " (expected: one listener per host and port)");
+                  + (listener.isUnix()
+                      ? " (expected: one listener per socket path)"
+                      : " (expected: one listener per host and port)"));
           continue;
+        }
+        if (!listener.isUnix()) {
+          tcpOnly(t);
         }
         ListenerTls tls = new TlsReader(reader).listener(t);
         boolean h2c = reader.get(t, TopKeys.HTTP2_CLEARTEXT);
@@ -318,9 +323,33 @@ public final class ConfigLoader {
               t.child(TopKeys.HTTP2_CLEARTEXT.name()),
               "true (expected: false on a TLS listener, which offers HTTP/2 by ALPN)");
         }
-        listeners.add(new Listener(listener.host(), listener.port(), tls, h2c));
+        listeners.add(
+            listener.isUnix()
+                ? Listener.unix(unixSocket(t, listener.unix()), tls, h2c)
+                : new Listener(listener.host(), listener.port(), tls, h2c));
       }
       return listeners;
+    }
+
+    /**
+     * A unix-socket listener's file with its socket_mode and socket_group; on a TCP listener those
+     * keys are refused.
+     */
+    private UnixSocket unixSocket(Table t, UnixSocket address) {
+      return new UnixSocket(
+          address.path(), reader.get(t, TopKeys.SOCKET_MODE), reader.get(t, TopKeys.SOCKET_GROUP));
+    }
+
+    /** Refuses socket_mode and socket_group on a TCP listener. */
+    private void tcpOnly(Table t) {
+      for (Key<?> key : List.of(TopKeys.SOCKET_MODE, TopKeys.SOCKET_GROUP)) {
+        if (t.has(key)) {
+          reader.reject(
+              t.child(key.name()),
+              t.get(key.name()),
+              "only on a unix-socket listener, address = \"unix:/path\"");
+        }
+      }
     }
 
     private List<Route> routes(

@@ -59,17 +59,20 @@ final class EdgeKeys {
           "50000",
           "Client connections open at once; a connection past it is closed when accepted.");
 
-  static final Key<List<Cidr>> TRUSTED_PROXIES =
+  static final Key<TrustedProxies> TRUSTED_PROXIES =
       Key.of(
           "trusted_proxies",
-          Addresses.CIDRS,
+          Addresses.TRUSTED_PROXIES,
           D.trustedProxies(),
           "[]",
-          "[\"10.0.0.0/8\", \"127.0.0.1\"]",
+          "[\"127.0.0.1\", \"unix:\"]",
           """
           Peers whose X-Forwarded-* and Forwarded headers are kept and extended (berth behind
-          Apache or a load balancer). From any other peer these headers are removed and berth
-          sets its own.
+          Apache or a load balancer): addresses, CIDR blocks, and "unix:" for every peer of a
+          unix-socket listener (as nginx's set_real_ip_from unix:). From any other peer these
+          headers are removed and berth sets its own. Behind a trusted peer, the access log's
+          client, the access rules and the rate limits take the client from X-Forwarded-For: its
+          last address that is not itself trusted (nginx's real_ip_recursive on).
           """);
 
   static final Key<Boolean> FORWARDED_HEADER =

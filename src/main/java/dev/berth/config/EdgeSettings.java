@@ -3,7 +3,6 @@ package dev.berth.config;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
-import java.util.List;
 
 /**
  * Connection-level settings of the edge: decided before a request is routed, so global.
@@ -13,7 +12,8 @@ import java.util.List;
  * @param clientHeaderTimeout time a client has to send a whole request head (408 past it)
  * @param keepaliveTimeout how long an idle client connection stays open
  * @param maxConnections client connections open at once; more are closed at accept
- * @param trustedProxies peers whose X-Forwarded-* / Forwarded headers are kept and extended
+ * @param trustedProxies peers whose X-Forwarded-* / Forwarded headers are kept and extended, and
+ *     behind which the client's address is taken from X-Forwarded-For
  * @param forwardedHeader also send an RFC 7239 {@code Forwarded} header upstream
  * @param routeDefaults per-route limits used where a route sets none
  * @param threads event loops serving all connections; 0 for the default (see {@code Daemon})
@@ -29,7 +29,7 @@ public record EdgeSettings(
     Duration clientHeaderTimeout,
     Duration keepaliveTimeout,
     int maxConnections,
-    List<Cidr> trustedProxies,
+    TrustedProxies trustedProxies,
     boolean forwardedHeader,
     RouteLimits routeDefaults,
     int threads,
@@ -46,7 +46,7 @@ public record EdgeSettings(
   public EdgeSettings {
     requireNonNull(clientHeaderTimeout, "clientHeaderTimeout");
     requireNonNull(keepaliveTimeout, "keepaliveTimeout");
-    trustedProxies = List.copyOf(trustedProxies);
+    requireNonNull(trustedProxies, "trustedProxies");
     requireNonNull(routeDefaults, "routeDefaults");
     requireNonNull(transport, "transport");
     requireNonNull(http2, "http2");
@@ -60,7 +60,7 @@ public record EdgeSettings(
       Duration clientHeaderTimeout,
       Duration keepaliveTimeout,
       int maxConnections,
-      List<Cidr> trustedProxies,
+      TrustedProxies trustedProxies,
       boolean forwardedHeader,
       RouteLimits routeDefaults,
       int threads,
@@ -89,7 +89,7 @@ public record EdgeSettings(
       Duration clientHeaderTimeout,
       Duration keepaliveTimeout,
       int maxConnections,
-      List<Cidr> trustedProxies,
+      TrustedProxies trustedProxies,
       boolean forwardedHeader,
       RouteLimits routeDefaults,
       int threads,
@@ -157,7 +157,7 @@ public record EdgeSettings(
         Duration.ofSeconds(20),
         Duration.ofSeconds(75),
         10_000,
-        List.of(),
+        TrustedProxies.NONE,
         false,
         RouteLimits.standard(),
         0,

@@ -1,7 +1,10 @@
 package dev.berth.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.FileSystems;
 import java.nio.file.Path;
+import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.time.Duration;
 import java.util.List;
 
@@ -127,7 +130,12 @@ final class TopKeys {
           """
           The address and port to accept connections on: "127.0.0.1:8080", "localhost:8080",
           ":8080" or "*:8080" for all interfaces, "[::1]:8080" for IPv6. Two listeners may not
-          share a host and port.
+          share a host and port. Or a unix socket, "unix:" and an absolute path
+          ("unix:/srv/alice/berth.sock"): only who may open the file can connect (socket_mode,
+          socket_group), and no other user can take it over while berth is down, as a free TCP
+          port can be taken. berth makes the file with its mode and group before it is reachable,
+          replaces a stale one (that nothing accepts on), refuses a live one ("in use") and a file
+          that is not a socket, and removes it when it stops or a reload removes the listener.
           """);
 
   static final Key<Boolean> HTTP2_CLEARTEXT =
@@ -144,7 +152,54 @@ final class TopKeys {
           listener offers HTTP/2 by ALPN without it.
           """);
 
-  static final List<Key<?>> LISTENER_KEYS = List.of(ADDRESS, TlsKeys.LISTENER_TLS, HTTP2_CLEARTEXT);
+  static final Key<Integer> SOCKET_MODE =
+      Key.of(
+          "socket_mode",
+          Addresses.SOCKET_MODE,
+          UnixSocket.DEFAULT_MODE,
+          "\"0660\"",
+          "\"0600\"",
+          """
+          A unix-socket listener's permission bits, in octal: connecting takes write permission.
+          The default lets the owner and the file's group connect (the front server's group, by
+          socket_group or a setgid directory). Only with address = "unix:...".
+          """);
+
+  static final Key<String> SOCKET_GROUP =
+      Key.of(
+          "socket_group",
+          ValueType.of(
+              "string", "a group name or gid known to this host (getent group)", TopKeys::group),
+          null,
+          "(the group the file gets)",
+          "\"www-data\"",
+          """
+          The group a unix-socket listener's file is given, as the front server's (Debian's
+          Apache and nginx run as www-data). berth must be root or a member of it; otherwise
+          leave it out and let the administrator make the socket's directory, the user's and
+          setgid to that group (install -d -o alice -g www-data -m 2750 /srv/alice): a file made
+          in it gets the directory's group.
+          Only with address = "unix:...".
+          """);
+
+  static final List<Key<?>> LISTENER_KEYS =
+      List.of(ADDRESS, TlsKeys.LISTENER_TLS, HTTP2_CLEARTEXT, SOCKET_MODE, SOCKET_GROUP);
+
+  /** A group the host knows (also through NSS: LDAP groups of a lab), checked at load. */
+  private static String group(JsonNode value) throws Rejected {
+    String expected = "a group name or gid known to this host (getent group)";
+    String name = Types.nonBlank(value, expected);
+    try {
+      return FileSystems.getDefault()
+          .getUserPrincipalLookupService()
+          .lookupPrincipalByGroupName(name)
+          .getName();
+    } catch (UserPrincipalNotFoundException e) {
+      throw new Rejected(expected + "; no such group");
+    } catch (IOException e) {
+      throw new Rejected(expected + "; " + e.getMessage());
+    }
+  }
 
   private TopKeys() {}
 }

@@ -220,8 +220,7 @@ record ConfigChange(
    * (https)} for a TLS listener.
    */
   static String address(Listener listener) {
-    String host = listener.host().contains(":") ? "[" + listener.host() + "]" : listener.host();
-    return host + ":" + listener.port() + (listener.secure() ? " (https)" : "");
+    return listener.address() + (listener.secure() ? " (https)" : "");
   }
 
   /** {@code 127.0.0.1:9000, unix:/run/legacy.sock}. */

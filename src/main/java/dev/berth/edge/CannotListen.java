@@ -52,6 +52,12 @@ public final class CannotListen extends IOException {
     return new CannotListen(listener, message, cause);
   }
 
+  /** Unix-socket listeners are bound by the next commit. */
+  static CannotListen unsupported(Listener listener) {
+    return new CannotListen(
+        listener, listener.address() + ": unix-socket listeners are not served yet", null);
+  }
+
   /** The errno of the failure, as well as it can be told; 0 when it cannot. */
   private static int reason(Throwable cause) {
     if (cause instanceof Errors.NativeIoException nativeFailure) {

@@ -2,8 +2,10 @@ package dev.berth.edge;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.berth.access.ClientKeys;
 import dev.berth.access.Verdict;
 import dev.berth.config.Route;
+import dev.berth.config.TrustedProxies;
 import dev.berth.upstream.AppBackend;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -16,6 +18,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AsciiString;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -159,10 +162,11 @@ final class Dispatch {
    */
   void startLog(HttpRequest request, Route route) {
     if (edge.logs(route)) {
+      String client = clientAddress().logged(client(request));
       log =
           protocol == null
-              ? new RequestLog(request, clientAddress())
-              : new RequestLog(request, clientAddress(), protocol);
+              ? new RequestLog(request, client)
+              : new RequestLog(request, client, protocol);
     }
   }
 
@@ -208,11 +212,7 @@ final class Dispatch {
       Verdict verdict =
           edge.gate()
               .check(
-                  matched,
-                  clientAddress().peer(),
-                  forwardedFor(request),
-                  edge.settings().trustedProxies(),
-                  request.headers().get(HttpHeaderNames.AUTHORIZATION));
+                  matched, client(request), request.headers().get(HttpHeaderNames.AUTHORIZATION));
       if (verdict instanceof Verdict.Pending pending) {
         return new DeferredExchange(owner, ctx, pending, v -> decided(v, request, matched, path));
       }
@@ -221,6 +221,19 @@ final class Dispatch {
       }
     }
     return routed(request, matched, path);
+  }
+
+  /**
+   * Who {@code request} comes from: the peer, or the client behind it when it is a trusted proxy
+   * (null: none to tell, a unix-socket peer without a chain).
+   */
+  private InetAddress client(HttpRequest request) {
+    ClientAddress connection = clientAddress();
+    TrustedProxies trusted = edge.settings().trustedProxies();
+    if (trusted.none()) {
+      return connection.peer();
+    }
+    return ClientKeys.client(connection.peer(), connection.unix(), forwardedFor(request), trusted);
   }
 
   /** Every X-Forwarded-For line of the request, joined; null when it has none. */

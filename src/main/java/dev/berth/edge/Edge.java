@@ -198,6 +198,9 @@ public final class Edge {
    */
   public InetSocketAddress bind(Listener listener) throws CannotListen {
     requireNonNull(listener, "listener");
+    if (listener.isUnix()) {
+      throw CannotListen.unsupported(listener);
+    }
     InetSocketAddress address =
         listener.host().isEmpty()
             ? new InetSocketAddress(listener.port())

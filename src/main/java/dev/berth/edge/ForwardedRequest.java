@@ -1,6 +1,5 @@
 package dev.berth.edge;
 
-import dev.berth.config.Cidr;
 import dev.berth.config.EdgeSettings;
 import dev.berth.config.Route;
 import dev.berth.upstream.AppendedFields;
@@ -15,7 +14,6 @@ import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -75,8 +73,7 @@ final class ForwardedRequest {
    */
   static Head of(HttpRequest request, Route route, ClientAddress client, EdgeSettings settings) {
     HttpHeaders headers = request.headers();
-    InetAddress peer = client.peer();
-    boolean trusted = peer != null && isTrusted(peer, settings.trustedProxies());
+    boolean trusted = settings.trustedProxies().trustsPeer(client.peer(), client.unix());
     // What a trusted proxy said about its client; its lines of a field are joined, as RFC 9110
     // 5.3 allows. Then they leave the map, as a client's do, and go after it with berth's own.
     String theirChain = trusted ? joined(headers, XFF) : null;
@@ -96,7 +93,8 @@ final class ForwardedRequest {
     int stripped = !prefix.isEmpty() && route.stripPrefix() ? prefix.length() : 0;
     Head head = new Head(request, originForm(request.uri()), stripped, headers);
     // A trusted proxy's chain is extended with its own address, as nginx's
-    // $proxy_add_x_forwarded_for.
+    // $proxy_add_x_forwarded_for; a unix-socket peer has none to add, so a trusted one's chain
+    // goes on as it came (ending with the client), and an untrusted one's gets none at all.
     head.forwardedFor =
         peerIp == null ? theirChain : theirChain == null ? peerIp : theirChain + ", " + peerIp;
     head.proto = theirProto != null ? theirProto : client.secure() ? HTTPS : HTTP;
@@ -270,15 +268,6 @@ final class ForwardedRequest {
     List<String> codings = message.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
     return codings.isEmpty()
         || (codings.size() == 1 && codings.get(0).trim().equalsIgnoreCase("chunked"));
-  }
-
-  private static boolean isTrusted(InetAddress peer, List<Cidr> trustedProxies) {
-    for (Cidr cidr : trustedProxies) {
-      if (cidr.contains(peer)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** RFC 7239: for=192.0.2.1;proto=http;host=example.com, IPv6 quoted and bracketed. */

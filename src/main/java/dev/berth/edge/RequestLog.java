@@ -21,13 +21,17 @@ final class RequestLog {
   private String upstreamAddress;
   private long upstreamNanos = -1;
 
-  RequestLog(HttpRequest request, ClientAddress client) {
+  /**
+   * @param client the client as logged: the connection's peer, or the client behind a trusted proxy
+   *     ({@link ClientAddress#logged})
+   */
+  RequestLog(HttpRequest request, String client) {
     this(request, client, request.protocolVersion().text());
   }
 
   /** With the protocol as logged, where it is not the request's version ("HTTP/2.0"). */
-  RequestLog(HttpRequest request, ClientAddress client, String protocol) {
-    this.remoteAddress = client.text();
+  RequestLog(HttpRequest request, String client, String protocol) {
+    this.remoteAddress = client;
     this.method = request.method().name();
     this.target = request.uri();
     this.protocol = protocol;

@@ -359,7 +359,7 @@ public final class ServiceInstaller {
             .map(Integer::parseInt)
             .orElse(1024);
     return config.listeners().stream()
-        .filter(listener -> listener.port() < start)
+        .filter(listener -> !listener.isUnix() && listener.port() < start)
         .map(
             listener ->
                 "listener "

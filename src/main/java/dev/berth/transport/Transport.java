@@ -173,7 +173,8 @@ public final class Transport {
         : UnixDomainSocketAddress.of(socket);
   }
 
-  private static boolean isUnix(SocketAddress address) {
+  /** Whether {@code address} is a unix socket's, in either form (native or the JDK's). */
+  public static boolean isUnix(SocketAddress address) {
     return address instanceof DomainSocketAddress || address instanceof UnixDomainSocketAddress;
   }
 }

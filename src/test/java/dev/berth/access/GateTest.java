@@ -7,6 +7,7 @@ import dev.berth.config.Cidr;
 import dev.berth.config.Route;
 import dev.berth.config.RouteAccess;
 import dev.berth.config.RouteLimits;
+import dev.berth.config.TrustedProxies;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -61,14 +62,14 @@ class GateTest {
   @Test
   void behindATrustedProxyTheClientIsTheLastUntrustedForwardedAddress() {
     Route route = route(new RouteAccess(null, List.of(), cidrs("192.0.2.7"), null, Map.of()));
-    List<Cidr> trusted = cidrs("127.0.0.1", "10.0.0.0/8");
-    assertThat(gate.check(route, LOCAL, "192.0.2.7, 10.0.0.2", trusted, null))
+    TrustedProxies trusted = TrustedProxies.of(cidrs("127.0.0.1", "10.0.0.0/8"));
+    assertThat(checkBehind(route, LOCAL, "192.0.2.7, 10.0.0.2", trusted))
         .isInstanceOf(Verdict.Forbidden.class);
     // A client's own claim before the first untrusted hop does not count.
-    assertThat(gate.check(route, LOCAL, "192.0.2.7, 198.51.100.1", trusted, null))
+    assertThat(checkBehind(route, LOCAL, "192.0.2.7, 198.51.100.1", trusted))
         .isSameAs(Verdict.PASS);
     // From a peer that is not trusted, the header is the client's word only.
-    assertThat(gate.check(route, address("198.51.100.1"), "192.0.2.7", trusted, null))
+    assertThat(checkBehind(route, address("198.51.100.1"), "192.0.2.7", trusted))
         .isSameAs(Verdict.PASS);
   }
 
@@ -167,7 +168,13 @@ class GateTest {
   }
 
   private Verdict check(Route route, InetAddress peer, String forwardedFor, String authorization) {
-    return gate.check(route, peer, forwardedFor, List.of(), authorization);
+    return gate.check(
+        route, ClientKeys.client(peer, false, forwardedFor, TrustedProxies.NONE), authorization);
+  }
+
+  private Verdict checkBehind(
+      Route route, InetAddress peer, String forwardedFor, TrustedProxies trusted) {
+    return gate.check(route, ClientKeys.client(peer, false, forwardedFor, trusted), null);
   }
 
   private static Verdict result(Verdict pending) {

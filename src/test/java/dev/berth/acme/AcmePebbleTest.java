@@ -87,7 +87,7 @@ class AcmePebbleTest {
             Duration.ofSeconds(10),
             Duration.ofSeconds(10),
             100,
-            List.of(),
+            dev.berth.config.TrustedProxies.NONE,
             false,
             RouteLimits.standard(),
             1,

@@ -459,7 +459,8 @@ class ConfigLoaderTest {
             "berth.toml:2: listeners[0].address: \""
                 + address
                 + "\" (expected: \"host:port\" like \"127.0.0.1:8080\", \":8080\" (all"
-                + " interfaces) or \"[::1]:8080\", with a port from 1 to 65535)");
+                + " interfaces) or \"[::1]:8080\", with a port from 1 to 65535, or \"unix:\" and"
+                + " an absolute path like \"unix:/srv/alice/berth.sock\")");
   }
 
   @Test
@@ -660,7 +661,8 @@ class ConfigLoaderTest {
   private static final String SIZE =
       "(expected: a size like \"8k\", \"10m\", \"1g\" or a number of bytes)";
   private static final String PROXIES =
-      "(expected: a list of addresses or CIDR blocks like [\"10.0.0.0/8\", \"127.0.0.1\"]";
+      "(expected: a list of addresses or CIDR blocks, and \"unix:\" for unix-socket peers, like"
+          + " [\"127.0.0.1\", \"10.0.0.0/8\", \"unix:\"]";
   private static final String ONLY_APP = "(expected: only on a route with app = ...)";
   private static final String ONLY_STATIC = "(expected: only on a route with static = ...)";
 
@@ -693,11 +695,12 @@ class ConfigLoaderTest {
                 Duration.ofSeconds(5),
                 Duration.ofMinutes(2),
                 500,
-                List.of(
-                    Cidr.parse("10.0.0.0/8"),
-                    Cidr.parse("192.168.1.1/32"),
-                    Cidr.parse("fd00::/8"),
-                    Cidr.parse("::1/128")),
+                TrustedProxies.of(
+                    List.of(
+                        Cidr.parse("10.0.0.0/8"),
+                        Cidr.parse("192.168.1.1/32"),
+                        Cidr.parse("fd00::/8"),
+                        Cidr.parse("::1/128"))),
                 true,
                 new RouteLimits(1L << 30, Duration.ofMillis(500), Duration.ofSeconds(120)),
                 3,
@@ -713,7 +716,7 @@ class ConfigLoaderTest {
             Duration.ofSeconds(20),
             Duration.ofSeconds(75),
             10_000,
-            List.of(),
+            TrustedProxies.NONE,
             false,
             new RouteLimits(10L << 20, Duration.ofSeconds(5), Duration.ofSeconds(60)),
             0,
@@ -731,7 +734,7 @@ class ConfigLoaderTest {
                 Duration.ofSeconds(20),
                 Duration.ofSeconds(75),
                 3,
-                List.of(),
+                TrustedProxies.NONE,
                 false,
                 RouteLimits.standard(),
                 0,
@@ -870,7 +873,8 @@ class ConfigLoaderTest {
                 ]
                 """);
 
-    assertThat(config.edge().trustedProxies())
+    assertThat(config.edge().trustedProxies().unix()).isFalse();
+    assertThat(config.edge().trustedProxies().blocks())
         .containsExactly(
             new Cidr(new byte[] {10, 0, 0, 0}, 8),
             new Cidr(new byte[] {(byte) 172, 16, 0, 0}, 12),
@@ -879,7 +883,7 @@ class ConfigLoaderTest {
             Cidr.parse("2001:db8:0:0:0:0:0:0/32"),
             Cidr.parse("fe80:0:0:0:0:0:0:1/128"));
     assertThat(parse(LISTENER + "[edge]\ntrusted_proxies = []\n").edge().trustedProxies())
-        .isEmpty();
+        .isEqualTo(TrustedProxies.NONE);
   }
 
   @Test

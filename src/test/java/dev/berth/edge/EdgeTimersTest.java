@@ -52,7 +52,7 @@ class EdgeTimersTest {
             HEADER_TIMEOUT,
             KEEPALIVE,
             100,
-            List.of(),
+            dev.berth.config.TrustedProxies.NONE,
             false,
             RouteLimits.standard(),
             1,

@@ -57,7 +57,7 @@ class EdgeTlsRestTest {
             Duration.ofSeconds(10),
             Duration.ofSeconds(4),
             100,
-            List.of(),
+            dev.berth.config.TrustedProxies.NONE,
             false,
             RouteLimits.standard(),
             1,

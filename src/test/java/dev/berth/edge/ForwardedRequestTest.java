@@ -86,7 +86,7 @@ class ForwardedRequestTest {
             java.time.Duration.ofSeconds(20),
             java.time.Duration.ofSeconds(75),
             100,
-            java.util.List.of(),
+            dev.berth.config.TrustedProxies.NONE,
             true,
             RouteLimits.standard(),
             1,

@@ -16,7 +16,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,7 +39,7 @@ class ServerFieldTest {
             Duration.ofSeconds(10),
             Duration.ofSeconds(10),
             100,
-            List.of(),
+            dev.berth.config.TrustedProxies.NONE,
             false,
             RouteLimits.standard(),
             1,
