@@ -78,8 +78,9 @@ final class AppKeys {
               "\"unix\"",
               "\"tcp\"",
               """
-              How web instances listen: "unix", a socket in <state_dir>/run given as BERTH_SOCKET,
-              or "tcp", a free port on 127.0.0.1 given as PORT.
+              How web instances listen: "unix", a socket <state_dir>/run/APP/APP-N.G.sock (N the
+              instance's number, G 0 to 9: a successor gets the next free one) given as
+              BERTH_SOCKET, or "tcp", a free port on 127.0.0.1 given as PORT.
               """)
           .runOnly();
 

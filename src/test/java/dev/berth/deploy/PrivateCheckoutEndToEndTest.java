@@ -111,8 +111,9 @@ class PrivateCheckoutEndToEndTest {
   /**
    * A root berth with the examples at {@code examples}: served from release 1; an edit goes live
    * with the next {@code berth up} (release 2). With {@code restartAndDeploy}: an edit and a
-   * restart keep release 2 and say so, {@code berth deploy} makes it live, and an up without a
-   * change reuses the current release.
+   * restart keep release 2 and say which files are not live, {@code berth deploy} makes them live;
+   * after it, an edit and a restart keep release 3 and say so, as {@code berth status} does, and
+   * the next up copies the folder.
    */
   private void servesAndReleasesFromTheFolder(Path examples, boolean restartAndDeploy)
       throws Exception {
@@ -160,26 +161,63 @@ class PrivateCheckoutEndToEndTest {
         assertThat(restart.exit()).as(restart.out() + restart.err()).isZero();
         assertThat(restart.out())
             .contains(
-                "note: onboarding runs release 2; its folder "
+                "berth: restarted onboarding; "
                     + onboarding
-                    + " changed since release 2 was copied from it: `berth deploy onboarding`"
-                    + " makes the change live");
+                    + " has changed since release 2 was copied from it (1 file changed: api.py);"
+                    + " run 'berth deploy onboarding' to make it live");
         assertThat(service()).as("a restart runs the same release").isEqualTo("onboarding, edited");
 
         Cli deploy = Cli.run(config, "deploy", "onboarding");
         assertThat(deploy.exit()).as(deploy.out() + deploy.err()).isZero();
         assertThat(deploy.out()).contains("onboarding release 3 is current");
         assertThat(service()).isEqualTo("onboarding, edited again");
+        assertThat(Cli.run(config, "restart", "onboarding").out())
+            .as("nothing to deploy")
+            .endsWith("berth: restarted onboarding (release 3)");
+
+        // Issue 25: after a deploy, an edit is not live through a restart either, and is named.
+        edit(onboarding, "onboarding, edited after the deploy");
+        Files.writeString(onboarding.resolve("notes.txt"), "to do\n");
+        restart = Cli.run(config, "restart", "onboarding");
+        assertThat(restart.exit()).as(restart.out() + restart.err()).isZero();
+        String undeployed =
+            onboarding
+                + " has changed since release 3 was copied from it (1 file changed, 1 added:"
+                + " api.py, notes.txt)";
+        assertThat(restart.out())
+            .endsWith(
+                "berth: restarted onboarding; "
+                    + undeployed
+                    + "; run 'berth deploy onboarding' to make it live");
+        assertThat(service()).isEqualTo("onboarding, edited again");
+        // berth status says it too, below who serves what.
+        Cli status = Cli.run(config, "status");
+        assertThat(status.out().lines())
+            .anySatisfy(
+                l -> assertThat(l).matches("\\(any\\)\\s+/\\s+app onboarding \\(release 3\\)"))
+            .anySatisfy(
+                l -> assertThat(l).matches("\\(any\\)\\s+/tasks\\s+app tasks \\(release 1\\)"))
+            .anySatisfy(
+                l ->
+                    assertThat(l)
+                        .matches(
+                            "\\(any\\)\\s+/static\\s+files "
+                                + java.util.regex.Pattern.quote(
+                                    examples.resolve("static").toRealPath().toString())))
+            .contains(
+                "onboarding: " + undeployed + "; run 'berth deploy onboarding' to make it live");
         stop(berth, config);
       }
 
       try (BerthProcess berth = up(config)) {
         assertThat(berth.output())
-            .as("nothing changed since the deploy: release 3 runs again")
-            .doesNotContain("copied from");
-        assertThat(service()).isEqualTo("onboarding, edited again");
-        assertThat(Files.readSymbolicLink(state.resolve("apps/onboarding/current")).toString())
-            .endsWith("3");
+            .as("the next berth up takes the folder as it is now")
+            .contains(
+                "app onboarding: release 4 copied from "
+                    + onboarding
+                    + " (its folder changed since release 3 was copied from it)")
+            .doesNotContain("app tasks: release 2");
+        assertThat(service()).isEqualTo("onboarding, edited after the deploy");
         stop(berth, config);
       }
     } finally {

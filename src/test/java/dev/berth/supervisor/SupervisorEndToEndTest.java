@@ -206,7 +206,7 @@ class SupervisorEndToEndTest {
             .containsSubsequence(
                 "web.1: starting its successor",
                 "web.2: starting its successor",
-                "berth: restarted web")
+                "berth: restarted web (release 1)")
             .anyMatch(l -> l.matches("web\\.1: replaced in \\d+ ms"))
             .anyMatch(l -> l.matches("web\\.2: replaced in \\d+ ms"));
         load.awaitMore(100, WAIT);
