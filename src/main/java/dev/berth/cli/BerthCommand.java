@@ -165,16 +165,40 @@ public final class BerthCommand implements Runnable {
       name = "up",
       description = {
         "Start the edge and every app, in the foreground.",
-        "Runs until SIGINT or SIGTERM, then drains connections and stops the apps."
+        "Runs until SIGINT or SIGTERM, then drains connections and stops the apps.",
+        "--detach starts it in the background and returns once it serves."
       })
   static final class Up extends ConfigCommand {
+    @Option(
+        names = {"-d", "--detach"},
+        description = {
+          "Start in the background and return once it serves, with its pid;",
+          "its lines go to <state_dir>/log/berth.log. Exits 0 when it runs already."
+        })
+    boolean detach;
+
+    /** The daemon that {@code --detach} starts (see {@link Detach}). */
+    @Option(names = Detach.BACKGROUND_OPTION, hidden = true)
+    boolean background;
+
     @Override
     int run(Config config) {
+      // The command that started it checked already, and showed what it found.
+      if (background) {
+        return new Daemon(config, System.out, true).run();
+      }
+      Detach detached =
+          detach
+              ? new Detach(config, spec.commandLine().getOut(), spec.commandLine().getErr())
+              : null;
+      if (detached != null && detached.alreadyRunning()) {
+        return 0;
+      }
       // Before anything starts: an app whose program is missing could not start anyway.
       if (!preflight(config, System.out::println)) {
         return EXIT_USAGE;
       }
-      return new Daemon(config, System.out).run();
+      return detached != null ? detached.start() : new Daemon(config, System.out).run();
     }
   }
 

@@ -59,6 +59,9 @@ public final class Daemon {
   /** berth's output; once its log is open, each line goes there too. */
   private PrintStream out;
 
+  /** A berth started by {@code berth up --detach}: its output until it serves; else null. */
+  private final BackgroundConsole background;
+
   private final CountDownLatch stopRequested = new CountDownLatch(1);
 
   /** Set once the apps are wired; until then, the config berth started with is what runs. */
@@ -68,8 +71,18 @@ public final class Daemon {
   private volatile String tlsEngine = "";
 
   public Daemon(Config config, PrintStream out) {
+    this(config, out, false);
+  }
+
+  /**
+   * @param background whether {@code berth up --detach} started it: {@code out} is then a file,
+   *     written until berth serves, and its log holds everything (see {@link BackgroundConsole})
+   */
+  public Daemon(Config config, PrintStream out, boolean background) {
     this.config = requireNonNull(config, "config");
-    this.out = requireNonNull(out, "out");
+    requireNonNull(out, "out");
+    this.background = background ? new BackgroundConsole(out) : null;
+    this.out = background ? this.background.stream() : out;
   }
 
   /** A line of berth's own, on its output and in its log. */
@@ -95,6 +108,26 @@ public final class Daemon {
       out.println("berth: cannot create run directory " + runDir + ": " + e.getMessage());
       return 1;
     }
+    // Before the control socket: of two berths started at once, one goes on, the other stops here.
+    PidFile pidFile;
+    try {
+      pidFile = PidFile.lock(config.stateDir());
+    } catch (PidFile.HeldException e) {
+      out.println(e.getMessage());
+      return 1;
+    } catch (IOException e) {
+      out.println("berth: cannot open " + PidFile.NAME + ": " + e.getMessage());
+      return 1;
+    }
+    try {
+      return run(transport, runDir, pidFile);
+    } finally {
+      pidFile.close();
+    }
+  }
+
+  /** The rest of {@link #run()}, with the state dir's lock held. */
+  private int run(Transport transport, Path runDir, PidFile pidFile) {
     ControlServer control;
     CommandRegistry commands = new CommandRegistry();
     try {
@@ -116,6 +149,10 @@ public final class Daemon {
     OwnLog ownLog = OwnLog.start(logs.berth());
     PrintStream console = out;
     out = ownLog.tee(console);
+    if (background != null) {
+      ownLog.takeOverStandardStreams(console);
+      out.println("berth: started by berth up --detach, pid " + ProcessHandle.current().pid());
+    }
     out.println("berth: state in " + config.stateDir() + " (releases, logs, app data)");
     // The control socket proves no other berth runs here: what a previous one left is ours to end.
     StateFile stateFile = new StateFile(config.stateDir().resolve("processes.json"));
@@ -239,7 +276,13 @@ public final class Daemon {
     // A reload asked meanwhile waits for this start, and then compares with what runs.
     Thread.ofVirtual()
         .name("berth-start")
-        .start(() -> reloader.starting(() -> start(external, deployer, supervisor, bound, engine)));
+        .start(
+            () ->
+                reloader.starting(
+                    () -> {
+                      start(external, deployer, supervisor, bound, engine);
+                      serving(pidFile);
+                    }));
     awaitStop();
 
     reloader.close();
@@ -276,6 +319,37 @@ public final class Daemon {
                     line -> out.println("berth: " + line),
                     warning -> out.println("berth: WARNING: " + warning)))
         .toList();
+  }
+
+  /**
+   * Once the start is over: the pid file names this berth, and one started by {@code berth up
+   * --detach} writes no more to its standard output (the command that started it returns).
+   */
+  private void serving(PidFile pidFile) {
+    if (stopRequested.getCount() == 0) {
+      return;
+    }
+    if (background != null) {
+      out.println(
+          "berth: serving; from now on its lines go to "
+              + config.stateDir().resolve("log").resolve(Logs.BERTH + ".log")
+              + " only");
+    }
+    try {
+      pidFile.serving();
+    } catch (IOException e) {
+      if (background == null) {
+        out.println("berth: WARNING: cannot write " + PidFile.NAME + ": " + e.getMessage());
+        return;
+      }
+      // berth up --detach waits for it: without it, berth would serve unseen.
+      out.println("berth: cannot write " + PidFile.NAME + ": " + e.getMessage() + "; stopping");
+      stopRequested.countDown();
+      return;
+    }
+    if (background != null) {
+      background.stop();
+    }
   }
 
   /**

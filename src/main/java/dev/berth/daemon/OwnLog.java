@@ -3,7 +3,11 @@ package dev.berth.daemon;
 import static java.util.Objects.requireNonNull;
 
 import dev.berth.logs.LogStream;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.logging.ConsoleHandler;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
@@ -21,6 +25,12 @@ final class OwnLog implements AutoCloseable {
   private final LogStream stream;
   private final Handler handler;
 
+  /**
+   * Where log records are printed besides the log, for a berth in the background; in the
+   * foreground, null: the root logger's ConsoleHandler prints them to standard error.
+   */
+  private volatile PrintStream console;
+
   private OwnLog(LogStream stream) {
     this.stream = requireNonNull(stream, "stream");
     SimpleFormatter formatter = new SimpleFormatter();
@@ -29,7 +39,12 @@ final class OwnLog implements AutoCloseable {
           @Override
           public void publish(LogRecord record) {
             if (isLoggable(record)) {
-              stream.append(SOURCE, formatter.format(record).stripTrailing());
+              String line = formatter.format(record);
+              stream.append(SOURCE, line.stripTrailing());
+              PrintStream copy = console;
+              if (copy != null) {
+                copy.print(line);
+              }
             }
           }
 
@@ -56,6 +71,48 @@ final class OwnLog implements AutoCloseable {
         stream.append(SOURCE, line);
       }
     };
+  }
+
+  /**
+   * For a berth started by {@code berth up --detach}: log records are printed to {@code console}
+   * instead of the JVM's standard error, and whatever writes to {@code System.out} or {@code
+   * System.err} (a stack trace nobody caught) goes to berth's log, line by line, and to {@code
+   * console}. The JVM's standard output and error then get only what the JVM itself writes (a
+   * crash, running out of memory), so the file they point at stays small.
+   */
+  void takeOverStandardStreams(PrintStream console) {
+    Logger root = Logger.getLogger("");
+    for (Handler each : root.getHandlers()) {
+      if (each instanceof ConsoleHandler) {
+        root.removeHandler(each);
+      }
+    }
+    this.console = requireNonNull(console, "console");
+    PrintStream lines = new PrintStream(new Lines(console), true, StandardCharsets.UTF_8);
+    System.setOut(lines);
+    System.setErr(lines);
+  }
+
+  /** Bytes written to it, as lines of berth's log (and of the console). */
+  private final class Lines extends OutputStream {
+    private final PrintStream console;
+    private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+
+    Lines(PrintStream console) {
+      this.console = console;
+    }
+
+    @Override
+    public synchronized void write(int b) {
+      if (b == '\n') {
+        String text = line.toString(StandardCharsets.UTF_8).stripTrailing();
+        line.reset();
+        stream.append(SOURCE, text);
+        console.println(text);
+      } else {
+        line.write(b);
+      }
+    }
   }
 
   @Override
