@@ -94,6 +94,9 @@ class SharedServerEndToEndTest {
       Path env =
           BerthProcess.write(site.resolve("app1/.env"), "SECRET_KEY=" + user.name() + "-secret\n");
       Files.setPosixFilePermissions(env, PosixFilePermissions.fromString("rw-r--r--"));
+      if (user == bob) {
+        django(site);
+      }
       user.own(site);
     }
     checkWithReadableEnv = berth(alice, "check").output();
@@ -157,7 +160,7 @@ class SharedServerEndToEndTest {
   }
 
   @Test
-  @Order(2)
+  @Order(3)
   void aGroupOrOtherReadableEnvIsWarnedAbout() throws Exception {
     assertThat(checkWithReadableEnv).contains(".env");
     Exec check = berth(alice, "check");
@@ -166,7 +169,7 @@ class SharedServerEndToEndTest {
   }
 
   @Test
-  @Order(3)
+  @Order(4)
   void bobCannotReachReadNorControlAnythingOfAlices() throws Exception {
     Path socket = socket(alice);
     Exec connect = bob.run("curl", "-sS", "--unix-socket", socket.toString(), "http://localhost/");
@@ -193,6 +196,67 @@ class SharedServerEndToEndTest {
     assertThat(Curl.get(apache.url("/" + alice.name() + "/app1/")).status())
         .as("alice's app still serves")
         .isEqualTo(200);
+  }
+
+  @Test
+  @Order(2)
+  void theDjangoMiddlewareGivesTheClientsAddress() throws Exception {
+    for (FrontServer front : List.of(apache, nginx)) {
+      Curl.Response response =
+          Curl.get(front.url("/" + bob.name() + "/app2/"), "--interface", CLIENT);
+      assertThat(response.status()).as(front.name() + ": " + response.body()).isEqualTo(200);
+      // Apache's block says X-Forwarded-Proto: https; nginx's passes its own scheme, http here.
+      assertThat(response.body())
+          .as(front.name())
+          .isEqualTo(CLIENT + " secure=" + (front == apache ? "True" : "False"));
+    }
+  }
+
+  /**
+   * bob's second app: Django in one file, with the page's middleware as {@code realip.py} and
+   * nothing else of the page's about the scheme (gunicorn takes it from X-Forwarded-Proto).
+   */
+  private static void django(Path site) throws Exception {
+    BerthProcess.write(site.resolve("app2/realip.py"), doc.block("python", "def real_ip"));
+    BerthProcess.write(
+        site.resolve("app2/project.py"),
+        """
+        from django.conf import settings
+
+        settings.configure(
+            ALLOWED_HOSTS=["*"],
+            ROOT_URLCONF=__name__,
+            SECRET_KEY="test",
+            MIDDLEWARE=["realip.real_ip"],
+        )
+
+        from django.core.wsgi import get_wsgi_application
+        from django.http import HttpResponse
+        from django.urls import path
+
+
+        def index(request):
+            return HttpResponse(f"{request.META['REMOTE_ADDR']} secure={request.is_secure()}")
+
+
+        urlpatterns = [path("", index)]
+        application = get_wsgi_application()
+        """);
+    Path config = site.resolve("berth.toml");
+    Files.writeString(
+        config,
+        Files.readString(config)
+            + """
+
+            [apps.app2]
+            dir = "app2"
+            command = "gunicorn project:application"
+
+            [[routes]]
+            path = "/%s/app2"
+            app = "app2"
+            """
+                .formatted(bob.name()));
   }
 
   /** Whether bob's attempt to bind a unix socket at {@code path} fails. */
