@@ -5,8 +5,11 @@ import dev.berth.config.Config;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -70,6 +73,7 @@ final class AppCommands {
           out.println(i.path("last_problem").asText());
         }
       }
+      printRoutes(out, result);
       JsonNode certificates = result.path("certificates");
       if (!certificates.isEmpty()) {
         out.println();
@@ -182,7 +186,21 @@ final class AppCommands {
           "restart",
           args().put("app", app),
           event -> out.println(event.fields().path("text").asText()),
-          r -> say("restarted " + app));
+          r -> say(restarted(app, r)));
+    }
+
+    /**
+     * {@code restarted shop (release 3)}, or, when the folder has edits the release has not: {@code
+     * restarted shop; /srv/shop has changed since release 3 was copied from it (...); run 'berth
+     * deploy shop' to make it live}.
+     */
+    static String restarted(String app, JsonNode result) {
+      JsonNode undeployed = result.path("undeployed");
+      if (undeployed.isObject()) {
+        return "restarted " + app + "; " + undeployed.path("text").asText() + "; " + advice(app);
+      }
+      JsonNode release = result.path("release");
+      return "restarted " + app + (release.isInt() ? " (release " + release.asInt() + ")" : "");
     }
   }
 
@@ -296,6 +314,66 @@ final class AppCommands {
           e -> out.println(e.fields().path("text").asText()),
           r -> say("environment of " + app + " changed"));
     }
+  }
+
+  /**
+   * Who serves what: one row per route (its host, "(any)" for every host, its path prefix, and
+   * where it goes), then a line per app whose folder has edits its release has not.
+   */
+  static void printRoutes(PrintWriter out, JsonNode result) {
+    Map<String, String> releases = new HashMap<>();
+    for (JsonNode app : result.path("apps")) {
+      if (app.path("release").isInt()) {
+        releases.put(app.path("app").asText(), "release " + app.path("release").asInt());
+      }
+    }
+    JsonNode routes = result.path("routes");
+    if (!routes.isEmpty()) {
+      List<String[]> rows = new ArrayList<>();
+      rows.add(new String[] {"HOST", "PATH", "SERVES"});
+      for (JsonNode route : routes) {
+        String host = route.path("host").asText();
+        rows.add(
+            new String[] {
+              host.isEmpty() ? "(any)" : host, route.path("path").asText(), serves(route, releases)
+            });
+      }
+      out.println();
+      printTable(out, rows);
+    }
+    for (JsonNode app : result.path("apps")) {
+      JsonNode undeployed = app.path("undeployed");
+      if (undeployed.isObject()) {
+        String name = app.path("app").asText();
+        out.println(name + ": " + undeployed.path("text").asText() + "; " + advice(name));
+      }
+    }
+  }
+
+  private static String serves(JsonNode route, Map<String, String> releases) {
+    if (route.has("release_files")) {
+      String app = route.path("app").asText();
+      return "files of app "
+          + app
+          + ": "
+          + route.path("release_files").asText()
+          + Optional.ofNullable(releases.get(app)).map(r -> " (" + r + ")").orElse("");
+    }
+    if (route.has("app")) {
+      String app = route.path("app").asText();
+      return "app "
+          + app
+          + Optional.ofNullable(releases.get(app)).map(r -> " (" + r + ")").orElse("");
+    }
+    if (route.has("static")) {
+      return "files " + route.path("static").asText();
+    }
+    return "redirect " + route.path("status").asInt() + " " + route.path("redirect").asText();
+  }
+
+  /** What makes the edits in an app's folder live (a restart runs the same release again). */
+  static String advice(String app) {
+    return "run 'berth deploy " + app + "' to make it live";
   }
 
   static String duration(long seconds) {

@@ -3,6 +3,7 @@ package dev.berth.daemon;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.berth.config.Config;
 import dev.berth.control.ClientGoneException;
 import dev.berth.control.CommandRegistry;
 import dev.berth.control.ControlException;
@@ -10,6 +11,7 @@ import dev.berth.control.ControlHandler;
 import dev.berth.control.Replies;
 import dev.berth.control.Request;
 import dev.berth.deploy.Deployer;
+import dev.berth.deploy.FolderChanges;
 import dev.berth.deploy.Releases;
 import dev.berth.logs.LogLine;
 import dev.berth.logs.LogStream;
@@ -24,6 +26,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * The daemon's control commands (docs/control-protocol.md): what {@code berth status}, {@code
@@ -44,13 +47,22 @@ final class ControlCommands {
   private final Logs logs;
   private final Deployer deployer;
   private final CertificateCommands certificates;
+  private final Supplier<Config> running;
 
+  /**
+   * @param running the config berth runs now (as reloads change it): its routes and apps for status
+   */
   ControlCommands(
-      Supervisor supervisor, Logs logs, Deployer deployer, CertificateCommands certificates) {
+      Supervisor supervisor,
+      Logs logs,
+      Deployer deployer,
+      CertificateCommands certificates,
+      Supplier<Config> running) {
     this.supervisor = requireNonNull(supervisor, "supervisor");
     this.logs = requireNonNull(logs, "logs");
     this.deployer = requireNonNull(deployer, "deployer");
     this.certificates = requireNonNull(certificates, "certificates");
+    this.running = requireNonNull(running, "running");
   }
 
   void registerIn(CommandRegistry registry) {
@@ -293,7 +305,8 @@ final class ControlCommands {
       }
     }
     progress(replies, app + ": environment stored; rolling restart to apply it");
-    restart(request, replies);
+    rollingRestart(app, replies);
+    replies.result(Map.of("app", app));
   }
 
   private Map<String, Object> status() {
@@ -324,6 +337,9 @@ final class ControlCommands {
     result.put("instances", instances);
     result.put("log_lines_dropped", logs.dropped());
     result.put("certificates", certificates.rows());
+    Config config = running.get();
+    result.put("apps", StatusRows.apps(config, deployer));
+    result.put("routes", StatusRows.routes(config.routes()));
     return result;
   }
 
@@ -361,15 +377,26 @@ final class ControlCommands {
     }
   }
 
+  /**
+   * args: app. The result names the release that runs again, and what the app's folder has that it
+   * does not (null when nothing): someone who edited the folder must hear that it is not live.
+   */
   private void restart(Request request, Replies replies) throws Exception {
     String app = app(request);
+    rollingRestart(app, replies);
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("app", app);
+    OptionalInt release = deployer.releases(app).current();
+    result.put("release", release.isPresent() ? release.getAsInt() : null);
+    result.put("undeployed", deployer.folderChanges(app).map(FolderChanges::fields).orElse(null));
+    replies.result(result);
+  }
+
+  private void rollingRestart(String app, Replies replies) throws ControlException {
     Optional<String> failure = supervisor.restartApp(app, step -> progress(replies, step));
     if (failure.isPresent()) {
       throw new ControlException(ControlException.FAILED, failure.get());
     }
-    // A restart runs the same release: someone who edited the folder must hear that it is not live.
-    deployer.folderChanged(app).ifPresent(line -> progress(replies, "note: " + line));
-    replies.result(Map.of("app", app));
   }
 
   /**

@@ -193,7 +193,8 @@ public final class Daemon {
     Deployer deployer =
         new Deployer(
             supervisor, logs, config.stateDir(), config.apps().values(), line -> out.println(line));
-    new ControlCommands(supervisor, logs, deployer, new CertificateCommands(acme::current))
+    new ControlCommands(
+            supervisor, logs, deployer, new CertificateCommands(acme::current), this::running)
         .registerIn(commands);
     HealthChecker healthChecker = new HealthChecker(transport, group);
     healthChecker.start(backends.all());

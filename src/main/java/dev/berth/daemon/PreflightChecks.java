@@ -29,8 +29,8 @@ import java.util.OptionalInt;
  * once it was deployed, with the user and PATH its processes get), in the loader's words: {@code
  * berth.toml:7: apps.web.command: gunicorn: not found for user nobody (PATH=...)}; and what berth's
  * user and the apps' users must reach ({@link AccessChecks}). An error means the app cannot start;
- * a warning, that a check could not be made, or that a route would break its app's links ({@link
- * StripPrefixCheck}).
+ * a warning, that a check could not be made, that a route would break its app's links ({@link
+ * StripPrefixCheck}), or that an app's .env file is readable by other users ({@link EnvFileModes}).
  */
 public final class PreflightChecks {
 
@@ -103,6 +103,7 @@ public final class PreflightChecks {
         if (configured.external()) {
           continue;
         }
+        EnvFileModes.warning(configured, lines).ifPresent(warnings::add);
         if (!access.app(configured)) {
           continue;
         }

@@ -379,37 +379,4 @@ public final class AppPlacer {
     }
     return OptionalInt.empty();
   }
-
-  /**
-   * When the folder changed since berth last copied it: a line saying so and what makes the change
-   * live ({@code berth restart} runs the release as it is).
-   */
-  Optional<String> folderChanged(App definition) {
-    String name = definition.name();
-    try {
-      Releases releases = new Releases(stateDir, name);
-      OptionalInt current = releases.current();
-      Optional<Releases.Release> last = lastCopy(releases);
-      Path folder = definition.run().dir();
-      if (current.isEmpty()
-          || last.isEmpty()
-          || !last.get().source().equals(folder.toString())
-          || last.get().madeFrom(folder, new FolderTree(folder, stateDir).fingerprint())) {
-        return Optional.empty();
-      }
-      return Optional.of(
-          name
-              + " runs release "
-              + current.getAsInt()
-              + "; its folder "
-              + folder
-              + " changed since release "
-              + last.get().number()
-              + " was copied from it: `berth deploy "
-              + name
-              + "` makes the change live");
-    } catch (IOException | RuntimeException e) {
-      return Optional.empty();
-    }
-  }
 }

@@ -134,12 +134,12 @@ public final class Deployer {
   }
 
   /**
-   * When the app runs a release made from its folder and the folder changed since: a line saying so
-   * and what makes the change live ({@code berth restart} runs the release as it is).
+   * What the app's folder has that the release it runs does not, when its code comes from the
+   * folder: edits that {@code berth restart} (the same release again) does not make live.
    */
-  public Optional<String> folderChanged(String name) {
+  public Optional<FolderChanges> folderChanges(String name) {
     App definition = definitions.get(name);
-    return definition == null ? Optional.empty() : placer.folderChanged(definition);
+    return definition == null ? Optional.empty() : FolderChanges.of(definition, stateDir);
   }
 
   /**

@@ -40,7 +40,7 @@ final class FolderTree {
   }
 
   /** What a walk sees: directories (before their content) and regular files and symlinks. */
-  private interface Visitor {
+  interface Visitor {
     void directory(Path dir, String relative, BasicFileAttributes attrs) throws IOException;
 
     void file(Path file, String relative, BasicFileAttributes attrs) throws IOException;
@@ -119,7 +119,11 @@ final class FolderTree {
     return HexFormat.of().formatHex(digest.digest());
   }
 
-  private void walk(Visitor visitor) throws IOException {
+  /**
+   * Visits what a copy takes, each path with its name relative to the folder; {@link
+   * Visitor#directory} is called before a directory's content.
+   */
+  void walk(Visitor visitor) throws IOException {
     Files.walkFileTree(
         root,
         new SimpleFileVisitor<>() {

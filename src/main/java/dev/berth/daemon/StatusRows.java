@@ -1,0 +1,76 @@
+package dev.berth.daemon;
+
+import dev.berth.config.App;
+import dev.berth.config.Config;
+import dev.berth.config.Route;
+import dev.berth.deploy.Deployer;
+import dev.berth.deploy.FolderChanges;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+
+/**
+ * What {@code status} says besides the instances: who serves what (each route, with its host and
+ * path prefix, and where it goes), and per app the release it runs and the edits in its folder that
+ * are not deployed (docs/control-protocol.md).
+ */
+final class StatusRows {
+
+  private StatusRows() {}
+
+  /** The routes, in the config's order: host ("" for any), path, and one of the target fields. */
+  static List<Map<String, Object>> routes(List<Route> routes) {
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (Route route : routes) {
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("host", route.host());
+      row.put("path", route.path());
+      switch (route.target()) {
+        case Route.AppTarget app -> row.put("app", app.app());
+        case Route.StaticTarget files -> row.put("static", files.root().toString());
+        case Route.ReleaseFilesTarget files -> {
+          row.put("app", files.app());
+          row.put("release_files", files.dir().toString());
+        }
+        case Route.RedirectTarget redirect -> {
+          row.put("redirect", redirect.location());
+          row.put("status", redirect.status());
+        }
+      }
+      rows.add(row);
+    }
+    return rows;
+  }
+
+  /**
+   * Each app of the config: the release it runs (null for one berth only proxies to, or that has
+   * none yet) and what its folder has that the release does not (null when nothing).
+   */
+  static List<Map<String, Object>> apps(Config config, Deployer deployer) {
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (App app : config.apps().values()) {
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("app", app.name());
+      OptionalInt release = app.external() ? OptionalInt.empty() : current(deployer, app.name());
+      row.put("release", release.isPresent() ? release.getAsInt() : null);
+      row.put(
+          "undeployed",
+          app.external()
+              ? null
+              : deployer.folderChanges(app.name()).map(FolderChanges::fields).orElse(null));
+      rows.add(row);
+    }
+    return rows;
+  }
+
+  private static OptionalInt current(Deployer deployer, String app) {
+    try {
+      return deployer.releases(app).current();
+    } catch (java.io.UncheckedIOException e) {
+      // Status is always answered: an unreadable link is a release not known.
+      return OptionalInt.empty();
+    }
+  }
+}
