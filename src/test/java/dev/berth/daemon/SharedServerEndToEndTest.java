@@ -162,10 +162,13 @@ class SharedServerEndToEndTest {
   @Test
   @Order(3)
   void aGroupOrOtherReadableEnvIsWarnedAbout() throws Exception {
-    assertThat(checkWithReadableEnv).contains(".env");
+    Path env = alice.home().resolve("site/app1/.env");
+    assertThat(checkWithReadableEnv)
+        .contains(env + " is readable by group " + alice.name() + " and others (mode 0644)")
+        .contains("chmod 600 " + env);
     Exec check = berth(alice, "check");
     assertThat(check.exit()).as(check.output()).isZero();
-    assertThat(check.output()).as("after chmod 600").doesNotContain(".env");
+    assertThat(check.output()).as("after chmod 600").doesNotContain("is readable by");
   }
 
   @Test
@@ -257,6 +260,61 @@ class SharedServerEndToEndTest {
             app = "app2"
             """
                 .formatted(bob.name()));
+  }
+
+  @Test
+  @Order(5)
+  void theWatchdogLineBringsAKilledBerthBack() throws Exception {
+    String watchdog = watchdogLine(alice);
+    long pid = berthPid(alice);
+    Exec alive = cron(alice, watchdog);
+    assertThat(alive.exit()).as(alive.output()).isZero();
+    assertThat(berthPid(alice)).as("the watchdog leaves a running berth alone").isEqualTo(pid);
+
+    ProcessHandle berth = ProcessHandle.of(pid).orElseThrow();
+    berth.destroyForcibly();
+    Await.until("alice's berth to die", () -> !berth.isAlive());
+    assertThat(cannotBind(socket(alice)))
+        .as("while alice's berth is down, bob cannot take her socket's path")
+        .isTrue();
+
+    Exec revived = cron(alice, watchdog);
+    assertThat(revived.exit()).as(revived.output()).isZero();
+    assertThat(berthPid(alice)).isNotEqualTo(pid);
+    Curl.Response index = Curl.get(apache.url("/" + alice.name() + "/app1/"));
+    assertThat(index.status()).as(index.body() + apache.errorLog()).isEqualTo(200);
+  }
+
+  /**
+   * The command of the watchdog line that {@code berth service install --cron} puts in the user's
+   * crontab, as its dry run prints it: {@code *}{@code /5 * * * * COMMAND}.
+   */
+  private static String watchdogLine(TestUser user) throws Exception {
+    Exec plan = berth(user, "service", "install", "--cron", "--dry-run");
+    assertThat(plan.exit()).as(plan.output()).isZero();
+    return plan.output()
+        .lines()
+        .map(String::strip)
+        .filter(line -> line.startsWith("*/5 * * * * ") && line.contains("--detach"))
+        .map(line -> line.substring("*/5 * * * * ".length()))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no watchdog line in:\n" + plan.output()));
+  }
+
+  /** {@code command} as cron runs it for the user: /bin/sh -c, PATH=/usr/bin:/bin, in HOME. */
+  private static Exec cron(TestUser user, String command) throws Exception {
+    // crontab(5): cron unescapes a % as the line's standard input starts after it.
+    return user.run(Map.of("PATH", "/usr/bin:/bin"), "/bin/sh", "-c", command.replace("\\%", "%"));
+  }
+
+  /** The pid of the user's berth, as {@code berth ping} tells it. */
+  private static long berthPid(TestUser user) throws Exception {
+    Exec ping = berth(user, "ping");
+    assertThat(ping.exit()).as(ping.output()).isZero();
+    java.util.regex.Matcher pid =
+        java.util.regex.Pattern.compile("pid (\\d+)").matcher(ping.output());
+    assertThat(pid.find()).as(ping.output()).isTrue();
+    return Long.parseLong(pid.group(1));
   }
 
   /** Whether bob's attempt to bind a unix socket at {@code path} fails. */
