@@ -146,6 +146,8 @@ class SharedServerEndToEndTest {
       }
     }
     for (TestUser user : List.of(alice, bob)) {
+      Exec status = berth(user, "status");
+      assertThat(status.output()).as("who serves what").contains("/" + user.name() + "/app1");
       Path log = user.home().resolve("site/.berth/log/access.log");
       Await.until(
           "berth's access log of " + user.name() + " to name the client, not the front server",
