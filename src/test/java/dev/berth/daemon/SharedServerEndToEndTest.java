@@ -94,6 +94,9 @@ class SharedServerEndToEndTest {
       Path env =
           BerthProcess.write(site.resolve("app1/.env"), "SECRET_KEY=" + user.name() + "-secret\n");
       Files.setPosixFilePermissions(env, PosixFilePermissions.fromString("rw-r--r--"));
+      if (user == bob) {
+        django(site);
+      }
       user.own(site);
     }
     checkWithReadableEnv = berth(alice, "check").output();
@@ -143,6 +146,8 @@ class SharedServerEndToEndTest {
       }
     }
     for (TestUser user : List.of(alice, bob)) {
+      Exec status = berth(user, "status");
+      assertThat(status.output()).as("who serves what").contains("/" + user.name() + "/app1");
       Path log = user.home().resolve("site/.berth/log/access.log");
       Await.until(
           "berth's access log of " + user.name() + " to name the client, not the front server",
@@ -157,16 +162,19 @@ class SharedServerEndToEndTest {
   }
 
   @Test
-  @Order(2)
+  @Order(3)
   void aGroupOrOtherReadableEnvIsWarnedAbout() throws Exception {
-    assertThat(checkWithReadableEnv).contains(".env");
+    Path env = alice.home().resolve("site/app1/.env");
+    assertThat(checkWithReadableEnv)
+        .contains(env + " is readable by group " + alice.name() + " and others (mode 0644)")
+        .contains("chmod 600 " + env);
     Exec check = berth(alice, "check");
     assertThat(check.exit()).as(check.output()).isZero();
-    assertThat(check.output()).as("after chmod 600").doesNotContain(".env");
+    assertThat(check.output()).as("after chmod 600").doesNotContain("is readable by");
   }
 
   @Test
-  @Order(3)
+  @Order(4)
   void bobCannotReachReadNorControlAnythingOfAlices() throws Exception {
     Path socket = socket(alice);
     Exec connect = bob.run("curl", "-sS", "--unix-socket", socket.toString(), "http://localhost/");
@@ -193,6 +201,122 @@ class SharedServerEndToEndTest {
     assertThat(Curl.get(apache.url("/" + alice.name() + "/app1/")).status())
         .as("alice's app still serves")
         .isEqualTo(200);
+  }
+
+  @Test
+  @Order(2)
+  void theDjangoMiddlewareGivesTheClientsAddress() throws Exception {
+    for (FrontServer front : List.of(apache, nginx)) {
+      Curl.Response response =
+          Curl.get(front.url("/" + bob.name() + "/app2/"), "--interface", CLIENT);
+      assertThat(response.status()).as(front.name() + ": " + response.body()).isEqualTo(200);
+      // Apache's block says X-Forwarded-Proto: https; nginx's passes its own scheme, http here.
+      assertThat(response.body())
+          .as(front.name())
+          .isEqualTo(CLIENT + " secure=" + (front == apache ? "True" : "False"));
+    }
+  }
+
+  /**
+   * bob's second app: Django in one file, with the page's middleware as {@code realip.py} and
+   * nothing else of the page's about the scheme (gunicorn takes it from X-Forwarded-Proto).
+   */
+  private static void django(Path site) throws Exception {
+    BerthProcess.write(site.resolve("app2/realip.py"), doc.block("python", "def real_ip"));
+    BerthProcess.write(
+        site.resolve("app2/project.py"),
+        """
+        from django.conf import settings
+
+        settings.configure(
+            ALLOWED_HOSTS=["*"],
+            ROOT_URLCONF=__name__,
+            SECRET_KEY="test",
+            MIDDLEWARE=["realip.real_ip"],
+        )
+
+        from django.core.wsgi import get_wsgi_application
+        from django.http import HttpResponse
+        from django.urls import path
+
+
+        def index(request):
+            return HttpResponse(f"{request.META['REMOTE_ADDR']} secure={request.is_secure()}")
+
+
+        urlpatterns = [path("", index)]
+        application = get_wsgi_application()
+        """);
+    Path config = site.resolve("berth.toml");
+    Files.writeString(
+        config,
+        Files.readString(config)
+            + """
+
+            [apps.app2]
+            dir = "app2"
+            command = "gunicorn project:application"
+
+            [[routes]]
+            path = "/%s/app2"
+            app = "app2"
+            """
+                .formatted(bob.name()));
+  }
+
+  @Test
+  @Order(5)
+  void theWatchdogLineBringsAKilledBerthBack() throws Exception {
+    String watchdog = watchdogLine(alice);
+    long pid = berthPid(alice);
+    Exec alive = cron(alice, watchdog);
+    assertThat(alive.exit()).as(alive.output()).isZero();
+    assertThat(berthPid(alice)).as("the watchdog leaves a running berth alone").isEqualTo(pid);
+
+    ProcessHandle berth = ProcessHandle.of(pid).orElseThrow();
+    berth.destroyForcibly();
+    Await.until("alice's berth to die", () -> !berth.isAlive());
+    assertThat(cannotBind(socket(alice)))
+        .as("while alice's berth is down, bob cannot take her socket's path")
+        .isTrue();
+
+    Exec revived = cron(alice, watchdog);
+    assertThat(revived.exit()).as(revived.output()).isZero();
+    assertThat(berthPid(alice)).isNotEqualTo(pid);
+    Curl.Response index = Curl.get(apache.url("/" + alice.name() + "/app1/"));
+    assertThat(index.status()).as(index.body() + apache.errorLog()).isEqualTo(200);
+  }
+
+  /**
+   * The command of the watchdog line that {@code berth service install --cron} puts in the user's
+   * crontab, as its dry run prints it: {@code *}{@code /5 * * * * COMMAND}.
+   */
+  private static String watchdogLine(TestUser user) throws Exception {
+    Exec plan = berth(user, "service", "install", "--cron", "--dry-run");
+    assertThat(plan.exit()).as(plan.output()).isZero();
+    return plan.output()
+        .lines()
+        .map(String::strip)
+        .filter(line -> line.startsWith("*/5 * * * * ") && line.contains("--detach"))
+        .map(line -> line.substring("*/5 * * * * ".length()))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no watchdog line in:\n" + plan.output()));
+  }
+
+  /** {@code command} as cron runs it for the user: /bin/sh -c, PATH=/usr/bin:/bin, in HOME. */
+  private static Exec cron(TestUser user, String command) throws Exception {
+    // crontab(5): cron unescapes a % as the line's standard input starts after it.
+    return user.run(Map.of("PATH", "/usr/bin:/bin"), "/bin/sh", "-c", command.replace("\\%", "%"));
+  }
+
+  /** The pid of the user's berth, as {@code berth ping} tells it. */
+  private static long berthPid(TestUser user) throws Exception {
+    Exec ping = berth(user, "ping");
+    assertThat(ping.exit()).as(ping.output()).isZero();
+    java.util.regex.Matcher pid =
+        java.util.regex.Pattern.compile("pid (\\d+)").matcher(ping.output());
+    assertThat(pid.find()).as(ping.output()).isTrue();
+    return Long.parseLong(pid.group(1));
   }
 
   /** Whether bob's attempt to bind a unix socket at {@code path} fails. */
