@@ -44,6 +44,7 @@ class UnixListenerEndToEndTest {
   private Path socket;
   private Path accessLog;
   private BerthProcess berth;
+  private int port;
 
   @BeforeAll
   void startBerth(@TempDir Path tmp) throws Exception {
@@ -53,8 +54,13 @@ class UnixListenerEndToEndTest {
     Path site = Files.createDirectories(tmp.resolve("site"));
     Files.writeString(site.resolve("hello.txt"), "hello over a unix socket\n".repeat(1000));
     config = tmp.resolve("berth.toml");
-    write(List.of(), "");
-    berth = BerthProcess.up(config);
+    berth =
+        BerthProcess.upOnFreePort(
+            free -> {
+              port = free;
+              write(List.of(), "");
+              return config;
+            });
   }
 
   /** The config, with these trusted_proxies and more [[listeners]] tables. */
@@ -74,6 +80,10 @@ class UnixListenerEndToEndTest {
         [[listeners]]
         address = "unix:%3$s"
         socket_group = "daemon"
+        http2_cleartext = true
+
+        [[listeners]]
+        address = "127.0.0.1:%6$d"
         %4$s
 
         [apps.web]
@@ -94,7 +104,8 @@ class UnixListenerEndToEndTest {
                 String.join(", ", trusted.stream().map(t -> "\"" + t + "\"").toList()),
                 socket,
                 moreListeners,
-                BerthProcess.testApp()));
+                BerthProcess.testApp(),
+                port));
   }
 
   @AfterAll
@@ -154,6 +165,16 @@ class UnixListenerEndToEndTest {
 
     assertThat(echo.path("headers").has("x-forwarded-for")).isFalse();
     assertThat(logLine("/echo?untrusted")).startsWith("unix: - - [");
+    // Nor is a TCP peer trusted that is not listed: the log has the peer, the app berth's chain.
+    echo =
+        JSON.readTree(
+            Curl.get(
+                    "http://127.0.0.1:" + port + "/echo?tcp-untrusted",
+                    "-H",
+                    "X-Forwarded-For: 192.0.2.7")
+                .body());
+    assertThat(echo.path("headers").path("x-forwarded-for").asText()).isEqualTo("127.0.0.1");
+    assertThat(logLine("/echo?tcp-untrusted")).startsWith("127.0.0.1 - - [");
   }
 
   @Test
@@ -181,6 +202,22 @@ class UnixListenerEndToEndTest {
     // No chain: nobody to tell.
     get("/echo?nochain");
     assertThat(logLine("/echo?nochain")).startsWith("unix: - - [");
+    // HTTP/2 (h2c) on the socket: the same client.
+    Curl.Response h2 =
+        get("/echo?h2", "--http2-prior-knowledge", "-H", "X-Forwarded-For: 198.51.100.2");
+    assertThat(h2.status()).isEqualTo(200);
+    assertThat(logLine("/echo?h2")).startsWith("198.51.100.2 - - [").contains("HTTP/2.0");
+    // Apache on 127.0.0.1 over TCP: its address goes on the chain, the client is the one before.
+    echo =
+        JSON.readTree(
+            Curl.get(
+                    "http://127.0.0.1:" + port + "/echo?tcp-trusted",
+                    "-H",
+                    "X-Forwarded-For: 192.0.2.7, 198.51.100.1")
+                .body());
+    assertThat(echo.path("headers").path("x-forwarded-for").asText())
+        .isEqualTo("192.0.2.7, 198.51.100.1, 127.0.0.1");
+    assertThat(logLine("/echo?tcp-trusted")).startsWith("198.51.100.1 - - [");
 
     Curl.Response onStale = Curl.get("http://x/echo", "--unix-socket", stale.toString());
     assertThat(onStale.status()).isEqualTo(200);
