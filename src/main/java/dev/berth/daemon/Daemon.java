@@ -329,9 +329,14 @@ public final class Daemon {
       return;
     }
     if (background != null) {
+      // Its pid and where its lines go, as the command that started it returns: the last line.
       out.println(
-          "berth: serving; from now on its lines go to "
-              + config.stateDir().resolve("log").resolve(Logs.BERTH + ".log")
+          "berth: serving in the background, pid "
+              + ProcessHandle.current().pid()
+              + " (in "
+              + config.stateDir().resolve(PidFile.NAME).toAbsolutePath()
+              + "); from now on its lines go to "
+              + config.stateDir().resolve("log").resolve(Logs.BERTH + ".log").toAbsolutePath()
               + " only");
     }
     try {
