@@ -8,7 +8,7 @@ import dev.berth.testing.Curl;
 import dev.berth.testing.DocBlocks;
 import dev.berth.testing.Exec;
 import dev.berth.testing.FrontServer;
-import dev.berth.testing.ReadableClasspath;
+import dev.berth.testing.LauncherInstall;
 import dev.berth.testing.TestUser;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +17,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,7 +38,6 @@ import org.junit.jupiter.api.io.TempDir;
  * group-readable .env is warned about; a killed berth comes back by the watchdog line.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-@org.junit.jupiter.api.Disabled("until unix listeners, up --detach and the .env warning are merged")
 class SharedServerEndToEndTest {
 
   private static final String PAGE = "docs/shared-server.md";
@@ -50,7 +51,7 @@ class SharedServerEndToEndTest {
   private static DocBlocks doc;
   private static TestUser alice;
   private static TestUser bob;
-  private static String classpath;
+  private static Path launcher;
   private static FrontServer apache;
   private static FrontServer nginx;
   private static String checkWithReadableEnv;
@@ -85,7 +86,7 @@ class SharedServerEndToEndTest {
             FrontServer.nginx(tmp.resolve("nginx"), adminPaths(doc.block("nginx", "proxy_pass"))));
 
     // Each user: the page's app and berth.toml under ~/site, as the user; berth as the user.
-    classpath = ReadableClasspath.under(Files.createDirectory(tmp.resolve("classpath")));
+    launcher = LauncherInstall.into(tmp.resolve("opt/berth"));
     for (TestUser user : List.of(alice, bob)) {
       Path site = user.home().resolve("site");
       BerthProcess.write(site.resolve("app1/app.py"), doc.block("python", "ProxyFix(app.wsgi_app"));
@@ -104,8 +105,19 @@ class SharedServerEndToEndTest {
       // The page's advice: the folder and the .env private.
       Exec chmod = user.run("sh", "-ec", "chmod 700 ~/site && chmod 600 ~/site/app1/.env");
       assertThat(chmod.exit()).as(chmod.output()).isZero();
-      up(user);
     }
+    // Both at once: each start waits for its apps to be ready.
+    CompletableFuture<Void> bobsUp =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                up(bob);
+              } catch (Exception e) {
+                throw new CompletionException(e);
+              }
+            });
+    up(alice);
+    bobsUp.join();
   }
 
   @AfterAll
@@ -341,7 +353,7 @@ class SharedServerEndToEndTest {
     return closeable;
   }
 
-  // TEMPORARY, until unix listeners and up --detach are merged: TCP ports, berth in the foreground.
+  // TEMPORARY, until unix listeners serve: TCP ports in the page's blocks.
   private static final boolean TCP = true;
   private static final Map<String, Integer> PORTS = new java.util.HashMap<>();
 
@@ -404,33 +416,15 @@ class SharedServerEndToEndTest {
         user.command(Map.of(), berthCommand(List.of(args))));
   }
 
-  /** berth's JVM as a user runs it, from the classpath every user can read. */
+  /** berth as a user runs it: the launcher the administrator installed. */
   private static List<String> berthCommand(List<String> args) {
-    List<String> command =
-        new ArrayList<>(
-            List.of(
-                ProcessHandle.current().info().command().orElse("java"),
-                "-XX:+UseSerialGC",
-                "-Xmx128m",
-                "--enable-native-access=ALL-UNNAMED",
-                "-cp",
-                classpath,
-                "dev.berth.Main"));
+    List<String> command = new ArrayList<>(List.of(launcher.toString()));
     command.addAll(args);
     return command;
   }
 
   /** The page's `berth up --detach`, as the user in ~/site. */
   private static void up(TestUser user) throws Exception {
-    if (TCP) {
-      BerthProcess berth =
-          closeLater(
-              BerthProcess.launch(
-                  new ProcessBuilder(user.command(Map.of(), berthCommand(List.of("up"))))
-                      .directory(user.home().resolve("site").toFile())));
-      berth.awaitLine("berth: serving on", java.time.Duration.ofSeconds(60));
-      return;
-    }
     Exec up = berth(user, "up", "--detach");
     assertThat(up.exit()).as(user.name() + "'s berth up --detach: " + up.output()).isZero();
   }
