@@ -201,7 +201,7 @@ public final class Daemon {
               + tls.internalRoot()
               + ", or add it to the system's trust store)");
     }
-    List<InetSocketAddress> bound;
+    List<Listener> bound;
     try {
       bound = edge.bind(config.listeners());
     } catch (CannotListen e) {
@@ -383,7 +383,7 @@ public final class Daemon {
       List<App> external,
       Deployer deployer,
       Supervisor supervisor,
-      List<InetSocketAddress> bound,
+      List<Listener> bound,
       String engine) {
     List<AppPlacer.Placed> placed = placed(deployer);
     List<Supervisor.StartResult> results =
@@ -414,7 +414,7 @@ public final class Daemon {
   private void reportStart(
       List<App> external,
       List<Supervisor.StartResult> results,
-      List<InetSocketAddress> bound,
+      List<Listener> bound,
       String engine) {
     for (App app : external) {
       out.println(
@@ -445,12 +445,10 @@ public final class Daemon {
       result.failures().forEach(failure -> out.println("berth:   " + failure));
       storedEnv(result.app().name()).ifPresent(out::println);
     }
-    for (int i = 0; i < bound.size(); i++) {
-      var listener = config.listeners().get(i);
-      int port = bound.get(i).getPort();
+    for (Listener listener : bound) {
       out.println(
           "berth: serving on "
-              + listener.onPort(port).url()
+              + listener.url()
               + " ("
               + engine
               + (listener.secure() ? ", " + tlsEngine : "")

@@ -474,9 +474,10 @@ final class Reloader {
     private void addListeners() {
       for (Listener listener : change.addedListeners()) {
         // Two listeners on one port (127.0.0.1:8080 instead of :8080) cannot be bound at once:
-        // the old one goes first, for the moment it takes.
+        // the old one goes first, for the moment it takes. (A unix socket's path is taken over in
+        // place by the edge.)
         Optional<Listener> samePort =
-            change.removedListeners().stream().filter(l -> l.port() == listener.port()).findFirst();
+            change.removedListeners().stream().filter(l -> l.collidesWith(listener)).findFirst();
         samePort.ifPresent(l -> edge.unbind(l, next.shutdownTimeout()));
         try {
           edge.bind(listener);

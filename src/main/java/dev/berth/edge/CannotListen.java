@@ -52,10 +52,15 @@ public final class CannotListen extends IOException {
     return new CannotListen(listener, message, cause);
   }
 
-  /** Unix-socket listeners are bound by the next commit. */
-  static CannotListen unsupported(Listener listener) {
+  /** {@code unix:/srv/alice/berth.sock: WHY}. */
+  static CannotListen because(Listener listener, String why, Throwable cause) {
+    return new CannotListen(listener, listener.address() + ": " + why, cause);
+  }
+
+  /** {@code unix:/srv/alice/berth.sock is already in use (DETAIL)}. */
+  static CannotListen inUse(Listener listener, String detail) {
     return new CannotListen(
-        listener, listener.address() + ": unix-socket listeners are not served yet", null);
+        listener, listener.address() + " is already in use (" + detail + ")", null);
   }
 
   /** The errno of the failure, as well as it can be told; 0 when it cannot. */
@@ -82,7 +87,6 @@ public final class CannotListen extends IOException {
    * The address as the config writes it: {@code 127.0.0.1:8080}, {@code [::1]:8080}, {@code :8080}.
    */
   private static String shown(Listener listener) {
-    String host = listener.host().contains(":") ? "[" + listener.host() + "]" : listener.host();
-    return host + ":" + listener.port();
+    return listener.address();
   }
 }

@@ -24,6 +24,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.DecoderException;
@@ -66,6 +67,11 @@ public final class Edge {
   private volatile Live live;
 
   private final ServerBootstrap bootstrap;
+  private final ServerBootstrap unixBootstrap;
+
+  /** The files of the unix-socket listeners, by server channel: removed when it closes. */
+  private final Map<Channel, SocketFile> socketFiles = new ConcurrentHashMap<>();
+
   private final ChannelGroup listening =
       new DefaultChannelGroup("listeners", GlobalEventExecutor.INSTANCE);
   private final ChannelGroup connections =
@@ -129,6 +135,33 @@ public final class Edge {
     ContentEncoders.load();
     this.accessLog = requireNonNull(accessLog, "accessLog");
     this.logSpec = requireNonNull(logSpec, "logSpec");
+    ChannelInitializer<Channel> accepted =
+        new ChannelInitializer<>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            if (connections.size() >= settings().maxConnections()) {
+              // As nginx at worker_connections: no answer, the connection is just closed.
+              ch.close();
+              return;
+            }
+            connections.add(ch);
+            TlsSites sites = tls;
+            Listener listener = ch.attr(LISTENER).get();
+            ChannelHandler handshake =
+                sites == null || !listener.secure() ? null : sites.handshake(listener);
+            if (handshake != null) {
+              ch.pipeline().addLast(new PlainOnTlsPort(), handshake, new ProtocolChoice(Edge.this));
+            } else if (listener.http2Cleartext()) {
+              ch.pipeline().addLast(new PriorKnowledge(Edge.this));
+            }
+            serve(ch.pipeline());
+          }
+        };
+    // One for every connection: Netty's default is one per connection (32 bytes of heap on each
+    // idle one); the per-connection state is in the handle each read makes anyway. Up to 16 reads
+    // per wake-up: what Netty sets on a stream channel's own allocator (a shared one keeps the
+    // allocator's default of 1).
+    RecvByteBufAllocator reads = new AdaptiveRecvByteBufAllocator().maxMessagesPerRead(16);
     this.bootstrap =
         new ServerBootstrap()
             .group(group)
@@ -137,52 +170,30 @@ public final class Edge {
             .option(ChannelOption.SO_REUSEADDR, true)
             // No TCP_NODELAY option here: Netty's socket channels set it already, and setting it
             // again was one more system call per accepted connection.
-            // One for every connection: Netty's default is one per connection (32 bytes of heap on
-            // each idle one); the per-connection state is in the handle each read makes anyway.
-            // Up to 16 reads per wake-up: what Netty sets on a stream channel's own allocator (a
-            // shared one keeps the allocator's default of 1).
-            .childOption(
-                ChannelOption.RCVBUF_ALLOCATOR,
-                new AdaptiveRecvByteBufAllocator().maxMessagesPerRead(16))
-            .childHandler(
-                new ChannelInitializer<>() {
-                  @Override
-                  protected void initChannel(Channel ch) {
-                    if (connections.size() >= settings().maxConnections()) {
-                      // As nginx at worker_connections: no answer, the connection is just closed.
-                      ch.close();
-                      return;
-                    }
-                    connections.add(ch);
-                    TlsSites sites = tls;
-                    Listener listener = ch.attr(LISTENER).get();
-                    ChannelHandler handshake =
-                        sites == null || !listener.secure() ? null : sites.handshake(listener);
-                    if (handshake != null) {
-                      ch.pipeline()
-                          .addLast(new PlainOnTlsPort(), handshake, new ProtocolChoice(Edge.this));
-                    } else if (listener.http2Cleartext()) {
-                      ch.pipeline().addLast(new PriorKnowledge(Edge.this));
-                    }
-                    serve(ch.pipeline());
-                  }
-                });
+            .childOption(ChannelOption.RCVBUF_ALLOCATOR, reads)
+            .childHandler(accepted);
+    this.unixBootstrap =
+        new ServerBootstrap()
+            .group(group)
+            .channel(transport.serverDomainChannel())
+            .option(ChannelOption.SO_BACKLOG, 1024)
+            .childOption(ChannelOption.RCVBUF_ALLOCATOR, reads)
+            .childHandler(accepted);
   }
 
   /**
    * Binds every listener, or none: if one cannot be bound, those already bound are closed again.
    *
-   * @return the bound addresses, in order (with the real port where the config said 0)
+   * @return the listeners as bound, in order (with the real port where the config said 0)
    * @throws CannotListen naming the listener that could not be bound, and why
    */
-  public List<InetSocketAddress> bind(List<Listener> listeners) throws CannotListen {
-    List<InetSocketAddress> bound = new ArrayList<>();
+  public List<Listener> bind(List<Listener> listeners) throws CannotListen {
+    List<Listener> bound = new ArrayList<>();
     for (Listener listener : listeners) {
       try {
         bound.add(bind(listener));
       } catch (CannotListen e) {
-        byListener.clear();
-        listening.close().awaitUninterruptibly();
+        closeAll();
         throw e;
       }
     }
@@ -190,16 +201,18 @@ public final class Edge {
   }
 
   /**
-   * Binds one more listener (a reload added it); the others are not touched.
+   * Binds one more listener (a reload added it); the others are not touched. A unix socket's path
+   * that one of this edge's listeners holds is taken over in place (its mode or group changed): the
+   * old listener then keeps accepting only the connections already queued.
    *
-   * @return the bound address
+   * @return the listener as bound (with the real port where it said 0)
    * @throws CannotListen saying why it cannot be bound (in use, and by which process; not
    *     permitted...)
    */
-  public InetSocketAddress bind(Listener listener) throws CannotListen {
+  public Listener bind(Listener listener) throws CannotListen {
     requireNonNull(listener, "listener");
     if (listener.isUnix()) {
-      throw CannotListen.unsupported(listener);
+      return bindUnix(listener);
     }
     InetSocketAddress address =
         listener.host().isEmpty()
@@ -212,7 +225,43 @@ public final class Edge {
     }
     listening.add(future.channel());
     byListener.put(listener, future.channel());
-    return (InetSocketAddress) future.channel().localAddress();
+    return listener.onPort(((InetSocketAddress) future.channel().localAddress()).getPort());
+  }
+
+  private Listener bindUnix(Listener listener) throws CannotListen {
+    boolean ours =
+        byListener.keySet().stream()
+            .anyMatch(l -> l.isUnix() && l.unix().path().equals(listener.unix().path()));
+    SocketFile file = SocketFile.prepare(listener, ours);
+    ChannelFuture future =
+        unixBootstrap
+            .clone()
+            .childAttr(LISTENER, listener)
+            .bind(transport.unixAddress(file.bindPath()))
+            .awaitUninterruptibly();
+    if (!future.isSuccess()) {
+      file.abandon();
+      throw CannotListen.because(
+          listener, "cannot listen: " + future.cause().getMessage(), future.cause());
+    }
+    try {
+      file.place();
+    } catch (CannotListen e) {
+      future.channel().close().awaitUninterruptibly();
+      throw e;
+    }
+    socketFiles.put(future.channel(), file);
+    listening.add(future.channel());
+    byListener.put(listener, future.channel());
+    return listener;
+  }
+
+  /** Closes every listener, and removes the socket files of the unix ones. */
+  private void closeAll() {
+    byListener.clear();
+    listening.close().awaitUninterruptibly();
+    socketFiles.values().forEach(SocketFile::remove);
+    socketFiles.clear();
   }
 
   /**
@@ -229,6 +278,10 @@ public final class Edge {
     }
     server.close().awaitUninterruptibly();
     listening.remove(server);
+    SocketFile file = socketFiles.remove(server);
+    if (file != null) {
+      file.remove();
+    }
     // Accepted connections are children of the server channel that accepted them.
     List<Channel> accepted = connections.stream().filter(ch -> ch.parent() == server).toList();
     for (Channel ch : accepted) {
@@ -270,8 +323,7 @@ public final class Edge {
    * and after {@code timeout} closes whatever is left.
    */
   public void drain(Duration timeout) {
-    byListener.clear();
-    listening.close().awaitUninterruptibly();
+    closeAll();
     for (Channel ch : connections) {
       ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(EdgeHandler.DRAIN));
     }

@@ -15,10 +15,22 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Starting berth at boot without systemd: an {@code @reboot} line in the user's crontab, after a
- * marker comment naming the service, so that uninstall finds both lines again.
+ * Starting berth at boot without systemd: an {@code @reboot} line in the user's crontab that runs
+ * {@code berth up --detach}, and a watchdog line that runs it again every few minutes when {@code
+ * berth ping} gets no answer (berth died: killed, out of memory). Both follow a marker comment
+ * naming the service, so that uninstall finds them again. A watchdog run while berth still starts
+ * changes nothing: the daemon holds its state dir's lock from its first moment, and {@code up
+ * --detach} says so and exits 0.
  */
 final class CronInstaller {
+
+  /** How often the watchdog line looks: a dead berth is back within this many minutes. */
+  static final int WATCHDOG_MINUTES = 5;
+
+  private static final String WATCHDOG = "*/" + WATCHDOG_MINUTES + " * * * * ";
+
+  /** What berth prints goes to its logs (berth.out, berth.log), not to cron's mail. */
+  private static final String QUIET = " >/dev/null 2>&1";
 
   private final Host host;
 
@@ -27,7 +39,7 @@ final class CronInstaller {
   }
 
   /**
-   * The plan that adds (or replaces) berth's @reboot line.
+   * The plan that adds (or replaces) berth's @reboot and watchdog lines.
    *
    * @param asked whether the user asked for cron (--cron), rather than falling back to it
    * @param who the plan's {@link ServicePlan#who}
@@ -43,26 +55,11 @@ final class CronInstaller {
       String path,
       List<String> portNotes) {
     String user = host.userName();
-    Path log = config.stateDir().resolve("log/berth.out");
-    String command =
-        "cd "
-            + shell(config.file().getParent().toString())
-            + " && mkdir -p "
-            + shell(log.getParent().toString())
-            + " && PATH="
-            + shell(path)
-            + " BERTH_JAVA="
-            + shell(host.java().toString())
-            + " "
-            + shell(launcher.toString())
-            + " up -c "
-            + shell(config.file().toString())
-            + " >> "
-            + shell(log.toString())
-            + " 2>&1";
-    // In a crontab, % ends the command (the rest becomes its input) unless escaped.
-    String line = "@reboot " + command.replace("%", "\\%");
+    List<String> lines = lines(config, launcher, path);
     String marker = marker(name);
+    List<String> block = new ArrayList<>();
+    block.add(marker);
+    block.addAll(lines);
 
     List<String> notes = new ArrayList<>();
     if (!asked) {
@@ -73,75 +70,115 @@ final class CronInstaller {
     Optional<Path> crontab = host.program("crontab");
     List<String> table = List.of();
     if (crontab.isEmpty()) {
-      blocker = byHand("crontab is not installed", line);
+      blocker = byHand("crontab is not installed", lines);
     } else {
       Optional<List<String>> current = readCrontab(crontab.get());
       if (current.isEmpty()) {
-        blocker = byHand("crontab -l failed: " + crontabError(crontab.get()), line);
+        blocker = byHand("crontab -l failed: " + crontabError(crontab.get()), lines);
       } else {
         table = current.get();
       }
     }
     List<Step> steps = new ArrayList<>();
     String done;
-    if (table.contains(line)) {
-      notes.add("the crontab of " + user + " already has this line: " + line);
+    int at = find(table, name);
+    if (at >= 0 && table.subList(at, berthLinesEnd(table, at)).equals(block)) {
+      notes.add("the crontab of " + user + " already has these lines");
       done = "berth: nothing to do: the crontab of " + user + " already starts berth at boot";
     } else {
       List<String> next = new ArrayList<>(table);
-      int at = next.indexOf(marker);
       Change change;
-      if (at >= 0 && at + 1 < next.size() && next.get(at + 1).startsWith("@reboot ")) {
-        next.set(at + 1, line);
+      if (at >= 0) {
+        next.subList(at, berthLinesEnd(table, at)).clear();
+        next.addAll(at, block);
         change = Change.REPLACE;
       } else {
-        next.add(marker);
-        next.add(line);
+        next.addAll(block);
         change = Change.ADD;
       }
-      steps.add(
-          new Crontab(
-              crontab.orElse(Path.of("crontab")),
-              user,
-              table(next),
-              List.of(marker, line),
-              change));
-      done = "berth: berth starts at the next boot, as " + user + "; its output goes to " + log;
+      steps.add(new Crontab(crontab.orElse(Path.of("crontab")), user, table(next), block, change));
+      done =
+          "berth: cron starts berth at boot, as "
+              + user
+              + ", and again within "
+              + WATCHDOG_MINUTES
+              + " minutes whenever it does not answer; its log: "
+              + config.stateDir().resolve("log/berth.log");
     }
     notes.addAll(portNotes);
     notes.add(
-        "cron starts berth at boot only: it does not restart berth if it exits, and does not start it now"
-            + " (to start it now, run the command after @reboot, with a trailing &)");
+        "the watchdog line starts berth within "
+            + WATCHDOG_MINUTES
+            + " minutes if it is not running (now too); to start it at once: "
+            + shell(launcher.toString())
+            + " up --detach -c "
+            + shell(config.file().toString()));
     return new ServicePlan(who, steps, notes, blocker, done);
   }
 
+  /** The @reboot line and the watchdog line, as the crontab gets them. */
+  private List<String> lines(Config config, Path launcher, String path) {
+    String berth =
+        "PATH="
+            + shell(path)
+            + " BERTH_JAVA="
+            + shell(host.java().toString())
+            + " "
+            + shell(launcher.toString());
+    String file = " -c " + shell(config.file().toString());
+    String cd = "cd " + shell(config.file().getParent().toString()) + " && ";
+    String up = berth + " up --detach" + file + QUIET;
+    String reboot = "@reboot " + cd + up;
+    String watchdog = WATCHDOG + cd + "{ " + berth + " ping" + file + QUIET + " || " + up + "; }";
+    // In a crontab, % ends the command (the rest becomes its input) unless escaped.
+    return List.of(reboot.replace("%", "\\%"), watchdog.replace("%", "\\%"));
+  }
+
   /**
-   * Adds the step that removes this service's marker and @reboot line from the user's crontab, and
-   * its note, when the crontab has them.
+   * Adds the step that removes this service's marker and the lines after it from the user's
+   * crontab, and its note, when the crontab has them.
    */
   void uninstall(String name, List<Step> steps, List<String> notes) {
     Optional<Path> crontab = host.program("crontab");
     if (crontab.isPresent()) {
       List<String> table = readCrontab(crontab.get()).orElse(List.of());
-      int at = table.indexOf(marker(name));
+      int at = find(table, name);
       if (at >= 0) {
-        List<String> removed = new ArrayList<>(List.of(table.get(at)));
         List<String> rest = new ArrayList<>(table);
-        rest.remove(at);
-        if (at < rest.size() && rest.get(at).startsWith("@reboot ")) {
-          removed.add(rest.remove(at));
-        }
+        List<String> lines = rest.subList(at, berthLinesEnd(table, at));
+        List<String> removed = List.copyOf(lines);
+        lines.clear();
         steps.add(new Crontab(crontab.get(), host.userName(), table(rest), removed, Change.REMOVE));
         notes.add(
-            "a berth started by that line keeps running until it is stopped or the machine restarts");
+            "a berth started by these lines keeps running until it is stopped or the machine restarts");
       }
     }
   }
 
-  private static Blocker byHand(String reason, String line) {
+  /** Where this service's marker is (or the marker of an earlier berth's single line), or -1. */
+  private static int find(List<String> table, String name) {
+    int at = table.indexOf(marker(name));
+    return at >= 0 ? at : table.indexOf(oldMarker(name));
+  }
+
+  /** Past the marker at {@code at} and berth's lines after it (an @reboot, a watchdog line). */
+  private static int berthLinesEnd(List<String> table, int at) {
+    int end = at + 1;
+    if (end < table.size() && table.get(end).startsWith("@reboot ")) {
+      end++;
+    }
+    if (end < table.size()
+        && table.get(end).startsWith(WATCHDOG)
+        && table.get(end).contains(" up --detach ")) {
+      end++;
+    }
+    return end;
+  }
+
+  private static Blocker byHand(String reason, List<String> lines) {
     return new Blocker(
-        reason + "; add this line to your crontab by hand: " + line,
-        reason + "; add the line above to your crontab by hand");
+        reason + "; add these lines to your crontab by hand:\n" + String.join("\n", lines),
+        reason + "; add the lines above to your crontab by hand");
   }
 
   /** The crontab's lines; empty when the user has none yet; absent when crontab -l fails. */
@@ -174,6 +211,13 @@ final class CronInstaller {
   }
 
   private static String marker(String name) {
+    return "# berth service "
+        + name
+        + " (berth service uninstall removes this line and the two after it)";
+  }
+
+  /** The marker before berth's lines were two: still found, to replace or remove. */
+  private static String oldMarker(String name) {
     return "# berth service " + name + " (berth service uninstall removes this line and the next)";
   }
 

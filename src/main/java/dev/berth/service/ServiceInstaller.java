@@ -303,7 +303,7 @@ public final class ServiceInstaller {
               + " logs in (and to keep running after logout): loginctl"
               + " enable-linger "
               + user
-              + " (on many systems this needs root; or use --cron instead)");
+              + " (usually only root may: ask your administrator, once; or use --cron instead)");
     }
     return new ServicePlan(
         who(),

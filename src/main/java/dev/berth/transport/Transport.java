@@ -12,17 +12,20 @@ import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.nio.NioDomainSocketChannel;
+import io.netty.channel.socket.nio.NioServerDomainSocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringDomainSocketChannel;
 import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerDomainSocketChannel;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 import java.net.Inet4Address;
@@ -40,6 +43,7 @@ public final class Transport {
   private final String name;
   private final IoHandlerFactory ioHandlerFactory;
   private final Class<? extends ServerChannel> serverChannel;
+  private final Class<? extends ServerChannel> serverDomainChannel;
   private final ChannelFactory<? extends Channel> tcpChannels;
 
   /** For IPv4 addresses: with epoll an IPv4 socket, see {@link #clientChannel}. */
@@ -54,6 +58,7 @@ public final class Transport {
       String name,
       IoHandlerFactory ioHandlerFactory,
       Class<? extends ServerChannel> serverChannel,
+      Class<? extends ServerChannel> serverDomainChannel,
       ChannelFactory<? extends Channel> tcpChannels,
       ChannelFactory<? extends Channel> tcp4Channels,
       ChannelFactory<? extends Channel> unixChannels,
@@ -61,6 +66,7 @@ public final class Transport {
     this.name = name;
     this.ioHandlerFactory = ioHandlerFactory;
     this.serverChannel = serverChannel;
+    this.serverDomainChannel = serverDomainChannel;
     this.tcpChannels = tcpChannels;
     this.tcp4Channels = tcp4Channels;
     this.unixChannels = unixChannels;
@@ -106,6 +112,7 @@ public final class Transport {
         "io_uring",
         IoUringIoHandler.newFactory(),
         IoUringServerSocketChannel.class,
+        IoUringServerDomainSocketChannel.class,
         IoUringSocketChannel::new,
         // Netty (to 4.2.21) offers no IPv4-only io_uring socket: the dual-stack one, as for other
         // addresses.
@@ -119,6 +126,7 @@ public final class Transport {
         "epoll",
         EpollIoHandler.newFactory(),
         EpollServerSocketChannel.class,
+        EpollServerDomainSocketChannel.class,
         EpollSocketChannel::new,
         () -> new EpollSocketChannel(SocketProtocolFamily.INET),
         EpollDomainSocketChannel::new,
@@ -130,6 +138,7 @@ public final class Transport {
         "nio",
         NioIoHandler.newFactory(),
         NioServerSocketChannel.class,
+        NioServerDomainSocketChannel.class,
         NioSocketChannel::new,
         NioSocketChannel::new,
         NioDomainSocketChannel::new,
@@ -150,6 +159,11 @@ public final class Transport {
 
   public Class<? extends ServerChannel> serverChannel() {
     return serverChannel;
+  }
+
+  /** The server channel of a unix-socket listener; it binds a {@link #unixAddress}. */
+  public Class<? extends ServerChannel> serverDomainChannel() {
+    return serverDomainChannel;
   }
 
   /**

@@ -107,7 +107,7 @@ class AcmePebbleTest {
             accessLog,
             route -> off);
     edge.answerAcmeChallenges(http::answer);
-    httpPort = edge.bind(new Listener("127.0.0.1", 0)).getPort();
+    httpPort = edge.bind(new Listener("127.0.0.1", 0)).port();
     pebble = Pebble.start(dir.resolve("pebble"), httpPort, 1, Duration.ofDays(90), "blocked.test");
   }
 

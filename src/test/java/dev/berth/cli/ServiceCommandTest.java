@@ -227,7 +227,7 @@ class ServiceCommandTest {
   }
 
   @Test
-  void asAnOrdinaryUserWithoutSystemdTheDryRunPrintsTheCrontabLine() throws Exception {
+  void asAnOrdinaryUserWithoutSystemdTheDryRunPrintsTheCrontabLines() throws Exception {
     assumeTrue(root() && Files.isExecutable(SETPRIV), "runs as root, with setpriv");
     Run run = berth(true, tmp, "service", "install", "--dry-run", "-c", config.toString());
 
@@ -236,26 +236,27 @@ class ServiceCommandTest {
     Path dir = config.getParent();
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     // setpriv --reset-env gives nobody PATH=/usr/local/bin:/bin:/usr/bin.
-    String line =
-        "    @reboot cd "
-            + dir
-            + " && mkdir -p "
-            + dir
-            + "/.berth/log && PATH=/usr/local/bin:/bin:/usr/bin BERTH_JAVA="
+    String berth =
+        "PATH=/usr/local/bin:/bin:/usr/bin BERTH_JAVA="
             + java
             + " "
-            + BerthProcess.repo().resolve("berth")
-            + " up -c "
-            + config
-            + " >> "
-            + dir
-            + "/.berth/log/berth.out 2>&1";
-    assertThat(lines.subList(0, 4))
+            + BerthProcess.repo().resolve("berth");
+    String up = berth + " up --detach -c " + config + " >/dev/null 2>&1";
+    assertThat(lines.subList(0, 5))
         .containsExactly(
             "berth service install --dry-run: nothing was changed. A real run as nobody (uid 65534) would:",
             "add to the crontab of nobody (crontab -l, then crontab - with the result):",
-            "    # berth service berth (berth service uninstall removes this line and the next)",
-            line);
+            "    # berth service berth (berth service uninstall removes this line and the two after it)",
+            "    @reboot cd " + dir + " && " + up,
+            "    */5 * * * * cd "
+                + dir
+                + " && { "
+                + berth
+                + " ping -c "
+                + config
+                + " >/dev/null 2>&1 || "
+                + up
+                + "; }");
     assertThat(lines)
         .contains(
             "note: no systemd user instance is reachable ($XDG_RUNTIME_DIR/systemd/private), so cron starts berth");
@@ -265,13 +266,13 @@ class ServiceCommandTest {
     if (!crontabInstalled()) {
       assertThat(lines.getLast())
           .isEqualTo(
-              "note: a real run would fail here: crontab is not installed; add the line above to your crontab by hand");
+              "note: a real run would fail here: crontab is not installed; add the lines above to your crontab by hand");
     }
     assertThat(run.output()).doesNotContain("/nonexistent");
   }
 
   @Test
-  void asAnOrdinaryUserWithoutCrontabARealInstallFailsWithTheLineToAdd() throws Exception {
+  void asAnOrdinaryUserWithoutCrontabARealInstallFailsWithTheLinesToAdd() throws Exception {
     // Only where crontab is not installed: no crontab is ever changed by the tests.
     assumeTrue(root() && Files.isExecutable(SETPRIV), "runs as root, with setpriv");
     assumeFalse(crontabInstalled(), "crontab is installed here");
@@ -279,9 +280,10 @@ class ServiceCommandTest {
     assertThat(run.exit()).as(run.output()).isEqualTo(1);
     assertThat(run.output())
         .startsWith(
-            "berth: crontab is not installed; add this line to your crontab by hand: @reboot cd ")
-        .endsWith(" up -c " + config + " >> " + config.getParent() + "/.berth/log/berth.out 2>&1")
-        .hasLineCount(1);
+            "berth: crontab is not installed; add these lines to your crontab by hand:\n@reboot cd ")
+        .contains(" up --detach -c " + config + " >/dev/null 2>&1\n*/5 * * * * cd ")
+        .endsWith(" up --detach -c " + config + " >/dev/null 2>&1; }")
+        .hasLineCount(3);
   }
 
   @Test

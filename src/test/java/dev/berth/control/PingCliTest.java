@@ -101,14 +101,21 @@ class PingCliTest {
           .isEqualTo(daemon.pid());
       assertThat(PosixPermissions.of(socket)).isEqualTo("rw-------");
 
+      Path pidFile = socket.resolveSibling("berth.pid");
+      dev.berth.testing.Await.until(
+          "berth.pid names the daemon",
+          () -> Files.exists(pidFile) && Files.readString(pidFile).equals(daemon.pid() + "\n"));
       try (BerthProcess second = BerthProcess.start("up", "--config", config.toString())) {
         assertThat(second.waitFor(Duration.ofSeconds(60))).isEqualTo(1);
+        // Refused by the state dir's lock, before the control socket (daemon.PidFile).
         assertThat(second.output())
-            .contains("berth is already running (control socket " + socket + ")");
+            .contains("berth is already running (pid " + daemon.pid() + ", ")
+            .contains("berth.pid)");
       }
 
       assertThat(daemon.terminate(Duration.ofSeconds(30))).isZero();
       assertThat(socket).doesNotExist();
+      assertThat(pidFile).doesNotExist();
     }
   }
 

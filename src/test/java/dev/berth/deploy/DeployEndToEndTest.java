@@ -105,6 +105,7 @@ class DeployEndToEndTest {
         for (int n = current - 2; n <= current; n++) {
           kept.add(String.valueOf(n));
           kept.add(n + ".json");
+          kept.add(n + ".files");
         }
         assertThat(dirs.map(p -> p.getFileName().toString()))
             .containsExactlyInAnyOrderElementsOf(kept);

@@ -303,11 +303,15 @@ class ServiceInstallerTest {
     FakeHost user = new FakeHost().alice(false);
     user.programs.add("crontab");
     ServicePlan plan = new ServiceInstaller(user).install(oddConfig, DEFAULTS);
-    String line = ((ServicePlan.Crontab) plan.steps().getFirst()).changed().get(1);
-    assertThat(line)
-        .startsWith("@reboot cd '" + odd.toString().replace("%", "\\%") + "' && mkdir -p '")
-        .contains(
-            " /opt/berth/berth up -c '" + odd.toString().replace("%", "\\%") + "/berth.toml' >> '");
+    List<String> lines = ((ServicePlan.Crontab) plan.steps().getFirst()).changed();
+    String quoted = "'" + odd.toString().replace("%", "\\%") + "'";
+    assertThat(lines.get(1))
+        .startsWith("@reboot cd " + quoted + " && PATH=")
+        .endsWith(
+            " /opt/berth/berth up --detach -c '"
+                + quoted.substring(1, quoted.length() - 1)
+                + "/berth.toml' >/dev/null 2>&1");
+    assertThat(lines.get(2)).startsWith("*/5 * * * * cd " + quoted + " && { PATH=");
   }
 
   // ---- an ordinary user with systemd ----
@@ -337,7 +341,7 @@ class ServiceInstallerTest {
             "listener *:80: ports below 1024 need root on this host, so berth would fail to bind it; install as root"
                 + " (sudo berth service install) or use a port from 1024 up",
             "to start at boot, before alice logs in (and to keep running after logout): loginctl enable-linger alice"
-                + " (on many systems this needs root; or use --cron instead)");
+                + " (usually only root may: ask your administrator, once; or use --cron instead)");
     assertThat(plan.blocker()).isNull();
 
     assertThat(execute(plan))
@@ -376,24 +380,53 @@ class ServiceInstallerTest {
 
   // ---- an ordinary user without systemd: crontab ----
 
-  private String cronLine() {
+  /** The @reboot line: berth up --detach, as alice, with her PATH and the JDK berth runs on. */
+  private String rebootLine() {
     return "@reboot cd "
         + site
-        + " && mkdir -p "
+        + " && "
+        + berth()
+        + " up --detach -c "
         + site
-        + "/.berth/log && PATH=/home/alice/.local/bin:/usr/bin:/bin"
-        + " BERTH_JAVA=/usr/lib/jvm/jdk-21/bin/java /opt/berth/berth up -c "
-        + site
-        + "/berth.toml >> "
-        + site
-        + "/.berth/log/berth.out 2>&1";
+        + "/berth.toml"
+        + QUIET;
   }
 
+  /** Every 5 minutes: berth up --detach when berth ping gets no answer. */
+  private String watchdogLine() {
+    return "*/5 * * * * cd "
+        + site
+        + " && { "
+        + berth()
+        + " ping -c "
+        + site
+        + "/berth.toml"
+        + QUIET
+        + " || "
+        + berth()
+        + " up --detach -c "
+        + site
+        + "/berth.toml"
+        + QUIET
+        + "; }";
+  }
+
+  private static String berth() {
+    return "PATH=/home/alice/.local/bin:/usr/bin:/bin BERTH_JAVA=/usr/lib/jvm/jdk-21/bin/java"
+        + " /opt/berth/berth";
+  }
+
+  private static final String QUIET = " >/dev/null 2>&1";
+
   private static final String MARKER =
+      "# berth service berth (berth service uninstall removes this line and the two after it)";
+
+  private static final String OLD_MARKER =
       "# berth service berth (berth service uninstall removes this line and the next)";
 
   @Test
-  void withoutASystemdUserInstanceAnAtRebootLineIsAppendedToTheCrontabOnce() throws Exception {
+  void withoutASystemdUserInstanceTheRebootAndWatchdogLinesAreAppendedToTheCrontabOnce()
+      throws Exception {
     host.systemd().alice(false);
     host.programs.add("crontab");
     host.crontab = "MAILTO=alice\n0 3 * * * backup\n";
@@ -406,21 +439,23 @@ class ServiceInstallerTest {
             add to the crontab of alice (crontab -l, then crontab - with the result):
                 %s
                 %s
+                %s
             note: no systemd user instance is reachable ($XDG_RUNTIME_DIR/systemd/private), so cron starts berth
-            note: cron starts berth at boot only: it does not restart berth if it exits, and does not start it now (to start it now, run the command after @reboot, with a trailing &)
+            note: the watchdog line starts berth within 5 minutes if it is not running (now too); to start it at once: /opt/berth/berth up --detach -c %s/berth.toml
             """
-                .formatted(MARKER, cronLine()));
+                .formatted(MARKER, rebootLine(), watchdogLine(), site));
     assertThat(host.crontab).isEqualTo("MAILTO=alice\n0 3 * * * backup\n");
 
+    String block = MARKER + "\n" + rebootLine() + "\n" + watchdogLine() + "\n";
     assertThat(execute(plan))
         .startsWith(
-            "0\nadded to the crontab of alice:\n    " + MARKER + "\n    " + cronLine() + "\n")
+            "0\nadded to the crontab of alice:\n    " + block.replace("\n", "\n    ").strip())
         .endsWith(
-            "berth: berth starts at the next boot, as alice; its output goes to "
+            "berth: cron starts berth at boot, as alice, and again within 5 minutes whenever it"
+                + " does not answer; its log: "
                 + site
-                + "/.berth/log/berth.out\n");
-    assertThat(host.crontab)
-        .isEqualTo("MAILTO=alice\n0 3 * * * backup\n" + MARKER + "\n" + cronLine() + "\n");
+                + "/.berth/log/berth.log\n");
+    assertThat(host.crontab).isEqualTo("MAILTO=alice\n0 3 * * * backup\n" + block);
 
     host.done.clear();
     ServicePlan again = installer().install(config, DEFAULTS);
@@ -429,7 +464,7 @@ class ServiceInstallerTest {
         .endsWith("berth: nothing to do: the crontab of alice already starts berth at boot\n");
     assertThat(host.done).isEmpty();
 
-    // Another config under the same name replaces berth's line, and keeps the others.
+    // Another config under the same name replaces berth's lines, and keeps the others.
     ServicePlan moved = installer().install(config(tmp.resolve("other"), 8080), DEFAULTS);
     assertThat(moved.steps().getFirst().planned()).startsWith("replace in the crontab of alice");
     execute(moved);
@@ -440,7 +475,67 @@ class ServiceInstallerTest {
                 + "\n@reboot cd "
                 + tmp.resolve("other")
                 + " && ")
-        .hasLineCount(4);
+        .contains("\n*/5 * * * * cd " + tmp.resolve("other") + " && ")
+        .hasLineCount(5);
+  }
+
+  @Test
+  void theSingleRebootLineOfAnEarlierBerthIsReplacedByBothLinesAndUninstalled() throws Exception {
+    host.alice(false);
+    host.programs.add("crontab");
+    String earlier =
+        "@reboot cd " + site + " && mkdir -p x && /opt/berth/berth up -c berth.toml >> out 2>&1";
+    host.crontab = "0 3 * * * backup\n" + OLD_MARKER + "\n" + earlier + "\n*/5 * * * * mine\n";
+
+    ServicePlan plan = installer().install(config, DEFAULTS);
+    assertThat(plan.steps().getFirst().planned()).startsWith("replace in the crontab of alice");
+    execute(plan);
+    assertThat(host.crontab)
+        .isEqualTo(
+            "0 3 * * * backup\n"
+                + MARKER
+                + "\n"
+                + rebootLine()
+                + "\n"
+                + watchdogLine()
+                + "\n*/5 * * * * mine\n");
+
+    host.crontab = "0 3 * * * backup\n" + OLD_MARKER + "\n" + earlier + "\n*/5 * * * * mine\n";
+    execute(installer().uninstall(DEFAULTS));
+    assertThat(host.crontab).isEqualTo("0 3 * * * backup\n*/5 * * * * mine\n");
+  }
+
+  /** The watchdog line as sh runs it: berth up --detach only when berth ping fails. */
+  @Test
+  void theWatchdogLineStartsBerthOnlyWhenPingFails(@TempDir Path bin) throws Exception {
+    Path log = bin.resolve("calls");
+    Path launcher = bin.resolve("berth");
+    Files.writeString(
+        launcher,
+        "#!/bin/sh\necho \"$*\" >> " + log + "\n[ \"$1\" != ping ] || exit \"$PING_EXIT\"\n");
+    Files.setPosixFilePermissions(
+        launcher, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    host.alice(false);
+    host.programs.add("crontab");
+    host.berthHome = bin;
+    host.files.put(launcher, "");
+    List<String> lines =
+        ((ServicePlan.Crontab) installer().install(config, DEFAULTS).steps().getFirst()).changed();
+    String command = lines.get(2).substring("*/5 * * * * ".length());
+
+    for (String pingExit : List.of("0", "3")) {
+      Files.deleteIfExists(log);
+      ProcessBuilder sh = new ProcessBuilder("/bin/sh", "-c", command).redirectErrorStream(true);
+      sh.environment().put("PING_EXIT", pingExit);
+      Process process = sh.start();
+      assertThat(process.waitFor()).isZero();
+      String calls = Files.readString(log);
+      assertThat(calls)
+          .isEqualTo(
+              pingExit.equals("0")
+                  ? "ping -c " + site + "/berth.toml\n"
+                  : "ping -c " + site + "/berth.toml\nup --detach -c " + site + "/berth.toml\n");
+    }
   }
 
   @Test
@@ -453,17 +548,19 @@ class ServiceInstallerTest {
   }
 
   @Test
-  void withoutCrontabARealRunFailsWithTheLineToAddByHand() throws Exception {
+  void withoutCrontabARealRunFailsWithTheLinesToAddByHand() throws Exception {
     host.alice(false);
     ServicePlan plan = installer().install(config, DEFAULTS);
     assertThat(dryRun(plan))
-        .contains("    " + cronLine() + "\n")
+        .contains("    " + rebootLine() + "\n    " + watchdogLine() + "\n")
         .endsWith(
-            "note: a real run would fail here: crontab is not installed; add the line above to your crontab by hand\n");
+            "note: a real run would fail here: crontab is not installed; add the lines above to your crontab by hand\n");
     assertThat(execute(plan))
         .isEqualTo(
-            "1\nERR berth: crontab is not installed; add this line to your crontab by hand: "
-                + cronLine()
+            "1\nERR berth: crontab is not installed; add these lines to your crontab by hand:\n"
+                + rebootLine()
+                + "\n"
+                + watchdogLine()
                 + "\n");
     assertThat(host.done).isEmpty();
   }
