@@ -353,52 +353,15 @@ class SharedServerEndToEndTest {
     return closeable;
   }
 
-  // TEMPORARY, until unix listeners serve: TCP ports in the page's blocks.
-  private static final boolean TCP = true;
-  private static final Map<String, Integer> PORTS = new java.util.HashMap<>();
-
-  private static int port(String user) {
-    return PORTS.computeIfAbsent(
-        user,
-        u -> {
-          try {
-            return BerthProcess.freePort();
-          } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-          }
-        });
-  }
-
-  private static String tcp(String text) {
-    if (!TCP) {
-      return text;
-    }
-    for (String u : List.of("alice", "bob")) {
-      String p = "127.0.0.1:" + port(u);
-      text =
-          text.replace("\"unix:/srv/" + u + "/berth.sock|http://localhost/", "\"http://" + p + "/")
-              .replace("http://unix:/srv/" + u + "/berth.sock:", "http://" + p);
-    }
-    return text;
-  }
-
   /** The page's admin commands and blocks with the test's users and directory for /srv. */
   private static String adminPaths(String text) {
-    return tcp(text)
-        .replace("/srv/", tmp.resolve("srv") + "/")
+    return text.replace("/srv/", tmp.resolve("srv") + "/")
         .replace("alice", alice.name())
         .replace("bob", bob.name());
   }
 
   /** The page's berth.toml (alice's) made {@code user}'s. */
   private static String userPaths(TestUser user, String text) {
-    if (TCP) {
-      text =
-          text.replace(
-                  "\"unix:/srv/alice/berth.sock\"",
-                  "\"127.0.0.1:" + port(user == alice ? "alice" : "bob") + "\"")
-              .replace("[\"unix:\"]", "[\"127.0.0.1\"]");
-    }
     return text.replace("/srv/alice/", tmp.resolve("srv/" + user.name()) + "/")
         .replace("/alice/", "/" + user.name() + "/");
   }
