@@ -189,6 +189,7 @@ class SharedServerEndToEndTest {
   @Order(4)
   void bobCannotReachReadNorControlAnythingOfAlices() throws Exception {
     Path socket = socket(alice);
+    assertThat(socket).as("alice's berth serves on its socket").exists();
     Exec connect = bob.run("curl", "-sS", "--unix-socket", socket.toString(), "http://localhost/");
     assertThat(connect.exit())
         .as("bob connects to alice's socket: " + connect.output())
@@ -204,12 +205,16 @@ class SharedServerEndToEndTest {
     Path config =
         BerthProcess.write(
             bob.home().resolve("spy/berth.toml"),
-            "state_dir = \"" + alice.home().resolve("site/.berth") + "\"\n");
+            "state_dir = \""
+                + alice.home().resolve("site/.berth")
+                + "\"\n[[listeners]]\naddress = \"127.0.0.1:8100\"\n");
     bob.own(config.getParent());
     Exec status = bob.run(berthCommand(List.of("status", "--config", config.toString())));
     assertThat(status.exit()).as("bob's berth status on alice's: " + status.output()).isNotZero();
+    assertThat(status.output()).contains("permission denied on control socket");
     Exec stop = bob.run(berthCommand(List.of("stop", "app1", "--config", config.toString())));
     assertThat(stop.exit()).as(stop.output()).isNotZero();
+    assertThat(stop.output()).contains("permission denied on control socket");
     assertThat(Curl.get(apache.url("/" + alice.name() + "/app1/")).status())
         .as("alice's app still serves")
         .isEqualTo(200);
@@ -339,7 +344,7 @@ class SharedServerEndToEndTest {
             "-c",
             "import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])",
             path.toString());
-    return bind.exit() != 0 && bind.output().contains("Error");
+    return bind.exit() != 0 && bind.output().contains("PermissionError");
   }
 
   // ---- the users and their berths ----
