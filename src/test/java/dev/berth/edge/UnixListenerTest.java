@@ -12,6 +12,7 @@ import dev.berth.config.ListenerTls;
 import dev.berth.config.UnixSocket;
 import dev.berth.routing.RouteTable;
 import dev.berth.routing.Router;
+import dev.berth.testing.Await;
 import dev.berth.transport.Transport;
 import dev.berth.upstream.Backends;
 import io.netty.channel.EventLoopGroup;
@@ -34,6 +35,7 @@ import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -58,8 +60,8 @@ class UnixListenerTest {
     Transport transport = Transport.of(kind);
     group = transport.newEventLoopGroup(1, "unix-test");
     accessLog = new AccessLog(new PrintStream(OutputStream.nullOutputStream()));
-    AccessLogSpec off =
-        new AccessLogSpec(false, Path.of("/dev/null"), AccessLogSpec.Format.COMBINED);
+    // Requests that match no route are logged here.
+    AccessLogSpec logged = new AccessLogSpec(true, log(), AccessLogSpec.Format.COMBINED);
     edge =
         new Edge(
             transport,
@@ -68,7 +70,7 @@ class UnixListenerTest {
             new Router(RouteTable.of(List.of())),
             new Backends(),
             accessLog,
-            route -> off);
+            route -> logged);
     return edge;
   }
 
@@ -103,9 +105,18 @@ class UnixListenerTest {
     assertThat(file.isOther()).isTrue();
     assertThat(PosixFilePermissions.toString(file.permissions())).isEqualTo("rw-rw----");
     assertThat(get(path)).startsWith("HTTP/1.1 404 ").contains("server: berth");
+    // A unix-socket peer has no address: the log says so as nginx does.
+    assertThat(
+            Await.present(
+                "the access log's line",
+                () ->
+                    Files.exists(log())
+                        ? Files.readAllLines(log()).stream().findFirst()
+                        : Optional.empty()))
+        .startsWith("unix: - - [");
     // Nothing of the private directory it was bound in is left.
     try (var left = Files.list(dir)) {
-      assertThat(left).containsExactly(path);
+      assertThat(left).containsExactlyInAnyOrder(path, log());
     }
 
     edge.drain(Duration.ZERO);
@@ -183,6 +194,10 @@ class UnixListenerTest {
     assertThat(get(path)).startsWith("HTTP/1.1 404 ");
     edge.unbind(after, Duration.ZERO);
     assertThat(path).doesNotExist();
+  }
+
+  private Path log() {
+    return dir.resolve("access.log");
   }
 
   private static PosixFileAttributes attributes(Path path) throws IOException {
