@@ -79,7 +79,8 @@ class AcmePebbleTest {
 
   @BeforeAll
   static void startEdgeAndPebble() throws Exception {
-    Assumptions.assumeTrue(Pebble.installed(), "pebble is not installed (scripts/install-deps.sh)");
+    Assumptions.assumeTrue(
+        Pebble.installed(), "pebble is not installed (scripts/install-deps.sh --tests)");
     EdgeSettings settings =
         new EdgeSettings(
             8 * 1024,

@@ -39,7 +39,8 @@ class AcmeEndToEndTest {
 
   @BeforeAll
   void start(@TempDir Path dir) throws Exception {
-    Assumptions.assumeTrue(Pebble.installed(), "pebble is not installed (scripts/install-deps.sh)");
+    Assumptions.assumeTrue(
+        Pebble.installed(), "pebble is not installed (scripts/install-deps.sh --tests)");
     tmp = dir;
     Path www = Files.createDirectories(tmp.resolve("www"));
     Files.writeString(www.resolve("hello.txt"), "hello over acme\n");

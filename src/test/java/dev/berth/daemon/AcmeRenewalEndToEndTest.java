@@ -41,7 +41,8 @@ class AcmeRenewalEndToEndTest {
 
   @Test
   void theRenewedCertificateServesNewConnectionsAndOldOnesGoOn(@TempDir Path tmp) throws Exception {
-    Assumptions.assumeTrue(Pebble.installed(), "pebble is not installed (scripts/install-deps.sh)");
+    Assumptions.assumeTrue(
+        Pebble.installed(), "pebble is not installed (scripts/install-deps.sh --tests)");
     Path www = Files.createDirectories(tmp.resolve("www"));
     Files.writeString(www.resolve("hello.txt"), "hello\n");
     int plain = BerthProcess.freePort();

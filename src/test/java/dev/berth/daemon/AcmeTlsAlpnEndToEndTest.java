@@ -21,7 +21,8 @@ class AcmeTlsAlpnEndToEndTest {
 
   @Test
   void withoutAPlainListenerTheTlsListenerAnswersTlsAlpn01(@TempDir Path tmp) throws Exception {
-    Assumptions.assumeTrue(Pebble.installed(), "pebble is not installed (scripts/install-deps.sh)");
+    Assumptions.assumeTrue(
+        Pebble.installed(), "pebble is not installed (scripts/install-deps.sh --tests)");
     Path www = Files.createDirectories(tmp.resolve("www"));
     Files.writeString(www.resolve("hello.txt"), "hello by alpn\n");
     int secure = BerthProcess.freePort();

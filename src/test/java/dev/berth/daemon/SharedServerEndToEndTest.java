@@ -8,7 +8,7 @@ import dev.berth.testing.Curl;
 import dev.berth.testing.DocBlocks;
 import dev.berth.testing.Exec;
 import dev.berth.testing.FrontServer;
-import dev.berth.testing.ReadableClasspath;
+import dev.berth.testing.LauncherInstall;
 import dev.berth.testing.TestUser;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +17,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,7 +38,6 @@ import org.junit.jupiter.api.io.TempDir;
  * group-readable .env is warned about; a killed berth comes back by the watchdog line.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-@org.junit.jupiter.api.Disabled("until unix listeners, up --detach and the .env warning are merged")
 class SharedServerEndToEndTest {
 
   private static final String PAGE = "docs/shared-server.md";
@@ -50,7 +51,7 @@ class SharedServerEndToEndTest {
   private static DocBlocks doc;
   private static TestUser alice;
   private static TestUser bob;
-  private static String classpath;
+  private static Path launcher;
   private static FrontServer apache;
   private static FrontServer nginx;
   private static String checkWithReadableEnv;
@@ -85,7 +86,7 @@ class SharedServerEndToEndTest {
             FrontServer.nginx(tmp.resolve("nginx"), adminPaths(doc.block("nginx", "proxy_pass"))));
 
     // Each user: the page's app and berth.toml under ~/site, as the user; berth as the user.
-    classpath = ReadableClasspath.under(Files.createDirectory(tmp.resolve("classpath")));
+    launcher = LauncherInstall.into(tmp.resolve("opt/berth"));
     for (TestUser user : List.of(alice, bob)) {
       Path site = user.home().resolve("site");
       BerthProcess.write(site.resolve("app1/app.py"), doc.block("python", "ProxyFix(app.wsgi_app"));
@@ -104,8 +105,19 @@ class SharedServerEndToEndTest {
       // The page's advice: the folder and the .env private.
       Exec chmod = user.run("sh", "-ec", "chmod 700 ~/site && chmod 600 ~/site/app1/.env");
       assertThat(chmod.exit()).as(chmod.output()).isZero();
-      up(user);
     }
+    // Both at once: each start waits for its apps to be ready.
+    CompletableFuture<Void> bobsUp =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                up(bob);
+              } catch (Exception e) {
+                throw new CompletionException(e);
+              }
+            });
+    up(alice);
+    bobsUp.join();
   }
 
   @AfterAll
@@ -177,6 +189,7 @@ class SharedServerEndToEndTest {
   @Order(4)
   void bobCannotReachReadNorControlAnythingOfAlices() throws Exception {
     Path socket = socket(alice);
+    assertThat(socket).as("alice's berth serves on its socket").exists();
     Exec connect = bob.run("curl", "-sS", "--unix-socket", socket.toString(), "http://localhost/");
     assertThat(connect.exit())
         .as("bob connects to alice's socket: " + connect.output())
@@ -192,12 +205,16 @@ class SharedServerEndToEndTest {
     Path config =
         BerthProcess.write(
             bob.home().resolve("spy/berth.toml"),
-            "state_dir = \"" + alice.home().resolve("site/.berth") + "\"\n");
+            "state_dir = \""
+                + alice.home().resolve("site/.berth")
+                + "\"\n[[listeners]]\naddress = \"127.0.0.1:8100\"\n");
     bob.own(config.getParent());
     Exec status = bob.run(berthCommand(List.of("status", "--config", config.toString())));
     assertThat(status.exit()).as("bob's berth status on alice's: " + status.output()).isNotZero();
+    assertThat(status.output()).contains("permission denied on control socket");
     Exec stop = bob.run(berthCommand(List.of("stop", "app1", "--config", config.toString())));
     assertThat(stop.exit()).as(stop.output()).isNotZero();
+    assertThat(stop.output()).contains("permission denied on control socket");
     assertThat(Curl.get(apache.url("/" + alice.name() + "/app1/")).status())
         .as("alice's app still serves")
         .isEqualTo(200);
@@ -327,7 +344,7 @@ class SharedServerEndToEndTest {
             "-c",
             "import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])",
             path.toString());
-    return bind.exit() != 0 && bind.output().contains("Error");
+    return bind.exit() != 0 && bind.output().contains("PermissionError");
   }
 
   // ---- the users and their berths ----
@@ -341,52 +358,15 @@ class SharedServerEndToEndTest {
     return closeable;
   }
 
-  // TEMPORARY, until unix listeners and up --detach are merged: TCP ports, berth in the foreground.
-  private static final boolean TCP = true;
-  private static final Map<String, Integer> PORTS = new java.util.HashMap<>();
-
-  private static int port(String user) {
-    return PORTS.computeIfAbsent(
-        user,
-        u -> {
-          try {
-            return BerthProcess.freePort();
-          } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-          }
-        });
-  }
-
-  private static String tcp(String text) {
-    if (!TCP) {
-      return text;
-    }
-    for (String u : List.of("alice", "bob")) {
-      String p = "127.0.0.1:" + port(u);
-      text =
-          text.replace("\"unix:/srv/" + u + "/berth.sock|http://localhost/", "\"http://" + p + "/")
-              .replace("http://unix:/srv/" + u + "/berth.sock:", "http://" + p);
-    }
-    return text;
-  }
-
   /** The page's admin commands and blocks with the test's users and directory for /srv. */
   private static String adminPaths(String text) {
-    return tcp(text)
-        .replace("/srv/", tmp.resolve("srv") + "/")
+    return text.replace("/srv/", tmp.resolve("srv") + "/")
         .replace("alice", alice.name())
         .replace("bob", bob.name());
   }
 
   /** The page's berth.toml (alice's) made {@code user}'s. */
   private static String userPaths(TestUser user, String text) {
-    if (TCP) {
-      text =
-          text.replace(
-                  "\"unix:/srv/alice/berth.sock\"",
-                  "\"127.0.0.1:" + port(user == alice ? "alice" : "bob") + "\"")
-              .replace("[\"unix:\"]", "[\"127.0.0.1\"]");
-    }
     return text.replace("/srv/alice/", tmp.resolve("srv/" + user.name()) + "/")
         .replace("/alice/", "/" + user.name() + "/");
   }
@@ -404,33 +384,15 @@ class SharedServerEndToEndTest {
         user.command(Map.of(), berthCommand(List.of(args))));
   }
 
-  /** berth's JVM as a user runs it, from the classpath every user can read. */
+  /** berth as a user runs it: the launcher the administrator installed. */
   private static List<String> berthCommand(List<String> args) {
-    List<String> command =
-        new ArrayList<>(
-            List.of(
-                ProcessHandle.current().info().command().orElse("java"),
-                "-XX:+UseSerialGC",
-                "-Xmx128m",
-                "--enable-native-access=ALL-UNNAMED",
-                "-cp",
-                classpath,
-                "dev.berth.Main"));
+    List<String> command = new ArrayList<>(List.of(launcher.toString()));
     command.addAll(args);
     return command;
   }
 
   /** The page's `berth up --detach`, as the user in ~/site. */
   private static void up(TestUser user) throws Exception {
-    if (TCP) {
-      BerthProcess berth =
-          closeLater(
-              BerthProcess.launch(
-                  new ProcessBuilder(user.command(Map.of(), berthCommand(List.of("up"))))
-                      .directory(user.home().resolve("site").toFile())));
-      berth.awaitLine("berth: serving on", java.time.Duration.ofSeconds(60));
-      return;
-    }
     Exec up = berth(user, "up", "--detach");
     assertThat(up.exit()).as(user.name() + "'s berth up --detach: " + up.output()).isZero();
   }

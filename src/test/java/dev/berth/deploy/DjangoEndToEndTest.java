@@ -165,7 +165,7 @@ class DjangoEndToEndTest {
     Assumptions.assumeTrue(UserAccount.currentUid() == 0, "berth must run as root for this test");
     Assumptions.assumeTrue(
         Exec.run(tmp, "/usr/bin/python3", "-c", "import django").exit() == 0,
-        "needs Debian's python3-django (scripts/install-deps.sh)");
+        "needs Debian's python3-django (scripts/install-deps.sh --tests)");
     // A root berth runs the site as nobody, who must pass through tmp to its release and data.
     Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
     Exec.ok(tmp, "/usr/bin/python3", "-m", "django", "startproject", "mysite");

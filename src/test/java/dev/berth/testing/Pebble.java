@@ -60,7 +60,7 @@ public final class Pebble implements AutoCloseable {
     this.dnsManagementPort = dnsManagementPort;
   }
 
-  /** Whether pebble and pebble-challtestsrv are installed (scripts/install-deps.sh). */
+  /** Whether pebble and pebble-challtestsrv are installed (scripts/install-deps.sh --tests). */
   public static boolean installed() {
     return Files.isExecutable(Path.of("/usr/bin/pebble"))
         && Files.isExecutable(Path.of("/usr/bin/pebble-challtestsrv"));

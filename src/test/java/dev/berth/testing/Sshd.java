@@ -9,7 +9,7 @@ import java.util.concurrent.TimeUnit;
  * A real OpenSSH server for one test: {@code /usr/sbin/sshd -D -e} on a free port of 127.0.0.1,
  * with a host key and a client key made for it, admitting that key for the user running the tests
  * (root here). Stopped by {@link #close()}. Without sshd the test fails: it is a dependency
- * (scripts/install-deps.sh installs it), not an option.
+ * (scripts/install-deps.sh --tests installs it), not an option.
  */
 public final class Sshd implements AutoCloseable {
 
@@ -35,7 +35,8 @@ public final class Sshd implements AutoCloseable {
   public static Sshd start(Path dir) throws Exception {
     if (!Files.isExecutable(SSHD)) {
       throw new AssertionError(
-          SSHD + " is not installed: run scripts/install-deps.sh (Debian package openssh-server)");
+          SSHD
+              + " is not installed: run scripts/install-deps.sh --tests (Debian package openssh-server)");
     }
     Files.createDirectories(dir);
     Path hostKey = keyPair(dir.resolve("host_key"));
