@@ -79,7 +79,7 @@ class DetachEndToEndTest {
                     + pidFile
                     + "); from now on its lines go to "
                     + state.resolve("log/berth.log")
-                    + " only\n");
+                    + " only");
       }
       assertThat(Curl.get(url).status()).isEqualTo(200);
       assertThat(Files.readString(state.resolve("log/berth.log")))
