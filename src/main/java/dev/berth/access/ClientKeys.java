@@ -3,7 +3,6 @@ package dev.berth.access;
 import dev.berth.config.Cidr;
 import dev.berth.config.TrustedProxies;
 import java.net.InetAddress;
-import java.util.List;
 
 /**
  * Who a request comes from, as the access rules, the rate limits and the access log see it: the one
@@ -66,18 +65,6 @@ public final class ClientKeys {
       key = key << 8 | (a[i] & 0xff);
     }
     return key;
-  }
-
-  static boolean inAny(InetAddress address, List<Cidr> blocks) {
-    if (address == null) {
-      return false;
-    }
-    for (Cidr cidr : blocks) {
-      if (cidr.contains(address)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** An IP literal (never a name: nothing is looked up), or null. */

@@ -2,6 +2,7 @@ package dev.berth.access;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.berth.config.Cidr;
 import dev.berth.config.Route;
 import dev.berth.config.RouteAccess;
 import java.net.InetAddress;
@@ -54,8 +55,8 @@ public final class Gate {
       return Verdict.PASS;
     }
     if (!access.allow().isEmpty() || !access.deny().isEmpty() || access.rateLimit() != null) {
-      if (ClientKeys.inAny(client, access.deny())
-          || (!access.allow().isEmpty() && !ClientKeys.inAny(client, access.allow()))) {
+      if (Cidr.anyContains(access.deny(), client)
+          || (!access.allow().isEmpty() && !Cidr.anyContains(access.allow(), client))) {
         return new Verdict.Forbidden();
       }
       if (access.rateLimit() != null) {

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.List;
 
 /** An address block such as 10.0.0.0/8 or fd00::/8; a single address is a /32 or /128. */
 public record Cidr(byte[] network, int prefixLength) {
@@ -47,6 +48,19 @@ public record Cidr(byte[] network, int prefixLength) {
       }
     }
     return new Cidr(bytes, prefix);
+  }
+
+  /** Whether {@code address} is in one of {@code blocks}; false for no address (null). */
+  public static boolean anyContains(List<Cidr> blocks, InetAddress address) {
+    if (address == null) {
+      return false;
+    }
+    for (Cidr cidr : blocks) {
+      if (cidr.contains(address)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** A copy: the record's own array must not change under it. */

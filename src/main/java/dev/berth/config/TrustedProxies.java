@@ -48,15 +48,7 @@ public record TrustedProxies(List<Cidr> blocks, boolean unix) {
 
   /** Whether {@code address} (a peer's, or a hop of X-Forwarded-For) is in one of the blocks. */
   public boolean contains(InetAddress address) {
-    if (address == null) {
-      return false;
-    }
-    for (Cidr cidr : blocks) {
-      if (cidr.contains(address)) {
-        return true;
-      }
-    }
-    return false;
+    return Cidr.anyContains(blocks, address);
   }
 
   @Override
