@@ -109,16 +109,8 @@ final class Detach {
         return BerthCommand.EXIT_FAILED;
       }
       if (!exited && PidFile.read(pidFile).orElse(-1) == daemon.pid()) {
-        relay.copy(out, false);
-        out.println(
-            "berth: running in the background, pid "
-                + daemon.pid()
-                + " (in "
-                + pidFile
-                + "); its log: "
-                + config.stateDir().resolve("log").resolve("berth.log")
-                + "; stop it with: kill "
-                + daemon.pid());
+        // Its last line, written before the pid, says where it runs and where its lines go.
+        relay.copy(out, true);
         out.flush();
         return 0;
       }

@@ -2,9 +2,11 @@ package dev.berth.daemon;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.berth.logs.Logs;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.nio.file.Path;
 
 /**
  * The output of a berth started by {@code berth up --detach}: its standard output is a file ({@code
@@ -23,6 +25,21 @@ final class BackgroundConsole extends OutputStream {
   /** A print stream on this console, flushed at each line. */
   PrintStream stream() {
     return new PrintStream(this, true);
+  }
+
+  /**
+   * berth's last line there, before its pid file names it: the command that started it shows it as
+   * it returns.
+   */
+  static void announce(PrintStream out, Path stateDir) {
+    out.println(
+        "berth: serving in the background, pid "
+            + ProcessHandle.current().pid()
+            + " (in "
+            + stateDir.resolve(PidFile.NAME).toAbsolutePath()
+            + "); from now on its lines go to "
+            + stateDir.resolve("log").resolve(Logs.BERTH + ".log").toAbsolutePath()
+            + " only");
   }
 
   /** From now on, nothing more is written to the file: berth serves. */

@@ -112,11 +112,8 @@ public final class Daemon {
     PidFile pidFile;
     try {
       pidFile = PidFile.lock(config.stateDir());
-    } catch (PidFile.HeldException e) {
-      out.println(e.getMessage());
-      return 1;
     } catch (IOException e) {
-      out.println("berth: cannot open " + PidFile.NAME + ": " + e.getMessage());
+      out.println(e.getMessage());
       return 1;
     }
     try {
@@ -330,21 +327,21 @@ public final class Daemon {
       return;
     }
     if (background != null) {
-      out.println(
-          "berth: serving; from now on its lines go to "
-              + config.stateDir().resolve("log").resolve(Logs.BERTH + ".log")
-              + " only");
+      background.announce(out, config.stateDir());
     }
     try {
       pidFile.serving();
     } catch (IOException e) {
-      if (background == null) {
-        out.println("berth: WARNING: cannot write " + PidFile.NAME + ": " + e.getMessage());
-        return;
-      }
       // berth up --detach waits for it: without it, berth would serve unseen.
-      out.println("berth: cannot write " + PidFile.NAME + ": " + e.getMessage() + "; stopping");
-      stopRequested.countDown();
+      out.println(
+          "berth: cannot write "
+              + PidFile.NAME
+              + ": "
+              + e.getMessage()
+              + (background == null ? "" : "; stopping"));
+      if (background != null) {
+        stopRequested.countDown();
+      }
       return;
     }
     if (background != null) {

@@ -64,7 +64,7 @@ public final class PidFile implements AutoCloseable {
   }
 
   /** Another berth holds the lock. */
-  static final class HeldException extends Exception {
+  static final class HeldException extends IOException {
     HeldException(Holder holder) {
       super(holder.describe());
     }
@@ -74,11 +74,16 @@ public final class PidFile implements AutoCloseable {
    * Takes the state dir's lock, for this process's life.
    *
    * @throws HeldException when another berth holds it
-   * @throws IOException when the file cannot be opened
+   * @throws IOException when the file cannot be opened, with berth's message
    */
-  static PidFile lock(Path stateDir) throws HeldException, IOException {
+  static PidFile lock(Path stateDir) throws IOException {
     Path path = stateDir.resolve(NAME).toAbsolutePath();
-    FileChannel channel = open(path);
+    FileChannel channel;
+    try {
+      channel = open(path);
+    } catch (IOException e) {
+      throw new IOException("berth: cannot open " + path + ": " + e.getMessage(), e);
+    }
     try {
       for (int attempt = 1; ; attempt++) {
         FileLock lock = tryLock(channel);
@@ -92,7 +97,7 @@ public final class PidFile implements AutoCloseable {
         }
         sleep();
       }
-    } catch (IOException | HeldException | RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       channel.close();
       throw e;
     }

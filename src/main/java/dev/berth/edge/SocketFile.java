@@ -79,10 +79,7 @@ final class SocketFile {
     } catch (AccessDeniedException e) {
       throw failed(
           listener,
-          "cannot make the socket: permission denied in "
-              + dir
-              + " (berth needs to"
-              + " write there)",
+          "cannot make the socket: permission denied in " + dir + " (berth needs to write there)",
           e);
     } catch (IOException e) {
       throw failed(listener, "cannot make the socket in " + dir + ": " + reason(e), e);

@@ -101,9 +101,78 @@ class ForwardedRequestTest {
         .contains("proto=http;");
   }
 
+  @org.junit.jupiter.api.Test
+  void aUnixSocketPeerAddsNoAddressAndIsTrustedByUnixOnly() {
+    Route route =
+        new Route(
+            "",
+            "/",
+            new Route.AppTarget("app"),
+            false,
+            RouteLimits.standard(),
+            new AccessLogSpec(false, Path.of("/dev/null"), AccessLogSpec.Format.COMBINED),
+            1);
+    ClientAddress unix = new ClientAddress(null, "unix:", null, null, false, true);
+    java.util.Map<String, String> apache =
+        java.util.Map.of(
+            "X-Forwarded-For", "192.0.2.7",
+            "X-Forwarded-Proto", "https",
+            "X-Forwarded-Host", "www.example.com");
+
+    // Trusted: Apache's fields go on as they came; berth has no address to add to the chain.
+    String trusted =
+        fields(
+            route,
+            unix,
+            settings(new dev.berth.config.TrustedProxies(java.util.List.of(), true)),
+            apache);
+    assertThat(trusted)
+        .contains("x-forwarded-for: 192.0.2.7\r\n")
+        .contains("x-forwarded-proto: https\r\n")
+        .contains("x-forwarded-host: www.example.com\r\n")
+        .doesNotContain("x-forwarded-port");
+
+    // Not trusted: its fields are dropped; berth's own have no client address to give.
+    String untrusted =
+        fields(
+            route,
+            unix,
+            settings(
+                dev.berth.config.TrustedProxies.of(
+                    java.util.List.of(dev.berth.config.Cidr.parse("127.0.0.1")))),
+            apache);
+    assertThat(untrusted)
+        .doesNotContain("x-forwarded-for")
+        .contains("x-forwarded-proto: http\r\n")
+        .contains("x-forwarded-host: example.com\r\n");
+  }
+
+  private static EdgeSettings settings(dev.berth.config.TrustedProxies trusted) {
+    return new EdgeSettings(
+        8192,
+        8192,
+        java.time.Duration.ofSeconds(20),
+        java.time.Duration.ofSeconds(75),
+        100,
+        trusted,
+        false,
+        RouteLimits.standard(),
+        1,
+        EdgeSettings.IoTransport.NIO);
+  }
+
   private static String fields(Route route, ClientAddress client, EdgeSettings settings) {
+    return fields(route, client, settings, java.util.Map.of());
+  }
+
+  private static String fields(
+      Route route,
+      ClientAddress client,
+      EdgeSettings settings,
+      java.util.Map<String, String> sent) {
     DefaultHttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
     request.headers().set("Host", "example.com");
+    sent.forEach(request.headers()::set);
     ByteBuf out = Unpooled.buffer();
     ForwardedRequest.of(request, route, client, settings).appendFields(out);
     String fields = out.toString(StandardCharsets.US_ASCII);

@@ -72,7 +72,14 @@ class DetachEndToEndTest {
         assertThat(up.output())
             .contains("berth: app web: ready, 1/1 instance(s)")
             .contains("berth: serving on " + url.substring(0, url.length() - 1))
-            .contains("berth: running in the background, pid " + first + " (in " + pidFile + ")");
+            .endsWith(
+                "berth: serving in the background, pid "
+                    + first
+                    + " (in "
+                    + pidFile
+                    + "); from now on its lines go to "
+                    + state.resolve("log/berth.log")
+                    + " only");
       }
       assertThat(Curl.get(url).status()).isEqualTo(200);
       assertThat(Files.readString(state.resolve("log/berth.log")))
