@@ -103,7 +103,8 @@ class SharedServerEndToEndTest {
     checkWithReadableEnv = berth(alice, "check").output();
     for (TestUser user : List.of(alice, bob)) {
       // The page's advice: the folder and the .env private.
-      Exec chmod = user.run("sh", "-ec", "chmod 700 ~/site && chmod 600 ~/site/app1/.env");
+      String chmods = doc.block("sh", "chmod 700 ~/site") + "chmod 600 ~/site/app1/.env\n";
+      Exec chmod = user.run("sh", "-ec", chmods);
       assertThat(chmod.exit()).as(chmod.output()).isZero();
     }
     // Both at once: each start waits for its apps to be ready.
