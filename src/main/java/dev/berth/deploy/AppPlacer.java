@@ -181,7 +181,8 @@ public final class AppPlacer {
               + Deployer.size(fetched.bytes())
               + " in "
               + fetched.files()
-              + " files";
+              + " files"
+              + (fetched.leftOut() == null ? "" : ", " + fetched.leftOut());
       appLog.accept(name, line);
       say.accept(line);
       App app = ConfigLoader.forRelease(configured, dir);

@@ -208,7 +208,9 @@ public final class Deployer {
                   + size(fetched.bytes())
                   + " in "
                   + fetched.files()
-                  + " files -> release "
+                  + " files"
+                  + (fetched.leftOut() == null ? "" : ", " + fetched.leftOut())
+                  + " -> release "
                   + number,
               since(fetching)));
       App app = forRelease(definition, dir);

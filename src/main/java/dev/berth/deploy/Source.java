@@ -33,9 +33,10 @@ import java.util.regex.Pattern;
  *   <li>a <b>tarball</b> ({@code .tar}, {@code .tar.gz}, {@code .tgz}): unpacked with the system
  *       {@code tar}; a single top-level directory (as in GitHub's tarballs) is the tree;
  *   <li>a <b>directory</b>: copied as it is, uncommitted changes included, without its top-level
- *       {@code .git} and {@code .env} and without berth's state directory if it is inside; when it
- *       is in a git work tree, the revision is HEAD's commit, with {@code -dirty} if {@code git
- *       status} shows changes under it.
+ *       {@code .git} and {@code .env}, without berth's state directory if it is inside, and without
+ *       what its {@code .berthignore} (else {@code .gitignore}) leaves out; when it is in a git
+ *       work tree, the revision is HEAD's commit, with {@code -dirty} if {@code git status} shows
+ *       changes under it.
  * </ul>
  */
 final class Source {
@@ -63,8 +64,11 @@ final class Source {
     this.ref = ref;
   }
 
-  /** What was fetched: how to describe it, its revision (or null), and its size. */
-  record Fetched(String description, String revision, long bytes, long files) {}
+  /**
+   * What was fetched: how to describe it, its revision (or null), its size, and what a directory's
+   * ignore file left out ("3 left out by .berthignore", or null).
+   */
+  record Fetched(String description, String revision, long bytes, long files, String leftOut) {}
 
   /**
    * Decides what {@code location} is.
@@ -125,10 +129,11 @@ final class Source {
   Fetched fetch(Path into, Path exclude, Duration timeout, Consumer<String> output)
       throws DeployException, IOException {
     String revision = null;
+    String leftOut = null;
     switch (kind) {
       case DIRECTORY -> {
         Path dir = Path.of(location);
-        new FolderTree(dir, exclude).copyInto(into);
+        leftOut = new FolderTree(dir, exclude).copyInto(into).describe();
         revision = workTreeRevision(dir);
       }
       case TARBALL -> {
@@ -144,7 +149,7 @@ final class Source {
       }
     }
     long[] size = size(into);
-    return new Fetched(describe(), revision, size[0], size[1]);
+    return new Fetched(describe(), revision, size[0], size[1], leftOut);
   }
 
   private String clone(Path into, Duration timeout, Consumer<String> output)

@@ -53,7 +53,7 @@ final class TreeManifest {
   /** The files and links of a fetched tree, as a copy of it would take them, each file hashed. */
   static TreeManifest of(Path dir) throws IOException {
     Map<String, Entry> entries = new TreeMap<>();
-    new FolderTree(dir, null)
+    FolderTree.fetched(dir)
         .walk(
             new FolderTree.Visitor() {
               @Override
