@@ -132,6 +132,9 @@ class DeployEndToEndTest {
         release: /usr/bin/python3 -c 'print("migrating to", open("VERSION").read().strip())'
         """
             .formatted(GUNICORN));
+    // A local database in the folder stays out of every release.
+    Files.writeString(source.resolve("dev.db"), "local data\n");
+    Files.writeString(source.resolve(".berthignore"), "*.db\n");
     String app =
         """
         [apps.web]
@@ -147,10 +150,16 @@ class DeployEndToEndTest {
       Cli first = cli("deploy", "web");
       assertThat(first.exit()).as(first.err()).isZero();
       assertThat(first.out())
+          .contains(" files, 1 left out by .berthignore -> release 2")
           .contains("-----> release  /usr/bin/python3 -c")
           .contains("       migrating to v1");
       Set<Long> before = pids();
       assertThat(before).hasSize(3);
+      for (String release : List.of("1", "2")) {
+        Path dir = tmp.resolve("state/apps/web/releases").resolve(release);
+        assertThat(dir.resolve("VERSION")).exists();
+        assertThat(dir.resolve("dev.db")).doesNotExist();
+      }
 
       // Its web process cannot import the app: the new generation never becomes ready.
       Path broken = copy(source, "broken", "v2-broken");
