@@ -69,7 +69,9 @@ final class IgnoreRules {
   static IgnoreRules parse(String file, String content) {
     requireNonNull(file, "file");
     List<Rule> rules = new ArrayList<>();
-    for (String line : content.split("\r?\n", -1)) {
+    // A UTF-8 byte order mark is no part of the first pattern, as git skips it.
+    String text = content.startsWith("\uFEFF") ? content.substring(1) : content;
+    for (String line : text.split("\r?\n", -1)) {
       Rule rule = rule(line);
       if (rule != null) {
         rules.add(rule);

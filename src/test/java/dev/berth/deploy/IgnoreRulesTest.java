@@ -168,6 +168,13 @@ class IgnoreRulesTest {
     assertThat(rules.ignored("dev.db", false)).isTrue();
   }
 
+  @Test
+  void aByteOrderMarkAndWindowsLineEndsAreNotPartOfAPattern() {
+    IgnoreRules rules = IgnoreRules.parse(".berthignore", "\uFEFF*.db\r\n*.log\r\n");
+    assertThat(rules.ignored("dev.db", false)).isTrue();
+    assertThat(rules.ignored("x.log", false)).isTrue();
+  }
+
   /** As the walk decides: the path, or a directory it is in, is ignored. */
   private static boolean leftOut(IgnoreRules rules, String path) {
     boolean directory = path.endsWith("/");
