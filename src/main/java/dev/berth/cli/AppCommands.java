@@ -342,6 +342,14 @@ final class AppCommands {
       printTable(out, rows);
     }
     for (JsonNode app : result.path("apps")) {
+      if (app.path("maintenance").asBoolean()) {
+        String name = app.path("app").asText();
+        out.println(
+            name
+                + ": in maintenance, its routes answer 503 ('berth maintenance "
+                + name
+                + " off' ends it)");
+      }
       JsonNode undeployed = app.path("undeployed");
       if (undeployed.isObject()) {
         String name = app.path("app").asText();
