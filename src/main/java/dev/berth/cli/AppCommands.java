@@ -170,7 +170,7 @@ final class AppCommands {
   @Command(
       name = "restart",
       description = {
-        "Restart an app's instances one at a time, without failing a request.",
+        "Restart an app's instances in turn, without failing a request.",
         "Each instance's successor starts and must be ready before it takes the traffic;"
             + " the old one drains and stops."
       })

@@ -21,8 +21,7 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "maintenance",
     description = {
-      "Put an app in maintenance (its routes answer 503 with a page and Retry-After) or take it"
-          + " out.",
+      "Answer 503 with a page on an app's routes, or serve them again.",
       "Its processes keep running and static routes keep serving; it lasts across restarts of"
           + " berth until 'off'."
     })
