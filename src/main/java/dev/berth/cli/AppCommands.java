@@ -170,7 +170,7 @@ final class AppCommands {
   @Command(
       name = "restart",
       description = {
-        "Restart an app's instances one at a time, without failing a request.",
+        "Restart an app's instances in turn, without failing a request.",
         "Each instance's successor starts and must be ready before it takes the traffic;"
             + " the old one drains and stops."
       })
@@ -342,6 +342,14 @@ final class AppCommands {
       printTable(out, rows);
     }
     for (JsonNode app : result.path("apps")) {
+      if (app.path("maintenance").asBoolean()) {
+        String name = app.path("app").asText();
+        out.println(
+            name
+                + ": in maintenance, its routes answer 503 ('berth maintenance "
+                + name
+                + " off' ends it)");
+      }
       JsonNode undeployed = app.path("undeployed");
       if (undeployed.isObject()) {
         String name = app.path("app").asText();

@@ -44,6 +44,7 @@ public final class BerthCommand implements Runnable {
           AppCommands.Restart.class,
           AppCommands.Scale.class,
           AppCommands.Env.class,
+          MaintenanceCommand.class,
           CertsCommand.class,
           RunCommand.class,
           DeployCommands.Deploy.class,

@@ -13,6 +13,7 @@ import dev.berth.control.Request;
 import dev.berth.deploy.Deployer;
 import dev.berth.deploy.FolderChanges;
 import dev.berth.deploy.Releases;
+import dev.berth.edge.Maintenance;
 import dev.berth.logs.LogLine;
 import dev.berth.logs.LogStream;
 import dev.berth.logs.Logs;
@@ -48,21 +49,25 @@ final class ControlCommands {
   private final Deployer deployer;
   private final CertificateCommands certificates;
   private final Supplier<Config> running;
+  private final Maintenance maintenance;
 
   /**
    * @param running the config berth runs now (as reloads change it): its routes and apps for status
+   * @param maintenance the apps in maintenance, for status
    */
   ControlCommands(
       Supervisor supervisor,
       Logs logs,
       Deployer deployer,
       CertificateCommands certificates,
-      Supplier<Config> running) {
+      Supplier<Config> running,
+      Maintenance maintenance) {
     this.supervisor = requireNonNull(supervisor, "supervisor");
     this.logs = requireNonNull(logs, "logs");
     this.deployer = requireNonNull(deployer, "deployer");
     this.certificates = requireNonNull(certificates, "certificates");
     this.running = requireNonNull(running, "running");
+    this.maintenance = requireNonNull(maintenance, "maintenance");
   }
 
   void registerIn(CommandRegistry registry) {
@@ -338,7 +343,7 @@ final class ControlCommands {
     result.put("log_lines_dropped", logs.dropped());
     result.put("certificates", certificates.rows());
     Config config = running.get();
-    result.put("apps", StatusRows.apps(config, deployer));
+    result.put("apps", StatusRows.apps(config, deployer, maintenance));
     result.put("routes", StatusRows.routes(config.routes()));
     return result;
   }

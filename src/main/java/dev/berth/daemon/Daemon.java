@@ -228,8 +228,20 @@ public final class Daemon {
         new Deployer(
             supervisor, logs, config.stateDir(), config.apps().values(), line -> out.println(line));
     new ControlCommands(
-            supervisor, logs, deployer, new CertificateCommands(acme::current), this::running)
+            supervisor,
+            logs,
+            deployer,
+            new CertificateCommands(acme::current),
+            this::running,
+            edge.maintenance())
         .registerIn(commands);
+    MaintenanceCommand maintenance =
+        new MaintenanceCommand(
+            edge.maintenance(),
+            new MaintenanceStore(config.stateDir().resolve("maintenance")),
+            this::running);
+    maintenance.restore(out::println);
+    maintenance.registerIn(commands);
     HealthChecker healthChecker = new HealthChecker(transport, group);
     healthChecker.start(backends.all());
     Reloader reloader =

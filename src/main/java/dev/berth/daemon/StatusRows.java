@@ -5,10 +5,12 @@ import dev.berth.config.Config;
 import dev.berth.config.Route;
 import dev.berth.deploy.Deployer;
 import dev.berth.deploy.FolderChanges;
+import dev.berth.edge.Maintenance;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -46,9 +48,10 @@ final class StatusRows {
 
   /**
    * Each app of the config: the release it runs (null for one berth only proxies to, or that has
-   * none yet) and what its folder has that the release does not (null when nothing).
+   * none yet), what its folder has that the release does not (null when nothing), and whether it is
+   * in maintenance (with the Retry-After it sends).
    */
-  static List<Map<String, Object>> apps(Config config, Deployer deployer) {
+  static List<Map<String, Object>> apps(Config config, Deployer deployer, Maintenance maintenance) {
     List<Map<String, Object>> rows = new ArrayList<>();
     for (App app : config.apps().values()) {
       Map<String, Object> row = new LinkedHashMap<>();
@@ -60,6 +63,9 @@ final class StatusRows {
           app.external()
               ? null
               : deployer.folderChanges(app.name()).map(FolderChanges::fields).orElse(null));
+      Optional<Maintenance.Notice> notice = maintenance.of(app.name());
+      row.put("maintenance", notice.isPresent());
+      notice.ifPresent(n -> row.put("retry_after", n.retryAfterSeconds()));
       rows.add(row);
     }
     return rows;

@@ -258,6 +258,10 @@ final class Dispatch {
     }
     return switch (route.target()) {
       case Route.AppTarget app -> {
+        FullHttpResponse closed = edge.maintenance().answer(route, app.app(), accept(request));
+        if (closed != null) {
+          yield local(request, closed);
+        }
         AppBackend backend = edge.backends().get(app.app());
         if (backend == null) {
           yield local(

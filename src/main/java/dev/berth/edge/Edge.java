@@ -85,6 +85,9 @@ public final class Edge {
   /** The open tunnels (WebSockets and other upgraded connections). */
   private final Tunnels tunnels = new Tunnels();
 
+  /** The apps whose routes answer 503 (berth maintenance), kept across reloads. */
+  private final Maintenance maintenance = new Maintenance();
+
   /** The routes' access rules: their token buckets and the passwords that passed live here. */
   private volatile Gate gate = new Gate();
 
@@ -445,6 +448,10 @@ public final class Edge {
 
   Backends backends() {
     return backends;
+  }
+
+  public Maintenance maintenance() {
+    return maintenance;
   }
 
   void connectionError(Throwable cause) {

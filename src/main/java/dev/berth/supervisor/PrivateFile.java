@@ -8,14 +8,14 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 
 /** Files only berth's user may read (they hold pids, secrets): written whole, mode 0600. */
-final class PrivateFile {
+public final class PrivateFile {
 
   private PrivateFile() {}
 
   /**
    * Writes {@code content} aside, then renames it over {@code file}, so a reader never sees half.
    */
-  static void write(Path file, byte[] content) throws IOException {
+  public static void write(Path file, byte[] content) throws IOException {
     Path temp = file.resolveSibling(file.getFileName() + ".tmp");
     Files.deleteIfExists(temp);
     Files.createFile(

@@ -101,8 +101,9 @@ class CommandLineTest {
               "git",
               "certs",
               "passwd",
+              "maintenance",
               "help")
-          .hasSize(20);
+          .hasSize(21);
     }
   }
 }

@@ -2,6 +2,7 @@ package dev.berth.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.berth.testing.BerthProcess;
 import dev.berth.testing.Cli;
 import dev.berth.testing.Curl;
@@ -219,6 +220,45 @@ class AccessEndToEndTest {
     Curl.Response old = Curl.get(base + "/a?b", "-H", "Host: Old.Example.test:8080");
     assertThat(old.status()).isEqualTo(301);
     assertThat(old.header("Location")).isEqualTo("https://old.example.test.new/a");
+  }
+
+  @Test
+  void maintenanceAnswers503WithThePageWhileStaticRoutesServeUntilOff() throws Exception {
+    Cli unknown = Cli.run(config, "maintenance", "nosuch", "on");
+    assertThat(unknown.exit()).isNotZero();
+    assertThat(unknown.err().strip()).isEqualTo("berth: no app \"nosuch\" run by this berth");
+    Cli missing = Cli.run(config, "maintenance", "web", "on", "--page", tmp + "/none.html");
+    assertThat(missing.exit()).isNotZero();
+    assertThat(missing.err().strip()).endsWith("none.html: no such file");
+
+    Path page = Files.writeString(tmp.resolve("pages/maintenance.html"), "<h1>Upgrading</h1>\n");
+    try {
+      Cli on = Cli.run(config, "maintenance", "web", "on", "--page", page.toString());
+      assertThat(on.exit()).as(on.err()).isZero();
+      Curl.Response closed =
+          Curl.get(base + "/echo", "-H", "Host: app.test", "-u", "alice:wonder land");
+      assertThat(closed.status()).isEqualTo(503);
+      assertThat(closed.body()).isEqualTo("<h1>Upgrading</h1>\n");
+      assertThat(closed.header("Retry-After")).isEqualTo("120");
+      assertThat(closed.header("Cache-Control")).isEqualTo("no-store");
+      assertThat(Curl.get(base + "/", "-H", "Host: open.test").status()).isEqualTo(200);
+
+      assertThat(Cli.run(config, "status").out())
+          .contains("web: in maintenance, its routes answer 503");
+      JsonNode web = null;
+      for (JsonNode app : Cli.status(config).path("apps")) {
+        if (app.path("app").asText().equals("web")) {
+          web = app;
+        }
+      }
+      assertThat(web).isNotNull();
+      assertThat(web.path("maintenance").asBoolean()).isTrue();
+    } finally {
+      Cli off = Cli.run(config, "maintenance", "web", "off");
+      assertThat(off.exit()).as(off.err()).isZero();
+    }
+    assertThat(Curl.get(base + "/echo", "-H", "Host: app.test", "-u", "alice:wonder land").status())
+        .isEqualTo(200);
   }
 
   @Test
