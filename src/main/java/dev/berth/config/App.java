@@ -4,8 +4,13 @@ import static java.util.Objects.requireNonNull;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * An app: one command run as N instances, each on its own socket that berth allocates; or, with
@@ -227,11 +232,97 @@ public record App(String name, Run run, Backend backend, Deploy deploy, Map<Stri
     return run.envFile() != null ? run.envFile() : run.dir().resolve(".env");
   }
 
-  /** A process type: its command run as {@code instances} processes. */
-  public record ProcessType(String name, String command, int instances) {
+  /**
+   * A process type: its command run as {@code instances} processes.
+   *
+   * @param stopTimeout its own stop_timeout, or null when not written (see {@link #stopTimeout})
+   * @param rollout its own rollout, or null when not written (see {@link #rollout})
+   */
+  public record ProcessType(
+      String name, String command, int instances, Duration stopTimeout, Rollout rollout) {
     public ProcessType {
       requireNonNull(name, "name");
       requireNonNull(command, "command");
+    }
+
+    /** With no stop_timeout or rollout of its own. */
+    public ProcessType(String name, String command, int instances) {
+      this(name, command, instances, null, null);
+    }
+
+    /**
+     * The types that run: one per command (the Procfile's and the config's, in that order), with
+     * the count and settings the config's processes table wrote for it, else one instance.
+     */
+    static List<ProcessType> merged(Map<String, String> commands, List<ProcessType> written) {
+      Map<String, ProcessType> byName = new HashMap<>();
+      written.forEach(w -> byName.put(w.name(), w));
+      List<ProcessType> result = new ArrayList<>();
+      commands.forEach(
+          (type, command) -> {
+            ProcessType own = byName.get(type);
+            result.add(
+                own == null
+                    ? new ProcessType(type, command, 1)
+                    : new ProcessType(
+                        type, command, own.instances(), own.stopTimeout(), own.rollout()));
+          });
+      return result;
+    }
+  }
+
+  private static final String WEB = "web";
+
+  /** What a type that is not web waits at least, from SIGTERM to SIGKILL: Heroku's 30 seconds. */
+  public static final Duration WORKER_STOP_TIMEOUT = Duration.ofSeconds(30);
+
+  /**
+   * How long a process of {@code type} has from SIGTERM to SIGKILL: web's is the app's
+   * stop_timeout; another type's is its own, else the larger of the app's and {@link
+   * #WORKER_STOP_TIMEOUT} (a job must not be cut because web's is short).
+   */
+  public Duration stopTimeout(String type) {
+    requireNonNull(type, "type");
+    Duration app = run.stopTimeout();
+    if (type.equals(WEB)) {
+      return app;
+    }
+    return processType(type)
+        .map(ProcessType::stopTimeout)
+        .orElse(app.compareTo(WORKER_STOP_TIMEOUT) > 0 ? app : WORKER_STOP_TIMEOUT);
+  }
+
+  /**
+   * How a deploy or restart replaces the processes of {@code type}: web's start first (no request
+   * waits); another type says so itself, else a type named clock or scheduler stops first, so that
+   * scheduled work never runs twice.
+   */
+  public Rollout rollout(String type) {
+    requireNonNull(type, "type");
+    if (type.equals(WEB)) {
+      return Rollout.START_FIRST;
+    }
+    return processType(type)
+        .map(ProcessType::rollout)
+        .orElse(SINGLETON_TYPES.contains(type) ? Rollout.STOP_FIRST : Rollout.START_FIRST);
+  }
+
+  private static final Set<String> SINGLETON_TYPES = Set.of("clock", "scheduler");
+
+  private Optional<ProcessType> processType(String type) {
+    return run.processes().stream().filter(p -> p.name().equals(type)).findFirst();
+  }
+
+  /** The order in which one process of a type is replaced by its successor. */
+  public enum Rollout {
+    /** The successor starts (and is ready) before the old one stops: no gap. */
+    START_FIRST,
+    /** The old one stops before its successor starts: never two at once. */
+    STOP_FIRST;
+
+    /** As written in the config and shown in output: "start-first", "stop-first". */
+    public String configName() {
+      return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
   }
 

@@ -7,8 +7,8 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * The keys of an {@code [apps.NAME]} table, of its {@code health_check} and of each of its {@code
- * processes}.
+ * The keys of an {@code [apps.NAME]} table and of its {@code health_check}; those of each of its
+ * {@code processes} are in {@link ProcessKeys}.
  */
 final class AppKeys {
 
@@ -101,7 +101,10 @@ final class AppKeys {
               Duration.ofSeconds(10),
               "\"10s\"",
               "\"30s\"",
-              "How long from SIGTERM to SIGKILL when an instance is stopped.")
+              """
+              How long from SIGTERM to SIGKILL when a web instance is stopped. Other process
+              types wait their own stop_timeout, else the larger of this and 30s.
+              """)
           .runOnly();
 
   static final Key<App.Balance> BALANCE =
@@ -531,30 +534,6 @@ final class AppKeys {
 
   static final List<Key<?>> HEALTH_CHECK_KEYS =
       List.of(HEALTH_PATH, HEALTH_HOST, HEALTH_INTERVAL, HEALTH_TIMEOUT);
-
-  // ---- [apps.NAME.processes.TYPE] ----
-
-  static final Key<String> PROCESS_COMMAND =
-      Key.of(
-          "command",
-          Types.COMMAND,
-          null,
-          "(required, unless the Procfile has the type)",
-          "\"python worker.py\"",
-          """
-          The process's shell command line; without it, the procfile's line of the same type.
-          """);
-
-  static final Key<Integer> PROCESS_INSTANCES =
-      Key.of(
-          "instances",
-          Types.integer(0, MAX_INSTANCES),
-          1,
-          "1",
-          "2",
-          "How many processes of this type run; 0 runs none (berth scale may start some later).");
-
-  static final List<Key<?>> PROCESS_TYPE_KEYS = List.of(PROCESS_COMMAND, PROCESS_INSTANCES);
 
   /** A variable's value in env: a string, an integer or a boolean, as a string. */
   static final ValueType<String> ENV_VALUE =

@@ -237,7 +237,6 @@ final class AppReader {
   private List<App.ProcessType> processes(
       Table app, Map<String, String> procfile, List<App.ProcessType> written) {
     Map<String, String> commands = new LinkedHashMap<>();
-    Map<String, Integer> counts = new LinkedHashMap<>();
     procfile.forEach(
         (type, command) -> {
           // release: runs once per deploy, not as a process (deploys).
@@ -279,24 +278,26 @@ final class AppReader {
           continue;
         }
         reader.onlyKeys(t, Section.PROCESS_TYPE);
-        boolean given = t.has(AppKeys.PROCESS_COMMAND);
+        boolean given = t.has(ProcessKeys.COMMAND);
         String command =
             commands.containsKey(type) && !given
                 ? commands.get(type)
-                : reader.require(t, AppKeys.PROCESS_COMMAND);
+                : reader.require(t, ProcessKeys.COMMAND);
         if (command != null) {
           commands.put(type, command);
         }
-        int count = reader.get(t, AppKeys.PROCESS_INSTANCES);
-        counts.put(type, count);
-        written.add(new App.ProcessType(type, !given || command == null ? "" : command, count));
+        int count = reader.get(t, ProcessKeys.INSTANCES);
+        App.ProcessType own =
+            new App.ProcessType(
+                type,
+                !given || command == null ? "" : command,
+                count,
+                reader.get(t, ProcessKeys.STOP_TIMEOUT),
+                reader.get(t, ProcessKeys.ROLLOUT));
+        written.add(own);
       }
     }
-    List<App.ProcessType> result = new ArrayList<>();
-    commands.forEach(
-        (type, command) ->
-            result.add(new App.ProcessType(type, command, counts.getOrDefault(type, 1))));
-    return result;
+    return App.ProcessType.merged(commands, written);
   }
 
   /** The app's health_check table, or null when it has none (or a problem was reported). */

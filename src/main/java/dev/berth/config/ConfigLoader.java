@@ -146,7 +146,6 @@ public final class ConfigLoader {
             commands.put(type, line);
           }
         });
-    Map<String, Integer> counts = new LinkedHashMap<>();
     for (App.ProcessType written : deploy.processTable()) {
       if (!written.command().isEmpty()) {
         commands.put(written.name(), written.command());
@@ -159,15 +158,11 @@ public final class ConfigLoader {
                 + written.name()
                 + " gives only its count");
       }
-      counts.put(written.name(), written.instances());
     }
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
-    List<App.ProcessType> processes = new ArrayList<>();
-    commands.forEach(
-        (type, line) ->
-            processes.add(new App.ProcessType(type, line, counts.getOrDefault(type, 1))));
+    List<App.ProcessType> processes = App.ProcessType.merged(commands, deploy.processTable());
     String release = deploy.release() != null ? deploy.release() : types.get("release");
     return app.inRelease(dir, command, processes, envFile, deploy.withRelease(release));
   }

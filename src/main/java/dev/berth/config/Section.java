@@ -81,7 +81,7 @@ enum Section {
       or a table per type with the keys below. TYPE is lower-case letters, digits, "_" or "-",
       and neither web nor release. A type of the procfile may be listed with instances only.
       """,
-      AppKeys.PROCESS_TYPE_KEYS),
+      ProcessKeys.KEYS),
   ERROR_PAGES(
       "[apps.NAME.error_pages]",
       "error_pages = { ... }",

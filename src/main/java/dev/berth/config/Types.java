@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -69,9 +70,14 @@ final class Types {
 
   /** One of an enum's constants, written in lower case ("round_robin" for ROUND_ROBIN). */
   static <E extends Enum<E>> ValueType<E> choice(Class<E> type) {
+    return choice(type, constant -> constant.name().toLowerCase(Locale.ROOT));
+  }
+
+  /** One of an enum's constants, each written as {@code written} gives it. */
+  static <E extends Enum<E>> ValueType<E> choice(Class<E> type, Function<E, String> written) {
     Map<String, E> byName = new LinkedHashMap<>();
     for (E constant : type.getEnumConstants()) {
-      byName.put(constant.name().toLowerCase(Locale.ROOT), constant);
+      byName.put(written.apply(constant), constant);
     }
     String expected = choicesText(byName.keySet().stream().map(Types::quote).toList());
     return ValueType.of(

@@ -1,5 +1,6 @@
 package dev.berth.service;
 
+import dev.berth.config.App;
 import dev.berth.config.Config;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -8,6 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * The text of berth's systemd units (a system unit for root, a user unit for an ordinary user), and
@@ -100,7 +102,12 @@ final class SystemdUnit {
     Duration longest =
         config.apps().values().stream()
             .filter(app -> !app.external())
-            .map(app -> app.run().stopTimeout())
+            .flatMap(
+                app ->
+                    Stream.concat(
+                            Stream.of("web"),
+                            app.run().processes().stream().map(App.ProcessType::name))
+                        .map(app::stopTimeout))
             .max(Duration::compareTo)
             .orElse(Duration.ZERO);
     Duration total = config.shutdownTimeout().plus(longest).plus(STOP_MARGIN);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -64,6 +65,40 @@ class ProcessTypesConfigTest {
         .containsExactly(
             new App.ProcessType("worker", "python worker.py", 1),
             new App.ProcessType("mailer", "python mail.py", 3));
+  }
+
+  @Test
+  void stopTimeoutAndRolloutPerTypeWithTheirDefaults() throws Exception {
+    procfile("web: gunicorn wsgi:app\nworker: python worker.py\nclock: python clock.py\n");
+    App app =
+        load("procfile = \"Procfile\"\nstop_timeout = \"5s\"\n"
+                + "[apps.blog.processes.worker]\nstop_timeout = \"2m\"\nrollout = \"stop-first\"\n"
+                + "[apps.blog.processes.mailer]\ncommand = \"python mail.py\"\n")
+            .apps()
+            .get("blog");
+
+    assertThat(app.stopTimeout("web")).isEqualTo(Duration.ofSeconds(5));
+    assertThat(app.stopTimeout("worker")).isEqualTo(Duration.ofMinutes(2));
+    assertThat(app.stopTimeout("clock")).isEqualTo(Duration.ofSeconds(30));
+    assertThat(app.rollout("web")).isEqualTo(App.Rollout.START_FIRST);
+    assertThat(app.rollout("worker")).isEqualTo(App.Rollout.STOP_FIRST);
+    assertThat(app.rollout("clock")).isEqualTo(App.Rollout.STOP_FIRST);
+    assertThat(app.rollout("mailer")).isEqualTo(App.Rollout.START_FIRST);
+
+    App longer =
+        load("command = \"x\"\nstop_timeout = \"90s\"\nprocesses = { w = \"y\" }\n")
+            .apps()
+            .get("blog");
+    assertThat(longer.stopTimeout("w")).isEqualTo(Duration.ofSeconds(90));
+  }
+
+  @Test
+  void aRolloutThatIsNeitherIsRefusedWithItsLine() throws Exception {
+    assertThat(
+            problems(
+                "command = \"x\"\n[apps.blog.processes.clock]\ncommand = \"y\"\nrollout = \"blue-green\"\n"))
+        .containsExactly(
+            "berth.toml:9: apps.blog.processes.clock.rollout: \"blue-green\" (expected: \"start-first\" or \"stop-first\")");
   }
 
   @Test
