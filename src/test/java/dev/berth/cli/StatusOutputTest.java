@@ -68,18 +68,21 @@ class StatusOutputTest {
   void aRestartNamesTheReleaseOrWhatItDoesNotHave() throws Exception {
     assertThat(
             AppCommands.Restart.restarted(
-                "shop", JSON.readTree("{\"app\":\"shop\",\"release\":3,\"undeployed\":null}")))
+                "shop",
+                null,
+                JSON.readTree("{\"app\":\"shop\",\"release\":3,\"undeployed\":null}")))
         .isEqualTo("restarted shop (release 3)");
     assertThat(
             AppCommands.Restart.restarted(
                 "shop",
+                null,
                 JSON.readTree(
                     "{\"app\":\"shop\",\"release\":3,\"undeployed\":" + UNDEPLOYED + "}")))
         .isEqualTo(
             "restarted shop; /srv/shop has changed since release 3 was copied from it (2 files"
                 + " changed, 1 added: app.py, models.py, templates/new.html); run 'berth deploy"
                 + " shop' to make it live");
-    assertThat(AppCommands.Restart.restarted("shop", JSON.readTree("{\"app\":\"shop\"}")))
+    assertThat(AppCommands.Restart.restarted("shop", null, JSON.readTree("{\"app\":\"shop\"}")))
         .as("an older daemon's answer")
         .isEqualTo("restarted shop");
   }
