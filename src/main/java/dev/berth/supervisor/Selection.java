@@ -31,20 +31,22 @@ record Selection(String app, String type, List<Instance> instances) {
   }
 
   /**
-   * Tells {@code progress} when there is nothing to act on: a type scaled to 0 (a configured type
-   * always has instances otherwise), so that the command does not end without a word.
+   * Tells {@code progress} when there is nothing to act on (a type with {@code instances = 0}, or
+   * scaled to 0), so that the command does not end without a word.
    */
   Selection reportIfEmpty(Consumer<String> progress) {
     if (instances.isEmpty()) {
       progress.accept(
-          app
-              + ": no "
-              + (type == null ? "" : type + " ")
-              + "instances (scaled to 0: berth scale "
-              + app
-              + " "
-              + (type == null ? "TYPE" : type)
-              + "=N starts some)");
+          type == null
+              ? app + ": no instances"
+              : app
+                  + ": no "
+                  + type
+                  + " instances (berth scale "
+                  + app
+                  + " "
+                  + type
+                  + "=N starts some)");
     }
     return this;
   }
