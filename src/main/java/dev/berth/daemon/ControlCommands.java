@@ -74,28 +74,8 @@ final class ControlCommands {
     registry
         .register("status", (request, replies) -> replies.result(status()))
         .register("logs", this::logs)
-        .register(
-            "stop",
-            exclusive(
-                "stop",
-                (request, replies) -> {
-                  String app = app(request);
-                  supervisor.stopApp(app);
-                  replies.result(Map.of("app", app));
-                }))
-        .register(
-            "start",
-            exclusive(
-                "start",
-                (request, replies) -> {
-                  String app = app(request);
-                  List<String> failures = supervisor.startApp(app);
-                  if (!failures.isEmpty()) {
-                    throw new ControlException(
-                        ControlException.FAILED, String.join("\n", failures));
-                  }
-                  replies.result(Map.of("app", app));
-                }))
+        .register("stop", exclusive("stop", this::stop))
+        .register("start", exclusive("start", this::start))
         .register("restart", exclusive("restart", this::restart))
         .register("scale", exclusive("scale", this::scale))
         .register(
@@ -324,6 +304,9 @@ final class ControlCommands {
       row.put("instance", s.instance());
       row.put("tag", s.tag());
       row.put("state", s.state());
+      // The release it runs, which during a deploy or after a failed one is not always current.
+      OptionalInt release = Releases.number(s.dir());
+      row.put("release", release.isPresent() ? release.getAsInt() : null);
       row.put("pid", s.pid());
       row.put("since", s.since().toString());
       row.put("seconds", Duration.between(s.since(), now).toSeconds());
@@ -382,15 +365,38 @@ final class ControlCommands {
     }
   }
 
+  /** args: app, type (optional: all types). Each instance's end is a progress line. */
+  private void stop(Request request, Replies replies) throws Exception {
+    String app = app(request);
+    String type = type(request, app);
+    supervisor.stopApp(app, type, step -> progress(replies, step));
+    replies.result(appAndType(app, type));
+  }
+
+  /** args: app, type (optional: all types). Fails naming each instance that did not start. */
+  private void start(Request request, Replies replies) throws Exception {
+    String app = app(request);
+    String type = type(request, app);
+    List<String> failures = supervisor.startApp(app, type, step -> progress(replies, step));
+    if (!failures.isEmpty()) {
+      throw new ControlException(ControlException.FAILED, String.join("\n", failures));
+    }
+    replies.result(appAndType(app, type));
+  }
+
   /**
-   * args: app. The result names the release that runs again, and what the app's folder has that it
-   * does not (null when nothing): someone who edited the folder must hear that it is not live.
+   * args: app, type (optional: all types). The result names the release that runs again, and what
+   * the app's folder has that it does not (null when nothing): someone who edited the folder must
+   * hear that it is not live.
    */
   private void restart(Request request, Replies replies) throws Exception {
     String app = app(request);
-    rollingRestart(app, replies);
-    Map<String, Object> result = new LinkedHashMap<>();
-    result.put("app", app);
+    String type = type(request, app);
+    Optional<String> failure = supervisor.restartApp(app, type, step -> progress(replies, step));
+    if (failure.isPresent()) {
+      throw new ControlException(ControlException.FAILED, failure.get());
+    }
+    Map<String, Object> result = appAndType(app, type);
     OptionalInt release = deployer.releases(app).current();
     result.put("release", release.isPresent() ? release.getAsInt() : null);
     result.put("undeployed", deployer.folderChanges(app).map(FolderChanges::fields).orElse(null));
@@ -461,6 +467,30 @@ final class ControlCommands {
     fields.put("source", line.source());
     fields.put("text", line.text());
     return fields;
+  }
+
+  /**
+   * The optional {@code type} argument of start, stop and restart: null for every type, else one
+   * the app has (a bad_request naming those it has, before anything is done).
+   */
+  private String type(Request request, String app) throws ControlException {
+    Optional<String> type = request.text("type");
+    if (type.isEmpty()) {
+      return null;
+    }
+    try {
+      supervisor.checkProcessType(app, type.get());
+    } catch (IllegalArgumentException e) {
+      throw new ControlException(ControlException.BAD_REQUEST, e.getMessage());
+    }
+    return type.get();
+  }
+
+  private static Map<String, Object> appAndType(String app, String type) {
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("app", app);
+    result.put("type", type);
+    return result;
   }
 
   private String app(Request request) throws ControlException {

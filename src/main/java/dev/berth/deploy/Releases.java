@@ -127,6 +127,25 @@ public final class Releases {
     return OptionalInt.empty();
   }
 
+  /**
+   * The number of the release an app's processes run from {@code dir} belongs to, from the path
+   * alone ({@code <state_dir>/apps/APP/releases/N}): empty for any other directory.
+   */
+  public static OptionalInt number(Path dir) {
+    Path name = dir.getFileName();
+    Path releases = dir.getParent();
+    Path app = releases == null ? null : releases.getParent();
+    Path apps = app == null ? null : app.getParent();
+    if (name == null
+        || apps == null
+        || !NUMBER.matcher(name.toString()).matches()
+        || !releases.getFileName().toString().equals("releases")
+        || !String.valueOf(apps.getFileName()).equals("apps")) {
+      return OptionalInt.empty();
+    }
+    return OptionalInt.of(Integer.parseInt(name.toString()));
+  }
+
   /** Every recorded release, oldest first. */
   public List<Release> list() {
     List<Release> releases = new ArrayList<>();
