@@ -302,7 +302,9 @@ final class AppCommands {
         "Show an app's environment, or set and unset its variables.",
         "berth env APP set K=V ... sets variables; berth env APP unset K ... removes them.",
         "Changes are kept in the state dir (mode 0600) and applied by a rolling restart,",
-        "after the app's release phase has run with them (a failed one leaves all as it was)."
+        "after the app's release phase has run with them (a failed one leaves all as it was).",
+        "Each change is a release (berth releases lists the names it changed; berth rollback"
+            + " puts the env of an earlier release back)."
       })
   static final class Env extends ControlCommand {
     @Option(
@@ -359,7 +361,16 @@ final class AppCommands {
           "env_change",
           args,
           e -> out.println(e.fields().path("text").asText()),
-          r -> say("environment of " + app + " changed"));
+          r ->
+              say(
+                  r.path("changes").isTextual()
+                      ? "environment of "
+                          + app
+                          + " changed"
+                          + (r.path("release").isInt()
+                              ? " (release " + r.path("release").asInt() + ")"
+                              : "")
+                      : "environment of " + app + " unchanged"));
     }
   }
 

@@ -10,6 +10,7 @@ import dev.berth.control.ControlException;
 import dev.berth.control.ControlHandler;
 import dev.berth.control.Replies;
 import dev.berth.control.Request;
+import dev.berth.deploy.ConfigReleases;
 import dev.berth.deploy.Deployer;
 import dev.berth.deploy.FolderChanges;
 import dev.berth.deploy.Releases;
@@ -169,7 +170,15 @@ final class ControlCommands {
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("app", app);
     result.put("release", release);
-    deployer.releases(app).find(release).ifPresent(r -> result.put("revision", r.revision()));
+    deployer
+        .releases(app)
+        .find(release)
+        .ifPresent(
+            r -> {
+              result.put("revision", r.revision());
+              result.put("kind", r.fields().get("kind"));
+              result.put("changes", r.changes());
+            });
     return result;
   }
 
@@ -273,11 +282,28 @@ final class ControlCommands {
       }
     }
     Map<String, String> before = supervisor.storedEnvironment(app);
+    Map<String, String> after = new java.util.TreeMap<>(before);
+    after.putAll(set);
+    unset.forEach(after::remove);
+    String changes = ConfigReleases.changes(before, after);
+    if (changes.isEmpty()) {
+      // Nothing to apply: no release, no restart.
+      progress(replies, app + ": environment unchanged (no new release, no restart)");
+      Map<String, Object> result = new LinkedHashMap<>();
+      result.put("app", app);
+      result.put("release", null);
+      result.put("changes", null);
+      replies.result(result);
+      return;
+    }
     supervisor.changeEnvironment(app, set, unset);
+    Double releaseSeconds = null;
     if (!request.args().path("skip_release").asBoolean(false)) {
       // As Heroku's config:set with a release phase: a new DATABASE_URL is migrated before the
       // instances that use it start.
+      long begun = System.nanoTime();
       Optional<String> failure = deployer.releasePhase(app, progress(replies));
+      releaseSeconds = (System.nanoTime() - begun) / 1e9;
       if (failure.isPresent()) {
         supervisor.restoreEnvironment(app, before);
         throw new ControlException(
@@ -289,9 +315,35 @@ final class ControlCommands {
                 + " (the running version keeps serving; --skip-release applies it without)");
       }
     }
+    Optional<ConfigReleases.Made> made;
+    try {
+      made = deployer.configRelease(app, after, changes, releaseSeconds);
+    } catch (java.io.IOException | RuntimeException e) {
+      supervisor.restoreEnvironment(app, before);
+      throw new ControlException(
+          ControlException.FAILED,
+          "env of " + app + " not changed: cannot record its release: " + e.getMessage());
+    }
+    progress(
+        replies,
+        app
+            + ": "
+            + made.map(m -> "release " + m.number() + ": ").orElse("")
+            + changes
+            + made.filter(m -> !m.pruned().isEmpty())
+                .map(m -> " (removed old " + joined(m.pruned()) + ")")
+                .orElse(""));
     progress(replies, app + ": environment stored; rolling restart to apply it");
     rollingRestart(app, replies);
-    replies.result(Map.of("app", app));
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("app", app);
+    result.put("release", made.map(ConfigReleases.Made::number).orElse(null));
+    result.put("changes", changes);
+    replies.result(result);
+  }
+
+  private static String joined(List<Integer> numbers) {
+    return String.join(", ", numbers.stream().map(String::valueOf).toList());
   }
 
   private Map<String, Object> status() {
