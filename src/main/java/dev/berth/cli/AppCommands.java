@@ -68,10 +68,13 @@ final class AppCommands {
       printTable(out, rows);
       for (JsonNode i : result.path("instances")) {
         String state = i.path("state").asText();
-        if (i.has("last_problem") && !"RUNNING".equals(state)) {
-          // It names the instance already ("web.1: exited ...").
-          out.println(i.path("last_problem").asText());
+        if (!i.has("last_problem")) {
+          continue;
         }
+        // It names the instance already ("web.1: exited ..."). One that runs again keeps its
+        // last problem in view (a job killed at its stop), without the output that came with it.
+        String problem = i.path("last_problem").asText();
+        out.println("RUNNING".equals(state) ? problem.lines().findFirst().orElse("") : problem);
       }
       printRoutes(out, result);
       JsonNode certificates = result.path("certificates");
@@ -152,7 +155,14 @@ final class AppCommands {
 
     @Override
     int run(Config config) {
-      return call(config, "stop", args().put("app", app), e -> {}, r -> say("stopped " + app));
+      PrintWriter out = spec.commandLine().getOut();
+      // A process killed after its stop_timeout is a progress line.
+      return call(
+          config,
+          "stop",
+          args().put("app", app),
+          e -> out.println(e.fields().path("text").asText()),
+          r -> say("stopped " + app));
     }
   }
 

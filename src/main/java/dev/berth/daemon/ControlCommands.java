@@ -80,7 +80,7 @@ final class ControlCommands {
                 "stop",
                 (request, replies) -> {
                   String app = app(request);
-                  supervisor.stopApp(app);
+                  supervisor.stopApp(app, line -> progress(replies, line));
                   replies.result(Map.of("app", app));
                 }))
         .register(
@@ -265,7 +265,7 @@ final class ControlCommands {
     Map<String, Integer> done = new LinkedHashMap<>();
     for (Map.Entry<String, JsonNode> entry : counts.properties()) {
       int n = entry.getValue().asInt();
-      failures.addAll(supervisor.scale(app, entry.getKey(), n));
+      failures.addAll(supervisor.scale(app, entry.getKey(), n, line -> progress(replies, line)));
       done.put(entry.getKey(), n);
       progress(replies, app + ": " + entry.getKey() + "=" + n);
     }
