@@ -50,7 +50,8 @@ final class Incarnation {
     this(tag, null, endpoint, process, output, started);
   }
 
-  private Incarnation(
+  /** With its type and start time (a fake process in a test has no handle to ask). */
+  Incarnation(
       String tag,
       String type,
       Endpoint endpoint,
