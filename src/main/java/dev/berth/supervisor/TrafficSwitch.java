@@ -153,8 +153,10 @@ final class TrafficSwitch {
   /**
    * The old generation, out of rotation since the switch: its requests in flight finish (up to
    * {@code drainTimeout}), then its instances stop, each with its process tree.
+   *
+   * @return the old instances that had to be killed (SIGKILL) after their stop_timeout
    */
-  void retire(List<Instance> old, Duration drainTimeout, Supervisor.Steps steps) {
+  List<SigKill> retire(List<Instance> old, Duration drainTimeout, Supervisor.Steps steps) {
     long begun = System.nanoTime();
     sleep(SWITCH_SETTLE);
     int inFlight = inFlight(old);
@@ -173,12 +175,27 @@ final class TrafficSwitch {
             + (left > 0 ? ", " + left + " cut at drain_timeout" : "")
             + ")",
         since(begun));
+    return stop(old, steps);
+  }
+
+  /**
+   * The stop step: {@code old generation (5 instances; shop.worker.1 killed 30s after SIGTERM)}.
+   */
+  private static List<SigKill> stop(List<Instance> old, Supervisor.Steps steps) {
     long stopping = System.nanoTime();
+    StopKills kills = StopKills.watch(old);
     shutdown(old);
+    List<SigKill> killed = kills.since();
     steps.step(
         "stop",
-        "old generation (" + old.size() + " instance" + (old.size() == 1 ? "" : "s") + ")",
+        "old generation ("
+            + old.size()
+            + " instance"
+            + (old.size() == 1 ? "" : "s")
+            + StopKills.brief(killed)
+            + ")",
         since(stopping));
+    return killed;
   }
 
   /** A new generation that will not serve (it failed to start, or the switch refused): stopped. */

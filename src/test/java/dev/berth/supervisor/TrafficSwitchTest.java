@@ -9,6 +9,7 @@ import dev.berth.logs.LogSettings;
 import dev.berth.logs.Logs;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -151,6 +152,29 @@ class TrafficSwitchTest {
     assertThat(fresh.state()).isEqualTo(Instance.State.STOPPED);
     assertThat(oldProcess.process().isAlive()).isFalse();
     assertThat(freshProcess.process().isAlive()).isFalse();
+  }
+
+  @Test
+  void theStopStepNamesTheOldInstancesThatNeededSigkillAndReturnsThem() throws Exception {
+    Instance old = begun(true);
+    Instance fresh = begun(false);
+    traffic.switchOver(app, List.of(old), List.of(fresh));
+    List<String> steps = new CopyOnWriteArrayList<>();
+    launcher.killNextStop(Duration.ofSeconds(30));
+
+    List<SigKill> killed =
+        traffic.retire(
+            List.of(old),
+            app.run().drainTimeout(),
+            (name, detail, took) -> steps.add(name + ": " + detail));
+
+    assertThat(steps)
+        .containsExactly(
+            "drain: old generation (0 in flight)",
+            "stop: old generation (1 instance; web.1 killed 30s after SIGTERM)");
+    assertThat(killed).singleElement().isSameAs(old.lastKill());
+    assertThat(old.lastProblem())
+        .isEqualTo("web.1: still running 30s after SIGTERM; killed (SIGKILL) at 21:40:12 UTC");
   }
 
   /** Instance web.1 of a generation, started and ready. */
