@@ -156,29 +156,27 @@ final class TrafficSwitch {
    */
   void retire(List<Instance> old, Duration drainTimeout, Supervisor.Steps steps) {
     long begun = System.nanoTime();
+    // Before the settle: a request that picked an old peer just before the switch is seen end.
+    DrainReport report = DrainReport.watch(old);
     sleep(SWITCH_SETTLE);
     int inFlight = inFlight(old);
     long deadline = begun + drainTimeout.toNanos();
     while (inFlight(old) > 0 && System.nanoTime() < deadline) {
       sleep(DRAIN_POLL);
     }
-    int left = inFlight(old);
+    String drained = report.drained(drainTimeout, inFlight, inFlight(old));
     // WebSockets do not end by themselves: those still open get their 1001 before the stop.
     old.forEach(instance -> instance.current().ifPresent(Incarnation::closeTunnels));
-    steps.step(
-        "drain",
-        "old generation ("
-            + inFlight
-            + " in flight"
-            + (left > 0 ? ", " + left + " cut at drain_timeout" : "")
-            + ")",
-        since(begun));
+    steps.step("drain", "old generation (" + drained + ")", since(begun));
+    report.stopping();
     long stopping = System.nanoTime();
     shutdown(old);
     steps.step(
         "stop",
         "old generation (" + old.size() + " instance" + (old.size() == 1 ? "" : "s") + ")",
         since(stopping));
+    // What became of each request still running at the drain's end, now that it is known.
+    report.stopped().forEach(line -> steps.step("drain", line, null));
   }
 
   /** A new generation that will not serve (it failed to start, or the switch refused): stopped. */
