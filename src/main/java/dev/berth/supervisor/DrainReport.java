@@ -194,7 +194,9 @@ final class DrainReport {
         + ": "
         + ended.outcome()
         + how
-        + (ended.took() == null ? "" : " (" + seconds(ended.took()) + ")");
+        + (ended.took() == null
+            ? ""
+            : String.format(Locale.ROOT, " (%.1fs)", ended.took().toMillis() / 1000.0));
   }
 
   /** Whether the process ended by SIGKILL (128 + 9, as the JDK reports a signal's end). */

@@ -3,7 +3,6 @@ package dev.berth.upstream;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
-import java.util.Locale;
 
 /**
  * What became of one request to a peer that a drain watched ({@link DrainWatch}): told by the
@@ -127,11 +126,6 @@ public record RequestOutcome(
   /** Why, when the app's side ended it early; null otherwise. */
   public String why() {
     return cause == null ? null : cause.words();
-  }
-
-  /** "1.2s". */
-  public static String seconds(Duration took) {
-    return String.format(Locale.ROOT, "%.1fs", took.toNanos() / 1e9);
   }
 
   /**
