@@ -158,24 +158,23 @@ final class TrafficSwitch {
    */
   List<SigKill> retire(List<Instance> old, Duration drainTimeout, Supervisor.Steps steps) {
     long begun = System.nanoTime();
+    // Before the settle: a request that picked an old peer just before the switch is seen end.
+    DrainReport report = DrainReport.watch(old);
     sleep(SWITCH_SETTLE);
     int inFlight = inFlight(old);
     long deadline = begun + drainTimeout.toNanos();
     while (inFlight(old) > 0 && System.nanoTime() < deadline) {
       sleep(DRAIN_POLL);
     }
-    int left = inFlight(old);
+    String drained = report.drained(drainTimeout, inFlight, inFlight(old));
     // WebSockets do not end by themselves: those still open get their 1001 before the stop.
     old.forEach(instance -> instance.current().ifPresent(Incarnation::closeTunnels));
-    steps.step(
-        "drain",
-        "old generation ("
-            + inFlight
-            + " in flight"
-            + (left > 0 ? ", " + left + " cut at drain_timeout" : "")
-            + ")",
-        since(begun));
-    return stop(old, steps);
+    steps.step("drain", "old generation (" + drained + ")", since(begun));
+    report.stopping();
+    List<SigKill> killed = stop(old, steps);
+    // What became of each request still running at the drain's end, now that it is known.
+    report.stopped().forEach(line -> steps.step("drain", line, null));
+    return killed;
   }
 
   /**
