@@ -256,7 +256,8 @@ class SupervisorEndToEndTest {
 
       Cli stop = cli("stop", "web");
       assertThat(stop.exit()).as(stop.err()).isZero();
-      assertThat(stop.out()).isEqualTo("berth: stopped web");
+      assertThat(stop.out().lines())
+          .containsExactly("web.1: stopped", "web.2: stopped", "berth: stopped web");
       assertThat(get("/").statusCode()).isEqualTo(502);
       assertThat(status().path("instances"))
           .hasSize(2)
@@ -266,7 +267,8 @@ class SupervisorEndToEndTest {
 
       Cli start = cli("start", "web");
       assertThat(start.exit()).as(start.err()).isZero();
-      assertThat(start.out()).isEqualTo("berth: started web");
+      assertThat(start.out().lines())
+          .containsExactly("web.1: started", "web.2: started", "berth: started web");
       assertThat(get("/").statusCode()).isEqualTo(200);
       assertThat(status().path("instances")).allMatch(SupervisorEndToEndTest::running);
     }
