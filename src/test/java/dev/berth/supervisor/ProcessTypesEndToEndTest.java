@@ -351,6 +351,52 @@ class ProcessTypesEndToEndTest {
     }
   }
 
+  // --- 5. a worker past its stop_timeout
+  // ---------------------------------------------------------------
+
+  @Test
+  void aWorkerStillRunningAfterItsStopTimeoutIsKilledAndRestartLogsAndStatusSaySo()
+      throws Exception {
+    writeApp("");
+    // A job that ignores SIGTERM: only SIGKILL ends it.
+    Files.writeString(
+        appDir.resolve("Procfile"),
+        "web: /usr/bin/gunicorn --workers 1 wsgi:app\nworker: sh stubborn.sh\n");
+    Files.writeString(
+        appDir.resolve("stubborn.sh"), "trap '' TERM\necho 'job started'\nexec sleep 600\n");
+    try (BerthProcess berth = up("processes = { worker = { stop_timeout = \"1s\" } }\n")) {
+      String killed = "shop.worker.1: still running 1s after SIGTERM; killed (SIGKILL) at ";
+      java.util.function.Predicate<String> killLine =
+          l -> l.startsWith(killed) && l.matches(".* \\d\\d:\\d\\d:\\d\\d UTC");
+
+      Cli restart = cli("restart", APP);
+
+      assertThat(restart.exit()).as(restart.err()).isZero();
+      List<String> lines = restart.out().lines().toList();
+      assertThat(lines).filteredOn(killLine).hasSize(1);
+      assertThat(lines.indexOf(lines.stream().filter(killLine).findFirst().orElseThrow()))
+          .as("the kill is told once the worker is replaced: %s", lines)
+          .isGreaterThan(
+              lines.indexOf(
+                  lines.stream()
+                      .filter(l -> l.startsWith("shop.worker.1: replaced in "))
+                      .findFirst()
+                      .orElseThrow()));
+      // web stopped within its stop_timeout: nothing to tell.
+      assertThat(lines).noneMatch(l -> l.startsWith("shop.1: still running"));
+
+      // A berth line in the app's log, kept by the worker filter too.
+      assertThat(cli("logs", APP, "--type", "worker", "-n", "50").out().lines())
+          .anyMatch(l -> l.contains(" berth | ") && killLine.test(l.split(" berth \\| ", 2)[1]));
+      // The last problem of the worker, which runs again.
+      assertThat(instance("shop.worker.1").path("state").asText()).isEqualTo("RUNNING");
+      assertThat(instance("shop.worker.1").path("last_problem").asText()).matches(killLine);
+      Cli status = cli("status");
+      assertThat(status.out().lines()).anyMatch(killLine);
+      assertThat(berth.terminate(WAIT)).isZero();
+    }
+  }
+
   // --- helpers
   // ------------------------------------------------------------------------------------
 
