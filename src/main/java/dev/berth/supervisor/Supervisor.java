@@ -189,15 +189,8 @@ public final class Supervisor {
    * instances start (and must be ready before this returns); surplus ones, the highest-numbered,
    * leave the rotation, finish their requests and stop.
    *
+   * @param progress told of each surplus instance killed (SIGKILL) after its stop_timeout
    * @return why some instances did not start, one line each
-   */
-  public synchronized List<String> scale(String appName, String type, int count) {
-    return scale(appName, type, count, line -> {});
-  }
-
-  /**
-   * {@link #scale(String, String, int)}, telling {@code progress} of each surplus instance that had
-   * to be killed (SIGKILL) after its stop_timeout.
    */
   public synchronized List<String> scale(
       String appName, String type, int count, Consumer<String> progress) {
@@ -301,14 +294,10 @@ public final class Supervisor {
     return instances.containsKey(app);
   }
 
-  /** Stops every instance of the app and keeps them stopped until {@link #startApp}. */
-  public void stopApp(String app) {
-    stopApp(app, line -> {});
-  }
-
   /**
-   * {@link #stopApp(String)}, telling {@code progress} of each instance that had to be killed
-   * (SIGKILL) after its stop_timeout.
+   * Stops every instance of the app and keeps them stopped until {@link #startApp}.
+   *
+   * @param progress told of each instance killed (SIGKILL) after its stop_timeout
    */
   public void stopApp(String app, Consumer<String> progress) {
     List<Instance> stopping = all(app);
@@ -439,21 +428,9 @@ public final class Supervisor {
             old,
             old.isEmpty() ? next.run().drainTimeout() : old.get(0).app().run().drainTimeout(),
             steps);
-    handOver(killed, fresh);
+    StopKills.handOver(killed, fresh);
     retiring.remove(name, old);
     return Optional.empty();
-  }
-
-  /**
-   * An old instance killed at a deploy's stop: its successor (same tag) shows it as its last
-   * problem in {@code berth status}, which lists the new generation only.
-   */
-  private static void handOver(List<SigKill> killed, List<Instance> fresh) {
-    for (SigKill kill : killed) {
-      fresh.stream()
-          .filter(i -> i.tag().equals(kill.tag()))
-          .forEach(i -> i.predecessorKilled(kill));
-    }
   }
 
   /** An operation on an app that must not overlap another one; close it when done. */
