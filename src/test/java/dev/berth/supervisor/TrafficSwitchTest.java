@@ -176,6 +176,12 @@ class TrafficSwitchTest {
     assertThat(killed).singleElement().isSameAs(old.lastKill());
     assertThat(old.lastProblem())
         .isEqualTo("web.1: still running 30s after SIGTERM; killed (SIGKILL) at 21:40:12 UTC");
+
+    // berth status lists the new generation only: its web.1 shows the kill.
+    assertThat(fresh.lastProblem()).isNull();
+    StopKills.handOver(killed, List.of(fresh));
+    assertThat(fresh.lastProblem()).isEqualTo(old.lastProblem());
+    assertThat(fresh.state()).isEqualTo(Instance.State.RUNNING);
   }
 
   @Test
