@@ -15,7 +15,6 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -28,7 +27,8 @@ import java.util.function.Consumer;
  * with them (start, stop, restart, scale, env changes, a new generation). Each {@link Instance}
  * keeps itself running (restarts with backoff, FATAL); a {@link ProcessLauncher} starts and stops
  * its processes; the {@link TrafficSwitch} moves traffic between them; a {@link PhaseRunner} runs a
- * deploy's build and release commands.
+ * deploy's build and release commands. {@link Generations} makes the instances, {@link
+ * RollingRestart} restarts them, {@link BusyApps} keeps an app's operations from overlapping.
  */
 public final class Supervisor {
 
@@ -44,6 +44,7 @@ public final class Supervisor {
   private final PrintStream output;
 
   private final Recycler recycler;
+  private final Generations generations;
 
   /** The instances of each app, in rotation or not. */
   private final Map<String, List<Instance>> instances = new ConcurrentHashMap<>();
@@ -56,10 +57,7 @@ public final class Supervisor {
   /** A deploy's old generation from just before the switch until it is stopped: stopAll too. */
   private final Map<String, List<Instance>> retiring = new ConcurrentHashMap<>();
 
-  /**
-   * Apps with an operation that must not overlap another (deploy, restart, scale...), and which.
-   */
-  private final Map<String, Busy> busy = new ConcurrentHashMap<>();
+  private final BusyApps busy = new BusyApps();
 
   /** Set once stopping began: nothing starts after that. */
   private volatile boolean closed;
@@ -92,7 +90,8 @@ public final class Supervisor {
             new Endpoints(runDir), dataDirs, running, logs, output, overrides, this::logToApp);
     this.traffic = new TrafficSwitch(listener);
     this.phases = new PhaseRunner(dataDirs, running, logs, output, overrides);
-    this.recycler = new Recycler(instances, this::logToApp, busy::containsKey);
+    this.generations = new Generations(overrides, launcher, traffic);
+    this.recycler = new Recycler(instances, this::logToApp, busy::isBusy);
     this.oneOffs =
         new OneOffs(
             (app, type) -> type == null ? app(app) : checkProcessType(app, type),
@@ -135,7 +134,7 @@ public final class Supervisor {
     List<Map.Entry<App, List<CompletableFuture<Optional<String>>>>> started = new ArrayList<>();
     for (App app : apps) {
       traffic.firstGeneration(app);
-      List<Instance> list = newGeneration(app, counts(app), true);
+      List<Instance> list = generations.of(app, true);
       this.apps.put(app.name(), app);
       instances.put(app.name(), new CopyOnWriteArrayList<>(list));
       if (closed) {
@@ -209,7 +208,7 @@ public final class Supervisor {
     List<Instance> ofType = list.stream().filter(i -> i.type().equals(type)).toList();
     List<CompletableFuture<Optional<String>>> starting = new ArrayList<>();
     for (int n = ofType.size() + 1; n <= count; n++) {
-      Instance instance = newInstance(app, type, n, true);
+      Instance instance = generations.instance(app, type, n, true);
       list.add(instance);
       starting.add(instance.begin());
     }
@@ -321,42 +320,7 @@ public final class Supervisor {
    * @return why it stopped early, or empty
    */
   public Optional<String> restartApp(String app, String type, Consumer<String> progress) {
-    for (Instance instance : select(app, type, progress).instances()) {
-      if (instance.state() == Instance.State.STOPPED) {
-        // Stopped on purpose (berth stop): it stays so; the change applies when it is started.
-        progress.accept(instance.tag() + ": stopped, left stopped");
-        continue;
-      }
-      if (instance.current().isEmpty()) {
-        progress.accept(
-            instance.tag()
-                + ": "
-                + instance.state().name().toLowerCase(Locale.ROOT)
-                + ", starting it");
-        Optional<String> failure = instance.start().join();
-        if (failure.isPresent()) {
-          return failure;
-        }
-        continue;
-      }
-      if (instance.app().rollout(instance.type()) == App.Rollout.STOP_FIRST) {
-        Optional<String> failure = StopFirstRestart.restart(instance, progress);
-        if (failure.isPresent()) {
-          return failure;
-        }
-        continue;
-      }
-      progress.accept(instance.tag() + ": starting its successor");
-      long begun = System.nanoTime();
-      StopKills kills = StopKills.watch(List.of(instance));
-      Optional<String> failure = instance.replace().join();
-      if (failure.isPresent()) {
-        return Optional.of(failure.get() + " (the running instance keeps serving)");
-      }
-      progress.accept(instance.tag() + ": replaced in " + since(begun).toMillis() + " ms");
-      kills.report(progress);
-    }
-    return Optional.empty();
+    return RollingRestart.restart(select(app, type, progress).instances(), progress);
   }
 
   /** What a generation switch reports, one step at a time. */
@@ -392,7 +356,7 @@ public final class Supervisor {
     requireNonNull(steps, "steps");
     String name = next.name();
     List<Instance> old = List.copyOf(all(name));
-    List<Instance> fresh = newGeneration(next, counts(next), false);
+    List<Instance> fresh = generations.of(next, false);
     List<Instance> admitted = new CopyOnWriteArrayList<>();
     GenerationReplacement replacement =
         new GenerationReplacement(
@@ -457,8 +421,6 @@ public final class Supervisor {
     void close();
   }
 
-  private record Busy(String what, long since) {}
-
   /**
    * Marks the app busy with {@code what} (deploy, restart, scale...) until the result is closed.
    * Recycling leaves a busy app alone.
@@ -466,18 +428,7 @@ public final class Supervisor {
    * @throws IllegalStateException at once, naming what runs, if the app is busy already
    */
   public Exclusive exclusive(String app, String what) {
-    Busy mine = new Busy(what, System.nanoTime());
-    Busy other = busy.putIfAbsent(app, mine);
-    if (other != null) {
-      throw new IllegalStateException(
-          app
-              + ": busy: a "
-              + other.what()
-              + " is in progress (for "
-              + since(other.since()).toSeconds()
-              + "s); try again when it is done");
-    }
-    return () -> busy.remove(app, mine);
+    return busy.exclusive(app, what);
   }
 
   /**
@@ -567,36 +518,6 @@ public final class Supervisor {
     return Selection.of(app, type, all(app)).reportIfEmpty(progress);
   }
 
-  /** Instances per process type to run: what berth scale stored, else the definition's counts. */
-  private Map<String, Integer> counts(App app) {
-    Map<String, Integer> scale = overrides.scale(app.name());
-    Map<String, Integer> counts = new LinkedHashMap<>();
-    ProcessCounts.configured(app)
-        .forEach((type, configured) -> counts.put(type, scale.getOrDefault(type, configured)));
-    return counts;
-  }
-
-  /**
-   * A generation of the app's instances, not begun yet.
-   *
-   * @param serving whether they join the rotation when ready (false: until a deploy's switch)
-   */
-  private List<Instance> newGeneration(App app, Map<String, Integer> counts, boolean serving) {
-    List<Instance> generation = new ArrayList<>();
-    counts.forEach(
-        (type, count) -> {
-          for (int n = 1; n <= count; n++) {
-            generation.add(newInstance(app, type, n, serving));
-          }
-        });
-    return generation;
-  }
-
-  private Instance newInstance(App app, String type, int number, boolean serving) {
-    return new Instance(
-        app, type, number, launcher, traffic.slot(app.name(), number, serving), Ticker.SYSTEM);
-  }
-
   private static void shutdown(List<Instance> list) {
     list.stream().map(Instance::shutdown).toList().forEach(CompletableFuture::join);
   }
@@ -604,10 +525,6 @@ public final class Supervisor {
   /** Waits for every start; @return why some failed, one line each. */
   private static List<String> failures(List<CompletableFuture<Optional<String>>> starts) {
     return starts.stream().map(CompletableFuture::join).flatMap(Optional::stream).toList();
-  }
-
-  private static Duration since(long nanos) {
-    return Duration.ofNanos(System.nanoTime() - nanos);
   }
 
   /** A warning about an app: in its log, and in berth's output. */
