@@ -178,7 +178,7 @@ public final class AppPlacer {
               + " ("
               + why
               + "), "
-              + Deployer.size(fetched.bytes())
+              + DeployLines.size(fetched.bytes())
               + " in "
               + fetched.files()
               + " files"
@@ -205,7 +205,7 @@ public final class AppPlacer {
           releases.prune(
               configured.deploy().keepReleases(), leftBehind(name, releases, before, say));
       if (!pruned.isEmpty()) {
-        say.accept("app " + name + ": removed old release(s) " + Deployer.numbers(pruned));
+        say.accept("app " + name + ": removed old release(s) " + DeployLines.numbers(pruned));
       }
       return number;
     } catch (DeployException | ConfigException | IOException | RuntimeException e) {

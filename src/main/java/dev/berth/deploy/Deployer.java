@@ -1,5 +1,11 @@
 package dev.berth.deploy;
 
+import static dev.berth.deploy.DeployLines.line;
+import static dev.berth.deploy.DeployLines.numbers;
+import static dev.berth.deploy.DeployLines.shortRevision;
+import static dev.berth.deploy.DeployLines.since;
+import static dev.berth.deploy.DeployLines.size;
+import static dev.berth.deploy.DeployLines.steps;
 import static java.util.Objects.requireNonNull;
 
 import dev.berth.config.App;
@@ -14,7 +20,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -27,7 +32,8 @@ import java.util.function.Consumer;
  * switch the traffic to it once every instance is ready, and drain and stop the old one ({@link
  * Supervisor#replaceGeneration}). Any failure before the switch leaves the old generation serving,
  * and the release is removed. One operation per app at a time: a second one fails at once ({@link
- * Supervisor#exclusive}), as do restart, scale, env, start and stop meanwhile.
+ * Supervisor#exclusive}), as do restart, scale, env, start and stop meanwhile. A rollback's choices
+ * are {@link Rollback}'s; how each ends is told by {@link DeployOutcomes}.
  */
 public final class Deployer {
 
@@ -35,11 +41,11 @@ public final class Deployer {
   static final Duration FETCH_TIMEOUT = Duration.ofMinutes(10);
 
   private final Supervisor supervisor;
-  private final Logs logs;
   private final Path stateDir;
-  private final Consumer<String> say;
+  private final DeployOutcomes outcomes;
   private final AppPlacer placer;
   private final ConfigReleases configReleases;
+  private final Rollback rollback;
 
   /** Each app's definition as the config gives it (dir: the configured one), by name. */
   private final Map<String, App> definitions = new ConcurrentHashMap<>();
@@ -89,11 +95,11 @@ public final class Deployer {
       Collection<App> definitions,
       Consumer<String> say) {
     this.supervisor = requireNonNull(supervisor, "supervisor");
-    this.logs = requireNonNull(logs, "logs");
     this.stateDir = requireNonNull(stateDir, "stateDir");
-    this.say = requireNonNull(say, "say");
-    this.placer = new AppPlacer(supervisor, stateDir, this::appLog);
+    this.outcomes = new DeployOutcomes(logs, say);
+    this.placer = new AppPlacer(supervisor, stateDir, outcomes::appLog);
     this.configReleases = new ConfigReleases(stateDir);
+    this.rollback = new Rollback(supervisor, outcomes);
     definitions.stream()
         .filter(app -> !app.external())
         .forEach(app -> this.definitions.put(app.name(), app));
@@ -177,7 +183,7 @@ public final class Deployer {
     try {
       number = releases.next();
       String label = request.sourceLabel() != null ? request.sourceLabel() : source.describe();
-      appLog(name, "deploy: release " + number + " from " + label);
+      outcomes.appLog(name, "deploy: release " + number + " from " + label);
       Optional<UserAccount> user = supervisor.appUser(definition);
       // A root berth runs apps as other users (this one, or another app's): they must pass
       // through to their releases, whichever app deployed first.
@@ -253,8 +259,8 @@ public final class Deployer {
                 + number
                 + " serves, but recording it failed: "
                 + e.getMessage();
-        appLog(name, message);
-        say.accept("berth: " + message);
+        outcomes.appLog(name, message);
+        outcomes.say("berth: " + message);
         return Result.failed(message);
       }
       String done = name + " release " + number + " is current";
@@ -263,45 +269,20 @@ public final class Deployer {
               "done",
               done + (pruned.isEmpty() ? "" : " (removed old " + numbers(pruned) + ")"),
               since(begun)));
-      appLog(name, "deploy: " + done);
-      say.accept("berth: deploy: " + done + " (" + label + ")");
+      outcomes.appLog(name, "deploy: " + done);
+      outcomes.say("berth: deploy: " + done + " (" + label + ")");
       return Result.done(number);
     } catch (DeployException e) {
-      return failed(name, "deploy", number, made, releases, e.describe());
+      return outcomes.failed(name, "deploy", number, made, releases, e.describe());
     } catch (IOException | RuntimeException e) {
       LOG.log(System.Logger.Level.WARNING, "deploy of " + name + " failed", e);
-      return failed(name, "deploy", number, made, releases, String.valueOf(e.getMessage()));
+      return outcomes.failed(
+          name, "deploy", number, made, releases, String.valueOf(e.getMessage()));
     }
-  }
-
-  private Result failed(
-      String name, String what, int number, boolean made, Releases releases, String why) {
-    if (made) {
-      try {
-        releases.discard(number);
-        Releases.delete(releases.dir(number).resolveSibling(Releases.INCOMING + number));
-      } catch (IOException e) {
-        LOG.log(
-            System.Logger.Level.WARNING,
-            "cannot remove failed release " + number + " of " + name + ": " + e.getMessage());
-      }
-    }
-    String message =
-        what
-            + " of "
-            + name
-            + (number > 0 ? " (release " + number + ")" : "")
-            + " failed, the running version keeps serving: "
-            + why;
-    appLog(name, message.lines().findFirst().orElse(message));
-    say.accept("berth: " + message);
-    return Result.failed(message);
   }
 
   /**
-   * Runs the app's code of an earlier release: the same start / switch / drain flow, without a
-   * build or release phase (the release was built, and its migrations ran, when it was deployed).
-   * The release phase it does not run is said: the newer release's migrations stay applied.
+   * Runs the app's code of an earlier release ({@link Rollback}).
    *
    * @param wanted the release, or empty for the newest one before the current one
    * @throws IllegalStateException at once, when the app is busy
@@ -310,128 +291,8 @@ public final class Deployer {
     requireNonNull(progress, "progress");
     App definition = definition(name);
     try (Supervisor.Exclusive exclusive = supervisor.exclusive(name, "rollback")) {
-      long begun = System.nanoTime();
-      Releases releases = releases(name);
-      OptionalInt current = releases.current();
-      List<Releases.Release> all = releases.list();
-      int target;
-      if (wanted.isPresent()) {
-        target = wanted.getAsInt();
-        if (all.stream().noneMatch(r -> r.number() == target)) {
-          return Result.failed(
-              "rollback of "
-                  + name
-                  + ": no release "
-                  + target
-                  + (all.isEmpty()
-                      ? " (it has none)"
-                      : " (it has: "
-                          + numbers(all.stream().map(Releases.Release::number).toList())
-                          + ")"));
-        }
-      } else {
-        int below = current.isPresent() ? current.getAsInt() : Integer.MAX_VALUE;
-        Optional<Releases.Release> previous =
-            all.stream().filter(r -> r.number() < below).reduce((a, b) -> b);
-        if (previous.isEmpty()) {
-          return Result.failed(
-              "rollback of "
-                  + name
-                  + ": no release before "
-                  + (current.isPresent() ? "release " + current.getAsInt() : "the first deploy")
-                  + " to go back to");
-        }
-        target = previous.get().number();
-      }
-      if (current.isPresent() && current.getAsInt() == target) {
-        return Result.failed("rollback of " + name + ": release " + target + " is current already");
-      }
-      try {
-        progress.step(
-            line(
-                "rollback",
-                "to release "
-                    + target
-                    + (current.isPresent() ? " (from release " + current.getAsInt() + ")" : ""),
-                null));
-        App app = forRelease(definition, releases.dir(target));
-        ConfigReleases.EnvRestore env =
-            ConfigReleases.EnvRestore.of(releases, target, supervisor.storedEnvironment(name));
-        if (sameCode(name, releases.dir(target))) {
-          return sameCode(name, target, env, progress, begun);
-        }
-        if (app.deploy().release() != null) {
-          // What the newer release migrated stays so: the old code may not run on it.
-          progress.step(
-              line(
-                  "release",
-                  "not run again: "
-                      + app.deploy().release()
-                      + " ("
-                      + (current.isPresent()
-                          ? "release " + current.getAsInt() + "'s"
-                          : "the running code's")
-                      + " migrations stay applied; to undo them, run the backwards migration"
-                      + " with berth run first)",
-                  null));
-        }
-        ReleaseOwner.ownedBy(releases.dir(target), supervisor.appUser(app));
-        progress.step(line("env", env.describe(), null));
-        env.apply(supervisor, name);
-        Optional<String> failure =
-            supervisor.replaceGeneration(app, "release " + target, steps(progress));
-        if (failure.isPresent()) {
-          env.undo(supervisor, name);
-          return failed(name, "rollback", target, false, releases, failure.get());
-        }
-        releases.markCurrent(target);
-      } catch (DeployException e) {
-        return failed(name, "rollback", target, false, releases, e.describe());
-      } catch (IOException | RuntimeException e) {
-        return failed(name, "rollback", target, false, releases, String.valueOf(e.getMessage()));
-      }
-      String done = name + " release " + target + " is current";
-      progress.step(line("done", done, since(begun)));
-      appLog(name, "rollback: " + done);
-      say.accept("berth: rollback: " + done);
-      return Result.done(target);
+      return rollback.run(definition, releases(name), wanted, progress);
     }
-  }
-
-  /** Whether the app's instances run from {@code dir} now. */
-  private boolean sameCode(String name, Path dir) {
-    return supervisor.oneOffs().dir(name).toAbsolutePath().normalize().equals(dir.normalize());
-  }
-
-  /**
-   * A rollback to a release whose code runs already (over {@code berth env set} releases): its env
-   * back, then a rolling restart applies it, as {@code env set} did. No new generation: the same
-   * code from the same directory needs none, and a rolling restart replaces the instances one at a
-   * time as the change it undoes did.
-   */
-  private Result sameCode(
-      String name, int target, ConfigReleases.EnvRestore env, Progress progress, long begun)
-      throws IOException {
-    Releases releases = releases(name);
-    progress.step(
-        line("code", "release " + releases.code(target) + "'s, which runs already", null));
-    progress.step(line("env", env.describe(), null));
-    env.apply(supervisor, name);
-    releases.markCurrent(target);
-    String done = name + " release " + target + " is current";
-    if (env.changed()) {
-      Optional<String> failure =
-          supervisor.restartApp(name, step -> progress.step(line("restart", step, null)));
-      if (failure.isPresent()) {
-        String message = "rollback of " + name + ": " + done + ", but " + failure.get();
-        appLog(name, message.lines().findFirst().orElse(message));
-        return Result.failed(message);
-      }
-    }
-    progress.step(line("done", done, since(begun)));
-    appLog(name, "rollback: " + done + " (env " + env.describe() + ")");
-    say.accept("berth: rollback: " + done);
-    return Result.done(target);
   }
 
   /**
@@ -444,7 +305,7 @@ public final class Deployer {
       throws IOException {
     Optional<ConfigReleases.Made> made =
         configReleases.record(definition(name), env, changes, releaseSeconds);
-    made.ifPresent(m -> appLog(name, "env: release " + m.number() + ": " + changes));
+    made.ifPresent(m -> outcomes.appLog(name, "env: release " + m.number() + ": " + changes));
     return made;
   }
 
@@ -482,7 +343,7 @@ public final class Deployer {
               text -> lines.step("-----> " + text),
               text -> lines.step(line("warning", text, null)));
       if (placement.held().isPresent()) {
-        return failed(name, "redeploy", 0, false, releases, placement.held().get());
+        return outcomes.failed(name, "redeploy", 0, false, releases, placement.held().get());
       }
       App app = placement.app();
       boolean fromRelease = placement.release() > 0;
@@ -496,7 +357,7 @@ public final class Deployer {
         try {
           ReleasePhases.run(supervisor, app, placement.release(), false, true, lines);
         } catch (DeployException e) {
-          return failed(name, "redeploy", 0, false, releases, e.describe());
+          return outcomes.failed(name, "redeploy", 0, false, releases, e.describe());
         }
       }
       String label =
@@ -504,7 +365,7 @@ public final class Deployer {
       Optional<String> failure = supervisor.replaceGeneration(app, label, steps(lines));
       if (failure.isPresent()) {
         placement.unmake(releases);
-        return failed(name, "redeploy", 0, false, releases, failure.get());
+        return outcomes.failed(name, "redeploy", 0, false, releases, failure.get());
       }
       definitions.put(name, newDefinition);
       String done =
@@ -512,12 +373,13 @@ public final class Deployer {
               + " runs its new definition"
               + (fromRelease ? " (release " + placement.release() + ")" : "");
       lines.step(line("done", done, since(begun)));
-      appLog(name, "redeploy: " + done);
+      outcomes.appLog(name, "redeploy: " + done);
       return Result.done(placement.release());
     } catch (IllegalStateException e) {
       return Result.failed(e.getMessage());
     } catch (IOException e) {
-      return failed(name, "redeploy", 0, false, releases(name), String.valueOf(e.getMessage()));
+      return outcomes.failed(
+          name, "redeploy", 0, false, releases(name), String.valueOf(e.getMessage()));
     }
   }
 
@@ -592,7 +454,8 @@ public final class Deployer {
     return app;
   }
 
-  private static App forRelease(App definition, Path dir) throws DeployException {
+  /** The app as it runs from a release's directory (its Procfile read there). */
+  static App forRelease(App definition, Path dir) throws DeployException {
     try {
       return ConfigLoader.forRelease(definition, dir);
     } catch (ConfigException e) {
@@ -601,51 +464,8 @@ public final class Deployer {
     }
   }
 
-  private static Supervisor.Steps steps(Progress progress) {
-    return (name, detail, took) -> progress.step(line(name, detail, took));
-  }
-
-  /** {@code -----> build done 3.20s}. */
-  static String line(String step, String detail, Duration took) {
-    String text = String.format(Locale.ROOT, "-----> %-8s %s", step, detail);
-    return took == null ? text : text + String.format(Locale.ROOT, "  %.2fs", took.toNanos() / 1e9);
-  }
-
-  private void appLog(String app, String line) {
-    try {
-      logs.stream(app).append(Logs.BERTH, line);
-    } catch (IllegalArgumentException e) {
-      // No log for such a name: berth's own output has the line.
-    }
-  }
-
   /** A hash of the app's definition as the config gives it: {@link App#definitionHash()}. */
   static String configHash(App app) {
     return app.definitionHash();
-  }
-
-  static String shortRevision(String revision) {
-    if (revision.length() <= 12 || !revision.matches("[0-9a-f]{13,}(-dirty)?")) {
-      return revision;
-    }
-    return revision.substring(0, 12) + (revision.endsWith("-dirty") ? "-dirty" : "");
-  }
-
-  static String size(long bytes) {
-    if (bytes < 1024) {
-      return bytes + " B";
-    }
-    if (bytes < 1024 * 1024) {
-      return String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0);
-    }
-    return String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024));
-  }
-
-  static String numbers(List<Integer> numbers) {
-    return String.join(", ", numbers.stream().map(String::valueOf).toList());
-  }
-
-  private static Duration since(long nanos) {
-    return Duration.ofNanos(System.nanoTime() - nanos);
   }
 }

@@ -74,7 +74,7 @@ final class ReleasePhases {
     if (command == null) {
       return null;
     }
-    progress.step(Deployer.line(phase, command, null));
+    progress.step(DeployLines.line(phase, command, null));
     PhaseResult result =
         supervisor.runPhase(
             app,
@@ -92,7 +92,7 @@ final class ReleasePhases {
               : "exited with code " + result.exitCode();
       throw new DeployException(phase + " phase " + why + " (" + command + ")", result.lastLines());
     }
-    progress.step(Deployer.line(phase, "done", result.took()));
+    progress.step(DeployLines.line(phase, "done", result.took()));
     return result.took().toMillis() / 1000.0;
   }
 }
