@@ -146,7 +146,6 @@ class WorkersEndToEndTest {
         .as(deploy.out())
         .contains("reports.1 killed")
         .doesNotContain("worker.1 killed");
-    assertThat(deploy.out()).contains("stop-first");
 
     // The old worker got SIGTERM with its job in hand, finished it, then exited; the deploy
     // waited for it, so all of it is logged by now.
@@ -166,6 +165,8 @@ class WorkersEndToEndTest {
     assertThat(instance("shop.reports.1").path("last_problem").asText()).contains("SIGKILL");
     assertThat(pid("shop.worker.1")).isNotEqualTo(worker);
     assertThat(data.resolve("jobs/a.job.taken")).doesNotExist();
+    // The clock was swapped stop-first, and the output says so.
+    assertThat(line(deploy.out(), "-----> swap ")).contains("shop.clock.1").contains("stop-first");
   }
 
   // --- 2. another deploy: every instance runs the new release ------------------------------------
