@@ -1,7 +1,9 @@
 package dev.berth.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.berth.config.Config;
+import dev.berth.control.ControlClient;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -23,7 +26,7 @@ final class AppCommands {
       name = "status",
       description = {
         "Show the state of every app instance.",
-        "For each: state, pid, uptime, restarts, recycles and memory."
+        "For each: state, pid, uptime, restarts, recycles, memory and the release it runs."
       })
   static final class Status extends ControlCommand {
     @Override
@@ -36,7 +39,7 @@ final class AppCommands {
           result -> print(spec.commandLine().getOut(), result));
     }
 
-    private static void print(PrintWriter out, JsonNode result) {
+    static void print(PrintWriter out, JsonNode result) {
       List<String[]> rows = new ArrayList<>();
       rows.add(
           new String[] {
@@ -48,6 +51,7 @@ final class AppCommands {
             "RECYCLED",
             "MEMORY",
             "WEBSOCKETS",
+            "RELEASE",
             "ENDPOINT"
           });
       for (JsonNode i : result.path("instances")) {
@@ -62,6 +66,8 @@ final class AppCommands {
               Integer.toString(i.path("recycled").asInt()),
               running ? bytes(i.path("rss_bytes").asLong()) : "-",
               running ? Integer.toString(i.path("websockets").asInt()) : "-",
+              // The release it runs (the one it will run again when stopped); "-": none.
+              i.path("release").isInt() ? Integer.toString(i.path("release").asInt()) : "-",
               i.path("endpoint").asText("-").isEmpty() ? "-" : i.path("endpoint").asText()
             });
       }
@@ -145,14 +151,25 @@ final class AppCommands {
 
   @Command(
       name = "stop",
-      description = "Stop an app's instances (they stay stopped until 'berth start').")
+      description = {
+        "Stop an app's instances (they stay stopped until 'berth start').",
+        "Each leaves the rotation, finishes its requests and is stopped."
+      })
   static final class Stop extends ControlCommand {
     @Parameters(index = "0", paramLabel = "APP")
     String app;
 
+    @Option(names = "--type", paramLabel = "TYPE", description = TYPE_HELP)
+    String type;
+
     @Override
     int run(Config config) {
-      return call(config, "stop", args().put("app", app), e -> {}, r -> say("stopped " + app));
+      return call(
+          config,
+          "stop",
+          typed(app, type),
+          progressTo(spec.commandLine().getOut()),
+          r -> say("stopped " + what(app, type)));
     }
   }
 
@@ -161,9 +178,17 @@ final class AppCommands {
     @Parameters(index = "0", paramLabel = "APP")
     String app;
 
+    @Option(names = "--type", paramLabel = "TYPE", description = TYPE_HELP)
+    String type;
+
     @Override
     int run(Config config) {
-      return call(config, "start", args().put("app", app), e -> {}, r -> say("started " + app));
+      return call(
+          config,
+          "start",
+          typed(app, type),
+          progressTo(spec.commandLine().getOut()),
+          r -> say("started " + what(app, type)));
     }
   }
 
@@ -178,30 +203,52 @@ final class AppCommands {
     @Parameters(index = "0", paramLabel = "APP")
     String app;
 
+    @Option(names = "--type", paramLabel = "TYPE", description = TYPE_HELP)
+    String type;
+
     @Override
     int run(Config config) {
-      PrintWriter out = spec.commandLine().getOut();
       return call(
           config,
           "restart",
-          args().put("app", app),
-          event -> out.println(event.fields().path("text").asText()),
-          r -> say(restarted(app, r)));
+          typed(app, type),
+          progressTo(spec.commandLine().getOut()),
+          r -> say(restarted(app, type, r)));
     }
 
     /**
      * {@code restarted shop (release 3)}, or, when the folder has edits the release has not: {@code
      * restarted shop; /srv/shop has changed since release 3 was copied from it (...); run 'berth
-     * deploy shop' to make it live}.
+     * deploy shop' to make it live}. With a type: {@code restarted shop's worker instances ...}.
      */
-    static String restarted(String app, JsonNode result) {
+    static String restarted(String app, String type, JsonNode result) {
+      String restarted = "restarted " + what(app, type);
       JsonNode undeployed = result.path("undeployed");
       if (undeployed.isObject()) {
-        return "restarted " + app + "; " + undeployed.path("text").asText() + "; " + advice(app);
+        return restarted + "; " + undeployed.path("text").asText() + "; " + advice(app);
       }
       JsonNode release = result.path("release");
-      return "restarted " + app + (release.isInt() ? " (release " + release.asInt() + ")" : "");
+      return restarted + (release.isInt() ? " (release " + release.asInt() + ")" : "");
     }
+  }
+
+  private static final String TYPE_HELP =
+      "Only this process type's instances (web, worker, clock...), as Heroku's ps:stop worker.";
+
+  /** Prints each progress event's line: what became of each instance. */
+  private static Consumer<ControlClient.Event> progressTo(PrintWriter out) {
+    return event -> out.println(event.fields().path("text").asText());
+  }
+
+  /** The arguments of stop, start and restart: the app, and the process type if one is named. */
+  private static ObjectNode typed(String app, String type) {
+    var args = ControlCommand.args().put("app", app);
+    return type == null ? args : args.put("type", type);
+  }
+
+  /** What stop, start and restart acted on: "shop", or "shop's worker instances". */
+  static String what(String app, String type) {
+    return type == null ? app : app + "'s " + type + " instances";
   }
 
   @Command(
@@ -255,7 +302,9 @@ final class AppCommands {
         "Show an app's environment, or set and unset its variables.",
         "berth env APP set K=V ... sets variables; berth env APP unset K ... removes them.",
         "Changes are kept in the state dir (mode 0600) and applied by a rolling restart,",
-        "after the app's release phase has run with them (a failed one leaves all as it was)."
+        "after the app's release phase has run with them (a failed one leaves all as it was).",
+        "Each change is a release (berth releases lists the names it changed; berth rollback"
+            + " puts the env of an earlier release back)."
       })
   static final class Env extends ControlCommand {
     @Option(
@@ -312,7 +361,16 @@ final class AppCommands {
           "env_change",
           args,
           e -> out.println(e.fields().path("text").asText()),
-          r -> say("environment of " + app + " changed"));
+          r ->
+              say(
+                  r.path("changes").isTextual()
+                      ? "environment of "
+                          + app
+                          + " changed"
+                          + (r.path("release").isInt()
+                              ? " (release " + r.path("release").asInt() + ")"
+                              : "")
+                      : "environment of " + app + " unchanged"));
     }
   }
 

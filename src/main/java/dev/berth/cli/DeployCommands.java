@@ -101,6 +101,8 @@ final class DeployCommands {
       description = {
         "Run an earlier release of an app again, as a deploy would.",
         "The same flow as a deploy, without the build and release phases.",
+        "The env set with 'berth env APP set' goes back to what it was in that release"
+            + " (a rolling restart when only the env differs).",
         "N: the release (see 'berth releases'); default: the one before the current one."
       })
   static final class Rollback extends ControlCommand {
@@ -130,7 +132,8 @@ final class DeployCommands {
       name = "releases",
       description = {
         "List an app's releases, oldest first.",
-        "For each: number, time (UTC), source and revision."
+        "For each: number, time (UTC), source and revision; for a config release (berth env"
+            + " set/unset) the names of the variables it changed, never their values."
       })
   static final class Releases extends ControlCommand {
     @Parameters(index = "0", paramLabel = "APP")
@@ -158,7 +161,9 @@ final class DeployCommands {
             new String[] {
               r.path("number").asText(),
               TIME.format(Instant.parse(r.path("created").asText())),
-              r.path("source").asText(),
+              r.path("kind").asText().equals("config")
+                  ? "config: " + r.path("changes").asText()
+                  : r.path("source").asText(),
               r.path("revision").isTextual() ? shortRevision(r.path("revision").asText()) : "-",
               r.path("current").asBoolean() ? "current" : ""
             });

@@ -10,6 +10,7 @@ import dev.berth.control.ControlException;
 import dev.berth.control.ControlHandler;
 import dev.berth.control.Replies;
 import dev.berth.control.Request;
+import dev.berth.deploy.ConfigReleases;
 import dev.berth.deploy.Deployer;
 import dev.berth.deploy.FolderChanges;
 import dev.berth.deploy.Releases;
@@ -74,28 +75,8 @@ final class ControlCommands {
     registry
         .register("status", (request, replies) -> replies.result(status()))
         .register("logs", this::logs)
-        .register(
-            "stop",
-            exclusive(
-                "stop",
-                (request, replies) -> {
-                  String app = app(request);
-                  supervisor.stopApp(app);
-                  replies.result(Map.of("app", app));
-                }))
-        .register(
-            "start",
-            exclusive(
-                "start",
-                (request, replies) -> {
-                  String app = app(request);
-                  List<String> failures = supervisor.startApp(app);
-                  if (!failures.isEmpty()) {
-                    throw new ControlException(
-                        ControlException.FAILED, String.join("\n", failures));
-                  }
-                  replies.result(Map.of("app", app));
-                }))
+        .register("stop", exclusive("stop", this::stop))
+        .register("start", exclusive("start", this::start))
         .register("restart", exclusive("restart", this::restart))
         .register("scale", exclusive("scale", this::scale))
         .register(
@@ -189,7 +170,15 @@ final class ControlCommands {
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("app", app);
     result.put("release", release);
-    deployer.releases(app).find(release).ifPresent(r -> result.put("revision", r.revision()));
+    deployer
+        .releases(app)
+        .find(release)
+        .ifPresent(
+            r -> {
+              result.put("revision", r.revision());
+              result.put("kind", r.fields().get("kind"));
+              result.put("changes", r.changes());
+            });
     return result;
   }
 
@@ -293,11 +282,28 @@ final class ControlCommands {
       }
     }
     Map<String, String> before = supervisor.storedEnvironment(app);
+    Map<String, String> after = new java.util.TreeMap<>(before);
+    after.putAll(set);
+    unset.forEach(after::remove);
+    String changes = ConfigReleases.changes(before, after);
+    if (changes.isEmpty()) {
+      // Nothing to apply: no release, no restart.
+      progress(replies, app + ": environment unchanged (no new release, no restart)");
+      Map<String, Object> result = new LinkedHashMap<>();
+      result.put("app", app);
+      result.put("release", null);
+      result.put("changes", null);
+      replies.result(result);
+      return;
+    }
     supervisor.changeEnvironment(app, set, unset);
+    Double releaseSeconds = null;
     if (!request.args().path("skip_release").asBoolean(false)) {
       // As Heroku's config:set with a release phase: a new DATABASE_URL is migrated before the
       // instances that use it start.
+      long begun = System.nanoTime();
       Optional<String> failure = deployer.releasePhase(app, progress(replies));
+      releaseSeconds = (System.nanoTime() - begun) / 1e9;
       if (failure.isPresent()) {
         supervisor.restoreEnvironment(app, before);
         throw new ControlException(
@@ -309,9 +315,35 @@ final class ControlCommands {
                 + " (the running version keeps serving; --skip-release applies it without)");
       }
     }
+    Optional<ConfigReleases.Made> made;
+    try {
+      made = deployer.configRelease(app, after, changes, releaseSeconds);
+    } catch (java.io.IOException | RuntimeException e) {
+      supervisor.restoreEnvironment(app, before);
+      throw new ControlException(
+          ControlException.FAILED,
+          "env of " + app + " not changed: cannot record its release: " + e.getMessage());
+    }
+    progress(
+        replies,
+        app
+            + ": "
+            + made.map(m -> "release " + m.number() + ": ").orElse("")
+            + changes
+            + made.filter(m -> !m.pruned().isEmpty())
+                .map(m -> " (removed old " + joined(m.pruned()) + ")")
+                .orElse(""));
     progress(replies, app + ": environment stored; rolling restart to apply it");
     rollingRestart(app, replies);
-    replies.result(Map.of("app", app));
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("app", app);
+    result.put("release", made.map(ConfigReleases.Made::number).orElse(null));
+    result.put("changes", changes);
+    replies.result(result);
+  }
+
+  private static String joined(List<Integer> numbers) {
+    return String.join(", ", numbers.stream().map(String::valueOf).toList());
   }
 
   private Map<String, Object> status() {
@@ -324,6 +356,9 @@ final class ControlCommands {
       row.put("instance", s.instance());
       row.put("tag", s.tag());
       row.put("state", s.state());
+      // The release it runs, which during a deploy or after a failed one is not always current.
+      OptionalInt release = Releases.number(s.dir());
+      row.put("release", release.isPresent() ? release.getAsInt() : null);
       row.put("pid", s.pid());
       row.put("since", s.since().toString());
       row.put("seconds", Duration.between(s.since(), now).toSeconds());
@@ -382,15 +417,38 @@ final class ControlCommands {
     }
   }
 
+  /** args: app, type (optional: all types). Each instance's end is a progress line. */
+  private void stop(Request request, Replies replies) throws Exception {
+    String app = app(request);
+    String type = type(request, app);
+    supervisor.stopApp(app, type, step -> progress(replies, step));
+    replies.result(appAndType(app, type));
+  }
+
+  /** args: app, type (optional: all types). Fails naming each instance that did not start. */
+  private void start(Request request, Replies replies) throws Exception {
+    String app = app(request);
+    String type = type(request, app);
+    List<String> failures = supervisor.startApp(app, type, step -> progress(replies, step));
+    if (!failures.isEmpty()) {
+      throw new ControlException(ControlException.FAILED, String.join("\n", failures));
+    }
+    replies.result(appAndType(app, type));
+  }
+
   /**
-   * args: app. The result names the release that runs again, and what the app's folder has that it
-   * does not (null when nothing): someone who edited the folder must hear that it is not live.
+   * args: app, type (optional: all types). The result names the release that runs again, and what
+   * the app's folder has that it does not (null when nothing): someone who edited the folder must
+   * hear that it is not live.
    */
   private void restart(Request request, Replies replies) throws Exception {
     String app = app(request);
-    rollingRestart(app, replies);
-    Map<String, Object> result = new LinkedHashMap<>();
-    result.put("app", app);
+    String type = type(request, app);
+    Optional<String> failure = supervisor.restartApp(app, type, step -> progress(replies, step));
+    if (failure.isPresent()) {
+      throw new ControlException(ControlException.FAILED, failure.get());
+    }
+    Map<String, Object> result = appAndType(app, type);
     OptionalInt release = deployer.releases(app).current();
     result.put("release", release.isPresent() ? release.getAsInt() : null);
     result.put("undeployed", deployer.folderChanges(app).map(FolderChanges::fields).orElse(null));
@@ -461,6 +519,30 @@ final class ControlCommands {
     fields.put("source", line.source());
     fields.put("text", line.text());
     return fields;
+  }
+
+  /**
+   * The optional {@code type} argument of start, stop and restart: null for every type, else one
+   * the app has (a bad_request naming those it has, before anything is done).
+   */
+  private String type(Request request, String app) throws ControlException {
+    Optional<String> type = request.text("type");
+    if (type.isEmpty()) {
+      return null;
+    }
+    try {
+      supervisor.checkProcessType(app, type.get());
+    } catch (IllegalArgumentException e) {
+      throw new ControlException(ControlException.BAD_REQUEST, e.getMessage());
+    }
+    return type.get();
+  }
+
+  private static Map<String, Object> appAndType(String app, String type) {
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("app", app);
+    result.put("type", type);
+    return result;
   }
 
   private String app(Request request) throws ControlException {

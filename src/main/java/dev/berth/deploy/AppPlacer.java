@@ -188,6 +188,7 @@ public final class AppPlacer {
       App app = ConfigLoader.forRelease(configured, dir);
       ReleasePhases.Times times =
           ReleasePhases.run(supervisor, app, number, true, true, steps(name, say));
+      releases.env().record(number, new ConfigReleases(stateDir).inForce(name));
       releases.record(
           new Releases.Release(
               number,
@@ -264,15 +265,9 @@ public final class AppPlacer {
             ReleasePhases.run(supervisor, app, number, build, release, steps(name, say));
         Releases.Release r = record.get();
         releases.record(
-            new Releases.Release(
-                r.number(),
-                r.created(),
-                r.source(),
-                r.revision(),
-                r.configHash(),
+            r.withTimes(
                 build ? times.build() : r.buildSeconds(),
-                release ? times.release() : r.releaseSeconds(),
-                r.fingerprint()));
+                release ? times.release() : r.releaseSeconds()));
       } catch (DeployException e) {
         return Placement.held(configured, e.describe());
       } catch (IOException | RuntimeException e) {

@@ -39,6 +39,7 @@ public final class Deployer {
   private final Path stateDir;
   private final Consumer<String> say;
   private final AppPlacer placer;
+  private final ConfigReleases configReleases;
 
   /** Each app's definition as the config gives it (dir: the configured one), by name. */
   private final Map<String, App> definitions = new ConcurrentHashMap<>();
@@ -92,6 +93,7 @@ public final class Deployer {
     this.stateDir = requireNonNull(stateDir, "stateDir");
     this.say = requireNonNull(say, "say");
     this.placer = new AppPlacer(supervisor, stateDir, this::appLog);
+    this.configReleases = new ConfigReleases(stateDir);
     definitions.stream()
         .filter(app -> !app.external())
         .forEach(app -> this.definitions.put(app.name(), app));
@@ -216,6 +218,7 @@ public final class Deployer {
       App app = forRelease(definition, dir);
       ReleasePhases.Times times = ReleasePhases.run(supervisor, app, number, true, true, progress);
       // Recorded before the switch: after it, this release serves and must not be lost.
+      releases.env().record(number, configReleases.inForce(name));
       releases.record(
           new Releases.Release(
               number,
@@ -352,6 +355,11 @@ public final class Deployer {
                     + (current.isPresent() ? " (from release " + current.getAsInt() + ")" : ""),
                 null));
         App app = forRelease(definition, releases.dir(target));
+        ConfigReleases.EnvRestore env =
+            ConfigReleases.EnvRestore.of(releases, target, supervisor.storedEnvironment(name));
+        if (sameCode(name, releases.dir(target))) {
+          return sameCode(name, target, env, progress, begun);
+        }
         if (app.deploy().release() != null) {
           // What the newer release migrated stays so: the old code may not run on it.
           progress.step(
@@ -368,9 +376,12 @@ public final class Deployer {
                   null));
         }
         ReleaseOwner.ownedBy(releases.dir(target), supervisor.appUser(app));
+        progress.step(line("env", env.describe(), null));
+        env.apply(supervisor, name);
         Optional<String> failure =
             supervisor.replaceGeneration(app, "release " + target, steps(progress));
         if (failure.isPresent()) {
+          env.undo(supervisor, name);
           return failed(name, "rollback", target, false, releases, failure.get());
         }
         releases.markCurrent(target);
@@ -385,6 +396,56 @@ public final class Deployer {
       say.accept("berth: rollback: " + done);
       return Result.done(target);
     }
+  }
+
+  /** Whether the app's instances run from {@code dir} now. */
+  private boolean sameCode(String name, Path dir) {
+    return supervisor.oneOffs().dir(name).toAbsolutePath().normalize().equals(dir.normalize());
+  }
+
+  /**
+   * A rollback to a release whose code runs already (over {@code berth env set} releases): its env
+   * back, then a rolling restart applies it, as {@code env set} did. No new generation: the same
+   * code from the same directory needs none, and a rolling restart replaces the instances one at a
+   * time as the change it undoes did.
+   */
+  private Result sameCode(
+      String name, int target, ConfigReleases.EnvRestore env, Progress progress, long begun)
+      throws IOException {
+    Releases releases = releases(name);
+    progress.step(
+        line("code", "release " + releases.code(target) + "'s, which runs already", null));
+    progress.step(line("env", env.describe(), null));
+    env.apply(supervisor, name);
+    releases.markCurrent(target);
+    String done = name + " release " + target + " is current";
+    if (env.changed()) {
+      Optional<String> failure =
+          supervisor.restartApp(name, step -> progress.step(line("restart", step, null)));
+      if (failure.isPresent()) {
+        String message = "rollback of " + name + ": " + done + ", but " + failure.get();
+        appLog(name, message.lines().findFirst().orElse(message));
+        return Result.failed(message);
+      }
+    }
+    progress.step(line("done", done, since(begun)));
+    appLog(name, "rollback: " + done + " (env " + env.describe() + ")");
+    say.accept("berth: rollback: " + done);
+    return Result.done(target);
+  }
+
+  /**
+   * Records a config release of the app ({@code berth env set/unset}): the code it runs now, with
+   * {@code env} as the variables in force. The caller holds the app's {@link Supervisor#exclusive}
+   * mark. Empty when the app has no current release.
+   */
+  public Optional<ConfigReleases.Made> configRelease(
+      String name, Map<String, String> env, String changes, Double releaseSeconds)
+      throws IOException {
+    Optional<ConfigReleases.Made> made =
+        configReleases.record(definition(name), env, changes, releaseSeconds);
+    made.ifPresent(m -> appLog(name, "env: release " + m.number() + ": " + changes));
+    return made;
   }
 
   /**

@@ -36,13 +36,21 @@ import java.util.regex.Pattern;
  * releases/7.json      its metadata (number, time, source, revision, config hash, phase times,
  *                      and, for a release made from the app's folder, the folder's fingerprint)
  * releases/7.files     what it was made of, before its build ({@link TreeManifest})
- * releases/.incoming-8 a release being fetched (renamed to releases/8 once complete)
- * current -> releases/7
+ * releases/8 -> 7      a config release ({@code berth env set}): the code of release 7, new env
+ * releases/.incoming-9 a release being fetched (renamed to releases/9 once complete)
+ * env/7.json           the {@code berth env set} variables in force when 7 was made ({@link
+ *                      ReleaseEnv}: 0600 in a 0700 directory)
+ * current -> releases/8
  * </pre>
  *
  * A release exists once its metadata is written, which a deploy does only when it succeeded: a
  * failed deploy's directory is removed. {@code current} is replaced atomically (a new symlink
  * renamed over it).
+ *
+ * <p>A config release has no code of its own: its directory is a symlink to the directory of the
+ * code release whose code it runs ({@link #dir} resolves it), so {@code current}, {@code berth run}
+ * and the processes' directory stay the code's. Pruning keeps a pruned code release's directory
+ * while a kept release runs it (its metadata goes, so it is no longer listed).
  */
 public final class Releases {
 
@@ -54,7 +62,21 @@ public final class Releases {
   private final Path appDir;
   private final Path releasesDir;
 
-  /** One deploy's record. Revision, and the phases' durations, may be null. */
+  /** What made a release: a deploy (new code), or {@code berth env set/unset} (new config). */
+  public enum Kind {
+    CODE,
+    CONFIG;
+
+    String json() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /**
+   * One release's record. Revision, and the phases' durations, may be null. A config release names
+   * the release whose code it runs ({@code code}) and what changed ({@code changes}, names only:
+   * "set DATABASE_URL; unset DEBUG"); a code release has neither.
+   */
   public record Release(
       int number,
       Instant created,
@@ -63,11 +85,58 @@ public final class Releases {
       String configHash,
       Double buildSeconds,
       Double releaseSeconds,
-      String fingerprint) {
+      String fingerprint,
+      Kind kind,
+      Integer code,
+      String changes) {
     public Release {
       requireNonNull(created, "created");
       requireNonNull(source, "source");
       requireNonNull(configHash, "configHash");
+      requireNonNull(kind, "kind");
+      if ((kind == Kind.CONFIG) != (code != null)) {
+        throw new IllegalArgumentException("a config release, and only one, names its code");
+      }
+    }
+
+    /** A code release: what a deploy, or a copy of the app's folder, makes. */
+    public Release(
+        int number,
+        Instant created,
+        String source,
+        String revision,
+        String configHash,
+        Double buildSeconds,
+        Double releaseSeconds,
+        String fingerprint) {
+      this(
+          number,
+          created,
+          source,
+          revision,
+          configHash,
+          buildSeconds,
+          releaseSeconds,
+          fingerprint,
+          Kind.CODE,
+          null,
+          null);
+    }
+
+    /** The same release with the times its phases took (a phase run for it later). */
+    Release withTimes(Double buildSeconds, Double releaseSeconds) {
+      return new Release(
+          number,
+          created,
+          source,
+          revision,
+          configHash,
+          buildSeconds,
+          releaseSeconds,
+          fingerprint,
+          kind,
+          code,
+          changes);
     }
 
     /**
@@ -93,6 +162,9 @@ public final class Releases {
       fields.put("build_seconds", buildSeconds);
       fields.put("release_seconds", releaseSeconds);
       fields.put("fingerprint", fingerprint);
+      fields.put("kind", kind.json());
+      fields.put("code", code);
+      fields.put("changes", changes);
       return fields;
     }
   }
@@ -105,9 +177,31 @@ public final class Releases {
     this.releasesDir = appDir.resolve("releases");
   }
 
-  /** The directory a release's processes run from. */
+  /**
+   * The directory a release's processes run from: its own, or for a config release the directory of
+   * the release whose code it runs.
+   */
   public Path dir(int number) {
-    return releasesDir.resolve(Integer.toString(number));
+    return releasesDir.resolve(Integer.toString(code(number)));
+  }
+
+  /**
+   * The release whose directory release {@code number} runs: itself, or the code release its
+   * symlink names.
+   */
+  public int code(int number) {
+    Path own = releasesDir.resolve(Integer.toString(number));
+    if (Files.isSymbolicLink(own)) {
+      try {
+        String target = Files.readSymbolicLink(own).toString();
+        if (NUMBER.matcher(target).matches()) {
+          return Integer.parseInt(target);
+        }
+      } catch (IOException e) {
+        // Gone meanwhile (pruned): as a release of its own, which does not exist.
+      }
+    }
+    return number;
   }
 
   /** The number the current symlink points at, if there is one. */
@@ -125,6 +219,25 @@ public final class Releases {
       throw new UncheckedIOException("cannot read " + link + ": " + e.getMessage(), e);
     }
     return OptionalInt.empty();
+  }
+
+  /**
+   * The number of the release an app's processes run from {@code dir} belongs to, from the path
+   * alone ({@code <state_dir>/apps/APP/releases/N}): empty for any other directory.
+   */
+  public static OptionalInt number(Path dir) {
+    Path name = dir.getFileName();
+    Path releases = dir.getParent();
+    Path app = releases == null ? null : releases.getParent();
+    Path apps = app == null ? null : app.getParent();
+    if (name == null
+        || apps == null
+        || !NUMBER.matcher(name.toString()).matches()
+        || !releases.getFileName().toString().equals("releases")
+        || !String.valueOf(apps.getFileName()).equals("apps")) {
+      return OptionalInt.empty();
+    }
+    return OptionalInt.of(Integer.parseInt(name.toString()));
   }
 
   /** Every recorded release, oldest first. */
@@ -196,9 +309,26 @@ public final class Releases {
     return dir;
   }
 
-  /** Where release {@code number}'s manifest is: what it was made of ({@link TreeManifest}). */
+  /**
+   * Where release {@code number}'s manifest is: what its code was made of ({@link TreeManifest}).
+   */
   Path files(int number) {
-    return releasesDir.resolve(number + ".files");
+    return releasesDir.resolve(code(number) + ".files");
+  }
+
+  /** The private record of the env overrides in force when each release was made. */
+  ReleaseEnv env() {
+    return new ReleaseEnv(appDir.resolve("env"));
+  }
+
+  /**
+   * Makes release {@code number} run the code that release {@code of} runs: a symlink to that
+   * directory, never a copy.
+   */
+  void runCodeOf(int number, int of) throws IOException {
+    Path link = releasesDir.resolve(Integer.toString(number));
+    delete(link);
+    Files.createSymbolicLink(link, Path.of(Integer.toString(code(of))));
   }
 
   /**
@@ -206,7 +336,7 @@ public final class Releases {
    * build adds to it.
    */
   Path adopt(Path fetched, int number) throws IOException {
-    Path dir = dir(number);
+    Path dir = releasesDir.resolve(Integer.toString(number));
     delete(dir);
     TreeManifest.of(fetched).write(files(number));
     Files.move(fetched, dir, StandardCopyOption.ATOMIC_MOVE);
@@ -253,10 +383,47 @@ public final class Releases {
           || (spared.isPresent() && spared.getAsInt() == number)) {
         continue;
       }
-      discard(number);
       removed.add(number);
     }
+    // A kept config release may run a pruned release's code: that directory stays, unlisted.
+    java.util.Set<Integer> running = new java.util.HashSet<>();
+    for (Release release : all) {
+      if (!removed.contains(release.number())) {
+        running.add(code(release.number()));
+      }
+    }
+    current.ifPresent(number -> running.add(code(number)));
+    for (int number : removed) {
+      if (running.contains(number)) {
+        Files.deleteIfExists(releasesDir.resolve(number + ".json"));
+        env().discard(number);
+      } else {
+        discard(number);
+      }
+    }
+    sweep(running, current);
     return removed;
+  }
+
+  /**
+   * Removes the directories that only a pruned config release ran: unlisted (no metadata), and run
+   * by no release left.
+   */
+  private void sweep(java.util.Set<Integer> running, OptionalInt current) throws IOException {
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(releasesDir)) {
+      for (Path entry : entries) {
+        String name = entry.getFileName().toString();
+        if (!NUMBER.matcher(name).matches() || Files.isSymbolicLink(entry)) {
+          continue;
+        }
+        int number = Integer.parseInt(name);
+        if (!running.contains(number)
+            && !(current.isPresent() && current.getAsInt() == number)
+            && !Files.exists(releasesDir.resolve(name + ".json"))) {
+          discard(number);
+        }
+      }
+    }
   }
 
   /**
@@ -294,11 +461,15 @@ public final class Releases {
     return found;
   }
 
-  /** Removes a release's directory and metadata. */
+  /**
+   * Removes a release's directory (a config release's symlink, not the code it names), metadata and
+   * env record.
+   */
   void discard(int number) throws IOException {
     Files.deleteIfExists(releasesDir.resolve(number + ".json"));
-    Files.deleteIfExists(files(number));
-    delete(dir(number));
+    Files.deleteIfExists(releasesDir.resolve(number + ".files"));
+    env().discard(number);
+    delete(releasesDir.resolve(Integer.toString(number)));
   }
 
   private Optional<Release> read(Path file) {
@@ -315,7 +486,12 @@ public final class Releases {
               node.path("release_seconds").isNumber()
                   ? node.path("release_seconds").asDouble()
                   : null,
-              node.path("fingerprint").isTextual() ? node.path("fingerprint").asText() : null));
+              node.path("fingerprint").isTextual() ? node.path("fingerprint").asText() : null,
+              node.path("kind").asText("").equals(Kind.CONFIG.json()) ? Kind.CONFIG : Kind.CODE,
+              node.path("kind").asText("").equals(Kind.CONFIG.json())
+                  ? node.path("code").asInt()
+                  : null,
+              node.path("changes").isTextual() ? node.path("changes").asText() : null));
     } catch (IOException | RuntimeException e) {
       // Half-written by a berth that was killed, or edited by hand: not a release.
       return Optional.empty();

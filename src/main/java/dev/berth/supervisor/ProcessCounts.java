@@ -19,6 +19,22 @@ final class ProcessCounts {
     return counts;
   }
 
+  /**
+   * @throws IllegalArgumentException if the app has no such process type, naming those it has
+   */
+  static void check(App app, String type) {
+    Map<String, Integer> configured = configured(app);
+    if (!configured.containsKey(type)) {
+      throw new IllegalArgumentException(
+          app.name()
+              + " has no process type \""
+              + type
+              + "\" (it has: "
+              + String.join(", ", configured.keySet())
+              + ")");
+    }
+  }
+
   /** "2 web, 1 worker". */
   static String describe(Map<String, Integer> counts) {
     List<String> parts = new ArrayList<>();

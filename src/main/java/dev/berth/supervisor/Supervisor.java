@@ -106,7 +106,10 @@ public final class Supervisor {
   /** How starting an app went: how many instances became ready, and why the others did not. */
   public record StartResult(App app, int ready, List<String> failures) {}
 
-  /** One instance as {@code berth status} shows it. */
+  /**
+   * One instance as {@code berth status} shows it; {@code dir} is where it runs from (a release's
+   * directory: the daemon tells which release, during a deploy too).
+   */
   public record InstanceStatus(
       String app,
       String type,
@@ -120,7 +123,8 @@ public final class Supervisor {
       String endpoint,
       String lastProblem,
       int recycled,
-      int tunnels) {}
+      int tunnels,
+      Path dir) {}
 
   /**
    * Starts every instance of every app at once and waits until each is ready or has failed its
@@ -172,7 +176,8 @@ public final class Supervisor {
                 current.map(i -> i.endpoint() == null ? "" : i.endpoint().toString()).orElse(""),
                 instance.lastProblem(),
                 instance.recycled(),
-                current.map(Incarnation::tunnels).orElse(0)));
+                current.map(Incarnation::tunnels).orElse(0),
+                instance.app().run().dir()));
       }
     }
     result.sort(
@@ -218,15 +223,7 @@ public final class Supervisor {
    */
   public App checkProcessType(String appName, String type) {
     App app = app(appName);
-    if (!ProcessCounts.configured(app).containsKey(type)) {
-      throw new IllegalArgumentException(
-          appName
-              + " has no process type \""
-              + type
-              + "\" (it has: "
-              + String.join(", ", ProcessCounts.configured(app).keySet())
-              + ")");
-    }
+    ProcessCounts.check(app, type);
     return app;
   }
 
@@ -289,25 +286,37 @@ public final class Supervisor {
     return instances.containsKey(app);
   }
 
-  /** Stops every instance of the app and keeps them stopped until {@link #startApp}. */
-  public void stopApp(String app) {
-    all(app).stream().map(Instance::stop).toList().forEach(CompletableFuture::join);
+  /**
+   * Stops the app's instances of {@code type} (null: all) and keeps them stopped until {@link
+   * #startApp}. @param progress told what became of each instance
+   */
+  public void stopApp(String app, String type, Consumer<String> progress) {
+    select(app, type, progress).stop(progress);
   }
 
-  /** Starts the app's stopped or FATAL instances. @return why some did not start */
-  public List<String> startApp(String app) {
-    return failures(all(app).stream().map(Instance::start).toList());
+  /**
+   * Starts the app's stopped or FATAL instances of {@code type} (null: all). @return why some did
+   * not start
+   */
+  public List<String> startApp(String app, String type, Consumer<String> progress) {
+    return select(app, type, progress).start(progress);
+  }
+
+  /** {@link #restartApp(String, String, Consumer)} of every instance. */
+  public Optional<String> restartApp(String app, Consumer<String> progress) {
+    return restartApp(app, null, progress);
   }
 
   /**
    * Rolling restart: one instance at a time, a successor is started and must be ready before it
    * takes over; the old one drains and stops. Stops at the first failure, the rest untouched.
    *
+   * @param type the process type whose instances restart, or null for all
    * @param progress told about each step, as a line of text
    * @return why it stopped early, or empty
    */
-  public Optional<String> restartApp(String app, Consumer<String> progress) {
-    for (Instance instance : all(app)) {
+  public Optional<String> restartApp(String app, String type, Consumer<String> progress) {
+    for (Instance instance : select(app, type, progress).instances()) {
       if (instance.state() == Instance.State.STOPPED) {
         // Stopped on purpose (berth stop): it stays so; the change applies when it is started.
         progress.accept(instance.tag() + ": stopped, left stopped");
@@ -519,6 +528,18 @@ public final class Supervisor {
       throw new IllegalArgumentException("no app \"" + app + "\" run by berth");
     }
     return list;
+  }
+
+  /**
+   * The app's instances of {@code type}, or all (null); says so when there are none.
+   *
+   * @throws IllegalArgumentException if the app has no such type (naming its types)
+   */
+  private Selection select(String app, String type, Consumer<String> progress) {
+    if (type != null) {
+      checkProcessType(app, type);
+    }
+    return Selection.of(app, type, all(app)).reportIfEmpty(progress);
   }
 
   /** Instances per process type to run: what berth scale stored, else the definition's counts. */

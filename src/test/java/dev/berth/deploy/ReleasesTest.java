@@ -39,6 +39,27 @@ class ReleasesTest {
   }
 
   @Test
+  void theReleaseAnAppRunsIsTheNumberOfItsDirectory() {
+    assertThat(Releases.number(releases().dir(12))).isEqualTo(OptionalInt.of(12));
+    assertThat(Releases.number(Path.of("/var/lib/berth/x/apps/blog/releases/3")))
+        .isEqualTo(OptionalInt.of(3));
+    // Anything else runs from no release: a folder, a release being fetched, a path too short.
+    for (String dir :
+        new String[] {
+          "/srv/blog",
+          "/srv/blog/releases/3",
+          "/var/lib/berth/x/apps/blog/releases/.incoming-3",
+          "/var/lib/berth/x/apps/blog/releases/03",
+          "/var/lib/berth/x/apps/blog/current",
+          "/apps/releases/3",
+          "releases/3",
+          "/"
+        }) {
+      assertThat(Releases.number(Path.of(dir))).as(dir).isEmpty();
+    }
+  }
+
+  @Test
   void releasesAreNumberedRecordedAndPointedAt() throws Exception {
     Releases releases = releases();
     assertThat(releases.list()).isEmpty();
