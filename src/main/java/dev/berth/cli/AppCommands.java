@@ -72,13 +72,7 @@ final class AppCommands {
             });
       }
       printTable(out, rows);
-      for (JsonNode i : result.path("instances")) {
-        String state = i.path("state").asText();
-        if (i.has("last_problem") && !"RUNNING".equals(state)) {
-          // It names the instance already ("web.1: exited ...").
-          out.println(i.path("last_problem").asText());
-        }
-      }
+      problems(result).forEach(out::println);
       printRoutes(out, result);
       JsonNode certificates = result.path("certificates");
       if (!certificates.isEmpty()) {
@@ -91,6 +85,23 @@ final class AppCommands {
         out.println("log lines dropped (log writer behind): " + dropped);
       }
     }
+  }
+
+  /**
+   * Each instance's last problem, which names the instance already ("web.1: exited ..."). One that
+   * runs again keeps it in view (a job killed at its stop, a crash), without the output lines that
+   * came with it.
+   */
+  static List<String> problems(JsonNode status) {
+    List<String> lines = new ArrayList<>();
+    for (JsonNode i : status.path("instances")) {
+      if (i.has("last_problem")) {
+        String problem = i.path("last_problem").asText();
+        boolean running = "RUNNING".equals(i.path("state").asText());
+        lines.add(running ? problem.lines().findFirst().orElse("") : problem);
+      }
+    }
+    return lines;
   }
 
   @Command(

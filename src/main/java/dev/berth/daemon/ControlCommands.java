@@ -254,7 +254,7 @@ final class ControlCommands {
     Map<String, Integer> done = new LinkedHashMap<>();
     for (Map.Entry<String, JsonNode> entry : counts.properties()) {
       int n = entry.getValue().asInt();
-      failures.addAll(supervisor.scale(app, entry.getKey(), n));
+      failures.addAll(supervisor.scale(app, entry.getKey(), n, line -> progress(replies, line)));
       done.put(entry.getKey(), n);
       progress(replies, app + ": " + entry.getKey() + "=" + n);
     }

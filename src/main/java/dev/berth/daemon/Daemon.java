@@ -485,6 +485,11 @@ public final class Daemon {
         Thread.currentThread().interrupt();
       }
     }
+
+    @Override
+    public InstanceListener.Watch watch() {
+      return new PeerWatch(peer);
+    }
   }
 
   private static SocketAddress addressOf(UpstreamAddress address, Transport transport) {

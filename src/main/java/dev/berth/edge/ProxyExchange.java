@@ -8,6 +8,7 @@ import dev.berth.upstream.AppBackend;
 import dev.berth.upstream.Peer;
 import dev.berth.upstream.RawBody;
 import dev.berth.upstream.RawResponse;
+import dev.berth.upstream.RequestOutcome;
 import dev.berth.upstream.UpstreamPool;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -116,6 +117,12 @@ final class ProxyExchange implements Exchange {
 
   private boolean finished;
 
+  /** The status the client got or gets (for a drain that watches the instance), or 0. */
+  private int answered;
+
+  /** Why the app's side of this try ended early (for a drain that watches it), or null. */
+  private RequestOutcome.Cause cause;
+
   ProxyExchange(
       ExchangeOwner connection,
       ChannelHandlerContext client,
@@ -204,7 +211,7 @@ final class ProxyExchange implements Exchange {
 
   private void acquired(Future<UpstreamPool.Lease> future) {
     if (!future.isSuccess()) {
-      peer.end();
+      peer.end(RequestOutcome.Kind.NOT_SENT, null, request, 0, upstreamStarted);
       if (finished) {
         return;
       }
@@ -221,9 +228,10 @@ final class ProxyExchange implements Exchange {
   private void leased(UpstreamPool.Lease lease) {
     if (finished) {
       lease.connection().close();
-      peer.end();
+      peer.end(RequestOutcome.Kind.NOT_SENT, null, request, 0, upstreamStarted);
       return;
     }
+    cause = null;
     connection = lease.connection();
     upstream = lease.channel();
     reused = lease.reused();
@@ -322,10 +330,13 @@ final class ProxyExchange implements Exchange {
     if (instanceAtFault && !reused) {
       peer.failed();
     }
+    boolean retry =
+        status == HttpResponseStatus.BAD_GATEWAY
+            && RetryRule.retryAfterLoss(
+                request.method(), hasBody || bodySent, ++lost, backend.retries());
+    answered = retry ? 0 : status.code();
     closeUpstream();
-    if (status == HttpResponseStatus.BAD_GATEWAY
-        && RetryRule.retryAfterLoss(
-            request.method(), hasBody || bodySent, ++lost, backend.retries())) {
+    if (retry) {
       if (reused) {
         // The instance may be fine and only this connection stale: it stays a candidate, on a
         // new connection.
@@ -351,6 +362,8 @@ final class ProxyExchange implements Exchange {
       return;
     }
     finished = true;
+    answered = status.code();
+    cause = connection == null ? cause : RequestOutcome.Cause.REFUSED;
     releasePending();
     closeUpstream();
     var response =
@@ -377,7 +390,12 @@ final class ProxyExchange implements Exchange {
       connection.close();
       connection = null;
       upstream = null;
-      peer.end();
+      peer.end(
+          RequestOutcome.Kind.cut(cause, responseStarted, answered),
+          cause,
+          request,
+          answered,
+          upstreamStarted);
     }
   }
 
@@ -400,6 +418,7 @@ final class ProxyExchange implements Exchange {
         HttpUtil.isKeepAlive(response) && response.protocolVersion().equals(HttpVersion.HTTP_1_1);
     AppResponseHead.prepare(response, request, route, head, closesClient(), compression);
     responseStarted = true;
+    answered = response.status().code();
     client.write(response, client.voidPromise());
   }
 
@@ -416,6 +435,7 @@ final class ProxyExchange implements Exchange {
   /** The head of a response that passes through as bytes (see upstream.PassThrough). */
   private void rawResponseHead(RawResponse response) {
     upstreamKeepAlive = response.keepAlive();
+    answered = response.status();
     if (closesClient()) {
       response.closeClientConnection();
     }
@@ -437,7 +457,7 @@ final class ProxyExchange implements Exchange {
     UpstreamPool.Connection done = connection;
     connection = null;
     upstream = null;
-    peer.end();
+    peer.end(RequestOutcome.Kind.FINISHED, null, request, answered, upstreamStarted);
     if (requestDone && upstreamKeepAlive) {
       edge.pool().release(done, backend, peer);
     } else {
@@ -519,6 +539,7 @@ final class ProxyExchange implements Exchange {
     }
 
     private void malformed() {
+      cause = RequestOutcome.Cause.MALFORMED;
       upstreamFailed(
           HttpResponseStatus.BAD_GATEWAY,
           "App \"" + backend.app() + "\" sent a malformed response.",
@@ -560,6 +581,7 @@ final class ProxyExchange implements Exchange {
         return;
       }
       String detail = closed ? "closed the connection before answering." : "connection failed.";
+      cause = closed ? RequestOutcome.Cause.CLOSED : RequestOutcome.Cause.FAILED;
       upstreamFailed(
           HttpResponseStatus.BAD_GATEWAY, "App \"" + backend.app() + "\" " + detail, true);
     }
@@ -590,6 +612,7 @@ final class ProxyExchange implements Exchange {
       if (quiet.quietFor(now, limits.upstreamResponseTimeout().toNanos())
           && !finished
           && connection != null) {
+        cause = RequestOutcome.Cause.TIMED_OUT;
         upstreamFailed(
             HttpResponseStatus.GATEWAY_TIMEOUT,
             "App \"" + backend.app() + "\" did not answer in time.",

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.berth.config.EdgeSettings;
 import dev.berth.config.Route;
 import dev.berth.upstream.Peer;
+import dev.berth.upstream.RequestOutcome;
 import dev.berth.upstream.UpstreamPool;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
@@ -184,7 +185,7 @@ final class SwitchingProtocols {
             closed -> {
               tunnels.closed(closed);
               peer.tunnelClosed(closed);
-              peer.end();
+              peer.end(RequestOutcome.Kind.TUNNEL_CLOSED, null, request, 101, 0);
             });
     tunnels.opened(
         tunnel,
@@ -251,7 +252,7 @@ final class SwitchingProtocols {
       String detail,
       boolean requestDone) {
     app.close();
-    peer.end();
+    peer.end(RequestOutcome.Kind.CUT_BEFORE_ANSWER, null, request, status.code(), 0);
     FullHttpResponse error =
         AccessResponses.error(route, status, detail, request.headers().get(HttpHeaderNames.ACCEPT));
     if (!requestDone) {

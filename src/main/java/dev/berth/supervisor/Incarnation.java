@@ -2,7 +2,9 @@ package dev.berth.supervisor;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.berth.config.App;
 import dev.berth.logs.LinePump;
+import java.time.Duration;
 import java.time.Instant;
 
 /**
@@ -12,6 +14,7 @@ import java.time.Instant;
 final class Incarnation {
 
   private final String tag;
+  private final String type;
   private final Endpoint endpoint;
   private final Process process;
   private final LinePump output;
@@ -24,8 +27,16 @@ final class Incarnation {
    * @param endpoint where it listens; null for a process type other than web
    */
   Incarnation(String tag, Endpoint endpoint, Process process, LinePump output) {
+    this(tag, null, endpoint, process, output);
+  }
+
+  /**
+   * @param type its process type (worker), whose stop_timeout it gets; null for none (a phase)
+   */
+  Incarnation(String tag, String type, Endpoint endpoint, Process process, LinePump output) {
     this(
         tag,
+        type,
         endpoint,
         process,
         output,
@@ -36,7 +47,19 @@ final class Incarnation {
    * @param started when the process started (a fake process in a test has no handle to ask)
    */
   Incarnation(String tag, Endpoint endpoint, Process process, LinePump output, Instant started) {
+    this(tag, null, endpoint, process, output, started);
+  }
+
+  /** With its type and start time (a fake process in a test has no handle to ask). */
+  Incarnation(
+      String tag,
+      String type,
+      Endpoint endpoint,
+      Process process,
+      LinePump output,
+      Instant started) {
     this.tag = requireNonNull(tag, "tag");
+    this.type = type;
     this.endpoint = endpoint;
     this.process = requireNonNull(process, "process");
     this.output = requireNonNull(output, "output");
@@ -45,6 +68,14 @@ final class Incarnation {
 
   String tag() {
     return tag;
+  }
+
+  /**
+   * How long it has from SIGTERM to SIGKILL: its type's stop_timeout ({@link App#stopTimeout}), or
+   * the app's without a type.
+   */
+  Duration stopTimeout(App app) {
+    return type == null ? app.run().stopTimeout() : app.stopTimeout(type);
   }
 
   /** Where it listens, or null for a process type other than web. */

@@ -81,6 +81,7 @@ final class Instance {
   private final java.util.concurrent.atomic.AtomicInteger recycled =
       new java.util.concurrent.atomic.AtomicInteger();
   private volatile String lastProblem;
+  private volatile SigKill lastKill;
   private int generation;
 
   /** The loop has ended (berth is stopping): events are answered at once. Guarded by events. */
@@ -172,6 +173,20 @@ final class Instance {
     return lastProblem;
   }
 
+  /** The last stop of its processes that needed SIGKILL, or null: see {@link StopKills}. */
+  SigKill lastKill() {
+    return lastKill;
+  }
+
+  /**
+   * Its predecessor of the generation before (a deploy's old web.1) was killed as it stopped: that
+   * is this instance number's last problem, for {@code berth status}, until one of its own. Called
+   * from outside the loop, once the old generation is stopped; a volatile write, as the loop's.
+   */
+  void predecessorKilled(SigKill kill) {
+    lastProblem = kill.problem();
+  }
+
   /** Its ready incarnation, if it has one. */
   Optional<Incarnation> current() {
     return Optional.ofNullable(slot.current());
@@ -253,7 +268,8 @@ final class Instance {
           }
           Incarnation gone = slot.vacate();
           setState(State.STOPPING);
-          launcher.stop(app, gone);
+          // What it left in its group; the exit is the problem, the app's log has any kill.
+          launcher.stop(app, gone).ifPresent(kill -> lastKill = kill);
           launcher.changed();
           int code = gone.process().exitValue();
           lastProblem = describe(gone, "exited unexpectedly with code " + code);
@@ -405,7 +421,7 @@ final class Instance {
     restarts++;
     launcher.changed();
     drain(old);
-    launcher.stop(app, old);
+    stopped(launcher.stop(app, old));
     launcher.changed();
     return Optional.empty();
   }
@@ -428,8 +444,17 @@ final class Instance {
     setState(State.STOPPING);
     running.markStopping();
     drain(running);
-    launcher.stop(app, running);
+    stopped(launcher.stop(app, running));
     launcher.changed();
+  }
+
+  /** A stop that needed SIGKILL is its last problem: a job was cut. */
+  private void stopped(Optional<SigKill> killed) {
+    killed.ifPresent(
+        kill -> {
+          lastKill = kill;
+          lastProblem = kill.problem();
+        });
   }
 
   private void watch(Incarnation incarnation) {

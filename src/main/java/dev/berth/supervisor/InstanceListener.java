@@ -1,7 +1,11 @@
 package dev.berth.supervisor;
 
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** Told when an instance may take traffic; the answer lets the supervisor take it out again. */
 public interface InstanceListener {
@@ -53,5 +57,48 @@ public interface InstanceListener {
      * they are closed: its process is about to stop, after its drain.
      */
     default void closeTunnels() {}
+
+    /**
+     * From now on, tells how each of its requests in flight ends: it left the rotation and drains.
+     * Null when the edge cannot tell (then only {@link #inFlight} counts).
+     */
+    default Watch watch() {
+      return null;
+    }
   }
+
+  /** A drain's watch on one routed instance: how its requests in flight end. */
+  interface Watch {
+    /** Requests still open, and how those that ended since the last take ended. */
+    Tally take();
+
+    /** The drain is over: nothing more is recorded. */
+    void close();
+  }
+
+  /**
+   * @param open requests still in flight (and upgraded connections still open)
+   * @param listed the first requests that ended, in order (a few: the rest are counted)
+   * @param unlisted how many more ended, by a short word ("finished", "cut" ...)
+   */
+  record Tally(int open, List<Ended> listed, Map<String, Integer> unlisted) {
+    public Tally {
+      listed = List.copyOf(listed);
+      unlisted = Collections.unmodifiableMap(new LinkedHashMap<>(unlisted));
+    }
+  }
+
+  /**
+   * How one request ended, in the edge's words.
+   *
+   * @param request "GET /slow" (never its query)
+   * @param outcome what the client got: "finished 200", "cut mid-response, the client got part of a
+   *     200" ...
+   * @param why why the app's side ended it early ("the app closed the connection"), or null
+   * @param cutByApp whether the app's side ended it (its process stopping may be why)
+   * @param tally the short word that counts it: "finished", "cut" ...
+   * @param took how long it took, or null when unknown
+   */
+  record Ended(
+      String request, String outcome, String why, boolean cutByApp, String tally, Duration took) {}
 }

@@ -24,10 +24,12 @@ interface Launcher {
   Optional<String> awaitReady(App app, Incarnation incarnation, BooleanSupplier cancelled);
 
   /**
-   * Stops its whole process tree (TERM, stop_timeout, KILL) and waits; after the leader died, what
-   * is left of its group (a killed gunicorn master's workers).
+   * Stops its whole process tree (TERM, its type's stop_timeout, KILL) and waits; after the leader
+   * died, what is left of its group (a killed gunicorn master's workers).
+   *
+   * @return the SIGKILL, when the grace was not enough (the app's log says so already)
    */
-  void stop(App app, Incarnation incarnation);
+  Optional<SigKill> stop(App app, Incarnation incarnation);
 
   /** It exited, or started, or stopped: the state file must say so. */
   void changed();

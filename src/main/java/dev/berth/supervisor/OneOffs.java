@@ -148,7 +148,7 @@ public final class OneOffs {
         console == null
             ? LinePump.start(tag, process.getInputStream(), logs.stream(app))
             : LinePump.start(tag, process.getInputStream(), logs.stream(app), console);
-    Incarnation incarnation = new Incarnation(tag, null, process, pump);
+    Incarnation incarnation = new Incarnation(tag, type, null, process, pump);
     detached.put(incarnation, definition);
     running.add(incarnation);
     running.write();
@@ -221,6 +221,9 @@ public final class OneOffs {
 
   private static void stop(Incarnation incarnation, App app) {
     ProcessTree.stop(
-        incarnation.tag(), incarnation.process(), incarnation.started(), app.run().stopTimeout());
+        incarnation.tag(),
+        incarnation.process(),
+        incarnation.started(),
+        incarnation.stopTimeout(app));
   }
 }

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -33,6 +34,7 @@ final class ProcessLauncher implements Launcher {
   private final PrintStream output;
   private final AppDataDir dataDirs;
   private final Overrides overrides;
+  private final BiConsumer<String, String> appLog;
 
   /** Whom each app runs as, looked up (getent) at its first start, not at every restart. */
   private final Map<App, Optional<UserAccount>> accounts = new ConcurrentHashMap<>();
@@ -43,6 +45,7 @@ final class ProcessLauncher implements Launcher {
   /**
    * @param output berth's own output, where the lines are copied too (null: not copied)
    * @param overrides what {@code berth env set} stored, read at each start
+   * @param appLog writes a line from berth into an app's log: (app, line)
    */
   ProcessLauncher(
       Endpoints endpoints,
@@ -50,13 +53,15 @@ final class ProcessLauncher implements Launcher {
       RunningProcesses running,
       Logs logs,
       PrintStream output,
-      Overrides overrides) {
+      Overrides overrides,
+      BiConsumer<String, String> appLog) {
     this.endpoints = requireNonNull(endpoints, "endpoints");
     this.dataDirs = requireNonNull(dataDirs, "dataDirs");
     this.running = requireNonNull(running, "running");
     this.logs = requireNonNull(logs, "logs");
     this.output = output;
     this.overrides = requireNonNull(overrides, "overrides");
+    this.appLog = requireNonNull(appLog, "appLog");
   }
 
   /** Berth is stopping: launches fail from now on, and waits for readiness end. */
@@ -87,7 +92,7 @@ final class ProcessLauncher implements Launcher {
         output == null
             ? LinePump.start(tag, process.getInputStream(), logs.stream(app.name()))
             : LinePump.start(tag, process.getInputStream(), logs.stream(app.name()), output);
-    Incarnation incarnation = new Incarnation(tag, endpoint, process, pump);
+    Incarnation incarnation = new Incarnation(tag, type, endpoint, process, pump);
     running.add(incarnation);
     changed();
     return incarnation;
@@ -138,8 +143,13 @@ final class ProcessLauncher implements Launcher {
                 tag + ": exited with code " + process.exitValue() + " before it was ready"));
       }
       if (cancelled.getAsBoolean() || closed) {
-        stop(app, incarnation);
-        return Optional.of(tag + ": stopped before it was ready");
+        Optional<SigKill> killed = stop(app, incarnation);
+        return Optional.of(
+            tag
+                + ": stopped before it was ready"
+                + killed
+                    .map(k -> " (killed " + SigKill.seconds(k.grace()) + " after SIGTERM)")
+                    .orElse(""));
       }
       if (probe == null) {
         if (System.nanoTime() > deadline) {
@@ -183,12 +193,19 @@ final class ProcessLauncher implements Launcher {
   }
 
   @Override
-  public void stop(App app, Incarnation incarnation) {
+  public Optional<SigKill> stop(App app, Incarnation incarnation) {
     incarnation.markStopping();
     incarnation.withdraw();
-    ProcessTree.stop(
-        incarnation.tag(), incarnation.process(), incarnation.started(), app.run().stopTimeout());
+    Optional<SigKill> killed =
+        ProcessTree.stop(
+            incarnation.tag(),
+            incarnation.process(),
+            incarnation.started(),
+            incarnation.stopTimeout(app));
     forget(incarnation);
+    // Where `berth logs APP` shows it: berth.log's warning alone went unseen.
+    killed.ifPresent(kill -> appLog.accept(app.name(), kill.problem()));
+    return killed;
   }
 
   @Override

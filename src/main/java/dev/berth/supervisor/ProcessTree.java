@@ -32,20 +32,23 @@ final class ProcessTree {
    *
    * @param tag names it in the warning when SIGKILL was needed (web.1)
    * @param started when the leader started, to recognise its group once it has exited
+   * @return the SIGKILL, when it was needed (berth's log has a warning too); empty when all exited
+   *     within {@code stopTimeout}
    */
-  static void stop(String tag, Process leader, Instant started, Duration stopTimeout) {
+  static Optional<SigKill> stop(String tag, Process leader, Instant started, Duration stopTimeout) {
     ProcessHandle handle = leader.toHandle();
     // Taken before the leader exits: afterwards its children are re-parented and no longer found.
     Set<ProcessHandle> members =
         handle.isAlive() ? members(handle) : leftovers(handle.pid(), started);
     if (members.isEmpty()) {
-      return;
+      return Optional.empty();
     }
     signal(members, false);
     waitForExit(members, stopTimeout);
     Set<ProcessHandle> left = new LinkedHashSet<>(members);
     left.addAll(members(handle));
     left.removeIf(p -> !p.isAlive());
+    Optional<SigKill> killed = Optional.empty();
     if (!left.isEmpty()) {
       LOG.log(
           System.Logger.Level.WARNING,
@@ -53,6 +56,7 @@ final class ProcessTree {
           tag,
           left.size(),
           stopTimeout.toSeconds());
+      killed = Optional.of(new SigKill(tag, left.size(), stopTimeout, Instant.now()));
       signal(left, true);
       waitForExit(left, KILL_WAIT);
     }
@@ -61,6 +65,7 @@ final class ProcessTree {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    return killed;
   }
 
   private static void waitForExit(Set<ProcessHandle> processes, Duration timeout) {

@@ -54,6 +54,7 @@ record Selection(String app, String type, List<Instance> instances) {
   /** Stops every instance at once and keeps them stopped; answers once all are. */
   void stop(Consumer<String> progress) {
     List<Instance.State> before = states();
+    StopKills kills = StopKills.watch(instances);
     List<CompletableFuture<Void>> stopping = instances.stream().map(Instance::stop).toList();
     for (int i = 0; i < instances.size(); i++) {
       stopping.get(i).join();
@@ -66,6 +67,8 @@ record Selection(String app, String type, List<Instance> instances) {
                 default -> ": stopped (was " + lower(was) + ")";
               });
     }
+    // A process killed after its stop_timeout: a line of its own.
+    kills.report(progress);
   }
 
   /**

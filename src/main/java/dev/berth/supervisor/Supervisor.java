@@ -88,7 +88,8 @@ public final class Supervisor {
     AppDataDir dataDirs = new AppDataDir(runDir.getParent(), this::warnAbout);
     this.output = output;
     this.launcher =
-        new ProcessLauncher(new Endpoints(runDir), dataDirs, running, logs, output, overrides);
+        new ProcessLauncher(
+            new Endpoints(runDir), dataDirs, running, logs, output, overrides, this::logToApp);
     this.traffic = new TrafficSwitch(listener);
     this.phases = new PhaseRunner(dataDirs, running, logs, output, overrides);
     this.recycler = new Recycler(instances, this::logToApp, busy::containsKey);
@@ -196,6 +197,15 @@ public final class Supervisor {
    * @return why some instances did not start, one line each
    */
   public synchronized List<String> scale(String appName, String type, int count) {
+    return scale(appName, type, count, line -> {});
+  }
+
+  /**
+   * {@link #scale(String, String, int)}, telling {@code progress} of each surplus instance that had
+   * to be killed (SIGKILL) after its stop_timeout.
+   */
+  public synchronized List<String> scale(
+      String appName, String type, int count, Consumer<String> progress) {
     App app = checkProcessType(appName, type);
     if (closed) {
       // An instance begun now would never be shut down.
@@ -211,8 +221,10 @@ public final class Supervisor {
       starting.add(instance.begin());
     }
     List<Instance> surplus = ofType.stream().filter(i -> i.number() > count).toList();
+    StopKills kills = StopKills.watch(surplus);
     shutdown(surplus);
     list.removeAll(surplus);
+    kills.report(progress);
     return failures(starting);
   }
 
@@ -336,11 +348,13 @@ public final class Supervisor {
       }
       progress.accept(instance.tag() + ": starting its successor");
       long begun = System.nanoTime();
+      StopKills kills = StopKills.watch(List.of(instance));
       Optional<String> failure = instance.replace().join();
       if (failure.isPresent()) {
         return Optional.of(failure.get() + " (the running instance keeps serving)");
       }
       progress.accept(instance.tag() + ": replaced in " + since(begun).toMillis() + " ms");
+      kills.report(progress);
     }
     return Optional.empty();
   }
@@ -418,12 +432,26 @@ public final class Supervisor {
         "switch",
         (web.isEmpty() ? "no web instances" : ProcessCounts.tags(web)) + " -> " + label,
         null);
-    traffic.retire(
-        old,
-        old.isEmpty() ? next.run().drainTimeout() : old.get(0).app().run().drainTimeout(),
-        steps);
+    List<SigKill> killed =
+        traffic.retire(
+            old,
+            old.isEmpty() ? next.run().drainTimeout() : old.get(0).app().run().drainTimeout(),
+            steps);
+    handOver(killed, fresh);
     retiring.remove(name, old);
     return Optional.empty();
+  }
+
+  /**
+   * An old instance killed at a deploy's stop: its successor (same tag) shows it as its last
+   * problem in {@code berth status}, which lists the new generation only.
+   */
+  private static void handOver(List<SigKill> killed, List<Instance> fresh) {
+    for (SigKill kill : killed) {
+      fresh.stream()
+          .filter(i -> i.tag().equals(kill.tag()))
+          .forEach(i -> i.predecessorKilled(kill));
+    }
   }
 
   /** An operation on an app that must not overlap another one; close it when done. */

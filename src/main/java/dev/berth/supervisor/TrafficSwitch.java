@@ -153,32 +153,48 @@ final class TrafficSwitch {
   /**
    * The old generation, out of rotation since the switch: its requests in flight finish (up to
    * {@code drainTimeout}), then its instances stop, each with its process tree.
+   *
+   * @return the old instances that had to be killed (SIGKILL) after their stop_timeout
    */
-  void retire(List<Instance> old, Duration drainTimeout, Supervisor.Steps steps) {
+  List<SigKill> retire(List<Instance> old, Duration drainTimeout, Supervisor.Steps steps) {
     long begun = System.nanoTime();
+    // Before the settle: a request that picked an old peer just before the switch is seen end.
+    DrainReport report = DrainReport.watch(old);
     sleep(SWITCH_SETTLE);
     int inFlight = inFlight(old);
     long deadline = begun + drainTimeout.toNanos();
     while (inFlight(old) > 0 && System.nanoTime() < deadline) {
       sleep(DRAIN_POLL);
     }
-    int left = inFlight(old);
+    String drained = report.drained(drainTimeout, inFlight, inFlight(old));
     // WebSockets do not end by themselves: those still open get their 1001 before the stop.
     old.forEach(instance -> instance.current().ifPresent(Incarnation::closeTunnels));
-    steps.step(
-        "drain",
-        "old generation ("
-            + inFlight
-            + " in flight"
-            + (left > 0 ? ", " + left + " cut at drain_timeout" : "")
-            + ")",
-        since(begun));
+    steps.step("drain", "old generation (" + drained + ")", since(begun));
+    report.stopping();
+    List<SigKill> killed = stop(old, steps);
+    // What became of each request still running at the drain's end, now that it is known.
+    report.stopped().forEach(line -> steps.step("drain", line, null));
+    return killed;
+  }
+
+  /**
+   * The stop step: {@code old generation (5 instances; shop.worker.1 killed 30s after SIGTERM)}.
+   */
+  private static List<SigKill> stop(List<Instance> old, Supervisor.Steps steps) {
     long stopping = System.nanoTime();
+    StopKills kills = StopKills.watch(old);
     shutdown(old);
+    List<SigKill> killed = kills.since();
     steps.step(
         "stop",
-        "old generation (" + old.size() + " instance" + (old.size() == 1 ? "" : "s") + ")",
+        "old generation ("
+            + old.size()
+            + " instance"
+            + (old.size() == 1 ? "" : "s")
+            + StopKills.brief(killed)
+            + ")",
         since(stopping));
+    return killed;
   }
 
   /** A new generation that will not serve (it failed to start, or the switch refused): stopped. */

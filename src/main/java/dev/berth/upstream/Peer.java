@@ -2,8 +2,10 @@ package dev.berth.upstream;
 
 import static java.util.Objects.requireNonNull;
 
+import io.netty.handler.codec.http.HttpRequest;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -43,6 +45,9 @@ public final class Peer {
    */
   private final Set<Tunneled> tunnels = ConcurrentHashMap.newKeySet();
 
+  /** Set while a drain watches how its requests end; null otherwise (nearly always). */
+  private volatile DrainWatch watch;
+
   Peer(SocketAddress address) {
     this.address = requireNonNull(address, "address");
     this.label = label(address);
@@ -72,8 +77,55 @@ public final class Peer {
     requests.increment();
   }
 
+  /** A request to it ended, with nothing to tell a drain that watches the peer about how. */
   public void end() {
     active.decrementAndGet();
+  }
+
+  /**
+   * A request to it ended (or a tunnel through it closed). Only a drain that watches the peer
+   * records how: otherwise this is the count's decrement and nothing else.
+   *
+   * @param request the request, for its method and path
+   * @param status the status the client got, or 0
+   * @param startedNanos when the exchange first tried an instance ({@link System#nanoTime}); 0 when
+   *     unknown
+   */
+  public void end(
+      RequestOutcome.Kind kind,
+      RequestOutcome.Cause cause,
+      HttpRequest request,
+      int status,
+      long startedNanos) {
+    DrainWatch watching = watch;
+    if (watching == null) {
+      active.decrementAndGet();
+      return;
+    }
+    watching.ended(
+        new RequestOutcome(
+            kind,
+            cause,
+            request.method().name(),
+            RequestOutcome.pathOf(request.uri()),
+            status,
+            startedNanos == 0 ? null : Duration.ofNanos(System.nanoTime() - startedNanos)));
+  }
+
+  /**
+   * From now on, how its requests end is recorded (a drain began; it was taken out of rotation).
+   * Requests that end from here on are in the watch's tallies; it watches until {@link #unwatch}.
+   */
+  public synchronized DrainWatch watch() {
+    if (watch == null) {
+      watch = new DrainWatch(active);
+    }
+    return watch;
+  }
+
+  /** The drain is over: its requests' ends are no longer recorded. */
+  public synchronized void unwatch() {
+    watch = null;
   }
 
   /** A tunnel through this peer opened; it stays counted until {@link #tunnelClosed}. */

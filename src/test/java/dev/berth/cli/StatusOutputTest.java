@@ -107,6 +107,28 @@ class StatusOutputTest {
   }
 
   @Test
+  void aRunningInstanceKeepsItsLastProblemInViewWithoutItsOutputAStoppedOneInFull()
+      throws Exception {
+    JsonNode status =
+        JSON.readTree(
+            """
+            {"instances":[
+              {"tag":"shop.1","state":"RUNNING"},
+              {"tag":"shop.2","state":"RUNNING",
+               "last_problem":"shop.2: exited unexpectedly with code 1\\n  last output: boom"},
+              {"tag":"shop.worker.1","state":"RUNNING","last_problem":
+               "shop.worker.1: still running 30s after SIGTERM; killed (SIGKILL) at 21:40:12 UTC"},
+              {"tag":"shop.clock.1","state":"STOPPED",
+               "last_problem":"shop.clock.1: exited with code 2\\n  last output: no db"}]}
+            """);
+    assertThat(AppCommands.problems(status))
+        .containsExactly(
+            "shop.2: exited unexpectedly with code 1",
+            "shop.worker.1: still running 30s after SIGTERM; killed (SIGKILL) at 21:40:12 UTC",
+            "shop.clock.1: exited with code 2\n  last output: no db");
+  }
+
+  @Test
   void noRoutesNoTable() throws Exception {
     StringWriter out = new StringWriter();
     AppCommands.printRoutes(

@@ -100,6 +100,45 @@ class InstanceTest {
   }
 
   @Test
+  void aReplaceWhoseOldProcessNeededSigkillMakesItTheLastProblemAndACleanOneKeepsIt()
+      throws Exception {
+    Instance web = started();
+    launcher.killNextStop(Duration.ofSeconds(30));
+
+    assertThat(web.replace().join()).isEmpty();
+
+    String killed = "web.1: still running 30s after SIGTERM; killed (SIGKILL) at 21:40:12 UTC";
+    assertThat(web.state()).isEqualTo(Instance.State.RUNNING);
+    assertThat(web.lastProblem()).isEqualTo(killed);
+    SigKill kill = web.lastKill();
+    assertThat(kill.tag()).isEqualTo("web.1");
+
+    // A later clean stop and start: nothing new went wrong, so the kill is still the last problem.
+    assertThat(web.replace().join()).isEmpty();
+    assertThat(web.lastProblem()).isEqualTo(killed);
+    assertThat(web.lastKill()).isSameAs(kill);
+  }
+
+  @Test
+  void aStopThatNeededSigkillIsTheLastProblemOfTheStoppedInstance() throws Exception {
+    Instance web = started();
+    StopKills kills = StopKills.watch(List.of(web));
+    launcher.killNextStop(Duration.ofMillis(1500));
+
+    web.stop().join();
+
+    assertThat(web.state()).isEqualTo(Instance.State.STOPPED);
+    assertThat(web.lastProblem())
+        .isEqualTo("web.1: still running 1.5s after SIGTERM; killed (SIGKILL) at 21:40:12 UTC");
+    assertThat(kills.since()).containsExactly(web.lastKill());
+    List<String> progress = new ArrayList<>();
+    kills.report(progress::add);
+    assertThat(progress).containsExactly(web.lastProblem());
+    // A watch begun after the kill does not tell it again.
+    assertThat(StopKills.watch(List.of(web)).since()).isEmpty();
+  }
+
+  @Test
   void eachFailureInARowDoublesTheBackoff() throws Exception {
     Instance web = started();
 

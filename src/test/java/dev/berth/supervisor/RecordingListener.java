@@ -3,7 +3,9 @@ package dev.berth.supervisor;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Queue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -18,6 +20,17 @@ final class RecordingListener implements InstanceListener {
   private static final Duration HANDOFF = Duration.ofSeconds(20);
 
   private final BlockingQueue<String> events = new LinkedBlockingQueue<>();
+
+  /**
+   * What the peers' drain watches give, one tally per take, in order; none: the peers have no
+   * watch. A peer's requests in flight are the next tally's open ones.
+   */
+  private final Queue<Tally> tallies = new ConcurrentLinkedQueue<>();
+
+  /** The next takes of a drain's watch give these. */
+  void tallies(Tally... next) {
+    tallies.addAll(List.of(next));
+  }
 
   @Override
   public Routed ready(String app, int instance, Endpoint endpoint) {
@@ -91,7 +104,27 @@ final class RecordingListener implements InstanceListener {
 
     @Override
     public int inFlight() {
-      return 0;
+      Tally next = tallies.peek();
+      return next == null ? 0 : next.open();
+    }
+
+    @Override
+    public Watch watch() {
+      if (tallies.isEmpty()) {
+        return null;
+      }
+      return new Watch() {
+        @Override
+        public Tally take() {
+          Tally next = tallies.poll();
+          return next == null ? new Tally(0, List.of(), java.util.Map.of()) : next;
+        }
+
+        @Override
+        public void close() {
+          events.add("unwatch " + name);
+        }
+      };
     }
 
     @Override

@@ -302,7 +302,7 @@ class RecyclerTest {
     }
 
     @Override
-    public void stop(App app, Incarnation incarnation) {
+    public Optional<SigKill> stop(App app, Incarnation incarnation) {
       incarnation.markStopping();
       incarnation.process().destroy();
       try {
@@ -310,6 +310,7 @@ class RecyclerTest {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+      return Optional.empty();
     }
 
     @Override

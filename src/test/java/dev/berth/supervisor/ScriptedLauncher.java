@@ -20,8 +20,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * A {@link Launcher} whose processes are {@link FakeProcess}es: ready at once unless the test
- * queued a failure, and stopped by a plain {@link FakeProcess#destroy}. Each launch and stop is
- * handed to the test in order.
+ * queued a failure, and stopped by a plain {@link FakeProcess#destroy} (which the test may have say
+ * needed SIGKILL). Each launch and stop is handed to the test in order.
  */
 final class ScriptedLauncher implements Launcher {
 
@@ -37,6 +37,9 @@ final class ScriptedLauncher implements Launcher {
 
   private final AtomicInteger launches = new AtomicInteger();
 
+  /** The next stops that need SIGKILL, in order: the grace each was given. */
+  private final Queue<Duration> kills = new ConcurrentLinkedQueue<>();
+
   ScriptedLauncher(Logs logs, Path socketDir) {
     this.logs = requireNonNull(logs, "logs");
     this.socketDir = requireNonNull(socketDir, "socketDir");
@@ -47,6 +50,11 @@ final class ScriptedLauncher implements Launcher {
     for (int i = 0; i < count; i++) {
       readiness.add(Optional.of(why));
     }
+  }
+
+  /** The next stop needs SIGKILL after {@code grace}, as a process ignoring SIGTERM would. */
+  void killNextStop(Duration grace) {
+    kills.add(grace);
   }
 
   /** The next process launched, waited for. */
@@ -100,11 +108,16 @@ final class ScriptedLauncher implements Launcher {
   }
 
   @Override
-  public void stop(App app, Incarnation incarnation) {
+  public Optional<SigKill> stop(App app, Incarnation incarnation) {
     incarnation.markStopping();
     incarnation.withdraw();
     incarnation.process().destroy();
     stopped.add(incarnation);
+    Duration grace = kills.poll();
+    return grace == null
+        ? Optional.empty()
+        : Optional.of(
+            new SigKill(incarnation.tag(), 1, grace, Instant.parse("2026-12-07T21:40:12Z")));
   }
 
   @Override

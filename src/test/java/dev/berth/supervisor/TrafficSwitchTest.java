@@ -9,8 +9,10 @@ import dev.berth.logs.LogSettings;
 import dev.berth.logs.Logs;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -151,6 +153,78 @@ class TrafficSwitchTest {
     assertThat(fresh.state()).isEqualTo(Instance.State.STOPPED);
     assertThat(oldProcess.process().isAlive()).isFalse();
     assertThat(freshProcess.process().isAlive()).isFalse();
+  }
+
+  @Test
+  void theStopStepNamesTheOldInstancesThatNeededSigkillAndReturnsThem() throws Exception {
+    Instance old = begun(true);
+    Instance fresh = begun(false);
+    traffic.switchOver(app, List.of(old), List.of(fresh));
+    List<String> steps = new CopyOnWriteArrayList<>();
+    launcher.killNextStop(Duration.ofSeconds(30));
+
+    List<SigKill> killed =
+        traffic.retire(
+            List.of(old),
+            app.run().drainTimeout(),
+            (name, detail, took) -> steps.add(name + ": " + detail));
+
+    assertThat(steps)
+        .containsExactly(
+            "drain: old generation (0 in flight)",
+            "stop: old generation (1 instance; web.1 killed 30s after SIGTERM)");
+    assertThat(killed).singleElement().isSameAs(old.lastKill());
+    assertThat(old.lastProblem())
+        .isEqualTo("web.1: still running 30s after SIGTERM; killed (SIGKILL) at 21:40:12 UTC");
+  }
+
+  @Test
+  void theDrainSaysWhatBecameOfEachRequestInFlightAndTheOnesStillRunningAfterTheStop()
+      throws Exception {
+    Instance old = begun(true);
+    Instance fresh = begun(false);
+    traffic.switchOver(app, List.of(old), List.of(fresh));
+    edge.tallies(
+        // The drain's end: one finished, one still running (so the drain waits its 1s).
+        new InstanceListener.Tally(
+            1, List.of(ended("GET /a", "finished 200", null, "finished", 3.2)), Map.of()),
+        // Just before the stop: nothing more.
+        new InstanceListener.Tally(1, List.of(), Map.of()),
+        // After the stop: the slow one finished after all; and one cut by the app.
+        new InstanceListener.Tally(
+            0,
+            List.of(
+                ended("GET /slow", "finished 200", null, "finished", 40.2),
+                ended(
+                    "POST /upload",
+                    "cut before answering, the client got 502",
+                    "the app closed the connection",
+                    "cut",
+                    12.0)),
+            Map.of("finished", 2)));
+    List<String> steps = new CopyOnWriteArrayList<>();
+
+    traffic.retire(
+        List.of(old),
+        app.run().drainTimeout(),
+        (name, detail, took) -> steps.add(name + ": " + detail));
+    traffic.abandon(List.of(fresh));
+
+    assertThat(steps)
+        .containsExactly(
+            "drain: old generation (2 in flight: 1 finished, 1 still running at drain_timeout 1s)",
+            "stop: old generation (1 instance)",
+            "drain: web.1 GET /slow: finished 200 after SIGTERM (40.2s)",
+            "drain: web.1 POST /upload: cut before answering, the client got 502: the app closed"
+                + " the connection after SIGTERM (12.0s)",
+            "drain: and 2 more: 2 finished");
+    assertThat(edge.taken()).contains("unwatch web.1-1");
+  }
+
+  static InstanceListener.Ended ended(
+      String request, String outcome, String why, String tally, double seconds) {
+    return new InstanceListener.Ended(
+        request, outcome, why, why != null, tally, Duration.ofMillis(Math.round(seconds * 1000)));
   }
 
   /** Instance web.1 of a generation, started and ready. */
