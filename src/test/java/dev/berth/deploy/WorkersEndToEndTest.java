@@ -219,7 +219,8 @@ class WorkersEndToEndTest {
 
   @Test
   @Order(4)
-  void envSetIsAReleaseAndRollbackRestoresThePreviousValue() throws Exception {
+  void envSetIsAReleaseAndARollbackOverItRestoresThePreviousValue() throws Exception {
+    int deployed = releases().path("current").asInt();
     assertThat(body("/env/GREETING")).isEqualTo("from-dotenv");
     Cli set = cli("env", APP, "set", "GREETING=from-env-set");
     clockSwaps++;
@@ -227,14 +228,22 @@ class WorkersEndToEndTest {
     assertThat(body("/env/GREETING")).isEqualTo("from-env-set");
     Cli list = cli("releases", APP);
     assertThat(list.exit()).as(list.err()).isZero();
-    assertThat(line(list.out(), "current")).contains("set GREETING");
+    assertThat(line(list.out(), "current"))
+        .startsWith((deployed + 1) + " ")
+        .contains("config: set GREETING");
     assertThat(list.out()).doesNotContain("from-env-set");
 
-    Cli rollback = cli("rollback", APP);
+    // Back over the env change and the deploy before it: the third deploy of the clock, as a
+    // rollback to other code is a new generation.
+    int back = deployed - 1;
+    Cli rollback = cli("rollback", APP, String.valueOf(back));
     clockSwaps++;
     assertThat(rollback.exit()).as(rollback.out() + rollback.err()).isZero();
-    assertThat(rollback.out()).contains("GREETING").doesNotContain("from-env-set");
+    assertThat(rollback.out())
+        .contains("env      restored to release " + back + "'s (unset GREETING)")
+        .doesNotContain("from-env-set");
     assertThat(body("/env/GREETING")).isEqualTo("from-dotenv");
+    assertThat(releases().path("current").asInt()).isEqualTo(back);
   }
 
   // --- 5. the clock never ran twice --------------------------------------------------------------
