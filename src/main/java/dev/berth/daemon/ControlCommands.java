@@ -356,9 +356,7 @@ final class ControlCommands {
       row.put("instance", s.instance());
       row.put("tag", s.tag());
       row.put("state", s.state());
-      // The release it runs, which during a deploy or after a failed one is not always current.
-      OptionalInt release = Releases.number(s.dir());
-      row.put("release", release.isPresent() ? release.getAsInt() : null);
+      row.put("release", StatusRows.instanceRelease(deployer.releases(s.app()), s.dir()));
       row.put("pid", s.pid());
       row.put("since", s.since().toString());
       row.put("seconds", Duration.between(s.since(), now).toSeconds());

@@ -6,6 +6,7 @@ import dev.berth.config.App;
 import dev.berth.config.Config;
 import dev.berth.config.Listener;
 import dev.berth.deploy.AppPlacer;
+import dev.berth.deploy.Releases;
 import dev.berth.supervisor.Overrides;
 import dev.berth.supervisor.Supervisor;
 import java.io.PrintStream;
@@ -14,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -119,10 +121,24 @@ final class StartReport {
                 + " unset NAME)");
   }
 
-  /** ", release 7" for an app that runs a release (made by berth deploy), else "". */
+  /**
+   * ", release 7" for an app that runs a release (made by berth deploy), else "": the current one,
+   * which may be a config release ({@code berth env set}) that runs this directory's code.
+   */
   private String release(App app) {
     Path releases = config.stateDir().resolve("apps").resolve(app.name()).resolve("releases");
-    return app.run().dir().startsWith(releases) ? ", release " + app.run().dir().getFileName() : "";
+    if (!app.run().dir().startsWith(releases)) {
+      return "";
+    }
+    try {
+      OptionalInt current = new Releases(config.stateDir(), app.name()).current();
+      if (current.isPresent()) {
+        return ", release " + current.getAsInt();
+      }
+    } catch (UncheckedIOException e) {
+      // The directory's name says it as well.
+    }
+    return ", release " + app.run().dir().getFileName();
   }
 
   private static String describe(App app) {

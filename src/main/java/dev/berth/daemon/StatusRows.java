@@ -5,7 +5,12 @@ import dev.berth.config.Config;
 import dev.berth.config.Route;
 import dev.berth.deploy.Deployer;
 import dev.berth.deploy.FolderChanges;
+import dev.berth.deploy.Releases;
 import dev.berth.edge.Maintenance;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -71,10 +76,35 @@ final class StatusRows {
     return rows;
   }
 
+  /**
+   * The release an instance runs, from the directory it runs from: the current release when that is
+   * the one (a config release made by {@code berth env set} runs its code release's directory,
+   * through a symlink, so the instances a rolling restart started for it show its number), else the
+   * number of the directory ({@link Releases#number}): an old generation during a deploy, or what a
+   * failed one left running. Null for an instance that runs from no release.
+   */
+  static Integer instanceRelease(Releases releases, Path dir) {
+    OptionalInt own = Releases.number(dir);
+    if (own.isEmpty()) {
+      return null;
+    }
+    try {
+      OptionalInt current = releases.current();
+      if (current.isPresent()
+          && current.getAsInt() != own.getAsInt()
+          && Files.isSameFile(releases.dir(current.getAsInt()), dir)) {
+        return current.getAsInt();
+      }
+    } catch (IOException | UncheckedIOException e) {
+      // Status is always answered: the directory's own number is the one known.
+    }
+    return own.getAsInt();
+  }
+
   private static OptionalInt current(Deployer deployer, String app) {
     try {
       return deployer.releases(app).current();
-    } catch (java.io.UncheckedIOException e) {
+    } catch (UncheckedIOException e) {
       // Status is always answered: an unreadable link is a release not known.
       return OptionalInt.empty();
     }

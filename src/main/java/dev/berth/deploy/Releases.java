@@ -437,8 +437,12 @@ public final class Releases {
     if (!Files.isDirectory(dir)) {
       return found;
     }
-    java.nio.file.attribute.FileTime made =
-        java.nio.file.attribute.FileTime.from(release.created());
+    // A config release runs older code: what the app wrote since that code's release was made.
+    Instant since =
+        release.code() == null
+            ? release.created()
+            : find(release.code()).map(Release::created).orElse(release.created());
+    java.nio.file.attribute.FileTime made = java.nio.file.attribute.FileTime.from(since);
     Files.walkFileTree(
         dir,
         new SimpleFileVisitor<>() {

@@ -346,6 +346,13 @@ public final class Supervisor {
         }
         continue;
       }
+      if (instance.app().rollout(instance.type()) == App.Rollout.STOP_FIRST) {
+        Optional<String> failure = StopFirstRestart.restart(instance, progress);
+        if (failure.isPresent()) {
+          return failure;
+        }
+        continue;
+      }
       progress.accept(instance.tag() + ": starting its successor");
       long begun = System.nanoTime();
       StopKills kills = StopKills.watch(List.of(instance));
@@ -376,8 +383,10 @@ public final class Supervisor {
    * lost: a complete set of instances of every process type (as many as run now: the config's
    * counts, or what {@code berth scale} stored) starts on endpoints of its own and must be ready;
    * then {@link TrafficSwitch#switchOver} gives it the traffic in one step; then the old generation
-   * drains (up to its drain_timeout) and stops. If any new instance fails to start, the new ones
-   * are stopped and the old generation never stops serving.
+   * drains (up to its drain_timeout) and stops. A stop-first type's old instances stop before its
+   * new ones start, just before the switch ({@link GenerationReplacement}). If any new instance
+   * fails to start, the new ones are stopped, the old stop-first ones start again, and the old
+   * generation never stops serving.
    *
    * <p>The caller holds {@link #exclusive} for the app.
    *
@@ -390,38 +399,29 @@ public final class Supervisor {
     requireNonNull(steps, "steps");
     String name = next.name();
     List<Instance> old = List.copyOf(all(name));
-    Map<String, Integer> counts = counts(next);
-    List<Instance> fresh = newGeneration(next, counts, false);
-    synchronized (stopped) {
-      if (closed) {
-        return Optional.of("berth is stopping");
-      }
-      incoming.put(name, fresh);
+    List<Instance> fresh = newGeneration(next, counts(next), false);
+    List<Instance> admitted = new CopyOnWriteArrayList<>();
+    GenerationReplacement replacement =
+        new GenerationReplacement(
+            next, old, fresh, traffic, more -> admit(name, admitted, more), () -> closed);
+    Optional<String> failed = replacement.start(label, steps);
+    if (failed.isPresent()) {
+      incoming.remove(name, admitted);
+      return failed;
     }
-    long begun = System.nanoTime();
-    List<String> failures = new ArrayList<>(failures(fresh.stream().map(Instance::begin).toList()));
-    if (failures.isEmpty() && closed) {
-      failures.add("berth is stopping");
-    }
-    if (!failures.isEmpty()) {
-      traffic.abandon(fresh);
-      incoming.remove(name, fresh);
-      return Optional.of(String.join("\n", failures));
-    }
-    steps.step("start", ProcessCounts.describe(counts) + " (" + label + ")", since(begun));
     // In a map stopAll reads at every moment: retiring before the switch, instances after it.
     retiring.put(name, old);
     Optional<String> refused = traffic.switchOver(next, old, fresh);
     if (refused.isPresent()) {
       retiring.remove(name, old);
-      traffic.abandon(fresh);
-      incoming.remove(name, fresh);
-      return refused;
+      String restored = replacement.undo();
+      incoming.remove(name, admitted);
+      return Optional.of(refused.get() + restored);
     }
     // From here status, logs, restart, scale and recycling see the new generation.
     apps.put(name, next);
     instances.put(name, new CopyOnWriteArrayList<>(fresh));
-    incoming.remove(name, fresh);
+    incoming.remove(name, admitted);
     if (next.run().recycle().any()) {
       // A new definition may be the first with max_requests or max_memory.
       recycler.start();
@@ -451,6 +451,22 @@ public final class Supervisor {
       fresh.stream()
           .filter(i -> i.tag().equals(kill.tag()))
           .forEach(i -> i.predecessorKilled(kill));
+    }
+  }
+
+  /**
+   * Puts a deploy's new instances, about to begin, where stopAll finds them, unless it began.
+   *
+   * @param admitted the deploy's list in {@code incoming}, which grows as its groups begin
+   */
+  private boolean admit(String app, List<Instance> admitted, List<Instance> more) {
+    synchronized (stopped) {
+      if (closed) {
+        return false;
+      }
+      admitted.addAll(more);
+      incoming.put(app, admitted);
+      return true;
     }
   }
 

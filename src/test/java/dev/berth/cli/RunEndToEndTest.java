@@ -117,9 +117,35 @@ class RunEndToEndTest {
       assertThat(unknownType.output().strip())
           .isEqualTo("berth: notes has no process type \"worker\" (it has: web)");
 
+      configReleases();
       interactive(release);
       detached(berth);
     }
+  }
+
+  /**
+   * {@code env set} is a release that {@code berth releases} lists by the names it changed, and a
+   * rollback puts back the value of the release it goes back to (issue 26).
+   */
+  private void configReleases() throws Exception {
+    Cli listed = Cli.run(config, "releases", "notes");
+    assertThat(listed.out())
+        .containsPattern("(?m)^2\\s+\\S+ \\S+\\s+config: set STORED\\s.*current$");
+    Cli changed = Cli.run(config, "env", "notes", "set", "STORED=changed-value");
+    assertThat(changed.exit()).as(changed.out() + changed.err()).isZero();
+    assertThat(changed.out()).contains("notes: release 3: set STORED");
+    Cli again = Cli.run(config, "env", "notes", "set", "STORED=changed-value");
+    assertThat(again.out() + again.err()).contains("environment unchanged");
+    Cli json = Cli.run(config, "releases", "notes", "--json");
+    assertThat(json.out()).contains("\"changes\":\"set STORED\"").doesNotContain("-value");
+
+    Cli back = Cli.run(config, "rollback", "notes");
+    assertThat(back.exit()).as(back.out() + back.err()).isZero();
+    assertThat(back.out())
+        .contains("-----> env      restored to release 2's (set STORED)")
+        .contains("notes release 2 is current");
+    Ran seen = berth("run", "notes", "--", "echo \"stored=$STORED\"");
+    assertThat(seen.output()).contains("stored=stored-value");
   }
 
   /** Under a pseudo-terminal: the command reads the terminal, and Ctrl-C reaches it, not berth. */

@@ -124,14 +124,21 @@ class DeployEndToEndTest {
   void aReleaseThatFailsAtImportOrInItsReleasePhaseIsRejectedAndTheOldVersionServes()
       throws Exception {
     Path source = source("src", "v1");
+    // A clock bound to a fixed port, stop-first by its name: each deploy stops the old one before
+    // the new one binds the port (start-first, the new one would fail: Address already in use).
+    int clockPort;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+      clockPort = free.getLocalPort();
+    }
     Files.writeString(
         source.resolve("Procfile"),
         """
         web: %s
         worker: /usr/bin/python3 worker.py
+        clock: /usr/bin/python3 -c 'import socket, time; s = socket.socket(); s.bind(("127.0.0.1", %d)); s.listen(); time.sleep(3600)'
         release: /usr/bin/python3 -c 'print("migrating to", open("VERSION").read().strip())'
         """
-            .formatted(GUNICORN));
+            .formatted(GUNICORN, clockPort));
     // A local database in the folder stays out of every release.
     Files.writeString(source.resolve("dev.db"), "local data\n");
     Files.writeString(source.resolve(".berthignore"), "*.db\n");
@@ -152,9 +159,12 @@ class DeployEndToEndTest {
       assertThat(first.out())
           .contains(" files, 1 left out by .berthignore -> release 2")
           .contains("-----> release  /usr/bin/python3 -c")
-          .contains("       migrating to v1");
+          .contains("       migrating to v1")
+          .contains(
+              "-----> start    2 web, 1 worker (start-first); 1 clock (stop-first) (release 2)")
+          .contains("-----> swap     web.clock.1 stopped, then started (stop-first)");
       Set<Long> before = pids();
-      assertThat(before).hasSize(3);
+      assertThat(before).hasSize(4);
       for (String release : List.of("1", "2")) {
         Path dir = tmp.resolve("state/apps/web/releases").resolve(release);
         assertThat(dir.resolve("VERSION")).exists();
@@ -223,10 +233,13 @@ class DeployEndToEndTest {
       Path good = copy(source, "good", "v4");
       Cli deploy = cli("deploy", "web", good.toString());
       assertThat(deploy.exit()).as(deploy.err()).isZero();
-      assertThat(deploy.out()).contains("-----> start    2 web, 1 worker (release 3)");
+      assertThat(deploy.out())
+          .contains(
+              "-----> start    2 web, 1 worker (start-first); 1 clock (stop-first) (release 3)")
+          .contains("-----> swap     web.clock.1 stopped, then started (stop-first)");
       assertThat(version()).isEqualTo("v4");
       Set<Long> after = pids();
-      assertThat(after).hasSize(3).doesNotContainAnyElementsOf(before);
+      assertThat(after).hasSize(4).doesNotContainAnyElementsOf(before);
       assertThat(berth.output()).contains("berth: deploy: web release 3 is current");
     }
   }

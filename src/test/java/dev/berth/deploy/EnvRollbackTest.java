@@ -149,16 +149,6 @@ class EnvRollbackTest {
       assertThat(get("/env/SECRET")).containsExactly("second");
       assertThat(steps).anyMatch(l -> l.startsWith("-----> env      restored to release 2's"));
 
-      // Nothing recorded (a release made before berth recorded env): the env stays as it is.
-      Files.delete(state.resolve("apps/web/env/3.json"));
-      steps.clear();
-      back = deployer.rollback("web", OptionalInt.of(3), progress(steps));
-      assertThat(back.ok()).as(back.failure()).isTrue();
-      assertThat(get("/version")).containsExactly("two");
-      assertThat(get("/env/SECRET")).containsExactly("second");
-      assertThat(steps)
-          .anyMatch(
-              l -> l.startsWith("-----> env      left as it is: release 3 has no env record"));
     } finally {
       supervisor.stopAll();
       logs.close();

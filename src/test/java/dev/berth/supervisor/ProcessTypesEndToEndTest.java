@@ -18,8 +18,10 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -28,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Process types end to end: a real `berth up` in a child JVM running an app from its Procfile
  * (gunicorn web, a python worker that prints $GREETING every 200 ms) with its .env, and the CLI
- * asking it to `scale` and to `env set/unset`, under load and across a restart of berth.
+ * asking it to `scale` and to `env set/unset`, under load and across a restart of berth, and to
+ * restart, stop and start one process type.
  */
 class ProcessTypesEndToEndTest {
 
@@ -46,6 +49,10 @@ class ProcessTypesEndToEndTest {
    */
   private static final java.util.function.Predicate<String> OWN =
       l -> !l.contains(" berth | ") && !l.contains(" release | ");
+
+  /** berth's line for a process that outlived its stop_timeout and got SIGKILL. */
+  private static final java.util.function.Predicate<String> KILLED =
+      l -> l.matches("\\S+: (\\d+ processes )?still running \\S+ after SIGTERM; killed .* UTC");
 
   @TempDir Path tmp;
   private final HttpClient http =
@@ -129,10 +136,64 @@ class ProcessTypesEndToEndTest {
           .isNotEmpty()
           .allMatch(l -> l.contains(" shop.2 | "));
 
+      perTypeControlLeavesTheOtherTypesAlone();
+
       List<Proc> processes = processes(status().path("instances"));
       assertThat(berth.terminate(WAIT)).isZero();
       assertThat(processes).noneMatch(Proc::running);
     }
+  }
+
+  /**
+   * As Heroku's ps:restart worker and ps:stop worker: restart, stop and start --type act on that
+   * type's instances only, each reported; every instance shows the release it runs.
+   */
+  private void perTypeControlLeavesTheOtherTypesAlone() throws Exception {
+    assertThat(status().path("instances")).allMatch(i -> i.path("release").asInt() == 1);
+    Map<String, Long> before = pidsByTag();
+
+    Cli restart = cli("restart", APP, "--type", "worker");
+    assertThat(restart.exit()).as(restart.err()).isZero();
+    assertThat(restart.out().lines())
+        .containsSubsequence(
+            "shop.worker.1: starting its successor",
+            "shop.worker.2: starting its successor",
+            "berth: restarted shop's worker instances (release 1)")
+        .noneMatch(l -> l.startsWith("shop.1") || l.startsWith("shop.2"));
+    Map<String, Long> restarted = pidsByTag();
+    assertThat(restarted.get("shop.1")).isEqualTo(before.get("shop.1"));
+    assertThat(restarted.get("shop.2")).isEqualTo(before.get("shop.2"));
+    assertThat(restarted.get("shop.worker.1")).isNotEqualTo(before.get("shop.worker.1"));
+    assertThat(restarted.get("shop.worker.2")).isNotEqualTo(before.get("shop.worker.2"));
+
+    List<Proc> workers = new ArrayList<>();
+    for (String tag : List.of("shop.worker.1", "shop.worker.2")) {
+      workers.add(Proc.of(restarted.get(tag)).orElseThrow());
+    }
+    Cli stop = cli("stop", APP, "--type", "worker");
+    assertThat(stop.exit()).as(stop.err()).isZero();
+    assertThat(stop.out().lines())
+        .containsExactly(
+            "shop.worker.1: stopped",
+            "shop.worker.2: stopped",
+            "berth: stopped shop's worker instances");
+    assertThat(workers).noneMatch(Proc::running);
+    assertThat(instance("shop.worker.1").path("state").asText()).isEqualTo("STOPPED");
+    assertThat(instance("shop.1").path("pid").asLong()).isEqualTo(before.get("shop.1"));
+    assertThat(body("/env/BERTH_PROCESS_TYPE")).isEqualTo("web");
+    // Its row: stopped, restarted once, release 1, no endpoint.
+    assertThat(cli("status").out())
+        .containsPattern("(?m)^shop\\.worker\\.2\\s+STOPPED\\s+-\\s+for .*\\s1\\s+-$");
+
+    Cli start = cli("start", APP, "--type", "worker");
+    assertThat(start.exit()).as(start.err()).isZero();
+    assertThat(start.out().lines())
+        .containsExactly(
+            "shop.worker.1: started",
+            "shop.worker.2: started",
+            "berth: started shop's worker instances");
+    assertThat(status().path("instances")).allMatch(ProcessTypesEndToEndTest::running);
+    assertThat(pidsByTag().get("shop.2")).isEqualTo(before.get("shop.2"));
   }
 
   // --- 2. scale
@@ -180,7 +241,9 @@ class ProcessTypesEndToEndTest {
         assertThat(removed).hasSize(4).allMatch(Proc::running);
         Cli down = cli("scale", APP, "web=1");
         assertThat(down.exit()).as(down.err()).isZero();
-        assertThat(down.out().lines()).containsExactly("shop: web=1", "berth: scaled shop");
+        // Besides a line for each gunicorn slower than stop_timeout (a loaded machine).
+        assertThat(down.out().lines().filter(KILLED.negate()))
+            .containsExactly("shop: web=1", "berth: scaled shop");
         assertThat(tags(status().path("instances"))).containsExactly("shop.1", "shop.worker.1");
         assertThat(instance("shop.1").path("pid").asLong()).isEqualTo(first);
         Await.until(
@@ -322,12 +385,17 @@ class ProcessTypesEndToEndTest {
       assertThat(usageError(cli("env", APP, "set", "NOEQUALS"))).contains("NOEQUALS");
       assertThat(usageError(cli("env", APP, "set", "GOOD=1", "1BAD=x"))).contains("1BAD");
       assertThat(usageError(cli("env", APP, "frob", "A=b"))).isNotEmpty();
+      for (String command : List.of("restart", "stop", "start")) {
+        assertThat(usageError(cli(command, APP, "--type", "clock")))
+            .isEqualTo("berth: shop has no process type \"clock\" (it has: web, worker)");
+      }
 
       for (Cli unknown :
           List.of(
               cli("scale", "nosuch", "web=1"),
               cli("env", "nosuch"),
-              cli("env", "nosuch", "set", "A=b"))) {
+              cli("env", "nosuch", "set", "A=b"),
+              cli("stop", "nosuch", "--type", "web"))) {
         assertThat(unknown.exit()).as(unknown.err()).isEqualTo(1);
         assertThat(unknown.out()).isEmpty();
         assertThat(unknown.err().lines().toList())
@@ -347,6 +415,50 @@ class ProcessTypesEndToEndTest {
       assertThat(pids()).isEqualTo(pids);
       assertThat(tmp.resolve("state/overrides/shop.json")).doesNotExist();
       assertThat(cli("env", APP).out()).isEmpty();
+      assertThat(berth.terminate(WAIT)).isZero();
+    }
+  }
+
+  // --- 5. a worker past its stop_timeout
+  // ---------------------------------------------------------------
+
+  @Test
+  void aWorkerStillRunningAfterItsStopTimeoutIsKilledAndRestartLogsAndStatusSaySo()
+      throws Exception {
+    writeApp("");
+    // A job that ignores SIGTERM: only SIGKILL ends it.
+    Files.writeString(
+        appDir.resolve("Procfile"),
+        "web: /usr/bin/gunicorn --workers 1 wsgi:app\nworker: sh stubborn.sh\n");
+    Files.writeString(
+        appDir.resolve("stubborn.sh"), "trap '' TERM\necho 'job started'\nexec sleep 600\n");
+    try (BerthProcess berth = up("processes = { worker = { stop_timeout = \"1s\" } }\n")) {
+      String killed = "shop.worker.1: still running 1s after SIGTERM; killed (SIGKILL) at ";
+      java.util.function.Predicate<String> killLine =
+          l -> l.startsWith(killed) && l.matches(".* \\d\\d:\\d\\d:\\d\\d UTC");
+
+      Cli restart = cli("restart", APP);
+
+      assertThat(restart.exit()).as(restart.err()).isZero();
+      List<String> lines = restart.out().lines().toList();
+      assertThat(lines).filteredOn(killLine).hasSize(1);
+      assertThat(lines.indexOf(lines.stream().filter(killLine).findFirst().orElseThrow()))
+          .as("the kill is told once the worker is replaced: %s", lines)
+          .isGreaterThan(
+              lines.indexOf(
+                  lines.stream()
+                      .filter(l -> l.startsWith("shop.worker.1: replaced in "))
+                      .findFirst()
+                      .orElseThrow()));
+
+      // A berth line in the app's log, kept by the worker filter too.
+      assertThat(cli("logs", APP, "--type", "worker", "-n", "50").out().lines())
+          .anyMatch(l -> l.contains(" berth | ") && killLine.test(l.split(" berth \\| ", 2)[1]));
+      // The last problem of the worker, which runs again.
+      assertThat(instance("shop.worker.1").path("state").asText()).isEqualTo("RUNNING");
+      assertThat(instance("shop.worker.1").path("last_problem").asText()).matches(killLine);
+      Cli status = cli("status");
+      assertThat(status.out().lines()).anyMatch(killLine);
       assertThat(berth.terminate(WAIT)).isZero();
     }
   }
@@ -438,6 +550,14 @@ class ProcessTypesEndToEndTest {
     List<String> tags = new ArrayList<>();
     instances.forEach(i -> tags.add(i.path("tag").asText()));
     return tags;
+  }
+
+  private Map<String, Long> pidsByTag() throws Exception {
+    Map<String, Long> pids = new HashMap<>();
+    status()
+        .path("instances")
+        .forEach(i -> pids.put(i.path("tag").asText(), i.path("pid").asLong()));
+    return pids;
   }
 
   private Set<Long> pids() throws Exception {
