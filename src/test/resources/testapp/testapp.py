@@ -29,13 +29,33 @@ def echo():
 
 @app.route("/slow")
 def slow():
-    """Sleeps; creates the file named by ?started= first, so a test knows the request is here."""
+    """Sleeps; creates the file named by ?started= first, so a test knows the request is here.
+    With ?until=stop, sleeps only until its gunicorn worker is told to stop (SIGTERM), then
+    answers: a request that is still running when its instance is stopped, and finishes after."""
     seconds = float(request.args.get("seconds", "2"))
     started = request.args.get("started")
     if started:
         open(started, "w").close()
-    time.sleep(seconds)
+    if request.args.get("until") == "stop":
+        deadline = time.monotonic() + seconds
+        while _worker_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    else:
+        time.sleep(seconds)
     return "slept %s\n" % seconds
+
+
+_worker = []
+
+
+def _worker_alive():
+    """Whether the gunicorn worker serving this request has not been told to stop: its SIGTERM
+    handler clears the worker's alive flag, which is found once among the live objects."""
+    if not _worker:
+        import gc
+        from gunicorn.workers.base import Worker
+        _worker.extend(o for o in gc.get_objects() if isinstance(o, Worker))
+    return all(w.alive for w in _worker)
 
 
 @app.route("/stream")

@@ -149,7 +149,7 @@ class DeployEndToEndTest {
         dir = "%s"
         procfile = "Procfile"
         instances = 2
-        drain_timeout = "10s"
+        drain_timeout = "1s"
         stop_timeout = "5s"
         """
             .formatted(source);
@@ -229,14 +229,39 @@ class DeployEndToEndTest {
           .contains(" release | migration 0042 failed: no such column")
           .contains(" berth | deploy of web (release 3) failed");
 
-      // A good one goes through; the worker is replaced too.
+      // A good one goes through; the worker is replaced too. A request that runs until its
+      // instance is told to stop outlasts the drain, and gunicorn finishes it after the SIGTERM:
+      // the deploy says so, as the client got its 200.
       Path good = copy(source, "good", "v4");
+      Path started = tmp.resolve("slow-started");
+      var slow =
+          java.net.http.HttpClient.newHttpClient()
+              .sendAsync(
+                  java.net.http.HttpRequest.newBuilder(
+                          java.net.URI.create(
+                              "http://127.0.0.1:%d/slow?seconds=30&until=stop&started=%s"
+                                  .formatted(port, started)))
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString());
+      Await.until("the slow request is in the app", WAIT, () -> Files.exists(started));
       Cli deploy = cli("deploy", "web", good.toString());
       assertThat(deploy.exit()).as(deploy.err()).isZero();
       assertThat(deploy.out())
           .contains(
               "-----> start    2 web, 1 worker (start-first); 1 clock (stop-first) (release 3)")
           .contains("-----> swap     web.clock.1 stopped, then started (stop-first)");
+      assertThat(slow.get().statusCode()).isEqualTo(200);
+      assertThat(deploy.out().lines())
+          .anyMatch(
+              l ->
+                  l.matches(
+                      "-----> drain    old generation \\(1 in flight: 1 still running at"
+                          + " drain_timeout 1s\\)  [0-9.]+s"))
+          .anyMatch(
+              l ->
+                  l.matches(
+                      "-----> drain    web\\.[12] GET /slow: finished 200 after SIGTERM"
+                          + " \\([0-9.]+s\\)"));
       assertThat(version()).isEqualTo("v4");
       Set<Long> after = pids();
       assertThat(after).hasSize(4).doesNotContainAnyElementsOf(before);
