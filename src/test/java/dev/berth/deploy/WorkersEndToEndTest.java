@@ -157,14 +157,22 @@ class WorkersEndToEndTest {
         .contains("reports.1 killed")
         .doesNotContain("worker.1 killed");
 
-    // The old worker got SIGTERM with its job in hand, finished it, then exited; the deploy
-    // waited for it, so all of it is logged by now.
+    // The old worker got SIGTERM with its job in hand, finished it, then exited (the deploy
+    // waited for that; the log has the process's last lines once berth has read its pipe).
+    Await.until(
+        "the old worker's last line in the log",
+        WAIT,
+        () -> ownLines(worker).contains("pid " + worker + " exited"));
     assertThat(ownLines(worker))
         .containsSubsequence(
             "pid " + worker + " job " + job + " started",
             "pid " + worker + " SIGTERM: taking no new job",
             "pid " + worker + " job " + job + " finished",
             "pid " + worker + " exited");
+    Await.until(
+        "the old reports worker's SIGTERM line in the log",
+        WAIT,
+        () -> ownLines(reports).contains("pid " + reports + " SIGTERM: taking no new job"));
     assertThat(ownLines(reports))
         .contains("pid " + reports + " SIGTERM: taking no new job")
         .doesNotContain("pid " + reports + " job b finished", "pid " + reports + " exited");
