@@ -168,7 +168,6 @@ final class TrafficSwitch {
     // WebSockets do not end by themselves: those still open get their 1001 before the stop.
     old.forEach(instance -> instance.current().ifPresent(Incarnation::closeTunnels));
     steps.step("drain", "old generation (" + drained + ")", since(begun));
-    report.stopping();
     long stopping = System.nanoTime();
     shutdown(old);
     steps.step(
