@@ -7,9 +7,7 @@ import dev.berth.deploy.Deployer;
 import dev.berth.deploy.FolderChanges;
 import dev.berth.deploy.Releases;
 import dev.berth.edge.Maintenance;
-import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -84,21 +82,14 @@ final class StatusRows {
    * failed one left running. Null for an instance that runs from no release.
    */
   static Integer instanceRelease(Releases releases, Path dir) {
-    OptionalInt own = Releases.number(dir);
-    if (own.isEmpty()) {
-      return null;
-    }
     try {
-      OptionalInt current = releases.current();
-      if (current.isPresent()
-          && current.getAsInt() != own.getAsInt()
-          && Files.isSameFile(releases.dir(current.getAsInt()), dir)) {
-        return current.getAsInt();
-      }
-    } catch (IOException | UncheckedIOException e) {
+      OptionalInt release = releases.runFrom(dir);
+      return release.isPresent() ? release.getAsInt() : null;
+    } catch (UncheckedIOException e) {
       // Status is always answered: the directory's own number is the one known.
+      OptionalInt own = Releases.number(dir);
+      return own.isPresent() ? own.getAsInt() : null;
     }
-    return own.getAsInt();
   }
 
   private static OptionalInt current(Deployer deployer, String app) {

@@ -310,6 +310,25 @@ public final class Releases {
   }
 
   /**
+   * The release that processes running from {@code dir} run: the current one when {@code dir} is
+   * its code's directory (a config release runs the directory of the release whose code it has),
+   * else the release whose own directory it is; empty for a directory outside this app's releases.
+   */
+  public OptionalInt runFrom(Path dir) {
+    OptionalInt current = current();
+    if (current.isPresent() && dir(current.getAsInt()).equals(dir)) {
+      return current;
+    }
+    Path name = dir.getFileName();
+    if (releasesDir.equals(dir.getParent())
+        && name != null
+        && NUMBER.matcher(name.toString()).matches()) {
+      return OptionalInt.of(Integer.parseInt(name.toString()));
+    }
+    return OptionalInt.empty();
+  }
+
+  /**
    * Where release {@code number}'s manifest is: what its code was made of ({@link TreeManifest}).
    */
   Path files(int number) {

@@ -46,6 +46,18 @@ final class StopKills {
     since().forEach(kill -> progress.accept(kill.problem()));
   }
 
+  /**
+   * Old instances killed at a deploy's stop: each successor (same tag) shows it as its last problem
+   * in {@code berth status}, which lists the new generation only.
+   */
+  static void handOver(List<SigKill> killed, List<Instance> fresh) {
+    for (SigKill kill : killed) {
+      fresh.stream()
+          .filter(i -> i.tag().equals(kill.tag()))
+          .forEach(i -> i.predecessorKilled(kill));
+    }
+  }
+
   /** {@code ; shop.worker.1 killed 30s after SIGTERM}, or "" with none: for a step's detail. */
   static String brief(List<SigKill> kills) {
     if (kills.isEmpty()) {

@@ -194,15 +194,8 @@ public final class Supervisor {
    * instances start (and must be ready before this returns); surplus ones, the highest-numbered,
    * leave the rotation, finish their requests and stop.
    *
+   * @param progress told of each surplus instance killed (SIGKILL) after its stop_timeout
    * @return why some instances did not start, one line each
-   */
-  public synchronized List<String> scale(String appName, String type, int count) {
-    return scale(appName, type, count, line -> {});
-  }
-
-  /**
-   * {@link #scale(String, String, int)}, telling {@code progress} of each surplus instance that had
-   * to be killed (SIGKILL) after its stop_timeout.
    */
   public synchronized List<String> scale(
       String appName, String type, int count, Consumer<String> progress) {
@@ -437,21 +430,9 @@ public final class Supervisor {
             old,
             old.isEmpty() ? next.run().drainTimeout() : old.get(0).app().run().drainTimeout(),
             steps);
-    handOver(killed, fresh);
+    StopKills.handOver(killed, fresh);
     retiring.remove(name, old);
     return Optional.empty();
-  }
-
-  /**
-   * An old instance killed at a deploy's stop: its successor (same tag) shows it as its last
-   * problem in {@code berth status}, which lists the new generation only.
-   */
-  private static void handOver(List<SigKill> killed, List<Instance> fresh) {
-    for (SigKill kill : killed) {
-      fresh.stream()
-          .filter(i -> i.tag().equals(kill.tag()))
-          .forEach(i -> i.predecessorKilled(kill));
-    }
   }
 
   /**

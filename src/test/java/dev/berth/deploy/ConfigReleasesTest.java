@@ -114,6 +114,10 @@ class ConfigReleasesTest {
     assertThat(Files.readString(state.resolve("apps/blog/releases/2.json")))
         .doesNotContain("hunter2");
 
+    // Instances that run release 1's directory run release 2, the current one.
+    assertThat(releases.runFrom(releases.dir(1))).hasValue(2);
+    assertThat(releases.runFrom(state.resolve("elsewhere"))).isEmpty();
+
     // A second change runs the same code (a link to 1, not to 2).
     config.record(app(5), Map.of("SECRET", "x"), "set SECRET", null);
     assertThat(Files.readSymbolicLink(state.resolve("apps/blog/releases/3")))
