@@ -27,7 +27,7 @@ final class PeerWatch implements InstanceListener.Watch {
 
   @Override
   public void close() {
-    peer.unwatch();
+    peer.unwatch(watch);
   }
 
   private static InstanceListener.Ended ended(RequestOutcome outcome) {
@@ -37,6 +37,7 @@ final class PeerWatch implements InstanceListener.Watch {
         outcome.why(),
         outcome.cutByApp(),
         outcome.tally(),
-        outcome.took());
+        outcome.took(),
+        outcome.endedNanos());
   }
 }

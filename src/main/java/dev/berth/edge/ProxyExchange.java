@@ -390,12 +390,8 @@ final class ProxyExchange implements Exchange {
       connection.close();
       connection = null;
       upstream = null;
-      peer.end(
-          RequestOutcome.Kind.cut(cause, responseStarted, answered),
-          cause,
-          request,
-          answered,
-          upstreamStarted);
+      RequestOutcome.Kind how = RequestOutcome.Kind.cut(cause, responseStarted, answered);
+      peer.end(how, cause, request, answered, upstreamStarted);
     }
   }
 

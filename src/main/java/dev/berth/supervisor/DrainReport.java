@@ -15,15 +15,18 @@ import java.util.Map;
  * line per request that was still running (how it ended, and whether the stop was why). The edge
  * tells how each request ends ({@link InstanceListener.Watch}); this class only counts and words.
  *
- * <p>Three takes of each watch: at the drain's end (the "drain" step's counts), just before the
- * stop (requests that ended meanwhile: upgraded connections closed by berth, say), and once the
+ * <p>Two takes of each watch: at the drain's end (the "drain" step's counts), and once the
  * processes are stopped, waiting only a {@link #MOMENT} more for the edge to see the last
- * connections close.
+ * connections close. Whether a request ended "after SIGTERM" is told by when it ended against when
+ * its incarnation's stop began ({@link Incarnation#markTerminating}), so a second drain in between
+ * (an instance's own, at its shutdown) changes nothing.
  */
 final class DrainReport {
 
   /** After the stop: time for the edge to see the stopped processes' connections close. */
   static final Duration MOMENT = Duration.ofMillis(500);
+
+  private static final System.Logger LOG = System.getLogger(DrainReport.class.getName());
 
   private static final Duration POLL = Duration.ofMillis(20);
 
@@ -34,6 +37,10 @@ final class DrainReport {
   private final List<Watched> watched;
 
   private final boolean blind;
+
+  /** The "drain" step's words, once {@link #drained} said them. */
+  private String summary;
+
   private final List<String> lines = new ArrayList<>();
   private final Map<String, Integer> unlisted = new LinkedHashMap<>();
   private int open;
@@ -50,11 +57,15 @@ final class DrainReport {
    * of rotation now).
    */
   static DrainReport watch(List<Instance> generation) {
+    return watching(generation.stream().flatMap(instance -> instance.current().stream()).toList());
+  }
+
+  /** Starts watching the requests in flight through {@code incarnations} (out of rotation now). */
+  static DrainReport watching(List<Incarnation> incarnations) {
     List<Watched> watched = new ArrayList<>();
     boolean blind = false;
-    for (Instance instance : generation) {
-      Incarnation incarnation = instance.current().orElse(null);
-      if (incarnation == null || incarnation.routed() == null) {
+    for (Incarnation incarnation : incarnations) {
+      if (incarnation.routed() == null) {
         continue;
       }
       InstanceListener.Watch watch = incarnation.routed().watch();
@@ -104,16 +115,24 @@ final class DrainReport {
     if (open > 0) {
       parts.add(open + atTimeout);
     }
-    return (ended + open) + " in flight: " + String.join(", ", parts);
+    summary = (ended + open) + " in flight: " + String.join(", ", parts);
+    return summary;
   }
 
   /**
-   * The processes are about to stop: the requests that ended since the drain's end (upgraded
-   * connections berth closed) are listed without "after SIGTERM".
+   * For a drain that has no deploy output to go to (a restart, recycling, a stop, a scale down):
+   * once the incarnation has stopped, what became of the requests still running at the drain's end
+   * goes to berth's log, one line; nothing when none was.
    */
-  void stopping() {
-    if (open > 0) {
-      takeAll(false);
+  void log(String tag) {
+    List<String> after = stopped();
+    if (!after.isEmpty()) {
+      LOG.log(
+          System.Logger.Level.INFO,
+          "{0}: drain ({1}); after the stop: {2}",
+          tag,
+          summary,
+          String.join("; ", after));
     }
   }
 
@@ -132,7 +151,7 @@ final class DrainReport {
       while (stillOpen() > 0 && System.nanoTime() < deadline) {
         sleep(POLL);
       }
-      int left = takeAll(true);
+      int left = takeAll();
       List<String> report = new ArrayList<>(lines);
       if (!unlisted.isEmpty()) {
         List<String> parts = new ArrayList<>();
@@ -155,14 +174,14 @@ final class DrainReport {
   }
 
   /** Takes every watch: lists what ended, counts the rest. @return requests still open */
-  private int takeAll(boolean stopped) {
+  private int takeAll() {
     int left = 0;
     for (Watched w : watched) {
       InstanceListener.Tally tally = w.watch().take();
       left += tally.open();
       for (InstanceListener.Ended e : tally.listed()) {
         if (lines.size() < LISTED) {
-          lines.add(line(w.incarnation(), e, stopped));
+          lines.add(line(w.incarnation(), e));
         } else {
           unlisted.merge(e.tally(), 1, Integer::sum);
         }
@@ -178,10 +197,12 @@ final class DrainReport {
 
   /**
    * "web.1 GET /slow: finished 200 after SIGTERM (40.2s)", "web.1 GET /big: cut mid-response, the
-   * client got part of a 200: web.1 was killed (SIGKILL) (31.0s)".
+   * client got part of a 200: web.1 was killed (SIGKILL) (31.0s)": "after SIGTERM" when it ended
+   * once the incarnation's stop had begun.
    */
-  static String line(Incarnation incarnation, InstanceListener.Ended ended, boolean stopped) {
+  static String line(Incarnation incarnation, InstanceListener.Ended ended) {
     String tag = incarnation.tag();
+    boolean stopped = incarnation.terminatingBy(ended.endedNanos());
     String how;
     if (stopped && ended.cutByApp() && killed(incarnation.process())) {
       how = ": " + tag + " was killed (SIGKILL)";

@@ -22,6 +22,9 @@ final class Incarnation {
   private volatile InstanceListener.Routed routed;
   private volatile boolean stopping;
 
+  /** When its stop began (SIGTERM), by {@link System#nanoTime}; 0 before. */
+  private volatile long terminating;
+
   /**
    * @param tag its instance, as logs and messages name it (web.1)
    * @param endpoint where it listens; null for a process type other than web
@@ -143,5 +146,20 @@ final class Incarnation {
 
   void markStopping() {
     stopping = true;
+  }
+
+  /**
+   * Its stop begins now: SIGTERM follows (what a drain's report compares its requests' ends to).
+   */
+  void markTerminating() {
+    if (terminating == 0) {
+      terminating = System.nanoTime();
+    }
+  }
+
+  /** Whether its stop had begun at {@code nanos}. */
+  boolean terminatingBy(long nanos) {
+    long began = terminating;
+    return began != 0 && nanos - began >= 0;
   }
 }

@@ -7,6 +7,7 @@ import dev.berth.logs.LastOutput;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -420,20 +421,28 @@ final class Instance {
     since = Instant.now();
     restarts++;
     launcher.changed();
-    drain(old);
+    DrainReport drained = drain(old);
     stopped(launcher.stop(app, old));
+    drained.log(tag());
     launcher.changed();
     return Optional.empty();
   }
 
-  /** Waits for the requests in flight on a withdrawn incarnation, up to drain_timeout. */
-  private void drain(Incarnation old) {
+  /**
+   * Waits for the requests in flight on a withdrawn incarnation, up to drain_timeout. @return what
+   * became of them, to {@link DrainReport#log} once it has stopped
+   */
+  private DrainReport drain(Incarnation old) {
+    DrainReport report = DrainReport.watching(List.of(old));
     long deadline = ticker.nanoTime() + app.run().drainTimeout().toNanos();
     while (old.inFlight() > 0 && old.process().isAlive() && ticker.nanoTime() < deadline) {
       ticker.sleep(DRAIN_POLL);
     }
+    report.drained(app.run().drainTimeout(), 0, old.inFlight());
     // WebSockets do not end by themselves: those still open get their 1001 before the stop.
     old.closeTunnels();
+    old.markTerminating();
+    return report;
   }
 
   private void stopCurrent() {
@@ -443,8 +452,9 @@ final class Instance {
     }
     setState(State.STOPPING);
     running.markStopping();
-    drain(running);
+    DrainReport drained = drain(running);
     stopped(launcher.stop(app, running));
+    drained.log(tag());
     launcher.changed();
   }
 

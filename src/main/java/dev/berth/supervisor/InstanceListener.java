@@ -98,7 +98,14 @@ public interface InstanceListener {
    * @param cutByApp whether the app's side ended it (its process stopping may be why)
    * @param tally the short word that counts it: "finished", "cut" ...
    * @param took how long it took, or null when unknown
+   * @param endedNanos when it ended ({@link System#nanoTime})
    */
   record Ended(
-      String request, String outcome, String why, boolean cutByApp, String tally, Duration took) {}
+      String request,
+      String outcome,
+      String why,
+      boolean cutByApp,
+      String tally,
+      Duration took,
+      long endedNanos) {}
 }

@@ -170,7 +170,6 @@ final class TrafficSwitch {
     // WebSockets do not end by themselves: those still open get their 1001 before the stop.
     old.forEach(instance -> instance.current().ifPresent(Incarnation::closeTunnels));
     steps.step("drain", "old generation (" + drained + ")", since(begun));
-    report.stopping();
     List<SigKill> killed = stop(old, steps);
     // What became of each request still running at the drain's end, now that it is known.
     report.stopped().forEach(line -> steps.step("drain", line, null));

@@ -5,7 +5,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A drain's watch on one peer: how each request in flight through it ends, as its exchanges tell
@@ -13,24 +12,27 @@ import java.util.concurrent.atomic.AtomicInteger;
  * watches records nothing and allocates nothing per request. Bounded: the first {@link #LISTED}
  * outcomes of each {@link #take} are kept whole, the rest only counted.
  *
- * <p>An end is recorded and the peer's in-flight count lowered under this watch's lock, so a {@link
- * #take} sees each request either still open or ended, never both or neither.
+ * <p>An end is recorded and the peer's in-flight count lowered under the peer's lock, which a
+ * {@link #take} holds too: it sees each request either still open or ended, never both or neither.
  */
 public final class DrainWatch {
 
   /** Outcomes kept whole per take: a drain lists them, and counts the others. */
   public static final int LISTED = 5;
 
-  private final AtomicInteger active;
+  private final Peer peer;
+
+  /** Guarded by the peer's lock, as is {@link #unlisted}. */
   private List<RequestOutcome> listed = new ArrayList<>();
+
   private Map<String, Integer> unlisted = new LinkedHashMap<>();
 
-  DrainWatch(AtomicInteger active) {
-    this.active = active;
+  DrainWatch(Peer peer) {
+    this.peer = peer;
   }
 
-  synchronized void ended(RequestOutcome outcome) {
-    active.decrementAndGet();
+  /** Under the peer's lock. */
+  void ended(RequestOutcome outcome) {
     if (listed.size() < LISTED) {
       listed.add(outcome);
     } else {
@@ -39,12 +41,14 @@ public final class DrainWatch {
   }
 
   /** Requests still open, and how those that ended since the last take ended; starts afresh. */
-  public synchronized Tally take() {
-    Tally tally =
-        new Tally(active.get(), List.copyOf(listed), Collections.unmodifiableMap(unlisted));
-    listed = new ArrayList<>();
-    unlisted = new LinkedHashMap<>();
-    return tally;
+  public Tally take() {
+    synchronized (peer) {
+      Tally tally =
+          new Tally(peer.active(), List.copyOf(listed), Collections.unmodifiableMap(unlisted));
+      listed = new ArrayList<>();
+      unlisted = new LinkedHashMap<>();
+      return tally;
+    }
   }
 
   /**

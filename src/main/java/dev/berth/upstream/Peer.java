@@ -6,6 +6,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -45,8 +46,13 @@ public final class Peer {
    */
   private final Set<Tunneled> tunnels = ConcurrentHashMap.newKeySet();
 
-  /** Set while a drain watches how its requests end; null otherwise (nearly always). */
-  private volatile DrainWatch watch;
+  private static final DrainWatch[] UNWATCHED = {};
+
+  /**
+   * The drains that watch how its requests end: none nearly always. Replaced whole under this
+   * peer's lock, which also guards what the watches record.
+   */
+  private volatile DrainWatch[] watches = UNWATCHED;
 
   Peer(SocketAddress address) {
     this.address = requireNonNull(address, "address");
@@ -97,35 +103,45 @@ public final class Peer {
       HttpRequest request,
       int status,
       long startedNanos) {
-    DrainWatch watching = watch;
-    if (watching == null) {
+    if (watches.length == 0) {
       active.decrementAndGet();
       return;
     }
-    watching.ended(
+    long now = System.nanoTime();
+    RequestOutcome outcome =
         new RequestOutcome(
             kind,
             cause,
             request.method().name(),
             RequestOutcome.pathOf(request.uri()),
             status,
-            startedNanos == 0 ? null : Duration.ofNanos(System.nanoTime() - startedNanos)));
+            startedNanos == 0 ? null : Duration.ofNanos(now - startedNanos),
+            now);
+    // Recorded and uncounted in one step, so that a take sees it open or ended, never both.
+    synchronized (this) {
+      for (DrainWatch watch : watches) {
+        watch.ended(outcome);
+      }
+      active.decrementAndGet();
+    }
   }
 
   /**
-   * From now on, how its requests end is recorded (a drain began; it was taken out of rotation).
-   * Requests that end from here on are in the watch's tallies; it watches until {@link #unwatch}.
+   * From now on, how its requests end is recorded in a watch of the caller's own (a drain began: it
+   * left the rotation), until {@link #unwatch}. Drains that overlap (a deploy's, and its instance's
+   * own stop) each get theirs.
    */
   public synchronized DrainWatch watch() {
-    if (watch == null) {
-      watch = new DrainWatch(active);
-    }
+    DrainWatch watch = new DrainWatch(this);
+    DrainWatch[] more = Arrays.copyOf(watches, watches.length + 1);
+    more[watches.length] = watch;
+    watches = more;
     return watch;
   }
 
-  /** The drain is over: its requests' ends are no longer recorded. */
-  public synchronized void unwatch() {
-    watch = null;
+  /** That drain is over: nothing more is recorded for it. */
+  public synchronized void unwatch(DrainWatch watch) {
+    watches = Arrays.stream(watches).filter(w -> w != watch).toArray(DrainWatch[]::new);
   }
 
   /** A tunnel through this peer opened; it stays counted until {@link #tunnelClosed}. */

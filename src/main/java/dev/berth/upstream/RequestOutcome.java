@@ -14,9 +14,16 @@ import java.time.Duration;
  * @param status the status the client got (a whole response, part of one, or berth's error page); 0
  *     when it got none from this exchange (retried elsewhere, or the client left first)
  * @param took from the first try of an instance to this end; null when unknown (a tunnel)
+ * @param endedNanos when it ended ({@link System#nanoTime})
  */
 public record RequestOutcome(
-    Kind kind, Cause cause, String method, String path, int status, Duration took) {
+    Kind kind,
+    Cause cause,
+    String method,
+    String path,
+    int status,
+    Duration took,
+    long endedNanos) {
 
   /** The longest path shown; the rest is cut off, so one request stays one line. */
   private static final int PATH_SHOWN = 80;

@@ -114,7 +114,9 @@ class WebSocketEndToEndTest {
     // client gets 1001 (before the old process stops: a killed app would have cut it, 1006).
     Cli own = Cli.run(config, "deploy", "ws");
     assertThat(own.exit()).as(own.err() + own.out()).isZero();
-    assertThat(own.out()).contains("1 cut at drain_timeout");
+    assertThat(own.out())
+        .contains("(1 in flight: 1 still running at drain_timeout ")
+        .contains(" GET /ws/echo: upgraded connection (WebSocket) closed");
     assertThat(ws.closeCode()).isEqualTo(1001);
 
     Client fresh = Client.open(http, URI.create("ws://127.0.0.1:" + port + "/ws/echo"));

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The words of a drain's report for one request, by how its instance stopped. */
+/** The words of a drain's report for one request, by when it ended and how its instance stopped. */
 class DrainReportTest {
 
   @TempDir Path tmp;
@@ -32,24 +32,20 @@ class DrainReportTest {
 
   @Test
   void aRequestTheAppCutIsSaidToBeCutByTheKillWhenItsInstanceWasKilled() {
-    InstanceListener.Ended cut =
-        TrafficSwitchTest.ended(
-            "GET /big",
-            "cut mid-response, the client got part of a 200",
-            "the app closed the connection",
-            "cut",
-            31);
+    long before = System.nanoTime();
+    Incarnation killed = exited(128 + 9);
+    Incarnation terminated = exited(143);
 
-    assertThat(DrainReport.line(exited(128 + 9), cut, true))
+    assertThat(DrainReport.line(killed, cut(System.nanoTime())))
         .isEqualTo(
             "web.1 GET /big: cut mid-response, the client got part of a 200: web.1 was killed"
                 + " (SIGKILL) (31.0s)");
-    assertThat(DrainReport.line(exited(143), cut, true))
+    assertThat(DrainReport.line(terminated, cut(System.nanoTime())))
         .isEqualTo(
             "web.1 GET /big: cut mid-response, the client got part of a 200: the app closed the"
                 + " connection after SIGTERM (31.0s)");
-    // Ended before the stop began (berth closed it): no SIGTERM in it.
-    assertThat(DrainReport.line(exited(128 + 9), cut, false))
+    // Ended before the stop began: no SIGTERM, no SIGKILL in it.
+    assertThat(DrainReport.line(killed, cut(before)))
         .isEqualTo(
             "web.1 GET /big: cut mid-response, the client got part of a 200: the app closed the"
                 + " connection (31.0s)");
@@ -57,10 +53,12 @@ class DrainReportTest {
 
   @Test
   void aRequestThatFinishedIsNeverSaidToBeKilledAndOneOfUnknownLengthHasNoTime() {
+    Incarnation killed = exited(128 + 9);
     InstanceListener.Ended finished =
-        new InstanceListener.Ended("GET /slow", "finished 200", null, false, "finished", null);
+        new InstanceListener.Ended(
+            "GET /slow", "finished 200", null, false, "finished", null, System.nanoTime());
 
-    assertThat(DrainReport.line(exited(128 + 9), finished, true))
+    assertThat(DrainReport.line(killed, finished))
         .isEqualTo("web.1 GET /slow: finished 200 after SIGTERM");
   }
 
@@ -70,14 +68,29 @@ class DrainReportTest {
     assertThat(DrainReport.seconds(Duration.ofMillis(1500))).isEqualTo("1.5s");
   }
 
+  private static InstanceListener.Ended cut(long endedNanos) {
+    return new InstanceListener.Ended(
+        "GET /big",
+        "cut mid-response, the client got part of a 200",
+        "the app closed the connection",
+        true,
+        "cut",
+        Duration.ofSeconds(31),
+        endedNanos);
+  }
+
+  /** An incarnation whose stop began now, and which exited with {@code code}. */
   private Incarnation exited(int code) {
     FakeProcess process = new FakeProcess();
+    Incarnation incarnation =
+        new Incarnation(
+            "web.1",
+            null,
+            process,
+            LinePump.start("web.1", InputStream.nullInputStream(), logs.stream("web")),
+            Instant.now());
+    incarnation.markTerminating();
     process.exit(code);
-    return new Incarnation(
-        "web.1",
-        null,
-        process,
-        LinePump.start("web.1", InputStream.nullInputStream(), logs.stream("web")),
-        Instant.now());
+    return incarnation;
   }
 }

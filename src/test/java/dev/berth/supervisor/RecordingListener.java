@@ -108,16 +108,40 @@ final class RecordingListener implements InstanceListener {
       return next == null ? 0 : next.open();
     }
 
+    /** Whether it gave its watch: a second drain (a shutdown's, after a deploy's) has none. */
+    private final AtomicBoolean watched = new AtomicBoolean();
+
     @Override
     public Watch watch() {
-      if (tallies.isEmpty()) {
+      if (tallies.isEmpty() || !watched.compareAndSet(false, true)) {
         return null;
       }
       return new Watch() {
         @Override
         public Tally take() {
           Tally next = tallies.poll();
-          return next == null ? new Tally(0, List.of(), java.util.Map.of()) : next;
+          if (next == null) {
+            return new Tally(0, List.of(), java.util.Map.of());
+          }
+          // Those scripted without an end's time ended now, as the take is made.
+          long now = System.nanoTime();
+          return new Tally(
+              next.open(),
+              next.listed().stream()
+                  .map(
+                      e ->
+                          e.endedNanos() != 0
+                              ? e
+                              : new Ended(
+                                  e.request(),
+                                  e.outcome(),
+                                  e.why(),
+                                  e.cutByApp(),
+                                  e.tally(),
+                                  e.took(),
+                                  now))
+                  .toList(),
+              next.unlisted());
         }
 
         @Override

@@ -194,8 +194,6 @@ class TrafficSwitchTest {
         // The drain's end: one finished, one still running (so the drain waits its 1s).
         new InstanceListener.Tally(
             1, List.of(ended("GET /a", "finished 200", null, "finished", 3.2)), Map.of()),
-        // Just before the stop: nothing more.
-        new InstanceListener.Tally(1, List.of(), Map.of()),
         // After the stop: the slow one finished after all; and one cut by the app.
         new InstanceListener.Tally(
             0,
@@ -227,10 +225,51 @@ class TrafficSwitchTest {
     assertThat(edge.taken()).contains("unwatch web.1-1");
   }
 
+  @Test
+  void aRestartsDrainTellsBerthsLogWhatBecameOfTheRequestsStillRunningAtItsEnd() throws Exception {
+    Instance web = begun(true);
+    edge.tallies(
+        new InstanceListener.Tally(1, List.of(), Map.of()),
+        new InstanceListener.Tally(
+            0, List.of(ended("GET /slow", "finished 200", null, "finished", 40.2)), Map.of()));
+    List<String> logged = new CopyOnWriteArrayList<>();
+    java.util.logging.Logger log = java.util.logging.Logger.getLogger(DrainReport.class.getName());
+    java.util.logging.Handler handler =
+        new java.util.logging.Handler() {
+          @Override
+          public void publish(java.util.logging.LogRecord record) {
+            logged.add(new java.util.logging.SimpleFormatter().formatMessage(record));
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    log.addHandler(handler);
+    try {
+      assertThat(web.replace().join()).isEmpty();
+    } finally {
+      log.removeHandler(handler);
+    }
+
+    assertThat(logged)
+        .containsExactly(
+            "web.1: drain (1 in flight: 1 still running at drain_timeout 1s); after the stop:"
+                + " web.1 GET /slow: finished 200 after SIGTERM (40.2s)");
+  }
+
   static InstanceListener.Ended ended(
       String request, String outcome, String why, String tally, double seconds) {
     return new InstanceListener.Ended(
-        request, outcome, why, why != null, tally, Duration.ofMillis(Math.round(seconds * 1000)));
+        request,
+        outcome,
+        why,
+        why != null,
+        tally,
+        Duration.ofMillis(Math.round(seconds * 1000)),
+        0);
   }
 
   /** Instance web.1 of a generation, started and ready. */

@@ -37,7 +37,7 @@ class DrainWatchTest {
       peer.begin();
     }
     DrainWatch watch = peer.watch();
-    assertThat(peer.watch()).as("one watch per peer").isSameAs(watch);
+    DrainWatch overlapping = peer.watch();
     long started = System.nanoTime();
     for (int i = 0; i < 6; i++) {
       peer.end(RequestOutcome.Kind.FINISHED, null, get("/r" + i + "?token=s3cret"), 200, started);
@@ -57,6 +57,8 @@ class DrainWatchTest {
     assertThat(first.outcome()).isEqualTo("finished 200");
     assertThat(first.took()).isNotNull();
     assertThat(tally.unlisted()).containsExactly(entry("finished", 1), entry("cut", 1));
+    assertThat(overlapping.take()).as("each drain its own").isEqualTo(tally);
+    peer.unwatch(overlapping);
 
     // A take starts afresh.
     peer.end(
@@ -74,7 +76,7 @@ class DrainWatchTest {
     assertThat(cut.cutByApp()).isTrue();
     assertThat(next.unlisted()).isEmpty();
 
-    peer.unwatch();
+    peer.unwatch(watch);
     peer.begin();
     peer.end(RequestOutcome.Kind.FINISHED, null, get("/late"), 200, started);
     assertThat(watch.take().listed()).as("no longer watched").isEmpty();
@@ -114,7 +116,7 @@ class DrainWatchTest {
   }
 
   private static String outcome(RequestOutcome.Kind kind, RequestOutcome.Cause cause, int status) {
-    return new RequestOutcome(kind, cause, "GET", "/", status, null).outcome();
+    return new RequestOutcome(kind, cause, "GET", "/", status, null, 0).outcome();
   }
 
   private static java.util.Map.Entry<String, Integer> entry(String key, int value) {
