@@ -25,9 +25,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Forwards one request to an instance of an app and streams the response back.
@@ -41,7 +38,9 @@ import java.util.List;
  *       idempotent, has no body, and the app's {@code retries} are not used up.
  * </ul>
  *
- * Everything runs on the client connection's event loop, so nothing here needs locking.
+ * The request body's holding and counting is {@link RequestBody}'s, the instances tried and the
+ * retry decision {@link UpstreamTries}'. Everything runs on the client connection's event loop, so
+ * nothing here needs locking.
  */
 final class ProxyExchange implements Exchange {
 
@@ -61,19 +60,15 @@ final class ProxyExchange implements Exchange {
   private final RequestLog log;
 
   private final boolean head;
-  private final boolean hasBody;
+
+  /** The request's body on its way to the app. */
+  private final RequestBody body;
 
   /** Its response's compression at the edge (the route's compress), or NONE. */
   private final ResponseCompression compression;
 
-  /** Body pieces that came before the upstream connection; made for the first such piece. */
-  private ArrayDeque<HttpContent> pending;
-
-  /**
-   * The peers the next pick skips: those that failed this request. Made at the first failure, as
-   * most requests never need it (nor the two lists it cost each of them).
-   */
-  private List<Peer> skip = List.of();
+  /** The instances this request tried, and how. */
+  private final UpstreamTries tries = new UpstreamTries();
 
   /** Hears the upstream connection this exchange holds, whichever that is (one per exchange). */
   private final UpstreamListener listener = new UpstreamListener();
@@ -88,27 +83,9 @@ final class ProxyExchange implements Exchange {
   /** The connection came from the pool: a failure before any answer may just mean it went stale. */
   private boolean reused;
 
-  /** How many times the request was sent and lost (see {@link RetryRule}). */
-  private int lost;
-
-  /** The next try makes a new connection: one from the pool was lost, others may be stale too. */
-  private boolean freshConnection;
-
-  /** Client reads were paused while a connection was being made. */
-  private boolean pausedForConnect;
-
   /** The response timeout's clock: how long the upstream side has been quiet. */
   private final QuietClock quiet = new QuietClock();
 
-  /** When the first instance was tried: the upstream time covers every try. */
-  private long upstreamStarted;
-
-  /** An instance was tried, so upstreamStarted is set. */
-  private boolean tried;
-
-  private long bodyBytes;
-  private boolean bodySent;
-  private boolean requestDone;
   private boolean responseStarted;
   private boolean upstreamKeepAlive;
 
@@ -141,8 +118,7 @@ final class ProxyExchange implements Exchange {
     this.log = log;
     this.limits = route.limits();
     this.head = request.method().equals(HttpMethod.HEAD);
-    this.hasBody =
-        HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+    this.body = new RequestBody(request, limits.maxBodySize());
     this.upgrade = SwitchingProtocols.asked(edge, connection, client, request, route);
     this.forwarded = ForwardedRequest.of(request, route, clientAddress, edge.settings());
     if (upgrade != null) {
@@ -167,15 +143,14 @@ final class ProxyExchange implements Exchange {
   }
 
   private void tryNextPeer() {
-    long now = System.nanoTime();
-    Peer next = backend.pick(skip, now);
+    Peer next = tries.pick(backend);
     if (next == null) {
-      if (tried) {
+      if (tries.tried()) {
         logUpstream();
       }
       fail(
           HttpResponseStatus.BAD_GATEWAY,
-          skip.isEmpty()
+          !tries.failedAny()
               ? "No instance of app \"" + backend.app() + "\" is ready."
               : "App \"" + backend.app() + "\" could not be reached.");
       return;
@@ -185,12 +160,10 @@ final class ProxyExchange implements Exchange {
     if (log != null) {
       log.upstreamTried(peer.label());
     }
-    if (!tried) {
-      tried = true;
-      upstreamStarted = now;
-    }
     UpstreamPool.Lease idle =
-        freshConnection ? null : edge.pool().takeIdle(client.channel().eventLoop(), peer, listener);
+        tries.freshConnection()
+            ? null
+            : edge.pool().takeIdle(client.channel().eventLoop(), peer, listener);
     if (idle != null) {
       leased(idle);
       return;
@@ -198,27 +171,20 @@ final class ProxyExchange implements Exchange {
     Future<UpstreamPool.Lease> lease =
         edge.pool()
             .connect(client.channel().eventLoop(), peer, limits.upstreamConnectTimeout(), listener);
-    // Hold the body until the request head is on its way upstream. A pooled connection needs no
-    // pause, nor does a request without a body (a pipelined request behind it is held by the
-    // connection anyway): each pause costs the client connection two syscalls, which an app that
-    // closes after every response (gunicorn's sync workers) would pay on every request.
-    if (!pausedForConnect && !requestDone && hasBody) {
-      pausedForConnect = true;
-      client.channel().config().setAutoRead(false);
-    }
+    body.holdWhileConnecting(client.channel());
     lease.addListener((Future<UpstreamPool.Lease> f) -> acquired(f));
   }
 
   private void acquired(Future<UpstreamPool.Lease> future) {
     if (!future.isSuccess()) {
-      peer.end(RequestOutcome.Kind.NOT_SENT, null, request, 0, upstreamStarted);
+      peer.end(RequestOutcome.Kind.NOT_SENT, null, request, 0, tries.started());
       if (finished) {
         return;
       }
       // Refused or timed out (as nginx counts both): nothing reached the app, so the next
       // instance may always be tried.
       peer.failed();
-      skip(peer);
+      tries.skip(peer);
       tryNextPeer();
       return;
     }
@@ -228,7 +194,7 @@ final class ProxyExchange implements Exchange {
   private void leased(UpstreamPool.Lease lease) {
     if (finished) {
       lease.connection().close();
-      peer.end(RequestOutcome.Kind.NOT_SENT, null, request, 0, upstreamStarted);
+      peer.end(RequestOutcome.Kind.NOT_SENT, null, request, 0, tries.started());
       return;
     }
     cause = null;
@@ -240,58 +206,38 @@ final class ProxyExchange implements Exchange {
     // Void promises: nothing waits on these writes, and a failed one closes the connection
     // through its pipeline's exceptionCaught; a promise per write was 5% of the bytes allocated.
     upstream.write(forwarded, upstream.voidPromise());
-    HttpContent content;
-    while (pending != null && (content = pending.poll()) != null) {
-      bodySent |= content.content().isReadable();
-      upstream.write(content, upstream.voidPromise());
-    }
+    body.writeHeld(upstream);
     upstream.flush();
-    if (pausedForConnect || !upstream.isWritable()) {
-      pausedForConnect = false;
-      client.channel().config().setAutoRead(requestDone || upstream.isWritable());
+    if (body.resumeAfterConnect() || !upstream.isWritable()) {
+      client.channel().config().setAutoRead(body.done() || upstream.isWritable());
     }
   }
 
   @Override
   public void requestContent(HttpContent content) {
-    if (content instanceof LastHttpContent) {
-      requestDone = true;
-    }
     if (finished) {
-      content.release();
+      body.drop(content);
       return;
     }
-    if (content.decoderResult().isFailure()) {
-      content.release();
-      fail(HttpResponseStatus.BAD_REQUEST, "Malformed request body.");
-      return;
-    }
-    bodyBytes += content.content().readableBytes();
-    if (bodyBytes > limits.maxBodySize()) {
-      content.release();
-      fail(
-          HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
-          "The request body is larger than this route accepts.");
-      return;
-    }
-    if (upstream == null) {
-      if (pending == null) {
-        pending = new ArrayDeque<>(2);
+    switch (body.take(content, upstream)) {
+      case SENT -> {
+        quiet.stir();
+        if (!upstream.isWritable()) {
+          client.channel().config().setAutoRead(false);
+        }
       }
-      pending.add(content);
-      return;
-    }
-    bodySent |= content.content().isReadable();
-    quiet.stir();
-    upstream.writeAndFlush(content, upstream.voidPromise());
-    if (!upstream.isWritable()) {
-      client.channel().config().setAutoRead(false);
+      case MALFORMED -> fail(HttpResponseStatus.BAD_REQUEST, "Malformed request body.");
+      case TOO_LARGE ->
+          fail(
+              HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+              "The request body is larger than this route accepts.");
+      case HELD -> {}
     }
   }
 
   @Override
   public boolean requestDone() {
-    return requestDone;
+    return body.done();
   }
 
   @Override
@@ -307,7 +253,7 @@ final class ProxyExchange implements Exchange {
       return;
     }
     finished = true;
-    releasePending();
+    body.release();
     compression.abandon();
     closeUpstream();
   }
@@ -332,18 +278,11 @@ final class ProxyExchange implements Exchange {
     }
     boolean retry =
         status == HttpResponseStatus.BAD_GATEWAY
-            && RetryRule.retryAfterLoss(
-                request.method(), hasBody || bodySent, ++lost, backend.retries());
+            && tries.retryAfterLoss(
+                request.method(), body.present(), backend.retries(), peer, reused);
     answered = retry ? 0 : status.code();
     closeUpstream();
     if (retry) {
-      if (reused) {
-        // The instance may be fine and only this connection stale: it stays a candidate, on a
-        // new connection.
-        freshConnection = true;
-      } else {
-        skip(peer);
-      }
       tryNextPeer();
       return;
     }
@@ -364,12 +303,12 @@ final class ProxyExchange implements Exchange {
     finished = true;
     answered = status.code();
     cause = connection == null ? cause : RequestOutcome.Cause.REFUSED;
-    releasePending();
+    body.release();
     closeUpstream();
     var response =
         AccessResponses.error(route, status, detail, request.headers().get(HttpHeaderNames.ACCEPT));
     // A body not read to its end leaves the connection unusable for another request.
-    boolean keepOpen = requestDone;
+    boolean keepOpen = body.done();
     if (!keepOpen) {
       HttpUtil.setKeepAlive(response, false);
     }
@@ -381,7 +320,7 @@ final class ProxyExchange implements Exchange {
   /** Tells the access log how long the instances tried took, from the first try to the end. */
   private void logUpstream() {
     if (log != null) {
-      log.upstreamDone(System.nanoTime() - upstreamStarted);
+      log.upstreamDone(System.nanoTime() - tries.started());
     }
   }
 
@@ -391,22 +330,8 @@ final class ProxyExchange implements Exchange {
       connection = null;
       upstream = null;
       RequestOutcome.Kind how = RequestOutcome.Kind.cut(cause, responseStarted, answered);
-      peer.end(how, cause, request, answered, upstreamStarted);
+      peer.end(how, cause, request, answered, tries.started());
     }
-  }
-
-  private void releasePending() {
-    HttpContent content;
-    while (pending != null && (content = pending.poll()) != null) {
-      content.release();
-    }
-  }
-
-  private void skip(Peer failed) {
-    if (skip.isEmpty()) {
-      skip = new ArrayList<>(2);
-    }
-    skip.add(failed);
   }
 
   private void responseHead(HttpResponse response) {
@@ -425,7 +350,7 @@ final class ProxyExchange implements Exchange {
    * a {@link Lingering} close while the client is still sending.
    */
   private boolean closesClient() {
-    return clientConnection.draining() || !requestDone;
+    return clientConnection.draining() || !body.done();
   }
 
   /** The head of a response that passes through as bytes (see upstream.PassThrough). */
@@ -447,20 +372,20 @@ final class ProxyExchange implements Exchange {
     ChannelFuture written =
         client.writeAndFlush(
             last,
-            clientConnection.watchesLastWrite(requestDone)
+            clientConnection.watchesLastWrite(body.done())
                 ? client.newPromise()
                 : client.voidPromise());
     UpstreamPool.Connection done = connection;
     connection = null;
     upstream = null;
-    peer.end(RequestOutcome.Kind.FINISHED, null, request, answered, upstreamStarted);
-    if (requestDone && upstreamKeepAlive) {
+    peer.end(RequestOutcome.Kind.FINISHED, null, request, answered, tries.started());
+    if (body.done() && upstreamKeepAlive) {
       edge.pool().release(done, backend, peer);
     } else {
       done.close();
     }
     // An app may answer before reading the whole body (a 413, say); what is left of it is unread.
-    clientConnection.exchangeDone(this, requestDone, written);
+    clientConnection.exchangeDone(this, body.done(), written);
   }
 
   /** The upstream connection's end of the exchange. */
@@ -477,11 +402,11 @@ final class ProxyExchange implements Exchange {
         rawResponseHead(response);
         return;
       }
-      if (msg instanceof RawBody body) {
-        if (body.last()) {
-          responseEnd(body);
+      if (msg instanceof RawBody raw) {
+        if (raw.last()) {
+          responseEnd(raw);
         } else {
-          forward(body);
+          forward(raw);
         }
         return;
       }
@@ -500,7 +425,7 @@ final class ProxyExchange implements Exchange {
           connection = null;
           upstream = null;
           upgrade.switched(
-              ProxyExchange.this, switched, peer, backend.app(), response, requestDone);
+              ProxyExchange.this, switched, peer, backend.app(), response, body.done());
           return;
         }
         if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
@@ -566,7 +491,7 @@ final class ProxyExchange implements Exchange {
 
     @Override
     public void writabilityChanged(boolean writable) {
-      if (!finished && !requestDone) {
+      if (!finished && !body.done()) {
         client.channel().config().setAutoRead(writable);
       }
     }
