@@ -53,7 +53,10 @@ final class Instance {
 
   private record Replace(CompletableFuture<Optional<String>> done) implements Event {}
 
-  private record Shutdown(CompletableFuture<Void> done) implements Event {}
+  /**
+   * @param drained its requests were drained already (a deploy's retire): no second wait
+   */
+  private record Shutdown(CompletableFuture<Void> done, boolean drained) implements Event {}
 
   /** The backoff that began at the {@code failures}-th failure is over. */
   private record BackoffOver(int failures) implements Event {}
@@ -223,10 +226,18 @@ final class Instance {
     return done;
   }
 
-  /** Stops it for good (berth is stopping). */
+  /** Stops it for good (berth is stopping), after its requests in flight drained. */
   CompletableFuture<Void> shutdown() {
+    return shutdown(false);
+  }
+
+  /**
+   * Stops it for good; {@code drained}: a deploy's old generation, whose requests had their
+   * drain_timeout already, so that a long request does not wait it out twice before the SIGTERM.
+   */
+  CompletableFuture<Void> shutdown(boolean drained) {
     CompletableFuture<Void> done = new CompletableFuture<>();
-    submit(new Shutdown(done));
+    submit(new Shutdown(done, drained));
     return done;
   }
 
@@ -299,7 +310,7 @@ final class Instance {
         }
         case Replace replace -> replace.done().complete(replaceCurrent(wantRunning));
         case Shutdown shutdown -> {
-          stopCurrent();
+          stopCurrent(!shutdown.drained());
           setState(State.STOPPED);
           firstStart.complete(Optional.of(tag() + ": not started: berth is stopping"));
           shutdown.done().complete(null);
@@ -322,7 +333,7 @@ final class Instance {
       return events.take();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return new Shutdown(new CompletableFuture<>());
+      return new Shutdown(new CompletableFuture<>(), false);
     }
   }
 
@@ -446,15 +457,29 @@ final class Instance {
   }
 
   private void stopCurrent() {
+    stopCurrent(true);
+  }
+
+  /**
+   * @param drainFirst false when its requests had their drain already ({@link #shutdown})
+   */
+  private void stopCurrent(boolean drainFirst) {
     Incarnation running = slot.vacate();
     if (running == null) {
       return;
     }
     setState(State.STOPPING);
     running.markStopping();
-    DrainReport drained = drain(running);
+    DrainReport drained = null;
+    if (drainFirst) {
+      drained = drain(running);
+    } else {
+      running.markTerminating();
+    }
     stopped(launcher.stop(app, running));
-    drained.log(tag());
+    if (drained != null) {
+      drained.log(tag());
+    }
     launcher.changed();
   }
 

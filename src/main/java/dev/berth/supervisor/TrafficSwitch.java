@@ -182,7 +182,8 @@ final class TrafficSwitch {
   private static List<SigKill> stop(List<Instance> old, Supervisor.Steps steps) {
     long stopping = System.nanoTime();
     StopKills kills = StopKills.watch(old);
-    shutdown(old);
+    // Drained above: no second drain_timeout before the SIGTERM.
+    old.stream().map(i -> i.shutdown(true)).toList().forEach(CompletableFuture::join);
     List<SigKill> killed = kills.since();
     steps.step(
         "stop",

@@ -6,13 +6,10 @@ import dev.berth.config.App;
 import dev.berth.config.ConfigLoader;
 import dev.berth.logs.LogSettings;
 import dev.berth.logs.Logs;
-import dev.berth.supervisor.Endpoint;
-import dev.berth.supervisor.InstanceListener;
 import dev.berth.supervisor.Overrides;
 import dev.berth.supervisor.StateFile;
 import dev.berth.supervisor.Supervisor;
 import dev.berth.testing.BerthProcess;
-import dev.berth.testing.Curl;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -21,10 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
-import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,52 +33,7 @@ class EnvRollbackTest {
 
   @TempDir Path tmp;
 
-  /** Which endpoints take traffic, as the edge's backend would have them. */
-  private final Set<Endpoint> serving = ConcurrentHashMap.newKeySet();
-
-  private final List<String> switches = new CopyOnWriteArrayList<>();
-
-  private record Handle(Endpoint endpoint, Set<Endpoint> serving)
-      implements InstanceListener.Routed {
-    @Override
-    public void withdraw() {
-      serving.remove(endpoint);
-    }
-
-    @Override
-    public int inFlight() {
-      return 0;
-    }
-
-    @Override
-    public long requests() {
-      return 0;
-    }
-  }
-
-  private final InstanceListener listener =
-      new InstanceListener() {
-        @Override
-        public Routed ready(String app, int instance, Endpoint endpoint) {
-          serving.add(endpoint);
-          return new Handle(endpoint, serving);
-        }
-
-        @Override
-        public Routed standby(String app, int instance, Endpoint endpoint) {
-          return new Handle(endpoint, serving);
-        }
-
-        @Override
-        public void serveFrom(String app, Path release) {}
-
-        @Override
-        public void switchOver(String app, Path release, List<Routed> next) {
-          serving.clear();
-          next.forEach(routed -> serving.add(((Handle) routed).endpoint()));
-          switches.add(app);
-        }
-      };
+  private final ServingListener listener = new ServingListener();
 
   @Test
   void aRollbackRestoresTheEnvOfTheReleaseItGoesBackTo() throws Exception {
@@ -120,7 +69,7 @@ class EnvRollbackTest {
       envSet(supervisor, deployer, "second");
       assertThat(get("/env/SECRET")).containsExactly("second");
       assertThat(deployer.releases("web").current()).hasValue(2);
-      int switchesBefore = switches.size();
+      int switchesBefore = listener.switches.size();
 
       List<String> steps = new ArrayList<>();
       Deployer.Result back = deployer.rollback("web", OptionalInt.empty(), progress(steps));
@@ -129,7 +78,7 @@ class EnvRollbackTest {
       assertThat(get("/env/SECRET")).containsExactly("first");
       assertThat(supervisor.storedEnvironment("web")).isEqualTo(Map.of("SECRET", "first"));
       // The same code: a rolling restart, no new generation.
-      assertThat(switches).hasSize(switchesBefore);
+      assertThat(listener.switches).hasSize(switchesBefore);
       assertThat(steps)
           .anyMatch(l -> l.startsWith("-----> code     release 1's, which runs already"))
           .anyMatch(l -> l.startsWith("-----> env      restored to release 1's (set SECRET)"))
@@ -191,13 +140,7 @@ class EnvRollbackTest {
 
   /** The body of GET {@code path} from every serving instance, sorted. */
   private List<String> get(String path) throws Exception {
-    List<String> bodies = new ArrayList<>();
-    for (Endpoint endpoint : serving) {
-      String socket = ((Endpoint.Unix) endpoint).path().toString();
-      bodies.add(Curl.get("http://web" + path, "--unix-socket", socket).body().strip());
-    }
-    bodies.sort(null);
-    return bodies;
+    return listener.get(path);
   }
 
   private static Deployer.Progress progress(List<String> steps) {

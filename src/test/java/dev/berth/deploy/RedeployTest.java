@@ -7,12 +7,10 @@ import dev.berth.config.ConfigLoader;
 import dev.berth.logs.LogSettings;
 import dev.berth.logs.Logs;
 import dev.berth.supervisor.Endpoint;
-import dev.berth.supervisor.InstanceListener;
 import dev.berth.supervisor.Overrides;
 import dev.berth.supervisor.StateFile;
 import dev.berth.supervisor.Supervisor;
 import dev.berth.testing.BerthProcess;
-import dev.berth.testing.Curl;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -20,8 +18,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,52 +32,7 @@ class RedeployTest {
 
   @TempDir Path tmp;
 
-  /** Which endpoints take traffic, as the edge's backend would have them. */
-  private final Set<Endpoint> serving = ConcurrentHashMap.newKeySet();
-
-  private final List<String> switches = new CopyOnWriteArrayList<>();
-
-  private record Handle(Endpoint endpoint, Set<Endpoint> serving)
-      implements InstanceListener.Routed {
-    @Override
-    public void withdraw() {
-      serving.remove(endpoint);
-    }
-
-    @Override
-    public int inFlight() {
-      return 0;
-    }
-
-    @Override
-    public long requests() {
-      return 0;
-    }
-  }
-
-  private final InstanceListener listener =
-      new InstanceListener() {
-        @Override
-        public Routed ready(String app, int instance, Endpoint endpoint) {
-          serving.add(endpoint);
-          return new Handle(endpoint, serving);
-        }
-
-        @Override
-        public Routed standby(String app, int instance, Endpoint endpoint) {
-          return new Handle(endpoint, serving);
-        }
-
-        @Override
-        public void serveFrom(String app, Path release) {}
-
-        @Override
-        public void switchOver(String app, Path release, List<Routed> next) {
-          serving.clear();
-          next.forEach(routed -> serving.add(((Handle) routed).endpoint()));
-          switches.add(app);
-        }
-      };
+  private final ServingListener listener = new ServingListener();
 
   @Test
   void aChangedDefinitionRunsThroughANewGenerationFromTheCurrentCode() throws Exception {
@@ -115,7 +66,7 @@ class RedeployTest {
       Deployer.Result result = deployer.redeploy(app(source, "bonjour", 2), steps::add);
       assertThat(result.ok()).as(result.failure()).isTrue();
       assertThat(result.release()).isEqualTo(1);
-      assertThat(switches).containsExactly("web");
+      assertThat(listener.switches).containsExactly("web");
       assertThat(get("/env/GREETING")).containsExactly("bonjour", "bonjour");
       assertThat(get("/version")).containsExactly("configured", "configured");
       assertThat(steps)
@@ -144,7 +95,7 @@ class RedeployTest {
       assertThat(get("/version")).containsExactly("edited after the release");
 
       // A definition whose processes cannot start: refused, the running generation untouched.
-      Set<Endpoint> before = Set.copyOf(serving);
+      Set<Endpoint> before = Set.copyOf(listener.serving);
       App broken =
           app(source, "hallo", 1, "/usr/bin/python3 -c 'raise SystemExit(\"no such server\")'");
       result = deployer.redeploy(broken, steps::add);
@@ -152,7 +103,7 @@ class RedeployTest {
       assertThat(result.failure())
           .contains("web.1: exited with code 1 before it was ready")
           .contains("no such server");
-      assertThat(serving).isEqualTo(before);
+      assertThat(listener.serving).isEqualTo(before);
       assertThat(get("/env/GREETING")).containsExactly("hallo");
     } finally {
       supervisor.stopAll();
@@ -188,13 +139,7 @@ class RedeployTest {
 
   /** The body of GET {@code path} from every serving instance, sorted. */
   private List<String> get(String path) throws Exception {
-    List<String> bodies = new ArrayList<>();
-    for (Endpoint endpoint : serving) {
-      String socket = ((Endpoint.Unix) endpoint).path().toString();
-      bodies.add(Curl.get("http://web" + path, "--unix-socket", socket).body().strip());
-    }
-    bodies.sort(null);
-    return bodies;
+    return listener.get(path);
   }
 
   private static Deployer.Progress progress() {

@@ -299,7 +299,7 @@ class ProcessTypesEndToEndTest {
                 "shop.1: starting its successor",
                 "shop.2: starting its successor",
                 "shop.worker.1: starting its successor",
-                "berth: environment of shop changed");
+                "berth: environment of shop changed (release 2)");
         load.awaitMore(50, WAIT);
         // Every instance was replaced, so every one has it.
         Set<Long> after = pids();
@@ -326,7 +326,9 @@ class ProcessTypesEndToEndTest {
 
         Cli unset = cli("env", APP, "unset", "GREETING");
         assertThat(unset.exit()).as(unset.err()).isZero();
-        assertThat(unset.out().lines()).last().isEqualTo("berth: environment of shop changed");
+        assertThat(unset.out().lines())
+            .last()
+            .isEqualTo("berth: environment of shop changed (release 3)");
         load.awaitMore(50, WAIT);
         load.close();
         assertThat(load.failed()).as("failed requests: %s", load.failures()).isZero();
