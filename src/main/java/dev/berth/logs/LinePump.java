@@ -41,6 +41,9 @@ public final class LinePump {
   /** While lines are dropped, how often the count is reported. */
   static final long REPORT_NANOS = TimeUnit.SECONDS.toNanos(10);
 
+  /** Output after this long without a drop reports the drops before it. */
+  static final long QUIET_NANOS = TimeUnit.SECONDS.toNanos(1);
+
   private final String source;
   private final LogStream stream;
   private final java.util.function.Consumer<String> copy; // null: no copy
@@ -52,6 +55,7 @@ public final class LinePump {
   // Pump thread only: the lines dropped since droppingSince (by the rate limit).
   private long droppedLines;
   private long droppingSince;
+  private long lastDropAt;
   private long droppedTotal;
 
   private LinePump(
@@ -99,7 +103,8 @@ public final class LinePump {
    * An instance's output: as {@link #start(String, InputStream, LogStream, PrintStream)}, with at
    * most {@code linesPerSecond} lines a second (and as many at once) kept; the rest are read and
    * dropped, and their count is logged (a {@code berth} line in the app's log, and a warning in
-   * berth's own) every 10 s while dropping, and when the output is back under the limit or ends.
+   * berth's own) every 10 s while dropping, at the first output after a second without drops, and
+   * when the output ends.
    *
    * @param linesPerSecond the app's log_rate_limit; 0 for no limit
    * @param copy where to print each kept line as {@code source | line}; null for nowhere
@@ -208,9 +213,15 @@ public final class LinePump {
           inLine = false;
           i = newline + 1;
         }
-        // Report every REPORT_NANOS while dropping, and once a chunk comes with nothing dropped.
+        if (droppedLines != droppedBefore) {
+          lastDropAt = now;
+        }
+        // Every REPORT_NANOS while dropping; and once output comes after a quiet second, so that a
+        // flood that stopped is told soon. Not on any chunk without drops: at the limit, chunks
+        // alternate between dropping and not, and each would be reported.
         if (droppedLines > 0
-            && (droppedLines == droppedBefore || now - droppingSince >= REPORT_NANOS)) {
+            && (now - droppingSince >= REPORT_NANOS
+                || (droppedLines == droppedBefore && now - lastDropAt >= QUIET_NANOS))) {
           reportDropped(now);
         }
       }

@@ -213,6 +213,31 @@ class LinePumpTest {
   }
 
   @Test
+  void outputBetweenDropsAtTheLimitIsNoReasonToReport() {
+    AtomicLong clock = new AtomicLong();
+    long s = 1_000_000_000L;
+    LinePump pump =
+        LinePump.start(
+            "web.1",
+            chunks(
+                clock,
+                new long[] {0, s / 2, s / 2 + s / 10, s},
+                numbered(1, 100),
+                numbered(101, 103),
+                numbered(104, 120),
+                numbered(121, 122)),
+            web,
+            10,
+            null,
+            clock::get);
+    assertThat(pump.awaitEnd(Duration.ofSeconds(10))).isTrue();
+
+    // 90 dropped, none in the next chunk (half a second later), 14 more, none, then the end.
+    assertThat(berthLines())
+        .containsExactly("web.1: 104 line(s) dropped in 1 s (log_rate_limit 10/s)");
+  }
+
+  @Test
   void aDroppedLongLineIsDroppedWhole() {
     AtomicLong clock = new AtomicLong();
     String longLine = "x".repeat(3 * LinePump.MAX_LINE_BYTES) + "\n";
