@@ -12,6 +12,7 @@ import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 
 /**
@@ -40,6 +41,9 @@ public final class LinePump {
 
   /** While lines are dropped, how often the count is reported. */
   static final long REPORT_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+  /** While dropping, how long to let the pipe fill between two reads. */
+  static final long PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
   /** Output after this long without a drop reports the drops before it. */
   static final long QUIET_NANOS = TimeUnit.SECONDS.toNanos(1);
@@ -215,6 +219,11 @@ public final class LinePump {
         }
         if (droppedLines != droppedBefore) {
           lastDropAt = now;
+          // Over its limit: let the pipe fill before reading again. A flood written in 4-8 KiB
+          // writes and read as it comes costs a wake-up and a read per write, most of a core at
+          // ~50 MB/s; read a full pipe at a time instead. Only a process already dropping lines
+          // may then wait (at most PAUSE, at a pace of 64 KiB per PAUSE, well above any limit).
+          LockSupport.parkNanos(PAUSE_NANOS);
         }
         // Every REPORT_NANOS while dropping; and once output comes after a quiet second, so that a
         // flood that stopped is told soon. Not on any chunk without drops: at the limit, chunks
