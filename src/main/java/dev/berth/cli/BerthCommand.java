@@ -178,6 +178,14 @@ public final class BerthCommand implements Runnable {
         })
     boolean detach;
 
+    @Option(
+        names = "--echo",
+        description = {
+          "Copy the apps' output lines to standard output (as web.1 | line) even when",
+          "it is not a terminal; they are in berth logs APP either way."
+        })
+    boolean echo;
+
     /** The daemon that {@code --detach} starts (see {@link Detach}). */
     @Option(names = Detach.BACKGROUND_OPTION, hidden = true)
     boolean background;
@@ -199,7 +207,12 @@ public final class BerthCommand implements Runnable {
       if (!preflight(config, System.out::println)) {
         return EXIT_USAGE;
       }
-      return detached != null ? detached.start() : new Daemon(config, System.out).run();
+      if (detached != null) {
+        return detached.start();
+      }
+      return new Daemon(
+              config, System.out, false, echo || PasswdCommand.isTerminal(System.console()))
+          .run();
     }
   }
 

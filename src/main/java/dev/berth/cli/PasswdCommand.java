@@ -139,7 +139,7 @@ final class PasswdCommand implements Callable<Integer> {
    * Since JDK 22 System.console() is there even when stdin is a pipe; Console.isTerminal() says
    * whether it is one (called by reflection: berth compiles for 21).
    */
-  private static boolean isTerminal(Console console) {
+  static boolean isTerminal(Console console) {
     if (console == null) {
       return false;
     }

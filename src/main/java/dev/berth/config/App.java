@@ -27,6 +27,9 @@ import java.util.Set;
  */
 public record App(String name, Run run, Backend backend, Deploy deploy, Map<String, Path> statics) {
 
+  /** Lines per second kept from each instance's output unless log_rate_limit says otherwise. */
+  public static final int DEFAULT_LOG_RATE_LIMIT = 10_000;
+
   public App {
     requireNonNull(name, "name");
     requireNonNull(run, "run");
@@ -55,6 +58,7 @@ public record App(String name, Run run, Backend backend, Deploy deploy, Map<Stri
    * @param recycle when a running instance is replaced by a fresh one ({@link Recycle#NONE}: never)
    * @param user who its processes run as when berth is root (null: nobody); a berth that is not
    *     root runs them as itself, and then this may only name that same user
+   * @param logRateLimit lines of output per second kept from each instance; 0 for no limit
    */
   public record Run(
       Path dir,
@@ -69,7 +73,8 @@ public record App(String name, Run run, Backend backend, Deploy deploy, Map<Stri
       List<ProcessType> processes,
       Path envFile,
       Recycle recycle,
-      String user) {
+      String user,
+      int logRateLimit) {
 
     public Run {
       requireNonNull(dir, "dir");
@@ -82,6 +87,41 @@ public record App(String name, Run run, Backend backend, Deploy deploy, Map<Stri
       requireNonNull(drainTimeout, "drainTimeout");
       processes = List.copyOf(processes);
       requireNonNull(recycle, "recycle");
+      if (logRateLimit < 0) {
+        throw new IllegalArgumentException("logRateLimit < 0");
+      }
+    }
+
+    /** With the default log_rate_limit. */
+    public Run(
+        Path dir,
+        String command,
+        int instances,
+        Map<String, String> env,
+        SocketKind socket,
+        Duration startTimeout,
+        Duration stopTimeout,
+        Restarts restarts,
+        Duration drainTimeout,
+        List<ProcessType> processes,
+        Path envFile,
+        Recycle recycle,
+        String user) {
+      this(
+          dir,
+          command,
+          instances,
+          env,
+          socket,
+          startTimeout,
+          stopTimeout,
+          restarts,
+          drainTimeout,
+          processes,
+          envFile,
+          recycle,
+          user,
+          DEFAULT_LOG_RATE_LIMIT);
     }
   }
 
@@ -216,7 +256,8 @@ public record App(String name, Run run, Backend backend, Deploy deploy, Map<Stri
             processes,
             envFile,
             r.recycle(),
-            r.user()),
+            r.user(),
+            r.logRateLimit()),
         backend,
         deploy,
         statics);

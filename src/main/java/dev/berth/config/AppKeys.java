@@ -306,6 +306,26 @@ final class AppKeys {
               """)
           .runOnly();
 
+  /** Above this, a limit would not protect berth from anything. */
+  static final int MAX_LOG_RATE_LIMIT = 1_000_000;
+
+  static final Key<Integer> LOG_RATE_LIMIT =
+      Key.of(
+              "log_rate_limit",
+              Types.integer(0, MAX_LOG_RATE_LIMIT),
+              App.DEFAULT_LOG_RATE_LIMIT,
+              "10000",
+              "1000",
+              """
+              Lines of output per second kept from each instance (and as many at once); 0 for no
+              limit. Lines past it are read and dropped, and counted: a berth line in the app's
+              log and a warning in berth's own say how many, every 10 s while dropping. While over
+              it, an instance's output is read every 10 ms, which slows a flood to about 6 MB/s;
+              an instance under it never waits. It keeps an app printing as fast as it can from
+              taking berth's CPU from the edge.
+              """)
+          .runOnly();
+
   static final Key<String> USER =
       Key.of(
               "user",
@@ -429,6 +449,7 @@ final class AppKeys {
           MAX_REQUESTS,
           MAX_REQUESTS_JITTER,
           MAX_MEMORY,
+          LOG_RATE_LIMIT,
           USER,
           BUILD,
           RELEASE,

@@ -171,7 +171,8 @@ final class AppReader {
             processes,
             envFile,
             recycle,
-            user),
+            user,
+            reader.get(t, AppKeys.LOG_RATE_LIMIT)),
         new App.Backend(balance, healthCheck, keepalive, keepaliveTimeout, retries, upstreams),
         deploy,
         statics);

@@ -62,6 +62,8 @@ public final class Daemon {
   /** A berth started by {@code berth up --detach}: its output until it serves; else null. */
   private final BackgroundConsole background;
 
+  private final boolean echo;
+
   private final CountDownLatch stopRequested = new CountDownLatch(1);
 
   /** Set once the apps are wired; until then, the config berth started with is what runs. */
@@ -79,6 +81,16 @@ public final class Daemon {
    *     written until berth serves, and its log holds everything (see {@link BackgroundConsole})
    */
   public Daemon(Config config, PrintStream out, boolean background) {
+    this(config, out, background, !background);
+  }
+
+  /**
+   * @param echo whether the apps' output lines are copied to {@code out} as {@code web.1 | line}:
+   *     on a terminal, or with {@code berth up --echo}; under a service manager berth's own log and
+   *     the apps' files have them already, and copying a flood would cost berth CPU for nothing
+   */
+  public Daemon(Config config, PrintStream out, boolean background, boolean echo) {
+    this.echo = echo;
     this.config = requireNonNull(config, "config");
     requireNonNull(out, "out");
     this.background = background ? new BackgroundConsole(out) : null;
@@ -221,6 +233,7 @@ public final class Daemon {
             runDir,
             logs,
             console,
+            echo ? console : null,
             registerWith(backends, transport),
             stateFile,
             new Overrides(config.stateDir().resolve("overrides")));

@@ -10,6 +10,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
 
 /**
  * Reads a process's output line by line into its app's {@link LogStream}, tagged with the instance,
@@ -20,27 +24,57 @@ import java.util.List;
  * the output ends. A line longer than 16 KiB is cut into pieces of at most 16 KiB, at a character
  * boundary, so a process that never writes a newline cannot make berth buffer without limit. Bytes
  * that are not UTF-8 become U+FFFD; they never stop the pump.
+ *
+ * <p>An instance's pump may be limited to so many lines a second (a token bucket, {@link
+ * LineRate}): past it, lines are still read, so the process never waits on a full pipe, but dropped
+ * before anything is allocated for them, and counted. The output is read in 64 KiB chunks and split
+ * with one scan for each newline, so reading a flood costs little CPU.
  */
 public final class LinePump {
 
+  private static final System.Logger LOG = System.getLogger(LinePump.class.getName());
+
   static final int MAX_LINE_BYTES = 16 * 1024;
+  // Large reads: a flooding process is read in few system calls, and a chunk costs one clock read.
+  static final int READ_BYTES = 64 * 1024;
   private static final int KEEP_LINES = 40;
+
+  /** While lines are dropped, how often the count is reported. */
+  static final long REPORT_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+  /** While dropping, how long to let the pipe fill between two reads. */
+  static final long PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
+  /** Output after this long without a drop reports the drops before it. */
+  static final long QUIET_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private final String source;
   private final LogStream stream;
   private final java.util.function.Consumer<String> copy; // null: no copy
   private final ArrayDeque<String> last = new ArrayDeque<>();
+  private final LongSupplier clock;
+  private final LineRate rate;
   private final Thread thread;
+
+  // Pump thread only: the lines dropped since droppingSince (by the rate limit).
+  private long droppedLines;
+  private long droppingSince;
+  private long lastDropAt;
+  private long droppedTotal;
 
   private LinePump(
       String source,
       InputStream output,
       LogStream stream,
-      java.util.function.Consumer<String> copy) {
+      java.util.function.Consumer<String> copy,
+      int linesPerSecond,
+      LongSupplier clock) {
     this.source = requireNonNull(source, "source");
     requireNonNull(output, "output");
     this.stream = requireNonNull(stream, "stream");
     this.copy = copy;
+    this.clock = requireNonNull(clock, "clock");
+    this.rate = new LineRate(linesPerSecond, clock.getAsLong());
     // A platform thread: a blocking read of a process pipe pins a virtual thread to its carrier,
     // and two such reads on a 2-core machine left no carrier for anything else (stopping hung).
     this.thread =
@@ -56,9 +90,7 @@ public final class LinePump {
    * web.1}), until the output ends.
    */
   public static LinePump start(String source, InputStream output, LogStream stream) {
-    LinePump pump = new LinePump(source, output, stream, null);
-    pump.thread.start();
-    return pump;
+    return start(new LinePump(source, output, stream, null, 0, System::nanoTime));
   }
 
   /**
@@ -68,8 +100,35 @@ public final class LinePump {
    */
   public static LinePump start(
       String source, InputStream output, LogStream stream, PrintStream copy) {
-    requireNonNull(copy, "copy");
-    return start(source, output, stream, line -> copy.println(source + " | " + line));
+    return start(source, output, stream, 0, requireNonNull(copy, "copy"));
+  }
+
+  /**
+   * An instance's output: as {@link #start(String, InputStream, LogStream, PrintStream)}, with at
+   * most {@code linesPerSecond} lines a second (and as many at once) kept; the rest are read and
+   * dropped, and their count is logged (a {@code berth} line in the app's log, and a warning in
+   * berth's own) every 10 s while dropping, at the first output after a second without drops, and
+   * when the output ends.
+   *
+   * @param linesPerSecond the app's log_rate_limit; 0 for no limit
+   * @param copy where to print each kept line as {@code source | line}; null for nowhere
+   */
+  public static LinePump start(
+      String source, InputStream output, LogStream stream, int linesPerSecond, PrintStream copy) {
+    return start(source, output, stream, linesPerSecond, copy, System::nanoTime);
+  }
+
+  /** As above, on {@code clock} (nanoseconds, as System.nanoTime). */
+  static LinePump start(
+      String source,
+      InputStream output,
+      LogStream stream,
+      int linesPerSecond,
+      PrintStream copy,
+      LongSupplier clock) {
+    java.util.function.Consumer<String> print =
+        copy == null ? null : line -> copy.println(source + " | " + line);
+    return start(new LinePump(source, output, stream, print, linesPerSecond, clock));
   }
 
   /**
@@ -81,7 +140,11 @@ public final class LinePump {
       InputStream output,
       LogStream stream,
       java.util.function.Consumer<String> also) {
-    LinePump pump = new LinePump(source, output, stream, requireNonNull(also, "also"));
+    return start(
+        new LinePump(source, output, stream, requireNonNull(also, "also"), 0, System::nanoTime));
+  }
+
+  private static LinePump start(LinePump pump) {
     pump.thread.start();
     return pump;
   }
@@ -106,27 +169,69 @@ public final class LinePump {
     }
   }
 
+  /**
+   * Lines dropped by the rate limit so far, reported or not; read once the output has ended (see
+   * {@link #awaitEnd}), it is the final count.
+   */
+  long droppedLines() {
+    return droppedTotal + droppedLines;
+  }
+
   private void pump(InputStream output) {
-    byte[] buffer = new byte[8 * 1024];
+    byte[] buffer = new byte[READ_BYTES];
     byte[] line = new byte[MAX_LINE_BYTES];
     int length = 0;
+    boolean inLine = false; // a line has begun (its token was asked for)
+    boolean keep = true; // whether the line in hand passed the limit
     try (output) {
       int n;
       while ((n = output.read(buffer)) != -1) {
-        for (int i = 0; i < n; i++) {
-          byte b = buffer[i];
-          if (b == '\n') {
+        long now = clock.getAsLong();
+        rate.refill(now);
+        long droppedBefore = droppedLines;
+        int i = 0;
+        while (i < n) {
+          if (!inLine) {
+            inLine = true;
+            keep = rate.take();
+            if (!keep) {
+              if (droppedLines == 0) {
+                droppingSince = now;
+              }
+              droppedLines++;
+            }
+          }
+          int newline = indexOfNewline(buffer, i, n);
+          int end = newline < 0 ? n : newline;
+          if (keep) {
+            // A dropped line is skipped whole: no copy, no String, no LogLine.
+            length = add(line, length, buffer, i, end);
+          }
+          if (newline < 0) {
+            break;
+          }
+          if (keep) {
             emit(line, length > 0 && line[length - 1] == '\r' ? length - 1 : length);
-            length = 0;
-            continue;
           }
-          if (length == line.length) {
-            int cut = boundary(line, length);
-            emit(line, cut);
-            System.arraycopy(line, cut, line, 0, length - cut);
-            length -= cut;
-          }
-          line[length++] = b;
+          length = 0;
+          inLine = false;
+          i = newline + 1;
+        }
+        if (droppedLines != droppedBefore) {
+          lastDropAt = now;
+          // Over its limit: let the pipe fill before reading again. A flood written in 4-8 KiB
+          // writes and read as it comes costs a wake-up and a read per write, most of a core at
+          // ~50 MB/s; read a full pipe at a time instead. Only a process already dropping lines
+          // may then wait (at most PAUSE, at a pace of 64 KiB per PAUSE, well above any limit).
+          LockSupport.parkNanos(PAUSE_NANOS);
+        }
+        // Every REPORT_NANOS while dropping; and once output comes after a quiet second, so that a
+        // flood that stopped is told soon. Not on any chunk without drops: at the limit, chunks
+        // alternate between dropping and not, and each would be reported.
+        if (droppedLines > 0
+            && (now - droppingSince >= REPORT_NANOS
+                || (droppedLines == droppedBefore && now - lastDropAt >= QUIET_NANOS))) {
+          reportDropped(now);
         }
       }
     } catch (IOException e) {
@@ -137,9 +242,64 @@ public final class LinePump {
           new LogLine(
               Instant.now(), stream.app(), Logs.BERTH, "output of " + source + " lost: " + e));
     }
-    if (length > 0) {
+    if (keep && length > 0) {
       emit(line, length);
     }
+    if (droppedLines > 0) {
+      reportDropped(clock.getAsLong());
+    }
+  }
+
+  private static int indexOfNewline(byte[] bytes, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (bytes[i] == '\n') {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Appends {@code bytes[from, to)} to the line in hand; a line that would pass {@link
+   * #MAX_LINE_BYTES} goes out in pieces first. Returns the new length.
+   */
+  private int add(byte[] line, int length, byte[] bytes, int from, int to) {
+    while (from < to) {
+      if (length == line.length) {
+        int cut = boundary(line, length);
+        emit(line, cut);
+        System.arraycopy(line, cut, line, 0, length - cut);
+        length -= cut;
+      }
+      int k = Math.min(to - from, line.length - length);
+      System.arraycopy(bytes, from, line, length, k);
+      length += k;
+      from += k;
+    }
+    return length;
+  }
+
+  private void reportDropped(long now) {
+    String text =
+        String.format(
+            Locale.ROOT,
+            "%s: %,d line(s) dropped in %s s (log_rate_limit %d/s)",
+            source,
+            droppedLines,
+            seconds(now - droppingSince),
+            rate.perSecond());
+    droppedTotal += droppedLines;
+    droppedLines = 0;
+    stream.append(new LogLine(Instant.now(), stream.app(), Logs.BERTH, text));
+    LOG.log(System.Logger.Level.WARNING, stream.app() + ": " + text);
+  }
+
+  /** {@code 10}, {@code 2.5}: tenths only where they say something. */
+  static String seconds(long nanos) {
+    long tenths = Math.max(0, nanos) / 100_000_000L;
+    return tenths % 10 == 0 || tenths >= 100
+        ? Long.toString(Math.round(tenths / 10.0))
+        : tenths / 10 + "." + tenths % 10;
   }
 
   /**

@@ -89,9 +89,12 @@ final class ProcessLauncher implements Launcher {
       throw e;
     }
     LinePump pump =
-        output == null
-            ? LinePump.start(tag, process.getInputStream(), logs.stream(app.name()))
-            : LinePump.start(tag, process.getInputStream(), logs.stream(app.name()), output);
+        LinePump.start(
+            tag,
+            process.getInputStream(),
+            logs.stream(app.name()),
+            app.run().logRateLimit(),
+            output);
     Incarnation incarnation = new Incarnation(tag, type, endpoint, process, pump);
     running.add(incarnation);
     changed();

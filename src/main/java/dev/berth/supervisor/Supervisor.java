@@ -79,6 +79,23 @@ public final class Supervisor {
       InstanceListener listener,
       StateFile stateFile,
       Overrides overrides) {
+    this(runDir, logs, output, output, listener, stateFile, overrides);
+  }
+
+  /**
+   * As above, with the apps' lines copied to {@code echo} rather than to {@code output}: berth in
+   * the foreground copies them only to a terminal, or when asked ({@code berth up --echo}).
+   *
+   * @param echo where the apps' output lines are copied (null: nowhere)
+   */
+  public Supervisor(
+      Path runDir,
+      Logs logs,
+      PrintStream output,
+      PrintStream echo,
+      InstanceListener listener,
+      StateFile stateFile,
+      Overrides overrides) {
     this.logs = requireNonNull(logs, "logs");
     this.overrides = requireNonNull(overrides, "overrides");
     this.running = new RunningProcesses(stateFile);
@@ -87,9 +104,9 @@ public final class Supervisor {
     this.output = output;
     this.launcher =
         new ProcessLauncher(
-            new Endpoints(runDir), dataDirs, running, logs, output, overrides, this::logToApp);
+            new Endpoints(runDir), dataDirs, running, logs, echo, overrides, this::logToApp);
     this.traffic = new TrafficSwitch(listener);
-    this.phases = new PhaseRunner(dataDirs, running, logs, output, overrides);
+    this.phases = new PhaseRunner(dataDirs, running, logs, echo, overrides);
     this.generations = new Generations(overrides, launcher, traffic);
     this.recycler = new Recycler(instances, this::logToApp, busy::isBusy);
     this.oneOffs =
@@ -98,7 +115,7 @@ public final class Supervisor {
             dataDirs,
             running,
             logs,
-            output,
+            echo,
             overrides,
             this::logToApp);
   }

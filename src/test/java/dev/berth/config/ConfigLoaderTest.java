@@ -189,7 +189,7 @@ class ConfigLoaderTest {
         .containsExactly(
             "berth.toml:6: apps.web.replicas: unknown key (expected one of: dir, command,"
                 + " instances, env, socket, start_timeout, stop_timeout, balance, health_check, keepalive,"
-                + " keepalive_timeout, upstreams, retries, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory, user, build, release, keep_releases, build_timeout, release_timeout, static, error_pages)");
+                + " keepalive_timeout, upstreams, retries, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory, log_rate_limit, user, build, release, keep_releases, build_timeout, release_timeout, static, error_pages)");
   }
 
   @Test
@@ -219,7 +219,7 @@ class ConfigLoaderTest {
                 + " env, socket, start_timeout, stop_timeout, balance, health_check, keepalive,"
                 + " keepalive_timeout, upstreams, retries, max_restarts, restart_window,"
                 + " drain_timeout, procfile, processes, env_file, max_requests,"
-                + " max_requests_jitter, max_memory, user, build, release, keep_releases,"
+                + " max_requests_jitter, max_memory, log_rate_limit, user, build, release, keep_releases,"
                 + " build_timeout, release_timeout, static, error_pages)",
             "berth.toml:11: routes[0].stirp_prefix: unknown key (did you mean strip_prefix?)");
   }
@@ -594,7 +594,7 @@ class ConfigLoaderTest {
         .containsExactly(
             "berth.toml:9: apps.web.bogus: unknown key (expected one of: dir, command, instances,"
                 + " env, socket, start_timeout, stop_timeout, balance, health_check, keepalive,"
-                + " keepalive_timeout, upstreams, retries, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory, user, build, release, keep_releases, build_timeout, release_timeout, static, error_pages)",
+                + " keepalive_timeout, upstreams, retries, max_restarts, restart_window, drain_timeout, procfile, processes, env_file, max_requests, max_requests_jitter, max_memory, log_rate_limit, user, build, release, keep_releases, build_timeout, release_timeout, static, error_pages)",
             "berth.toml:13: apps.web.instances: 0 (expected: an integer from 1 to 64)");
   }
 

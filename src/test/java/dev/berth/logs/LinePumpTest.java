@@ -6,11 +6,15 @@ import dev.berth.testing.Await;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -125,5 +129,136 @@ class LinePumpTest {
             LinePump.boundary(
                 new byte[] {'a', (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80}, 5))
         .isEqualTo(5);
+  }
+
+  /** Output read in these chunks, the clock set to each chunk's time as it is read. */
+  private static InputStream chunks(AtomicLong clock, long[] times, String... texts) {
+    Iterator<byte[]> bytes =
+        Arrays.stream(texts).map(t -> t.getBytes(StandardCharsets.UTF_8)).iterator();
+    Iterator<Long> at = Arrays.stream(times).iterator();
+    return new InputStream() {
+      @Override
+      public int read() {
+        throw new UnsupportedOperationException();
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) {
+        if (!bytes.hasNext()) {
+          return -1;
+        }
+        byte[] chunk = bytes.next();
+        clock.set(at.next());
+        System.arraycopy(chunk, 0, b, off, chunk.length);
+        return chunk.length;
+      }
+    };
+  }
+
+  private static String numbered(int from, int to) {
+    StringBuilder text = new StringBuilder();
+    for (int i = from; i <= to; i++) {
+      text.append(i).append('\n');
+    }
+    return text.toString();
+  }
+
+  private List<String> berthLines() {
+    linesOnceWritten();
+    return texts(web.tail(1000, l -> l.source().equals(Logs.BERTH)));
+  }
+
+  @Test
+  void linesPastTheRateAreDroppedAndCounted() {
+    AtomicLong clock = new AtomicLong();
+    LinePump pump =
+        LinePump.start(
+            "web.1", chunks(clock, new long[] {0}, numbered(1, 100)), web, 10, null, clock::get);
+    assertThat(pump.awaitEnd(Duration.ofSeconds(10))).isTrue();
+
+    assertThat(texts(linesOnceWritten()))
+        .containsExactlyElementsOf(numbered(1, 10).lines().toList());
+    assertThat(berthLines())
+        .containsExactly("web.1: 90 line(s) dropped in 0 s (log_rate_limit 10/s)");
+    assertThat(pump.droppedLines()).isEqualTo(90);
+  }
+
+  @Test
+  void dropsAreReportedEveryTenSecondsAndWhenTheFloodEnds() {
+    AtomicLong clock = new AtomicLong();
+    long s = 1_000_000_000L;
+    LinePump pump =
+        LinePump.start(
+            "web.1",
+            chunks(
+                clock,
+                new long[] {0, 5 * s, 10 * s, 11 * s, 12 * s, 14 * s + s / 2},
+                numbered(1, 100),
+                numbered(101, 200),
+                numbered(201, 300),
+                numbered(301, 305),
+                numbered(306, 405),
+                "quiet\n"),
+            web,
+            10,
+            null,
+            clock::get);
+    assertThat(pump.awaitEnd(Duration.ofSeconds(10))).isTrue();
+
+    assertThat(berthLines())
+        .containsExactly(
+            "web.1: 270 line(s) dropped in 10 s (log_rate_limit 10/s)",
+            "web.1: 90 line(s) dropped in 2.5 s (log_rate_limit 10/s)");
+    assertThat(texts(linesOnceWritten())).hasSize(10 + 10 + 10 + 5 + 10 + 1).endsWith("quiet");
+  }
+
+  @Test
+  void outputBetweenDropsAtTheLimitIsNoReasonToReport() {
+    AtomicLong clock = new AtomicLong();
+    long s = 1_000_000_000L;
+    LinePump pump =
+        LinePump.start(
+            "web.1",
+            chunks(
+                clock,
+                new long[] {0, s / 2, s / 2 + s / 10, s},
+                numbered(1, 100),
+                numbered(101, 103),
+                numbered(104, 120),
+                numbered(121, 122)),
+            web,
+            10,
+            null,
+            clock::get);
+    assertThat(pump.awaitEnd(Duration.ofSeconds(10))).isTrue();
+
+    // 90 dropped, none in the next chunk (half a second later), 14 more, none, then the end.
+    assertThat(berthLines())
+        .containsExactly("web.1: 104 line(s) dropped in 1 s (log_rate_limit 10/s)");
+  }
+
+  @Test
+  void aDroppedLongLineIsDroppedWhole() {
+    AtomicLong clock = new AtomicLong();
+    String longLine = "x".repeat(3 * LinePump.MAX_LINE_BYTES) + "\n";
+    LinePump pump =
+        LinePump.start(
+            "web.1",
+            chunks(clock, new long[] {0, 0, 0}, "kept\n", longLine, "dropped too\n"),
+            web,
+            1,
+            null,
+            clock::get);
+    assertThat(pump.awaitEnd(Duration.ofSeconds(10))).isTrue();
+
+    assertThat(texts(linesOnceWritten())).containsExactly("kept");
+    assertThat(pump.droppedLines()).isEqualTo(2);
+  }
+
+  @Test
+  void secondsAreWholeFromTenOn() {
+    assertThat(LinePump.seconds(0)).isEqualTo("0");
+    assertThat(LinePump.seconds(2_500_000_000L)).isEqualTo("2.5");
+    assertThat(LinePump.seconds(10_040_000_000L)).isEqualTo("10");
   }
 }

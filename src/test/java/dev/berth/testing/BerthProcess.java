@@ -67,9 +67,24 @@ public final class BerthProcess implements AutoCloseable {
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add("dev.berth.Main");
-    command.addAll(List.of(args));
+    command.addAll(echoed(args));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     return new BerthProcess(LeftoverProcesses.mark(builder).start());
+  }
+
+  /**
+   * {@code up} in the foreground with {@code --echo}: tests read the apps' lines from berth's
+   * output, which is no terminal.
+   */
+  private static List<String> echoed(String... args) {
+    List<String> list = new ArrayList<>(List.of(args));
+    if (!list.isEmpty()
+        && list.get(0).equals("up")
+        && !list.contains("--detach")
+        && !list.contains("-d")) {
+      list.add(1, "--echo");
+    }
+    return list;
   }
 
   /**
@@ -77,6 +92,13 @@ public final class BerthProcess implements AutoCloseable {
    * its output collected and its processes marked as this test run's.
    */
   public static BerthProcess launch(ProcessBuilder builder) throws IOException {
+    List<String> command = builder.command();
+    int main = command.indexOf("dev.berth.Main");
+    if (main >= 0) {
+      List<String> echoed = new ArrayList<>(command.subList(0, main + 1));
+      echoed.addAll(echoed(command.subList(main + 1, command.size()).toArray(String[]::new)));
+      builder.command(echoed);
+    }
     return new BerthProcess(LeftoverProcesses.mark(builder.redirectErrorStream(true)).start());
   }
 
