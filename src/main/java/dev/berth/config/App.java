@@ -91,38 +91,6 @@ public record App(String name, Run run, Backend backend, Deploy deploy, Map<Stri
         throw new IllegalArgumentException("logRateLimit < 0");
       }
     }
-
-    /** With the default log_rate_limit. */
-    public Run(
-        Path dir,
-        String command,
-        int instances,
-        Map<String, String> env,
-        SocketKind socket,
-        Duration startTimeout,
-        Duration stopTimeout,
-        Restarts restarts,
-        Duration drainTimeout,
-        List<ProcessType> processes,
-        Path envFile,
-        Recycle recycle,
-        String user) {
-      this(
-          dir,
-          command,
-          instances,
-          env,
-          socket,
-          startTimeout,
-          stopTimeout,
-          restarts,
-          drainTimeout,
-          processes,
-          envFile,
-          recycle,
-          user,
-          DEFAULT_LOG_RATE_LIMIT);
-    }
   }
 
   /**

@@ -100,7 +100,8 @@ class ConfigLoaderTest {
                     List.of(),
                     null,
                     App.Recycle.NONE,
-                    null),
+                    null,
+                    App.DEFAULT_LOG_RATE_LIMIT),
                 new App.Backend(
                     App.Balance.ROUND_ROBIN, null, 64, Duration.ofSeconds(60), 1, List.of()),
                 App.Deploy.NONE,
@@ -122,7 +123,8 @@ class ConfigLoaderTest {
                     List.of(),
                     null,
                     App.Recycle.NONE,
-                    null),
+                    null,
+                    App.DEFAULT_LOG_RATE_LIMIT),
                 new App.Backend(
                     App.Balance.ROUND_ROBIN,
                     null,
@@ -1245,7 +1247,8 @@ class ConfigLoaderTest {
                     List.of(),
                     null,
                     App.Recycle.NONE,
-                    null),
+                    null,
+                    App.DEFAULT_LOG_RATE_LIMIT),
                 new App.Backend(
                     App.Balance.LEAST_CONN,
                     new App.HealthCheck("/healthz", Duration.ofSeconds(10), Duration.ofSeconds(2)),

@@ -173,7 +173,8 @@ class AppChecksTest {
             List.of(p),
             null,
             App.Recycle.NONE,
-            user),
+            user,
+            App.DEFAULT_LOG_RATE_LIMIT),
         new App.Backend(App.Balance.ROUND_ROBIN, null, 0, Duration.ofSeconds(60), 1, List.of()),
         App.Deploy.NONE,
         Map.of());

@@ -239,7 +239,8 @@ class RecyclerTest {
             List.of(),
             null,
             recycle,
-            null),
+            null,
+            App.DEFAULT_LOG_RATE_LIMIT),
         new App.Backend(App.Balance.ROUND_ROBIN, null, 0, Duration.ofSeconds(60), 1, List.of()),
         App.Deploy.NONE,
         Map.of());
