@@ -204,7 +204,7 @@ final class DrainReport {
     String tag = incarnation.tag();
     boolean stopped = incarnation.terminatingBy(ended.endedNanos());
     String how;
-    if (stopped && ended.cutByApp() && killed(incarnation.process())) {
+    if (stopped && ended.cutByApp() && incarnation.killed()) {
       how = ": " + tag + " was killed (SIGKILL)";
     } else {
       how = (ended.why() == null ? "" : ": " + ended.why()) + (stopped ? " after SIGTERM" : "");
@@ -218,11 +218,6 @@ final class DrainReport {
         + (ended.took() == null
             ? ""
             : String.format(Locale.ROOT, " (%.1fs)", ended.took().toMillis() / 1000.0));
-  }
-
-  /** Whether the process ended by SIGKILL (128 + 9, as the JDK reports a signal's end). */
-  private static boolean killed(Process process) {
-    return !process.isAlive() && process.exitValue() == 128 + 9;
   }
 
   /** "30s", "1.5s". */

@@ -25,6 +25,8 @@ final class Incarnation {
   /** When its stop began (SIGTERM), by {@link System#nanoTime}; 0 before. */
   private volatile long terminating;
 
+  private volatile boolean killed;
+
   /**
    * @param tag its instance, as logs and messages name it (web.1)
    * @param endpoint where it listens; null for a process type other than web
@@ -161,5 +163,15 @@ final class Incarnation {
   boolean terminatingBy(long nanos) {
     long began = terminating;
     return began != 0 && nanos - began >= 0;
+  }
+
+  /** Its stop needed SIGKILL after the stop_timeout. */
+  void markKilled() {
+    killed = true;
+  }
+
+  /** Whether berth had to kill it (SIGKILL) at its stop. */
+  boolean killed() {
+    return killed;
   }
 }

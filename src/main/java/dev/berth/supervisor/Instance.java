@@ -433,7 +433,7 @@ final class Instance {
     restarts++;
     launcher.changed();
     DrainReport drained = drain(old);
-    stopped(launcher.stop(app, old));
+    stopped(old, launcher.stop(app, old));
     drained.log(tag());
     launcher.changed();
     return Optional.empty();
@@ -476,7 +476,7 @@ final class Instance {
     } else {
       running.markTerminating();
     }
-    stopped(launcher.stop(app, running));
+    stopped(running, launcher.stop(app, running));
     if (drained != null) {
       drained.log(tag());
     }
@@ -484,9 +484,10 @@ final class Instance {
   }
 
   /** A stop that needed SIGKILL is its last problem: a job was cut. */
-  private void stopped(Optional<SigKill> killed) {
+  private void stopped(Incarnation gone, Optional<SigKill> killed) {
     killed.ifPresent(
         kill -> {
+          gone.markKilled();
           lastKill = kill;
           lastProblem = kill.problem();
         });

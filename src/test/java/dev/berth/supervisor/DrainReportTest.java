@@ -33,8 +33,8 @@ class DrainReportTest {
   @Test
   void aRequestTheAppCutIsSaidToBeCutByTheKillWhenItsInstanceWasKilled() {
     long before = System.nanoTime();
-    Incarnation killed = exited(128 + 9);
-    Incarnation terminated = exited(143);
+    Incarnation killed = stopped(true);
+    Incarnation terminated = stopped(false);
 
     assertThat(DrainReport.line(killed, cut(System.nanoTime())))
         .isEqualTo(
@@ -53,7 +53,7 @@ class DrainReportTest {
 
   @Test
   void aRequestThatFinishedIsNeverSaidToBeKilledAndOneOfUnknownLengthHasNoTime() {
-    Incarnation killed = exited(128 + 9);
+    Incarnation killed = stopped(true);
     InstanceListener.Ended finished =
         new InstanceListener.Ended(
             "GET /slow", "finished 200", null, false, "finished", null, System.nanoTime());
@@ -80,7 +80,8 @@ class DrainReportTest {
   }
 
   /** An incarnation whose stop began now, and which exited with {@code code}. */
-  private Incarnation exited(int code) {
+  /** An incarnation whose stop began, and that berth killed at its stop_timeout or not. */
+  private Incarnation stopped(boolean killedByBerth) {
     FakeProcess process = new FakeProcess();
     Incarnation incarnation =
         new Incarnation(
@@ -90,7 +91,10 @@ class DrainReportTest {
             LinePump.start("web.1", InputStream.nullInputStream(), logs.stream("web")),
             Instant.now());
     incarnation.markTerminating();
-    process.exit(code);
+    process.exit(killedByBerth ? 128 + 9 : 128 + 15);
+    if (killedByBerth) {
+      incarnation.markKilled();
+    }
     return incarnation;
   }
 }
