@@ -319,13 +319,7 @@ public final class Releases {
     if (current.isPresent() && dir(current.getAsInt()).equals(dir)) {
       return current;
     }
-    Path name = dir.getFileName();
-    if (releasesDir.equals(dir.getParent())
-        && name != null
-        && NUMBER.matcher(name.toString()).matches()) {
-      return OptionalInt.of(Integer.parseInt(name.toString()));
-    }
-    return OptionalInt.empty();
+    return releasesDir.equals(dir.getParent()) ? number(dir) : OptionalInt.empty();
   }
 
   /**
