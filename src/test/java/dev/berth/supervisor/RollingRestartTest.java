@@ -2,11 +2,6 @@ package dev.berth.supervisor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.berth.config.App;
-import dev.berth.config.ConfigLoader;
-import dev.berth.logs.LogSettings;
-import dev.berth.logs.Logs;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,45 +17,30 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RollingRestartTest {
 
-  private static final String CONFIG =
-      """
-      [[listeners]]
-      address = "127.0.0.1:8080"
-
-      [apps.shop]
-      dir = "%s"
-      command = "serve"
-      drain_timeout = "1s"
-      processes = { worker = "work", clock = { command = "tick", rollout = "stop-first" } }
-      """;
-
   @TempDir Path tmp;
-  private Logs logs;
+  private ShopInstances shop;
   private ScriptedLauncher launcher;
-  private final FakeTicker ticker = new FakeTicker();
-  private final TrafficSwitch traffic = new TrafficSwitch(new RecordingListener());
-  private final List<Instance> all = new ArrayList<>();
+  private FakeTicker ticker;
+  private List<Instance> all;
   private final List<String> lines = new ArrayList<>();
 
   @BeforeEach
   void setUp() throws Exception {
-    logs = new Logs(LogSettings.defaults(tmp.resolve("log")));
-    launcher = new ScriptedLauncher(logs, tmp);
-    Path config = tmp.resolve("berth.toml");
-    Files.writeString(config, CONFIG.formatted(tmp));
-    App app = ConfigLoader.load(config).apps().get("shop");
-    for (String type : List.of("web", "worker", "clock")) {
-      Instance instance =
-          new Instance(app, type, 1, launcher, traffic.slot("shop", 1, true), ticker);
-      all.add(instance);
-      assertThat(instance.begin().join()).isEmpty();
-    }
+    shop =
+        new ShopInstances(
+            tmp,
+            "{ worker = \"work\", clock = { command = \"tick\", rollout = \"stop-first\" } }",
+            "web.1",
+            "worker.1",
+            "clock.1");
+    launcher = shop.launcher;
+    ticker = shop.ticker;
+    all = shop.all;
   }
 
   @AfterEach
   void tearDown() {
-    all.forEach(instance -> instance.shutdown().join());
-    logs.close();
+    shop.close();
   }
 
   @Test

@@ -4,10 +4,6 @@ import static dev.berth.supervisor.ScriptedLauncher.process;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.config.App;
-import dev.berth.config.ConfigLoader;
-import dev.berth.logs.LogSettings;
-import dev.berth.logs.Logs;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,54 +19,33 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SelectionTest {
 
-  private static final String CONFIG =
-      """
-      [[listeners]]
-      address = "127.0.0.1:8080"
-
-      [apps.shop]
-      dir = "%s"
-      command = "serve"
-      drain_timeout = "1s"
-      processes = { worker = { command = "work", instances = 2 }, clock = "tick" }
-      """;
-
   @TempDir Path tmp;
-  private Logs logs;
-  private App app;
+  private ShopInstances shop;
   private ScriptedLauncher launcher;
-  private final FakeTicker ticker = new FakeTicker();
-  private final TrafficSwitch traffic = new TrafficSwitch(new RecordingListener());
-  private final List<Instance> all = new ArrayList<>();
+  private FakeTicker ticker;
+  private App app;
+  private List<Instance> all;
   private final List<String> lines = new ArrayList<>();
 
   @BeforeEach
   void setUp() throws Exception {
-    logs = new Logs(LogSettings.defaults(tmp.resolve("log")));
-    launcher = new ScriptedLauncher(logs, tmp);
-    Path config = tmp.resolve("berth.toml");
-    Files.writeString(config, CONFIG.formatted(tmp));
-    app = ConfigLoader.load(config).apps().get("shop");
-    for (String tag : List.of("web.1", "worker.1", "worker.2", "clock.1")) {
-      int dot = tag.indexOf('.');
-      int number = Integer.parseInt(tag.substring(dot + 1));
-      Instance instance =
-          new Instance(
-              app,
-              tag.substring(0, dot),
-              number,
-              launcher,
-              traffic.slot("shop", number, true),
-              ticker);
-      all.add(instance);
-      assertThat(instance.begin().join()).isEmpty();
-    }
+    shop =
+        new ShopInstances(
+            tmp,
+            "{ worker = { command = \"work\", instances = 2 }, clock = \"tick\" }",
+            "web.1",
+            "worker.1",
+            "worker.2",
+            "clock.1");
+    launcher = shop.launcher;
+    ticker = shop.ticker;
+    app = shop.app;
+    all = shop.all;
   }
 
   @AfterEach
   void tearDown() {
-    all.forEach(instance -> instance.shutdown().join());
-    logs.close();
+    shop.close();
   }
 
   @Test
